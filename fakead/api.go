@@ -14,12 +14,6 @@ import (
 // GUID is a GUID in MS-DTYP byte order (the first three fields little-endian), as objectGUID holds it.
 type GUID [16]byte
 
-// String formats the GUID canonically: "6f1d2c1e-5b7a-4c1f-9a0e-2b8f4f1c3d55".
-func (g GUID) String() string { panic("unimplemented") }
-
-// ParseGUID parses the canonical text form.
-func ParseGUID(s string) (GUID, error) { panic("unimplemented") }
-
 // IDSource hands out the identifiers a directory mints. The world implements it from the seed's
 // named random streams, so ids are stable for a seed.
 type IDSource interface {
