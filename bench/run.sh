@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: LDAP throughput of `gmsasim serve` against OpenLDAP slapd, side by side.
+#
+# Both servers run on 127.0.0.1 at the same time, each loaded with the same number of users by the same
+# Go client (bench/ldapload); then the same client, with the same concurrency, seed and durations, runs
+# base-object searches, subtree equality searches and simple binds against each, one server at a time,
+# after a warm-up. It prints one result line per run and a table with the ratio gmsasim/slapd.
+#
+# Runs as root on a fresh Debian 12 machine: installs slapd and ldap-utils with apt-get if slapd is
+# missing. Leaves nothing behind: both servers are stopped and the temp dir removed at exit
+# (BENCH_KEEP=1 keeps the temp dir for a look at the logs).
+#
+# Knobs (environment): BENCH_CONC (8), BENCH_USERS (10000), BENCH_DURATION (5s), BENCH_WARMUP (2s),
+# BENCH_SEED (1), BENCH_KEEP (0). The whole script stays well under 5 minutes on 2 cores with the defaults.
+set -euo pipefail
+
+CONC=${BENCH_CONC:-8}
+USERS=${BENCH_USERS:-10000}
+DURATION=${BENCH_DURATION:-5s}
+WARMUP=${BENCH_WARMUP:-2s}
+SEED=${BENCH_SEED:-1}
+LOAD_LIMIT=150       # seconds: bound on loading users into one server
+READY_LIMIT=60       # seconds: bound on a server becoming ready
+BASE_GM="DC=contoso,DC=com"
+BASE_SL="dc=contoso,dc=com"
+SL_ROOTDN="cn=admin,dc=contoso,dc=com"
+SL_ROOTPW="bench-$SEED-secret"
+GM_ADMIN_DN="CN=Administrator,CN=Users,DC=contoso,DC=com"
+GM_ADMIN_PW="Bench-Admin-Passw0rd!"
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+TMP=$(mktemp -d /tmp/gmsasim-bench.XXXXXX)
+SLAPD_PIDFILE="$TMP/slapd/slapd.pid"
+GM_PID=""
+POLICY_RC_ADDED=""
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [[ -n "$GM_PID" ]] && kill -0 "$GM_PID" 2>/dev/null; then
+		kill -TERM "$GM_PID"
+		wait "$GM_PID" 2>/dev/null
+	fi
+	if [[ -s "$SLAPD_PIDFILE" ]]; then
+		local sp i
+		sp=$(cat "$SLAPD_PIDFILE")
+		kill -TERM "$sp" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do # slapd is not our child: wait (bounded, 5 s) for it to exit
+			kill -0 "$sp" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	[[ -n "$POLICY_RC_ADDED" ]] && rm -f /usr/sbin/policy-rc.d
+	if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
+		log "kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# free_port prints a TCP port on 127.0.0.1 that nothing answers on, from a range above the usual ones.
+free_port() {
+	local p tries=0
+	while ((tries++ < 200)); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	log "no free port found on 127.0.0.1"
+	return 1
+}
+
+# wait_port waits (bounded) until 127.0.0.1:$1 accepts a connection.
+wait_port() {
+	local i
+	for ((i = 0; i < READY_LIMIT * 20; i++)); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.05
+	done
+	return 1
+}
+
+SLAPD=/usr/sbin/slapd
+SLAPADD=/usr/sbin/slapadd
+
+ensure_slapd() {
+	[[ -x "$SLAPD" && -x "$SLAPADD" ]] && return 0
+	if [[ $(id -u) != 0 ]]; then
+		log "slapd is not installed and this is not root: install it with 'apt-get install slapd' first"
+		return 1
+	fi
+	log "installing slapd and ldap-utils with apt-get"
+	# No debconf questions, no default database of the package's own, and no start of the
+	# system service: this script runs its own slapd on its own config.
+	echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		POLICY_RC_ADDED=1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >"$TMP/apt.log" 2>&1 || { cat "$TMP/apt.log" >&2; return 1; }
+	apt-get install -y -qq --no-install-recommends slapd ldap-utils >>"$TMP/apt.log" 2>&1 ||
+		{ cat "$TMP/apt.log" >&2; return 1; }
+	if [[ -n "$POLICY_RC_ADDED" ]]; then
+		rm -f /usr/sbin/policy-rc.d
+		POLICY_RC_ADDED=""
+	fi
+	[[ -x "$SLAPD" ]]
+}
+
+# start_slapd writes a throwaway slapd.conf (mdb, rootdn/rootpw, equality index on uid), creates the
+# suffix and ou=people with slapadd, and starts slapd as root on ldap://127.0.0.1:$SL_PORT/.
+start_slapd() {
+	mkdir -p "$TMP/slapd/db"
+	cat >"$TMP/slapd/slapd.conf" <<-EOF
+		include /etc/ldap/schema/core.schema
+		include /etc/ldap/schema/cosine.schema
+		include /etc/ldap/schema/inetorgperson.schema
+		modulepath /usr/lib/ldap
+		moduleload back_mdb
+		pidfile $SLAPD_PIDFILE
+		argsfile $TMP/slapd/slapd.args
+		loglevel 0
+		database mdb
+		maxsize 1073741824
+		suffix "$BASE_SL"
+		rootdn "$SL_ROOTDN"
+		rootpw $SL_ROOTPW
+		directory $TMP/slapd/db
+		# gmsasim keeps its directory in memory: do not make slapd pay an fsync per add either.
+		dbnosync
+		index objectClass eq
+		index uid eq
+	EOF
+	cat >"$TMP/slapd/base.ldif" <<-EOF
+		dn: $BASE_SL
+		objectClass: dcObject
+		objectClass: organization
+		dc: contoso
+		o: contoso
+
+		dn: ou=people,$BASE_SL
+		objectClass: organizationalUnit
+		ou: people
+	EOF
+	"$SLAPADD" -q -f "$TMP/slapd/slapd.conf" -l "$TMP/slapd/base.ldif"
+	SL_PORT=$(free_port)
+	"$SLAPD" -f "$TMP/slapd/slapd.conf" -h "ldap://127.0.0.1:$SL_PORT/"
+	wait_port "$SL_PORT" || { log "slapd did not accept connections on 127.0.0.1:$SL_PORT"; return 1; }
+}
+
+# start_gmsasim starts `gmsasim serve` and measures, in the script, the time from just before the
+# process is started to the moment its `ready` line is read.
+start_gmsasim() {
+	GM_PORT=$(free_port)
+	GM_LDAPS_PORT=$(free_port)
+	while [[ "$GM_LDAPS_PORT" == "$GM_PORT" ]]; do GM_LDAPS_PORT=$(free_port); done
+	mkdir -p "$TMP/gm/state"
+	mkfifo "$TMP/gm/out"
+	local t0=$EPOCHREALTIME
+	"$TMP/gmsasim" serve --ldap "127.0.0.1:$GM_PORT" --ldaps "127.0.0.1:$GM_LDAPS_PORT" \
+		--state-dir "$TMP/gm/state" --admin-password "$GM_ADMIN_PW" --seed "$SEED" \
+		>"$TMP/gm/out" 2>"$TMP/gm/stderr.log" &
+	GM_PID=$!
+	exec 4<"$TMP/gm/out"
+	local line ready=""
+	while IFS= read -r -t "$READY_LIMIT" line <&4; do
+		printf '%s\n' "$line" >>"$TMP/gm/stdout.log"
+		if [[ "$line" == ready* ]]; then
+			ready=$EPOCHREALTIME
+			break
+		fi
+	done
+	if [[ -z "$ready" ]]; then
+		log "gmsasim serve printed no 'ready' line within ${READY_LIMIT}s; its output:"
+		cat "$TMP/gm/stdout.log" "$TMP/gm/stderr.log" >&2 2>/dev/null || true
+		return 1
+	fi
+	cat <&4 >>"$TMP/gm/stdout.log" & # keep draining its stdout so it never blocks on a full pipe
+	exec 4<&-
+	GM_READY_MS=$(awk -v a="$t0" -v b="$ready" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+}
+
+# result VAR SERVER OP: the ops_per_sec of a result line in $TMP/results, or "-".
+ops_of() {
+	awk -v s="$1" -v o="$2" '
+		{ split("", kv); for (i = 1; i <= NF; i++) { n = index($i, "="); kv[substr($i, 1, n - 1)] = substr($i, n + 1) } }
+		kv["server"] == s && kv["op"] == o { v = kv["ops_per_sec"]; if (kv["errors"] != "0") v = v "!" }
+		END { print (v == "" ? "-" : v) }' "$TMP/results"
+}
+
+# ldapload SERVER ARGS...: one run of the client; its line goes to stdout and $TMP/results.
+ldapload() {
+	local server=$1 out rc=0
+	shift
+	out=$(timeout "$LOAD_LIMIT" "$TMP/ldapload" -server "$server" -conc "$CONC" -users "$USERS" -seed "$SEED" "$@") || rc=$?
+	[[ -n "$out" ]] && printf '%s\n' "$out" | tee -a "$TMP/results"
+	return "$rc"
+}
+
+touch "$TMP/results"
+log "building the load client"
+go build -o "$TMP/ldapload" ./bench/ldapload
+
+HAVE_SL=1
+ensure_slapd || { HAVE_SL=0; log "SKIPPING the slapd half: slapd could not be installed"; }
+HAVE_GM=1
+if ! go build -o "$TMP/gmsasim" ./cmd/gmsasim 2>"$TMP/gmsasim-build.log"; then
+	HAVE_GM=0
+	log "SKIPPING the gmsasim half: 'go build ./cmd/gmsasim' failed:"
+	sed 's/^/    /' "$TMP/gmsasim-build.log" >&2
+fi
+
+SL_ARGS=()
+if ((HAVE_SL)); then
+	start_slapd
+	log "slapd $("$SLAPD" -VV 2>&1 | sed -n 's/.*slapd \([0-9.]*\).*/\1/p' | head -1) on 127.0.0.1:$SL_PORT"
+	SL_ARGS=(-url "ldap://127.0.0.1:$SL_PORT" -bind-dn "$SL_ROOTDN" -bind-pw "$SL_ROOTPW"
+		-base "$BASE_SL" -profile inetorgperson)
+fi
+GM_ARGS=()
+GM_BIND_NOTE=""
+if ((HAVE_GM)); then
+	if start_gmsasim; then
+		log "gmsasim serve on 127.0.0.1:$GM_PORT (ldaps $GM_LDAPS_PORT), ready after $GM_READY_MS ms"
+		GM_ARGS=(-url "ldap://127.0.0.1:$GM_PORT" -bind-dn "$GM_ADMIN_DN" -bind-pw "$GM_ADMIN_PW" -base "$BASE_GM" -profile ad)
+	else
+		HAVE_GM=0
+		log "SKIPPING the gmsasim half: gmsasim serve did not become ready"
+	fi
+fi
+if ((!HAVE_SL && !HAVE_GM)); then
+	log "nothing to measure"
+	exit 1
+fi
+
+log "loading $USERS users into each server ($CONC connections)"
+if ((HAVE_SL)); then
+	ldapload slapd -mode load "${SL_ARGS[@]}" || { log "loading slapd failed"; exit 1; }
+fi
+if ((HAVE_GM)); then
+	# AD takes unicodePwd only over an encrypted connection: load over LDAPS with the world's CA.
+	if ! ldapload gmsasim -mode load "${GM_ARGS[@]}" -url "ldaps://127.0.0.1:$GM_LDAPS_PORT" \
+		-ca "$TMP/gm/state/ca.pem" 2>"$TMP/gm/load.err"; then
+		cat "$TMP/gm/load.err" >&2
+		log "loading gmsasim with passwords failed; loading the users without a password (no bind run)"
+		GM_BIND_NOTE="gmsasim users have no password (unicodePwd add over LDAPS failed)"
+		ldapload gmsasim -mode load "${GM_ARGS[@]}" -user-pw "" ||
+			{ log "loading gmsasim failed"; HAVE_GM=0; }
+	fi
+fi
+
+for op in base eq bind; do
+	((HAVE_SL)) && { ldapload slapd -op "$op" -duration "$DURATION" -warmup "$WARMUP" "${SL_ARGS[@]}" || log "slapd $op had errors"; }
+	if ((HAVE_GM)); then
+		if [[ "$op" == bind && -n "$GM_BIND_NOTE" ]]; then continue; fi
+		ldapload gmsasim -op "$op" -duration "$DURATION" -warmup "$WARMUP" "${GM_ARGS[@]}" || log "gmsasim $op had errors"
+	fi
+done
+
+echo
+echo "LDAP throughput on 127.0.0.1: $USERS users, $CONC connections, ${WARMUP} warm-up + ${DURATION} per run, seed $SEED, $(nproc) cores shared by client and server"
+printf '%-6s %14s %14s %15s\n' op "gmsasim ops/s" "slapd ops/s" "gmsasim/slapd"
+for op in load base eq bind; do
+	g=$(ops_of gmsasim "$op")
+	s=$(ops_of slapd "$op")
+	r=$(awk -v g="$g" -v s="$s" 'BEGIN { if (g ~ /^[0-9.]+$/ && s ~ /^[0-9.]+$/ && s > 0) printf "%.2fx", g / s; else print "-" }')
+	printf '%-6s %14s %14s %15s\n' "$op" "$g" "$s" "$r"
+done
+((HAVE_GM)) && echo "gmsasim serve: process start to 'ready' in $GM_READY_MS ms (measured by this script)"
+((HAVE_GM)) || echo "gmsasim: not measured (see SKIPPING above)"
+((HAVE_SL)) || echo "slapd: not measured (see SKIPPING above)"
+[[ -n "$GM_BIND_NOTE" ]] && echo "note: $GM_BIND_NOTE"
+grep -q 'errors=[1-9]' "$TMP/results" && echo "note: a value marked ! had failed operations; see the result lines above"
+exit 0
