@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Interop: unmodified outside clients against `gmsasim serve` on loopback.
+#   ldapsearch/ldapadd/ldapmodify/ldapdelete (OpenLDAP), python3 ldap3, raw sockets.
+# Usage: interop/run.sh [path/to/gmsasim]. Prints one line per check and "N passed, N failed".
+set -uo pipefail
+BIN=${1:-bin/gmsasim}
+here=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+pass=0; fail=0
+cleanup() { [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+ok()  { pass=$((pass+1)); echo "PASS $1"; }
+bad() { fail=$((fail+1)); echo "FAIL $1: $2"; }
+# check NAME EXPECTED-REGEX CMD... : runs CMD, passes when its output matches EXPECTED-REGEX.
+check() {
+  local name=$1 want=$2; shift 2
+  local out; out=$("$@" 2>&1)
+  if grep -Eq -- "$want" <<<"$out"; then ok "$name"; else bad "$name" "want /$want/, got: $(head -c 600 <<<"$out")"; fi
+}
+
+for tool in ldapsearch ldapadd ldapmodify ldapdelete; do
+  command -v $tool >/dev/null || { echo "interop: $tool not installed (Debian package ldap-utils; .ci/run installs it)"; exit 1; }
+done
+
+"$BIN" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --state-dir "$tmp/state" --seed 1 >"$tmp/serve.log" 2>&1 &
+srv=$!
+for _ in $(seq 1 200); do grep -q '^ready' "$tmp/serve.log" && break; kill -0 $srv 2>/dev/null || break; sleep 0.05; done
+ready=$(grep '^ready' "$tmp/serve.log") || { echo "interop: gmsasim serve did not become ready:"; cat "$tmp/serve.log"; exit 1; }
+echo "$ready"
+LDAP=$(sed -E 's/.* ldap=([^ ]+).*/\1/' <<<"$ready")
+LDAPS=$(sed -E 's/.* ldaps=([^ ]+).*/\1/' <<<"$ready")
+export LDAPTLS_CACERT="$tmp/state/ca.pem" LDAPTLS_REQCERT=demand
+pw() { $PY -c "import json,sys; print(json.load(open('$tmp/state/credentials.json'))[sys.argv[1]])" "$1"; }
+ADMIN_PW=$(pw Administrator); ALICE_PW=$(pw alice)
+BASE="DC=contoso,DC=com"
+
+# 1. rootDSE, anonymously over plain LDAP.
+check "rootDSE anonymous" "defaultNamingContext: $BASE" \
+  ldapsearch -x -LLL -H "ldap://$LDAP" -b "" -s base
+check "rootDSE currentTime and highestCommittedUSN" "highestCommittedUSN: [0-9]+" \
+  ldapsearch -x -LLL -H "ldap://$LDAP" -b "" -s base currentTime highestCommittedUSN
+
+# 2. LDAPS verified with ca.pem alone, bind by UPN, read the schema version.
+check "LDAPS UPN bind reads objectVersion" "^objectVersion: 88" \
+  ldapsearch -x -LLL -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" \
+    -b "CN=Schema,CN=Configuration,$BASE" -s base objectVersion
+check "StartTLS bind as CONTOSO\\alice" "sAMAccountName: alice" \
+  ldapsearch -x -LLL -ZZ -H "ldap://$LDAP" -D 'CONTOSO\alice' -w "$ALICE_PW" -b "$BASE" "(sAMAccountName=alice)" sAMAccountName
+check "wrong password is 49 with AD's text" "Invalid credentials \(49\)|data 52e" \
+  ldapsearch -x -LLL -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w wrong -b "" -s base
+
+# 3. Paged search returns every user, over several pages.
+users_flat=$(ldapsearch -x -LLL -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -b "$BASE" \
+  "(&(objectCategory=person)(objectClass=user))" dn | grep -c '^dn:')
+paged=$(ldapsearch -x -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -b "$BASE" -E pr=2/noprompt \
+  "(&(objectCategory=person)(objectClass=user))" dn 2>&1)
+users_paged=$(grep -c '^dn:' <<<"$paged"); cookies=$(grep -c 'pagedresults: cookie=' <<<"$paged")
+if [ "$users_flat" -ge 4 ] && [ "$users_paged" = "$users_flat" ] && [ "$cookies" -ge 2 ]; then
+  ok "paged search (pr=2) returns all $users_paged users over $cookies pages"
+else bad "paged search" "flat=$users_flat paged=$users_paged pages=$cookies: $(head -c 400 <<<"$paged")"; fi
+paged5=$(ldapsearch -x -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -b "$BASE" -E pr=5/noprompt \
+  "(objectClass=user)" dn 2>&1 | grep -c '^dn:')
+all=$(ldapsearch -x -LLL -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -b "$BASE" "(objectClass=user)" dn | grep -c '^dn:')
+[ "$paged5" = "$all" ] && ok "paged search (pr=5) returns all $all user-class objects" || bad "paged pr=5" "$paged5 of $all"
+
+# 4. AD's bitwise-AND matching rule: the disabled accounts.
+dis=$(ldapsearch -x -LLL -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -b "$BASE" \
+  "(userAccountControl:1.2.840.113556.1.4.803:=2)" sAMAccountName 2>&1)
+if grep -q '^sAMAccountName: Guest' <<<"$dis" && grep -q '^sAMAccountName: krbtgt' <<<"$dis" && ! grep -q '^sAMAccountName: alice' <<<"$dis"; then
+  ok "bitwise AND 1.2.840.113556.1.4.803 finds Guest and krbtgt, not alice"
+else bad "bitwise AND" "$dis"; fi
+
+# 5. Writes: Administrator may, alice gets 50.
+cat >"$tmp/add.ldif" <<LDIF
+dn: CN=interop1,CN=Users,$BASE
+objectClass: user
+sAMAccountName: interop1
+LDIF
+cat >"$tmp/mod.ldif" <<LDIF
+dn: CN=interop1,CN=Users,$BASE
+changetype: modify
+replace: description
+description: changed by ldapmodify
+LDIF
+cat >"$tmp/add2.ldif" <<LDIF
+dn: CN=interop2,CN=Users,$BASE
+objectClass: user
+sAMAccountName: interop2
+LDIF
+check "ldapadd as Administrator" "adding new entry" \
+  ldapadd -x -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -f "$tmp/add.ldif"
+check "ldapmodify as Administrator" "modifying entry" \
+  ldapmodify -x -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -f "$tmp/mod.ldif"
+check "modified value is read back" "^description: changed by ldapmodify" \
+  ldapsearch -x -LLL -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -b "CN=interop1,CN=Users,$BASE" -s base description
+check "ldapadd as alice is 50" "Insufficient access \(50\)" \
+  ldapadd -x -H "ldaps://$LDAPS" -D "alice@contoso.com" -w "$ALICE_PW" -f "$tmp/add2.ldif"
+check "ldapmodify as alice is 50" "Insufficient access \(50\)" \
+  ldapmodify -x -H "ldaps://$LDAPS" -D "alice@contoso.com" -w "$ALICE_PW" -f "$tmp/mod.ldif"
+check "ldapdelete as alice is 50" "Insufficient access \(50\)" \
+  ldapdelete -x -H "ldaps://$LDAPS" -D "alice@contoso.com" -w "$ALICE_PW" "CN=interop1,CN=Users,$BASE"
+out=$(ldapdelete -x -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" "CN=interop1,CN=Users,$BASE" 2>&1); rc=$?
+gone=$(ldapsearch -x -LLL -H "ldaps://$LDAPS" -D "Administrator@contoso.com" -w "$ADMIN_PW" -b "CN=interop1,CN=Users,$BASE" -s base dn 2>&1)
+if [ $rc = 0 ] && grep -q 'No such object (32)' <<<"$gone"; then ok "ldapdelete as Administrator"; else bad "ldapdelete" "rc=$rc $out / $gone"; fi
+
+# 6. Anonymous sees the rootDSE only.
+anon=$(ldapsearch -x -LLL -H "ldap://$LDAP" -b "$BASE" "(objectClass=user)" dn 2>&1)
+if ! grep -q '^dn:' <<<"$anon"; then ok "anonymous subtree search returns no user objects"; else bad "anonymous search" "$anon"; fi
+
+# 7. python ldap3 reads the schema and searches over LDAPS.
+if $PY -c 'import ldap3' 2>/dev/null; then
+  check "python ldap3: schema and search over LDAPS" "^ok " \
+    $PY "$here/ldap3_check.py" "$LDAPS" "$tmp/state/ca.pem" "$ADMIN_PW"
+else bad "python ldap3" "python3-ldap3 not installed (.ci/run installs it)"; fi
+
+# 8. Garbage, a truncated PDU and a 70 KB add leave the server answering.
+check "robustness: garbage, truncated PDU, 70 KB add" "^ok " \
+  $PY "$here/robustness.py" "$LDAP" "$ADMIN_PW"
+check "server still answers after the abuse" "defaultNamingContext: $BASE" \
+  ldapsearch -x -LLL -H "ldap://$LDAP" -b "" -s base defaultNamingContext
+kill -0 $srv 2>/dev/null && ok "server process alive" || bad "server process" "exited: $(tail -5 "$tmp/serve.log")"
+
+echo "interop: $pass passed, $fail failed"
+[ $fail = 0 ]
