@@ -1,0 +1,179 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+// localAttrs are attributes AD keeps per DC (not replicated, or local bookkeeping): they may differ
+// between converged replicas, so the convergence check skips them.
+var localAttrs = map[string]bool{
+	"usnchanged": true, "usncreated": true, "whenchanged": true,
+	"lastlogon": true, "logoncount": true, "badpwdcount": true, "badpasswordtime": true,
+	"repsfrom": true, "repsto": true, "repluptodatevector": true,
+	"replpropertymetadata": true, "msds-replattributemetadata": true, "msds-replvaluemetadata": true,
+}
+
+// CheckConverged checks the replication invariant: once nothing is pending (no queued delivery, no
+// cut link, no stopped DC), every replica holds the same objects with the same values. It returns
+// ErrNotQuiescent (saying what is pending) when the world is not quiet, and ErrNotConverged naming
+// the first DN and attribute that differ otherwise. Run Settle or ReplicateNow first.
+func (w *World) CheckConverged() error {
+	return w.enter(func() error {
+		var pending []string
+		for _, d := range w.dcs {
+			if d.stopped {
+				pending = append(pending, d.name+" is stopped")
+			}
+		}
+		for _, l := range w.sortedLinks() {
+			if l.cut {
+				pending = append(pending, fmt.Sprintf("link %s-%s is cut", l.a.name, l.b.name))
+			}
+			for _, f := range l.flows {
+				if n := len(f.q); n > 0 {
+					pending = append(pending, fmt.Sprintf("%d %s queued %s", n, plural(n, "delivery", "deliveries"), f.label()))
+				}
+			}
+		}
+		if len(pending) > 0 {
+			return w.fail(fmt.Errorf("%w: %s", ErrNotQuiescent, strings.Join(pending, "; ")))
+		}
+		if len(w.dcs) < 2 {
+			return nil
+		}
+		ref, err := w.snapshot(w.dcs[0])
+		if err != nil {
+			return w.fail(err)
+		}
+		for _, d := range w.dcs[1:] {
+			snap, err := w.snapshot(d)
+			if err != nil {
+				return w.fail(err)
+			}
+			if diff := diffSnapshots(ref, snap); diff != "" {
+				return w.fail(fmt.Errorf("%w: %s and %s: %s", ErrNotConverged, w.dcs[0].name, d.name, diff))
+			}
+		}
+		return nil
+	})
+}
+
+// snapshot is one replica's replicated content: DN key → attribute (lower-case) → sorted values.
+type snapshot struct {
+	dns   []string // sorted keys
+	names map[string]string
+	attrs map[string]map[string][][]byte
+}
+
+// snapshot reads every object of the three naming contexts as the directory itself.
+// Divergence: deleted objects (tombstones) are not compared; a search does not return them.
+func (w *World) snapshot(d *DC) (*snapshot, error) {
+	s := &snapshot{names: map[string]string{}, attrs: map[string]map[string][][]byte{}}
+	dom := domainDN(w.cfg.Domain)
+	for _, base := range []string{dom, "CN=Configuration," + dom, "CN=Schema,CN=Configuration," + dom} {
+		res, err := d.dir.Search(w.clock.Now(), fakead.SystemCaller, &fakead.SearchRequest{
+			BaseDN: base, Scope: fakead.ScopeSub, Filter: fakead.FilterPresent{Attr: "objectClass"},
+			Attributes: []string{"*"}, SDFlags: -1,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sim: reading %s of %s for the convergence check: %w", base, d.name, err)
+		}
+		for _, e := range res {
+			key := strings.ToLower(e.DN)
+			if _, dup := s.attrs[key]; dup {
+				continue // the domain subtree may include the configuration partition
+			}
+			m := map[string][][]byte{}
+			for _, a := range e.Attributes {
+				n := strings.ToLower(a.Name)
+				if localAttrs[n] {
+					continue
+				}
+				vals := append([][]byte(nil), a.Values...)
+				sort.Slice(vals, func(i, j int) bool { return bytes.Compare(vals[i], vals[j]) < 0 })
+				m[n] = vals
+			}
+			s.attrs[key] = m
+			s.names[key] = e.DN
+			s.dns = append(s.dns, key)
+		}
+	}
+	sort.Strings(s.dns)
+	return s, nil
+}
+
+// diffSnapshots describes the first difference, or returns "".
+func diffSnapshots(a, b *snapshot) string {
+	for _, k := range a.dns {
+		if _, ok := b.attrs[k]; !ok {
+			return fmt.Sprintf("%s exists only on the first", a.names[k])
+		}
+	}
+	for _, k := range b.dns {
+		if _, ok := a.attrs[k]; !ok {
+			return fmt.Sprintf("%s exists only on the second", b.names[k])
+		}
+	}
+	for _, k := range a.dns {
+		am, bm := a.attrs[k], b.attrs[k]
+		names := map[string]bool{}
+		for n := range am {
+			names[n] = true
+		}
+		for n := range bm {
+			names[n] = true
+		}
+		sorted := make([]string, 0, len(names))
+		for n := range names {
+			sorted = append(sorted, n)
+		}
+		sort.Strings(sorted)
+		for _, n := range sorted {
+			if !equalValues(am[n], bm[n]) {
+				return fmt.Sprintf("%s attribute %s: %s vs %s", a.names[k], n, showValues(am[n]), showValues(bm[n]))
+			}
+		}
+	}
+	return ""
+}
+
+func equalValues(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func showValues(vs [][]byte) string {
+	if vs == nil {
+		return "(absent)"
+	}
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		if printable(v) {
+			parts[i] = fmt.Sprintf("%q", v)
+		} else {
+			parts[i] = fmt.Sprintf("0x%x", v)
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+func printable(v []byte) bool {
+	for _, c := range v {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}

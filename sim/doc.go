@@ -1,0 +1,44 @@
+// Package sim is the simulated world of gmsasim: a virtual clock with a scheduler, named random
+// streams derived from one seed, a trace, and a domain with N domain controllers, each holding its
+// own replica of the directory (package fakead), joined by replication links.
+//
+// # Time
+//
+// A Clock holds simulated time. Advance/AdvanceTo run every due event in time order; events due
+// at the same instant run in the order they were scheduled. Events may schedule more events. Bounds
+// (Config.MaxEvents, Config.MaxSimTime) stop a run that would go on forever with an error naming
+// the seed. Nothing in this package reads the wall clock except NewWallClock, used by
+// `serve --realtime`.
+//
+// # Randomness and ids
+//
+// World.Rand(name) is a ChaCha8 stream keyed by SHA-256(seed || name): adding a consumer never
+// shifts another's draws. GUIDs (GUIDSource, stream "guids"), the domain SID (DomainSID) and the
+// default Administrator password (stream "passwords") come from the seed; USNs are the model's.
+//
+// # The world loop
+//
+// Every operation runs through World.Exec / ExecOn (the LDAP server through World.Backend), which
+// serialise on one mutex and pass the simulated time. After each closure and each event the world
+// captures every replica's new changes (ChangesSince) and queues them on each outgoing link,
+// delivered (ApplyReplicated) after the link's delay, carrying the values of the moment they were
+// written. The target resolves conflicts as AD does ([MS-DRSR] 5.11 AttributeStamp:
+// higher version, then later originating time, then higher originating invocationId — that rule
+// lives in the model) and forwards what it newly applied to its own partners. Links can be cut and
+// healed, DCs stopped and started; deliveries wait and then catch up. CheckConverged checks that
+// quiet replicas are identical.
+//
+// # Determinism
+//
+// Inside the world loop a run replays bit for bit from its seed: the trace (World.Trace) and each
+// replica's LDIF export are byte-identical for the same seed and operations. Over real sockets the
+// simulated time is still deterministic, but the order concurrent connections take the lock is Go's
+// scheduling: compare end states there, not traces.
+//
+// # What it deliberately does not model
+//
+// Replication is pushed by the source per write rather than pulled by the target on notification;
+// AD's batching within the 15 s notification window, its KCC topology generation, site links with
+// schedules and urgent replication are not modelled (each link simply has a delay). Lines marked
+// "Divergence:" in the source list the differences.
+package sim

@@ -1,0 +1,439 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+// Replication, as the world runs it:
+//
+//   - After every Exec closure and every event, each DC whose HighestUSN moved is asked for its
+//     changes since the last capture (ChangesSince). The batch is copied (values as of now) and
+//     queued on every outgoing link, due at now + the link's delay. A later write therefore can
+//     never arrive before an earlier one, nor carry a newer value early.
+//   - Each direction of a link is a FIFO queue. A delivery applies the batch on the target
+//     (ApplyReplicated, where the model resolves conflicts as AD does); whatever the target newly
+//     applied gets new local USNs there, so the next capture forwards it to the target's own
+//     partners (DC1 → DC2 → DC3). Already-present changes change nothing and stop there.
+//   - A delivery over a cut link, from or to a stopped DC, waits in its queue. Healing the link or
+//     starting the DC reschedules everything waiting at (then) + delay.
+//
+// Divergence: AD replicates by pull (a DC asks a partner for changes past its up-to-dateness
+// vector) on notification or schedule; here the source pushes captured batches. The observable
+// result (what arrives where, when, and who wins a conflict) is the same for the link delays
+// modelled; AD's batching of writes within the notification window is not modelled.
+
+type link struct {
+	a, b  *DC
+	delay time.Duration
+	cut   bool
+	flows [2]*flow // a→b, b→a
+}
+
+// flow is one direction of a link.
+type flow struct {
+	l        *link
+	from, to *DC
+	q        []*batch
+	lastDue  time.Time
+}
+
+type batch struct {
+	changes []fakead.ReplChange
+	due     time.Time
+	blocked bool   // its delivery came due while the flow was unhealthy
+	gen     uint64 // bumped on every reschedule: only the newest event delivers it
+	done    bool
+}
+
+func (f *flow) healthy() bool { return !f.l.cut && !f.from.stopped && !f.to.stopped }
+
+func (f *flow) label() string { return f.from.name + "→" + f.to.name }
+
+// why says why a flow cannot deliver.
+func (f *flow) why() string {
+	switch {
+	case f.l.cut:
+		return fmt.Sprintf("link %s-%s is cut", f.l.a.name, f.l.b.name)
+	case f.from.stopped:
+		return f.from.name + " is stopped"
+	default:
+		return f.to.name + " is stopped"
+	}
+}
+
+func (w *World) addLink(a, b *DC, delay time.Duration) *link {
+	if b.index < a.index {
+		a, b = b, a
+	}
+	l := &link{a: a, b: b, delay: delay}
+	l.flows[0] = &flow{l: l, from: a, to: b}
+	l.flows[1] = &flow{l: l, from: b, to: a}
+	w.links[pairOf(a.name, b.name)] = l
+	a.out = append(a.out, l.flows[0])
+	b.out = append(b.out, l.flows[1])
+	sort.Slice(a.out, func(i, j int) bool { return a.out[i].to.index < a.out[j].to.index })
+	sort.Slice(b.out, func(i, j int) bool { return b.out[i].to.index < b.out[j].to.index })
+	return l
+}
+
+// sortedLinks returns the links in a stable order (by the DCs' configuration order).
+func (w *World) sortedLinks() []*link {
+	ls := make([]*link, 0, len(w.links))
+	for _, l := range w.links {
+		ls = append(ls, l)
+	}
+	sort.Slice(ls, func(i, j int) bool {
+		if ls[i].a.index != ls[j].a.index {
+			return ls[i].a.index < ls[j].a.index
+		}
+		return ls[i].b.index < ls[j].b.index
+	})
+	return ls
+}
+
+// capture ships every DC's new local changes to its partners.
+func (w *World) capture() error {
+	for _, dc := range w.dcs {
+		h := dc.dir.HighestUSN()
+		if h < dc.shipped {
+			panic(fmt.Sprintf("sim: %s highestCommittedUSN went back from %d to %d", dc.name, dc.shipped, h))
+		}
+		if h == dc.shipped {
+			continue
+		}
+		changes := dc.dir.ChangesSince(dc.shipped)
+		dc.shipped = h
+		if len(changes) == 0 {
+			continue
+		}
+		for _, f := range dc.out {
+			w.enqueue(f, copyChanges(changes))
+		}
+	}
+	return nil
+}
+
+func (w *World) enqueue(f *flow, changes []fakead.ReplChange) {
+	now := w.clock.Now()
+	due := now.Add(f.l.delay)
+	if due.Before(f.lastDue) {
+		due = f.lastDue // FIFO per direction, even after the delay was shortened
+	}
+	b := &batch{changes: changes, due: due}
+	f.q = append(f.q, b)
+	f.lastDue = due
+	w.schedule(f, b)
+}
+
+func (w *World) schedule(f *flow, b *batch) {
+	b.gen++
+	gen := b.gen
+	w.clock.At(b.due, "replicate "+f.label(), func(now time.Time) error {
+		if b.done || b.gen != gen {
+			return nil // delivered by ReplicateNow, or rescheduled
+		}
+		return w.fire(f, b)
+	})
+}
+
+// fire is a batch's delivery time. If the flow is healthy, everything queued up to and including
+// the batch is delivered in order; otherwise the batch waits for a heal or start.
+func (w *World) fire(f *flow, b *batch) error {
+	now := w.clock.Now()
+	if !f.healthy() {
+		b.blocked = true
+		w.trace.Logf(now, "%s replication from %s waits: %s", f.to.name, f.from.name, f.why())
+		return nil
+	}
+	for len(f.q) > 0 {
+		head := f.q[0]
+		if err := w.deliver(f, head, ""); err != nil {
+			return err
+		}
+		if head == b {
+			break
+		}
+	}
+	return w.capture()
+}
+
+// deliver applies the head batch of f on its target and pops it.
+func (w *World) deliver(f *flow, b *batch, how string) error {
+	now := w.clock.Now()
+	f.q[0] = nil
+	f.q = f.q[1:]
+	b.done = true
+	before := f.to.dir.HighestUSN()
+	if err := f.to.dir.ApplyReplicated(now, b.changes); err != nil {
+		w.trace.Logf(now, "%s failed to apply %d changes from %s: %v", f.to.name, len(b.changes), f.from.name, err)
+		return w.fail(fmt.Errorf("%s applying %d changes replicated from %s: %w", f.to.name, len(b.changes), f.from.name, err))
+	}
+	var notes []string
+	if how != "" {
+		notes = append(notes, how)
+	}
+	if f.to.dir.HighestUSN() == before {
+		notes = append(notes, "nothing new")
+	}
+	suffix := ""
+	if len(notes) > 0 {
+		suffix = " (" + strings.Join(notes, ", ") + ")"
+	}
+	w.trace.Logf(now, "%s replicated %d %s from %s%s", f.to.name, len(b.changes), plural(len(b.changes), "change", "changes"), f.from.name, suffix)
+	return nil
+}
+
+// reschedule moves everything queued on f (after a heal or a start) to no earlier than now + delay,
+// keeping the queue's order.
+func (w *World) reschedule(f *flow) {
+	due := w.clock.Now().Add(f.l.delay)
+	for _, b := range f.q {
+		if b.due.Before(due) {
+			b.due = due
+		}
+		due = b.due
+		b.blocked = false
+		w.schedule(f, b)
+	}
+	if due.After(f.lastDue) {
+		f.lastDue = due
+	}
+}
+
+func (w *World) linkOf(a, b string) (*link, error) {
+	da, err := w.lookup(a)
+	if err != nil {
+		return nil, err
+	}
+	db, err := w.lookup(b)
+	if err != nil {
+		return nil, err
+	}
+	l := w.links[pairOf(da.name, db.name)]
+	if l == nil {
+		return nil, fmt.Errorf("sim: link %s-%s: %w (set a delay with SetLinkDelay to create it)", da.name, db.name, ErrUnknownLink)
+	}
+	return l, nil
+}
+
+// SetLinkDelay sets the replication delay between a and b (both directions), creating the link if
+// the DCs were not linked. Batches already queued keep their delivery time.
+func (w *World) SetLinkDelay(a, b string, d time.Duration) error {
+	return w.enter(func() error {
+		if d < 0 {
+			return fmt.Errorf("sim: link %s-%s delay %v: a delay cannot be negative", a, b, d)
+		}
+		da, err := w.lookup(a)
+		if err != nil {
+			return err
+		}
+		db, err := w.lookup(b)
+		if err != nil {
+			return err
+		}
+		if da == db {
+			return fmt.Errorf("sim: link %s-%s: a link joins two different DCs", da.name, db.name)
+		}
+		l := w.links[pairOf(da.name, db.name)]
+		if l == nil {
+			l = w.addLink(da, db, d)
+		}
+		l.delay = d
+		w.trace.Logf(w.clock.Now(), "link %s-%s delay %v", l.a.name, l.b.name, d)
+		return nil
+	})
+}
+
+// LinkDelay returns the delay between a and b.
+func (w *World) LinkDelay(a, b string) (time.Duration, error) {
+	var d time.Duration
+	err := w.enter(func() error {
+		l, err := w.linkOf(a, b)
+		if err == nil {
+			d = l.delay
+		}
+		return err
+	})
+	return d, err
+}
+
+// CutLink partitions a from b: deliveries between them wait until HealLink.
+func (w *World) CutLink(a, b string) error {
+	return w.enter(func() error {
+		l, err := w.linkOf(a, b)
+		if err != nil {
+			return err
+		}
+		if !l.cut {
+			l.cut = true
+			w.trace.Logf(w.clock.Now(), "link %s-%s cut", l.a.name, l.b.name)
+		}
+		return nil
+	})
+}
+
+// HealLink ends a cut: whatever waited is delivered after the link's delay from now.
+func (w *World) HealLink(a, b string) error {
+	return w.enter(func() error {
+		l, err := w.linkOf(a, b)
+		if err != nil {
+			return err
+		}
+		if l.cut {
+			l.cut = false
+			w.trace.Logf(w.clock.Now(), "link %s-%s healed", l.a.name, l.b.name)
+			for _, f := range l.flows {
+				if f.healthy() {
+					w.reschedule(f)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// StopDC stops a DC: it refuses operations (Unavailable) and sends and receives nothing.
+func (w *World) StopDC(name string) error { return w.setRunning(name, false) }
+
+// StartDC starts a stopped DC; it catches up on what waited, after each link's delay.
+func (w *World) StartDC(name string) error { return w.setRunning(name, true) }
+
+func (w *World) setRunning(name string, run bool) error {
+	return w.enter(func() error {
+		d, err := w.lookup(name)
+		if err != nil {
+			return err
+		}
+		if d.stopped == !run {
+			return nil
+		}
+		d.stopped = !run
+		if !run {
+			w.trace.Logf(w.clock.Now(), "%s stopped", d.name)
+			return nil
+		}
+		w.trace.Logf(w.clock.Now(), "%s started", d.name)
+		for _, l := range w.sortedLinks() {
+			if l.a != d && l.b != d {
+				continue
+			}
+			for _, f := range l.flows {
+				if f.healthy() {
+					w.reschedule(f)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// ReplicateNow delivers, at the current time, everything queued over healthy links, and what that
+// makes the targets forward in turn, until nothing deliverable is left. What waits behind a cut
+// link or a stopped DC stays queued.
+func (w *World) ReplicateNow() error {
+	return w.enter(func() error {
+		for {
+			progressed := false
+			for _, l := range w.sortedLinks() {
+				for _, f := range l.flows {
+					for len(f.q) > 0 && f.healthy() {
+						if err := w.fail(w.clock.Charge(1, "replicate "+f.label())); err != nil {
+							return err
+						}
+						if err := w.deliver(f, f.q[0], "forced"); err != nil {
+							return err
+						}
+						progressed = true
+					}
+				}
+				if err := w.capture(); err != nil {
+					return err
+				}
+			}
+			if !progressed {
+				return nil
+			}
+		}
+	})
+}
+
+// Settle advances time until no delivery is pending over a healthy link, running every event due
+// on the way (timers included). Deliveries waiting on a cut link or stopped DC stay queued.
+func (w *World) Settle() error {
+	return w.enter(func() error {
+		for {
+			next, ok := w.nextDeliverable()
+			if !ok {
+				return nil
+			}
+			if next.Before(w.clock.Now()) {
+				next = w.clock.Now()
+			}
+			if err := w.fail(w.clock.AdvanceTo(next)); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+func (w *World) nextDeliverable() (time.Time, bool) {
+	var next time.Time
+	found := false
+	for _, l := range w.sortedLinks() {
+		for _, f := range l.flows {
+			for _, b := range f.q {
+				if b.blocked {
+					continue
+				}
+				if !found || b.due.Before(next) {
+					next, found = b.due, true
+				}
+			}
+		}
+	}
+	return next, found
+}
+
+// PendingDeliveries is the number of batches queued on all links, waiting or not.
+func (w *World) PendingDeliveries() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, l := range w.links {
+		for _, f := range l.flows {
+			n += len(f.q)
+		}
+	}
+	return n
+}
+
+func copyChanges(in []fakead.ReplChange) []fakead.ReplChange {
+	out := make([]fakead.ReplChange, len(in))
+	for i, c := range in {
+		out[i].GUID = c.GUID
+		out[i].Attrs = make([]fakead.ReplAttr, len(c.Attrs))
+		for j, a := range c.Attrs {
+			out[i].Attrs[j] = a
+			if a.Values != nil {
+				vals := make([][]byte, len(a.Values))
+				for k, v := range a.Values {
+					vals[k] = append([]byte(nil), v...)
+				}
+				out[i].Attrs[j].Values = vals
+			}
+		}
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

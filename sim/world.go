@@ -1,0 +1,371 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+// TraceTailLines is how many trace lines a Failure carries.
+const TraceTailLines = 20
+
+// Sentinels for errors.Is on world failures.
+var (
+	ErrUnknownDC     = errors.New("no such DC")
+	ErrUnknownLink   = errors.New("no such link")
+	ErrNotQuiescent  = errors.New("replication is not quiescent")
+	ErrNotConverged  = errors.New("replicas differ")
+	ErrWorldPanicked = errors.New("world stopped after a broken invariant")
+)
+
+// Failure is a world-level failure: it names the seed to replay and the simulated time, and carries
+// the end of the trace. Broken internal invariants (a panic inside the world loop) come back as a
+// Failure wrapping ErrWorldPanicked; the world refuses further work after one.
+type Failure struct {
+	Seed      uint64
+	Elapsed   time.Duration
+	Err       error
+	TraceTail []string
+	Stack     string // for panics
+}
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	if msg := f.Err.Error(); strings.HasPrefix(msg, "seed=") {
+		b.WriteString(msg) // a BoundsError already says where
+	} else {
+		fmt.Fprintf(&b, "seed=%d t=%s: %s", f.Seed, FormatOffset(f.Elapsed), msg)
+	}
+	if len(f.TraceTail) > 0 {
+		b.WriteString("\ntrace tail:")
+		for _, l := range f.TraceTail {
+			b.WriteString("\n  " + l)
+		}
+	}
+	return b.String()
+}
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+// DC is one domain controller of a world: its name, OS and replica. Its Directory may be used only
+// inside the world loop (an Exec closure or a scheduled event), which serialises access.
+type DC struct {
+	name    string
+	os      string
+	index   int
+	dir     *fakead.Directory
+	stopped bool
+	shipped uint64  // the highest USN already captured for replication
+	out     []*flow // outgoing replication, by peer order
+}
+
+// Name is the DC's NetBIOS name ("DC1").
+func (d *DC) Name() string { return d.name }
+
+// OS is the DC's operating system ("2022").
+func (d *DC) OS() string { return d.os }
+
+// Directory is the DC's replica. Use it only inside the world loop.
+func (d *DC) Directory() *fakead.Directory { return d.dir }
+
+// Running reports whether the DC is started.
+func (d *DC) Running() bool { return !d.stopped }
+
+// World is the simulated domain: a clock, seeded streams, a trace, and N DCs each with its own
+// replica, joined by replication links. Every operation on it is serialised by one mutex, so LDAP
+// connection goroutines may call Exec concurrently; what runs inside the loop (closures, events)
+// must not call back into the World's methods (they would deadlock).
+type World struct {
+	mu        sync.Mutex
+	cfg       Config
+	clock     *Clock
+	streams   *Streams
+	trace     *Trace
+	dcs       []*DC
+	byName    map[string]*DC
+	links     map[[2]string]*link
+	domainSID string
+	failed    error
+}
+
+// New builds a world: the domain of cfg with every DC holding an identical fresh replica, at
+// cfg.Start (DefaultStart unless set).
+func New(cfg Config) (w *World, err error) {
+	cfg, err = cfg.normalise()
+	if err != nil {
+		return nil, err
+	}
+	w = &World{cfg: cfg, streams: NewStreams(cfg.Seed), byName: map[string]*DC{}, links: map[[2]string]*link{}}
+	if cfg.Realtime {
+		w.clock = NewWallClock(cfg.Start, cfg.Seed, cfg.bounds())
+	} else {
+		w.clock = NewClock(cfg.Start, cfg.Seed, cfg.bounds())
+	}
+	w.trace = NewTrace(cfg.Start, cfg.TraceWriter, cfg.TraceLines)
+	w.domainSID = DomainSID(cfg.Seed)
+	if w.cfg.AdminPassword == "" {
+		w.cfg.AdminPassword = generatePassword(w.streams.Get(StreamPasswords))
+	}
+	dcCfgs := make([]fakead.DCConfig, len(cfg.DCs))
+	names := make([]string, len(cfg.DCs))
+	for i, d := range cfg.DCs {
+		dcCfgs[i] = fakead.DCConfig{Name: d.Name, OS: d.OS}
+		names[i] = d.Name
+	}
+	var dirs []*fakead.Directory
+	err = w.guard(func() error {
+		var err error
+		dirs, err = fakead.NewDomain(fakead.DomainConfig{
+			DNSName:       cfg.Domain,
+			NetBIOSName:   cfg.NetBIOS,
+			DomainSID:     w.domainSID,
+			SchemaVersion: cfg.SchemaVersion,
+			DCs:           dcCfgs,
+			AdminPassword: w.cfg.AdminPassword,
+		}, GUIDSource{w.streams.Get(StreamGUIDs)}, cfg.Start)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sim: building domain %s: %w", cfg.Domain, err)
+	}
+	if len(dirs) != len(cfg.DCs) {
+		return nil, fmt.Errorf("sim: building domain %s: got %d replicas for %d DCs", cfg.Domain, len(dirs), len(cfg.DCs))
+	}
+	for i, d := range cfg.DCs {
+		dc := &DC{name: d.Name, os: d.OS, index: i, dir: dirs[i], shipped: dirs[i].HighestUSN()}
+		w.dcs = append(w.dcs, dc)
+		w.byName[d.Name] = dc
+	}
+	for _, l := range cfg.Links {
+		w.addLink(w.byName[l.A], w.byName[l.B], l.Delay)
+	}
+	w.trace.Logf(w.clock.Now(), "world seed=%d domain=%s netbios=%s schema=%d sid=%s dcs=%s",
+		cfg.Seed, cfg.Domain, cfg.NetBIOS, cfg.SchemaVersion, w.domainSID, strings.Join(names, ","))
+	return w, nil
+}
+
+// Config returns the configuration in use, defaults filled in (AdminPassword included).
+func (w *World) Config() Config { return w.cfg }
+
+// Seed is the world's seed.
+func (w *World) Seed() uint64 { return w.cfg.Seed }
+
+// DomainSID is the domain's SID, derived from the seed.
+func (w *World) DomainSID() string { return w.domainSID }
+
+// DomainDN is the domain naming context, "DC=contoso,DC=com".
+func (w *World) DomainDN() string { return domainDN(w.cfg.Domain) }
+
+// Start is the simulated time the world started at.
+func (w *World) Start() time.Time { return w.cfg.Start }
+
+// Now is the current simulated time.
+func (w *World) Now() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.clock.Now()
+}
+
+// Elapsed is the simulated time since Start.
+func (w *World) Elapsed() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.clock.Elapsed()
+}
+
+// Rand returns the named random stream of the world's seed. Draw from it inside the world loop,
+// or from one goroutine: a stream is not safe for concurrent use.
+func (w *World) Rand(name string) *Stream {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.streams.Get(name)
+}
+
+// IDs is the world's GUID source (stream "guids"), the one the directory mints ids from.
+func (w *World) IDs() fakead.IDSource { return GUIDSource{w.Rand(StreamGUIDs)} }
+
+// DC returns the DC called name (case-insensitive), or nil.
+func (w *World) DC(name string) *DC { return w.byName[strings.ToUpper(name)] }
+
+// DCs returns the DCs in configuration order.
+func (w *World) DCs() []*DC { return append([]*DC(nil), w.dcs...) }
+
+// Trace returns the trace lines kept in memory.
+func (w *World) Trace() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.trace.Lines()
+}
+
+// WriteTrace writes the trace lines kept in memory to out.
+func (w *World) WriteTrace(out io.Writer) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, err := w.trace.WriteTo(out)
+	return err
+}
+
+// Logf adds a line to the trace at the current simulated time (for layers above: scenarios,
+// hosts). Inside the world loop the lock is already held: use Tracer().Logf(now, ...) there.
+func (w *World) Logf(format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.trace.Logf(w.clock.Now(), format, args...)
+}
+
+// Tracer returns the trace for use inside the world loop (Exec closures, events), where the lock
+// is held and Logf would deadlock.
+func (w *World) Tracer() *Trace { return w.trace }
+
+// Exec runs fn inside the world loop: serialised with every other operation, with the current
+// simulated time. Whatever fn changed on any replica is then shipped to that DC's replication
+// partners, carrying the values as of now. fn's error is returned as is.
+func (w *World) Exec(fn func(now time.Time) error) error {
+	return w.enter(func() error { return fn(w.clock.Now()) })
+}
+
+// ExecOn runs fn inside the world loop against one DC's replica. A stopped DC refuses with
+// fakead.Error{Code: Unavailable}; an unknown one with ErrUnknownDC.
+func (w *World) ExecOn(dc string, fn func(now time.Time, d *fakead.Directory) error) error {
+	return w.execOn(dc, "", fn)
+}
+
+func (w *World) execOn(dc, op string, fn func(now time.Time, d *fakead.Directory) error) error {
+	return w.enter(func() error {
+		d, err := w.lookup(dc)
+		if err != nil {
+			return err
+		}
+		if d.stopped {
+			return &fakead.Error{Code: fakead.Unavailable, Op: op,
+				Diag: fmt.Sprintf("the domain controller %s is stopped (simulated); start it to use it", d.name)}
+		}
+		return fn(w.clock.Now(), d.dir)
+	})
+}
+
+// enter is every top-level entry point: it takes the lock, refuses work after a broken invariant,
+// brings a wall clock up to date, runs f, ships new changes, and turns a panic into a Failure.
+func (w *World) enter(f func() error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed != nil {
+		return w.failed
+	}
+	var ferr error
+	err := w.guard(func() error {
+		if err := w.clock.Sync(); err != nil {
+			return err
+		}
+		ferr = f()
+		return w.capture()
+	})
+	var fl *Failure
+	if errors.As(err, &fl) && errors.Is(err, ErrWorldPanicked) {
+		w.failed = err
+	}
+	if ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// guard runs f, turning a panic into a Failure with the seed, time, trace tail and stack.
+func (w *World) guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Failure{Seed: w.cfg.Seed, Elapsed: w.clock.Elapsed(),
+				Err:       fmt.Errorf("%w: panic: %v", ErrWorldPanicked, r),
+				TraceTail: w.trace.Tail(TraceTailLines), Stack: string(debug.Stack())}
+		}
+	}()
+	return f()
+}
+
+// fail wraps err as a Failure of this world at the current time.
+func (w *World) fail(err error) error {
+	var fl *Failure
+	if err == nil || errors.As(err, &fl) {
+		return err
+	}
+	return &Failure{Seed: w.cfg.Seed, Elapsed: w.clock.Elapsed(), Err: err, TraceTail: w.trace.Tail(TraceTailLines)}
+}
+
+func (w *World) lookup(name string) (*DC, error) {
+	d := w.byName[strings.ToUpper(name)]
+	if d == nil {
+		names := make([]string, len(w.dcs))
+		for i, d := range w.dcs {
+			names[i] = d.name
+		}
+		return nil, fmt.Errorf("sim: DC %q: %w (the world has %s)", name, ErrUnknownDC, strings.Join(names, ", "))
+	}
+	return d, nil
+}
+
+// At schedules fn at simulated time t inside the world loop; what it changes replicates as after
+// Exec. fn must not call the World's methods (use the now and the DCs' directories directly).
+func (w *World) At(t time.Time, name string, fn EventFunc) EventID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.clock.At(t, name, w.wrapEvent(fn))
+}
+
+// After schedules fn at d after the current simulated time; see At.
+func (w *World) After(d time.Duration, name string, fn EventFunc) EventID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.clock.After(d, name, w.wrapEvent(fn))
+}
+
+// Cancel removes a pending event scheduled with At or After.
+func (w *World) Cancel(id EventID) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.clock.Cancel(id)
+}
+
+func (w *World) wrapEvent(fn EventFunc) EventFunc {
+	return func(now time.Time) error {
+		if err := fn(now); err != nil {
+			return err
+		}
+		return w.capture()
+	}
+}
+
+// Advance moves simulated time forward by d, running every due event (replication deliveries,
+// timers) in order. Exceeding the world's bounds fails with a Failure naming the seed.
+func (w *World) Advance(d time.Duration) error {
+	return w.enter(func() error { return w.fail(w.clock.Advance(d)) })
+}
+
+// AdvanceTo moves simulated time forward to t; see Advance.
+func (w *World) AdvanceTo(t time.Time) error {
+	return w.enter(func() error { return w.fail(w.clock.AdvanceTo(t)) })
+}
+
+// RunUntilQuiet runs every pending event, and those they schedule, until none is left. Time ends at
+// the last event. Replication over a cut link or to a stopped DC is not an event: it waits.
+func (w *World) RunUntilQuiet() error {
+	return w.enter(func() error { return w.fail(w.clock.RunUntilQuiet()) })
+}
+
+// RunDue runs the events due now; with a wall clock it first moves time up to the wall clock.
+// `serve --realtime` calls it from a ticker.
+func (w *World) RunDue() error {
+	return w.enter(func() error { return w.fail(w.clock.RunDue()) })
+}
+
+// EventsRun is how many events the world has run.
+func (w *World) EventsRun() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.clock.EventsRun()
+}
