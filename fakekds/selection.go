@@ -1,0 +1,112 @@
+package fakekds
+
+// CreationRule is how a DC decides that a root key is old enough to give a NEW gMSA its first
+// password id. Windows' exact rule is not published; both readings are available (see doc.go).
+type CreationRule int
+
+const (
+	// RuleIntervalStart (default): eligible when msKds-UseStartTime <= the start of the
+	// 10-hour GKID interval containing the creation time. A key made effective at T is
+	// refused until the next interval boundary, i.e. for up to 10 hours (Samba's emulation
+	// of Windows GetKey; Learn: "wait up to 10 hours").
+	RuleIntervalStart CreationRule = iota
+	// RuleOneIntervalAgo: eligible when msKds-UseStartTime <= creation time − (10 h + 5 min),
+	// the stricter rule of Samba's own DC (gmsa_generate_blobs, "one_interval_ago"). A key
+	// made effective at T is refused for exactly 10 h 5 min.
+	RuleOneIntervalAgo
+)
+
+// String names the rule as the CLI and traces print it.
+func (r CreationRule) String() string {
+	switch r {
+	case RuleIntervalStart:
+		return "interval-start"
+	case RuleOneIntervalAgo:
+		return "one-interval-ago"
+	}
+	return "CreationRule(unknown)"
+}
+
+// Policy holds the KDS settings that differ between readings of Windows behaviour.
+type Policy struct {
+	CreationRule CreationRule
+}
+
+// RootKeyTolerance is how long before its use-start time Windows accepts a key that an
+// existing password id names explicitly: one key cycle plus the maximum clock skew, 10 h 5 min.
+const RootKeyTolerance = KeyCycleDuration + MaxClockSkew
+
+// SelectRootKey returns, among keys, the most recently created (largest msKds-CreateTime) whose
+// msKds-UseStartTime <= at. This is how a key is chosen when no key id is given: for a rollover,
+// at is the start of the new interval. Keys marked LocalTestOnly are never in the directory and
+// are ignored. Ties on CreateTime go to the larger GUID, so the choice does not depend on the
+// order of keys. The chosen key is validated: ErrBadRootKey if it is unusable, ErrNoRootKey if
+// none is eligible.
+func SelectRootKey(keys []*RootKey, at FileTime) (*RootKey, error) {
+	var best *RootKey
+	for _, k := range keys {
+		if k == nil || k.LocalTestOnly || k.UseStartTime > at {
+			continue
+		}
+		if best == nil || k.CreateTime > best.CreateTime ||
+			(k.CreateTime == best.CreateTime && string(k.ID[:]) > string(best.ID[:])) {
+			best = k
+		}
+	}
+	if best == nil {
+		return nil, errorf("SelectRootKey", ErrNoRootKey, "none of %d root keys has msKds-UseStartTime <= %d (%s)", len(keys), at, at.Time().Format("2006-01-02T15:04:05Z"))
+	}
+	if err := best.Validate(); err != nil {
+		return nil, err
+	}
+	return best, nil
+}
+
+// RootKeyForNewAccount picks the root key for a gMSA created at time created, per the policy's
+// CreationRule.
+func (p Policy) RootKeyForNewAccount(keys []*RootKey, created FileTime) (*RootKey, error) {
+	at := GKIDFromFileTime(created).StartFileTime()
+	if p.CreationRule == RuleOneIntervalAgo {
+		if created < RootKeyTolerance {
+			return nil, errorf("RootKeyForNewAccount", ErrNoRootKey, "creation time %d is before any key could be eligible", created)
+		}
+		at = created - RootKeyTolerance
+	}
+	return SelectRootKey(keys, at)
+}
+
+// RootKeyForID returns the key named by an existing password id for interval g. The key must
+// exist (ErrNoRootKey), be valid with a non-zero use-start time (ErrBadRootKey), and satisfy
+// UseStartTime − 10 h 5 min <= start(g) (ErrRootKeyNotYetValid).
+func RootKeyForID(keys []*RootKey, id GUID, g GKID) (*RootKey, error) {
+	const op = "RootKeyForID"
+	var found *RootKey
+	for _, k := range keys {
+		if k != nil && !k.LocalTestOnly && k.ID == id {
+			found = k
+			break
+		}
+	}
+	if found == nil {
+		return nil, errorf(op, ErrNoRootKey, "no root key with id %s", id)
+	}
+	if err := found.Validate(); err != nil {
+		return nil, err
+	}
+	if found.UseStartTime == 0 {
+		return nil, errorf(op, ErrBadRootKey, "root key %s has msKds-UseStartTime 0", id)
+	}
+	if start := g.StartFileTime(); found.UseStartTime > start+RootKeyTolerance {
+		return nil, errorf(op, ErrRootKeyNotYetValid, "root key %s starts at %d, more than 10 h 5 min after interval %v starts (%d)", id, found.UseStartTime, g, start)
+	}
+	return found, nil
+}
+
+// CheckNotFuture refuses a GKID later than the interval of now + 5 minutes: a DC never hands
+// out a key from the future (E_INVALIDARG).
+func CheckNotFuture(g GKID, now FileTime) error {
+	if limit := GKIDFromFileTime(now + MaxClockSkew); limit.Less(g) {
+		return errorf("CheckNotFuture", ErrInvalidGKID, "%v is later than %v, the interval of now + 5 min", g, limit)
+	}
+	return nil
+}
