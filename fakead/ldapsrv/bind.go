@@ -1,0 +1,129 @@
+package ldapsrv
+
+import (
+	"crypto/tls"
+	"fmt"
+
+	goldap "github.com/lor00x/goldap/message"
+	"github.com/vjeantet/ldapserver"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+// DiagSigningRequired is AD's text when a DC enforcing LDAP signing refuses a simple bind over an
+// unencrypted connection (strongerAuthRequired).
+const DiagSigningRequired = `00002028: LdapErr: DSID-0C090259, comment: The server requires binds to turn on integrity checking if SSL\TLS are not already active on the connection, data 0, v4563`
+
+// Extended operation OIDs.
+const (
+	OIDStartTLS = "1.3.6.1.4.1.1466.20037" // RFC 4511 4.14
+	OIDWhoAmI   = "1.3.6.1.4.1.4203.1.11.3" // RFC 4532
+)
+
+// WhoAmIer is an optional Backend extension: the authzId AD answers to WhoAmI for a caller
+// ("u:CONTOSO\Administrator"). Without it the server answers "dn:<bound DN>".
+type WhoAmIer interface {
+	WhoAmI(c fakead.Caller) string
+}
+
+func (r *request) bind(req goldap.BindRequest) {
+	// RFC 4511 4.2.1: the connection is anonymous until a bind succeeds, also when it fails.
+	r.st.caller = fakead.Caller{}
+	reply := func(err error) { r.w.Write(goldap.BindResponse{LDAPResult: result(err)}) }
+
+	if v, err := bindVersion(req); err != nil || (v != 2 && v != 3) {
+		reply(wireErr(fakead.ProtocolError, "bind", fmt.Sprintf("00000057: LdapErr: unsupported LDAP version %d", v)))
+		return
+	}
+	switch req.AuthenticationChoice() {
+	case "simple":
+	default:
+		mech, _ := saslMechanism(req)
+		what := "SASL mechanism " + mech
+		if mech == sicilyMarker {
+			what = "NTLM/Sicily authentication"
+		}
+		// Divergence: a DC supports GSSAPI, GSS-SPNEGO, EXTERNAL and DIGEST-MD5 SASL binds and
+		// Sicily NTLM; this server does simple binds only.
+		reply(wireErr(fakead.AuthMethodNotSupported, "bind", what+" is not supported by this simulated DC"))
+		return
+	}
+	name, password := string(req.Name()), string(req.AuthenticationSimple())
+	if r.s.opts.RequireSigning && !r.st.encrypted && password != "" {
+		reply(wireErr(fakead.StrongerAuthRequired, "bind", DiagSigningRequired))
+		return
+	}
+	c, err := r.s.b.Bind(r.st.encrypted, name, password)
+	if err == nil {
+		c.Encrypted = r.st.encrypted
+		r.st.caller = c
+	}
+	reply(err)
+}
+
+func (r *request) extended(req goldap.ExtendedRequest) {
+	switch string(req.RequestName()) {
+	case OIDStartTLS:
+		r.startTLS()
+	case OIDWhoAmI:
+		c := r.caller()
+		authz := ""
+		if wa, ok := r.s.b.(WhoAmIer); ok {
+			authz = wa.WhoAmI(c)
+		} else if c.DN != "" {
+			authz = "dn:" + c.DN
+		}
+		op := resultOp(24, nil, berOctets(classContext, 11, []byte(authz)))
+		if err := r.writeEncoded(op, nil); err != nil {
+			r.fc.abort(fakead.Other, err.Error())
+		}
+	default:
+		// Divergence: AD's diagnostic text for an unknown extended operation is not reproduced.
+		err := wireErr(fakead.ProtocolError, "extended",
+			"0000203D: LdapErr: unsupported extended operation "+string(req.RequestName()))
+		var res goldap.ExtendedResponse
+		res.LDAPResult = result(err)
+		r.w.Write(res)
+	}
+}
+
+// startTLS runs inline in the library's reading goroutine (the library does not start a handler
+// goroutine for it), so no request is read until TLS is up or the connection is given up.
+func (r *request) startTLS() {
+	reply := func(err error) {
+		res := goldap.ExtendedResponse{LDAPResult: result(err)}
+		res.SetResponseName(goldap.LDAPOID(OIDStartTLS))
+		r.w.Write(res)
+	}
+	switch {
+	case r.s.opts.TLS == nil:
+		// Divergence: AD's text for a DC without a certificate is not reproduced.
+		reply(wireErr(fakead.Unavailable, "extended", "00000000: LdapErr: StartTLS is not available: no server certificate"))
+		return
+	case r.st.encrypted:
+		reply(wireErr(fakead.OperationsError, "extended", "00000000: LdapErr: TLS is already active on this connection"))
+		return
+	case r.st.outstanding() > 0:
+		reply(wireErr(fakead.OperationsError, "extended", "00000000: LdapErr: StartTLS with operations outstanding"))
+		return
+	}
+	written := r.fc.armSwitch(r.id)
+	reply(nil)
+	select {
+	case <-written:
+	case <-r.fc.done:
+		return
+	}
+	tc := tls.Server(r.fc.Conn, r.s.opts.TLS)
+	if err := tc.Handshake(); err != nil {
+		// The peer is not speaking TLS: nothing sensible can be written any more.
+		r.fc.aborted.Store(true)
+		_ = r.fc.Conn.Close()
+		return
+	}
+	r.fc.setCurrent(tc)
+	r.st.encrypted = true
+}
+
+// compile-time check that the library's message type is what the handler expects.
+var _ ldapserver.Handler = (*handler)(nil)

@@ -1,0 +1,151 @@
+package ldapsrv
+
+import (
+	"sync"
+
+	"github.com/vjeantet/ldapserver"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+// maxPagedSearches bounds the paged-search states one connection keeps; the oldest goes first.
+const maxPagedSearches = 16
+
+// connState is one client connection's state. It lives on the framedConn (the library has no
+// disconnect hook, so a map keyed by connection would grow forever) and survives StartTLS.
+//
+// The library runs each request in its own goroutine. connState serialises them in arrival order:
+// the framing layer enqueues each message ID as it hands the PDU on, and a handler runs only when
+// its ID is at the head and no other handler runs. Once reading has stopped the order no longer
+// matters and the remaining handlers run one at a time in any order, so a request whose handler
+// never arrives cannot wedge the connection.
+type connState struct {
+	srv *Server
+
+	mu         sync.Mutex
+	cond       sync.Cond
+	queue      []int                      // message IDs read, not yet started
+	running    bool                       // a handler is running
+	readerDone bool                       // no more requests will be read
+	inflight   map[int]*ldapserver.Message // started or waiting handlers, for Abandon
+	abandoned  map[int]bool               // abandoned before their handler arrived
+	closeOnce  sync.Once
+
+	// Guarded by the turn (only the running handler touches them).
+	caller     fakead.Caller // bound identity; Encrypted always mirrors the connection
+	encrypted  bool
+	pages      map[string]*pagedSearch
+	pageOrder  []string
+	nextCookie uint64
+	fc         *framedConn
+}
+
+func newConnState(srv *Server, encrypted bool) *connState {
+	st := &connState{
+		srv:       srv,
+		inflight:  map[int]*ldapserver.Message{},
+		abandoned: map[int]bool{},
+		encrypted: encrypted,
+		caller:    fakead.Caller{Encrypted: encrypted},
+		pages:     map[string]*pagedSearch{},
+	}
+	st.cond.L = &st.mu
+	return st
+}
+
+func (st *connState) enqueue(id int) {
+	st.mu.Lock()
+	st.queue = append(st.queue, id)
+	st.mu.Unlock()
+}
+
+func (st *connState) stopReading() {
+	st.mu.Lock()
+	st.readerDone = true
+	st.cond.Broadcast()
+	st.mu.Unlock()
+}
+
+// closed is called once the library has closed the connection.
+func (st *connState) closed() {
+	st.closeOnce.Do(func() {
+		st.stopReading()
+		st.srv.release(st.fc)
+	})
+}
+
+// register makes a request abandonable; it reports whether it was abandoned already.
+func (st *connState) register(id int, m *ldapserver.Message) {
+	st.mu.Lock()
+	st.inflight[id] = m
+	st.mu.Unlock()
+}
+
+func (st *connState) unregister(id int, m *ldapserver.Message) {
+	st.mu.Lock()
+	if st.inflight[id] == m {
+		delete(st.inflight, id)
+	}
+	st.mu.Unlock()
+}
+
+// acquire waits for id's turn. It reports false if the request was abandoned meanwhile.
+func (st *connState) acquire(id int) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for st.running || !(st.readerDone || (len(st.queue) > 0 && st.queue[0] == id)) {
+		st.cond.Wait()
+	}
+	for i, q := range st.queue {
+		if q == id {
+			st.queue = append(st.queue[:i], st.queue[i+1:]...)
+			break
+		}
+	}
+	st.running = true
+	if st.abandoned[id] {
+		delete(st.abandoned, id)
+		return false
+	}
+	return true
+}
+
+func (st *connState) release() {
+	st.mu.Lock()
+	st.running = false
+	st.cond.Broadcast()
+	st.mu.Unlock()
+}
+
+// abandon signals the request with message ID target (RFC 4511 4.11: no response either way).
+func (st *connState) abandon(target int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if m, ok := st.inflight[target]; ok {
+		select {
+		case m.Done <- true:
+		default:
+		}
+		return
+	}
+	for _, q := range st.queue {
+		if q == target {
+			st.abandoned[target] = true
+			return
+		}
+	}
+}
+
+// outstanding reports how many other requests are queued or running besides the caller's.
+func (st *connState) outstanding() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.queue)
+}
+
+// currentCaller is the bound caller with the connection's encryption state.
+func (st *connState) currentCaller() fakead.Caller {
+	c := st.caller
+	c.Encrypted = st.encrypted
+	return c
+}

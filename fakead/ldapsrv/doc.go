@@ -1,0 +1,46 @@
+// Package ldapsrv is the wire edge of a simulated domain controller: an LDAP (RFC 4511) server
+// over github.com/vjeantet/ldapserver v1.0.1 and github.com/lor00x/goldap that only translates.
+// It decodes a request, calls the Backend (the world, which serialises calls and applies simulated
+// time) and encodes the answer. It is the only package importing those two libraries.
+//
+// What it does: anonymous and simple binds (the name — DN, UPN or CONTOSO\user — goes to the
+// Backend as sent), AD's LDAP-signing refusal (Options.RequireSigning), LDAPS and StartTLS with a
+// per-world CA (NewCA, CA.PEM, CA.ServerTLSConfig), search with every RFC 4515 filter including
+// AD's extensible matches, attribute lists, typesOnly, size limits, the paged-results control
+// (1.2.840.113556.1.4.319) and the SD-flags control (1.2.840.113556.1.4.801), add, modify, delete,
+// modify DN, compare, the WhoAmI and StartTLS extended operations, abandon. Unknown critical
+// controls answer unavailableCriticalExtension. One function (resultOf) turns *fakead.Error into
+// LDAPResult fields.
+//
+// What it does not: SASL (GSSAPI, GSS-SPNEGO, DIGEST-MD5, EXTERNAL) and NTLM/Sicily binds answer
+// authMethodNotSupported; no referrals, no LDAP signing/sealing, no server-side sort, VLV, DirSync
+// or other AD controls. Each difference from a Windows DC is marked "Divergence:".
+//
+// The libraries' faults and the layer that fixes each (see shared/notes/ldap-kdc-deps.md):
+//
+//   - A first byte other than 0x30 panics the library's read loop and kills the process; short
+//     reads (any PDU over its 4 KiB buffer, or split by TCP) misparse and then panic: framing.go
+//     reads each PDU whole (io.ReadFull), bounds it (Options.MaxPDU), and hands the library the
+//     header and the body in one Read each; it never returns (0, nil).
+//   - goldap silently drops what it cannot decode and the client hangs: BOOLEAN TRUE as 0x01
+//     (go-ldap's critical controls, typesOnly), extensible matches without dnAttributes, empty
+//     and/or filters, non-minimal lengths, Sicily/NTLM auth choices. normalize.go rewrites those
+//     into bytes goldap decodes and closes the connection (Notice of Disconnection, protocolError)
+//     on anything still undecodable, on responses sent as requests and on nesting deeper than 64
+//     (goldap recurses; a stack overflow is fatal, not a panic).
+//   - Handler panics are not recovered by the library: handler.go recovers per request and closes
+//     that connection only. Framing-layer panics are recovered in Read likewise.
+//   - Stop() leaves the accept loop running and closing the listener makes the library dereference
+//     a nil connection: server.go never calls Stop; its listener ends the accept goroutine with
+//     runtime.Goexit after Close, and Close then closes every connection and waits for them.
+//   - Pipelined requests run concurrently: conn.go serialises them per connection in arrival order.
+//   - No disconnect hook: per-connection state lives on the framedConn.
+//   - StartTLS' SetConn races the writer goroutine: the framedConn swaps its transport itself,
+//     after the StartTLS response is on the wire, and the library's buffers never change.
+//   - No response controls, no ExtendedResponse value, no getters for ModifyDN, SASL mechanism,
+//     extensible-match fields: goldapx.go (reflection, the decode trick, the chanOut route),
+//     pinned by goldapx_test.go.
+//   - The library's global Logger prints every PDU, passwords included: silenced in init.
+//
+// The licences of both libraries are GPL-2.0.
+package ldapsrv

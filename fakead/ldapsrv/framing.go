@@ -1,0 +1,263 @@
+package ldapsrv
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+// The framing layer. vjeantet/ldapserver reads PDUs with a single bufio Read per field, ignores
+// short reads and panics (killing the process) on a first byte other than 0x30; goldap silently
+// drops what it cannot decode. framedConn sits between the socket and the library: it reads each
+// PDU whole with io.ReadFull, checks it, rewrites it into bytes goldap decodes (normalize.go) and
+// hands the library first the PDU's header, then its body, each in one Read, so the library's
+// bufio.Reader never sees a partial field. Whatever it refuses closes the connection with a Notice
+// of Disconnection (RFC 4511 4.4.1); nothing reaches the library that it would drop or crash on.
+
+// errFraming is what Read returns when the connection must close: the library then winds the
+// connection down (waits for running handlers, flushes their responses, calls Close).
+var errFraming = errors.New("ldapsrv: connection closed by the framing layer")
+
+// noticeOfDisconnection is the unsolicited notification's OID (RFC 4511 4.4.1).
+const noticeOfDisconnection = "1.3.6.1.4.1.1466.20036"
+
+// framedConn is the net.Conn the library sees. Its embedded Conn is the TCP connection (deadlines,
+// addresses); cur is what bytes flow over: the TCP connection, or TLS over it after StartTLS or
+// on the LDAPS port.
+type framedConn struct {
+	net.Conn // raw TCP connection
+	st       *connState
+	maxPDU   int
+
+	mu       sync.Mutex
+	cur      net.Conn
+	notice   []byte        // Notice of Disconnection to write on close
+	switchID int           // StartTLS: message ID whose response must be on the wire first
+	switchCh chan struct{} // closed once that response is written
+	done     chan struct{} // closed when the connection is closed or killed
+	doneOnce sync.Once
+
+	aborted atomic.Bool
+
+	// Read side: only the library's reading goroutine touches these (StartTLS runs inline there).
+	pending  []byte
+	bodyNext []byte
+}
+
+func newFramedConn(st *connState, raw, cur net.Conn, maxPDU int) *framedConn {
+	return &framedConn{Conn: raw, st: st, maxPDU: maxPDU, cur: cur, done: make(chan struct{})}
+}
+
+func (fc *framedConn) current() net.Conn {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	return fc.cur
+}
+
+// Read returns the next PDU's header, then its body; each call returns at least one byte or an
+// error, never (0, nil).
+func (fc *framedConn) Read(p []byte) (n int, err error) {
+	defer func() {
+		// A bug in the framing layer must cost this connection only.
+		if r := recover(); r != nil {
+			fc.abort(fakead.Other, fmt.Sprintf("internal error reading the request: %v", r))
+			n, err = 0, errFraming
+		}
+		if err != nil {
+			fc.st.stopReading()
+		}
+	}()
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if fc.aborted.Load() {
+		return 0, errFraming
+	}
+	if len(fc.pending) == 0 {
+		if fc.bodyNext != nil {
+			fc.pending, fc.bodyNext = fc.bodyNext, nil
+		} else if err := fc.readPDU(); err != nil {
+			return 0, err
+		}
+	}
+	n = copy(p, fc.pending)
+	fc.pending = fc.pending[n:]
+	return n, nil
+}
+
+// readPDU reads one whole PDU from the wire and queues it for the library.
+func (fc *framedConn) readPDU() error {
+	cur := fc.current()
+	var hdr [6]byte
+	if _, err := io.ReadFull(cur, hdr[:2]); err != nil {
+		return err // EOF between PDUs is a client going away; a partial header is truncation
+	}
+	if hdr[0] != 0x30 {
+		return fc.protocolError(fmt.Sprintf("PDU starts with %#02x, not a SEQUENCE", hdr[0]))
+	}
+	length := int(hdr[1])
+	if hdr[1] >= 0x80 {
+		n := int(hdr[1] & 0x7f)
+		if n == 0 || n > 4 {
+			return fc.protocolError("PDU with an indefinite or oversized length")
+		}
+		if _, err := io.ReadFull(cur, hdr[2:2+n]); err != nil {
+			return err
+		}
+		length = 0
+		for _, c := range hdr[2 : 2+n] {
+			length = length<<8 | int(c)
+		}
+	}
+	if length < 0 || length > fc.maxPDU {
+		return fc.protocolError(fmt.Sprintf("PDU of %d bytes exceeds the limit of %d", length, fc.maxPDU))
+	}
+	// Grow with the data actually received, so a claimed length costs nothing until sent.
+	var buf bytes.Buffer
+	buf.Grow(min(length, 64<<10) + 6)
+	buf.Write(appendHeader(nil, classUniversal, true, tagSequence, length))
+	if _, err := io.CopyN(&buf, cur, int64(length)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.ErrUnexpectedEOF // truncated PDU
+		}
+		return err
+	}
+	out, info, err := preparePDU(buf.Bytes())
+	if err != nil {
+		return fc.protocolError(err.Error())
+	}
+	_, _, _, h, _, err := readHeader(out)
+	if err != nil || len(out)-h >= 1<<24 { // the library parses at most 3 length octets safely
+		return fc.protocolError("request too large after normalisation")
+	}
+	if info.op != opAbandon && info.op != opUnbind {
+		fc.st.enqueue(info.msgID)
+	}
+	fc.pending, fc.bodyNext = out[:h], out[h:]
+	return nil
+}
+
+// protocolError arranges a Notice of Disconnection with protocolError and ends reading.
+func (fc *framedConn) protocolError(diag string) error {
+	fc.setNotice(fakead.ProtocolError, diag)
+	return errFraming
+}
+
+func (fc *framedConn) setNotice(code fakead.ResultCode, diag string) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.notice == nil {
+		fc.notice = noticeBytes(code, diag)
+	}
+}
+
+// abort ends the connection from a handler: reading stops at once (the library then winds the
+// connection down and calls Close, which sends the notice).
+func (fc *framedConn) abort(code fakead.ResultCode, diag string) {
+	fc.setNotice(code, diag)
+	fc.aborted.Store(true)
+	// A deadline in the past unblocks a Read in progress, on TCP and TLS alike.
+	_ = fc.Conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// kill closes the transport under the library's feet (Server.Close).
+func (fc *framedConn) kill() {
+	fc.aborted.Store(true)
+	_ = fc.Conn.Close()
+	fc.doneOnce.Do(func() { close(fc.done) })
+}
+
+// Write writes one response message (the library flushes each message in one Write) and signals a
+// pending StartTLS switch once its response is on the wire.
+func (fc *framedConn) Write(p []byte) (int, error) {
+	fc.mu.Lock()
+	cur, sw, swID := fc.cur, fc.switchCh, fc.switchID
+	fc.mu.Unlock()
+	n, err := cur.Write(p)
+	if sw != nil {
+		if id, ok := messageIDOf(p); ok && id == swID {
+			fc.mu.Lock()
+			fc.switchCh = nil
+			fc.mu.Unlock()
+			close(sw)
+		}
+	}
+	return n, err
+}
+
+// armSwitch registers the StartTLS response's message ID; the returned channel closes once it has
+// been written.
+func (fc *framedConn) armSwitch(id int) <-chan struct{} {
+	ch := make(chan struct{})
+	fc.mu.Lock()
+	fc.switchID, fc.switchCh = id, ch
+	fc.mu.Unlock()
+	return ch
+}
+
+func (fc *framedConn) setCurrent(c net.Conn) {
+	fc.mu.Lock()
+	fc.cur = c
+	fc.mu.Unlock()
+}
+
+// Close is called by the library once every handler of the connection has returned and every
+// response has been written. It sends a pending Notice of Disconnection, closes TLS and TCP and
+// tells the server this connection is gone.
+func (fc *framedConn) Close() error {
+	fc.mu.Lock()
+	cur, notice := fc.cur, fc.notice
+	fc.notice = nil
+	fc.mu.Unlock()
+	if notice != nil && !fc.isDone() {
+		_, _ = cur.Write(notice)
+	}
+	var err error
+	if cur != fc.Conn && !fc.isDone() {
+		err = cur.Close()
+	}
+	_ = fc.Conn.Close()
+	fc.doneOnce.Do(func() { close(fc.done) })
+	fc.st.closed()
+	return err
+}
+
+func (fc *framedConn) isDone() bool {
+	select {
+	case <-fc.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// messageIDOf reads the messageID of an encoded LDAPMessage.
+func messageIDOf(p []byte) (int, bool) {
+	_, _, _, h, _, err := readHeader(p)
+	if err != nil || h >= len(p) {
+		return 0, false
+	}
+	class, constructed, tag, h2, l, err := readHeader(p[h:])
+	if err != nil || class != classUniversal || constructed || tag != tagInteger || h+h2+l > len(p) {
+		return 0, false
+	}
+	v, err := parseInt(p[h+h2 : h+h2+l])
+	return int(v), err == nil
+}
+
+// noticeBytes encodes a Notice of Disconnection: messageID 0, an ExtendedResponse with the code.
+func noticeBytes(code fakead.ResultCode, diag string) []byte {
+	op := berSeq(classApplication, 24,
+		berInt(classUniversal, tagEnumerated, int64(code)),
+		berString(""),
+		berString(diag),
+		berOctets(classContext, 10, []byte(noticeOfDisconnection)))
+	return berSeq(classUniversal, tagSequence, berInt(classUniversal, tagInteger, 0), op)
+}

@@ -1,0 +1,152 @@
+package ldapsrv
+
+import (
+	"errors"
+	"fmt"
+
+	goldap "github.com/lor00x/goldap/message"
+	"github.com/vjeantet/ldapserver"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+// handler is the library's single Handler: it takes the request's turn on its connection,
+// contains panics to that connection and dispatches on the protocolOp type.
+type handler struct{ s *Server }
+
+// request is one request being handled.
+type request struct {
+	s  *Server
+	st *connState
+	fc *framedConn
+	w  ldapserver.ResponseWriter
+	m  *ldapserver.Message
+	id int
+}
+
+func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) {
+	fc, ok := m.Client.GetConn().(*framedConn)
+	if !ok {
+		return // cannot happen: every connection the library gets is ours
+	}
+	st := fc.st
+	id := m.MessageID().Int()
+	if a, ok := m.ProtocolOp().(goldap.AbandonRequest); ok {
+		st.abandon(int(a)) // no response, no turn (RFC 4511 4.11)
+		return
+	}
+	st.register(id, m)
+	defer st.unregister(id, m)
+	run := st.acquire(id)
+	defer st.release()
+	defer func() {
+		if r := recover(); r != nil {
+			// Contain it to this connection: no response for this request, a notice, close.
+			fc.abort(fakead.Other, fmt.Sprintf("internal error handling message %d", id))
+		}
+	}()
+	r := &request{s: h.s, st: st, fc: fc, w: w, m: m, id: id}
+	if !run || r.abandoned() {
+		return
+	}
+	if !r.checkControls() {
+		return
+	}
+	switch op := m.ProtocolOp().(type) {
+	case goldap.BindRequest:
+		r.bind(op)
+	case goldap.SearchRequest:
+		r.search(op)
+	case goldap.AddRequest:
+		r.add(op)
+	case goldap.ModifyRequest:
+		r.modify(op)
+	case goldap.DelRequest:
+		r.delete(op)
+	case goldap.ModifyDNRequest:
+		r.modifyDN(op)
+	case goldap.CompareRequest:
+		r.compare(op)
+	case goldap.ExtendedRequest:
+		r.extended(op)
+	default:
+		// The framing layer lets only requests through; anything else is a protocol error.
+		fc.abort(fakead.ProtocolError, fmt.Sprintf("unexpected protocolOp %T", op))
+	}
+}
+
+// abandoned reports whether an Abandon (or the connection closing) cancelled this request.
+func (r *request) abandoned() bool {
+	select {
+	case <-r.m.Done:
+		return true
+	default:
+		return false
+	}
+}
+
+// caller is the connection's bound caller, Encrypted set from the connection.
+func (r *request) caller() fakead.Caller { return r.st.currentCaller() }
+
+// writeEncoded sends an operation encoded here (with optional response controls) through the
+// library's writer: controls need the chanOut route, everything else goes through Write.
+func (r *request) writeEncoded(op []byte, controls []byte) error {
+	parts := [][]byte{berInt(classUniversal, tagInteger, int64(r.id)), op}
+	if controls != nil {
+		parts = append(parts, controls)
+	}
+	msg, err := decodeMessage(berSeq(classUniversal, tagSequence, parts...))
+	if err != nil {
+		return err
+	}
+	if controls == nil {
+		r.w.Write(msg.ProtocolOp())
+		return nil
+	}
+	ch, err := outChannel(r.w)
+	if err != nil {
+		return err
+	}
+	ch <- msg // the library closes chanOut only after every handler returned: safe
+	return nil
+}
+
+// result maps err to an LDAPResult. The one place model errors become wire results.
+func result(err error) goldap.LDAPResult {
+	code, matched, diag := resultOf(err)
+	var res goldap.LDAPResult
+	res.SetResultCode(int(code))
+	res.SeMatchedDN(matched)
+	res.SetDiagnosticMessage(diag)
+	return res
+}
+
+// resultOf is result's plain form: the code, matchedDN and diagnosticMessage for err. A
+// *fakead.Error maps field for field; anything else is "other" with its text.
+func resultOf(err error) (code fakead.ResultCode, matchedDN, diag string) {
+	if err == nil {
+		return fakead.Success, "", ""
+	}
+	var e *fakead.Error
+	if errors.As(err, &e) {
+		return e.Code, e.MatchedDN, e.Diag
+	}
+	return fakead.Other, "", err.Error()
+}
+
+// resultOp encodes an LDAPResult-shaped operation with application tag appTag; extra holds
+// trailing fields (responseName, responseValue, serverSaslCreds).
+func resultOp(appTag int, err error, extra ...[]byte) []byte {
+	code, matched, diag := resultOf(err)
+	parts := append([][]byte{
+		berInt(classUniversal, tagEnumerated, int64(code)),
+		berString(matched),
+		berString(diag),
+	}, extra...)
+	return berSeq(classApplication, appTag, parts...)
+}
+
+// wireErr builds a *fakead.Error for failures the wire edge detects itself.
+func wireErr(code fakead.ResultCode, op, diag string) error {
+	return &fakead.Error{Code: code, Op: op, Diag: diag}
+}

@@ -1,0 +1,174 @@
+package ldapsrv
+
+import (
+	"errors"
+	"fmt"
+
+	goldap "github.com/lor00x/goldap/message"
+)
+
+// LDAP protocolOp application tags (RFC 4511 4.2 ff.).
+const (
+	opBind        = 0
+	opUnbind      = 2
+	opSearch      = 3
+	opModify      = 6
+	opAdd         = 8
+	opDelete      = 10
+	opModifyDN    = 12
+	opCompare     = 14
+	opAbandon     = 16
+	opExtended    = 23
+	maxMessageID  = 1<<31 - 1
+	sicilyMarker  = "GMSASIM-UNSUPPORTED-AUTH-CHOICE"
+	emptyAndAttr  = "gmsasim-empty-and"
+	emptyOrAttr   = "gmsasim-empty-or"
+	filterTagAnd  = 0
+	filterTagOr   = 1
+	filterTagNot  = 2
+	filterTagPres = 7
+	filterTagExt  = 9
+)
+
+var errNotRequest = errors.New("protocolOp is not a request")
+
+// pduInfo is what the framing layer learns about one request before the library sees it.
+type pduInfo struct {
+	msgID int
+	op    int // application tag of the protocolOp
+}
+
+// preparePDU validates one whole LDAPMessage PDU and returns bytes goldap is known to decode,
+// rewriting what goldap cannot read but a client may legitimately send:
+//
+//   - BOOLEAN TRUE encoded as any non-zero octet (go-asn1-ber, hence go-ldap, sends 0x01; goldap
+//     accepts only 0xFF) → 0xFF;
+//   - an extensible match without dnAttributes (goldap reads the optional [4] unconditionally)
+//     → an explicit [4] FALSE;
+//   - lengths with leading zero octets (Windows' wldap32 sends 4-octet lengths) → minimal;
+//   - an empty and/or filter (RFC 4526; goldap demands at least one element) → a marker present
+//     filter that filter conversion turns back into FilterAnd{}/FilterOr{};
+//   - bind authentication choices other than simple and SASL (Sicily/NTLM [9]/[10]/[11]) → a SASL
+//     choice with a marker mechanism, so the bind handler answers authMethodNotSupported.
+//
+// Anything still undecodable is an error: the connection gets a Notice of Disconnection with
+// protocolError and is closed, never a silently dropped request (a hung client).
+func preparePDU(pdu []byte) ([]byte, pduInfo, error) {
+	root, err := parseTLV(pdu)
+	if err != nil {
+		return nil, pduInfo{}, err
+	}
+	if root.class != classUniversal || !root.constructed || root.tag != tagSequence || len(root.children) < 2 {
+		return nil, pduInfo{}, fmt.Errorf("%w: not an LDAPMessage", errBER)
+	}
+	idT, op := root.children[0], root.children[1]
+	if idT.class != classUniversal || idT.constructed || idT.tag != tagInteger {
+		return nil, pduInfo{}, fmt.Errorf("%w: bad messageID", errBER)
+	}
+	id, err := parseInt(idT.value)
+	if err != nil || id < 0 || id > maxMessageID {
+		return nil, pduInfo{}, fmt.Errorf("%w: messageID out of range", errBER)
+	}
+	info := pduInfo{msgID: int(id), op: op.tag}
+	if op.class != classApplication {
+		return nil, info, errNotRequest
+	}
+	switch op.tag {
+	case opBind, opUnbind, opSearch, opModify, opAdd, opDelete, opModifyDN, opCompare, opAbandon, opExtended:
+	default:
+		return nil, info, errNotRequest
+	}
+	if goldapDecodes(pdu) {
+		return pdu, info, nil
+	}
+	normalize(root)
+	out := root.encode(make([]byte, 0, len(pdu)+8))
+	if !goldapDecodes(out) {
+		return nil, info, fmt.Errorf("%w: request goldap cannot decode", errBER)
+	}
+	return out, info, nil
+}
+
+// goldapDecodes reports whether the library's decoder accepts b, as it will when the library
+// reads the same bytes.
+func goldapDecodes(b []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := goldap.ReadLDAPMessage(goldap.NewBytes(0, b))
+	return err == nil
+}
+
+func normalize(root *tlv) {
+	fixBooleans(root)
+	op := root.children[1]
+	switch op.tag {
+	case opBind:
+		if len(op.children) == 3 {
+			auth := op.children[2]
+			if auth.class == classContext && auth.tag != 0 && auth.tag != 3 {
+				op.children[2] = &tlv{class: classContext, constructed: true, tag: 3, children: []*tlv{
+					{class: classUniversal, tag: tagOctetString, value: []byte(sicilyMarker)},
+				}}
+			}
+		}
+	case opSearch:
+		if len(op.children) >= 7 {
+			normalizeFilter(op.children[6])
+		}
+	}
+}
+
+func fixBooleans(t *tlv) {
+	if !t.constructed {
+		if t.class == classUniversal && t.tag == tagBoolean && len(t.value) == 1 && t.value[0] != 0 {
+			t.value = []byte{0xff}
+		}
+		return
+	}
+	for _, c := range t.children {
+		fixBooleans(c)
+	}
+}
+
+func normalizeFilter(f *tlv) {
+	if f.class != classContext {
+		return
+	}
+	switch f.tag {
+	case filterTagAnd, filterTagOr:
+		if !f.constructed {
+			return
+		}
+		if len(f.children) == 0 {
+			marker := emptyAndAttr
+			if f.tag == filterTagOr {
+				marker = emptyOrAttr
+			}
+			*f = tlv{class: classContext, tag: filterTagPres, value: []byte(marker)}
+			return
+		}
+		for _, c := range f.children {
+			normalizeFilter(c)
+		}
+	case filterTagNot:
+		if f.constructed && len(f.children) == 1 {
+			normalizeFilter(f.children[0])
+		}
+	case filterTagExt:
+		if !f.constructed {
+			return
+		}
+		for _, c := range f.children {
+			if c.class == classContext && c.tag == 4 {
+				if !c.constructed && len(c.value) == 1 && c.value[0] != 0 {
+					c.value = []byte{0xff}
+				}
+				return
+			}
+		}
+		f.children = append(f.children, &tlv{class: classContext, tag: 4, value: []byte{0x00}})
+	}
+}

@@ -1,0 +1,258 @@
+package ldapsrv
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vjeantet/ldapserver"
+)
+
+// DefaultMaxPDU bounds one request PDU when Options.MaxPDU is 0. A larger request closes the
+// connection with a Notice of Disconnection.
+const DefaultMaxPDU = 16 << 20
+
+// hardMaxPDU is the largest body the library's length parser handles (it reads at most three
+// length octets safely).
+const hardMaxPDU = 1<<24 - 64
+
+// ErrServerClosed is returned by ListenLDAP and ListenLDAPS after Close.
+var ErrServerClosed = errors.New("ldapsrv: server closed")
+
+func init() {
+	// The library's global logger writes every PDU in hex, simple-bind passwords included.
+	// Set once, before any server goroutine can read it.
+	ldapserver.Logger = ldapserver.DiscardingLogger
+}
+
+// Options configure a Server.
+type Options struct {
+	// TLS holds the server certificate for LDAPS and StartTLS. Nil disables both: ListenLDAPS fails
+	// and StartTLS answers unavailable.
+	TLS *tls.Config
+	// RequireSigning refuses simple binds with a password over an unencrypted connection, with
+	// strongerAuthRequired and AD's 00002028 text, as a DC enforcing LDAP signing does.
+	RequireSigning bool
+	// MaxPDU bounds one request in bytes (0: DefaultMaxPDU; at most 16 MiB).
+	MaxPDU int
+}
+
+// Server is one domain controller's LDAP endpoint: an LDAP and an LDAPS listener over one Backend.
+type Server struct {
+	b      Backend
+	opts   Options
+	maxPDU int
+
+	mu        sync.Mutex
+	closed    bool
+	ldap      *listener
+	ldaps     *listener
+	conns     map[*framedConn]struct{}
+	connWG    sync.WaitGroup
+	closeOnce sync.Once
+	closeDone chan struct{}
+}
+
+// New returns a server answering from b. It listens nowhere until ListenLDAP/ListenLDAPS.
+func New(b Backend, opts Options) *Server {
+	maxPDU := opts.MaxPDU
+	if maxPDU <= 0 {
+		maxPDU = DefaultMaxPDU
+	}
+	maxPDU = min(maxPDU, hardMaxPDU)
+	return &Server{b: b, opts: opts, maxPDU: maxPDU, conns: map[*framedConn]struct{}{}, closeDone: make(chan struct{})}
+}
+
+// ListenLDAP starts plain LDAP (StartTLS available when Options.TLS is set) on addr, e.g.
+// "127.0.0.1:0"; LDAPAddr tells the port.
+func (s *Server) ListenLDAP(addr string) error { return s.listen(addr, false) }
+
+// ListenLDAPS starts LDAP over TLS on addr.
+func (s *Server) ListenLDAPS(addr string) error {
+	if s.opts.TLS == nil {
+		return errors.New("ldapsrv: LDAPS needs Options.TLS")
+	}
+	return s.listen(addr, true)
+}
+
+// LDAPAddr is the LDAP listener's address, nil when not listening.
+func (s *Server) LDAPAddr() net.Addr { return s.addrOf(false) }
+
+// LDAPSAddr is the LDAPS listener's address, nil when not listening.
+func (s *Server) LDAPSAddr() net.Addr { return s.addrOf(true) }
+
+func (s *Server) addrOf(secure bool) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.ldap
+	if secure {
+		l = s.ldaps
+	}
+	if l == nil {
+		return nil
+	}
+	return l.inner.Addr()
+}
+
+func (s *Server) listen(addr string, secure bool) error {
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return ErrServerClosed
+	case !secure && s.ldap != nil, secure && s.ldaps != nil:
+		s.mu.Unlock()
+		return fmt.Errorf("ldapsrv: already listening (secure=%v)", secure)
+	}
+	s.mu.Unlock()
+
+	lib := ldapserver.NewServer()
+	lib.Handle(&handler{s: s})
+	l := &listener{srv: s, secure: secure, exited: make(chan struct{})}
+	ready := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(l.exited)
+		// ListenAndServe returns only if net.Listen fails: after Close, our Accept ends this
+		// goroutine with runtime.Goexit (see listener.Accept).
+		errc <- lib.ListenAndServe(addr, func(ls *ldapserver.Server) {
+			l.inner = ls.Listener
+			ls.Listener = l
+			close(ready)
+		})
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("ldapsrv: listen %s: %w", addr, err)
+	case <-ready:
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		<-l.exited
+		return ErrServerClosed
+	}
+	if secure {
+		s.ldaps = l
+	} else {
+		s.ldap = l
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Close stops both listeners, closes every connection and returns once all connection goroutines
+// and handlers are done. It never calls the library's Stop, which leaves the accept loop running,
+// and never lets the library see a closed listener, which makes it dereference a nil connection.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		defer close(s.closeDone)
+		s.mu.Lock()
+		s.closed = true
+		lns := []*listener{s.ldap, s.ldaps}
+		s.mu.Unlock()
+		for _, l := range lns {
+			if l != nil {
+				l.Close()
+			}
+		}
+		for _, l := range lns {
+			if l != nil {
+				<-l.exited
+			}
+		}
+		s.mu.Lock()
+		conns := make([]*framedConn, 0, len(s.conns))
+		for fc := range s.conns {
+			conns = append(conns, fc)
+		}
+		s.mu.Unlock()
+		for _, fc := range conns {
+			fc.kill()
+		}
+		s.connWG.Wait()
+	})
+	<-s.closeDone
+	return nil
+}
+
+// track registers a freshly accepted connection; nil once the server is closed.
+func (s *Server) track(raw net.Conn, secure bool) *framedConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	var cur net.Conn = raw
+	if secure {
+		cur = tls.Server(raw, s.opts.TLS)
+	}
+	st := newConnState(s, secure)
+	fc := newFramedConn(st, raw, cur, s.maxPDU)
+	st.fc = fc
+	s.conns[fc] = struct{}{}
+	s.connWG.Add(1)
+	return fc
+}
+
+func (s *Server) release(fc *framedConn) {
+	s.mu.Lock()
+	_, ok := s.conns[fc]
+	delete(s.conns, fc)
+	s.mu.Unlock()
+	if ok {
+		s.connWG.Done()
+	}
+}
+
+// listener is what the library's accept loop sees. It never returns an error the library would
+// mishandle: transient errors are retried here, and after Close the loop's goroutine (ours, from
+// listen) is ended with runtime.Goexit, which runs the library's deferred Close and our own
+// bookkeeping.
+type listener struct {
+	srv    *Server
+	secure bool
+	inner  net.Listener
+	closed atomic.Bool
+	exited chan struct{}
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	var delay time.Duration
+	for {
+		c, err := l.inner.Accept()
+		if l.closed.Load() {
+			if c != nil {
+				_ = c.Close()
+			}
+			runtime.Goexit()
+		}
+		if err != nil {
+			// Transient (EMFILE, ECONNABORTED): back off like net/http does. Not observable time.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			time.Sleep(delay)
+			continue
+		}
+		fc := l.srv.track(c, l.secure)
+		if fc == nil {
+			_ = c.Close()
+			runtime.Goexit()
+		}
+		return fc, nil
+	}
+}
+
+func (l *listener) Close() error {
+	if l.closed.Swap(true) {
+		return nil
+	}
+	return l.inner.Close()
+}
+
+func (l *listener) Addr() net.Addr { return l.inner.Addr() }
