@@ -46,12 +46,12 @@ func (w *World) CheckConverged() error {
 		if len(w.dcs) < 2 {
 			return nil
 		}
-		ref, err := w.snapshot(w.dcs[0])
+		ref, err := w.snap(w.dcs[0])
 		if err != nil {
 			return w.fail(err)
 		}
 		for _, d := range w.dcs[1:] {
-			snap, err := w.snapshot(d)
+			snap, err := w.snap(d)
 			if err != nil {
 				return w.fail(err)
 			}
@@ -70,9 +70,9 @@ type snapshot struct {
 	attrs map[string]map[string][][]byte
 }
 
-// snapshot reads every object of the three naming contexts as the directory itself.
+// searchSnapshot reads every object of the three naming contexts as the directory itself.
 // Divergence: deleted objects (tombstones) are not compared; a search does not return them.
-func (w *World) snapshot(d *DC) (*snapshot, error) {
+func (w *World) searchSnapshot(d *DC) (*snapshot, error) {
 	s := &snapshot{names: map[string]string{}, attrs: map[string]map[string][][]byte{}}
 	dom := domainDN(w.cfg.Domain)
 	for _, base := range []string{dom, "CN=Configuration," + dom, "CN=Schema,CN=Configuration," + dom} {

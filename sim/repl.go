@@ -44,6 +44,7 @@ type flow struct {
 
 type batch struct {
 	changes []fakead.ReplChange
+	utd     map[fakead.GUID]uint64 // the source's up-to-dateness vector when it was captured
 	due     time.Time
 	blocked bool   // its delivery came due while the flow was unhealthy
 	gen     uint64 // bumped on every reschedule: only the newest event delivers it
@@ -99,32 +100,38 @@ func (w *World) sortedLinks() []*link {
 // capture ships every DC's new local changes to its partners.
 func (w *World) capture() error {
 	for _, dc := range w.dcs {
-		h := dc.dir.HighestUSN()
+		h := dc.repl.HighestUSN()
 		if h < dc.shipped {
 			panic(fmt.Sprintf("sim: %s highestCommittedUSN went back from %d to %d", dc.name, dc.shipped, h))
 		}
 		if h == dc.shipped {
 			continue
 		}
-		changes := dc.dir.ChangesSince(dc.shipped)
+		changes := dc.repl.ChangesSince(dc.shipped)
 		dc.shipped = h
+		if dc.hasInv {
+			dc.utd[dc.inv] = h // a DC has every write it originated
+		}
 		if len(changes) == 0 {
 			continue
 		}
 		for _, f := range dc.out {
-			w.enqueue(f, copyChanges(changes))
+			w.enqueue(f, changes, dc.utd)
 		}
 	}
 	return nil
 }
 
-func (w *World) enqueue(f *flow, changes []fakead.ReplChange) {
+func (w *World) enqueue(f *flow, changes []fakead.ReplChange, utd map[fakead.GUID]uint64) {
+	if changes = filterSeen(changes, f.to.utd); len(changes) == 0 {
+		return // the target has seen all of it (its own writes echoed back)
+	}
 	now := w.clock.Now()
 	due := now.Add(f.l.delay)
 	if due.Before(f.lastDue) {
 		due = f.lastDue // FIFO per direction, even after the delay was shortened
 	}
-	b := &batch{changes: changes, due: due}
+	b := &batch{changes: copyChanges(changes), utd: copyUTD(utd), due: due}
 	f.q = append(f.q, b)
 	f.lastDue = due
 	w.schedule(f, b)
@@ -162,30 +169,74 @@ func (w *World) fire(f *flow, b *batch) error {
 	return w.capture()
 }
 
-// deliver applies the head batch of f on its target and pops it.
+// deliver applies the head batch of f on its target and pops it. As in AD's pull, the target's
+// up-to-dateness vector filters out what it has already seen (its own writes echoed back, what
+// reached it by a faster path); a batch left empty is not traced.
 func (w *World) deliver(f *flow, b *batch, how string) error {
 	now := w.clock.Now()
 	f.q[0] = nil
 	f.q = f.q[1:]
 	b.done = true
-	before := f.to.dir.HighestUSN()
-	if err := f.to.dir.ApplyReplicated(now, b.changes); err != nil {
-		w.trace.Logf(now, "%s failed to apply %d changes from %s: %v", f.to.name, len(b.changes), f.from.name, err)
-		return w.fail(fmt.Errorf("%s applying %d changes replicated from %s: %w", f.to.name, len(b.changes), f.from.name, err))
+	changes := filterSeen(b.changes, f.to.utd)
+	mergeUTD(f.to.utd, b.utd)
+	if len(changes) == 0 {
+		return nil
+	}
+	before := f.to.repl.HighestUSN()
+	if err := f.to.repl.ApplyReplicated(now, changes); err != nil {
+		w.trace.Logf(now, "%s failed to apply %d changes from %s: %v", f.to.name, len(changes), f.from.name, err)
+		return w.fail(fmt.Errorf("%s applying %d changes replicated from %s: %w", f.to.name, len(changes), f.from.name, err))
 	}
 	var notes []string
 	if how != "" {
 		notes = append(notes, how)
 	}
-	if f.to.dir.HighestUSN() == before {
+	if f.to.repl.HighestUSN() == before {
 		notes = append(notes, "nothing new")
 	}
 	suffix := ""
 	if len(notes) > 0 {
 		suffix = " (" + strings.Join(notes, ", ") + ")"
 	}
-	w.trace.Logf(now, "%s replicated %d %s from %s%s", f.to.name, len(b.changes), plural(len(b.changes), "change", "changes"), f.from.name, suffix)
+	w.trace.Logf(now, "%s replicated %d %s from %s%s", f.to.name, len(changes), plural(len(changes), "change", "changes"), f.from.name, suffix)
 	return nil
+}
+
+// filterSeen drops the attributes whose originating write the up-to-dateness vector covers.
+func filterSeen(in []fakead.ReplChange, utd map[fakead.GUID]uint64) []fakead.ReplChange {
+	if len(utd) == 0 {
+		return in
+	}
+	out := make([]fakead.ReplChange, 0, len(in))
+	for _, c := range in {
+		var keep []fakead.ReplAttr
+		for _, a := range c.Attrs {
+			if seen, ok := utd[a.Meta.OrigDSA]; ok && a.Meta.OrigUSN <= seen {
+				continue
+			}
+			keep = append(keep, a)
+		}
+		if len(keep) > 0 {
+			out = append(out, fakead.ReplChange{GUID: c.GUID, Attrs: keep})
+		}
+	}
+	return out
+}
+
+func mergeUTD(dst, src map[fakead.GUID]uint64) {
+	for k, v := range src {
+		if v > dst[k] {
+			dst[k] = v
+		}
+	}
+}
+
+func copyUTD(m map[fakead.GUID]uint64) map[fakead.GUID]uint64 {
+	out := make(map[fakead.GUID]uint64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // reschedule moves everything queued on f (after a heal or a start) to no earlier than now + delay,

@@ -60,9 +60,15 @@ type DC struct {
 	os      string
 	index   int
 	dir     *fakead.Directory
+	repl    replica // dir, or a stand-in in tests of the replication machinery
 	stopped bool
-	shipped uint64  // the highest USN already captured for replication
-	out     []*flow // outgoing replication, by peer order
+	shipped uint64 // the highest USN already captured for replication
+	// utd is the up-to-dateness vector: for each originating DC (by invocationId), the highest
+	// originating USN this replica has seen everything up to ([MS-DRSR] UPTODATE_VECTOR).
+	utd    map[fakead.GUID]uint64
+	inv    fakead.GUID
+	hasInv bool
+	out    []*flow // outgoing replication, by peer order
 }
 
 // Name is the DC's NetBIOS name ("DC1").
@@ -92,31 +98,20 @@ type World struct {
 	links     map[[2]string]*link
 	domainSID string
 	failed    error
+	snap      func(*DC) (*snapshot, error) // reads a replica for CheckConverged
 }
 
 // New builds a world: the domain of cfg with every DC holding an identical fresh replica, at
 // cfg.Start (DefaultStart unless set).
-func New(cfg Config) (w *World, err error) {
-	cfg, err = cfg.normalise()
+func New(cfg Config) (*World, error) {
+	w, err := newWorld(cfg)
 	if err != nil {
 		return nil, err
 	}
-	w = &World{cfg: cfg, streams: NewStreams(cfg.Seed), byName: map[string]*DC{}, links: map[[2]string]*link{}}
-	if cfg.Realtime {
-		w.clock = NewWallClock(cfg.Start, cfg.Seed, cfg.bounds())
-	} else {
-		w.clock = NewClock(cfg.Start, cfg.Seed, cfg.bounds())
-	}
-	w.trace = NewTrace(cfg.Start, cfg.TraceWriter, cfg.TraceLines)
-	w.domainSID = DomainSID(cfg.Seed)
-	if w.cfg.AdminPassword == "" {
-		w.cfg.AdminPassword = generatePassword(w.streams.Get(StreamPasswords))
-	}
+	cfg = w.cfg
 	dcCfgs := make([]fakead.DCConfig, len(cfg.DCs))
-	names := make([]string, len(cfg.DCs))
 	for i, d := range cfg.DCs {
 		dcCfgs[i] = fakead.DCConfig{Name: d.Name, OS: d.OS}
-		names[i] = d.Name
 	}
 	var dirs []*fakead.Directory
 	err = w.guard(func() error {
@@ -127,7 +122,7 @@ func New(cfg Config) (w *World, err error) {
 			DomainSID:     w.domainSID,
 			SchemaVersion: cfg.SchemaVersion,
 			DCs:           dcCfgs,
-			AdminPassword: w.cfg.AdminPassword,
+			AdminPassword: cfg.AdminPassword,
 		}, GUIDSource{w.streams.Get(StreamGUIDs)}, cfg.Start)
 		return err
 	})
@@ -137,18 +132,67 @@ func New(cfg Config) (w *World, err error) {
 	if len(dirs) != len(cfg.DCs) {
 		return nil, fmt.Errorf("sim: building domain %s: got %d replicas for %d DCs", cfg.Domain, len(dirs), len(cfg.DCs))
 	}
-	for i, d := range cfg.DCs {
-		dc := &DC{name: d.Name, os: d.OS, index: i, dir: dirs[i], shipped: dirs[i].HighestUSN()}
+	reps := make([]replica, len(dirs))
+	for i, d := range dirs {
+		reps[i] = d
+	}
+	w.attach(dirs, reps)
+	return w, nil
+}
+
+// newWorld validates cfg and builds everything but the replicas.
+func newWorld(cfg Config) (*World, error) {
+	cfg, err := cfg.normalise()
+	if err != nil {
+		return nil, err
+	}
+	w := &World{cfg: cfg, streams: NewStreams(cfg.Seed), byName: map[string]*DC{}, links: map[[2]string]*link{}}
+	if cfg.Realtime {
+		w.clock = NewWallClock(cfg.Start, cfg.Seed, cfg.bounds())
+	} else {
+		w.clock = NewClock(cfg.Start, cfg.Seed, cfg.bounds())
+	}
+	w.trace = NewTrace(cfg.Start, cfg.TraceWriter, cfg.TraceLines)
+	w.domainSID = DomainSID(cfg.Seed)
+	if w.cfg.AdminPassword == "" {
+		w.cfg.AdminPassword = generatePassword(w.streams.Get(StreamPasswords))
+	}
+	w.snap = w.searchSnapshot
+	return w, nil
+}
+
+// attach gives each configured DC its replica (dirs may be nil in tests that drive the
+// replication machinery with a stand-in replica) and links them.
+func (w *World) attach(dirs []*fakead.Directory, reps []replica) {
+	names := make([]string, len(w.cfg.DCs))
+	for i, d := range w.cfg.DCs {
+		dc := &DC{name: d.Name, os: d.OS, index: i, repl: reps[i], shipped: reps[i].HighestUSN(), utd: map[fakead.GUID]uint64{}}
+		if r, ok := reps[i].(interface{ InvocationID() fakead.GUID }); ok {
+			dc.inv, dc.hasInv = r.InvocationID(), true
+			dc.utd[dc.inv] = dc.shipped
+		}
+		if dirs != nil {
+			dc.dir = dirs[i]
+		}
 		w.dcs = append(w.dcs, dc)
 		w.byName[d.Name] = dc
+		names[i] = d.Name
 	}
-	for _, l := range cfg.Links {
+	for _, l := range w.cfg.Links {
 		w.addLink(w.byName[l.A], w.byName[l.B], l.Delay)
 	}
 	w.trace.Logf(w.clock.Now(), "world seed=%d domain=%s netbios=%s schema=%d sid=%s dcs=%s",
-		cfg.Seed, cfg.Domain, cfg.NetBIOS, cfg.SchemaVersion, w.domainSID, strings.Join(names, ","))
-	return w, nil
+		w.cfg.Seed, w.cfg.Domain, w.cfg.NetBIOS, w.cfg.SchemaVersion, w.domainSID, strings.Join(names, ","))
 }
+
+// replica is what replication needs of a DC's directory; *fakead.Directory implements it.
+type replica interface {
+	HighestUSN() uint64
+	ChangesSince(usn uint64) []fakead.ReplChange
+	ApplyReplicated(now time.Time, changes []fakead.ReplChange) error
+}
+
+var _ replica = (*fakead.Directory)(nil)
 
 // Config returns the configuration in use, defaults filled in (AdminPassword included).
 func (w *World) Config() Config { return w.cfg }
@@ -212,16 +256,41 @@ func (w *World) WriteTrace(out io.Writer) error {
 }
 
 // Logf adds a line to the trace at the current simulated time (for layers above: scenarios,
-// hosts). Inside the world loop the lock is already held: use Tracer().Logf(now, ...) there.
+// hosts). Inside the world loop the lock is already held: use Loop().Logf there.
 func (w *World) Logf(format string, args ...any) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.trace.Logf(w.clock.Now(), format, args...)
 }
 
-// Tracer returns the trace for use inside the world loop (Exec closures, events), where the lock
-// is held and Logf would deadlock.
-func (w *World) Tracer() *Trace { return w.trace }
+// Loop is the world as seen from inside its loop (an Exec closure or an event), where the lock is
+// already held and the World's own methods would deadlock. Use it only there.
+type Loop struct{ w *World }
+
+// Loop returns the in-loop view of the world.
+func (w *World) Loop() Loop { return Loop{w} }
+
+// Now is the current simulated time.
+func (l Loop) Now() time.Time { return l.w.clock.Now() }
+
+// At schedules fn at t; what it changes replicates as after Exec.
+func (l Loop) At(t time.Time, name string, fn EventFunc) EventID {
+	return l.w.clock.At(t, name, l.w.wrapEvent(fn))
+}
+
+// After schedules fn d after now.
+func (l Loop) After(d time.Duration, name string, fn EventFunc) EventID {
+	return l.w.clock.After(d, name, l.w.wrapEvent(fn))
+}
+
+// Cancel removes a pending event.
+func (l Loop) Cancel(id EventID) bool { return l.w.clock.Cancel(id) }
+
+// Logf adds a trace line at the current simulated time.
+func (l Loop) Logf(format string, args ...any) { l.w.trace.Logf(l.w.clock.Now(), format, args...) }
+
+// Rand returns a named stream of the world's seed.
+func (l Loop) Rand(name string) *Stream { return l.w.streams.Get(name) }
 
 // Exec runs fn inside the world loop: serialised with every other operation, with the current
 // simulated time. Whatever fn changed on any replica is then shipped to that DC's replication
@@ -310,7 +379,8 @@ func (w *World) lookup(name string) (*DC, error) {
 }
 
 // At schedules fn at simulated time t inside the world loop; what it changes replicates as after
-// Exec. fn must not call the World's methods (use the now and the DCs' directories directly).
+// Exec. fn must not call the World's methods: it uses Loop() (to schedule more, trace, draw) and
+// the DCs' directories directly.
 func (w *World) At(t time.Time, name string, fn EventFunc) EventID {
 	w.mu.Lock()
 	defer w.mu.Unlock()
