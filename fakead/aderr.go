@@ -1,0 +1,104 @@
+package fakead
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Diagnostic texts as a Windows DC writes them into the LDAPResult. The DSIDs are those seen from
+// Windows Server 2016-2022 DCs.
+const (
+	diagInsuffAccess   = "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS), data 0"
+	diagEntryExists    = "00002071: UpdErr: DSID-03050504, problem 6005 (ENTRY_EXISTS), data 0"
+	diagObjClassViol   = "0000207B: UpdErr: DSID-03050FC5, problem 6002 (OBJ_CLASS_VIOLATION), data 0"
+	diagObjClassMods   = "000020D8: UpdErr: DSID-0315102F, problem 6006 (OBJ_CLASS_MOD_PROHIBITED), data 0"
+	diagWillNotPerform = "0000001F: SvcErr: DSID-031A12D2, problem 5003 (WILL_NOT_PERFORM), data 0"
+	diagNonLeaf        = "00002015: UpdErr: DSID-030510B1, problem 6003 (CANT_ON_NON_LEAF), data 0"
+	diagNotOnRDN       = "00002016: UpdErr: DSID-030512FA, problem 6004 (CANT_ON_RDN), data 0"
+	diagMustBind       = "000004DC: LdapErr: DSID-0C090CF4, comment: In order to perform this operation a successful bind must be completed on the connection., data 0, v4563"
+	diagBadCreds       = "80090308: LdapErr: DSID-0C09041C, comment: AcceptSecurityContext error, data 52e, v4563"
+	diagDisabled       = "80090308: LdapErr: DSID-0C09041C, comment: AcceptSecurityContext error, data 533, v4563"
+	diagConfidential   = "0000202D: SvcErr: DSID-03152C0F, problem 5003 (WILL_NOT_PERFORM), data 0 (ERROR_DS_CONFIDENTIALITY_REQUIRED)"
+	diagAttrConversion = "00000057: LdapErr: DSID-0C090D8A, comment: Error in attribute conversion operation, data 0, v4563"
+	diagNamingViol     = "00002099: NameErr: DSID-0305109C, problem 2005 (NAMING_VIOLATION), data 0, best match of:\n\t'%s'\n"
+)
+
+func opErr(code ResultCode, op, dn, diag string) *Error {
+	return &Error{Code: code, Op: op, DN: dn, Diag: diag}
+}
+
+// errNoSuchObject is AD's noSuchObject with the best match (the deepest existing ancestor).
+func errNoSuchObject(op, dn, matched string) *Error {
+	return &Error{Code: NoSuchObject, Op: op, DN: dn, MatchedDN: matched,
+		Diag: fmt.Sprintf("0000208D: NameErr: DSID-03100241, problem 2001 (NO_OBJECT), data 0, best match of:\n\t'%s'\n", matched)}
+}
+
+func errInvalidDN(op, dn string) *Error {
+	return &Error{Code: InvalidDNSyntax, Op: op, DN: dn,
+		Diag: "00002081: NameErr: DSID-03050F42, problem 2003 (BAD_ATT_SYNTAX), data 0, best match of:\n\t'" + dn + "'\n"}
+}
+
+// attErr builds AD's AtrErr text for attribute a ("Att 90290 (userAccountControl)").
+func attErr(code ResultCode, op, dn string, win uint32, problem int, pname string, a *AttrType) *Error {
+	id := "0"
+	if a != nil {
+		id = attID(a)
+	}
+	name := ""
+	if a != nil {
+		name = a.Name
+	}
+	diag := fmt.Sprintf("%08X: AtrErr: DSID-03151818, #1:\n\t0: %08X: DSID-03151818, problem %d (%s), data 0, Att %s (%s)\n",
+		win, win, problem, pname, id, name)
+	return &Error{Code: code, Op: op, DN: dn, Diag: diag}
+}
+
+// attID is the ATTRTYP AD prints: the OID's last arc in hex for AD's own prefix, best effort.
+func attID(a *AttrType) string {
+	n := 0
+	for i := len(a.OID) - 1; i >= 0; i-- {
+		if a.OID[i] == '.' {
+			v, _ := strconv.Atoi(a.OID[i+1:])
+			n = v
+			break
+		}
+	}
+	return strconv.FormatInt(int64(n), 16)
+}
+
+func errUndefinedAttr(op, dn, name string) *Error {
+	return &Error{Code: UndefinedAttributeType, Op: op, DN: dn, Diag: diagAttrConversion,
+		Err: fmt.Errorf("attribute %q is not in the schema", name)}
+}
+
+func errSingleValue(op, dn string, a *AttrType) *Error {
+	return attErr(ConstraintViolation, op, dn, 0x2081, 1005, "CONSTRAINT_ATT_TYPE", a)
+}
+
+func errSyntaxValue(op, dn string, a *AttrType) *Error {
+	return attErr(InvalidAttributeSyntax, op, dn, 0x57, 1005, "CONSTRAINT_ATT_TYPE", a)
+}
+
+func errValueExists(op, dn string, a *AttrType) *Error {
+	return attErr(AttributeOrValueExists, op, dn, 0x2083, 1006, "ATT_OR_VALUE_EXISTS", a)
+}
+
+func errNoValue(op, dn string, a *AttrType) *Error {
+	return attErr(NoSuchAttribute, op, dn, 0x2085, 1001, "NO_ATTRIBUTE_OR_VAL", a)
+}
+
+func errConstraint(op, dn string, a *AttrType) *Error {
+	return attErr(ConstraintViolation, op, dn, 0x202F, 1005, "CONSTRAINT_ATT_TYPE", a)
+}
+
+func errObjClass(op, dn string, why string) *Error {
+	return &Error{Code: ObjectClassViolation, Op: op, DN: dn, Diag: diagObjClassViol, Err: fmt.Errorf("%s", why)}
+}
+
+func errAccess(op, dn string, why string) *Error {
+	return &Error{Code: InsufficientAccessRights, Op: op, DN: dn, Diag: diagInsuffAccess, Err: fmt.Errorf("%s", why)}
+}
+
+func errUnwilling(op, dn, why string) *Error {
+	return &Error{Code: UnwillingToPerform, Op: op, DN: dn, Diag: diagWillNotPerform, Err: fmt.Errorf("%s", why)}
+}

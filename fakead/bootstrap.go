@@ -1,0 +1,424 @@
+package fakead
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed reference/domain.ldif
+var domainLDIF []byte
+
+//go:embed reference/configuration.ldif
+var configurationLDIF []byte
+
+// The reference data's own names, rewritten for each new domain.
+const (
+	refDomainDN  = "DC=contoso,DC=com"
+	refDomainSID = "S-1-5-21-1099459271-708453596-1630147124"
+)
+
+// templateRecord is one pre-parsed reference object: DN and attributes with the reference names,
+// minus what a new domain generates itself.
+type templateRecord struct {
+	dn    string
+	depth int
+	attrs []Attribute
+}
+
+var (
+	templateOnce sync.Once
+	templates    []templateRecord
+	templateErr  error
+)
+
+// dropFromTemplate are attributes a fresh domain generates rather than copies.
+var dropFromTemplate = map[string]bool{
+	"objectguid": true, "whencreated": true, "whenchanged": true, "usncreated": true, "usnchanged": true,
+	"distinguishedname": true, "name": true, "creationtime": true, "lastlogontimestamp": true,
+	"oeminformation": true, "pwdlastset": true, "modifiedcount": true, "ntsecuritydescriptor": true,
+	"operatingsystem": true, "operatingsystemversion": true, "msds-behavior-version": false,
+}
+
+// skipTemplateDN are Samba- or DC1-specific objects; a new domain makes its DCs' objects itself.
+func skipTemplateDN(dn string) bool {
+	l := strings.ToLower(dn)
+	return strings.HasPrefix(l, "cn=dns-dc1,") || strings.Contains(l, "cn=dc1,ou=domain controllers") ||
+		strings.Contains(l, "cn=dc1,cn=servers,") || strings.Contains(l, "cn=displayspecifiers,")
+}
+
+func loadTemplates() ([]templateRecord, error) {
+	templateOnce.Do(func() {
+		s, err := LoadSchema()
+		if err != nil {
+			templateErr = err
+			return
+		}
+		for _, src := range [][]byte{domainLDIF, configurationLDIF} {
+			recs, err := ReadLDIF(bytes.NewReader(src))
+			if err != nil {
+				templateErr = fmt.Errorf("reference data: %w", err)
+				return
+			}
+			for _, r := range recs {
+				if skipTemplateDN(r.DN) {
+					continue
+				}
+				dn, err := ParseDN(r.DN)
+				if err != nil {
+					templateErr = fmt.Errorf("reference data: %s: %w", r.DN, err)
+					return
+				}
+				tr := templateRecord{dn: r.DN, depth: len(dn)}
+				for _, a := range r.Attrs {
+					t := s.Attr(a.Name)
+					if t == nil || dropFromTemplate[t.lower] || t.IsBackLink() {
+						continue
+					}
+					tr.attrs = append(tr.attrs, Attribute{Name: t.Name, Values: a.Values})
+				}
+				templates = append(templates, tr)
+			}
+		}
+		sort.SliceStable(templates, func(i, j int) bool {
+			if templates[i].depth != templates[j].depth {
+				return templates[i].depth < templates[j].depth
+			}
+			return MustParseDN(templates[i].dn).Key() < MustParseDN(templates[j].dn).Key()
+		})
+	})
+	return templates, templateErr
+}
+
+// renamer rewrites the reference names (contoso, DC1, the reference domain SID) to a new domain's.
+type renamer struct {
+	pairs  []string // old, new, ... applied in order, case-insensitively
+	refSID SID
+	newSID SID
+}
+
+func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid SID) *renamer {
+	return &renamer{
+		pairs: []string{
+			refDomainDN, domainDN,
+			"CN=DC1,", "CN=" + dc1 + ",",
+			"contoso.com", strings.ToLower(cfg.DNSName),
+			"CN=CONTOSO,", "CN=" + cfg.NetBIOSName + ",",
+		},
+		refSID: MustParseSID(refDomainSID), newSID: sid,
+	}
+}
+
+func (r *renamer) text(s string) string {
+	for i := 0; i+1 < len(r.pairs); i += 2 {
+		s = replaceFold(s, r.pairs[i], r.pairs[i+1])
+	}
+	return s
+}
+
+func replaceFold(s, old, new string) string {
+	lo := strings.ToLower(old)
+	ls := strings.ToLower(s)
+	if !strings.Contains(ls, lo) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(ls, lo)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString(new)
+		s, ls = s[i+len(old):], ls[i+len(old):]
+	}
+}
+
+func (r *renamer) value(t *AttrType, v []byte) []byte {
+	switch t.Syntax {
+	case SynSID:
+		sid, err := SIDFromBytes(v)
+		if err == nil && sid.Equal(r.refSID) {
+			return r.newSID.Bytes()
+		}
+		if err == nil && len(sid.Sub) == 5 && sid.Domain().Equal(r.refSID) {
+			return r.newSID.WithRID(sid.RID()).Bytes()
+		}
+		return v
+	case SynOctet, SynSecurityDescriptor, SynBoolean, SynInteger, SynLargeInteger:
+		return v
+	}
+	return []byte(r.text(string(v)))
+}
+
+// NewDomain builds a fresh domain as of now: one replica per DC in cfg.DCs, in that order, all
+// holding identical data (the well-known containers, users and groups of ad-reference/domain.ldif,
+// the configuration and schema partitions, every DC's computer account), each replica knowing which
+// DC it belongs to (its own invocationId, RID pool, dnsHostName for the rootDSE).
+func NewDomain(cfg DomainConfig, ids IDSource, now time.Time) ([]*Directory, error) {
+	if len(cfg.DCs) == 0 {
+		return nil, fmt.Errorf("new domain %q: at least one domain controller is needed", cfg.DNSName)
+	}
+	if cfg.DNSName == "" || cfg.NetBIOSName == "" {
+		return nil, fmt.Errorf("new domain: DNS and NetBIOS names are required")
+	}
+	sid, err := ParseSID(cfg.DomainSID)
+	if err != nil || len(sid.Sub) != 4 || sid.Sub[0] != 21 {
+		return nil, fmt.Errorf("new domain %q: domain SID %q: want S-1-5-21-a-b-c", cfg.DNSName, cfg.DomainSID)
+	}
+	s, err := LoadSchema()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := loadTemplates()
+	if err != nil {
+		return nil, err
+	}
+	var domainDN DN
+	for _, label := range strings.Split(cfg.DNSName, ".") {
+		domainDN = append(domainDN, RDN{Attr: "DC", Value: label})
+	}
+	configDN := domainDN.Child("CN", "Configuration")
+	dom := domainInfo{
+		DNSName: cfg.DNSName, NetBIOSName: cfg.NetBIOSName, DomainSID: sid, SchemaVersion: cfg.SchemaVersion,
+		DCs: append([]DCConfig(nil), cfg.DCs...), domainDN: domainDN, configDN: configDN,
+		schemaDN: configDN.Child("CN", "Schema"),
+	}
+	invocations := make([]GUID, len(cfg.DCs))
+	for i := range invocations {
+		invocations[i] = ids.NewGUID()
+	}
+	d := newDirectory(s, dom, 0, ids)
+	d.invocationID = invocations[0]
+	b := &builder{d: d, now: now, rn: newRenamer(cfg, domainDN.String(), cfg.DCs[0].Name, sid)}
+	for _, t := range tmpl {
+		b.addTemplate(t)
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	b.addExtras(cfg, invocations)
+	if b.err != nil {
+		return nil, b.err
+	}
+	out := []*Directory{d}
+	for i := 1; i < len(cfg.DCs); i++ {
+		c := d.clone()
+		c.dcIdx, c.dc, c.invocationID = i, cfg.DCs[i], invocations[i]
+		c.ridNext, c.ridEnd = ridPool(i)
+		out = append(out, c)
+	}
+	d.ridNext, d.ridEnd = ridPool(0)
+	return out, nil
+}
+
+// ridPool is DC i's RID range.
+// Divergence: AD's RID master hands out pools of 500 on demand; each replica here owns a static
+// pool of 100,000 so a DC never has to ask (the 10,000-user benchmarks fit in one pool).
+func ridPool(i int) (uint32, uint32) {
+	start := uint32(1100 + 100000*i)
+	return start, start + 100000
+}
+
+type builder struct {
+	d   *Directory
+	now time.Time
+	rn  *renamer
+	err error
+}
+
+func (b *builder) add(dn string, attrs []Attribute) {
+	if b.err != nil {
+		return
+	}
+	if err := b.d.Add(b.now, SystemCaller, dn, attrs); err != nil {
+		b.err = fmt.Errorf("new domain: %s: %w", dn, err)
+	}
+}
+
+func (b *builder) addTemplate(t templateRecord) {
+	if b.err != nil {
+		return
+	}
+	dn := b.rn.text(t.dn)
+	x, err := ParseDN(dn)
+	if err != nil {
+		b.err = err
+		return
+	}
+	attrs := make([]Attribute, 0, len(t.attrs))
+	for _, a := range t.attrs {
+		at := b.d.schema.Attr(a.Name)
+		na := Attribute{Name: a.Name, Values: make([][]byte, len(a.Values))}
+		for i, v := range a.Values {
+			na.Values[i] = b.rn.value(at, v)
+		}
+		attrs = append(attrs, na)
+	}
+	if len(x) == len(b.d.dom.domainDN) || x.Equal(b.d.dom.configDN) {
+		b.addHead(x, attrs)
+		return
+	}
+	if b.d.lookup(x.Parent()) == nil {
+		return // orphan in the dump (its parent was not exported)
+	}
+	b.add(dn, attrs)
+}
+
+// addHead creates a naming-context head, which has no parent in this replica.
+func (b *builder) addHead(dn DN, attrs []Attribute) {
+	d := b.d
+	e, _, err := d.buildEntry("add", dn.String(), dn, attrs, SystemCaller)
+	if err != nil {
+		b.err = err
+		return
+	}
+	usn := d.nextUSN()
+	if err := d.fillDefaults(b.now, e, SystemCaller, usn); err != nil {
+		b.err = err
+		return
+	}
+	d.insert(e)
+}
+
+func mkAttr(name string, vals ...string) Attribute {
+	a := Attribute{Name: name}
+	for _, v := range vals {
+		a.Values = append(a.Values, []byte(v))
+	}
+	return a
+}
+
+// addExtras adds what the reference dump lacks or what is per DC: Deleted Objects, the schema
+// head, the Group Key Distribution Service containers, the DCs' accounts and server objects, and
+// the passwords.
+func (b *builder) addExtras(cfg DomainConfig, invocations []GUID) {
+	d := b.d
+	dom, conf := d.dom.domainDN.String(), d.dom.configDN.String()
+	for _, nc := range []string{dom, conf} {
+		if d.lookup(MustParseDN("CN=Deleted Objects,"+nc)) == nil {
+			b.add("CN=Deleted Objects,"+nc, []Attribute{mkAttr("objectClass", "top", "container"),
+				mkAttr("isDeleted", "TRUE"), mkAttr("showInAdvancedViewOnly", "TRUE"), mkAttr("systemFlags", "-1946157056"),
+				mkAttr("isCriticalSystemObject", "TRUE")})
+		}
+	}
+	schemaVersion := cfg.SchemaVersion
+	if schemaVersion == 0 {
+		schemaVersion = 88
+	}
+	if b.err == nil && d.lookup(d.dom.schemaDN) == nil {
+		b.addHead(d.dom.schemaDN, []Attribute{mkAttr("objectClass", "top", "dMD"), mkAttr("cn", "Schema"),
+			mkAttr("objectVersion", itoa(int64(schemaVersion))), mkAttr("instanceType", "13"),
+			mkAttr("showInAdvancedViewOnly", "TRUE")})
+	}
+	gkds := "CN=Group Key Distribution Service,CN=Services," + conf
+	b.add(gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
+	b.add("CN=Master Root Keys,"+gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
+	b.add("CN=Server Configuration,"+gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
+	b.add("CN=Group Key Distribution Service Server Configuration,CN=Server Configuration,"+gkds, []Attribute{
+		mkAttr("objectClass", "top", "msKds-ProvServerConfiguration"), mkAttr("msKds-Version", "1"),
+		mkAttr("msKds-KDFAlgorithmID", "SP800_108_CTR_HMAC"), mkAttr("msKds-SecretAgreementAlgorithmID", "DH"),
+		mkAttr("msKds-PublicKeyLength", "2048"), mkAttr("msKds-PrivateKeyLength", "512")})
+	servers := "CN=Servers,CN=Default-First-Site-Name,CN=Sites," + conf
+	for i, dc := range cfg.DCs {
+		host := strings.ToLower(dc.Name) + "." + strings.ToLower(cfg.DNSName)
+		acct := "CN=" + dc.Name + ",OU=Domain Controllers," + dom
+		b.add(acct, []Attribute{
+			mkAttr("objectClass", "top", "person", "organizationalPerson", "user", "computer"),
+			mkAttr("userAccountControl", itoa(UACServerTrust|UACTrustedForDelegation)),
+			mkAttr("sAMAccountName", strings.ToUpper(dc.Name)+"$"), mkAttr("dNSHostName", host),
+			mkAttr("objectSid", string(d.dom.DomainSID.WithRID(uint32(1000+i)).Bytes())),
+			mkAttr("operatingSystem", osName(dc.OS)), mkAttr("operatingSystemVersion", osVersion(dc.OS)),
+			mkAttr("primaryGroupID", "516"), mkAttr("isCriticalSystemObject", "TRUE"),
+			mkAttr("msDS-SupportedEncryptionTypes", "28"),
+			mkAttr("servicePrincipalName", "HOST/"+dc.Name, "HOST/"+host, "ldap/"+host, "ldap/"+dc.Name,
+				"ldap/"+host+"/"+strings.ToLower(cfg.DNSName), "ldap/"+host+"/"+cfg.NetBIOSName,
+				"GC/"+host+"/"+strings.ToLower(cfg.DNSName), "HOST/"+host+"/"+cfg.NetBIOSName,
+				"HOST/"+host+"/"+strings.ToLower(cfg.DNSName), "RestrictedKrbHost/"+dc.Name, "RestrictedKrbHost/"+host),
+		})
+		srv := "CN=" + dc.Name + "," + servers
+		b.add(srv, []Attribute{mkAttr("objectClass", "top", "server"), mkAttr("dNSHostName", host),
+			mkAttr("serverReference", acct), mkAttr("systemFlags", "1375731712")})
+		b.add("CN=NTDS Settings,"+srv, []Attribute{mkAttr("objectClass", "top", "applicationSettings", "nTDSDSA"),
+			mkAttr("invocationId", string(invocations[i][:])), mkAttr("options", "1"),
+			mkAttr("msDS-Behavior-Version", itoa(int64(dcFunctionality(dc.OS)))),
+			mkAttr("hasMasterNCs", dom, conf, d.dom.schemaDN.String()), mkAttr("dMDLocation", d.dom.schemaDN.String()),
+			mkAttr("systemFlags", "33554432")})
+		lo, hi := ridPool(i)
+		b.add("CN=RID Set,"+acct, []Attribute{mkAttr("objectClass", "top", "rIDSet"),
+			mkAttr("rIDAllocationPool", itoa(int64(hi-1)<<32|int64(lo))), mkAttr("rIDPreviousAllocationPool", itoa(int64(hi-1)<<32|int64(lo))),
+			mkAttr("rIDUsedPool", "0"), mkAttr("rIDNextRID", itoa(int64(lo)))})
+	}
+	if b.err != nil {
+		return
+	}
+	admin := "CN=Administrator,CN=Users," + dom
+	if cfg.AdminPassword != "" {
+		if e := d.lookup(MustParseDN(admin)); e != nil {
+			d.storePassword(e, cfg.AdminPassword, b.now, d.nextUSN())
+		}
+	}
+	if e := d.lookup(MustParseDN("CN=krbtgt,CN=Users," + dom)); e != nil {
+		g1, g2 := d.ids.NewGUID(), d.ids.NewGUID()
+		d.storePassword(e, hex.EncodeToString(g1[:])+hex.EncodeToString(g2[:]), b.now, d.nextUSN())
+	}
+}
+
+func osName(os string) string {
+	switch os {
+	case "2008R2":
+		return "Windows Server 2008 R2 Datacenter"
+	case "2012":
+		return "Windows Server 2012 Datacenter"
+	case "2012R2":
+		return "Windows Server 2012 R2 Datacenter"
+	}
+	return "Windows Server " + os + " Datacenter"
+}
+
+func osVersion(os string) string {
+	switch os {
+	case "2008R2":
+		return "6.1 (7601)"
+	case "2012":
+		return "6.2 (9200)"
+	case "2012R2":
+		return "6.3 (9600)"
+	case "2016":
+		return "10.0 (14393)"
+	case "2019":
+		return "10.0 (17763)"
+	case "2022":
+		return "10.0 (20348)"
+	case "2025":
+		return "10.0 (26100)"
+	}
+	return "10.0"
+}
+
+// clone deep-copies the replica (entries, values, metadata, indexes) for another DC.
+func (d *Directory) clone() *Directory {
+	c := newDirectory(d.schema, d.dom, d.dcIdx, d.ids)
+	c.invocationID, c.usn, c.ridNext, c.ridEnd = d.invocationID, d.usn, d.ridNext, d.ridEnd
+	for k, v := range d.grants {
+		c.grants[k] = append([]grant(nil), v...)
+	}
+	for _, e := range d.all {
+		if e == nil {
+			continue
+		}
+		n := &entry{dn: append(DN(nil), e.dn...), guid: e.guid, class: e.class, deleted: e.deleted}
+		n.attrs = make([]*attr, len(e.attrs))
+		for i, a := range e.attrs {
+			n.attrs[i] = &attr{t: a.t, vals: append([]value(nil), a.vals...), meta: a.meta}
+		}
+		c.insert(n)
+	}
+	return c
+}

@@ -1,0 +1,132 @@
+package fakead
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ConstructedAttr is an attribute computed on read (msDS-ManagedPassword, tokenGroups, ...). When
+// RequiresEncryption is set and the connection is not encrypted, reading it fails the whole search
+// with OperationsError and AD's "0000202D" ERROR_DS_CONFIDENTIALITY_REQUIRED text. Compute returns
+// nil values when the caller may not see it: the entry is then returned without it.
+type ConstructedAttr struct {
+	Name               string
+	RequiresEncryption bool
+	Compute            func(now time.Time, c Caller, d *Directory, dn string) ([][]byte, error)
+}
+
+// RegisterConstructed plugs in a constructed attribute. It is returned only when a search names it.
+func (d *Directory) RegisterConstructed(a ConstructedAttr) {
+	d.constructed[strings.ToLower(a.Name)] = a
+}
+
+// constructedValues computes a constructed or operational attribute of e.
+func (d *Directory) constructedValues(now time.Time, c Caller, e *entry, name string, req *SearchRequest) ([][]byte, error) {
+	lower := strings.ToLower(name)
+	if h, ok := d.constructed[lower]; ok && h.Compute != nil {
+		if h.RequiresEncryption && !c.Encrypted && !c.System {
+			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dn.String(), Diag: diagConfidential}
+		}
+		vals, err := h.Compute(now, c, d, e.dn.String())
+		if err != nil {
+			var ae *Error
+			if errors.As(err, &ae) {
+				return nil, err
+			}
+			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dn.String(), Err: err}
+		}
+		return vals, nil
+	}
+	switch lower {
+	case "tokengroups":
+		// AD computes tokenGroups only on a base-scope search.
+		if req.Scope != ScopeBase || !d.isSecurityPrincipal(e) {
+			return nil, nil
+		}
+		var out [][]byte
+		for _, s := range d.tokenGroupSIDs(e) {
+			out = append(out, s.Bytes())
+		}
+		return out, nil
+	case "createtimestamp":
+		return one(e.first(d.at.whenCreated)), nil
+	case "modifytimestamp":
+		return one(e.first(d.at.whenChanged)), nil
+	case "subschemasubentry":
+		return [][]byte{[]byte(d.subschemaDN().String())}, nil
+	case "structuralobjectclass":
+		if e.class == nil {
+			return nil, nil
+		}
+		var out [][]byte
+		for _, x := range e.class.chain {
+			out = append(out, []byte(x.Name))
+		}
+		return out, nil
+	case "canonicalname":
+		return [][]byte{[]byte(d.canonicalName(e.dn))}, nil
+	case "msds-keyversionnumber":
+		if a := e.get(d.at.unicodePwd); a != nil {
+			return [][]byte{[]byte(strconv.FormatUint(uint64(a.meta.Version), 10))}, nil
+		}
+		if d.isClass(e, "user") {
+			return [][]byte{[]byte("1")}, nil
+		}
+		return nil, nil
+	case "primarygrouptoken":
+		if d.isClass(e, "group") {
+			if sid, err := SIDFromBytes(e.first(d.at.objectSid)); err == nil {
+				return [][]byte{[]byte(strconv.FormatUint(uint64(sid.RID()), 10))}, nil
+			}
+		}
+		return nil, nil
+	case "msds-replattributemetadata":
+		return d.replMetaXML(e), nil
+	}
+	return nil, nil
+}
+
+func one(v []byte) [][]byte {
+	if v == nil {
+		return nil
+	}
+	return [][]byte{v}
+}
+
+// canonicalName is "contoso.com/Users/Administrator".
+func (d *Directory) canonicalName(dn DN) string {
+	var dcs, rest []string
+	for i := len(dn) - 1; i >= 0; i-- {
+		if strings.EqualFold(dn[i].Attr, "DC") && len(rest) == 0 {
+			dcs = append([]string{dn[i].Value}, dcs...)
+			continue
+		}
+		rest = append(rest, dn[i].Value)
+	}
+	return strings.Join(dcs, ".") + "/" + strings.Join(rest, "/")
+}
+
+// replMetaXML renders msDS-ReplAttributeMetaData as AD does (one DS_REPL_ATTR_META_DATA XML
+// fragment per replicated attribute).
+func (d *Directory) replMetaXML(e *entry) [][]byte {
+	attrs := e.sortedAttrs()
+	sort.SliceStable(attrs, func(i, j int) bool { return attrs[i].t.lower < attrs[j].t.lower })
+	var out [][]byte
+	for _, a := range attrs {
+		if a.meta.Version == 0 {
+			continue
+		}
+		out = append(out, []byte(fmt.Sprintf("<DS_REPL_ATTR_META_DATA>\n\t<pszAttributeName>%s</pszAttributeName>\n"+
+			"\t<dwVersion>%d</dwVersion>\n\t<ftimeLastOriginatingChange>%s</ftimeLastOriginatingChange>\n"+
+			"\t<uuidLastOriginatingDsaInvocationID>%s</uuidLastOriginatingDsaInvocationID>\n"+
+			"\t<usnOriginatingChange>%d</usnOriginatingChange>\n\t<usnLocalChange>%d</usnLocalChange>\n"+
+			"\t<pszLastOriginatingDsaDN></pszLastOriginatingDsaDN>\n</DS_REPL_ATTR_META_DATA>\n",
+			a.t.Name, a.meta.Version, a.meta.OrigTime.UTC().Format("2006-01-02T15:04:05Z"),
+			a.meta.OrigDSA, a.meta.OrigUSN, a.meta.LocalUSN)))
+	}
+	return out
+}

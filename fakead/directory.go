@@ -1,0 +1,297 @@
+package fakead
+
+import (
+	"strings"
+	"time"
+)
+
+// Directory is one DC's replica of the directory. It is a pure state machine: no goroutines, no
+// clock (now is an argument), no I/O except the io.Writer/io.Reader handed to LDIF export/import.
+// It is not safe for concurrent use; the world serialises calls.
+type Directory struct {
+	schema *Schema
+	dom    domainInfo
+	dc     DCConfig
+	dcIdx  int
+
+	invocationID GUID
+	usn          uint64
+	ridNext      uint32
+	ridEnd       uint32
+
+	byKey  map[string]*entry
+	byGUID map[GUID]*entry
+	all    []*entry // creation order; nil holes after deletes
+	holes  int
+	seq    uint64
+	idx    map[*AttrType]map[string]*entrySet
+
+	constructed map[string]ConstructedAttr // lower-case name
+	grants      map[string][]grant         // container key → grants
+	ids         IDSource
+
+	at attrTypes // frequently used schema attributes
+}
+
+// domainInfo is what every replica of the domain shares.
+type domainInfo struct {
+	DNSName       string
+	NetBIOSName   string
+	DomainSID     SID
+	SchemaVersion int
+	DCs           []DCConfig
+	domainDN      DN
+	configDN      DN
+	schemaDN      DN
+}
+
+// attrTypes caches the schema attributes the model touches on every operation.
+type attrTypes struct {
+	objectClass, objectCategory, objectGUID, objectSid, name, cn, dn, instanceType       *AttrType
+	whenCreated, whenChanged, uSNCreated, uSNChanged, sAMAccountName, sAMAccountType     *AttrType
+	userPrincipalName, servicePrincipalName, userAccountControl, member, memberOf        *AttrType
+	primaryGroupID, groupType, unicodePwd, supplementalCredentials, pwdLastSet           *AttrType
+	isDeleted, lastKnownParent, managedBy, dNSHostName, objectVersion, isCritical        *AttrType
+	tokenGroups, accountExpires, badPwdCount, nTSecurityDescriptor, msDSKeyVersionNumber *AttrType
+}
+
+func newAttrTypes(s *Schema) attrTypes {
+	a := s.Attr
+	return attrTypes{
+		objectClass: a("objectClass"), objectCategory: a("objectCategory"), objectGUID: a("objectGUID"),
+		objectSid: a("objectSid"), name: a("name"), cn: a("cn"), dn: a("distinguishedName"),
+		instanceType: a("instanceType"), whenCreated: a("whenCreated"), whenChanged: a("whenChanged"),
+		uSNCreated: a("uSNCreated"), uSNChanged: a("uSNChanged"), sAMAccountName: a("sAMAccountName"),
+		sAMAccountType: a("sAMAccountType"), userPrincipalName: a("userPrincipalName"),
+		servicePrincipalName: a("servicePrincipalName"), userAccountControl: a("userAccountControl"),
+		member: a("member"), memberOf: a("memberOf"), primaryGroupID: a("primaryGroupID"),
+		groupType: a("groupType"), unicodePwd: a("unicodePwd"), supplementalCredentials: a("supplementalCredentials"),
+		pwdLastSet: a("pwdLastSet"), isDeleted: a("isDeleted"), lastKnownParent: a("lastKnownParent"),
+		managedBy: a("managedBy"), dNSHostName: a("dNSHostName"), objectVersion: a("objectVersion"),
+		isCritical: a("isCriticalSystemObject"), tokenGroups: a("tokenGroups"),
+		accountExpires: a("accountExpires"), badPwdCount: a("badPwdCount"),
+		nTSecurityDescriptor: a("nTSecurityDescriptor"), msDSKeyVersionNumber: a("msDS-KeyVersionNumber"),
+	}
+}
+
+func newDirectory(s *Schema, dom domainInfo, dcIdx int, ids IDSource) *Directory {
+	d := &Directory{
+		schema: s, dom: dom, dcIdx: dcIdx, ids: ids,
+		byKey: map[string]*entry{}, byGUID: map[GUID]*entry{},
+		idx:         map[*AttrType]map[string]*entrySet{},
+		constructed: map[string]ConstructedAttr{},
+		grants:      map[string][]grant{},
+		at:          newAttrTypes(s),
+	}
+	if dcIdx >= 0 && dcIdx < len(dom.DCs) {
+		d.dc = dom.DCs[dcIdx]
+	}
+	// Indexes: every attribute AD marks indexed plus the ones the brief names, and every forward
+	// link (so memberOf and in-chain evaluation are look-ups).
+	for _, a := range s.Attrs() {
+		if a.Indexed() || a.IsForwardLink() {
+			d.idx[a] = map[string]*entrySet{}
+		}
+	}
+	for _, a := range []*AttrType{d.at.objectClass, d.at.objectCategory, d.at.objectGUID, d.at.objectSid,
+		d.at.sAMAccountName, d.at.userPrincipalName, d.at.servicePrincipalName, d.at.dNSHostName} {
+		d.idx[a] = map[string]*entrySet{}
+	}
+	return d
+}
+
+// Schema is the schema this replica uses (shared, read-only).
+func (d *Directory) Schema() *Schema { return d.schema }
+
+// DomainDN is the domain naming context, "DC=contoso,DC=com".
+func (d *Directory) DomainDN() string { return d.dom.domainDN.String() }
+
+// ConfigDN is the configuration naming context.
+func (d *Directory) ConfigDN() string { return d.dom.configDN.String() }
+
+// SchemaDN is the schema naming context.
+func (d *Directory) SchemaDN() string { return d.dom.schemaDN.String() }
+
+// DomainSID is the domain's SID.
+func (d *Directory) DomainSID() SID { return d.dom.DomainSID }
+
+// DNSName is the domain's DNS name.
+func (d *Directory) DNSName() string { return d.dom.DNSName }
+
+// NetBIOSName is the domain's NetBIOS name.
+func (d *Directory) NetBIOSName() string { return d.dom.NetBIOSName }
+
+// DC is the domain controller this replica belongs to.
+func (d *Directory) DC() DCConfig { return d.dc }
+
+// InvocationID is this replica's invocationId (the originating-DC id in replication metadata).
+func (d *Directory) InvocationID() GUID { return d.invocationID }
+
+// HighestUSN is this replica's highestCommittedUSN.
+func (d *Directory) HighestUSN() uint64 { return d.usn }
+
+func (d *Directory) nextUSN() uint64 {
+	d.usn++
+	return d.usn
+}
+
+// lookup finds a live or deleted entry by DN string.
+func (d *Directory) lookup(dn DN) *entry { return d.byKey[dn.Key()] }
+
+// insert links e into the tree and the indexes. The parent must exist (except for NC heads).
+func (d *Directory) insert(e *entry) {
+	d.seq++
+	e.seq = d.seq
+	e.key = e.dn.Key()
+	e.depth = len(e.dn)
+	if p := d.byKey[e.dn.Parent().Key()]; p != nil && len(e.dn) > 0 {
+		e.parent = p
+		if p.children == nil {
+			p.children = map[*entry]struct{}{}
+		}
+		p.children[e] = struct{}{}
+	}
+	d.byKey[e.key] = e
+	if !e.guid.IsZero() {
+		d.byGUID[e.guid] = e
+	}
+	d.all = append(d.all, e)
+	for _, a := range e.attrs {
+		d.indexAttr(e, a)
+	}
+}
+
+// unlink removes e from the tree and the indexes (the entry must have no children).
+func (d *Directory) unlink(e *entry) {
+	for _, a := range e.attrs {
+		d.unindexAttr(e, a)
+	}
+	if e.parent != nil {
+		delete(e.parent.children, e)
+	}
+	delete(d.byKey, e.key)
+	delete(d.byGUID, e.guid)
+	for i, x := range d.all {
+		if x == e {
+			d.all[i] = nil
+			d.holes++
+			break
+		}
+	}
+	if d.holes > 64 && d.holes > len(d.all)/2 {
+		live := d.all[:0]
+		for _, x := range d.all {
+			if x != nil {
+				live = append(live, x)
+			}
+		}
+		for i := len(live); i < len(d.all); i++ {
+			d.all[i] = nil
+		}
+		d.all, d.holes = live, 0
+	}
+}
+
+func (d *Directory) indexAttr(e *entry, a *attr) {
+	m := d.idx[a.t]
+	if m == nil || e.seq == 0 { // not inserted yet: insert indexes it
+		return
+	}
+	for _, v := range a.vals {
+		s := m[v.norm]
+		if s == nil {
+			s = &entrySet{}
+			m[v.norm] = s
+		}
+		s.add(e)
+	}
+}
+
+func (d *Directory) unindexAttr(e *entry, a *attr) {
+	m := d.idx[a.t]
+	if m == nil || e.seq == 0 {
+		return
+	}
+	for _, v := range a.vals {
+		if s := m[v.norm]; s != nil {
+			s.remove(e)
+			if len(*s) == 0 {
+				delete(m, v.norm)
+			}
+		}
+	}
+}
+
+// setValues replaces the values of t on e, keeping indexes current. It does not touch metadata.
+func (d *Directory) setValues(e *entry, t *AttrType, vals []value) *attr {
+	a := e.get(t)
+	if a == nil {
+		a = &attr{t: t}
+		e.attrs = append(e.attrs, a)
+	} else {
+		d.unindexAttr(e, a)
+	}
+	a.vals = vals
+	d.indexAttr(e, a)
+	return a
+}
+
+// stamp records an originating write of t at usn: version+1, this DC, now.
+func (d *Directory) stamp(a *attr, now time.Time, usn uint64) {
+	if a.t.SystemFlags&1 != 0 { // FLAG_ATTR_NOT_REPLICATED: no metadata
+		return
+	}
+	a.meta = AttrMeta{Version: a.meta.Version + 1, OrigDSA: d.invocationID, OrigTime: now.UTC(), OrigUSN: usn, LocalUSN: usn}
+}
+
+// put sets t's values on e from raw wire values (already validated) as an originating write.
+func (d *Directory) put(e *entry, t *AttrType, now time.Time, usn uint64, raws ...[]byte) {
+	vals := make([]value, 0, len(raws))
+	for _, r := range raws {
+		c, n, err := canonical(t, r)
+		if err != nil {
+			c, n = r, string(r)
+		}
+		vals = append(vals, value{raw: c, norm: n})
+	}
+	d.stamp(d.setValues(e, t, vals), now, usn)
+}
+
+func (d *Directory) putString(e *entry, t *AttrType, now time.Time, usn uint64, vs ...string) {
+	raws := make([][]byte, len(vs))
+	for i, v := range vs {
+		raws[i] = []byte(v)
+	}
+	d.put(e, t, now, usn, raws...)
+}
+
+// touch updates whenChanged/uSNChanged (local, not replicated).
+func (d *Directory) touch(e *entry, now time.Time, usn uint64) {
+	d.putString(e, d.at.whenChanged, now, usn, GeneralizedTime(now))
+	d.putString(e, d.at.uSNChanged, now, usn, itoa(int64(usn)))
+}
+
+// lookupSet returns the entries whose attribute t has the normalised value norm.
+func (d *Directory) lookupSet(t *AttrType, norm string) (entrySet, bool) {
+	m, ok := d.idx[t]
+	if !ok {
+		return nil, false
+	}
+	if s := m[norm]; s != nil {
+		return *s, true
+	}
+	return nil, true
+}
+
+// partitionOf returns the naming context head that holds dn.
+func (d *Directory) partitionOf(dn DN) DN {
+	switch {
+	case dn.IsUnder(d.dom.schemaDN):
+		return d.dom.schemaDN
+	case dn.IsUnder(d.dom.configDN):
+		return d.dom.configDN
+	}
+	return d.dom.domainDN
+}
+
+func lowerASCII(s string) string { return strings.ToLower(s) }

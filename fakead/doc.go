@@ -1,0 +1,27 @@
+// Package fakead is the Active Directory directory model: one domain controller's replica of a
+// domain, as a pure state machine (no goroutines, no clock, no I/O; time is an argument and ids come
+// from an IDSource the world seeds).
+//
+// What it models, after [MS-ADTS] and the real data in reference/ (a Samba 4.17 AD DC dump):
+//   - the schema (reference/schema.ldif, parsed once per process and shared): attribute syntaxes,
+//     single-valuedness, systemOnly, searchFlags (indexed, preserve-on-delete), linked attributes
+//     (member/memberOf), classes with their superclass chains, must/may and auxiliary classes;
+//   - entries with multi-valued attributes, objectClass chains, objectCategory, objectGUID,
+//     objectSid from a per-DC RID pool, SAM defaults, USNs and times from the virtual clock;
+//   - add/modify/delete/modifyDN/compare/search with AD's result codes and diagnostic texts,
+//     RFC 4515 filters with AD's matching rules (bitwise AND/OR, LDAP_MATCHING_RULE_IN_CHAIN),
+//     indexes so equality searches on indexed attributes do not scan;
+//   - a fresh domain (NewDomain) like reference/domain.ldif and configuration.ldif, the rootDSE as
+//     a Windows DC answers it and the subschema entry (CN=Aggregate) in RFC 4512 form;
+//   - principals: passwords stored only as NT hash and Kerberos keys, binds by DN, UPN or
+//     DOMAIN\name, tokens with transitive groups, tokenGroups;
+//   - access rules of a fresh domain written in code (access.go), explicit grants;
+//   - replication primitives: per-attribute metadata, ChangesSince/ApplyReplicated with AD's
+//     conflict rule, tombstones, CNF mangling of name collisions, a Digest to compare replicas;
+//   - LDIF export/import of a whole replica, byte-exact round trip.
+//
+// What it deliberately does not model: security descriptors (nTSecurityDescriptor is not stored;
+// see the Divergence notes in access.go), the recycle bin and tombstone garbage collection, link
+// value replication (member replicates as a whole attribute), global catalog and multiple domains.
+// Every difference from AD is marked "Divergence:" in the source.
+package fakead

@@ -1,0 +1,133 @@
+package fakead
+
+import (
+	"sort"
+)
+
+// value is one attribute value: as stored and returned (raw) and as compared (norm).
+type value struct {
+	raw  []byte
+	norm string
+}
+
+// attr is one attribute of an entry with its replication metadata. An attribute whose values were
+// all removed stays with no values so its metadata keeps replicating the removal.
+type attr struct {
+	t    *AttrType
+	vals []value
+	meta AttrMeta
+}
+
+func (a *attr) has(norm string) int {
+	for i := range a.vals {
+		if a.vals[i].norm == norm {
+			return i
+		}
+	}
+	return -1
+}
+
+func (a *attr) rawValues() [][]byte {
+	out := make([][]byte, len(a.vals))
+	for i := range a.vals {
+		out[i] = a.vals[i].raw
+	}
+	return out
+}
+
+// entry is one object of the replica.
+type entry struct {
+	seq      uint64 // creation order in this replica: the order searches return entries in
+	dn       DN
+	key      string
+	depth    int
+	parent   *entry
+	children map[*entry]struct{}
+	guid     GUID
+	attrs    []*attr
+	class    *Class // most specific structural class
+	deleted  bool
+}
+
+func (e *entry) get(t *AttrType) *attr {
+	for _, a := range e.attrs {
+		if a.t == t {
+			return a
+		}
+	}
+	return nil
+}
+
+// first returns the first raw value of t, or nil.
+func (e *entry) first(t *AttrType) []byte {
+	if a := e.get(t); a != nil && len(a.vals) > 0 {
+		return a.vals[0].raw
+	}
+	return nil
+}
+
+func (e *entry) firstString(t *AttrType) string { return string(e.first(t)) }
+
+// isUnder reports whether e is base or a descendant of it, by walking parent pointers.
+func (e *entry) isUnder(base *entry) bool {
+	x := e
+	for d := e.depth - base.depth; d > 0 && x != nil; d-- {
+		x = x.parent
+	}
+	return x == base
+}
+
+// hasClass reports whether objectClass holds name (lower-case).
+func (e *entry) hasClass(s *Schema, lower string) bool {
+	a := e.get(s.Attr("objectClass"))
+	if a == nil {
+		return false
+	}
+	return a.has(lower) >= 0
+}
+
+// sortedChildren returns the children ordered by DN key (deterministic).
+func (e *entry) sortedChildren() []*entry {
+	out := make([]*entry, 0, len(e.children))
+	for c := range e.children {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	return out
+}
+
+// sortedAttrs returns the attributes ordered by lower-case name (deterministic).
+func (e *entry) sortedAttrs() []*attr {
+	out := append([]*attr(nil), e.attrs...)
+	sort.Slice(out, func(i, j int) bool { return out[i].t.lower < out[j].t.lower })
+	return out
+}
+
+// entrySet is a set of entries kept in creation order, so that index look-ups return entries in
+// a deterministic order without sorting.
+type entrySet []*entry
+
+func (s entrySet) find(e *entry) (int, bool) {
+	i := sort.Search(len(s), func(i int) bool { return s[i].seq >= e.seq })
+	return i, i < len(s) && s[i] == e
+}
+
+func (s *entrySet) add(e *entry) {
+	i, ok := s.find(e)
+	if ok {
+		return
+	}
+	*s = append(*s, nil)
+	copy((*s)[i+1:], (*s)[i:])
+	(*s)[i] = e
+}
+
+func (s *entrySet) remove(e *entry) {
+	i, ok := s.find(e)
+	if !ok {
+		return
+	}
+	copy((*s)[i:], (*s)[i+1:])
+	(*s)[len(*s)-1] = nil
+	*s = (*s)[:len(*s)-1]
+}

@@ -1,0 +1,257 @@
+package fakead
+
+import (
+	"strings"
+	"time"
+)
+
+// Search runs a search. The rootDSE (base "", scope base) and the subschema entry are answered
+// here too. On SizeLimitExceeded the entries up to the limit are returned with the error.
+func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]SearchEntry, error) {
+	const op = "search"
+	base, err := ParseDN(req.BaseDN)
+	if err != nil {
+		return nil, errInvalidDN(op, req.BaseDN)
+	}
+	if base.IsZero() && req.Scope == ScopeBase {
+		return d.searchVirtual(req, "", d.rootDSE(now))
+	}
+	if req.Scope == ScopeBase && base.Key() == d.subschemaDN().Key() {
+		if c.Anonymous() {
+			return nil, opErr(OperationsError, op, req.BaseDN, diagMustBind)
+		}
+		return d.searchVirtual(req, d.subschemaDN().String(), d.subschemaAttrs())
+	}
+	if c.Anonymous() {
+		// AD refuses anonymous operations other than reading the rootDSE (dSHeuristics default).
+		return nil, opErr(OperationsError, op, req.BaseDN, diagMustBind)
+	}
+	var root *entry
+	if !base.IsZero() {
+		root = d.lookup(base)
+		if root == nil || root.deleted {
+			return nil, errNoSuchObject(op, req.BaseDN, d.bestMatch(base))
+		}
+	}
+	f := d.compileFilter(req.Filter)
+	sel := d.selection(req.Attributes)
+	var out []SearchEntry
+	emit := func(e *entry) (bool, error) {
+		if e.deleted || d.match(f, e) != tTrue {
+			return true, nil
+		}
+		if req.SizeLimit > 0 && len(out) >= req.SizeLimit {
+			return false, &Error{Code: SizeLimitExceeded, Op: op, DN: req.BaseDN}
+		}
+		se, err := d.project(now, c, e, sel, req)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, se)
+		return true, nil
+	}
+	inScope := func(e *entry) bool {
+		if root == nil {
+			return req.Scope == ScopeSub
+		}
+		switch req.Scope {
+		case ScopeBase:
+			return e == root
+		case ScopeOne:
+			return e.parent == root
+		}
+		return e.isUnder(root)
+	}
+	run := func(es []*entry) error {
+		for _, e := range es {
+			if e == nil || !inScope(e) {
+				continue
+			}
+			if cont, err := emit(e); err != nil {
+				return err
+			} else if !cont {
+				break
+			}
+		}
+		return nil
+	}
+	switch {
+	case req.Scope == ScopeBase && root != nil:
+		err = run([]*entry{root})
+	case req.Scope == ScopeOne && root != nil && len(root.children) < 64:
+		err = run(d.childrenInOrder(root))
+	default:
+		if cand, ok := d.candidates(f); ok {
+			err = run(cand)
+		} else {
+			err = run(d.all)
+		}
+	}
+	return out, err
+}
+
+func (d *Directory) childrenInOrder(e *entry) []*entry {
+	var s entrySet
+	for c := range e.children {
+		s.add(c)
+	}
+	return s
+}
+
+// searchVirtual answers a base search of an entry built on the fly (rootDSE, subschema). Any
+// filter matches: clients ask with (objectClass=*) and AD's rootDSE has no objectClass.
+func (d *Directory) searchVirtual(req *SearchRequest, dn string, attrs []Attribute) ([]SearchEntry, error) {
+	se := SearchEntry{DN: dn}
+	sel := req.Attributes
+	want := func(name string) bool {
+		if len(sel) == 0 {
+			return true
+		}
+		for _, n := range sel {
+			if n == "*" || n == "+" || strings.EqualFold(n, name) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range attrs {
+		if !want(a.Name) {
+			continue
+		}
+		if req.TypesOnly {
+			a = Attribute{Name: a.Name}
+		}
+		se.Attributes = append(se.Attributes, a)
+	}
+	return []SearchEntry{se}, nil
+}
+
+// selection is a parsed attribute list.
+type selection struct {
+	all, ops, none bool
+	named          []*AttrType
+	names          []string // the client's spelling, for constructed hooks not in the schema
+}
+
+func (d *Directory) selection(list []string) selection {
+	var s selection
+	if len(list) == 0 {
+		s.all = true
+		return s
+	}
+	for _, n := range list {
+		switch n {
+		case "*":
+			s.all = true
+		case "+":
+			s.ops = true
+		case "1.1":
+			s.none = true
+		default:
+			if t := d.schema.Attr(n); t != nil {
+				s.named = append(s.named, t)
+			} else {
+				s.names = append(s.names, n)
+			}
+		}
+	}
+	if s.none && (s.all || s.ops || len(s.named) > 0 || len(s.names) > 0) {
+		s.none = false
+	}
+	return s
+}
+
+// operationalAttrs are returned for "+" (and only when named otherwise).
+var operationalAttrs = []string{"createTimeStamp", "modifyTimeStamp", "subSchemaSubEntry", "structuralObjectClass",
+	"canonicalName", "msDS-KeyVersionNumber", "msDS-ReplAttributeMetaData", "primaryGroupToken"}
+
+// project builds the search entry of e with the selected attributes.
+func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, req *SearchRequest) (SearchEntry, error) {
+	se := SearchEntry{DN: e.dn.String()}
+	if sel.none {
+		return se, nil
+	}
+	seen := map[*AttrType]bool{}
+	add := func(t *AttrType, vals [][]byte) {
+		if len(vals) == 0 || seen[t] {
+			return
+		}
+		seen[t] = true
+		if req.TypesOnly {
+			vals = nil
+		}
+		se.Attributes = append(se.Attributes, Attribute{Name: t.Name, Values: vals})
+	}
+	stored := func(t *AttrType) {
+		if hiddenAttr(t) {
+			return
+		}
+		if t == d.at.memberOf {
+			add(t, d.memberOfValues(e))
+			return
+		}
+		if a := e.get(t); a != nil && len(a.vals) > 0 {
+			add(t, a.rawValues())
+		}
+	}
+	if sel.all {
+		for _, a := range e.attrs {
+			stored(a.t)
+		}
+		stored(d.at.memberOf)
+	}
+	for _, t := range sel.named {
+		if t.Constructed() || d.constructed[t.lower].Compute != nil || virtualAttr(t.lower) {
+			vals, err := d.constructedValues(now, c, e, t.Name, req)
+			if err != nil {
+				return se, err
+			}
+			add(t, vals)
+			continue
+		}
+		stored(t)
+	}
+	for _, n := range sel.names {
+		vals, err := d.constructedValues(now, c, e, n, req)
+		if err != nil {
+			return se, err
+		}
+		if len(vals) > 0 && !req.TypesOnly {
+			se.Attributes = append(se.Attributes, Attribute{Name: n, Values: vals})
+		} else if len(vals) > 0 {
+			se.Attributes = append(se.Attributes, Attribute{Name: n})
+		}
+	}
+	if sel.ops && !e.dn.IsZero() {
+		for _, n := range operationalAttrs {
+			t := d.schema.Attr(n)
+			if t == nil || seen[t] {
+				continue
+			}
+			vals, err := d.constructedValues(now, c, e, n, req)
+			if err != nil {
+				return se, err
+			}
+			add(t, vals)
+		}
+	}
+	return se, nil
+}
+
+func (d *Directory) memberOfValues(e *entry) [][]byte {
+	gs := d.memberOfEntries(e)
+	out := make([][]byte, len(gs))
+	for i, g := range gs {
+		out[i] = []byte(g.dn.String())
+	}
+	return out
+}
+
+func virtualAttr(lower string) bool {
+	switch lower {
+	case "createtimestamp", "modifytimestamp", "subschemasubentry", "structuralobjectclass", "canonicalname",
+		"msds-keyversionnumber", "msds-replattributemetadata", "primarygrouptoken", "tokengroups":
+		return true
+	}
+	return false
+}
