@@ -63,7 +63,8 @@ type Clock struct {
 	now    time.Time
 	seq    uint64
 	q      eventQueue
-	cancel map[EventID]bool
+	live   map[EventID]bool // scheduled, not yet run or cancelled
+	cancel map[EventID]bool // cancelled, still in the heap
 	ran    int
 	bounds Bounds
 	seed   uint64
@@ -78,7 +79,7 @@ type Clock struct {
 // NewClock returns a virtual clock at start with no pending events. seed is only carried into
 // error messages so that a failure names the run to replay.
 func NewClock(start time.Time, seed uint64, b Bounds) *Clock {
-	return &Clock{start: start, now: start, cancel: map[EventID]bool{}, bounds: b, seed: seed}
+	return &Clock{start: start, now: start, live: map[EventID]bool{}, cancel: map[EventID]bool{}, bounds: b, seed: seed}
 }
 
 // NewWallClock returns a clock whose time follows the wall clock, starting at start: Sync moves
@@ -106,7 +107,7 @@ func (c *Clock) Elapsed() time.Duration { return c.now.Sub(c.start) }
 func (c *Clock) EventsRun() int { return c.ran }
 
 // Pending is the number of scheduled events not yet run or cancelled.
-func (c *Clock) Pending() int { return len(c.q) - len(c.cancel) }
+func (c *Clock) Pending() int { return len(c.live) }
 
 // NextAt returns the time of the next pending event.
 func (c *Clock) NextAt() (time.Time, bool) {
@@ -124,6 +125,7 @@ func (c *Clock) At(t time.Time, name string, fn EventFunc) EventID {
 	}
 	c.seq++
 	heap.Push(&c.q, &event{at: t, seq: c.seq, name: name, fn: fn})
+	c.live[EventID(c.seq)] = true
 	return EventID(c.seq)
 }
 
@@ -134,16 +136,12 @@ func (c *Clock) After(d time.Duration, name string, fn EventFunc) EventID {
 
 // Cancel removes a pending event. It reports whether the event was still pending.
 func (c *Clock) Cancel(id EventID) bool {
-	for _, e := range c.q {
-		if EventID(e.seq) == id {
-			if c.cancel[id] {
-				return false
-			}
-			c.cancel[id] = true
-			return true
-		}
+	if !c.live[id] {
+		return false
 	}
-	return false
+	delete(c.live, id)
+	c.cancel[id] = true
+	return true
 }
 
 // Advance moves time forward by d, running every event due on the way.
@@ -234,6 +232,7 @@ func (c *Clock) runNext() error {
 			Limit: fmt.Sprintf("%d events", c.bounds.MaxEvents), Next: e.name}
 	}
 	heap.Pop(&c.q)
+	delete(c.live, EventID(e.seq))
 	if e.at.Before(c.now) {
 		// The heap only holds times >= now (At clamps): a broken invariant, not bad input.
 		panic(fmt.Sprintf("sim: event %q at %s is before now %s", e.name, e.at, c.now))

@@ -46,8 +46,8 @@ type batch struct {
 	changes []fakead.ReplChange
 	utd     map[fakead.GUID]uint64 // the source's up-to-dateness vector when it was captured
 	due     time.Time
-	blocked bool   // its delivery came due while the flow was unhealthy
-	gen     uint64 // bumped on every reschedule: only the newest event delivers it
+	blocked bool    // its delivery came due while the flow was unhealthy
+	ev      EventID // its pending delivery event
 	done    bool
 }
 
@@ -138,11 +138,13 @@ func (w *World) enqueue(f *flow, changes []fakead.ReplChange, utd map[fakead.GUI
 }
 
 func (w *World) schedule(f *flow, b *batch) {
-	b.gen++
-	gen := b.gen
-	w.clock.At(b.due, "replicate "+f.label(), func(now time.Time) error {
-		if b.done || b.gen != gen {
-			return nil // delivered by ReplicateNow, or rescheduled
+	if b.ev != 0 {
+		w.clock.Cancel(b.ev) // rescheduled
+	}
+	b.ev = w.clock.At(b.due, "replicate "+f.label(), func(now time.Time) error {
+		b.ev = 0
+		if b.done {
+			return nil // delivered with an earlier batch's event
 		}
 		return w.fire(f, b)
 	})
@@ -177,6 +179,10 @@ func (w *World) deliver(f *flow, b *batch, how string) error {
 	f.q[0] = nil
 	f.q = f.q[1:]
 	b.done = true
+	if b.ev != 0 {
+		w.clock.Cancel(b.ev)
+		b.ev = 0
+	}
 	changes := filterSeen(b.changes, f.to.utd)
 	mergeUTD(f.to.utd, b.utd)
 	if len(changes) == 0 {
@@ -185,7 +191,7 @@ func (w *World) deliver(f *flow, b *batch, how string) error {
 	before := f.to.repl.HighestUSN()
 	if err := f.to.repl.ApplyReplicated(now, changes); err != nil {
 		w.trace.Logf(now, "%s failed to apply %d changes from %s: %v", f.to.name, len(changes), f.from.name, err)
-		return w.fail(fmt.Errorf("%s applying %d changes replicated from %s: %w", f.to.name, len(changes), f.from.name, err))
+		return fmt.Errorf("%s applying %d changes replicated from %s: %w", f.to.name, len(changes), f.from.name, err)
 	}
 	var notes []string
 	if how != "" {
@@ -364,6 +370,7 @@ func (w *World) setRunning(name string, run bool) error {
 			return nil
 		}
 		d.stopped = !run
+		d.running.Store(run)
 		if !run {
 			w.trace.Logf(w.clock.Now(), "%s stopped", d.name)
 			return nil
@@ -397,7 +404,7 @@ func (w *World) ReplicateNow() error {
 							return err
 						}
 						if err := w.deliver(f, f.q[0], "forced"); err != nil {
-							return err
+							return w.fail(err)
 						}
 						progressed = true
 					}

@@ -224,6 +224,9 @@ func TestMemDampingAndReplicateNow(t *testing.T) {
 	if got := w.PendingDeliveries(); got != 1 {
 		t.Errorf("pending = %d, want 1 (DC1→DC3 waits behind the cut)", got)
 	}
+	if got := w.clock.Pending(); got != 1 {
+		t.Errorf("pending events = %d, want 1: forced deliveries must cancel their events", got)
+	}
 	if err := w.HealLink("DC1", "DC3"); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
@@ -62,7 +63,8 @@ type DC struct {
 	dir     *fakead.Directory
 	repl    replica // dir, or a stand-in in tests of the replication machinery
 	stopped bool
-	shipped uint64 // the highest USN already captured for replication
+	running atomic.Bool // !stopped, readable outside the loop
+	shipped uint64      // the highest USN already captured for replication
 	// utd is the up-to-dateness vector: for each originating DC (by invocationId), the highest
 	// originating USN this replica has seen everything up to ([MS-DRSR] UPTODATE_VECTOR).
 	utd    map[fakead.GUID]uint64
@@ -81,7 +83,7 @@ func (d *DC) OS() string { return d.os }
 func (d *DC) Directory() *fakead.Directory { return d.dir }
 
 // Running reports whether the DC is started.
-func (d *DC) Running() bool { return !d.stopped }
+func (d *DC) Running() bool { return d.running.Load() }
 
 // World is the simulated domain: a clock, seeded streams, a trace, and N DCs each with its own
 // replica, joined by replication links. Every operation on it is serialised by one mutex, so LDAP
@@ -174,6 +176,7 @@ func (w *World) attach(dirs []*fakead.Directory, reps []replica) {
 		if dirs != nil {
 			dc.dir = dirs[i]
 		}
+		dc.running.Store(true)
 		w.dcs = append(w.dcs, dc)
 		w.byName[d.Name] = dc
 		names[i] = d.Name
@@ -342,7 +345,7 @@ func (w *World) enter(f func() error) error {
 	if ferr != nil {
 		return ferr
 	}
-	return err
+	return w.fail(err)
 }
 
 // guard runs f, turning a panic into a Failure with the seed, time, trace tail and stack.
