@@ -16,7 +16,7 @@ const DiagSigningRequired = `00002028: LdapErr: DSID-0C090259, comment: The serv
 
 // Extended operation OIDs.
 const (
-	OIDStartTLS = "1.3.6.1.4.1.1466.20037" // RFC 4511 4.14
+	OIDStartTLS = "1.3.6.1.4.1.1466.20037"  // RFC 4511 4.14
 	OIDWhoAmI   = "1.3.6.1.4.1.4203.1.11.3" // RFC 4532
 )
 

@@ -24,11 +24,11 @@ type connState struct {
 
 	mu         sync.Mutex
 	cond       sync.Cond
-	queue      []int                      // message IDs read, not yet started
-	running    bool                       // a handler is running
-	readerDone bool                       // no more requests will be read
+	queue      []int                       // message IDs read, not yet started
+	running    bool                        // a handler is running
+	readerDone bool                        // no more requests will be read
 	inflight   map[int]*ldapserver.Message // started or waiting handlers, for Abandon
-	abandoned  map[int]bool               // abandoned before their handler arrived
+	abandoned  map[int]bool                // abandoned before their handler arrived
 	closeOnce  sync.Once
 
 	// Guarded by the turn (only the running handler touches them).
