@@ -1,0 +1,198 @@
+package sim
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/*.txt transcripts (review the diff!)")
+
+// TestTranscripts runs testdata/*.txt: each block is a command, "----", and the output it must
+// give (the trace lines it caused, then what a read printed). Run with -rewrite to regenerate.
+//
+// Commands:
+//
+//	world seed=N dcs=DC1,DC2 [delay=1h] [links=DC1-DC2:1h,DC2-DC3:2h]
+//	add dc=DC1 cn=alice                      a user in CN=Users, added as the directory itself
+//	set dc=DC1 cn=alice attr=description val=x
+//	read dc=DC2 cn=alice attr=description
+//	advance 59m | cut DC1 DC2 | heal DC1 DC2 | stop DC2 | start DC2 | settle | replicate-now | converged
+func TestTranscripts(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no transcripts in testdata/")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) { runTranscript(t, file) })
+	}
+}
+
+type block struct {
+	comment string // lines before the command (comments, blank lines)
+	cmd     string
+	want    string
+}
+
+func parseTranscript(t *testing.T, file string) []block {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []block
+	var cur block
+	inOut := false
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case inOut && line == "":
+			blocks = append(blocks, cur)
+			cur, inOut = block{}, false
+		case inOut:
+			cur.want += line + "\n"
+		case line == "----":
+			inOut = true
+		case cur.cmd == "" && (line == "" || strings.HasPrefix(line, "#")):
+			cur.comment += line + "\n"
+		case cur.cmd == "":
+			cur.cmd = line
+		default:
+			t.Fatalf("%s: a command has one line; %q follows %q", file, line, cur.cmd)
+		}
+	}
+	if cur.cmd != "" {
+		blocks = append(blocks, cur)
+	}
+	return blocks
+}
+
+func runTranscript(t *testing.T, file string) {
+	blocks := parseTranscript(t, file)
+	var w *World
+	var out strings.Builder
+	for i := range blocks {
+		b := &blocks[i]
+		got := runCommand(t, &w, b.cmd)
+		if *rewrite {
+			b.want = got
+		} else if got != b.want {
+			t.Errorf("%s: %s\ngot:\n%swant:\n%s", file, b.cmd, got, b.want)
+		}
+		out.WriteString(b.comment + b.cmd + "\n----\n" + b.want + "\n")
+	}
+	if *rewrite {
+		if err := os.WriteFile(file, []byte(strings.TrimSuffix(out.String(), "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func runCommand(t *testing.T, wp **World, cmd string) string {
+	fields := strings.Fields(cmd)
+	args := map[string]string{}
+	var pos []string
+	for _, f := range fields[1:] {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			args[k] = v
+		} else {
+			pos = append(pos, f)
+		}
+	}
+	w := *wp
+	if w == nil && fields[0] != "world" {
+		t.Fatalf("%q before any world command", cmd)
+	}
+	before := 0
+	if w != nil {
+		before = len(w.Trace())
+	}
+	var printed []string
+	var err error
+	dn := "CN=" + args["cn"] + "," + usersDN
+	switch fields[0] {
+	case "world":
+		cfg := Config{}
+		fmt.Sscan(args["seed"], &cfg.Seed)
+		for _, n := range strings.Split(args["dcs"], ",") {
+			cfg.DCs = append(cfg.DCs, DCSpec{Name: n})
+		}
+		if d, ok := args["delay"]; ok {
+			cfg.LinkDelay, err = time.ParseDuration(d)
+		}
+		if ls, ok := args["links"]; ok {
+			cfg.Links = []LinkSpec{}
+			for _, l := range strings.Split(ls, ",") {
+				pair, d, _ := strings.Cut(l, ":")
+				a, b, _ := strings.Cut(pair, "-")
+				delay, _ := time.ParseDuration(d)
+				cfg.Links = append(cfg.Links, LinkSpec{A: a, B: b, Delay: delay})
+			}
+		}
+		if err == nil {
+			*wp, err = New(cfg)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		w = *wp
+	case "add":
+		err = w.Backend(args["dc"]).Add(fakead.SystemCaller, dn, []fakead.Attribute{
+			{Name: "objectClass", Values: [][]byte{[]byte("user")}},
+			{Name: "sAMAccountName", Values: [][]byte{[]byte(args["cn"])}}})
+	case "set":
+		err = w.Backend(args["dc"]).Modify(fakead.SystemCaller, dn, []fakead.Modification{
+			{Op: fakead.ModReplace, Attr: fakead.Attribute{Name: args["attr"], Values: [][]byte{[]byte(args["val"])}}}})
+	case "read":
+		v, ok := readAttr(t, w, args["dc"], dn, args["attr"])
+		if !ok {
+			printed = append(printed, fmt.Sprintf("%s: %s: no such object", args["dc"], dn))
+		} else {
+			printed = append(printed, fmt.Sprintf("%s: %s: %s=%q", args["dc"], dn, args["attr"], v))
+		}
+	case "advance":
+		var d time.Duration
+		if d, err = time.ParseDuration(pos[0]); err == nil {
+			err = w.Advance(d)
+		}
+	case "cut":
+		err = w.CutLink(pos[0], pos[1])
+	case "heal":
+		err = w.HealLink(pos[0], pos[1])
+	case "stop":
+		err = w.StopDC(pos[0])
+	case "start":
+		err = w.StartDC(pos[0])
+	case "settle":
+		err = w.Settle()
+	case "replicate-now":
+		err = w.ReplicateNow()
+	case "converged":
+		if err = w.CheckConverged(); err == nil {
+			printed = append(printed, "converged")
+		}
+	default:
+		t.Fatalf("unknown command %q", cmd)
+	}
+	var b strings.Builder
+	if w != nil {
+		for _, l := range w.Trace()[before:] {
+			b.WriteString(l + "\n")
+		}
+	}
+	for _, p := range printed {
+		b.WriteString(p + "\n")
+	}
+	if err != nil {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		b.WriteString("error: " + first + "\n")
+	}
+	return b.String()
+}
