@@ -1,10 +1,298 @@
 package fakead
 
-import "time"
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
 
 // ChangesSince returns, for every object with an attribute whose local USN is > usn, the changed
 // attributes with their values and replication metadata as they are now (AD's GetNCChanges).
-func (d *Directory) ChangesSince(usn uint64) []ReplChange { return nil }
+// Objects come in this replica's creation order, so parents precede their children.
+// Divergence: member (and every linked attribute) replicates as a whole attribute, as in a
+// Windows 2000 forest, not value by value (link value replication).
+func (d *Directory) ChangesSince(usn uint64) []ReplChange {
+	var out []ReplChange
+	for _, e := range d.all {
+		if e == nil {
+			continue
+		}
+		var attrs []ReplAttr
+		for _, a := range e.attrs {
+			if a.meta.Version == 0 || a.meta.LocalUSN <= usn {
+				continue
+			}
+			attrs = append(attrs, ReplAttr{Name: a.t.Name, Values: copyValues(a.rawValues()), Meta: a.meta})
+		}
+		if len(attrs) == 0 {
+			continue
+		}
+		sort.Slice(attrs, func(i, j int) bool { return strings.ToLower(attrs[i].Name) < strings.ToLower(attrs[j].Name) })
+		ch := ReplChange{GUID: e.guid, DN: e.dn.String(), Attrs: attrs}
+		if e.parent != nil {
+			ch.ParentGUID = e.parent.guid
+		}
+		out = append(out, ch)
+	}
+	return out
+}
 
-// ApplyReplicated applies changes received from another DC.
-func (d *Directory) ApplyReplicated(now time.Time, changes []ReplChange) error { return nil }
+func copyValues(vs [][]byte) [][]byte {
+	out := make([][]byte, len(vs))
+	for i, v := range vs {
+		out[i] = append([]byte(nil), v...)
+	}
+	return out
+}
+
+// newer reports whether metadata a wins over b: higher version, then later originating time, then
+// higher originating invocationId ([MS-DRSR] 4.1.10.6.16 AttributeMetadataCompare).
+func newer(a, b AttrMeta) bool {
+	if a.Version != b.Version {
+		return a.Version > b.Version
+	}
+	if !a.OrigTime.Equal(b.OrigTime) {
+		return a.OrigTime.After(b.OrigTime)
+	}
+	return bytes.Compare(a.OrigDSA[:], b.OrigDSA[:]) > 0
+}
+
+// ApplyReplicated applies changes received from another DC, attribute by attribute, resolving
+// conflicts as AD does (higher version, then later originating time, then higher originating DC
+// invocationId). An attribute that wins gets a new local USN (so it propagates onwards); one that
+// loses or is already present changes nothing.
+func (d *Directory) ApplyReplicated(now time.Time, changes []ReplChange) error {
+	for _, ch := range changes {
+		if err := d.applyOne(now, ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
+	dn, err := ParseDN(ch.DN)
+	if err != nil || dn.IsZero() {
+		return &Error{Code: ProtocolError, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("bad DN in change of %s", ch.GUID)}
+	}
+	type inAttr struct {
+		t    *AttrType
+		vals []value
+		meta AttrMeta
+	}
+	var ins []inAttr
+	for _, a := range ch.Attrs {
+		t := d.schema.Attr(a.Name)
+		if t == nil {
+			return &Error{Code: UndefinedAttributeType, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("attribute %q", a.Name)}
+		}
+		vals := make([]value, 0, len(a.Values))
+		for _, v := range a.Values {
+			raw, norm, err := canonical(t, v)
+			if err != nil {
+				raw, norm = append([]byte(nil), v...), string(v)
+			}
+			if t == d.at.objectClass {
+				if cl := d.schema.Class(string(v)); cl != nil {
+					norm = cl.lower
+				}
+			}
+			vals = append(vals, value{raw: raw, norm: norm})
+		}
+		ins = append(ins, inAttr{t: t, vals: vals, meta: a.Meta})
+	}
+	e := d.byGUID[ch.GUID]
+	usn := uint64(0)
+	local := func() uint64 {
+		if usn == 0 {
+			usn = d.nextUSN()
+		}
+		return usn
+	}
+	if e == nil {
+		e = &entry{guid: ch.GUID}
+		for _, in := range ins {
+			m := in.meta
+			m.LocalUSN = local()
+			e.attrs = append(e.attrs, &attr{t: in.t, vals: in.vals, meta: m})
+		}
+		if oc := e.get(d.at.objectClass); oc != nil {
+			for _, v := range oc.vals {
+				if cl := d.schema.Class(v.norm); cl != nil && cl.Category != objectClassAuxiliary && cl.Category != objectClassAbstract {
+					if e.class == nil || inChain(cl, e.class) {
+						e.class = cl
+					}
+				}
+			}
+		}
+		if e.class == nil {
+			e.class = d.schema.Class("top")
+		}
+		e.deleted = e.firstString(d.at.isDeleted) == "TRUE" && !dn.Equal(d.partitionOf(dn).Child("CN", "Deleted Objects"))
+		e.dn = d.placement(ch, dn)
+		if x := d.lookup(e.dn); x != nil {
+			d.resolveNameConflict(now, e, x, local())
+		}
+		if d.lookup(e.dn.Parent()) == nil {
+			return &Error{Code: NoSuchObject, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("parent of %s not replicated yet", ch.GUID)}
+		}
+		d.putString(e, d.at.uSNCreated, now, local(), itoa(int64(local())))
+		d.touch(e, now, local())
+		d.insert(e)
+		if !e.deleted {
+			return nil
+		}
+		d.dropLinksTo(e)
+		return nil
+	}
+	moved := false
+	wasDeleted := e.deleted
+	for _, in := range ins {
+		a := e.get(in.t)
+		if a != nil && !newer(in.meta, a.meta) {
+			continue
+		}
+		m := in.meta
+		m.LocalUSN = local()
+		d.setValues(e, in.t, in.vals).meta = m
+		if in.t == d.at.name || in.t == d.at.isDeleted {
+			moved = true
+		}
+	}
+	if usn == 0 {
+		return nil
+	}
+	if e.firstString(d.at.isDeleted) == "TRUE" && !wasDeleted {
+		d.dropLinksTo(e)
+		e.deleted = true
+	}
+	if moved || (!ch.ParentGUID.IsZero() && e.parent != nil && e.parent.guid != ch.ParentGUID && newer(metaOf(ch, "name"), AttrMeta{})) {
+		target := d.placement(ch, dn)
+		if target.Key() != e.key {
+			if x := d.lookup(target); x != nil && x != e {
+				d.resolveNameConflict(now, e, x, usn)
+				target = e.dn
+			}
+			if p := d.lookup(target.Parent()); p != nil && target.Key() != e.key {
+				d.move(e, target)
+			}
+		}
+	}
+	d.touch(e, now, usn)
+	return nil
+}
+
+func metaOf(ch ReplChange, name string) AttrMeta {
+	for _, a := range ch.Attrs {
+		if strings.EqualFold(a.Name, name) {
+			return a.Meta
+		}
+	}
+	return AttrMeta{}
+}
+
+// placement is where a replicated object goes: under its parent (found by GUID, so a parent
+// renamed here is followed) with the RDN of the source.
+func (d *Directory) placement(ch ReplChange, dn DN) DN {
+	if p := d.byGUID[ch.ParentGUID]; p != nil && !ch.ParentGUID.IsZero() {
+		return p.dn.Child(dn.RDN().Attr, dn.RDN().Value)
+	}
+	return dn
+}
+
+// resolveNameConflict handles two objects with one DN ([MS-ADTS] 3.1.1.1.15 name conflicts): the
+// one whose name metadata loses is renamed "<rdn>\0ACNF:<objectGUID>" as an originating write.
+// incoming is not inserted yet (its dn is the contested one); existing is.
+func (d *Directory) resolveNameConflict(now time.Time, incoming, existing *entry, usn uint64) {
+	var im, em AttrMeta
+	if a := incoming.get(d.at.name); a != nil {
+		im = a.meta
+	}
+	if a := existing.get(d.at.name); a != nil {
+		em = a.meta
+	}
+	loser := incoming
+	if newer(im, em) {
+		loser = existing
+	}
+	rdn := incoming.dn.RDN()
+	mangled := fmt.Sprintf("%s\nCNF:%s", rdn.Value, loser.guid)
+	newDN := incoming.dn.Parent().Child(rdn.Attr, mangled)
+	if loser == existing {
+		d.move(existing, newDN)
+	} else {
+		incoming.dn = newDN
+	}
+	d.putString(loser, d.at.name, now, usn, mangled)
+	if rt := d.schema.Attr(rdn.Attr); rt != nil {
+		d.putString(loser, rt, now, usn, mangled)
+	}
+	d.putString(loser, d.at.dn, now, usn, newDN.String())
+}
+
+// Digest is a hash of everything replication must make equal on every DC: objects by GUID, their
+// DNs, and every replicated attribute's values and metadata except the local USN. After
+// quiescence all replicas of a domain have the same Digest.
+func (d *Directory) Digest() string {
+	h := sha256.New()
+	for _, line := range d.digestLines() {
+		h.Write([]byte(line))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// DigestDiff lists the lines on which two replicas' digests differ (for failure messages).
+func DigestDiff(a, b *Directory) []string {
+	la, lb := a.digestLines(), b.digestLines()
+	ma := map[string]bool{}
+	for _, l := range la {
+		ma[l] = true
+	}
+	mb := map[string]bool{}
+	for _, l := range lb {
+		mb[l] = true
+	}
+	var out []string
+	for _, l := range la {
+		if !mb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range lb {
+		if !ma[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return out
+}
+
+func (d *Directory) digestLines() []string {
+	es := make([]*entry, 0, len(d.byGUID))
+	for _, e := range d.byGUID {
+		es = append(es, e)
+	}
+	sort.Slice(es, func(i, j int) bool { return bytes.Compare(es[i].guid[:], es[j].guid[:]) < 0 })
+	var out []string
+	var b strings.Builder
+	for _, e := range es {
+		out = append(out, fmt.Sprintf("%s dn=%s deleted=%v", e.guid, e.key, e.deleted))
+		for _, a := range e.sortedAttrs() {
+			if a.meta.Version == 0 {
+				continue
+			}
+			b.Reset()
+			fmt.Fprintf(&b, "%s %s v=%d t=%d dsa=%s ousn=%d", e.guid, a.t.Name, a.meta.Version,
+				a.meta.OrigTime.UnixNano(), a.meta.OrigDSA, a.meta.OrigUSN)
+			for _, v := range a.vals {
+				b.WriteString(" " + hex.EncodeToString(v.raw))
+			}
+			out = append(out, b.String())
+		}
+	}
+	return out
+}

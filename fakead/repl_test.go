@@ -1,0 +1,145 @@
+package fakead
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pair replicates between two replicas with USN watermarks, as the world does.
+type pair struct {
+	a, b     *Directory
+	wAB, wBA uint64
+}
+
+func (p *pair) ab(t *testing.T, now time.Time) {
+	t.Helper()
+	ch := p.a.ChangesSince(p.wAB)
+	p.wAB = p.a.HighestUSN()
+	if err := p.b.ApplyReplicated(now, ch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *pair) ba(t *testing.T, now time.Time) {
+	t.Helper()
+	ch := p.b.ChangesSince(p.wBA)
+	p.wBA = p.b.HighestUSN()
+	if err := p.a.ApplyReplicated(now, ch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *pair) converge(t *testing.T, now time.Time) {
+	t.Helper()
+	for i := 0; i < 4; i++ {
+		p.ab(t, now)
+		p.ba(t, now)
+	}
+	if p.a.Digest() != p.b.Digest() {
+		t.Fatalf("replicas differ:\n%s", strings.Join(DigestDiff(p.a, p.b), "\n"))
+	}
+}
+
+func twoDCs(t *testing.T) *pair {
+	ds := newTestDomain(t, DCConfig{Name: "DC1", OS: "2022"}, DCConfig{Name: "DC2", OS: "2016"})
+	if ds[0].Digest() != ds[1].Digest() {
+		t.Fatalf("fresh replicas differ:\n%s", strings.Join(DigestDiff(ds[0], ds[1]), "\n"))
+	}
+	if ds[0].InvocationID() == ds[1].InvocationID() {
+		t.Fatal("replicas share an invocationId")
+	}
+	return &pair{a: ds[0], b: ds[1], wAB: ds[0].HighestUSN(), wBA: ds[1].HighestUSN()}
+}
+
+func addUser(t *testing.T, d *Directory, now time.Time, name string) {
+	t.Helper()
+	c := adminCaller(t, d)
+	err := d.Add(now, c, "CN="+name+",CN=Users,DC=contoso,DC=com", []Attribute{
+		{Name: "objectClass", Values: [][]byte{[]byte("user")}},
+		{Name: "sAMAccountName", Values: [][]byte{[]byte(name)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func descOf(t *testing.T, d *Directory, dn string) []string {
+	t.Helper()
+	res := search(t, d, SystemCaller, dn, ScopeBase, "(objectClass=*)", "description")
+	return attrOf(res[0], "description")
+}
+
+func TestReplicationAddModifyDelete(t *testing.T) {
+	p := twoDCs(t)
+	t1 := t0.Add(time.Minute)
+	addUser(t, p.a, t1, "bob")
+	if res := search(t, p.b, SystemCaller, "DC=contoso,DC=com", ScopeSub, "(sAMAccountName=bob)"); len(res) != 0 {
+		t.Fatal("bob on DC2 before replication")
+	}
+	p.ab(t, t1.Add(time.Hour))
+	res := search(t, p.b, SystemCaller, "DC=contoso,DC=com", ScopeSub, "(sAMAccountName=bob)", "objectSid", "whenCreated")
+	if len(res) != 1 || attrOf(res[0], "whenCreated")[0] != GeneralizedTime(t1) {
+		t.Fatalf("bob on DC2: %+v", res)
+	}
+	p.converge(t, t1.Add(2*time.Hour))
+	// Concurrent writes of one attribute: both version 2; the later originating time wins.
+	bob := "CN=bob,CN=Users,DC=contoso,DC=com"
+	mod := func(d *Directory, at time.Time, v string) {
+		if err := d.Modify(at, SystemCaller, bob, []Modification{{Op: ModReplace, Attr: Attribute{Name: "description", Values: [][]byte{[]byte(v)}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mod(p.a, t1.Add(3*time.Hour), "from DC1")
+	mod(p.b, t1.Add(3*time.Hour+time.Second), "from DC2")
+	p.converge(t, t1.Add(4*time.Hour))
+	if got := descOf(t, p.a, bob); !slices.Equal(got, []string{"from DC2"}) {
+		t.Errorf("later write should win, got %v", got)
+	}
+	// Higher version beats later time.
+	mod(p.a, t1.Add(5*time.Hour), "DC1 v3")
+	mod(p.a, t1.Add(5*time.Hour), "DC1 v4")
+	mod(p.b, t1.Add(6*time.Hour), "DC2 v3 later")
+	p.converge(t, t1.Add(7*time.Hour))
+	if got := descOf(t, p.b, bob); !slices.Equal(got, []string{"DC1 v4"}) {
+		t.Errorf("higher version should win, got %v", got)
+	}
+	// Delete replicates as a tombstone.
+	if err := p.b.Delete(t1.Add(8*time.Hour), SystemCaller, bob); err != nil {
+		t.Fatal(err)
+	}
+	p.converge(t, t1.Add(9*time.Hour))
+	if res := search(t, p.a, SystemCaller, "DC=contoso,DC=com", ScopeSub, "(sAMAccountName=bob)"); len(res) != 0 {
+		t.Errorf("bob still visible on DC1: %v", dns(res))
+	}
+}
+
+func TestReplicationNameConflict(t *testing.T) {
+	p := twoDCs(t)
+	t1 := t0.Add(time.Minute)
+	addUser(t, p.a, t1, "carol")
+	// The same DN created on DC2 a second later, with another sAMAccountName.
+	c := adminCaller(t, p.b)
+	if err := p.b.Add(t1.Add(time.Second), c, "CN=carol,CN=Users,DC=contoso,DC=com", []Attribute{
+		{Name: "objectClass", Values: [][]byte{[]byte("user")}}, {Name: "sAMAccountName", Values: [][]byte{[]byte("carol2")}}}); err != nil {
+		t.Fatal(err)
+	}
+	p.converge(t, t1.Add(time.Hour))
+	res := search(t, p.a, SystemCaller, "CN=Users,DC=contoso,DC=com", ScopeOne, "(|(sAMAccountName=carol)(sAMAccountName=carol2))", "sAMAccountName")
+	if len(res) != 2 {
+		t.Fatalf("want both objects, got %v", dns(res))
+	}
+	for _, r := range res {
+		switch attrOf(r, "sAMAccountName")[0] {
+		case "carol2": // the later name wins the DN
+			if r.DN != "CN=carol,CN=Users,DC=contoso,DC=com" {
+				t.Errorf("winner DN %q", r.DN)
+			}
+		default:
+			if !strings.HasPrefix(r.DN, "CN=carol\\0ACNF:") {
+				t.Errorf("loser DN %q", r.DN)
+			}
+		}
+	}
+}
