@@ -223,7 +223,8 @@ func filterSeen(in []fakead.ReplChange, utd map[fakead.GUID]uint64) []fakead.Rep
 			keep = append(keep, a)
 		}
 		if len(keep) > 0 {
-			out = append(out, fakead.ReplChange{GUID: c.GUID, Attrs: keep})
+			c.Attrs = keep // c is a copy: every other field of the change travels as is
+			out = append(out, c)
 		}
 	}
 	return out
@@ -473,7 +474,7 @@ func (w *World) PendingDeliveries() int {
 func copyChanges(in []fakead.ReplChange) []fakead.ReplChange {
 	out := make([]fakead.ReplChange, len(in))
 	for i, c := range in {
-		out[i].GUID = c.GUID
+		out[i] = c // every field the model puts in a change, then the slices deep
 		out[i].Attrs = make([]fakead.ReplAttr, len(c.Attrs))
 		for j, a := range c.Attrs {
 			out[i].Attrs[j] = a
