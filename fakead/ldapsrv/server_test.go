@@ -224,7 +224,8 @@ func TestSearchTranslation(t *testing.T) {
 	}
 
 	// Scopes.
-	for scope, want := range map[int]int{ldap.ScopeBaseObject: 1, ldap.ScopeSingleLevel: 2, ldap.ScopeWholeSubtree: 13} {
+	for _, sc := range []struct{ scope, want int }{{ldap.ScopeBaseObject, 1}, {ldap.ScopeSingleLevel, 2}, {ldap.ScopeWholeSubtree, 13}} {
+		scope, want := sc.scope, sc.want
 		res, err := c.Search(ldap.NewSearchRequest(baseDN, scope, 0, 0, 0, false, "(objectClass=*)", []string{"1.1"}, nil))
 		if err != nil || len(res.Entries) != want {
 			t.Fatalf("scope %d: %d entries, %v; want %d", scope, len(res.Entries), err, want)
