@@ -29,7 +29,7 @@ type Schedule struct {
 	Rotated bool
 	// Previous is the interval msDS-ManagedPasswordPreviousId should name after a rotation:
 	// the old current id when exactly one period passed, else GKID(S' − R). Nil when not
-	// Rotated.
+	// Rotated, and when the account gets its first id.
 	Previous *GKID
 }
 
@@ -68,7 +68,7 @@ func Rollover(created FileTime, stored *GKID, intervalDays int64, now FileTime) 
 	switch {
 	case stored != nil && k == 0:
 		prev = *stored
-	case start >= r:
+	case stored != nil && start >= r:
 		prev = GKIDFromFileTime(start - r)
 	default:
 		return s, nil
