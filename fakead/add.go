@@ -245,6 +245,9 @@ func (d *Directory) fillDefaults(now time.Time, e *entry, c Caller, usn uint64) 
 		e.guid, _ = GUIDFromBytes(g)
 	}
 	if e.guid.IsZero() {
+		if d.ids == nil {
+			return errUnwilling("add", e.dn.String(), "replica has no id source (imported replica: call SetIDSource)")
+		}
 		e.guid = d.ids.NewGUID()
 		d.put(e, d.at.objectGUID, now, usn, e.guid[:])
 	}

@@ -100,6 +100,9 @@ func newDirectory(s *Schema, dom domainInfo, dcIdx int, ids IDSource) *Directory
 	return d
 }
 
+// SetIDSource sets where the replica gets new objectGUIDs (needed after ImportLDIF).
+func (d *Directory) SetIDSource(ids IDSource) { d.ids = ids }
+
 // Schema is the schema this replica uses (shared, read-only).
 func (d *Directory) Schema() *Schema { return d.schema }
 
