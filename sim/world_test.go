@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -403,5 +404,59 @@ func TestNewMakesAQueryableDomain(t *testing.T) {
 	}
 	if w.DC("dc2").OS() != "2022" || len(w.DCs()) != 2 || w.DC("dc9") != nil {
 		t.Errorf("DC lookups wrong")
+	}
+}
+
+// LDAP connection goroutines call the backend concurrently; the world serialises them (run with
+// -race). The end state is checked, not the order: that is Go's scheduling.
+func TestBackendConcurrentCallsAreSerialised(t *testing.T) {
+	w := newTestWorld(t, twoDCs(time.Minute))
+	const workers, ops = 4, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*ops+1)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			be := w.Backend("DC1")
+			dn := fmt.Sprintf("CN=worker%d,%s", i, usersDN)
+			if err := be.Add(fakead.SystemCaller, dn, []fakead.Attribute{
+				{Name: "objectClass", Values: [][]byte{[]byte("user")}},
+				{Name: "sAMAccountName", Values: [][]byte{[]byte(fmt.Sprint("worker", i))}}}); err != nil {
+				errs <- err
+				return
+			}
+			for j := 0; j < ops; j++ {
+				if err := be.Modify(fakead.SystemCaller, dn, []fakead.Modification{{Op: fakead.ModReplace,
+					Attr: fakead.Attribute{Name: "description", Values: [][]byte{[]byte(fmt.Sprint(j))}}}}); err != nil {
+					errs <- err
+				}
+			}
+		}(i)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for k := 0; k < 10; k++ {
+			if err := w.Advance(10 * time.Second); err != nil {
+				errs <- err
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := w.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < workers; i++ {
+		if v, _ := readAttr(t, w, "DC2", fmt.Sprintf("CN=worker%d,%s", i, usersDN), "description"); v != fmt.Sprint(ops-1) {
+			t.Errorf("worker%d description on DC2 = %q, want %d", i, v, ops-1)
+		}
+	}
+	if got := strings.Count(traceText(w), " DC1 modify "); got != workers*ops {
+		t.Errorf("%d modifies traced, want %d", got, workers*ops)
 	}
 }
