@@ -27,6 +27,8 @@ type ManagedPasswordBlob struct {
 
 // Marshal lays the blob out exactly as Windows does: offsets 16 / 0 / 274 / 282 and Length
 // 290 without a previous password; 16 / 274 / 532 / 540 and Length 548 with one.
+// Divergence: the layout with a previous password is Samba's (the same unpadded rule); no
+// public Windows blob with a previous password exists to confirm it.
 func (m *ManagedPasswordBlob) Marshal() []byte {
 	cur := uint16(blobHeader)
 	prev := uint16(0)

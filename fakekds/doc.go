@@ -42,6 +42,9 @@
 //
 // # What it does not model
 //
+//   - Creating a root key by itself. [MS-GKDI] 3.1.4.1.1 says a server MUST create one when
+//     the container is empty at GetKey time; Windows in practice answers "Key does not exist".
+//     Whether to create one is the caller's (sim's) setting; fakekds only offers AddKdsRootKey.
 //   - The MS-GKDI RPC interface (GetKey replies, GroupKeyEnvelope) and the DH/ECDH public-key
 //     part of GKDI: gMSA passwords never use them.
 //   - The DC's root-key cache, replication and per-DC clocks: those live in sim and fakead,

@@ -91,6 +91,7 @@ func (d *Deriver) ManagedPassword(keys []*RootKey, acct Account, now FileTime) (
 		if err != nil {
 			// An interval before the current one for which no key was eligible (an account
 			// whose ids predate its root key): derive it with the current id's key.
+			// Divergence: what Windows does here is unknown; it keeps the read working.
 			cur, ok := ids[sched.Current]
 			if !ok || !g.Less(sched.Current) {
 				return PasswordID{}, err

@@ -25,7 +25,7 @@ func (d *Deriver) RawPassword(rk *RootKey, g GKID, sid SID) ([]byte, error) {
 	if !g.IsL2() {
 		return nil, errorf("Password", ErrInvalidGKID, "%v is not an L2 key identifier", g)
 	}
-	l2, err := d.SeedKey(rk, GMSASecurityDescriptor, g)
+	l2, err := d.seedKey(rk, GMSASecurityDescriptor, g)
 	if err != nil {
 		return nil, err
 	}

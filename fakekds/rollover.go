@@ -93,6 +93,8 @@ type ReadView struct {
 //
 //   - Query = E' − now; Unchanged = max(0, Query − 5 min).
 //   - If E' − now <= 5 min: current = GKID(E'), previous = the stored current, Unchanged += R.
+//     Divergence: no public Windows sample shows this window; Query stays E' − now, as in
+//     Samba's implementation.
 //   - Otherwise the previous password is returned only once the account is one period old
 //     (now − created >= R): from storedPrevious, or GKID(S' − R) when that is absent.
 func (s Schedule) View(created FileTime, storedPrevious *GKID, now FileTime) ReadView {

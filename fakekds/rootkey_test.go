@@ -251,3 +251,20 @@ func TestSIDAndGUID(t *testing.T) {
 		}
 	}
 }
+
+// Keys handed out by SeedKey/GetKey are the caller's: changing them must not poison the cache.
+func TestDeriverResultsAreCopies(t *testing.T) {
+	rk := goldenLabKey(t)
+	d := NewDeriver()
+	g := GKID{360, 16, 3}
+	k1, _ := d.SeedKey(rk, GMSASecurityDescriptor, g)
+	want := append([]byte(nil), k1...)
+	for i := range k1 {
+		k1[i] = 0
+	}
+	k2, _ := d.SeedKey(rk, GMSASecurityDescriptor, g)
+	ref, _ := ComputeSeedKey(rk, GMSASecurityDescriptor, g)
+	if !bytes.Equal(k2, want) || !bytes.Equal(k2, ref) {
+		t.Fatal("cache was modified through a returned key")
+	}
+}

@@ -107,8 +107,18 @@ func (d *Deriver) L0Key(rk *RootKey, l0 int32) ([]byte, error) {
 
 // SeedKey derives the L1 seed key (L0,L1,−1) or the L2 seed key (L0,L1,L2) of rk for the
 // target security descriptor sd (GMSASecurityDescriptor for gMSAs). As in [MS-GKDI] GetKey, an
-// L0 key cannot be requested this way (use L0Key). The returned slice must not be modified.
+// L0 key cannot be requested this way (use L0Key). The result is the caller's to keep.
 func (d *Deriver) SeedKey(rk *RootKey, sd []byte, g GKID) ([]byte, error) {
+	k, err := d.seedKey(rk, sd, g)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), k...), nil
+}
+
+// seedKey is SeedKey without the copy: the result may be shared with the cache and must not be
+// modified.
+func (d *Deriver) seedKey(rk *RootKey, sd []byte, g GKID) ([]byte, error) {
 	if err := rk.Validate(); err != nil {
 		return nil, err
 	}

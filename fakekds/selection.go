@@ -40,7 +40,8 @@ const RootKeyTolerance = KeyCycleDuration + MaxClockSkew
 // msKds-UseStartTime <= at. This is how a key is chosen when no key id is given: for a rollover,
 // at is the start of the new interval. Keys marked LocalTestOnly are never in the directory and
 // are ignored. Ties on CreateTime go to the larger GUID, so the choice does not depend on the
-// order of keys. The chosen key is validated: ErrBadRootKey if it is unusable, ErrNoRootKey if
+// order of keys (Divergence: Windows' tie-break is unknown; equal FILETIMEs only happen in
+// simulations that create keys in the same 100 ns tick). The chosen key is validated: ErrBadRootKey if it is unusable, ErrNoRootKey if
 // none is eligible.
 func SelectRootKey(keys []*RootKey, at FileTime) (*RootKey, error) {
 	var best *RootKey
