@@ -46,6 +46,24 @@ func (w *World) CheckConverged() error {
 		if len(w.dcs) < 2 {
 			return nil
 		}
+		first := w.dcs[0]
+		// The model's digest covers what replication must make equal, tombstones and stamps
+		// included; the search comparison below then checks what clients read.
+		if first.dir != nil {
+			want := first.dir.Digest()
+			for _, d := range w.dcs[1:] {
+				if d.dir.Digest() == want {
+					continue
+				}
+				diff := fakead.DigestDiff(first.dir, d.dir)
+				more := ""
+				if len(diff) > maxDiffLines {
+					diff, more = diff[:maxDiffLines], fmt.Sprintf("\n  ... %d more", len(diff)-maxDiffLines)
+				}
+				return w.fail(fmt.Errorf("%w: %s (-) and %s (+) digests differ:\n  %s%s", ErrNotConverged,
+					first.name, d.name, strings.Join(diff, "\n  "), more))
+			}
+		}
 		ref, err := w.snap(w.dcs[0])
 		if err != nil {
 			return w.fail(err)
@@ -62,6 +80,9 @@ func (w *World) CheckConverged() error {
 		return nil
 	})
 }
+
+// maxDiffLines bounds the digest lines a convergence failure prints.
+const maxDiffLines = 10
 
 // snapshot is one replica's replicated content: DN key → attribute (lower-case) → sorted values.
 type snapshot struct {
