@@ -24,7 +24,14 @@ type request struct {
 	id int
 }
 
+// testHookWriter, when set by a test, sees every ResponseWriter (goldapx_test.go pins the
+// library's writer type with it).
+var testHookWriter func(w ldapserver.ResponseWriter)
+
 func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) {
+	if testHookWriter != nil {
+		testHookWriter(w)
+	}
 	fc, ok := m.Client.GetConn().(*framedConn)
 	if !ok {
 		return // cannot happen: every connection the library gets is ours
