@@ -1,5 +1,7 @@
 package fakekds
 
+import "errors"
+
 // Account is what fakekds needs to know about a gMSA to compute msDS-ManagedPassword.
 type Account struct {
 	SID          SID
@@ -89,18 +91,15 @@ func (d *Deriver) ManagedPassword(keys []*RootKey, acct Account, now FileTime) (
 		}
 		rk, err := SelectRootKey(keys, g.StartFileTime())
 		if err != nil {
-			// An interval before the current one for which no key was eligible (an account
-			// whose ids predate its root key): derive it with the current id's key.
-			// Divergence: what Windows does here is unknown; it keeps the read working.
-			cur, ok := ids[sched.Current]
-			if !ok || !g.Less(sched.Current) {
-				return PasswordID{}, err
-			}
-			ids[g] = cur
-			return NewPasswordID(cur, g, acct.Domain, acct.Forest), nil
+			return PasswordID{}, err
 		}
 		ids[g] = rk.ID
 		return NewPasswordID(rk.ID, g, acct.Domain, acct.Forest), nil
+	}
+	// A previous password whose key cannot be found is left out, not an error (Samba: "it's
+	// not critical if we can't find a key for deriving a previous gMSA password").
+	missingKey := func(err error) bool {
+		return errors.Is(err, ErrNoRootKey) || errors.Is(err, ErrRootKeyNotYetValid)
 	}
 	if sched.Rotated {
 		cur, err := newID(sched.Current)
@@ -110,14 +109,15 @@ func (d *Deriver) ManagedPassword(keys []*RootKey, acct Account, now FileTime) (
 		res.NewCurrentID = cur.Marshal()
 		if sched.Previous != nil {
 			prev, err := newID(*sched.Previous)
-			if err != nil {
+			switch {
+			case err == nil:
+				res.NewPreviousID = prev.Marshal()
+			case !missingKey(err):
 				return nil, err
 			}
-			res.NewPreviousID = prev.Marshal()
 		}
 	}
 	view := sched.View(acct.Created, storedPrevG, now)
-	res.View = view
 	password := func(g GKID) ([]byte, error) {
 		if err := CheckNotFuture(g, now); err != nil {
 			return nil, err
@@ -142,10 +142,15 @@ func (d *Deriver) ManagedPassword(keys []*RootKey, acct Account, now FileTime) (
 		}
 	}
 	if view.Previous != nil {
-		if res.Parsed.Previous, err = password(*view.Previous); err != nil {
+		res.Parsed.Previous, err = password(*view.Previous)
+		switch {
+		case err != nil && missingKey(err):
+			view.Previous, res.Parsed.Previous = nil, nil
+		case err != nil:
 			return nil, err
 		}
 	}
+	res.View = view
 	res.Parsed.QueryInterval, res.Parsed.UnchangedInterval = view.QueryInterval, view.UnchangedInterval
 	res.Blob = res.Parsed.Marshal()
 	return res, nil

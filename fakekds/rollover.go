@@ -28,8 +28,8 @@ type Schedule struct {
 	// msDS-ManagedPasswordId and Previous msDS-ManagedPasswordPreviousId.
 	Rotated bool
 	// Previous is the interval msDS-ManagedPasswordPreviousId should name after a rotation:
-	// the old current id when exactly one period passed, else GKID(S' − R). Nil when not
-	// Rotated, and when the account gets its first id.
+	// the old current id when the new one immediately follows it, else GKID(S' − R) once the
+	// account is one period old. Nil when not Rotated, and for the first id of a young account.
 	Previous *GKID
 }
 
@@ -67,8 +67,8 @@ func Rollover(created FileTime, stored *GKID, intervalDays int64, now FileTime) 
 	var prev GKID
 	switch {
 	case stored != nil && k == 0:
-		prev = *stored
-	case stored != nil && start >= r:
+		prev = *stored // the current id becomes the previous one
+	case now-min(created, now) >= r && start >= r:
 		prev = GKIDFromFileTime(start - r)
 	default:
 		return s, nil
@@ -92,7 +92,8 @@ type ReadView struct {
 // as stored (or as just rewritten), nil when absent.
 //
 //   - Query = E' − now; Unchanged = max(0, Query − 5 min).
-//   - If E' − now <= 5 min: current = GKID(E'), previous = the stored current, Unchanged += R.
+//   - If E' − now <= 5 min: current = GKID(E'), previous = the stored current, and Unchanged
+//     = Query + R − 5 min (the 5 minutes come off after R is added).
 //     Divergence: no public Windows sample shows this window; Query stays E' − now, as in
 //     Samba's implementation.
 //   - Otherwise the previous password is returned only once the account is one period old
@@ -109,7 +110,7 @@ func (s Schedule) View(created FileTime, storedPrevious *GKID, now FileTime) Rea
 		cur := s.Current
 		v.Current = GKIDFromFileTime(s.NextRotation)
 		v.Previous = &cur
-		v.UnchangedInterval += s.Interval
+		v.UnchangedInterval = v.QueryInterval + s.Interval - MaxClockSkew
 		v.NextPasswordWindow = true
 		return v
 	}

@@ -45,6 +45,7 @@ func TestRolloverRules(t *testing.T) {
 		previous *GKID
 	}{
 		{"no id yet: the creation interval", nil, created, first, true, nil},
+		{"no id, account 2.5 periods old: previous one period back", nil, created + 5*r/2, GKIDFromFileTime(s0 + 2*r), true, ptr(GKIDFromFileTime(s0 + r))},
 		{"before expiry: unchanged", &first, s0 + r - 1, first, false, nil},
 		{"at expiry: one step, old id becomes previous", &first, s0 + r, GKIDFromFileTime(s0 + r), true, &first},
 		{"2.5 periods late: two steps, previous is one period back", &first, s0 + 3*r + r/2, GKIDFromFileTime(s0 + 3*r), true, ptr(GKIDFromFileTime(s0 + 2*r))},
@@ -56,7 +57,7 @@ func TestRolloverRules(t *testing.T) {
 		if s.Current != tc.current || s.Rotated != tc.rotated || !eqGKIDPtr(s.Previous, tc.previous) {
 			t.Errorf("%s: got %+v", tc.name, s)
 		}
-		if (s.CurrentStart-s0)%r != 0 || s.NextRotation != s.CurrentStart+r || s.CurrentStart > tc.now {
+		if s.Interval != r || (s.CurrentStart-s0)%r != 0 || s.NextRotation != s.CurrentStart+r || s.CurrentStart > tc.now {
 			t.Errorf("%s: off the grid anchored at the creation interval: %+v", tc.name, s)
 		}
 	}
@@ -87,6 +88,10 @@ func TestReadViewRules(t *testing.T) {
 	v = view(now)
 	if !v.NextPasswordWindow || v.Current != GKIDFromFileTime(e) || v.Previous == nil || *v.Previous != first || v.QueryInterval != MaxClockSkew || v.UnchangedInterval != r {
 		t.Errorf("last 5 minutes: %+v", v)
+	}
+	// Samba's arithmetic: Unchanged = Query + R − 5 min inside the window.
+	if v = view(e - MaxClockSkew/2); v.UnchangedInterval != r-MaxClockSkew/2 || v.QueryInterval != MaxClockSkew/2 {
+		t.Errorf("mid-window: %+v", v)
 	}
 	// One second earlier the window is not open.
 	if v = view(now - 10000000); v.NextPasswordWindow || v.Current != first || v.Previous != nil {
@@ -228,5 +233,25 @@ func TestRootKeySelection(t *testing.T) {
 	}
 	if err := CheckNotFuture(GKIDFromFileTime(b+KeyCycleDuration), b+KeyCycleDuration-MaxClockSkew-1); !errors.Is(err, ErrInvalidGKID) {
 		t.Errorf("a later interval is refused: %v", err)
+	}
+}
+
+// A previous password whose root key was not yet eligible is left out (Samba: not critical),
+// while the current one is still returned.
+func TestManagedPasswordPreviousWithoutKey(t *testing.T) {
+	rk := goldenLabKey(t) // UseStartTime 2022-02-17T04:03Z
+	sid, _ := ParseSID("S-1-5-21-1-2-3-1105")
+	createdAt := rk.UseStartTime - 60*Day // created long before the key existed, no id yet
+	acct := Account{SID: sid, Created: createdAt, Domain: "x", Forest: "x"}
+	res, err := NewDeriver().ManagedPassword([]*RootKey{rk}, acct, rk.UseStartTime+30*Day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Rotated || res.NewPreviousID != nil || res.Parsed.Previous != nil || res.View.Previous != nil || len(res.Blob) != 290 {
+		t.Errorf("rotated=%v previous id %x previous %x", res.Rotated, res.NewPreviousID, res.Parsed.Previous)
+	}
+	// No key at all for the current interval: ErrNoRootKey ("Key does not exist").
+	if _, err := NewDeriver().ManagedPassword([]*RootKey{rk}, acct, createdAt+Day); !errors.Is(err, ErrNoRootKey) {
+		t.Errorf("err %v, want ErrNoRootKey", err)
 	}
 }
