@@ -1,9 +1,6 @@
 package fakekds
 
-import (
-	"encoding/hex"
-	"io"
-)
+import "encoding/hex"
 
 // GUID is a GUID held in the order of its canonical text form (RFC 4122 / big-endian fields).
 // Bytes gives the MS-DTYP wire layout that GKDI contexts and KeyEnvelopes use.
@@ -53,17 +50,5 @@ func GUIDFromBytes(b []byte) (GUID, error) {
 	g[4], g[5] = b[5], b[4]
 	g[6], g[7] = b[7], b[6]
 	copy(g[8:], b[8:])
-	return g, nil
-}
-
-// NewRandomGUID reads 16 bytes from r and sets the RFC 4122 version-4 and variant bits, as a
-// random GUID from Windows has them. r is the caller's seeded stream, never crypto/rand.
-func NewRandomGUID(r io.Reader) (GUID, error) {
-	var g GUID
-	if _, err := io.ReadFull(r, g[:]); err != nil {
-		return GUID{}, errorf("NewRandomGUID", ErrInvalidArgument, "reading 16 random bytes: %v", err)
-	}
-	g[6] = g[6]&0x0f | 0x40
-	g[8] = g[8]&0x3f | 0x80
 	return g, nil
 }

@@ -241,7 +241,7 @@ type AddOptions struct {
 const EffectiveDelay = 10 * Day
 
 // AddKdsRootKey creates a root key with the semantics of the Add-KdsRootKey cmdlet at time now
-// on the DC whose computer-object DN is domainID. The GUID (16 bytes, first) and then the key
+// on the DC whose computer-object DN is domainID. The key id (16 bytes, first) and then the key
 // data (64 bytes) are read from rnd, the world's seeded stream. CreateTime = now; UseStartTime
 // = now + 10 days by default, now with EffectiveImmediately, *EffectiveTime with EffectiveTime.
 // The key uses SHA512, the DH parameters and the key lengths Windows writes.
@@ -250,10 +250,13 @@ func AddKdsRootKey(rnd io.Reader, now FileTime, domainID string, opt AddOptions)
 	if opt.EffectiveImmediately && opt.EffectiveTime != nil {
 		return nil, errorf(op, ErrInvalidArgument, "-EffectiveImmediately and -EffectiveTime are mutually exclusive")
 	}
-	id, err := NewRandomGUID(rnd)
-	if err != nil {
-		return nil, err
+	// Windows root-key ids are 16 random bytes with no RFC 4122 version bits (the GoldenGMSA
+	// lab key is 46e5b8b9-ca57-01e6-...); they are read as the MS-DTYP wire form.
+	raw := make([]byte, 16)
+	if _, err := io.ReadFull(rnd, raw); err != nil {
+		return nil, errorf(op, ErrInvalidArgument, "reading 16 bytes for the key id: %v", err)
 	}
+	id, _ := GUIDFromBytes(raw)
 	data := make([]byte, RootKeyDataLength)
 	if _, err := io.ReadFull(rnd, data); err != nil {
 		return nil, errorf(op, ErrInvalidArgument, "reading 64 bytes of key data: %v", err)

@@ -39,8 +39,8 @@ func TestAddKdsRootKey(t *testing.T) {
 		if rk.UseStartTime != tc.start || rk.CreateTime != now || rk.LocalTestOnly != tc.opt.LocalTestOnly {
 			t.Errorf("%s: start %d create %d", tc.name, rk.UseStartTime, rk.CreateTime)
 		}
-		// GUID = first 16 bytes with RFC 4122 v4 bits; data = the next 64 bytes.
-		if rk.ID.String() != "00010203-0405-4607-8809-0a0b0c0d0e0f" || rk.Data[0] != 16 || rk.Data[63] != 79 || len(rk.Data) != 64 {
+		// id = the first 16 bytes in MS-DTYP order; data = the next 64 bytes.
+		if rk.ID.String() != "03020100-0504-0706-0809-0a0b0c0d0e0f" || rk.Data[0] != 16 || rk.Data[63] != 79 || len(rk.Data) != 64 {
 			t.Errorf("%s: id %s data %x", tc.name, rk.ID, rk.Data)
 		}
 	}
@@ -60,7 +60,7 @@ func TestRootKeyAttributes(t *testing.T) {
 	}
 	want := map[string]string{
 		"objectClass":                      "top|msKds-ProvRootKey",
-		"cn":                               "00010203-0405-4607-8809-0a0b0c0d0e0f",
+		"cn":                               "03020100-0504-0706-0809-0a0b0c0d0e0f",
 		"msKds-Version":                    "1",
 		"msKds-KDFAlgorithmID":             "SP800_108_CTR_HMAC",
 		"msKds-KDFParam":                   string(unhex(t, "00000000010000000e000000000000005300480041003500310032000000")),
@@ -98,7 +98,7 @@ func TestRootKeyAttributes(t *testing.T) {
 	if back.ID != rk.ID || !bytes.Equal(back.Data, rk.Data) || back.UseStartTime != rk.UseStartTime || back.DomainID != rk.DomainID || len(back.SecretAgreementParam) != 524 {
 		t.Errorf("round trip: %+v", back)
 	}
-	if rk.DN("DC=shenanigans,DC=labs") != "CN=00010203-0405-4607-8809-0a0b0c0d0e0f,CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,CN=Configuration,DC=shenanigans,DC=labs" {
+	if rk.DN("DC=shenanigans,DC=labs") != "CN=03020100-0504-0706-0809-0a0b0c0d0e0f,CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,CN=Configuration,DC=shenanigans,DC=labs" {
 		t.Errorf("DN %s", rk.DN("DC=shenanigans,DC=labs"))
 	}
 	// Validation on parse: version 1 only, 64-byte data, the known KDF; missing must-haves.
