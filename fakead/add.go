@@ -240,7 +240,10 @@ func (d *Directory) fillDefaults(now time.Time, e *entry, c Caller, usn uint64) 
 		d.putString(e, rt, now, usn, rdn.Value)
 	}
 	d.putString(e, d.at.name, now, usn, rdn.Value)
-	d.putString(e, d.at.dn, now, usn, e.dn.String())
+	if e.key == "" {
+		e.key = e.dn.Key()
+	}
+	d.setValues(e, d.at.dn, []value{{raw: []byte(e.dn.String()), norm: e.key}})
 	if g := e.first(d.at.objectGUID); g != nil {
 		e.guid, _ = GUIDFromBytes(g)
 	}

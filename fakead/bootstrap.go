@@ -3,7 +3,6 @@ package fakead
 import (
 	"bytes"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,12 +22,26 @@ const (
 	refDomainSID = "S-1-5-21-1099459271-708453596-1630147124"
 )
 
-// templateRecord is one pre-parsed reference object: DN and attributes with the reference names,
-// minus what a new domain generates itself.
+// templateRecord is one pre-parsed reference object: its DN below the domain (RDNs left of
+// DC=contoso,DC=com), its structural class and its attributes resolved against the schema, with
+// values already canonical; values that name the reference domain are marked for rewriting.
 type templateRecord struct {
-	dn    string
-	depth int
-	attrs []Attribute
+	dn     string
+	prefix DN // the RDNs left of the reference domain DN
+	depth  int
+	class  *Class
+	attrs  []templateAttr
+}
+
+type templateAttr struct {
+	t    *AttrType
+	vals []templateValue
+}
+
+type templateValue struct {
+	raw    []byte
+	norm   string
+	rename bool // mentions the reference domain, DC or SID: rewrite per domain
 }
 
 var (
@@ -74,13 +87,31 @@ func loadTemplates() ([]templateRecord, error) {
 					templateErr = fmt.Errorf("reference data: %s: %w", r.DN, err)
 					return
 				}
-				tr := templateRecord{dn: r.DN, depth: len(dn)}
+				ref := MustParseDN(refDomainDN)
+				if !dn.IsUnder(ref) {
+					continue
+				}
+				tr := templateRecord{dn: r.DN, depth: len(dn), prefix: append(DN(nil), dn[:len(dn)-len(ref)]...)}
 				for _, a := range r.Attrs {
 					t := s.Attr(a.Name)
 					if t == nil || dropFromTemplate[t.lower] || t.IsBackLink() {
 						continue
 					}
-					tr.attrs = append(tr.attrs, Attribute{Name: t.Name, Values: a.Values})
+					ta := templateAttr{t: t}
+					for _, v := range a.Values {
+						raw, norm, err := canonical(t, v)
+						if err != nil {
+							templateErr = fmt.Errorf("reference data: %s: %s: %w", r.DN, t.Name, err)
+							return
+						}
+						if t == s.Attr("objectClass") {
+							if cl := s.Class(string(v)); cl != nil {
+								raw, norm = []byte(cl.Name), cl.lower
+							}
+						}
+						ta.vals = append(ta.vals, templateValue{raw: raw, norm: norm, rename: mentionsReference(t, raw)})
+					}
+					tr.attrs = append(tr.attrs, ta)
 				}
 				templates = append(templates, tr)
 			}
@@ -98,6 +129,7 @@ func loadTemplates() ([]templateRecord, error) {
 // renamer rewrites the reference names (contoso, DC1, the reference domain SID) to a new domain's.
 type renamer struct {
 	pairs  []string // old, new, ... applied in order, case-insensitively
+	exact  []string // old, new, ... applied afterwards, case-sensitively (NetBIOS name, DNS label)
 	refSID SID
 	newSID SID
 }
@@ -110,13 +142,28 @@ func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid SID) *renamer
 			"contoso.com", strings.ToLower(cfg.DNSName),
 			"CN=CONTOSO,", "CN=" + cfg.NetBIOSName + ",",
 		},
+		exact: []string{"CONTOSO", cfg.NetBIOSName, "contoso", strings.SplitN(cfg.DNSName, ".", 2)[0]},
 		refSID: MustParseSID(refDomainSID), newSID: sid,
 	}
+}
+
+// textKey rewrites a normalised (lower-case) DN key.
+func (r *renamer) textKey(s string) string {
+	for i := 0; i+1 < len(r.pairs); i += 2 {
+		s = replaceFold(s, r.pairs[i], strings.ToLower(r.pairs[i+1]))
+	}
+	for i := 0; i+1 < len(r.exact); i += 2 {
+		s = replaceFold(s, r.exact[i], strings.ToLower(r.exact[i+1]))
+	}
+	return s
 }
 
 func (r *renamer) text(s string) string {
 	for i := 0; i+1 < len(r.pairs); i += 2 {
 		s = replaceFold(s, r.pairs[i], r.pairs[i+1])
+	}
+	for i := 0; i+1 < len(r.exact); i += 2 {
+		s = strings.ReplaceAll(s, r.exact[i], r.exact[i+1])
 	}
 	return s
 }
@@ -242,33 +289,77 @@ func (b *builder) add(dn string, attrs []Attribute) {
 	}
 }
 
+// addTemplate builds one reference object directly (the reference data is known to satisfy the
+// schema; TestBootstrapSatisfiesSchema checks it), rewriting only the values that name the
+// reference domain.
 func (b *builder) addTemplate(t templateRecord) {
 	if b.err != nil {
 		return
 	}
-	dn := b.rn.text(t.dn)
-	x, err := ParseDN(dn)
-	if err != nil {
-		b.err = err
-		return
-	}
-	attrs := make([]Attribute, 0, len(t.attrs))
-	for _, a := range t.attrs {
-		at := b.d.schema.Attr(a.Name)
-		na := Attribute{Name: a.Name, Values: make([][]byte, len(a.Values))}
-		for i, v := range a.Values {
-			na.Values[i] = b.rn.value(at, v)
+	d := b.d
+	dn := make(DN, 0, len(t.prefix)+len(d.dom.domainDN))
+	for _, r := range t.prefix {
+		if mentionsReferenceText(r.Value) {
+			r.Value = b.rn.text(r.Value)
 		}
-		attrs = append(attrs, na)
+		dn = append(dn, r)
 	}
-	if len(x) == len(b.d.dom.domainDN) || x.Equal(b.d.dom.configDN) {
-		b.addHead(x, attrs)
-		return
-	}
-	if b.d.lookup(x.Parent()) == nil {
+	dn = append(dn, d.dom.domainDN...)
+	key := dn.Key()
+	isHead := len(t.prefix) == 0 || dn.Equal(d.dom.configDN)
+	if !isHead && d.byKey[parentKey(key)] == nil {
 		return // orphan in the dump (its parent was not exported)
 	}
-	b.add(dn, attrs)
+	e := &entry{dn: dn, key: key, attrs: make([]*attr, 0, len(t.attrs)+8)}
+	for _, ta := range t.attrs {
+		a := &attr{t: ta.t, vals: make([]value, len(ta.vals))}
+		for i, v := range ta.vals {
+			if !v.rename {
+				a.vals[i] = value{raw: v.raw, norm: v.norm}
+				continue
+			}
+			if ta.t.Syntax == SynDN {
+				// Rewrite the stored and the normalised form alike: no re-parsing.
+				a.vals[i] = value{raw: []byte(b.rn.text(string(v.raw))), norm: b.rn.textKey(v.norm)}
+				continue
+			}
+			raw := b.rn.value(ta.t, v.raw)
+			c, n, err := canonical(ta.t, raw)
+			if err != nil {
+				c, n = raw, string(raw)
+			}
+			a.vals[i] = value{raw: c, norm: n}
+		}
+		e.attrs = append(e.attrs, a)
+	}
+	if err := d.resolveClasses("add", t.dn, e); err != nil {
+		b.err = fmt.Errorf("new domain: %s: %w", t.dn, err)
+		return
+	}
+	usn := d.nextUSN()
+	if err := d.fillDefaults(b.now, e, SystemCaller, usn); err != nil {
+		b.err = fmt.Errorf("new domain: %s: %w", t.dn, err)
+		return
+	}
+	d.insert(e)
+}
+
+// mentionsReference reports whether a template value names the reference domain or DC.
+func mentionsReference(t *AttrType, raw []byte) bool {
+	switch t.Syntax {
+	case SynSID:
+		sid, err := SIDFromBytes(raw)
+		ref := MustParseSID(refDomainSID)
+		return err == nil && (sid.Equal(ref) || sid.Domain().Equal(ref))
+	case SynOctet, SynSecurityDescriptor, SynBoolean, SynInteger, SynLargeInteger:
+		return false
+	}
+	return mentionsReferenceText(string(raw))
+}
+
+func mentionsReferenceText(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Contains(l, "contoso") || strings.Contains(l, "dc1")
 }
 
 // addHead creates a naming-context head, which has no parent in this replica.
@@ -365,8 +456,12 @@ func (b *builder) addExtras(cfg DomainConfig, invocations []GUID) {
 		}
 	}
 	if e := d.lookup(MustParseDN("CN=krbtgt,CN=Users," + dom)); e != nil {
-		g1, g2 := d.ids.NewGUID(), d.ids.NewGUID()
-		d.storePassword(e, hex.EncodeToString(g1[:])+hex.EncodeToString(g2[:]), b.now, d.nextUSN())
+		// krbtgt's password is random and never known: draw its keys directly instead of running
+		// string-to-key on a random password (same distribution, none of the PBKDF2 cost).
+		g1, g2, g3, g4 := d.ids.NewGUID(), d.ids.NewGUID(), d.ids.NewGUID(), d.ids.NewGUID()
+		k := Keys{NTHash: g1[:], AES128: g2[:], AES256: append(g3[:], g4[:]...),
+			Salt: KerberosSalt(d.dom.DNSName, "krbtgt", false)}
+		d.storeKeys(e, k, b.now, d.nextUSN())
 	}
 }
 

@@ -145,9 +145,11 @@ func (d *Directory) lookup(dn DN) *entry { return d.byKey[dn.Key()] }
 func (d *Directory) insert(e *entry) {
 	d.seq++
 	e.seq = d.seq
-	e.key = e.dn.Key()
+	if e.key == "" {
+		e.key = e.dn.Key()
+	}
 	e.depth = len(e.dn)
-	if p := d.byKey[e.dn.Parent().Key()]; p != nil && len(e.dn) > 0 {
+	if p := d.byKey[parentKey(e.key)]; p != nil && len(e.dn) > 0 {
 		e.parent = p
 		if p.children == nil {
 			p.children = map[*entry]struct{}{}
@@ -298,3 +300,16 @@ func (d *Directory) partitionOf(dn DN) DN {
 }
 
 func lowerASCII(s string) string { return strings.ToLower(s) }
+
+// parentKey is the key of the parent of the DN whose key is k (k with its first RDN removed).
+func parentKey(k string) string {
+	for i := 0; i < len(k); i++ {
+		switch k[i] {
+		case '\\':
+			i++
+		case ',':
+			return k[i+1:]
+		}
+	}
+	return ""
+}

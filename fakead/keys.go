@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"sync"
 
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -38,7 +39,34 @@ type Keys struct {
 	Salt   string
 }
 
+// keyCache memoises string-to-key (PBKDF2 with 4096 iterations costs milliseconds): worlds built
+// from one seed set the same passwords again and again. Bounded; cleared when full.
+var keyCache struct {
+	sync.Mutex
+	m map[string]Keys
+}
+
 func deriveKeys(password, salt string) (Keys, error) {
+	ck := password + "\x00" + salt
+	keyCache.Lock()
+	if k, ok := keyCache.m[ck]; ok {
+		keyCache.Unlock()
+		return k, nil
+	}
+	keyCache.Unlock()
+	k, err := deriveKeysUncached(password, salt)
+	if err == nil {
+		keyCache.Lock()
+		if keyCache.m == nil || len(keyCache.m) >= 4096 {
+			keyCache.m = map[string]Keys{}
+		}
+		keyCache.m[ck] = k
+		keyCache.Unlock()
+	}
+	return k, err
+}
+
+func deriveKeysUncached(password, salt string) (Keys, error) {
 	k, err := fakekds.KeysFromString(password, salt)
 	if err != nil {
 		return Keys{NTHash: NTHash(password), Salt: salt}, err

@@ -90,6 +90,11 @@ func (d *Directory) storePassword(e *entry, password string, now time.Time, usn 
 	if err != nil {
 		k = Keys{NTHash: NTHash(password), Salt: salt}
 	}
+	d.storeKeys(e, k, now, usn)
+}
+
+// storeKeys stores an account's keys as an originating write.
+func (d *Directory) storeKeys(e *entry, k Keys, now time.Time, usn uint64) {
 	d.put(e, d.at.unicodePwd, now, usn, k.NTHash)
 	d.put(e, d.at.supplementalCredentials, now, usn, encodeSupplemental(k))
 	d.putString(e, d.at.pwdLastSet, now, usn, itoa(FileTime(now)))

@@ -140,6 +140,10 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 		if d.lookup(e.dn.Parent()) == nil {
 			return &Error{Code: NoSuchObject, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("parent of %s not replicated yet", ch.GUID)}
 		}
+		// objectGUID and distinguishedName are not replicated attributes (the GUID travels in the
+		// object's header, the DN is derived): set them locally.
+		d.put(e, d.at.objectGUID, now, local(), ch.GUID[:])
+		d.putString(e, d.at.dn, now, local(), e.dn.String())
 		d.putString(e, d.at.uSNCreated, now, local(), itoa(int64(local())))
 		d.touch(e, now, local())
 		d.insert(e)

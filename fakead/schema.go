@@ -376,3 +376,18 @@ func first(m map[string][]string, k string) string {
 	}
 	return ""
 }
+
+// Replicated reports whether the attribute replicates between DCs (systemFlags bit 0x1,
+// FLAG_ATTR_NOT_REPLICATED, clear). Non-replicated attributes (lastLogon, lastLogoff, badPwdCount,
+// uSNChanged, whenChanged, distinguishedName, ...) may differ between converged replicas.
+func (a *AttrType) Replicated() bool { return a.SystemFlags&1 == 0 && !a.Constructed() }
+
+// AttrReplicated reports whether the named attribute replicates (unknown names: false).
+func AttrReplicated(name string) bool {
+	s, err := LoadSchema()
+	if err != nil {
+		return false
+	}
+	a := s.Attr(name)
+	return a != nil && a.Replicated()
+}
