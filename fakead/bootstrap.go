@@ -142,7 +142,7 @@ func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid SID) *renamer
 			"contoso.com", strings.ToLower(cfg.DNSName),
 			"CN=CONTOSO,", "CN=" + cfg.NetBIOSName + ",",
 		},
-		exact: []string{"CONTOSO", cfg.NetBIOSName, "contoso", strings.SplitN(cfg.DNSName, ".", 2)[0]},
+		exact:  []string{"CONTOSO", cfg.NetBIOSName, "contoso", strings.SplitN(cfg.DNSName, ".", 2)[0]},
 		refSID: MustParseSID(refDomainSID), newSID: sid,
 	}
 }
