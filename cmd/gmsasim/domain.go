@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/sim"
+)
+
+// The default domain that serve and selfcheck run: contoso.com with the accounts the issue names.
+// Every password comes from the world's seed, so a seed gives the same credentials.json.
+
+// population is what populate created: account name → password.
+type population struct {
+	Passwords map[string]string
+}
+
+// populate adds alice, WEB1$..WEB3$ and the group ITFarmHosts (WEB1, WEB2) to the world through
+// its first DC, as the directory itself, and lets replication settle.
+func populate(w *sim.World) (*population, error) {
+	dc := w.DCs()[0].Name()
+	base := w.DomainDN()
+	realm := strings.ToLower(w.Config().Domain)
+	pop := &population{Passwords: map[string]string{"Administrator": w.Config().AdminPassword}}
+	rnd := w.Rand("credentials")
+	newPassword := func() string { return randomPassword(rnd) }
+
+	type account struct {
+		cn, sam, container string
+		classes            []string
+		uac                string
+		extra              []fakead.Attribute
+	}
+	accounts := []account{
+		{cn: "alice", sam: "alice", container: "CN=Users", classes: []string{"top", "person", "organizationalPerson", "user"}, uac: "512",
+			extra: []fakead.Attribute{attr("userPrincipalName", "alice@"+realm), attr("givenName", "Alice"), attr("displayName", "Alice")}},
+	}
+	for _, h := range []string{"WEB1", "WEB2", "WEB3"} {
+		accounts = append(accounts, account{cn: h, sam: h + "$", container: "CN=Computers",
+			classes: []string{"top", "person", "organizationalPerson", "user", "computer"}, uac: "4096",
+			extra: []fakead.Attribute{attr("dNSHostName", strings.ToLower(h)+"."+realm),
+				attr("operatingSystem", "Windows Server 2019 Datacenter"), attr("operatingSystemVersion", "10.0 (17763)")}})
+	}
+	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		for _, a := range accounts {
+			dn := "CN=" + a.cn + "," + a.container + "," + base
+			attrs := []fakead.Attribute{
+				{Name: "objectClass", Values: bytesOf(a.classes...)},
+				attr("cn", a.cn), attr("sAMAccountName", a.sam), attr("userAccountControl", a.uac),
+			}
+			attrs = append(attrs, a.extra...)
+			if err := d.Add(now, fakead.SystemCaller, dn, attrs); err != nil {
+				return fmt.Errorf("create %s: %w", a.sam, err)
+			}
+			pw := newPassword()
+			if err := d.SetPassword(now, fakead.SystemCaller, dn, pw); err != nil {
+				return fmt.Errorf("set the password of %s: %w", a.sam, err)
+			}
+			pop.Passwords[a.sam] = pw
+		}
+		group := "CN=ITFarmHosts,CN=Users," + base
+		return d.Add(now, fakead.SystemCaller, group, []fakead.Attribute{
+			{Name: "objectClass", Values: bytesOf("top", "group")},
+			attr("cn", "ITFarmHosts"), attr("sAMAccountName", "ITFarmHosts"),
+			attr("groupType", "-2147483646"), // global security group
+			attr("description", "Hosts allowed to retrieve the ITFarm1 gMSA password"),
+			{Name: "member", Values: bytesOf("CN=WEB1,CN=Computers,"+base, "CN=WEB2,CN=Computers,"+base)},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.RunUntilQuiet(); err != nil {
+		return nil, err
+	}
+	return pop, nil
+}
+
+func attr(name string, values ...string) fakead.Attribute {
+	return fakead.Attribute{Name: name, Values: bytesOf(values...)}
+}
+
+func bytesOf(values ...string) [][]byte {
+	out := make([][]byte, len(values))
+	for i, v := range values {
+		out[i] = []byte(v)
+	}
+	return out
+}
+
+// randomPassword draws a 20-character password that meets AD's complexity rule (upper, lower,
+// digit, symbol) from a seeded stream.
+func randomPassword(r interface{ Read([]byte) (int, error) }) string {
+	const (
+		upper  = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+		lower  = "abcdefghijkmnopqrstuvwxyz"
+		digit  = "23456789"
+		symbol = "!#%+-=?@^_"
+		all    = upper + lower + digit + symbol
+	)
+	buf := make([]byte, 20)
+	r.Read(buf)
+	out := make([]byte, len(buf))
+	for i, b := range buf {
+		set := all
+		switch i {
+		case 0:
+			set = upper
+		case 1:
+			set = lower
+		case 2:
+			set = digit
+		case 3:
+			set = symbol
+		}
+		out[i] = set[int(b)%len(set)]
+	}
+	return string(out)
+}

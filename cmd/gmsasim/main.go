@@ -1,0 +1,55 @@
+// Command gmsasim is the front door of the simulator: serve a fake domain on loopback, check it,
+// export and import replicas, and compute KDS/gMSA values offline.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `gmsasim — an offline Active Directory / gMSA simulator
+
+usage:
+  gmsasim serve [--ldap 127.0.0.1:3389] [--ldaps 127.0.0.1:3636] [--state-dir DIR]
+                [--admin-password PW] [--schema-version N] [--seed N] [--require-signing] [--realtime]
+      run the default domain (contoso.com, one DC) until SIGINT/SIGTERM; prints a line starting
+      with "ready" once it accepts connections; writes DIR/ca.pem and DIR/credentials.json
+  gmsasim selfcheck [--seed N] [-v]
+      start the default domain in-process, check it over real LDAP/LDAPS sockets and replication
+      between two DCs, print what was done (this is what "make run" runs)
+  gmsasim ldif export [--seed N] [--schema-version N] [--dc NAME] [--out FILE]
+      write the default domain's replica as LDIF
+  gmsasim ldif import FILE [--out FILE]
+      read a replica from LDIF, check it, and write it back out (round trip)
+  gmsasim kds SUBCOMMAND ...
+      offline KDS/gMSA calculator (gkid, seedkey, password, rollover, decode-id, decode-blob,
+      string-to-key, salt); each prints one JSON object
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
+	case "selfcheck":
+		return runSelfcheck(args[1:], stdout, stderr)
+	case "ldif":
+		return runLDIF(args[1:], stdout, stderr)
+	case "kds":
+		return runKDS(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "gmsasim: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
