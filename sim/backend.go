@@ -30,7 +30,7 @@ var _ ldapsrv.Backend = (*backend)(nil)
 
 func (b *backend) Bind(encrypted bool, name, password string) (fakead.Caller, error) {
 	var c fakead.Caller
-	err := b.w.execOn(b.dc, "bind", func(now time.Time, d *fakead.Directory) error {
+	err := b.w.ExecOn(b.dc, func(now time.Time, d *fakead.Directory) error {
 		var err error
 		c, err = d.Bind(now, name, password, encrypted)
 		return err
@@ -44,7 +44,7 @@ func (b *backend) Search(c fakead.Caller, req *fakead.SearchRequest) ([]fakead.S
 	if req != nil {
 		base = req.BaseDN
 	}
-	err := b.w.execOn(b.dc, "search", func(now time.Time, d *fakead.Directory) error {
+	err := b.w.ExecOn(b.dc, func(now time.Time, d *fakead.Directory) error {
 		if req == nil {
 			return &fakead.Error{Code: fakead.ProtocolError, Op: "search", Diag: "no search request"}
 		}
@@ -75,7 +75,7 @@ func (b *backend) ModifyDN(c fakead.Caller, dn, newRDN string, deleteOldRDN bool
 
 func (b *backend) Compare(c fakead.Caller, dn, attr string, value []byte) (bool, error) {
 	var ok bool
-	err := b.w.execOn(b.dc, "compare", func(now time.Time, d *fakead.Directory) error {
+	err := b.w.ExecOn(b.dc, func(now time.Time, d *fakead.Directory) error {
 		var err error
 		ok, err = d.Compare(now, c, dn, attr, value)
 		return err
@@ -85,7 +85,7 @@ func (b *backend) Compare(c fakead.Caller, dn, attr string, value []byte) (bool,
 
 // write runs a write and traces it with its outcome.
 func (b *backend) write(op, dn string, fn func(now time.Time, d *fakead.Directory) error) error {
-	err := b.w.execOn(b.dc, op, func(now time.Time, d *fakead.Directory) error {
+	err := b.w.ExecOn(b.dc, func(now time.Time, d *fakead.Directory) error {
 		err := fn(now, d)
 		if err != nil {
 			b.w.trace.Logf(now, "%s %s %s: %s", strings.ToUpper(b.dc), op, dn, fakead.CodeOf(err))
@@ -105,8 +105,11 @@ func asModelError(op, dn string, err error) error {
 	}
 	var fe *fakead.Error
 	if errors.As(err, &fe) {
-		if fe.Op == "" {
+		if fe.Op == "" { // a world-level refusal (stopped DC): say what was refused
 			fe.Op = op
+			if fe.DN == "" {
+				fe.DN = dn
+			}
 		}
 		return err
 	}

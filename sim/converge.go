@@ -13,7 +13,7 @@ import (
 // between converged replicas, so the convergence check skips them.
 var localAttrs = map[string]bool{
 	"usnchanged": true, "usncreated": true, "whenchanged": true,
-	"lastlogon": true, "logoncount": true, "badpwdcount": true, "badpasswordtime": true,
+	"lastlogon": true, "lastlogoff": true, "logoncount": true, "badpwdcount": true, "badpasswordtime": true,
 	"repsfrom": true, "repsto": true, "repluptodatevector": true,
 	"replpropertymetadata": true, "msds-replattributemetadata": true, "msds-replvaluemetadata": true,
 }

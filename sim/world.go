@@ -212,7 +212,8 @@ func (w *World) DomainDN() string { return domainDN(w.cfg.Domain) }
 // Start is the simulated time the world started at.
 func (w *World) Start() time.Time { return w.cfg.Start }
 
-// Now is the current simulated time.
+// Now is the current simulated time. With a wall clock (Config.Realtime) it is the time as of the
+// last operation; RunDue brings it up to the wall clock.
 func (w *World) Now() time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -305,17 +306,14 @@ func (w *World) Exec(fn func(now time.Time) error) error {
 // ExecOn runs fn inside the world loop against one DC's replica. A stopped DC refuses with
 // fakead.Error{Code: Unavailable}; an unknown one with ErrUnknownDC.
 func (w *World) ExecOn(dc string, fn func(now time.Time, d *fakead.Directory) error) error {
-	return w.execOn(dc, "", fn)
-}
-
-func (w *World) execOn(dc, op string, fn func(now time.Time, d *fakead.Directory) error) error {
 	return w.enter(func() error {
 		d, err := w.lookup(dc)
 		if err != nil {
 			return err
 		}
 		if d.stopped {
-			return &fakead.Error{Code: fakead.Unavailable, Op: op,
+			// Op and DN are left for the backend to fill in (it knows the request).
+			return &fakead.Error{Code: fakead.Unavailable,
 				Diag: fmt.Sprintf("the domain controller %s is stopped (simulated); start it to use it", d.name)}
 		}
 		return fn(w.clock.Now(), d.dir)
