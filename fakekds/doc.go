@@ -24,6 +24,18 @@
 // Every vector in the tests was produced by Windows (GoldenGMSA, DSInternals via kdscli.dll)
 // or checked against Windows by Samba; none was produced by this package.
 //
+// # How fakead and sim use it
+//
+//   - Add-KdsRootKey: AddKdsRootKey(worldStream, now, dcDN, opts), then RootKey.Attributes()
+//     for the LDAP add below RootKeyContainerRDNs; ParseRootKey reads a replica's entries back.
+//   - New-ADServiceAccount: Policy.NewAccountID(keysOnThisDC, now, domain, forest) gives
+//     msDS-ManagedPasswordId, or ErrNoRootKey ("Key does not exist").
+//   - Reading msDS-ManagedPassword (and a KDC needing the account's keys): one shared
+//     Deriver's ManagedPassword(keys, Account{...}, now). When Rotated, write NewCurrentID /
+//     NewPreviousID as SYSTEM and re-key the account from StoredPassword with KeysFromUTF16 and
+//     MachineSalt.
+//   - Users and computers: NTHashString, KeysFromString, Salt.
+//
 // # The 10-hour rule: two readings, one setting
 //
 // Nothing stores "effective + 10 h"; the wait falls out of how a DC picks keys. Two readings
