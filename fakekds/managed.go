@@ -11,7 +11,8 @@ type Account struct {
 	// as stored (nil when absent).
 	CurrentID  []byte
 	PreviousID []byte
-	// Domain and Forest are the DNS names written into new password ids.
+	// Domain and Forest are the DNS names written into the first password id (later ids keep
+	// the names of the stored one).
 	Domain, Forest string
 }
 
@@ -77,6 +78,11 @@ func (d *Deriver) ManagedPassword(keys []*RootKey, acct Account, now FileTime) (
 		return nil, err
 	}
 	res := &ManagedPasswordResult{Rotated: sched.Rotated, NextRotation: sched.NextRotation}
+	// New ids keep the stored id's names, as Samba does (it rewrites only GKID and key id);
+	// acct.Domain/Forest are used for an account without an id.
+	if stored != nil {
+		acct.Domain, acct.Forest = stored.Domain, stored.Forest
+	}
 	// ids maps each GKID the read may need to the root key id to derive it with.
 	ids := map[GKID]GUID{}
 	if stored != nil {
