@@ -460,3 +460,26 @@ func TestBackendConcurrentCallsAreSerialised(t *testing.T) {
 		t.Errorf("%d modifies traced, want %d", got, workers*ops)
 	}
 }
+
+// A wall-clock world (serve --realtime): an event due now runs on RunDue, and Advance skips ahead.
+func TestRealtimeWorld(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 1, Realtime: true})
+	fired := 0
+	w.After(0, "now", func(time.Time) error { fired++; return nil })
+	w.After(time.Hour, "later", func(time.Time) error { fired++; return nil })
+	if err := w.RunDue(); err != nil {
+		t.Fatal(err)
+	}
+	if fired != 1 {
+		t.Fatalf("fired = %d after RunDue, want 1", fired)
+	}
+	if err := w.Advance(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if fired != 2 || w.Elapsed() < time.Hour {
+		t.Fatalf("after skipping 1h: fired %d elapsed %v", fired, w.Elapsed())
+	}
+	if v, ok := readAttr(t, w, "DC1", "CN=Schema,CN=Configuration,DC=contoso,DC=com", "objectVersion"); !ok || v != "88" {
+		t.Errorf("objectVersion = %q %v", v, ok)
+	}
+}
