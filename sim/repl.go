@@ -184,8 +184,8 @@ func (w *World) deliver(f *flow, b *batch, how string) error {
 		b.ev = 0
 	}
 	changes := filterSeen(b.changes, f.to.utd)
-	mergeUTD(f.to.utd, b.utd)
 	if len(changes) == 0 {
+		mergeUTD(f.to.utd, b.utd)
 		return nil
 	}
 	before := f.to.repl.HighestUSN()
@@ -193,6 +193,8 @@ func (w *World) deliver(f *flow, b *batch, how string) error {
 		w.trace.Logf(now, "%s failed to apply %d changes from %s: %v", f.to.name, len(changes), f.from.name, err)
 		return fmt.Errorf("%s applying %d changes replicated from %s: %w", f.to.name, len(changes), f.from.name, err)
 	}
+	// Only now has the target seen what the source had: a failed batch must not count as seen.
+	mergeUTD(f.to.utd, b.utd)
 	var notes []string
 	if how != "" {
 		notes = append(notes, how)
