@@ -82,6 +82,10 @@ func (d *DC) OS() string { return d.os }
 // Directory is the DC's replica. Use it only inside the world loop.
 func (d *DC) Directory() *fakead.Directory { return d.dir }
 
+// InvocationID is the DC's invocationId (the originating-DC id in replication stamps), or the zero
+// GUID if its replica does not say.
+func (d *DC) InvocationID() fakead.GUID { return d.inv }
+
 // Running reports whether the DC is started.
 func (d *DC) Running() bool { return d.running.Load() }
 

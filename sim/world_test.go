@@ -183,6 +183,9 @@ func invocationID(t *testing.T, w *World, dc string) fakead.GUID {
 func TestConcurrentWritesConvergeToADWinner(t *testing.T) {
 	w := newTestWorld(t, twoDCs(time.Hour))
 	inv1, inv2 := invocationID(t, w, "DC1"), invocationID(t, w, "DC2")
+	if w.DC("DC1").InvocationID() != inv1 || w.DC("DC2").InvocationID() != inv2 || inv1 == inv2 {
+		t.Fatalf("DC.InvocationID = %x %x, stamps say %x %x", w.DC("DC1").InvocationID(), w.DC("DC2").InvocationID(), inv1, inv2)
+	}
 	if err := w.Settle(); err != nil {
 		t.Fatal(err)
 	}
@@ -430,6 +433,24 @@ func TestBackendConcurrentCallsAreSerialised(t *testing.T) {
 				if err := be.Modify(fakead.SystemCaller, dn, []fakead.Modification{{Op: fakead.ModReplace,
 					Attr: fakead.Attribute{Name: "description", Values: [][]byte{[]byte(fmt.Sprint(j))}}}}); err != nil {
 					errs <- err
+				}
+				// Read every worker's entry and use the result outside the lock, as the LDAP
+				// encoder does: -race flags a result that aliases the model's state.
+				res, err := be.Search(fakead.SystemCaller, &fakead.SearchRequest{BaseDN: usersDN, Scope: fakead.ScopeOne,
+					Filter: fakead.FilterSubstrings{Attr: "cn", Initial: []byte("worker")}, SDFlags: -1})
+				if err != nil {
+					errs <- err
+				}
+				n := 0
+				for _, e := range res {
+					for _, a := range e.Attributes {
+						for _, v := range a.Values {
+							n += len(v)
+						}
+					}
+				}
+				if len(res) > 0 && n == 0 {
+					errs <- fmt.Errorf("search returned %d empty entries", len(res))
 				}
 			}
 		}(i)
