@@ -91,8 +91,8 @@ type snapshot struct {
 	attrs map[string]map[string][][]byte
 }
 
-// searchSnapshot reads every object of the three naming contexts as the directory itself.
-// Divergence: deleted objects (tombstones) are not compared; a search does not return them.
+// searchSnapshot reads every object of the three naming contexts as the directory itself. Deleted
+// objects (tombstones) are not returned by a search; the model's digest covers them.
 func (w *World) searchSnapshot(d *DC) (*snapshot, error) {
 	s := &snapshot{names: map[string]string{}, attrs: map[string]map[string][][]byte{}}
 	dom := domainDN(w.cfg.Domain)

@@ -25,8 +25,10 @@
 // written. The target resolves conflicts as AD does ([MS-DRSR] 5.11 AttributeStamp:
 // higher version, then later originating time, then higher originating invocationId — that rule
 // lives in the model) and forwards what it newly applied to its own partners. Links can be cut and
-// healed, DCs stopped and started; deliveries wait and then catch up. CheckConverged checks that
-// quiet replicas are identical.
+// healed, DCs stopped and started; deliveries wait and then catch up. As in AD, each DC keeps an
+// up-to-dateness vector, so a change is not sent back to a DC that has already seen it.
+// CheckConverged checks that quiet replicas are identical: the model's digest (objects, tombstones,
+// stamps) and what a client reads (every object, every attribute but the per-DC ones).
 //
 // # Determinism
 //
