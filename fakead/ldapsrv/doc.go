@@ -40,6 +40,9 @@
 //   - No response controls, no ExtendedResponse value, no getters for ModifyDN, SASL mechanism,
 //     extensible-match fields: goldapx.go (reflection, the decode trick, the chanOut route),
 //     pinned by goldapx_test.go.
+//   - goldap encodes INTEGERs without a sign octet, so a response to message ID 128 carries -128
+//     and the client waits forever (go-ldap's 128th request on a connection): framing.go
+//     re-encodes the messageID of every message written (fixMessageID).
 //   - The library's global Logger prints every PDU, passwords included: silenced in init.
 //
 // The licences of both libraries are GPL-2.0.

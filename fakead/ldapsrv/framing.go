@@ -180,7 +180,14 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 	fc.mu.Lock()
 	cur, sw, swID := fc.cur, fc.switchCh, fc.switchID
 	fc.mu.Unlock()
+	orig := len(p)
+	p = fixMessageID(p)
 	n, err := cur.Write(p)
+	if err == nil {
+		n = orig // the caller's bytes are all written; the fix-up is ours
+	} else {
+		n = min(n, orig-1)
+	}
 	if sw != nil {
 		if id, ok := messageIDOf(p); ok && id == swID {
 			fc.mu.Lock()
@@ -236,6 +243,30 @@ func (fc *framedConn) isDone() bool {
 	default:
 		return false
 	}
+}
+
+// fixMessageID repairs goldap's INTEGER encoder, which writes the minimal number of octets
+// without a sign octet: message ID 128 goes out as 0x80, which every client reads as -128, so it
+// never matches the request and the client hangs (go-ldap's 128th request on a connection). The
+// message IDs of responses are the only INTEGERs goldap writes for us that can have the top bit
+// set (result codes are below 128), so each message written gets its messageID re-encoded here.
+func fixMessageID(p []byte) []byte {
+	_, _, _, h, l, err := readHeader(p)
+	if err != nil || h+l != len(p) || h >= len(p) {
+		return p
+	}
+	class, constructed, tag, h2, l2, err := readHeader(p[h:])
+	if err != nil || class != classUniversal || constructed || tag != tagInteger || l2 == 0 || h+h2+l2 > len(p) {
+		return p
+	}
+	if p[h+h2]&0x80 == 0 {
+		return p // already non-negative
+	}
+	id := p[h+h2 : h+h2+l2]
+	rest := p[h+h2+l2:]
+	out := appendHeader(make([]byte, 0, len(p)+6), classUniversal, true, tagSequence, l-h2-l2+3+len(id))
+	out = appendTLV(out, classUniversal, false, tagInteger, append([]byte{0}, id...))
+	return append(out, rest...)
 }
 
 // messageIDOf reads the messageID of an encoded LDAPMessage.

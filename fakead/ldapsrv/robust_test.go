@@ -196,6 +196,22 @@ func TestDecodableOddities(t *testing.T) {
 	f.served(t)
 }
 
+// TestLargeMessageIDs: goldap encodes message ID 128 as 0x80 (-128); the server repairs it.
+func TestLargeMessageIDs(t *testing.T) {
+	f := startMem(t)
+	for _, id := range []int64{127, 128, 255, 256, 32767, 32768, 65535, 8388608, 2147483647} {
+		msgs, _ := rawExchange(t, f.srv.LDAPAddr().String(), searchPDU(id, ""), true)
+		if len(msgs) != 2 {
+			t.Fatalf("id %d: %d responses, want entry and done", id, len(msgs))
+		}
+		for _, m := range msgs {
+			if got, _ := m.Children[0].Value.(int64); got != id {
+				t.Fatalf("response to message %d carries ID %d", id, got)
+			}
+		}
+	}
+}
+
 func TestAbruptDisconnectAndPanicContainment(t *testing.T) {
 	b := newMemBackend()
 	b.panicDN = "CN=boom," + baseDN
