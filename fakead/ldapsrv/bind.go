@@ -114,7 +114,7 @@ func (r *request) startTLS() {
 	case <-r.fc.done:
 		return
 	}
-	tc := tls.Server(r.fc.Conn, r.s.opts.TLS)
+	tc := tls.Server(r.fc.tlsTransport(), r.s.opts.TLS)
 	if err := tc.Handshake(); err != nil {
 		// The peer is not speaking TLS: nothing sensible can be written any more.
 		r.fc.aborted.Store(true)

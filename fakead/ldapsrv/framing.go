@@ -1,6 +1,7 @@
 package ldapsrv
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -45,20 +46,16 @@ type framedConn struct {
 	doneOnce sync.Once
 
 	aborted atomic.Bool
+	wbuf    []byte // search entries not yet written (writer goroutine only, then Close)
 
 	// Read side: only the library's reading goroutine touches these (StartTLS runs inline there).
+	br       *bufio.Reader // over cur: one read syscall per PDU instead of two
 	pending  []byte
 	bodyNext []byte
 }
 
 func newFramedConn(st *connState, raw, cur net.Conn, maxPDU int) *framedConn {
-	return &framedConn{Conn: raw, st: st, maxPDU: maxPDU, cur: cur, done: make(chan struct{})}
-}
-
-func (fc *framedConn) current() net.Conn {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	return fc.cur
+	return &framedConn{Conn: raw, st: st, maxPDU: maxPDU, cur: cur, br: bufio.NewReaderSize(cur, 4096), done: make(chan struct{})}
 }
 
 // Read returns the next PDU's header, then its body; each call returns at least one byte or an
@@ -94,7 +91,7 @@ func (fc *framedConn) Read(p []byte) (n int, err error) {
 
 // readPDU reads one whole PDU from the wire and queues it for the library.
 func (fc *framedConn) readPDU() error {
-	cur := fc.current()
+	cur := fc.br
 	var hdr [6]byte
 	if _, err := io.ReadFull(cur, hdr[:2]); err != nil {
 		return err // EOF between PDUs is a client going away; a partial header is truncation
@@ -182,14 +179,25 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 	fc.mu.Unlock()
 	orig := len(p)
 	p = fixMessageID(p)
+	// Search entries wait for the message that follows them (the search's done, at the latest),
+	// so a search costs one write, not one per entry. Bounded; flushed on close.
+	if isSearchResult(p) && len(fc.wbuf)+len(p) <= maxWriteBuffer {
+		fc.wbuf = append(fc.wbuf, p...)
+		return orig, nil
+	}
+	last := p
+	if len(fc.wbuf) > 0 {
+		p = append(fc.wbuf, p...)
+		fc.wbuf = fc.wbuf[:0:0]
+	}
 	n, err := cur.Write(p)
 	if err == nil {
-		n = orig // the caller's bytes are all written; the fix-up is ours
+		n = orig // the caller's bytes are all written; the fix-up and buffered entries are ours
 	} else {
 		n = min(n, orig-1)
 	}
 	if sw != nil {
-		if id, ok := messageIDOf(p); ok && id == swID {
+		if id, ok := messageIDOf(last); ok && id == swID {
 			fc.mu.Lock()
 			fc.switchCh = nil
 			fc.mu.Unlock()
@@ -197,6 +205,23 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// maxWriteBuffer bounds the search entries held back for one write.
+const maxWriteBuffer = 64 << 10
+
+// isSearchResult reports whether p is a SearchResultEntry or SearchResultReference message.
+func isSearchResult(p []byte) bool {
+	_, _, _, h, _, err := readHeader(p)
+	if err != nil {
+		return false
+	}
+	_, _, _, h2, l2, err := readHeader(p[h:])
+	if err != nil || h+h2+l2 >= len(p) {
+		return false
+	}
+	op := p[h+h2+l2]
+	return op == 0x64 || op == 0x73 // [APPLICATION 4] / [APPLICATION 19], constructed
 }
 
 // armSwitch registers the StartTLS response's message ID; the returned channel closes once it has
@@ -209,10 +234,37 @@ func (fc *framedConn) armSwitch(id int) <-chan struct{} {
 	return ch
 }
 
+// tlsTransport is what a StartTLS handshake runs over: the TCP connection, preceded by whatever
+// the read buffer already holds (a client that sent its ClientHello without waiting).
+func (fc *framedConn) tlsTransport() net.Conn {
+	if fc.br.Buffered() == 0 {
+		return fc.Conn
+	}
+	buffered, _ := fc.br.Peek(fc.br.Buffered())
+	return &prefixConn{Conn: fc.Conn, prefix: append([]byte(nil), buffered...)}
+}
+
+// setCurrent switches the transport to c (TLS after StartTLS). Called from the reading goroutine.
 func (fc *framedConn) setCurrent(c net.Conn) {
 	fc.mu.Lock()
 	fc.cur = c
 	fc.mu.Unlock()
+	fc.br = bufio.NewReaderSize(c, 4096)
+}
+
+// prefixConn reads prefix before the connection.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.prefix) > 0 {
+		n := copy(b, p.prefix)
+		p.prefix = p.prefix[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
 }
 
 // Close is called by the library once every handler of the connection has returned and every
@@ -223,8 +275,8 @@ func (fc *framedConn) Close() error {
 	cur, notice := fc.cur, fc.notice
 	fc.notice = nil
 	fc.mu.Unlock()
-	if notice != nil && !fc.isDone() {
-		_, _ = cur.Write(notice)
+	if pending := append(fc.wbuf, notice...); len(pending) > 0 && !fc.isDone() {
+		_, _ = cur.Write(pending)
 	}
 	var err error
 	if cur != fc.Conn && !fc.isDone() {
