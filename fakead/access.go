@@ -95,6 +95,9 @@ func (d *Directory) accountOpMay(e *entry) bool {
 	if e.firstString(d.schema.Attr("adminCount")) == "1" || e.firstString(d.at.isCritical) == "TRUE" {
 		return false
 	}
+	if d.isProtected(e) {
+		return false
+	}
 	dcOU := d.dom.domainDN.Child("OU", "Domain Controllers")
 	if e.dn.IsUnder(dcOU) || !e.dn.IsUnder(d.dom.domainDN) || e.dn.IsUnder(d.dom.configDN) {
 		return false
@@ -255,4 +258,31 @@ func (d *Directory) checkModify(c Caller, e *entry, changed map[*AttrType]bool, 
 		}
 	}
 	return errAccess("modify", dnStr, "no write right on the object")
+}
+
+// protectedGroups are the groups whose members AdminSDHolder protects ([MS-ADTS] 3.1.1.6.1.2):
+// Account Operators cannot manage them.
+func (d *Directory) protectedGroups() map[string]bool {
+	return map[string]bool{
+		d.domRID(ridDomainAdmins): true, d.domRID(ridEnterpriseAdmin): true, d.domRID(ridSchemaAdmins): true,
+		d.domRID(ridDomainCtrls): true, d.domRID(ridKrbtgt): true, d.domRID(ridAdministrator): true,
+		sidAdministrators: true, sidAccountOps: true, "S-1-5-32-549": true, "S-1-5-32-550": true,
+		"S-1-5-32-551": true, "S-1-5-32-552": true, d.domRID(521): true,
+	}
+}
+
+// isProtected reports whether e is a protected group or a (transitive) member of one.
+// Divergence: AD marks such objects with adminCount=1 when SDProp runs (hourly); the model
+// decides at the time of the check.
+func (d *Directory) isProtected(e *entry) bool {
+	p := d.protectedGroups()
+	if sid, err := SIDFromBytes(e.first(d.at.objectSid)); err == nil && p[sid.String()] {
+		return true
+	}
+	for _, g := range d.groupClosure(e) {
+		if sid, err := SIDFromBytes(g.first(d.at.objectSid)); err == nil && p[sid.String()] {
+			return true
+		}
+	}
+	return false
 }

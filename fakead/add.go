@@ -283,7 +283,8 @@ func (d *Directory) fillDefaults(now time.Time, e *entry, c Caller, usn uint64) 
 		d.put(e, d.at.objectSid, now, usn, d.dom.DomainSID.WithRID(rid).Bytes())
 	}
 	if e.get(d.at.sAMAccountName) == nil {
-		d.putString(e, d.at.sAMAccountName, now, usn, generatedSAMName(e.guid))
+		sid, _ := SIDFromBytes(e.first(d.at.objectSid))
+		d.putString(e, d.at.sAMAccountName, now, usn, generatedSAMName(sid.RID(), e.guid))
 	}
 	if d.isClass(e, "group") {
 		setIfAbsent(d.at.groupType, itoa(groupTypeGlobalSecurity))
@@ -333,10 +334,11 @@ func groupSAMType(gt int64) int64 {
 }
 
 // generatedSAMName is the name AD invents for a principal added without sAMAccountName.
-// Divergence: AD's form is "$" + 6 + "-" + 12 random characters; ours derives them from the GUID.
-func generatedSAMName(g GUID) string {
+// Divergence: AD's form is "$" + 6 + "-" + 12 random characters; ours derives them from the RID
+// and the GUID, so it is unique and stable for a seed.
+func generatedSAMName(rid uint32, g GUID) string {
 	s := strings.ToUpper(strings.ReplaceAll(g.String(), "-", ""))
-	return "$" + s[:6] + "-" + s[6:18]
+	return fmt.Sprintf("$%06X-%s", rid, s[len(s)-12:])
 }
 
 // allocRID hands out the next RID of this DC's pool.
@@ -371,7 +373,7 @@ func (d *Directory) checkContent(op, dnStr string, e *entry) error {
 			}
 		}
 		if !ok {
-			return errObjClass(op, dnStr, fmt.Sprintf("%s may not contain %s", e.class.Name, a.t.Name))
+			return errNotInClass(op, dnStr, e.class, a.t)
 		}
 	}
 	for _, m := range e.class.MustAttrs() {

@@ -102,3 +102,11 @@ func errAccess(op, dn string, why string) *Error {
 func errUnwilling(op, dn, why string) *Error {
 	return &Error{Code: UnwillingToPerform, Op: op, DN: dn, Diag: diagWillNotPerform, Err: fmt.Errorf("%s", why)}
 }
+
+// errNotInClass is AD's objectClassViolation for an attribute the object's classes do not allow
+// (ERROR_DS_ATT_NOT_DEF_FOR_CLASS); a missing mandatory attribute is 0000207B instead.
+func errNotInClass(op, dn string, c *Class, a *AttrType) *Error {
+	return &Error{Code: ObjectClassViolation, Op: op, DN: dn,
+		Diag: "0000207D: UpdErr: DSID-03151288, problem 6002 (OBJ_CLASS_VIOLATION), data 0",
+		Err:  fmt.Errorf("%s may not contain %s", c.Name, a.Name)}
+}

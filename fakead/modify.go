@@ -198,7 +198,7 @@ func (d *Directory) checkModifiedContent(op, dnStr string, e *entry, work map[*A
 			ok = ok || x.Allows(t)
 		}
 		if !ok {
-			return errObjClass(op, dnStr, fmt.Sprintf("%s may not contain %s", e.class.Name, t.Name))
+			return errNotInClass(op, dnStr, e.class, t)
 		}
 	}
 	return nil
