@@ -132,6 +132,9 @@ func (w *World) enqueue(f *flow, changes []fakead.ReplChange, utd map[fakead.GUI
 		due = f.lastDue // FIFO per direction, even after the delay was shortened
 	}
 	b := &batch{changes: copyChanges(changes), utd: copyUTD(utd), due: due}
+	if n := len(f.q); n > 0 && f.q[n-1].due.After(due) {
+		panic(fmt.Sprintf("sim: %s queue out of order: %s after %s", f.label(), due, f.q[n-1].due))
+	}
 	f.q = append(f.q, b)
 	f.lastDue = due
 	w.schedule(f, b)
@@ -302,6 +305,14 @@ func (w *World) SetLinkDelay(a, b string, d time.Duration) error {
 		l := w.links[pairOf(da.name, db.name)]
 		if l == nil {
 			l = w.addLink(da, db, d)
+			// A new replication partner starts with a full sync, as a new connection does in AD:
+			// everything the source holds, filtered at delivery by what the target has seen.
+			// Without it the target's up-to-dateness vector would later claim writes it never got.
+			for _, f := range l.flows {
+				if all := f.from.repl.ChangesSince(0); len(all) > 0 {
+					w.enqueue(f, all, f.from.utd)
+				}
+			}
 		}
 		l.delay = d
 		w.trace.Logf(w.clock.Now(), "link %s-%s delay %v", l.a.name, l.b.name, d)

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -405,5 +407,112 @@ func TestWorldTimersAndBudget(t *testing.T) {
 	w2, _ := memWorld(t, Config{Seed: 5, MaxSimTime: 24 * time.Hour})
 	if err := w2.Advance(25 * time.Hour); !errors.Is(err, ErrSimTimeBudget) || !strings.HasPrefix(err.Error(), "seed=5 t=+0s: simulated time budget exceeded (limit 24h0m0s)") {
 		t.Errorf("Advance past MaxSimTime = %v", err)
+	}
+}
+
+// Random histories over the stand-in replica, many seeds: whatever the cuts, stops, delay changes
+// and timing, once healed and settled the replicas are identical, and every replica holds the
+// newest write of each attribute by AD's rule.
+func TestMemRandomHistoriesConverge(t *testing.T) {
+	for seed := uint64(1); seed <= 500; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		cfg := Config{Seed: seed, DCs: []DCSpec{{Name: "DC1"}, {Name: "DC2"}, {Name: "DC3"}, {Name: "DC4"}}}
+		if rng.IntN(2) == 0 { // a ring instead of the full mesh
+			cfg.Links = []LinkSpec{{A: "DC1", B: "DC2"}, {A: "DC2", B: "DC3"}, {A: "DC3", B: "DC4"}, {A: "DC4", B: "DC1"}}
+		}
+		w, r := memWorld(t, cfg)
+		names := []string{"DC1", "DC2", "DC3", "DC4"}
+		var log []string
+		best := map[byte]*memAttr{} // the winning originating write of each object, by AD's rule
+		for i := 0; i < 150; i++ {
+			a, b := names[rng.IntN(4)], names[rng.IntN(4)]
+			var err error
+			switch k := rng.IntN(12); {
+			case k < 5:
+				if !w.DC(a).Running() {
+					continue
+				}
+				obj, val := byte(rng.IntN(5)), fmt.Sprint("v", i)
+				log = append(log, fmt.Sprintf("write %s obj%d=%s", a, obj, val))
+				write(t, w, r[a], obj, "x", val)
+				if st := r[a].objects[fakead.GUID{15: obj}]["x"]; best[obj] == nil || stampLess(best[obj].meta, st.meta) {
+					best[obj] = &memAttr{val: st.val, meta: st.meta}
+				}
+			case k < 7:
+				d := time.Duration(rng.IntN(90)) * time.Minute
+				log = append(log, "advance "+d.String())
+				err = w.Advance(d)
+			case k == 7 && a != b:
+				log = append(log, "cut "+a+"-"+b)
+				err = w.CutLink(a, b)
+				if errors.Is(err, ErrUnknownLink) {
+					err = nil
+				}
+			case k == 8 && a != b:
+				log = append(log, "heal "+a+"-"+b)
+				if err = w.HealLink(a, b); errors.Is(err, ErrUnknownLink) {
+					err = nil
+				}
+			case k == 9:
+				log = append(log, "stop "+a)
+				err = w.StopDC(a)
+			case k == 10:
+				log = append(log, "start "+a)
+				err = w.StartDC(a)
+			case k == 11 && a != b:
+				d := time.Duration(rng.IntN(120)) * time.Minute
+				log = append(log, fmt.Sprintf("delay %s-%s %v", a, b, d))
+				err = w.SetLinkDelay(a, b, d)
+			}
+			if err != nil {
+				t.Fatalf("seed=%d %s: %v\n%s", seed, log[len(log)-1], err, strings.Join(log, "\n"))
+			}
+		}
+		for _, a := range names {
+			w.StartDC(a)
+			for _, b := range names {
+				if a < b {
+					w.HealLink(a, b)
+				}
+			}
+		}
+		if err := w.Settle(); err != nil {
+			t.Fatalf("seed=%d settle: %v", seed, err)
+		}
+		if err := w.CheckConverged(); err != nil {
+			t.Fatalf("seed=%d: %v\noperations:\n%s", seed, err, strings.Join(log, "\n"))
+		}
+		for obj, b := range best {
+			for _, n := range names {
+				if got := r[n].get(obj, "x"); got != b.val {
+					t.Fatalf("seed=%d: %s obj%d = %q, want the winning write %q\noperations:\n%s", seed, n, obj, got, b.val, strings.Join(log, "\n"))
+				}
+			}
+		}
+	}
+}
+
+// A link created while the world runs starts with a full sync: an isolated DC gets everything.
+func TestMemNewLinkFullSync(t *testing.T) {
+	w, r := memWorld(t, Config{Seed: 1, DCs: []DCSpec{{Name: "DC1"}, {Name: "DC2"}, {Name: "DC3"}},
+		Links: []LinkSpec{{A: "DC1", B: "DC2", Delay: time.Minute}}})
+	write(t, w, r["DC1"], 1, "x", "before the link")
+	write(t, w, r["DC3"], 2, "x", "from the island")
+	mustAdvance(t, w, time.Hour)
+	if r["DC3"].get(1, "x") != "" {
+		t.Fatal("an isolated DC received a write")
+	}
+	if err := w.SetLinkDelay("DC3", "DC2", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	mustAdvance(t, w, 10*time.Minute)
+	if r["DC3"].get(1, "x") != "before the link" || r["DC2"].get(2, "x") != "from the island" {
+		t.Fatalf("after the new link's delay: DC3 obj1=%q DC2 obj2=%q", r["DC3"].get(1, "x"), r["DC2"].get(2, "x"))
+	}
+	if err := w.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.CheckConverged(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -504,3 +504,29 @@ func TestRealtimeWorld(t *testing.T) {
 		t.Errorf("objectVersion = %q %v", v, ok)
 	}
 }
+
+// A DC with no link catches up through a link created later (a full sync over the real model).
+func TestNewLinkFullSync(t *testing.T) {
+	w := newTestWorld(t, Config{Seed: 6, DCs: []DCSpec{{Name: "DC1"}, {Name: "DC2"}}, Links: []LinkSpec{}})
+	dn := addUser(t, w, "DC1", "gina")
+	setAttr(t, w, "DC2", adminDN, "description", "island")
+	mustAdvance(t, w, 24*time.Hour)
+	if _, ok := readAttr(t, w, "DC2", dn, "cn"); ok {
+		t.Fatal("gina reached an unlinked DC")
+	}
+	if err := w.SetLinkDelay("DC1", "DC2", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := readAttr(t, w, "DC2", dn, "cn"); !ok {
+		t.Fatal("gina absent from DC2 after the full sync")
+	}
+	if v, _ := readAttr(t, w, "DC1", adminDN, "description"); v != "island" {
+		t.Fatalf("DC1 Administrator description %q, want island", v)
+	}
+	if err := w.CheckConverged(); err != nil {
+		t.Fatal(err)
+	}
+}
