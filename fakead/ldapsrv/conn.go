@@ -2,8 +2,7 @@ package ldapsrv
 
 import (
 	"sync"
-
-	"github.com/vjeantet/ldapserver"
+	"sync/atomic"
 
 	"github.com/gmsasim/gmsasim/fakead"
 )
@@ -24,11 +23,11 @@ type connState struct {
 
 	mu         sync.Mutex
 	cond       sync.Cond
-	queue      []int                       // message IDs read, not yet started
-	running    bool                        // a handler is running
-	readerDone bool                        // no more requests will be read
-	inflight   map[int]*ldapserver.Message // started or waiting handlers, for Abandon
-	abandoned  map[int]bool                // abandoned before their handler arrived
+	queue      []int                // message IDs read, not yet started
+	running    bool                 // a handler is running
+	readerDone bool                 // no more requests will be read
+	inflight   map[int]*atomic.Bool // started or waiting handlers' cancel flags, for Abandon
+	abandoned  map[int]bool         // abandoned before their handler arrived
 	closeOnce  sync.Once
 
 	// Guarded by the turn (only the running handler touches them).
@@ -43,7 +42,7 @@ type connState struct {
 func newConnState(srv *Server, encrypted bool) *connState {
 	st := &connState{
 		srv:       srv,
-		inflight:  map[int]*ldapserver.Message{},
+		inflight:  map[int]*atomic.Bool{},
 		abandoned: map[int]bool{},
 		encrypted: encrypted,
 		caller:    fakead.Caller{Encrypted: encrypted},
@@ -74,16 +73,22 @@ func (st *connState) closed() {
 	})
 }
 
-// register makes a request abandonable; it reports whether it was abandoned already.
-func (st *connState) register(id int, m *ldapserver.Message) {
+// register makes a request abandonable and returns its cancel flag.
+//
+// The library also abandons (m.Done) every running request when the client stops sending, which
+// would drop the answers to requests a client sent before half-closing; only a real Abandon
+// request cancels here.
+func (st *connState) register(id int) *atomic.Bool {
+	cancel := new(atomic.Bool)
 	st.mu.Lock()
-	st.inflight[id] = m
+	st.inflight[id] = cancel
 	st.mu.Unlock()
+	return cancel
 }
 
-func (st *connState) unregister(id int, m *ldapserver.Message) {
+func (st *connState) unregister(id int, cancel *atomic.Bool) {
 	st.mu.Lock()
-	if st.inflight[id] == m {
+	if st.inflight[id] == cancel {
 		delete(st.inflight, id)
 	}
 	st.mu.Unlock()
@@ -121,11 +126,8 @@ func (st *connState) release() {
 func (st *connState) abandon(target int) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if m, ok := st.inflight[target]; ok {
-		select {
-		case m.Done <- true:
-		default:
-		}
+	if cancel, ok := st.inflight[target]; ok {
+		cancel.Store(true)
 		return
 	}
 	for _, q := range st.queue {

@@ -3,8 +3,6 @@ package ldapsrv
 import (
 	"sync"
 	"testing"
-
-	"github.com/vjeantet/ldapserver"
 )
 
 // Handlers run one at a time in the order their requests were read, whatever order the
@@ -45,15 +43,12 @@ func TestConnStateAbandon(t *testing.T) {
 	st.enqueue(2)
 	// 2 is abandoned before its handler arrived; 1 while registered.
 	st.abandon(2)
-	m := &ldapserver.Message{Done: make(chan bool, 2)}
-	st.register(1, m)
+	cancel := st.register(1)
 	st.abandon(1)
 	if !st.acquire(1) {
 		t.Fatal("registered request lost its turn")
 	}
-	select {
-	case <-m.Done:
-	default:
+	if !cancel.Load() {
 		t.Fatal("registered request not signalled")
 	}
 	st.release()

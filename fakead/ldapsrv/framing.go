@@ -45,8 +45,9 @@ type framedConn struct {
 	done     chan struct{} // closed when the connection is closed or killed
 	doneOnce sync.Once
 
-	aborted atomic.Bool
-	wbuf    []byte // search entries not yet written (writer goroutine only, then Close)
+	aborted  atomic.Bool
+	writeErr bool   // guarded by mu: a write failed, the library's bufio.Writer will not call Write again
+	wbuf     []byte // search entries not yet written (writer goroutine only, then Close)
 
 	// Read side: only the library's reading goroutine touches these (StartTLS runs inline there).
 	br       *bufio.Reader // over cur: one read syscall per PDU instead of two
@@ -196,12 +197,15 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 	} else {
 		n = min(n, orig-1)
 	}
-	if sw != nil {
-		if id, ok := messageIDOf(last); ok && id == swID {
-			fc.mu.Lock()
-			fc.switchCh = nil
-			fc.mu.Unlock()
-			close(sw)
+	if id, ok := messageIDOf(last); err != nil || sw != nil && ok && id == swID {
+		// The StartTLS response is out, or nothing more will be written: release the handler.
+		fc.mu.Lock()
+		fc.writeErr = fc.writeErr || err != nil
+		ch := fc.switchCh
+		fc.switchCh = nil
+		fc.mu.Unlock()
+		if ch != nil {
+			close(ch)
 		}
 	}
 	return n, err
@@ -229,8 +233,12 @@ func isSearchResult(p []byte) bool {
 func (fc *framedConn) armSwitch(id int) <-chan struct{} {
 	ch := make(chan struct{})
 	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.writeErr {
+		close(ch) // the response will never be written; the handshake then fails on the dead peer
+		return ch
+	}
 	fc.switchID, fc.switchCh = id, ch
-	fc.mu.Unlock()
 	return ch
 }
 

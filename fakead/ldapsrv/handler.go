@@ -3,6 +3,7 @@ package ldapsrv
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	goldap "github.com/lor00x/goldap/message"
 	"github.com/vjeantet/ldapserver"
@@ -22,6 +23,8 @@ type request struct {
 	w  ldapserver.ResponseWriter
 	m  *ldapserver.Message
 	id int
+
+	cancel *atomic.Bool // set by an Abandon of this request
 }
 
 // testHookWriter, when set by a test, sees every ResponseWriter (goldapx_test.go pins the
@@ -42,8 +45,8 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 		st.abandon(int(a)) // no response, no turn (RFC 4511 4.11)
 		return
 	}
-	st.register(id, m)
-	defer st.unregister(id, m)
+	cancel := st.register(id)
+	defer st.unregister(id, cancel)
 	run := st.acquire(id)
 	defer st.release()
 	defer func() {
@@ -52,7 +55,7 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 			fc.abort(fakead.Other, fmt.Sprintf("internal error handling message %d", id))
 		}
 	}()
-	r := &request{s: h.s, st: st, fc: fc, w: w, m: m, id: id}
+	r := &request{s: h.s, st: st, fc: fc, w: w, m: m, id: id, cancel: cancel}
 	if !run || r.abandoned() {
 		return
 	}
@@ -82,15 +85,8 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 	}
 }
 
-// abandoned reports whether an Abandon (or the connection closing) cancelled this request.
-func (r *request) abandoned() bool {
-	select {
-	case <-r.m.Done:
-		return true
-	default:
-		return false
-	}
-}
+// abandoned reports whether an Abandon cancelled this request.
+func (r *request) abandoned() bool { return r.cancel.Load() }
 
 // caller is the connection's bound caller, Encrypted set from the connection.
 func (r *request) caller() fakead.Caller { return r.st.currentCaller() }

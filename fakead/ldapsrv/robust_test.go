@@ -284,7 +284,11 @@ func TestCloseStopsEverything(t *testing.T) {
 	}
 	half.SetReadDeadline(time.Now().Add(clientTimeout))
 	if _, err := io.ReadAll(half); err != nil {
-		t.Fatalf("half-sent connection not closed: %v", err)
+		// EOF (nil from ReadAll) or a reset (unread bytes at close) both mean closed; a timeout does not.
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("half-sent connection not closed: %v", err)
+		}
 	}
 	if _, err := idle.WhoAmI(nil); err == nil {
 		t.Fatal("idle client still answered after Close")
