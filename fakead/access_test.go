@@ -176,3 +176,27 @@ func TestPasswordRules(t *testing.T) {
 		t.Errorf("computer salt %q", a.Keys.Salt)
 	}
 }
+
+func TestPasswordChangeBySelf(t *testing.T) {
+	d, cs := accessFixture(t)
+	dn := "CN=alice,CN=Users,DC=contoso,DC=com"
+	change := func(c Caller, oldPw, newPw string) error {
+		return d.Modify(t0, c, dn, []Modification{
+			{Op: ModDelete, Attr: Attribute{Name: "unicodePwd", Values: [][]byte{utf16Quoted(oldPw)}}},
+			{Op: ModAdd, Attr: Attribute{Name: "unicodePwd", Values: [][]byte{utf16Quoted(newPw)}}},
+		})
+	}
+	if err := change(cs["alice"], "wrong", "Next1!"); CodeOf(err) != ConstraintViolation {
+		t.Errorf("change with a wrong old password: %v", err)
+	}
+	if err := change(cs["alice"], "alicePw1!", "Next1!"); err != nil {
+		t.Fatalf("change: %v", err)
+	}
+	if _, err := d.Bind(t0, "alice", "Next1!", false); err != nil {
+		t.Errorf("bind with the changed password: %v", err)
+	}
+	reset := []Modification{{Op: ModReplace, Attr: Attribute{Name: "unicodePwd", Values: [][]byte{utf16Quoted("Reset1!")}}}}
+	if err := d.Modify(t0, cs["alice"], dn, reset); CodeOf(err) != InsufficientAccessRights {
+		t.Errorf("self reset without the right: %v", err)
+	}
+}

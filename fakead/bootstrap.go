@@ -397,6 +397,9 @@ func (b *builder) addExtras(cfg DomainConfig, invocations []GUID) {
 			b.add("CN=Deleted Objects,"+nc, []Attribute{mkAttr("objectClass", "top", "container"),
 				mkAttr("isDeleted", "TRUE"), mkAttr("showInAdvancedViewOnly", "TRUE"), mkAttr("systemFlags", "-1946157056"),
 				mkAttr("isCriticalSystemObject", "TRUE")})
+			if e := d.lookup(MustParseDN("CN=Deleted Objects," + nc)); e != nil {
+				e.deleted = true // isDeleted: hidden from searches, like the tombstones it holds
+			}
 		}
 	}
 	schemaVersion := cfg.SchemaVersion

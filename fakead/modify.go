@@ -23,7 +23,8 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 	// Work on copies of the touched attributes; commit only when every check passes.
 	work := map[*AttrType][]value{}
 	var order []*AttrType
-	var pw *string
+	var pw, oldPw *string
+	reset := false
 	cur := func(t *AttrType) []value {
 		if v, ok := work[t]; ok {
 			return v
@@ -42,11 +43,18 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 			return errUndefinedAttr(op, dnStr, m.Attr.Name)
 		}
 		if t == d.at.unicodePwd {
-			p, err := d.modifyPassword(op, dnStr, c, m)
+			p, err := d.decodePassword(op, dnStr, c, m.Attr.Values)
 			if err != nil {
 				return err
 			}
-			pw = &p
+			switch m.Op {
+			case ModDelete:
+				oldPw = &p
+			case ModAdd:
+				pw = &p
+			default:
+				pw, reset = &p, true
+			}
 			continue
 		}
 		if !c.System && (generatedAttrs[t.lower] || t.IsBackLink() || t.Constructed() || t == d.at.dn || t == d.at.objectGUID) {
@@ -119,7 +127,14 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 		}
 		changed[t] = true
 	}
-	if err := d.checkModify(c, e, changed, pw != nil); err != nil {
+	if pw != nil && !reset {
+		// A password change (delete the old value, add the new one) needs the old password,
+		// not a write right: every user has User-Change-Password on its own object.
+		if oldPw == nil || !d.passwordMatches(e, *oldPw) {
+			return attErr(ConstraintViolation, op, dnStr, 0x56, 1005, "CONSTRAINT_ATT_TYPE", d.at.unicodePwd)
+		}
+	}
+	if err := d.checkModify(c, e, changed, reset); err != nil {
 		return err
 	}
 	if err := d.checkModifiedContent(op, dnStr, e, work, changed); err != nil {

@@ -46,17 +46,10 @@ func (d *Directory) decodePassword(op, dnStr string, c Caller, vals [][]byte) (s
 	return s[1 : len(s)-1], nil
 }
 
-// modifyPassword handles unicodePwd in a modify: replace (reset) or add (the new password of a
-// change). A delete (the old password of a change) is accepted without value check.
-// Divergence: AD verifies the old password of a change; the model does not.
-func (d *Directory) modifyPassword(op, dnStr string, c Caller, m Modification) (string, error) {
-	if !c.Encrypted {
-		return "", errUnwilling(op, dnStr, "unicodePwd may only be set over an encrypted connection")
-	}
-	if m.Op == ModDelete {
-		return "", errUnwilling(op, dnStr, "password change: only reset (replace) is modelled")
-	}
-	return d.decodePassword(op, dnStr, c, m.Attr.Values)
+// passwordMatches reports whether password is e's current password.
+func (d *Directory) passwordMatches(e *entry, password string) bool {
+	pw := e.get(d.at.unicodePwd)
+	return pw != nil && len(pw.vals) > 0 && subtle.ConstantTimeCompare(pw.vals[0].raw, NTHash(password)) == 1
 }
 
 // SetPassword sets a user's or computer's password (stored as NT hash and Kerberos keys only).
@@ -205,8 +198,7 @@ func (d *Directory) Bind(now time.Time, name, password string, encrypted bool) (
 	if e == nil || !d.isClass(e, "user") {
 		return Caller{}, bad
 	}
-	pw := e.get(d.at.unicodePwd)
-	if pw == nil || len(pw.vals) == 0 || subtle.ConstantTimeCompare(pw.vals[0].raw, NTHash(password)) != 1 {
+	if !d.passwordMatches(e, password) {
 		return Caller{}, bad
 	}
 	uac, _ := strconv.ParseInt(e.firstString(d.at.userAccountControl), 10, 64)

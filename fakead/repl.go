@@ -132,7 +132,7 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 		if e.class == nil {
 			e.class = d.schema.Class("top")
 		}
-		e.deleted = e.firstString(d.at.isDeleted) == "TRUE" && !dn.Equal(d.partitionOf(dn).Child("CN", "Deleted Objects"))
+		e.deleted = e.firstString(d.at.isDeleted) == "TRUE"
 		e.dn = d.placement(ch, dn)
 		if x := d.lookup(e.dn); x != nil {
 			d.resolveNameConflict(now, e, x, local())

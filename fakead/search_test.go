@@ -200,3 +200,15 @@ func TestModifyDNAndCompare(t *testing.T) {
 		t.Errorf("compare on a secret: %v", err)
 	}
 }
+
+func TestDeletedObjectsHidden(t *testing.T) {
+	d := newTestDomain(t)[0]
+	adm := adminCaller(t, d)
+	if res := search(t, d, adm, "DC=contoso,DC=com", ScopeSub, "(isDeleted=TRUE)", "1.1"); len(res) != 0 {
+		t.Errorf("deleted objects visible: %v", dns(res))
+	}
+	_, err := d.Search(t0, adm, &SearchRequest{BaseDN: "CN=Deleted Objects,DC=contoso,DC=com", Scope: ScopeBase, Filter: FilterPresent{Attr: "objectClass"}})
+	if CodeOf(err) != NoSuchObject {
+		t.Errorf("base search of Deleted Objects: %v", err)
+	}
+}
