@@ -530,3 +530,37 @@ func TestNewLinkFullSync(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The same name added on two DCs before either hears of the other: after replication both objects
+// exist on both DCs, one under AD's CNF-mangled name, the same one everywhere.
+func TestSameNameAddedOnTwoDCs(t *testing.T) {
+	w := newTestWorld(t, twoDCs(time.Hour))
+	addUser(t, w, "DC1", "twin")
+	addUser(t, w, "DC2", "twin")
+	if err := w.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.CheckConverged(); err != nil {
+		t.Fatal(err)
+	}
+	for _, dc := range []string{"DC1", "DC2"} {
+		var dns []string
+		w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+			res, err := d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: usersDN, Scope: fakead.ScopeOne,
+				Filter: fakead.FilterEquality{Attr: "sAMAccountName", Value: []byte("twin")}, Attributes: []string{"1.1"}, SDFlags: -1})
+			for _, e := range res {
+				dns = append(dns, e.DN)
+			}
+			return err
+		})
+		mangled := 0
+		for _, dn := range dns {
+			if strings.HasPrefix(dn, `CN=twin\0ACNF:`) {
+				mangled++
+			}
+		}
+		if len(dns) != 2 || mangled != 1 {
+			t.Errorf("%s holds %q, want CN=twin and one CN=twin\\0ACNF:<guid>", dc, dns)
+		}
+	}
+}
