@@ -67,3 +67,45 @@ func TestOpenLDAPClients(t *testing.T) {
 		t.Fatalf("ldapwhoami = %q", out)
 	}
 }
+
+// ldap3Script runs against the server with python ldap3: LDAPS and StartTLS verified with
+// ca.pem alone, UPN and NetBIOS binds, paging, an AD bit filter, WhoAmI.
+const ldap3Script = `
+import ssl, sys
+from ldap3 import Server, Connection, Tls, NONE, SUBTREE, LEVEL
+ldap_url, ldaps_url, ca, admin_pw = sys.argv[1:5]
+tls = Tls(ca_certs_file=ca, validate=ssl.CERT_REQUIRED)
+s = Server(ldaps_url, use_ssl=True, tls=tls, get_info=NONE)
+c = Connection(s, user='Administrator@contoso.com', password=admin_pw, auto_bind=True, receive_timeout=10)
+print('whoami', c.extend.standard.who_am_i())
+entries = c.extend.standard.paged_search('CN=Computers,DC=contoso,DC=com', '(objectClass=computer)', LEVEL, attributes=['cn'], paged_size=2, generator=False)
+print('paged', len(entries))
+c.search('DC=contoso,DC=com', '(userAccountControl:1.2.840.113556.1.4.803:=2)', SUBTREE, attributes=['sAMAccountName'])
+print('disabled', [str(e.sAMAccountName) for e in c.entries])
+p = Connection(Server(ldap_url, tls=tls, get_info=NONE), user='CONTOSO\\Administrator', password=admin_pw, receive_timeout=10)
+p.open(); p.start_tls(); p.bind()
+print('starttls', p.extend.standard.who_am_i())
+`
+
+func TestPythonLDAP3(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import ldap3").Run(); err != nil {
+		t.Skip("python3-ldap3 not installed (apt-get install python3-ldap3)")
+	}
+	f := startMem(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, f.ca.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang detector only
+	defer cancel()
+	out, err := exec.CommandContext(ctx, py, "-c", ldap3Script, "ldap://"+f.srv.LDAPAddr().String(),
+		"ldaps://"+f.srv.LDAPSAddr().String(), caFile, adminPW).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ldap3: %v\n%s", err, out)
+	}
+	want := "whoami u:CONTOSO\\Administrator\npaged 7\ndisabled ['bob']\nstarttls u:CONTOSO\\Administrator\n"
+	if string(out) != want {
+		t.Fatalf("ldap3 printed\n%s\nwant\n%s", out, want)
+	}
+}
