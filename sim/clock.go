@@ -245,9 +245,9 @@ func (c *Clock) runNext() error {
 	return nil
 }
 
-// Charge counts n units of work done outside scheduled events (ReplicateNow's immediate
+// charge counts n units of work done outside scheduled events (ReplicateNow's immediate
 // deliveries) against the event budget.
-func (c *Clock) Charge(n int, what string) error {
+func (c *Clock) charge(n int, what string) error {
 	if c.bounds.MaxEvents > 0 && c.ran+n > c.bounds.MaxEvents {
 		return &BoundsError{Seed: c.seed, Elapsed: c.Elapsed(), Err: ErrEventBudget,
 			Limit: fmt.Sprintf("%d events", c.bounds.MaxEvents), Next: what}

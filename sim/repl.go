@@ -414,7 +414,7 @@ func (w *World) ReplicateNow() error {
 			for _, l := range w.sortedLinks() {
 				for _, f := range l.flows {
 					for len(f.q) > 0 && f.healthy() {
-						if err := w.fail(w.clock.Charge(1, "replicate "+f.label())); err != nil {
+						if err := w.fail(w.clock.charge(1, "replicate "+f.label())); err != nil {
 							return err
 						}
 						if err := w.deliver(f, f.q[0], "forced"); err != nil {
