@@ -200,3 +200,36 @@ func TestPasswordChangeBySelf(t *testing.T) {
 		t.Errorf("self reset without the right: %v", err)
 	}
 }
+
+func TestSchemaVersionGatesGMSA(t *testing.T) {
+	for _, v := range []int{47, 52, 88} {
+		cfg := testConfig()
+		cfg.SchemaVersion = v
+		ds, err := NewDomain(cfg, &seqIDs{}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := ds[0]
+		err = d.Add(t0, adminCaller(t, d), "CN=svc,CN=Managed Service Accounts,DC=contoso,DC=com", []Attribute{
+			sattr("objectClass", "msDS-GroupManagedServiceAccount"), sattr("sAMAccountName", "svc$"),
+			sattr("dNSHostName", "svc.contoso.com")})
+		wantOK := v >= 52
+		if (err == nil) != wantOK {
+			t.Errorf("schema %d: gMSA add: %v", v, err)
+		}
+		gkds := d.lookup(MustParseDN("CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,CN=Configuration,DC=contoso,DC=com"))
+		if (gkds != nil) != wantOK {
+			t.Errorf("schema %d: Master Root Keys present %v", v, gkds != nil)
+		}
+	}
+}
+
+func TestMemberMustExist(t *testing.T) {
+	d := newTestDomain(t)[0]
+	adm := adminCaller(t, d)
+	err := d.Modify(t0, adm, "CN=Domain Admins,CN=Users,DC=contoso,DC=com", []Modification{{Op: ModAdd,
+		Attr: sattr("member", "CN=ghost,CN=Users,DC=contoso,DC=com")}})
+	if e, ok := err.(*Error); !ok || e.Code != NoSuchObject || e.MatchedDN != "CN=Users,DC=contoso,DC=com" {
+		t.Errorf("member naming a missing object: %v", err)
+	}
+}

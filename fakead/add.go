@@ -97,7 +97,7 @@ func (d *Directory) buildEntry(op, dnStr string, dn DN, attrs []Attribute, c Cal
 	var pw *string
 	for _, in := range attrs {
 		t := d.schema.Attr(in.Name)
-		if t == nil {
+		if t == nil || !d.attrAvailable(t) {
 			return nil, nil, errUndefinedAttr(op, dnStr, in.Name)
 		}
 		if t == d.at.unicodePwd {
@@ -126,7 +126,7 @@ func (d *Directory) buildEntry(op, dnStr string, dn DN, attrs []Attribute, c Cal
 			}
 			if t == d.at.objectClass {
 				cl := d.schema.Class(string(v))
-				if cl == nil {
+				if cl == nil || !d.classAvailable(cl) {
 					return nil, nil, errObjClass(op, dnStr, fmt.Sprintf("unknown objectClass %q", v))
 				}
 				raw, norm = []byte(cl.Name), cl.lower
@@ -138,6 +138,11 @@ func (d *Directory) buildEntry(op, dnStr string, dn DN, attrs []Attribute, c Cal
 		}
 		if len(a.vals) == 0 {
 			return nil, nil, errConstraint(op, dnStr, t)
+		}
+		if !c.System {
+			if err := d.checkLinkTargets(op, dnStr, t, a.vals); err != nil {
+				return nil, nil, err
+			}
 		}
 		if t.SingleValued && len(a.vals) > 1 {
 			return nil, nil, errSingleValue(op, dnStr, t)
@@ -432,3 +437,41 @@ func (d *Directory) checkUnique(op, dnStr string, e *entry, only map[*AttrType]b
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// schema2012 are the classes and attributes the Windows Server 2012 schema (objectVersion 52)
+// added for gMSAs and the KDS; a forest at a lower version does not know them.
+var schema2012 = map[string]bool{
+	"msds-groupmanagedserviceaccount": true, "mskds-provrootkey": true, "mskds-provserverconfiguration": true,
+	"msds-groupmsamembership": true, "msds-managedpassword": true, "msds-managedpasswordid": true,
+	"msds-managedpasswordpreviousid": true, "msds-managedpasswordinterval": true,
+	"mskds-createtime": true, "mskds-rootkeydata": true, "mskds-privatekeylength": true,
+	"mskds-publickeylength": true, "mskds-secretagreementalgorithmid": true, "mskds-kdfalgorithmid": true,
+	"mskds-usestarttime": true, "mskds-domainid": true, "mskds-version": true, "mskds-kdfparam": true,
+	"mskds-secretagreementparam": true,
+}
+
+// Divergence: the schema is the reference's (Windows Server 2012 R2, objectVersion 69) whatever
+// the configured version; below 52 only the gMSA/KDS classes and attributes are withdrawn, and at
+// 87+ the 2016+ additions are absent.
+func (d *Directory) classAvailable(c *Class) bool {
+	return d.dom.SchemaVersion == 0 || d.dom.SchemaVersion >= 52 || !schema2012[c.lower]
+}
+
+func (d *Directory) attrAvailable(a *AttrType) bool {
+	return d.dom.SchemaVersion == 0 || d.dom.SchemaVersion >= 52 || !schema2012[a.lower]
+}
+
+// checkLinkTargets enforces that forward-link values (member, managedBy, ...) name existing
+// objects, as AD does.
+func (d *Directory) checkLinkTargets(op, dnStr string, t *AttrType, vals []value) error {
+	if !t.IsForwardLink() || t.Syntax != SynDN {
+		return nil
+	}
+	for _, v := range vals {
+		if x := d.byKey[v.norm]; x == nil || x.deleted {
+			target, _ := ParseDN(string(v.raw))
+			return errNoSuchObject(op, dnStr, d.bestMatch(target))
+		}
+	}
+	return nil
+}

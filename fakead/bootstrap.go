@@ -411,6 +411,18 @@ func (b *builder) addExtras(cfg DomainConfig, invocations []GUID) {
 			mkAttr("objectVersion", itoa(int64(schemaVersion))), mkAttr("instanceType", "13"),
 			mkAttr("showInAdvancedViewOnly", "TRUE")})
 	}
+	if schemaVersion >= 52 {
+		b.addGKDS(conf)
+	}
+	b.addDCs(cfg, invocations)
+	if b.err != nil {
+		return
+	}
+	b.setPasswords(cfg)
+}
+
+// addGKDS creates the Group Key Distribution Service containers (Windows Server 2012 schema).
+func (b *builder) addGKDS(conf string) {
 	gkds := "CN=Group Key Distribution Service,CN=Services," + conf
 	b.add(gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
 	b.add("CN=Master Root Keys,"+gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
@@ -419,6 +431,12 @@ func (b *builder) addExtras(cfg DomainConfig, invocations []GUID) {
 		mkAttr("objectClass", "top", "msKds-ProvServerConfiguration"), mkAttr("msKds-Version", "1"),
 		mkAttr("msKds-KDFAlgorithmID", "SP800_108_CTR_HMAC"), mkAttr("msKds-SecretAgreementAlgorithmID", "DH"),
 		mkAttr("msKds-PublicKeyLength", "2048"), mkAttr("msKds-PrivateKeyLength", "512")})
+}
+
+// addDCs creates every DC's computer account, server and NTDS Settings objects and RID Set.
+func (b *builder) addDCs(cfg DomainConfig, invocations []GUID) {
+	d := b.d
+	dom, conf := d.dom.domainDN.String(), d.dom.configDN.String()
 	servers := "CN=Servers,CN=Default-First-Site-Name,CN=Sites," + conf
 	for i, dc := range cfg.DCs {
 		host := strings.ToLower(dc.Name) + "." + strings.ToLower(cfg.DNSName)
@@ -449,9 +467,12 @@ func (b *builder) addExtras(cfg DomainConfig, invocations []GUID) {
 			mkAttr("rIDAllocationPool", itoa(int64(hi-1)<<32|int64(lo))), mkAttr("rIDPreviousAllocationPool", itoa(int64(hi-1)<<32|int64(lo))),
 			mkAttr("rIDUsedPool", "0"), mkAttr("rIDNextRID", itoa(int64(lo)))})
 	}
-	if b.err != nil {
-		return
-	}
+}
+
+// setPasswords sets Administrator's password and krbtgt's keys.
+func (b *builder) setPasswords(cfg DomainConfig) {
+	d := b.d
+	dom := d.dom.domainDN.String()
 	admin := "CN=Administrator,CN=Users," + dom
 	if cfg.AdminPassword != "" {
 		if e := d.lookup(MustParseDN(admin)); e != nil {

@@ -156,6 +156,12 @@ func (d *Directory) insert(e *entry) {
 		}
 		p.children[e] = struct{}{}
 	}
+	switch {
+	case e.key == d.dom.domainDN.Key() || e.key == d.dom.configDN.Key() || e.key == d.dom.schemaDN.Key():
+		e.nc = e
+	case e.parent != nil:
+		e.nc = e.parent.nc
+	}
 	d.byKey[e.key] = e
 	if !e.guid.IsZero() {
 		d.byGUID[e.guid] = e

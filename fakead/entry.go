@@ -47,6 +47,7 @@ type entry struct {
 	attrs    []*attr
 	class    *Class // most specific structural class
 	deleted  bool
+	nc       *entry // head of the naming context holding the entry (itself for a head)
 }
 
 func (e *entry) get(t *AttrType) *attr {

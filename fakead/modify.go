@@ -39,7 +39,7 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 	}
 	for _, m := range mods {
 		t := d.schema.Attr(m.Attr.Name)
-		if t == nil {
+		if t == nil || !d.attrAvailable(t) {
 			return errUndefinedAttr(op, dnStr, m.Attr.Name)
 		}
 		if t == d.at.unicodePwd {
@@ -73,6 +73,11 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 				return errSyntaxValue(op, dnStr, t)
 			}
 			in = append(in, value{raw: raw, norm: norm})
+		}
+		if !c.System && m.Op != ModDelete {
+			if err := d.checkLinkTargets(op, dnStr, t, in); err != nil {
+				return err
+			}
 		}
 		vals := cur(t)
 		switch m.Op {

@@ -58,9 +58,11 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		case ScopeBase:
 			return e == root
 		case ScopeOne:
-			return e.parent == root
+			return e.parent == root && e.nc == root.nc
 		}
-		return e.isUnder(root)
+		// A subtree search stays in the base's naming context (AD returns continuation references
+		// for the subordinate ones, which the model leaves out).
+		return e.nc == root.nc && e.isUnder(root)
 	}
 	run := func(es []*entry) error {
 		for _, e := range es {

@@ -212,3 +212,19 @@ func TestDeletedObjectsHidden(t *testing.T) {
 		t.Errorf("base search of Deleted Objects: %v", err)
 	}
 }
+
+func TestSubtreeStaysInNamingContext(t *testing.T) {
+	d := newTestDomain(t)[0]
+	adm := adminCaller(t, d)
+	for _, r := range search(t, d, adm, "DC=contoso,DC=com", ScopeSub, "(objectClass=*)", "1.1") {
+		if strings.HasSuffix(r.DN, "CN=Configuration,DC=contoso,DC=com") {
+			t.Fatalf("domain subtree search returned %s", r.DN)
+		}
+	}
+	if res := search(t, d, adm, "CN=Configuration,DC=contoso,DC=com", ScopeSub, "(objectClass=dMD)", "1.1"); len(res) != 0 {
+		t.Errorf("configuration subtree search entered the schema NC: %v", dns(res))
+	}
+	if res := search(t, d, adm, "CN=Configuration,DC=contoso,DC=com", ScopeSub, "(objectClass=nTDSDSA)", "1.1"); len(res) != 1 {
+		t.Errorf("NTDS Settings: %v", dns(res))
+	}
+}
