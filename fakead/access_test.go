@@ -212,7 +212,7 @@ func TestSchemaVersionGatesGMSA(t *testing.T) {
 		d := ds[0]
 		err = d.Add(t0, adminCaller(t, d), "CN=svc,CN=Managed Service Accounts,DC=contoso,DC=com", []Attribute{
 			sattr("objectClass", "msDS-GroupManagedServiceAccount"), sattr("sAMAccountName", "svc$"),
-			sattr("dNSHostName", "svc.contoso.com")})
+			sattr("dNSHostName", "svc.contoso.com"), sattr("msDS-ManagedPasswordInterval", "30")})
 		wantOK := v >= 52
 		if (err == nil) != wantOK {
 			t.Errorf("schema %d: gMSA add: %v", v, err)
