@@ -1,0 +1,208 @@
+//go:build gmsasim_kdc
+
+package kdc
+
+import (
+	"errors"
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
+	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
+	"github.com/jcmturner/gokrb5/v8/iana/patype"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// as answers an AS-REQ ([RFC 4120] 3.1.2, [MS-KILE] 3.3.5.6).
+func (k *KDC) as(now time.Time, raw []byte) Outcome {
+	o := Outcome{Exchange: "AS"}
+	var req messages.ASReq
+	if err := req.Unmarshal(raw); err != nil {
+		return k.fail(now, Outcome{}, errorcode.KRB_ERR_GENERIC, nil, types.PrincipalName{}, "malformed AS-REQ", nil)
+	}
+	body := req.ReqBody
+	cname, sname := body.CName, body.SName
+	o.Client, o.Service = principalString(cname, body.Realm), principalString(sname, "")
+	if !equalFoldRealm(body.Realm, k.realm) {
+		return k.fail(now, o, errorcode.KDC_ERR_WRONG_REALM, &cname, sname, "realm "+body.Realm+" is not served here", nil)
+	}
+	if len(cname.NameString) != 1 {
+		return k.fail(now, o, errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN, &cname, sname, "client not found", nil)
+	}
+	client, err := k.cfg.Principals.Client(now, cname.NameString[0])
+	if err != nil {
+		return k.lookupFail(now, o, err, errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN, &cname, sname)
+	}
+	if client.Disabled() {
+		return k.fail(now, o, errorcode.KDC_ERR_CLIENT_REVOKED, &cname, sname, "account disabled", nil)
+	}
+	var svc *Principal
+	if isKRBTGT(sname.NameString, k.realm) {
+		svc, err = k.cfg.Principals.KRBTGT(now)
+	} else {
+		svc, err = k.cfg.Principals.Service(now, sname.NameString)
+	}
+	if err != nil {
+		return k.lookupFail(now, o, err, errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN, &cname, sname)
+	}
+	replyEt := firstCommon(body.EType, client)
+	sessEt := firstCommon(body.EType, svc)
+	svcEts := svc.Etypes()
+	if replyEt == 0 || sessEt == 0 || len(svcEts) == 0 {
+		return k.fail(now, o, errorcode.KDC_ERR_ETYPE_NOSUPP, &cname, sname, "no encryption type in common", nil)
+	}
+
+	// Pre-authentication: PA-ENC-TIMESTAMP with one of the client's keys.
+	methods := k.preauthMethods(body.EType, client)
+	var pa *types.PAData
+	for i := range req.PAData {
+		if req.PAData[i].PADataType == patype.PA_ENC_TIMESTAMP {
+			pa = &req.PAData[i]
+			break
+		}
+	}
+	if pa == nil {
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_REQUIRED, &cname, sname, "pre-authentication required", methods)
+	}
+	var ed types.EncryptedData
+	if err := ed.Unmarshal(pa.PADataValue); err != nil {
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "malformed PA-ENC-TIMESTAMP", methods)
+	}
+	ckey, ok := longTermKey(client, ed.EType)
+	if !ok {
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "pre-authentication with an unsupported key", methods)
+	}
+	plain, err := crypto.DecryptEncPart(ed, ckey, keyusage.AS_REQ_PA_ENC_TIMESTAMP)
+	if err != nil {
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "pre-authentication failed", methods)
+	}
+	var ts types.PAEncTSEnc
+	if err := ts.Unmarshal(plain); err != nil {
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "malformed PA-ENC-TS-ENC", methods)
+	}
+	if skewed(now, ts.PATimestamp, k.cfg.MaxSkew) {
+		return k.fail(now, o, errorcode.KRB_AP_ERR_SKEW, &cname, sname, "clock skew too great", nil)
+	}
+
+	// The ticket: the group snapshot of this logon goes in its authorization data.
+	groups, err := k.cfg.Principals.Groups(now, client)
+	if err != nil {
+		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "reading group membership failed", nil)
+	}
+	ad, err := snapshotAuthData(Snapshot{SID: client.SID, Groups: groups, AuthTime: now})
+	if err != nil {
+		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encoding authorization data failed", nil)
+	}
+	tf := types.NewKrbFlags()
+	types.SetFlag(&tf, flags.Initial)
+	types.SetFlag(&tf, flags.PreAuthent)
+	opts := body.KDCOptions
+	if types.IsFlagSet(&opts, flags.Forwardable) && client.UserAccountControl&UACNotDelegated == 0 {
+		types.SetFlag(&tf, flags.Forwardable)
+	}
+	renewable := types.IsFlagSet(&opts, flags.Renewable) ||
+		(types.IsFlagSet(&opts, flags.RenewableOK) && !body.Till.IsZero() && body.Till.After(now.Add(k.cfg.TicketLifetime)))
+	if renewable {
+		types.SetFlag(&tf, flags.Renewable)
+	}
+	end, renewTill := k.times(now, body, renewable, time.Time{}, time.Time{})
+	t := ticketSpec{flags: tf, cname: cname, sname: sname, authTime: now, start: now, end: end,
+		renewTill: renewTill, addrs: body.Addresses, authz: ad}
+	tkt, skey, err := k.issue(t, svc, svcEts[0], sessEt)
+	if err != nil {
+		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "issuing the ticket failed", nil)
+	}
+	part := messages.EncKDCRepPart{Key: skey, LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},
+		Nonce: body.Nonce, Flags: tf, AuthTime: now, StartTime: now, EndTime: end, RenewTill: renewTill,
+		SRealm: k.realm, SName: sname, CAddr: body.Addresses}
+	pb, err := marshalApp(part, asnAppTag.EncASRepPart)
+	if err != nil {
+		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encoding the reply failed", nil)
+	}
+	rkey, _ := longTermKey(client, replyEt)
+	enc, err := seal(k.rand(), rkey, pb, keyusage.AS_REP_ENCPART, int(client.KVNO))
+	if err != nil {
+		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encrypting the reply failed", nil)
+	}
+	info, _ := asn1.Marshal(types.ETypeInfo2{{EType: replyEt, Salt: client.Salt}})
+	rep := messages.ASRep{KDCRepFields: messages.KDCRepFields{PVNO: 5, MsgType: msgtype.KRB_AS_REP,
+		PAData: types.PADataSequence{{PADataType: patype.PA_ETYPE_INFO2, PADataValue: info}},
+		CRealm: k.realm, CName: cname, Ticket: tkt, EncPart: enc}}
+	b, err := rep.Marshal()
+	if err != nil {
+		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encoding the reply failed", nil)
+	}
+	o.Reply = b
+	return o
+}
+
+// preauthMethods is the METHOD-DATA of KDC_ERR_PREAUTH_REQUIRED: PA-ETYPE-INFO2 with an entry per
+// etype the client asked for and the account has (client's order), with the account's AD salt,
+// then PA-ENC-TIMESTAMP.
+func (k *KDC) preauthMethods(want []int32, p *Principal) []byte {
+	var info types.ETypeInfo2
+	seen := map[int32]bool{}
+	for _, et := range want {
+		if !seen[et] && p.supports(et) {
+			seen[et] = true
+			e := types.ETypeInfo2Entry{EType: et}
+			if et != EtypeRC4 {
+				e.Salt = p.Salt
+			}
+			info = append(info, e)
+		}
+	}
+	ib, err := asn1.Marshal(info)
+	if err != nil {
+		return nil
+	}
+	md, err := asn1.Marshal(types.PADataSequence{
+		{PADataType: patype.PA_ETYPE_INFO2, PADataValue: ib},
+		{PADataType: patype.PA_ENC_TIMESTAMP, PADataValue: []byte{}},
+	})
+	if err != nil {
+		return nil
+	}
+	return md
+}
+
+// lookupFail maps a principal lookup error to its KRB-ERROR.
+func (k *KDC) lookupFail(now time.Time, o Outcome, err error, notFound int32, cname *types.PrincipalName, sname types.PrincipalName) Outcome {
+	if errors.Is(err, ErrNoPrincipal) {
+		text := "client not found"
+		if notFound == errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN {
+			text = "service not found"
+		}
+		return k.fail(now, o, notFound, cname, sname, text, nil)
+	}
+	return k.fail(now, o, errorcode.KRB_ERR_GENERIC, cname, sname, "directory lookup failed", nil)
+}
+
+func skewed(now, t time.Time, max time.Duration) bool {
+	d := now.Sub(t)
+	return d > max || d < -max
+}
+
+func equalFoldRealm(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

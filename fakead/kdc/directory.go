@@ -1,0 +1,262 @@
+//go:build gmsasim_kdc
+
+package kdc
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
+)
+
+// Directory adapts one replica (*fakead.Directory) to Principals using only fakead's exported API.
+// Use it only inside the world loop, as every access to a replica.
+type Directory struct {
+	d *fakead.Directory
+	// gmsaKeys caches keys derived from managed passwords (PBKDF2 costs milliseconds), by a hash of
+	// password and salt. Bounded; cleared when full.
+	gmsaKeys map[[32]byte]map[int32][]byte
+}
+
+// NewDirectory returns the principal database of a replica.
+func NewDirectory(d *fakead.Directory) *Directory {
+	return &Directory{d: d, gmsaKeys: map[[32]byte]map[int32][]byte{}}
+}
+
+// Realm is the directory's Kerberos realm: its DNS name upper-cased.
+func (x *Directory) Realm() string { return strings.ToUpper(x.d.DNSName()) }
+
+var _ Principals = (*Directory)(nil)
+
+// Client implements Principals.
+func (x *Directory) Client(now time.Time, name string) (*Principal, error) {
+	if name == "" || strings.ContainsAny(name, "=\\/") {
+		return nil, ErrNoPrincipal // DNs and DOMAIN\name are LDAP names, not Kerberos ones
+	}
+	a, ok := x.d.Account(name)
+	if !ok {
+		return nil, ErrNoPrincipal
+	}
+	return x.principal(now, a)
+}
+
+// hostAliases are the service classes AD maps to host/ (the sPNMappings value of CN=Directory
+// Service,CN=Windows NT,CN=Services,CN=Configuration: "host=alerter,http,cifs,...").
+var hostAliases = map[string]bool{"host": true}
+
+func init() {
+	for _, s := range strings.Split("alerter,appmgmt,cisvc,clipsrv,browser,dhcp,dnscache,replicator,eventlog,"+
+		"eventsystem,policyagent,oakley,dmserver,dns,mcsvc,fax,msiserver,ias,messenger,netlogon,netman,"+
+		"netdde,netddedsm,nmagent,plugplay,protectedstorage,rasman,rpclocator,rpc,rpcss,remoteaccess,rsvp,"+
+		"samss,scardsvr,scesrv,seclogon,scm,dcom,cifs,spooler,snmp,schedule,tapisrv,trksvr,trkwks,ups,time,"+
+		"wins,www,http,w3svc,iisadmin,msdtc", ",") {
+		hostAliases[s] = true
+	}
+}
+
+// Service implements Principals: an explicit servicePrincipalName first; then, for one component,
+// the sAMAccountName; then, for host/ and the classes AD maps to it, the computer named by the
+// host part (NAME or name.domain), which holds the name implicitly.
+// Divergence: AD reads the sPNMappings attribute from the configuration partition; the mapping
+// here is the default value, fixed.
+func (x *Directory) Service(now time.Time, name []string) (*Principal, error) {
+	if len(name) == 0 {
+		return nil, ErrNoPrincipal
+	}
+	for _, c := range name {
+		if c == "" || strings.ContainsAny(c, "=\\@") {
+			return nil, ErrNoPrincipal
+		}
+	}
+	var a *fakead.Account
+	if len(name) == 1 {
+		if acc, ok := x.d.Account(name[0]); ok {
+			a = acc
+		}
+	} else {
+		spn := strings.Join(name, "/")
+		if acc, ok := x.d.Account(spn); ok && hasSPN(acc, spn) {
+			a = acc
+		} else if len(name) == 2 && hostAliases[strings.ToLower(name[0])] {
+			a = x.hostComputer(name[1])
+		}
+	}
+	if a == nil {
+		return nil, ErrNoPrincipal
+	}
+	p, err := x.principal(now, a)
+	if err != nil {
+		return nil, err
+	}
+	// A service needs a name clients can ask for: an SPN, or a computer's implicit host/ names.
+	// A gMSA created -RestrictToOutboundAuthenticationOnly has no SPN and is no service.
+	if len(p.SPNs) == 0 && p.Kind != KindComputer {
+		return nil, ErrNoPrincipal
+	}
+	if p.Kind == KindKRBTGT {
+		return nil, ErrNoPrincipal
+	}
+	return p, nil
+}
+
+func hasSPN(a *fakead.Account, spn string) bool {
+	for _, s := range a.SPNs {
+		if strings.EqualFold(s, spn) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostComputer finds the computer whose implicit host/ name is host: "WEB1" or "web1.contoso.com".
+func (x *Directory) hostComputer(host string) *fakead.Account {
+	label, rest, fqdn := strings.Cut(host, ".")
+	if fqdn && !strings.EqualFold(rest, x.d.DNSName()) {
+		return nil
+	}
+	a, ok := x.d.Account(label + "$")
+	if !ok || kindOf(a) != KindComputer {
+		return nil
+	}
+	if fqdn && a.DNSHostName != "" && !strings.EqualFold(a.DNSHostName, host) {
+		return nil
+	}
+	return a
+}
+
+// KRBTGT implements Principals.
+func (x *Directory) KRBTGT(now time.Time) (*Principal, error) {
+	a, ok := x.d.Account("krbtgt")
+	if !ok {
+		return nil, ErrNoPrincipal
+	}
+	return x.principal(now, a)
+}
+
+// Groups implements Principals.
+func (x *Directory) Groups(now time.Time, p *Principal) ([]string, error) {
+	sids, err := x.d.TokenGroups(p.DN)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(sids))
+	for i, s := range sids {
+		out[i] = s.String()
+	}
+	return out, nil
+}
+
+func kindOf(a *fakead.Account) Kind {
+	var user, computer, gmsa bool
+	for _, c := range a.Classes {
+		switch strings.ToLower(c) {
+		case "user":
+			user = true
+		case "computer":
+			computer = true
+		case "msds-groupmanagedserviceaccount":
+			gmsa = true
+		}
+	}
+	switch {
+	case gmsa:
+		return KindGMSA
+	case computer:
+		return KindComputer
+	case strings.EqualFold(a.SAMAccountName, "krbtgt"):
+		return KindKRBTGT
+	case user:
+		return KindUser
+	}
+	return -1
+}
+
+// principal turns a directory account into a Principal: keys, kvno, msDS-SupportedEncryptionTypes.
+func (x *Directory) principal(now time.Time, a *fakead.Account) (*Principal, error) {
+	k := kindOf(a)
+	if k < 0 {
+		return nil, ErrNoPrincipal // a group, a contact: not a security principal that logs on
+	}
+	p := &Principal{Name: a.SAMAccountName, DN: a.DN, SID: a.SID.String(), Kind: k,
+		UserAccountControl: a.UserAccountControl, KVNO: a.KVNO, Salt: a.Keys.Salt,
+		SPNs: append([]string(nil), a.SPNs...), Keys: map[int32][]byte{}}
+	if p.Salt == "" {
+		p.Salt = fakead.KerberosSalt(x.d.DNSName(), a.SAMAccountName, k == KindComputer || k == KindGMSA)
+	}
+	put := func(et int32, v []byte) {
+		if len(v) > 0 {
+			p.Keys[et] = append([]byte(nil), v...)
+		}
+	}
+	put(EtypeAES256, a.Keys.AES256)
+	put(EtypeAES128, a.Keys.AES128)
+	put(EtypeRC4, a.Keys.NTHash)
+	attrs := []string{"msDS-SupportedEncryptionTypes", "msDS-KeyVersionNumber"}
+	// A gMSA's keys come from its managed password when the directory constructs it; the stored
+	// keys (set when the directory re-keys it on rotation) are the fallback.
+	gmsa := k == KindGMSA
+	if gmsa {
+		attrs = append(attrs, "msDS-ManagedPassword")
+	}
+	res, err := x.d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: a.DN, Scope: fakead.ScopeBase,
+		Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: attrs, SDFlags: -1})
+	if err != nil {
+		return nil, fmt.Errorf("kdc: reading %s: %w", a.DN, err)
+	}
+	for _, e := range res {
+		for _, at := range e.Attributes {
+			if len(at.Values) == 0 {
+				continue
+			}
+			switch strings.ToLower(at.Name) {
+			case "msds-supportedencryptiontypes":
+				p.SupportedEncTypes, _ = strconv.ParseInt(string(at.Values[0]), 10, 64)
+			case "msds-keyversionnumber":
+				if v, err := strconv.ParseUint(string(at.Values[0]), 10, 32); err == nil {
+					p.KVNO = uint32(v)
+				}
+			case "msds-managedpassword":
+				if gmsa {
+					if err := x.managedKeys(p, at.Values[0]); err != nil {
+						return nil, fmt.Errorf("kdc: keys of %s: %w", a.DN, err)
+					}
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// managedKeys derives a gMSA's current keys from its msDS-ManagedPassword blob.
+func (x *Directory) managedKeys(p *Principal, blob []byte) error {
+	b, err := fakekds.ParseManagedPasswordBlob(blob)
+	if err != nil {
+		return err
+	}
+	if len(b.Current) == 0 {
+		return errors.New("managed password blob without a current password")
+	}
+	h := sha256.Sum256(append(append([]byte(p.Salt), 0), b.Current...))
+	keys, ok := x.gmsaKeys[h]
+	if !ok {
+		k, err := fakekds.KeysFromUTF16(b.Current, p.Salt)
+		if err != nil {
+			return err
+		}
+		keys = map[int32][]byte{EtypeAES256: k.AES256, EtypeAES128: k.AES128, EtypeRC4: k.NTHash}
+		if len(x.gmsaKeys) >= 1024 {
+			x.gmsaKeys = map[[32]byte]map[int32][]byte{}
+		}
+		x.gmsaKeys[h] = keys
+	}
+	p.Keys = map[int32][]byte{}
+	for et, v := range keys {
+		p.Keys[et] = append([]byte(nil), v...)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+//go:build gmsasim_kdc
+
+// Package kdc is the Kerberos KDC of a simulated domain controller: it answers AS and TGS
+// requests ([RFC 4120], with AD's behaviour from [MS-KILE]) from the accounts of one replica, at
+// the world's (simulated) time, over real UDP and TCP sockets. It is the only package that builds
+// Kerberos replies; it uses gokrb5 v8's message types and crypto, and draws session keys and
+// confounders from a seeded stream handed in, so a KDC inside the world loop is deterministic.
+//
+// # Shape
+//
+//   - KDC.Handle(now, request) → reply is pure: AS-REQ or TGS-REQ in, AS-REP, TGS-REP or
+//     KRB-ERROR out, nil for input not worth an answer. It never panics. KDC.Exchange also says
+//     what happened (for the trace).
+//   - Principals is the account database. Directory adapts a *fakead.Directory using only its
+//     exported API: Account (keys, kvno, SPNs, userAccountControl), a SYSTEM search for
+//     msDS-SupportedEncryptionTypes, msDS-KeyVersionNumber and (gMSAs) msDS-ManagedPassword, and
+//     TokenGroups for the group snapshot.
+//   - Server listens on UDP and TCP (4-byte length prefix) and runs every request through an
+//     Exec, the world's serialising executor (sim hands in a closure over World.ExecOn; this
+//     package does not import sim). Messages are bounded (MaxMessageSize), a panic ends only its
+//     connection, and garbage gets no answer or a KRB-ERROR.
+//   - WriteKrb5Conf writes a krb5.conf for MIT tools; TicketGroups / TicketSnapshot read the
+//     group snapshot a ticket carries.
+//
+// # What is modelled
+//
+//   - AS exchange: PA-ENC-TIMESTAMP pre-authentication; KDC_ERR_PREAUTH_REQUIRED with
+//     PA-ETYPE-INFO2 (etypes in the client's order, AD salts: users REALM+sAMAccountName,
+//     computers and gMSAs REALM+"host"+name+"."+domain) and PA-ENC-TIMESTAMP; PA-ETYPE-INFO2 in
+//     the AS-REP. Etypes AES256 (18), AES128 (17) and RC4-HMAC (23), filtered by
+//     msDS-SupportedEncryptionTypes. Errors: C_PRINCIPAL_UNKNOWN (6), S_PRINCIPAL_UNKNOWN (7),
+//     ETYPE_NOSUPP (14), CLIENT_REVOKED (18, userAccountControl ACCOUNTDISABLE), PREAUTH_FAILED
+//     (24), PREAUTH_REQUIRED (25), KRB_AP_ERR_SKEW (37, more than 5 minutes from the DC's clock),
+//     WRONG_REALM (68).
+//   - TGS exchange: PA-TGS-REQ with the TGT (decrypted with the krbtgt account's current key),
+//     the authenticator checked (names, skew, ticket expiry); the service found by
+//     servicePrincipalName, by sAMAccountName, or by a computer's implicit host/NAME and
+//     host/name.domain (and the classes AD maps to host/, such as http and cifs); the ticket
+//     encrypted with the service's current key and kvno (msDS-KeyVersionNumber); the reply with
+//     the authenticator's subkey when there is one.
+//   - Flags: INITIAL and PRE-AUTHENT on TGTs; FORWARDABLE when asked for (never for accounts
+//     marked NOT_DELEGATED); RENEWABLE when asked for (renewable or renewable-ok); OK-AS-DELEGATE
+//     on tickets to accounts with TRUSTED_FOR_DELEGATION (0x80000). Lifetimes: 10 hours, renewable
+//     for 7 days, capped by the TGT's, on the world's clock.
+//   - gMSAs: a gMSA logs on with its own keys (outbound authentication); one without an SPN
+//     (RestrictToOutboundAuthenticationOnly) is no service: S_PRINCIPAL_UNKNOWN. Its keys come from
+//     msDS-ManagedPassword when the directory constructs it, else from the keys it stores.
+//   - Group snapshot: the security groups (transitively) of the client when its TGT is issued go
+//     in the TGT's authorization data and are copied into every service ticket obtained with it,
+//     so a host keeps its logon's groups until it logs on again.
+//
+// # What is not modelled
+//
+//   - The PAC ([MS-PAC]): see ADTypeGroupSnapshot. No PAC signatures, no claims.
+//   - FAST armoring, S4U2Self/S4U2Proxy, constrained and resource-based delegation, user-to-user,
+//     renewal and validation requests (KDC_ERR_BADOPTION), cross-realm referrals, PKINIT.
+//   - Account lockout, password expiry, logon hours, the AD re-check of a TGT older than 20
+//     minutes, replay caches, and the checksum over the TGS request body.
+//
+// Deliberate differences from AD are marked "Divergence:" in the source.
+//
+// [RFC 4120]: https://www.rfc-editor.org/rfc/rfc4120
+// [MS-KILE]: https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-kile
+package kdc

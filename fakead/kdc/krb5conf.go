@@ -1,0 +1,44 @@
+//go:build gmsasim_kdc
+
+package kdc
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteKrb5Conf writes a krb5.conf for MIT tools (and gokrb5) that sends every request for realm
+// to the KDC at kdcAddr ("127.0.0.1:3088"), with DNS lookups off and the AES enctypes AD uses by
+// default. Point MIT tools at it with KRB5_CONFIG.
+func WriteKrb5Conf(w io.Writer, realm, kdcAddr string) error {
+	realm = strings.ToUpper(realm)
+	domain := strings.ToLower(realm)
+	enctypes := "aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96"
+	_, err := fmt.Fprintf(w, `# Written by gmsasim: the simulated domain's KDC.
+[libdefaults]
+	default_realm = %[1]s
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	rdns = false
+	dns_canonicalize_hostname = false
+	forwardable = true
+	ticket_lifetime = 10h
+	renew_lifetime = 7d
+	default_tkt_enctypes = %[4]s
+	default_tgs_enctypes = %[4]s
+	permitted_enctypes = %[4]s
+	udp_preference_limit = 1465
+
+[realms]
+	%[1]s = {
+		kdc = %[3]s
+		admin_server = %[3]s
+	}
+
+[domain_realm]
+	.%[2]s = %[1]s
+	%[2]s = %[1]s
+`, realm, domain, kdcAddr, enctypes)
+	return err
+}
