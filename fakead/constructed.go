@@ -29,15 +29,15 @@ func (d *Directory) constructedValues(now time.Time, c Caller, e *entry, name st
 	lower := strings.ToLower(name)
 	if h, ok := d.constructed[lower]; ok && h.Compute != nil {
 		if h.RequiresEncryption && !c.Encrypted && !c.System {
-			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dn.String(), Diag: diagConfidential}
+			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dnString(), Diag: diagConfidential}
 		}
-		vals, err := h.Compute(now, c, d, e.dn.String())
+		vals, err := h.Compute(now, c, d, e.dnString())
 		if err != nil {
 			var ae *Error
 			if errors.As(err, &ae) {
 				return nil, err
 			}
-			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dn.String(), Err: err}
+			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dnString(), Err: err}
 		}
 		return vals, nil
 	}

@@ -127,6 +127,7 @@ func (d *Directory) move(e *entry, newDN DN) {
 		nd := append(append(DN{}, x.dn[:len(x.dn)-oldLen]...), newDN...)
 		delete(d.byKey, oldKey)
 		x.dn = nd
+		x.str = ""
 		x.key = nd.Key()
 		x.depth = len(nd)
 		d.byKey[x.key] = x

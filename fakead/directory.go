@@ -139,7 +139,7 @@ func (d *Directory) nextUSN() uint64 {
 }
 
 // lookup finds a live or deleted entry by DN string.
-func (d *Directory) lookup(dn DN) *entry { return d.byKey[dn.Key()] }
+func (d *Directory) lookup(dn DN) *entry { return d.byKey[dnKey(dn)] }
 
 // insert links e into the tree and the indexes. The parent must exist (except for NC heads).
 func (d *Directory) insert(e *entry) {
@@ -243,6 +243,7 @@ func (d *Directory) setValues(e *entry, t *AttrType, vals []value) *attr {
 		d.unindexAttr(e, a)
 	}
 	a.vals = vals
+	a.raws = nil
 	d.indexAttr(e, a)
 	return a
 }

@@ -2,6 +2,7 @@ package fakead
 
 import (
 	"sort"
+	"strings"
 )
 
 // value is one attribute value: as stored and returned (raw) and as compared (norm).
@@ -16,6 +17,7 @@ type attr struct {
 	t    *AttrType
 	vals []value
 	meta AttrMeta
+	raws [][]byte // cache of the raw values for search results; reset whenever vals change
 }
 
 func (a *attr) has(norm string) int {
@@ -27,12 +29,17 @@ func (a *attr) has(norm string) int {
 	return -1
 }
 
+// rawValues returns the raw values. The slice is shared with the replica (search results hand
+// it out without copying): callers must not modify it.
 func (a *attr) rawValues() [][]byte {
-	out := make([][]byte, len(a.vals))
-	for i := range a.vals {
-		out[i] = a.vals[i].raw
+	if a.raws == nil || len(a.raws) != len(a.vals) {
+		out := make([][]byte, len(a.vals))
+		for i := range a.vals {
+			out[i] = a.vals[i].raw
+		}
+		a.raws = out
 	}
-	return out
+	return a.raws[:len(a.raws):len(a.raws)]
 }
 
 // entry is one object of the replica.
@@ -48,6 +55,7 @@ type entry struct {
 	class    *Class // most specific structural class
 	deleted  bool
 	nc       *entry // head of the naming context holding the entry (itself for a head)
+	str      string // cached dn.String(); reset when the entry moves
 }
 
 func (e *entry) get(t *AttrType) *attr {
@@ -131,4 +139,31 @@ func (s *entrySet) remove(e *entry) {
 	copy((*s)[i:], (*s)[i+1:])
 	(*s)[len(*s)-1] = nil
 	*s = (*s)[:len(*s)-1]
+}
+
+// dnString is e's DN in string form (cached).
+func (e *entry) dnString() string {
+	if e.str == "" {
+		e.str = e.dn.String()
+	}
+	return e.str
+}
+
+// dnKey is DN.Key with one allocation: the builder is sized up front.
+func dnKey(dn DN) string {
+	n := 0
+	for _, r := range dn {
+		n += len(r.Attr) + len(r.Value) + 4
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, r := range dn {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(foldCase(r.Attr))
+		b.WriteByte('=')
+		escapeDNValue(&b, foldCase(r.Value))
+	}
+	return b.String()
 }

@@ -122,7 +122,7 @@ func (d *Directory) Account(name string) (*Account, bool) {
 }
 
 func (d *Directory) accountOf(e *entry) *Account {
-	a := &Account{DN: e.dn.String(), SAMAccountName: e.firstString(d.at.sAMAccountName),
+	a := &Account{DN: e.dnString(), SAMAccountName: e.firstString(d.at.sAMAccountName),
 		DNSHostName: e.firstString(d.at.dNSHostName)}
 	a.SID, _ = SIDFromBytes(e.first(d.at.objectSid))
 	a.UserAccountControl, _ = strconv.ParseInt(e.firstString(d.at.userAccountControl), 10, 64)
@@ -206,7 +206,7 @@ func (d *Directory) Bind(now time.Time, name, password string, encrypted bool) (
 		return Caller{}, &Error{Code: InvalidCredentials, Op: "bind", DN: name, Diag: diagDisabled}
 	}
 	tok := d.tokenOf(e)
-	c := Caller{DN: e.dn.String(), Token: tok, Encrypted: encrypted}
+	c := Caller{DN: e.dnString(), Token: tok, Encrypted: encrypted}
 	if len(tok) > 0 {
 		c.SID = tok[0]
 	}
@@ -225,7 +225,7 @@ func (d *Directory) CallerFor(dnStr string, encrypted bool) (Caller, error) {
 		return Caller{}, errNoSuchObject("bind", dnStr, d.bestMatch(dn))
 	}
 	tok := d.tokenOf(e)
-	c := Caller{DN: e.dn.String(), Token: tok, Encrypted: encrypted}
+	c := Caller{DN: e.dnString(), Token: tok, Encrypted: encrypted}
 	if len(tok) > 0 {
 		c.SID = tok[0]
 	}

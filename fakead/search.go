@@ -16,7 +16,7 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 	if base.IsZero() && req.Scope == ScopeBase {
 		return d.searchVirtual(req, "", d.rootDSE(now))
 	}
-	if req.Scope == ScopeBase && base.Key() == d.subschemaDN().Key() {
+	if req.Scope == ScopeBase && len(base) == len(d.dom.schemaDN)+1 && base.Equal(d.subschemaDN()) {
 		if c.Anonymous() {
 			return nil, opErr(OperationsError, op, req.BaseDN, diagMustBind)
 		}
@@ -169,16 +169,26 @@ var operationalAttrs = []string{"createTimeStamp", "modifyTimeStamp", "subSchema
 
 // project builds the search entry of e with the selected attributes.
 func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, req *SearchRequest) (SearchEntry, error) {
-	se := SearchEntry{DN: e.dn.String()}
+	se := SearchEntry{DN: e.dnString()}
 	if sel.none {
 		return se, nil
 	}
-	seen := map[*AttrType]bool{}
+	se.Attributes = make([]Attribute, 0, len(e.attrs)+1)
+	var added [48]*AttrType // the types already in se.Attributes (a stack array: no allocation)
+	types := added[:0]
+	seen := func(t *AttrType) bool {
+		for _, x := range types {
+			if x == t {
+				return true
+			}
+		}
+		return false
+	}
 	add := func(t *AttrType, vals [][]byte) {
-		if len(vals) == 0 || seen[t] {
+		if len(vals) == 0 || seen(t) {
 			return
 		}
-		seen[t] = true
+		types = append(types, t)
 		if req.TypesOnly {
 			vals = nil
 		}
@@ -227,7 +237,7 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 	if sel.ops && !e.dn.IsZero() {
 		for _, n := range operationalAttrs {
 			t := d.schema.Attr(n)
-			if t == nil || seen[t] {
+			if t == nil || seen(t) {
 				continue
 			}
 			vals, err := d.constructedValues(now, c, e, n, req)
@@ -244,7 +254,7 @@ func (d *Directory) memberOfValues(e *entry) [][]byte {
 	gs := d.memberOfEntries(e)
 	out := make([][]byte, len(gs))
 	for i, g := range gs {
-		out[i] = []byte(g.dn.String())
+		out[i] = []byte(g.dnString())
 	}
 	return out
 }
