@@ -106,7 +106,7 @@ func newWorld(t testing.TB) *sim.World {
 	return w
 }
 
-func exec(w *sim.World) kdc.Exec {
+func worldExec(w *sim.World) kdc.Exec {
 	return func(fn func(now time.Time) error) error {
 		return w.ExecOn("DC1", func(now time.Time, _ *fakead.Directory) error { return fn(now) })
 	}
@@ -126,7 +126,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, w: newWorld(t)}
 	f.k = newKDC(t, f.w)
-	srv, err := kdc.NewServer(kdc.ServerConfig{KDC: f.k, Exec: exec(f.w),
+	srv, err := kdc.NewServer(kdc.ServerConfig{KDC: f.k, Exec: worldExec(f.w),
 		OnExchange: func(now time.Time, o kdc.Outcome) { f.trace = append(f.trace, o.String()) }})
 	if err != nil {
 		t.Fatal(err)
