@@ -67,8 +67,8 @@ func (r *request) extended(req goldap.ExtendedRequest) {
 		r.startTLS()
 	case OIDWhoAmI:
 		c := r.caller()
-		authz := ""
-		if wa, ok := r.s.b.(WhoAmIer); ok {
+		authz := "" // anonymous, as AD answers
+		if wa, ok := r.s.b.(WhoAmIer); ok && c.DN != "" {
 			authz = wa.WhoAmI(c)
 		} else if c.DN != "" {
 			authz = "dn:" + c.DN
@@ -80,7 +80,7 @@ func (r *request) extended(req goldap.ExtendedRequest) {
 	default:
 		// Divergence: AD's diagnostic text for an unknown extended operation is not reproduced.
 		err := wireErr(fakead.ProtocolError, "extended",
-			"0000203D: LdapErr: unsupported extended operation "+string(req.RequestName()))
+			"00000057: LdapErr: unsupported extended operation "+string(req.RequestName()))
 		var res goldap.ExtendedResponse
 		res.LDAPResult = result(err)
 		r.w.Write(res)

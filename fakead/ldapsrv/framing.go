@@ -79,7 +79,7 @@ func (fc *framedConn) Read(p []byte) (n int, err error) {
 		return 0, errFraming
 	}
 	if len(fc.pending) == 0 {
-		if fc.bodyNext != nil {
+		if len(fc.bodyNext) > 0 {
 			fc.pending, fc.bodyNext = fc.bodyNext, nil
 		} else if err := fc.readPDU(); err != nil {
 			return 0, err

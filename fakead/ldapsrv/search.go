@@ -2,6 +2,7 @@ package ldapsrv
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	goldap "github.com/lor00x/goldap/message"
 
@@ -26,6 +27,10 @@ func (r *request) search(req goldap.SearchRequest) {
 			r.w.Write(goldap.SearchResultDone(result(wireErr(fakead.UnavailableCriticalExtension, "search",
 				"00000057: paged results unavailable: "+werr.Error()))))
 		}
+	}
+	if sc := req.Scope().Int(); sc < 0 || sc > 2 {
+		done(wireErr(fakead.ProtocolError, "search", fmt.Sprintf("00000057: LdapErr: invalid search scope %d", sc)), nil)
+		return
 	}
 	filter, err := convertFilter(req.Filter())
 	if err != nil {
