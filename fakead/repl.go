@@ -12,15 +12,20 @@ import (
 
 // ChangesSince returns, for every object with an attribute whose local USN is > usn, the changed
 // attributes with their values and replication metadata as they are now (AD's GetNCChanges).
-// Objects come in this replica's creation order, so parents precede their children.
+// Objects come by depth, then in this replica's creation order, so parents precede children.
 // Divergence: member (and every linked attribute) replicates as a whole attribute, as in a
 // Windows 2000 forest, not value by value (link value replication).
 func (d *Directory) ChangesSince(usn uint64) []ReplChange {
 	var out []ReplChange
+	es := make([]*entry, 0, len(d.all))
 	for _, e := range d.all {
-		if e == nil {
-			continue
+		if e != nil {
+			es = append(es, e)
 		}
+	}
+	// Parents before children even when an object was moved under a younger parent.
+	sort.SliceStable(es, func(i, j int) bool { return es[i].depth < es[j].depth })
+	for _, e := range es {
 		var attrs []ReplAttr
 		for _, a := range e.attrs {
 			if a.meta.Version == 0 || a.meta.LocalUSN <= usn {
@@ -173,6 +178,7 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 	if e.firstString(d.at.isDeleted) == "TRUE" && !wasDeleted {
 		d.dropLinksTo(e)
 		e.deleted = true
+		d.rescueOrphans(now, e, usn)
 	}
 	if moved || (!ch.ParentGUID.IsZero() && e.parent != nil && e.parent.guid != ch.ParentGUID && newer(metaOf(ch, "name"), AttrMeta{})) {
 		target := d.placement(ch, dn)
@@ -201,8 +207,25 @@ func metaOf(ch ReplChange, name string) AttrMeta {
 
 // placement is where a replicated object goes: under its parent (found by GUID, so a parent
 // renamed here is followed) with the RDN of the source.
+// An object whose parent was deleted here goes to the naming context's CN=LostAndFound, as AD
+// does with orphans.
 func (d *Directory) placement(ch ReplChange, dn DN) DN {
+	isDeleted := false
+	for _, a := range ch.Attrs {
+		if strings.EqualFold(a.Name, "isDeleted") && len(a.Values) == 1 && string(a.Values[0]) == "TRUE" {
+			isDeleted = true
+		}
+	}
 	if p := d.byGUID[ch.ParentGUID]; p != nil && !ch.ParentGUID.IsZero() {
+		if p.deleted && !isDeleted {
+			lf := d.partitionOf(p.dn).Child("CN", "LostAndFound")
+			if d.partitionOf(p.dn).Equal(d.dom.configDN) {
+				lf = d.dom.configDN.Child("CN", "LostAndFoundConfig")
+			}
+			if d.lookup(lf) != nil {
+				return lf.Child(dn.RDN().Attr, dn.RDN().Value)
+			}
+		}
 		return p.dn.Child(dn.RDN().Attr, dn.RDN().Value)
 	}
 	return dn
@@ -299,4 +322,30 @@ func (d *Directory) digestLines() []string {
 		}
 	}
 	return out
+}
+
+// rescueOrphans moves the live children of an object deleted by replication to LostAndFound, as an
+// originating write, so every replica ends up with them there.
+func (d *Directory) rescueOrphans(now time.Time, e *entry, usn uint64) {
+	nc := d.partitionOf(e.dn)
+	lf := nc.Child("CN", "LostAndFound")
+	if nc.Equal(d.dom.configDN) {
+		lf = nc.Child("CN", "LostAndFoundConfig")
+	}
+	if d.lookup(lf) == nil {
+		return
+	}
+	var kids []*entry
+	for c := range e.children {
+		if !c.deleted {
+			kids = append(kids, c)
+		}
+	}
+	sort.Slice(kids, func(i, j int) bool { return kids[i].key < kids[j].key })
+	for _, c := range kids {
+		rdn := c.dn.RDN()
+		d.move(c, lf.Child(rdn.Attr, rdn.Value))
+		d.putString(c, d.at.name, now, usn, rdn.Value)
+		d.touch(c, now, usn)
+	}
 }

@@ -143,3 +143,43 @@ func TestReplicationNameConflict(t *testing.T) {
 		}
 	}
 }
+
+func TestReplicationMoveUnderYoungerParent(t *testing.T) {
+	p := twoDCs(t)
+	t1 := t0.Add(time.Minute)
+	addUser(t, p.a, t1, "gina")
+	if err := p.a.Add(t1, SystemCaller, "OU=Later,DC=contoso,DC=com", []Attribute{sattr("objectClass", "organizationalUnit")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.a.ModifyDN(t1.Add(time.Second), SystemCaller, "CN=gina,CN=Users,DC=contoso,DC=com", "CN=gina", true, "OU=Later,DC=contoso,DC=com"); err != nil {
+		t.Fatal(err)
+	}
+	p.converge(t, t1.Add(time.Hour))
+	if res := search(t, p.b, SystemCaller, "OU=Later,DC=contoso,DC=com", ScopeOne, "(sAMAccountName=gina)", "1.1"); len(res) != 1 {
+		t.Errorf("gina on DC2: %v", dns(res))
+	}
+}
+
+func TestReplicationOrphanGoesToLostAndFound(t *testing.T) {
+	p := twoDCs(t)
+	t1 := t0.Add(time.Minute)
+	if err := p.a.Add(t1, SystemCaller, "OU=Doomed,DC=contoso,DC=com", []Attribute{sattr("objectClass", "organizationalUnit")}); err != nil {
+		t.Fatal(err)
+	}
+	p.converge(t, t1.Add(time.Hour))
+	if err := p.a.Delete(t1.Add(2*time.Hour), SystemCaller, "OU=Doomed,DC=contoso,DC=com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.b.Add(t1.Add(2*time.Hour), SystemCaller, "CN=hal,OU=Doomed,DC=contoso,DC=com", []Attribute{sattr("objectClass", "user"), sattr("sAMAccountName", "hal")}); err != nil {
+		t.Fatal(err)
+	}
+	p.ab(t, t1.Add(3*time.Hour)) // DC2 learns of the delete while holding hal under it
+	p.ba(t, t1.Add(3*time.Hour)) // DC1 receives hal whose parent it deleted
+	p.converge(t, t1.Add(4*time.Hour))
+	for _, d := range []*Directory{p.a, p.b} {
+		res := search(t, d, SystemCaller, "DC=contoso,DC=com", ScopeSub, "(sAMAccountName=hal)", "1.1")
+		if len(res) != 1 || res[0].DN != "CN=hal,CN=LostAndFound,DC=contoso,DC=com" {
+			t.Errorf("orphan on %s: %v", d.DC().Name, dns(res))
+		}
+	}
+}
