@@ -13,8 +13,14 @@
 // LDAPResult fields.
 //
 // What it does not: SASL (GSSAPI, GSS-SPNEGO, DIGEST-MD5, EXTERNAL) and NTLM/Sicily binds answer
-// authMethodNotSupported; no referrals, no LDAP signing/sealing, no server-side sort, VLV, DirSync
-// or other AD controls. Each difference from a Windows DC is marked "Divergence:".
+// authMethodNotSupported; no referrals, no LDAP signing/sealing, no server-side sort, VLV, DirSync,
+// show-deleted or other AD controls (critical ones answer unavailableCriticalExtension; only
+// paged results, SD flags, domain scope and ManageDsaIT are accepted). Each difference from a
+// Windows DC is marked "Divergence:".
+//
+// Per connection, requests run one at a time in arrival order; an Abandon request cancels a
+// queued or running one (no response for it). Paged-search state (the rest of the result) is kept
+// on the connection, at most 16 searches, with deterministic cookies.
 //
 // The libraries' faults and the layer that fixes each (see shared/notes/ldap-kdc-deps.md):
 //
@@ -35,6 +41,9 @@
 //     runtime.Goexit after Close, and Close then closes every connection and waits for them.
 //   - Pipelined requests run concurrently: conn.go serialises them per connection in arrival order.
 //   - No disconnect hook: per-connection state lives on the framedConn.
+//   - When a client stops sending (half-close, or after its last request) the library signals
+//     Abandon to every running request, which would drop answers already owed: only a real
+//     Abandon request cancels here (conn.go).
 //   - StartTLS' SetConn races the writer goroutine: the framedConn swaps its transport itself,
 //     after the StartTLS response is on the wire, and the library's buffers never change.
 //   - No response controls, no ExtendedResponse value, no getters for ModifyDN, SASL mechanism,

@@ -303,3 +303,32 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Fatalf("ListenLDAP after Close = %v, want ErrServerClosed", err)
 	}
 }
+
+func TestMaxPDUAndLargeRequestOverTLS(t *testing.T) {
+	f := start(t, newMemBackend(), ldapsrv.Options{MaxPDU: 100 << 10})
+	big := strings.Repeat("y", 70<<10)
+	add := ldap.NewAddRequest("CN=tls-big,CN=Users,"+baseDN, nil)
+	add.Attribute("description", []string{big})
+	s := f.dialTLS(t, "localhost")
+	if err := s.Bind(adminDN, adminPW); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(add); err != nil {
+		t.Fatalf("70 KB add over LDAPS: %v", err)
+	}
+	res, err := s.Search(ldap.NewSearchRequest("CN=tls-big,CN=Users,"+baseDN, ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil))
+	if err != nil || res.Entries[0].GetAttributeValue("description") != big {
+		t.Fatalf("read back over LDAPS: %v", err)
+	}
+	// Over the limit: the connection is closed with a notice, and only that one.
+	huge := ldap.NewAddRequest("CN=huge,CN=Users,"+baseDN, nil)
+	huge.Attribute("description", []string{strings.Repeat("z", 200<<10)})
+	c := f.dial(t)
+	if err := c.Bind(adminDN, adminPW); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Add(huge); err == nil {
+		t.Fatal("add over MaxPDU succeeded")
+	}
+	f.served(t)
+}
