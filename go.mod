@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	github.com/go-asn1-ber/asn1-ber v1.5.8
 	github.com/go-ldap/ldap/v3 v3.4.15
+	github.com/jcmturner/gofork v1.7.6
+	github.com/jcmturner/gokrb5/v8 v8.4.4
 	github.com/lor00x/goldap v0.0.0-20180618054307-a546dffdd1a3
 	github.com/vjeantet/ldapserver v1.0.1
 	golang.org/x/crypto v0.58.0
@@ -13,6 +15,10 @@ require (
 require (
 	github.com/Azure/go-ntlmssp v0.1.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/jcmturner/gokrb5/v8 v8.4.4 // indirect
+	github.com/hashicorp/go-uuid v1.0.3 // indirect
+	github.com/jcmturner/aescts/v2 v2.0.0 // indirect
+	github.com/jcmturner/dnsutils/v2 v2.0.0 // indirect
+	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
 	github.com/stretchr/testify v1.8.4 // indirect
+	golang.org/x/net v0.60.0 // indirect
 )
