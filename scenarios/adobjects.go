@@ -1,0 +1,465 @@
+package scenarios
+
+import (
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
+)
+
+// adCtx is a cmdlet's view inside the world loop: the DC's replica, the time and the caller.
+type adCtx struct {
+	now time.Time
+	d   *fakead.Directory
+	c   fakead.Caller
+	x   *cmdCtx
+}
+
+// do runs fn inside the world loop on the cmdlet's DC as the session's principal.
+func (x *cmdCtx) do(fn func(a *adCtx) error) error {
+	err := x.r.w.ExecOn(x.target, func(now time.Time, d *fakead.Directory) error {
+		c, err := x.r.callerOn(d, x.as, true)
+		if err != nil {
+			return err
+		}
+		return fn(&adCtx{now: now, d: d, c: c, x: x})
+	})
+	return adError(err, "")
+}
+
+// unreachable is the AD module's message when the DC (its Web Services) cannot be reached.
+const unreachable = "Unable to contact the server. This may be because this server does not exist, it is currently down, or it does not have the Active Directory Web Services running."
+
+// adError turns a model error into the message the AD module prints. kind ("account", "group")
+// picks the "already exists" wording.
+func adError(err error, kind string) error {
+	if err == nil {
+		return nil
+	}
+	var pe *psError
+	var pf *PendingFeatureError
+	if errors.As(err, &pe) || errors.As(err, &pf) {
+		return err
+	}
+	if errors.Is(err, sim.ErrUnknownDC) {
+		return psErrf("%s", unreachable)
+	}
+	if errors.Is(err, fakekds.ErrNoRootKey) {
+		return psErrf("Key does not exist")
+	}
+	var fe *fakead.Error
+	if !errors.As(err, &fe) {
+		return psErrf("%s", err.Error())
+	}
+	if strings.Contains(fe.Diag, "Key does not exist") {
+		return psErrf("Key does not exist")
+	}
+	switch fe.Code {
+	case fakead.InsufficientAccessRights:
+		return psErrf("Access is denied")
+	case fakead.Unavailable:
+		return psErrf("%s", unreachable)
+	case fakead.EntryAlreadyExists:
+		switch kind {
+		case "group":
+			return psErrf("The specified group already exists")
+		case "account":
+			return psErrf("The specified account already exists")
+		}
+		return psErrf("The object already exists")
+	case fakead.NoSuchObject:
+		return psErrf("Directory object not found")
+	case fakead.ConstraintViolation:
+		if kind == "account" && strings.Contains(strings.ToLower(fe.Diag), "samaccountname") {
+			return psErrf("The specified account already exists")
+		}
+		return psErrf("A constraint violation occurred")
+	case fakead.UnwillingToPerform:
+		return psErrf("The server is unwilling to process the request")
+	case fakead.ObjectClassViolation:
+		return psErrf("The requested operation did not satisfy one or more constraints associated with the class of the object")
+	case fakead.UndefinedAttributeType:
+		return psErrf("The specified directory service attribute or value does not exist")
+	case fakead.InvalidAttributeSyntax:
+		return psErrf("The attribute syntax specified to the directory service is invalid")
+	case fakead.AttributeOrValueExists:
+		return psErrf("The specified value already exists")
+	case fakead.NoSuchAttribute:
+		return psErrf("The specified directory service attribute or value does not exist")
+	case fakead.NotAllowedOnNonLeaf:
+		return psErrf("The operation cannot be performed because child objects exist. This operation can only be performed on a leaf object")
+	case fakead.NamingViolation:
+		return psErrf("A naming violation occurred")
+	}
+	return psErrf("%s", fe.Error())
+}
+
+// obj is a found directory object.
+type obj struct {
+	dn    string
+	attrs map[string][][]byte // lower-case names
+}
+
+func (o *obj) str(name string) string {
+	v := o.attrs[strings.ToLower(name)]
+	if len(v) == 0 {
+		return ""
+	}
+	return string(v[0])
+}
+
+func (o *obj) strs(name string) []string {
+	var out []string
+	for _, v := range o.attrs[strings.ToLower(name)] {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+func (o *obj) int(name string) int64 {
+	n, _ := strconv.ParseInt(o.str(name), 10, 64)
+	return n
+}
+
+func (o *obj) sid() string {
+	s, err := fakead.SIDFromBytes(o.attrs["objectsid"][0])
+	if len(o.attrs["objectsid"]) == 0 || err != nil {
+		return ""
+	}
+	return s.String()
+}
+
+func (o *obj) guid() string {
+	v := o.attrs["objectguid"]
+	if len(v) == 0 {
+		return ""
+	}
+	g, err := fakead.GUIDFromBytes(v[0])
+	if err != nil {
+		return ""
+	}
+	return g.String()
+}
+
+func (o *obj) lastClass() string {
+	cl := o.strs("objectClass")
+	if len(cl) == 0 {
+		return ""
+	}
+	return cl[len(cl)-1]
+}
+
+func toObj(e fakead.SearchEntry) *obj {
+	o := &obj{dn: e.DN, attrs: map[string][][]byte{}}
+	for _, a := range e.Attributes {
+		o.attrs[strings.ToLower(a.Name)] = a.Values
+	}
+	return o
+}
+
+var readAttrs = []string{"*", "msDS-GroupMSAMembership", "msDS-ManagedPasswordInterval", "msDS-ManagedPasswordId",
+	"msDS-SupportedEncryptionTypes", "objectGUID", "objectSid", "member", "memberOf", "servicePrincipalName",
+	"dNSHostName", "userAccountControl", "groupType", "pwdLastSet", "msDS-AllowedToDelegateTo"}
+
+func (a *adCtx) search(base string, scope fakead.Scope, f fakead.Filter) ([]*obj, error) {
+	res, err := a.d.Search(a.now, a.c, &fakead.SearchRequest{BaseDN: base, Scope: scope, Filter: f, Attributes: readAttrs, SDFlags: -1})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*obj, len(res))
+	for i, e := range res {
+		out[i] = toObj(e)
+	}
+	return out, nil
+}
+
+func eq(attr, val string) fakead.Filter { return fakead.FilterEquality{Attr: attr, Value: []byte(val)} }
+
+// find resolves an AD module identity: a DN, a GUID, a SID or a sAMAccountName (with "$"
+// appended as a fallback when dollar is set, as Get-ADComputer and Get-ADServiceAccount do).
+func (a *adCtx) find(identity, class string, dollar bool) (*obj, error) {
+	notFound := psErrf("Cannot find an object with identity: '%s' under: '%s'.", identity, a.d.DomainDN())
+	var f fakead.Filter
+	switch {
+	case identity == "":
+		return nil, notFound
+	case strings.Contains(identity, "=") && strings.Contains(identity, ","):
+		res, err := a.search(identity, fakead.ScopeBase, fakead.FilterPresent{Attr: "objectClass"})
+		if err != nil || len(res) == 0 {
+			return nil, notFound
+		}
+		if class != "" && !hasClass(res[0], class) {
+			return nil, notFound
+		}
+		return res[0], nil
+	case strings.HasPrefix(strings.ToUpper(identity), "S-1-"):
+		sid, err := fakead.ParseSID(identity)
+		if err != nil {
+			return nil, notFound
+		}
+		f = fakead.FilterEquality{Attr: "objectSid", Value: sid.Bytes()}
+	default:
+		if g, err := fakead.ParseGUID(identity); err == nil {
+			f = fakead.FilterEquality{Attr: "objectGUID", Value: g[:]}
+		} else if dollar && !strings.HasSuffix(identity, "$") {
+			f = fakead.FilterOr{eq("sAMAccountName", identity), eq("sAMAccountName", identity+"$")}
+		} else {
+			f = eq("sAMAccountName", identity)
+		}
+	}
+	if class != "" {
+		f = fakead.FilterAnd{eq("objectClass", class), f}
+	}
+	res, err := a.search(a.d.DomainDN(), fakead.ScopeSub, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(res) == 0 {
+		return nil, notFound
+	}
+	return res[0], nil
+}
+
+func hasClass(o *obj, class string) bool {
+	for _, c := range o.strs("objectClass") {
+		if strings.EqualFold(c, class) {
+			return true
+		}
+	}
+	return false
+}
+
+// principals resolves ADPrincipal identities (no "$" fallback: a computer is Host1$, the
+// forgotten "$" is an error as on Windows).
+func (a *adCtx) principals(ids []string) ([]*obj, error) {
+	var out []*obj
+	for _, id := range ids {
+		o, err := a.find(id, "", false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func (a *adCtx) dnOfSID(sid string) string {
+	o, err := a.find(sid, "", false)
+	if err != nil {
+		return sid
+	}
+	return o.dn
+}
+
+func attr(name string, vals ...string) fakead.Attribute {
+	a := fakead.Attribute{Name: name}
+	for _, v := range vals {
+		a.Values = append(a.Values, []byte(v))
+	}
+	return a
+}
+
+// hashAttrs turns -OtherAttributes/-Add/-Replace @{...} into attributes.
+func hashAttrs(h *psHash) []fakead.Attribute {
+	var out []fakead.Attribute
+	for i, k := range h.keys {
+		var vals []string
+		for _, v := range flatten(h.vals[i]) {
+			vals = append(vals, psString(v))
+		}
+		out = append(out, attr(k, vals...))
+	}
+	return out
+}
+
+// encTypes maps KerberosEncryptionType names to msDS-SupportedEncryptionTypes bits.
+var encTypes = []struct {
+	name string
+	bits int64
+}{{"DES", 3}, {"RC4", 4}, {"AES128", 8}, {"AES256", 16}}
+
+func encBits(names []string) int64 {
+	var n int64
+	for _, x := range names {
+		for _, e := range encTypes {
+			if strings.EqualFold(e.name, x) {
+				n |= e.bits
+			}
+		}
+	}
+	return n
+}
+
+func encNames(bits int64) string {
+	if bits == 0 {
+		return "None"
+	}
+	var out []string
+	for _, e := range encTypes {
+		if bits&e.bits == e.bits {
+			out = append(out, e.name)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// baseProps are the default properties of the AD module's objects.
+func accountProps(o *obj, extra ...psProp) []psProp {
+	uac := o.int("userAccountControl")
+	p := []psProp{
+		{"DistinguishedName", o.dn},
+		{"Enabled", uac&0x2 == 0},
+		{"Name", o.str("name")},
+		{"ObjectClass", o.lastClass()},
+		{"ObjectGUID", o.guid()},
+		{"SamAccountName", o.str("sAMAccountName")},
+		{"SID", o.sid()},
+		{"UserPrincipalName", o.str("userPrincipalName")},
+	}
+	return append(p, extra...)
+}
+
+func groupScope(gt int64) string {
+	switch {
+	case gt&4 != 0:
+		return "DomainLocal"
+	case gt&8 != 0:
+		return "Universal"
+	}
+	return "Global"
+}
+
+func groupCategory(gt int64) string {
+	if gt < 0 || gt&0x80000000 != 0 {
+		return "Security"
+	}
+	return "Distribution"
+}
+
+func groupProps(o *obj) []psProp {
+	gt := o.int("groupType")
+	return []psProp{
+		{"DistinguishedName", o.dn},
+		{"GroupCategory", groupCategory(gt)},
+		{"GroupScope", groupScope(gt)},
+		{"Name", o.str("name")},
+		{"ObjectClass", o.lastClass()},
+		{"ObjectGUID", o.guid()},
+		{"SamAccountName", o.str("sAMAccountName")},
+		{"SID", o.sid()},
+	}
+}
+
+// extendedProp is one -Properties name: the AD module's friendly names, else the LDAP attribute.
+func (a *adCtx) extendedProp(o *obj, name string) psProp {
+	switch strings.ToLower(name) {
+	case "principalsallowedtoretrievemanagedpassword":
+		var dns []string
+		if v := o.attrs["msds-groupmsamembership"]; len(v) > 0 {
+			sids, err := parseGMSAMembershipSD(v[0])
+			if err != nil {
+				return psProp{"PrincipalsAllowedToRetrieveManagedPassword", "(unreadable: " + err.Error() + ")"}
+			}
+			for _, s := range sids {
+				dns = append(dns, a.dnOfSID(s))
+			}
+		}
+		return psProp{"PrincipalsAllowedToRetrieveManagedPassword", nonNil(dns)}
+	case "serviceprincipalnames":
+		return psProp{"ServicePrincipalNames", nonNil(o.strs("servicePrincipalName"))}
+	case "dnshostname":
+		return psProp{"DNSHostName", o.str("dNSHostName")}
+	case "managedpasswordintervalindays":
+		var v any
+		if s := o.str("msDS-ManagedPasswordInterval"); s != "" {
+			v = s
+		}
+		return psProp{"ManagedPasswordIntervalInDays", v}
+	case "kerberosencryptiontype":
+		return psProp{"KerberosEncryptionType", encNames(o.int("msDS-SupportedEncryptionTypes"))}
+	case "trustedfordelegation":
+		return psProp{"TrustedForDelegation", o.int("userAccountControl")&0x80000 != 0}
+	case "memberof":
+		return psProp{"MemberOf", nonNil(o.strs("memberOf"))}
+	case "members":
+		return psProp{"Members", nonNil(o.strs("member"))}
+	case "passwordlastset":
+		var v any
+		if n := o.int("pwdLastSet"); n > 0 {
+			v = fakead.FromFileTime(n)
+		}
+		return psProp{"PasswordLastSet", v}
+	}
+	vals := o.attrs[strings.ToLower(name)]
+	switch {
+	case len(vals) == 0:
+		return psProp{name, nil}
+	case len(vals) == 1 && printableBytes(vals[0]):
+		return psProp{name, string(vals[0])}
+	}
+	var ss []string
+	for _, v := range vals {
+		if printableBytes(v) {
+			ss = append(ss, string(v))
+		} else {
+			ss = append(ss, byteList(v))
+		}
+	}
+	return psProp{name, ss}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func printableBytes(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// byteList prints a byte array as PowerShell's list view does: its first four values.
+func byteList(b []byte) string {
+	var parts []string
+	for i, c := range b {
+		if i == enumerationLimit {
+			return "{" + strings.Join(parts, ", ") + "...}"
+		}
+		parts = append(parts, strconv.Itoa(int(c)))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// withProperties adds the requested -Properties and sorts as the AD module's objects print.
+func (a *adCtx) withProperties(o *obj, base []psProp, names []string) *psObject {
+	props := append([]psProp(nil), base...)
+	have := map[string]bool{}
+	for _, p := range props {
+		have[strings.ToLower(p.name)] = true
+	}
+	for _, n := range names {
+		if n == "*" {
+			continue
+		}
+		p := a.extendedProp(o, n)
+		if !have[strings.ToLower(p.name)] {
+			props = append(props, p)
+			have[strings.ToLower(p.name)] = true
+		}
+	}
+	if len(names) > 0 {
+		sort.SliceStable(props, func(i, j int) bool { return strings.ToLower(props[i].name) < strings.ToLower(props[j].name) })
+	}
+	return &psObject{props: props}
+}

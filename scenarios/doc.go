@@ -1,0 +1,32 @@
+// Package scenarios is the scenario language of gmsasim and its runner: a scenario is a
+// transcript of an administrator's session on a simulated timeline — the world (domain, schema,
+// DCs and link delays, users, computers, member hosts), then steps, each a directive line, its
+// input, "----" and the expected output — in the form of cockroachdb/datadriven. Run replays a
+// file against a fresh sim.World; with Rewrite it regenerates the expected outputs instead.
+//
+// # Steps
+//
+//   - ps on=DC1 [as=alice]: PowerShell lines exactly as Microsoft prints them, tokenized and bound
+//     as PowerShell does (positional and named parameters, prefixes, -Switch:$false, quoting,
+//     variables, arrays a,b and @(...), hashtables @{Add='x'}, $true/$false,
+//     ((Get-Date).AddHours(-10)) on the world's clock). The AD cmdlets act on the DC's replica
+//     by LDAP-style operations as the session's principal, so the model's rules decide outcomes;
+//     output and errors print as PowerShell prints them (list format, "Cmdlet : message").
+//   - Simulator directives: advance 10h | advance to=20:00, replicate, settle, cut/heal A B,
+//     stop/start DC, link A B delay=1h, check converged, ldap read probes as a principal over
+//     plain LDAP or TLS.
+//   - Pending features: member hosts, the KDC, per-DC KDS caches. Steps that need them (ps on a
+//     host, kerberos probes, kds restart, reboot, klist, skew) fail with ErrPendingFeature; files
+//     that use them carry the label "pending" and are skipped unless IncludePending is set.
+//
+// # Failures
+//
+// Every failure starts with "seed=N scenario=path:line t=+HhMm", then the step, expected vs got
+// as a diff, the last trace lines, and the replay command "gmsasim run FILE --seed N".
+//
+// # What it deliberately does not model
+//
+// PowerShell pipelines, script blocks, -Filter expressions other than "*", confirmation prompts
+// (Remove-* runs as if confirmed), and the error records' position lines (only the first line,
+// "Cmdlet : message", is printed). Every such difference is marked "Divergence:" in the source.
+package scenarios

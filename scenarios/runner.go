@@ -1,0 +1,461 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
+)
+
+// Options of a run.
+type Options struct {
+	Seed           uint64 // used when SeedSet; otherwise the world line's seed (default 1)
+	SeedSet        bool
+	Rewrite        bool // record actual outputs instead of comparing (Result.Rewritten)
+	IncludePending bool // run files labelled pending instead of skipping them
+	// TraceWriter receives every trace line of the run as it is written.
+	TraceWriter io.Writer
+	// linkScale multiplies every link delay (metamorphic variants); 0 means 1.
+	linkScale float64
+	// noCompare runs the steps without comparing outputs (metamorphic variants).
+	noCompare bool
+}
+
+// Result is the outcome of one scenario.
+type Result struct {
+	Scenario   *Scenario
+	Seed       uint64
+	Skipped    bool
+	SkipReason string
+	Failure    *Failure // nil: passed (or skipped)
+	Rewritten  string   // with Options.Rewrite: the file with recorded outputs
+	SimElapsed time.Duration
+	Events     int
+	Steps      int // steps run
+	DCs        []string
+	Timeline   []TimelineEvent
+	Trace      []string // every trace line of the run
+	Digest     string   // the first DC's directory digest at the end
+}
+
+// Failure is a failed scenario: where, when, what was expected and what happened.
+type Failure struct {
+	Seed      uint64
+	Path      string
+	Line      int
+	Elapsed   time.Duration
+	Step      string // the directive line and its input
+	Expected  string
+	Got       string
+	Msg       string // what went wrong when it is not an output mismatch
+	Hint      string
+	TraceTail []string
+}
+
+// Location is "seed=N scenario=path:line t=+HhMm", the start of every failure message.
+func (f *Failure) Location() string {
+	return fmt.Sprintf("seed=%d scenario=%s:%d t=%s", f.Seed, f.Path, f.Line, shortOffset(f.Elapsed))
+}
+
+// Replay is the command that reproduces the failure.
+func (f *Failure) Replay() string { return fmt.Sprintf("gmsasim run %s --seed %d", f.Path, f.Seed) }
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	b.WriteString(f.Location())
+	if f.Msg != "" {
+		b.WriteString(": " + f.Msg)
+	} else {
+		b.WriteString(": output differs")
+	}
+	b.WriteString("\nstep:\n")
+	for _, l := range strings.Split(f.Step, "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	if f.Msg == "" {
+		b.WriteString("diff (-expected +got):\n")
+		b.WriteString(lineDiff(f.Expected, f.Got))
+	}
+	if f.Hint != "" {
+		b.WriteString("hint: " + f.Hint + "\n")
+	}
+	if len(f.TraceTail) > 0 {
+		b.WriteString("last trace lines:\n")
+		for _, l := range f.TraceTail {
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	b.WriteString("replay: " + f.Replay() + "\n")
+	return b.String()
+}
+
+// shortOffset prints +10h05m (minutes precision) as failure locations do.
+func shortOffset(d time.Duration) string {
+	d = d.Truncate(time.Minute)
+	return fmt.Sprintf("+%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// PendingFeatureError is a step that needs a part of the simulator that does not exist yet.
+type PendingFeatureError struct {
+	Feature string // "member hosts (issue 4)"
+	What    string
+}
+
+func (e *PendingFeatureError) Error() string {
+	return fmt.Sprintf("%s needs %s, which is not simulated yet", e.What, e.Feature)
+}
+
+// traceTailLines is how many trace lines a failure shows.
+const traceTailLines = 12
+
+type runner struct {
+	sc      *Scenario
+	opt     Options
+	w       *sim.World
+	ws      *worldSpec
+	sess    *session
+	kdsRand io.Reader
+	trace   *traceBuf
+	tl      timeline
+	cut     map[[2]string]bool
+	stopped map[string]bool
+}
+
+// traceBuf collects trace lines (and forwards them to the run's writer).
+type traceBuf struct {
+	lines   []string
+	partial string
+	fwd     io.Writer
+}
+
+func (t *traceBuf) Write(p []byte) (int, error) {
+	s := t.partial + string(p)
+	parts := strings.Split(s, "\n")
+	t.partial = parts[len(parts)-1]
+	t.lines = append(t.lines, parts[:len(parts)-1]...)
+	if t.fwd != nil {
+		if _, err := t.fwd.Write(p); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// Run runs a parsed scenario.
+func Run(sc *Scenario, opt Options) *Result {
+	res := &Result{Scenario: sc}
+	if sc.Pending() && !opt.IncludePending && !opt.Rewrite {
+		res.Skipped, res.SkipReason = true, "labelled pending (needs a part of the simulator that is still being built); --include-pending runs it"
+		return res
+	}
+	r := &runner{sc: sc, opt: opt, trace: &traceBuf{fwd: opt.TraceWriter}, cut: map[[2]string]bool{}, stopped: map[string]bool{}}
+	got := map[int]string{}
+	fail := r.run(res, got)
+	res.Failure = fail
+	res.Trace = r.trace.lines
+	res.Timeline = r.tl.events
+	if r.w != nil {
+		res.SimElapsed = r.w.Elapsed()
+		res.Events = r.w.EventsRun()
+		for _, d := range r.w.DCs() {
+			res.DCs = append(res.DCs, d.Name())
+		}
+	}
+	if opt.Rewrite {
+		res.Rewritten = sc.Rewrite(got)
+	}
+	if fail == nil && !opt.Rewrite && !opt.noCompare && sc.HasLabel(LabelMetamorphic) {
+		res.Failure = metamorphic(sc, opt, res)
+	}
+	if res.Failure != nil {
+		r.tl.add(res.Failure.Elapsed, "", "failure", res.Failure.Location())
+		res.Timeline = r.tl.events
+	}
+	return res
+}
+
+func (r *runner) failAt(st *Step, format string, args ...any) *Failure {
+	f := &Failure{Seed: r.seed(), Path: r.sc.Path, Line: st.Line, Step: stepText(st), Msg: fmt.Sprintf(format, args...)}
+	if r.w != nil {
+		f.Elapsed = r.w.Elapsed()
+	}
+	f.TraceTail = tail(r.trace.lines, traceTailLines)
+	return f
+}
+
+func (r *runner) seed() uint64 {
+	if r.opt.SeedSet {
+		return r.opt.Seed
+	}
+	if r.ws != nil && r.ws.seedSet {
+		return r.ws.cfg.Seed
+	}
+	return 1
+}
+
+func tail(l []string, n int) []string {
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return append([]string(nil), l...)
+}
+
+func stepText(st *Step) string {
+	return strings.Join(append([]string{st.String()}, st.Input...), "\n")
+}
+
+func (r *runner) run(res *Result, got map[int]string) *Failure {
+	wst := r.sc.Steps[0]
+	ws, err := parseWorld(wst)
+	if err != nil {
+		return r.failAt(wst, "%v", err)
+	}
+	r.ws = ws
+	cfg := ws.cfg
+	cfg.Seed = r.seed()
+	res.Seed = cfg.Seed
+	if !ws.explicit {
+		cfg.Links = nil
+	}
+	if r.opt.linkScale > 0 {
+		if cfg.LinkDelay == 0 {
+			cfg.LinkDelay = sim.DefaultLinkDelay
+		}
+		cfg.LinkDelay = scale(cfg.LinkDelay, r.opt.linkScale)
+		for i := range cfg.Links {
+			if cfg.Links[i].Delay != 0 {
+				cfg.Links[i].Delay = scale(cfg.Links[i].Delay, r.opt.linkScale)
+			}
+		}
+	}
+	cfg.TraceWriter = r.trace
+	w, err := sim.New(cfg)
+	if err != nil {
+		return r.failAt(wst, "world: %v", err)
+	}
+	r.w = w
+	r.kdsRand = w.Rand("scenario/kds")
+	r.sess = &session{r: r, vars: map[string]any{}}
+	if len(ws.hosts) > 0 && !r.sc.Pending() {
+		return r.failAt(wst, "the world declares member hosts (%s), which are not simulated yet (issue 4): label the file pending", ws.hosts[0].Name)
+	}
+	out, err := r.buildObjects(ws)
+	if err != nil {
+		return r.failAt(wst, "%v", err)
+	}
+	if f := r.compare(wst, out, got); f != nil {
+		return f
+	}
+	for _, st := range r.sc.Steps[1:] {
+		res.Steps++
+		mark := len(r.trace.lines)
+		out, err := directives[st.Cmd].run(r, st)
+		var pf *PendingFeatureError
+		if errors.As(err, &pf) {
+			f := r.failAt(st, "%v", err)
+			if !r.sc.Pending() {
+				f.Hint = "label the file pending until that part of the simulator lands"
+			}
+			return f
+		}
+		if err != nil {
+			return r.failAt(st, "%v", err)
+		}
+		if out == traceOutput {
+			out = strings.Join(r.trace.lines[mark:], "\n")
+		}
+		r.trackRootKeys()
+		if f := r.compare(st, out, got); f != nil {
+			return f
+		}
+	}
+	return r.invariants(res)
+}
+
+// traceOutput is what a simulator directive returns to print the trace lines it caused.
+const traceOutput = "\x00trace"
+
+func scale(d time.Duration, f float64) time.Duration {
+	s := time.Duration(float64(d) * f)
+	if s < time.Second {
+		s = time.Second
+	}
+	return s
+}
+
+func (r *runner) compare(st *Step, out string, got map[int]string) *Failure {
+	out = normaliseOutput(out)
+	got[st.Line] = out
+	if r.opt.Rewrite || r.opt.noCompare || out == st.Expected {
+		return nil
+	}
+	f := r.failAt(st, "")
+	f.Msg = ""
+	f.Expected, f.Got = st.Expected, out
+	if st.Cmd == "ps" {
+		f.Hint = r.psHint(st)
+	}
+	return f
+}
+
+// psHint names the valid parameters when a binding error shows up unexpectedly.
+func (r *runner) psHint(st *Step) string {
+	for _, l := range st.ps {
+		for _, s := range l.stmts {
+			if s.cmd == nil {
+				continue
+			}
+			def := lookupCmdlet(s.cmd.name)
+			if def == nil {
+				continue
+			}
+			for _, el := range s.cmd.elems {
+				if el.isParam {
+					if _, err := matchParam(def, append(append([]paramDef(nil), def.params...), commonParams...), el.param); err != nil {
+						return fmt.Sprintf("%s:%d: %s has no parameter -%s; its parameters are: %s", r.sc.Path, st.Line+l.off, def.name, el.param, def.paramList())
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// invariants run after every scenario: once every cut link is healed and every stopped DC
+// started, replication settles and the replicas are identical.
+func (r *runner) invariants(res *Result) *Failure {
+	last := r.sc.Steps[len(r.sc.Steps)-1]
+	for _, k := range sortedPairs(r.cut) {
+		if err := r.w.HealLink(k[0], k[1]); err != nil {
+			return r.failAt(last, "invariant: healing %s-%s: %v", k[0], k[1], err)
+		}
+	}
+	for _, n := range sortedKeys(r.stopped) {
+		if r.stopped[n] {
+			if err := r.w.StartDC(n); err != nil {
+				return r.failAt(last, "invariant: starting %s: %v", n, err)
+			}
+		}
+	}
+	if err := r.w.Settle(); err != nil {
+		return r.failAt(last, "invariant: settling replication: %v", err)
+	}
+	if err := r.w.CheckConverged(); err != nil {
+		return r.failAt(last, "invariant: replicas differ after quiescence: %v", err)
+	}
+	dcs := r.w.DCs()
+	_ = r.w.ExecOn(dcs[0].Name(), func(now time.Time, d *fakead.Directory) error {
+		res.Digest = d.Digest()
+		return nil
+	})
+	return nil
+}
+
+func sortedPairs(m map[[2]string]bool) [][2]string {
+	var out [][2]string
+	for k, v := range m {
+		if v {
+			out = append(out, k)
+		}
+	}
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j][0]+out[j][1] < out[i][0]+out[i][1] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// metamorphicScales are the link-delay factors a metamorphic scenario also runs with.
+var metamorphicScales = []float64{0.01, 4}
+
+func metamorphic(sc *Scenario, opt Options, base *Result) *Failure {
+	for _, f := range metamorphicScales {
+		o := opt
+		o.TraceWriter = nil
+		o.linkScale = f
+		o.noCompare = true
+		v := Run(sc, o)
+		last := sc.Steps[len(sc.Steps)-1]
+		if v.Failure != nil {
+			v.Failure.Msg = fmt.Sprintf("metamorphic run with link delays x%g: %s", f, v.Failure.Msg)
+			return v.Failure
+		}
+		if v.Digest != base.Digest {
+			return &Failure{Seed: base.Seed, Path: sc.Path, Line: last.Line, Elapsed: v.SimElapsed, Step: stepText(last),
+				Msg: fmt.Sprintf("metamorphic: with link delays x%g the directory ends with digest %.12s, not %.12s as with the configured delays", f, v.Digest, base.Digest),
+				TraceTail: tail(v.Trace, traceTailLines)}
+		}
+	}
+	return nil
+}
+
+// callerOn is the session principal on a DC's replica: Administrator unless as= names another.
+func (r *runner) callerOn(d *fakead.Directory, as string, encrypted bool) (fakead.Caller, error) {
+	if as == "" {
+		as = "Administrator"
+	}
+	acct, ok := d.Account(as)
+	if !ok {
+		return fakead.Caller{}, fmt.Errorf("principal %q does not exist on %s (declare it in the world block: user NAME)", as, d.DC().Name)
+	}
+	return d.CallerFor(acct.DN, encrypted)
+}
+
+func (r *runner) now() time.Time { return r.w.Now() }
+
+func (r *runner) isHost(name string) bool {
+	for _, h := range r.ws.hosts {
+		if strings.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *runner) noteRootKey(dc string, rk *fakekds.RootKey) {
+	r.tl.rootKey(r.w.Elapsed(), strings.ToUpper(dc), rk)
+}
+
+func lineDiff(want, got string) string {
+	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
+	// Longest common subsequence, small inputs.
+	n, m := len(a), len(b)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var out strings.Builder
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && a[i] == b[j]:
+			out.WriteString("   " + a[i] + "\n")
+			i++
+			j++
+		case j < m && (i >= n || lcs[i][j+1] >= lcs[i+1][j]):
+			out.WriteString(" + " + b[j] + "\n")
+			j++
+		default:
+			out.WriteString(" - " + a[i] + "\n")
+			i++
+		}
+	}
+	return out.String()
+}
