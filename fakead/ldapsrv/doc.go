@@ -51,7 +51,7 @@
 //     pinned by goldapx_test.go.
 //   - goldap encodes INTEGERs without a sign octet, so a response to message ID 128 carries -128
 //     and the client waits forever (go-ldap's 128th request on a connection): framing.go
-//     re-encodes the messageID of every message written (fixMessageID).
+//     re-encodes the messageID of every message written (inspectResponse).
 //   - The library's global Logger prints every PDU, passwords included: silenced in init.
 //
 // The licences of both libraries are GPL-2.0.

@@ -179,14 +179,13 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 	cur, sw, swID := fc.cur, fc.switchCh, fc.switchID
 	fc.mu.Unlock()
 	orig := len(p)
-	p = fixMessageID(p)
+	p, info, ok := inspectResponse(p)
 	// Search entries wait for the message that follows them (the search's done, at the latest),
 	// so a search costs one write, not one per entry. Bounded; flushed on close.
-	if isSearchResult(p) && len(fc.wbuf)+len(p) <= maxWriteBuffer {
+	if ok && (info.op == 4 || info.op == 19) && len(fc.wbuf)+len(p) <= maxWriteBuffer {
 		fc.wbuf = append(fc.wbuf, p...)
 		return orig, nil
 	}
-	last := p
 	if len(fc.wbuf) > 0 {
 		p = append(fc.wbuf, p...)
 		fc.wbuf = fc.wbuf[:0:0]
@@ -197,7 +196,7 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 	} else {
 		n = min(n, orig-1)
 	}
-	if id, ok := messageIDOf(last); err != nil || sw != nil && ok && id == swID {
+	if err != nil || sw != nil && ok && info.msgID == swID {
 		// The StartTLS response is out, or nothing more will be written: release the handler.
 		fc.mu.Lock()
 		fc.writeErr = fc.writeErr || err != nil
@@ -213,20 +212,6 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 
 // maxWriteBuffer bounds the search entries held back for one write.
 const maxWriteBuffer = 64 << 10
-
-// isSearchResult reports whether p is a SearchResultEntry or SearchResultReference message.
-func isSearchResult(p []byte) bool {
-	_, _, _, h, _, err := readHeader(p)
-	if err != nil {
-		return false
-	}
-	_, _, _, h2, l2, err := readHeader(p[h:])
-	if err != nil || h+h2+l2 >= len(p) {
-		return false
-	}
-	op := p[h+h2+l2]
-	return op == 0x64 || op == 0x73 // [APPLICATION 4] / [APPLICATION 19], constructed
-}
 
 // armSwitch registers the StartTLS response's message ID; the returned channel closes once it has
 // been written.
@@ -305,42 +290,36 @@ func (fc *framedConn) isDone() bool {
 	}
 }
 
-// fixMessageID repairs goldap's INTEGER encoder, which writes the minimal number of octets
-// without a sign octet: message ID 128 goes out as 0x80, which every client reads as -128, so it
-// never matches the request and the client hangs (go-ldap's 128th request on a connection). The
-// message IDs of responses are the only INTEGERs goldap writes for us that can have the top bit
-// set (result codes are below 128), so each message written gets its messageID re-encoded here.
-func fixMessageID(p []byte) []byte {
+// inspectResponse reads an encoded LDAPMessage's messageID and protocolOp tag, and repairs
+// goldap's INTEGER encoder, which writes the minimal number of octets without a sign octet:
+// message ID 128 goes out as 0x80, which every client reads as -128, so it never matches the
+// request and the client hangs (go-ldap's 128th request on a connection). The message IDs of
+// responses are the only INTEGERs goldap writes for us that can have the top bit set (result
+// codes are below 128), so each message written gets its messageID re-encoded here. ok is false
+// (and p unchanged) when p is not one whole LDAPMessage.
+func inspectResponse(p []byte) (out []byte, info pduInfo, ok bool) {
 	_, _, _, h, l, err := readHeader(p)
 	if err != nil || h+l != len(p) || h >= len(p) {
-		return p
+		return p, info, false
 	}
 	class, constructed, tag, h2, l2, err := readHeader(p[h:])
-	if err != nil || class != classUniversal || constructed || tag != tagInteger || l2 == 0 || h+h2+l2 > len(p) {
-		return p
+	idEnd := h + h2 + l2
+	if err != nil || class != classUniversal || constructed || tag != tagInteger || l2 == 0 || idEnd >= len(p) {
+		return p, info, false
 	}
-	if p[h+h2]&0x80 == 0 {
-		return p // already non-negative
+	id := p[h+h2 : idEnd]
+	info.op = int(p[idEnd] & 0x1f)
+	if id[0]&0x80 == 0 {
+		v, err := parseInt(id)
+		info.msgID = int(v)
+		return p, info, err == nil
 	}
-	id := p[h+h2 : h+h2+l2]
-	rest := p[h+h2+l2:]
-	out := appendHeader(make([]byte, 0, len(p)+6), classUniversal, true, tagSequence, l-h2-l2+3+len(id))
-	out = appendTLV(out, classUniversal, false, tagInteger, append([]byte{0}, id...))
-	return append(out, rest...)
-}
-
-// messageIDOf reads the messageID of an encoded LDAPMessage.
-func messageIDOf(p []byte) (int, bool) {
-	_, _, _, h, _, err := readHeader(p)
-	if err != nil || h >= len(p) {
-		return 0, false
-	}
-	class, constructed, tag, h2, l, err := readHeader(p[h:])
-	if err != nil || class != classUniversal || constructed || tag != tagInteger || h+h2+l > len(p) {
-		return 0, false
-	}
-	v, err := parseInt(p[h+h2 : h+h2+l])
-	return int(v), err == nil
+	fixed := append([]byte{0}, id...)
+	v, err := parseInt(fixed)
+	info.msgID = int(v)
+	out = appendHeader(make([]byte, 0, len(p)+6), classUniversal, true, tagSequence, l-h2-l2+2+len(fixed))
+	out = appendTLV(out, classUniversal, false, tagInteger, fixed)
+	return append(out, p[idEnd:]...), info, err == nil
 }
 
 // noticeBytes encodes a Notice of Disconnection: messageID 0, an ExtendedResponse with the code.

@@ -3,6 +3,7 @@ package ldapsrv
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -146,8 +147,14 @@ func TestFramingRefusals(t *testing.T) {
 		})
 	}
 	n := noticeBytes(fakead.ProtocolError, "x")
-	if id, ok := messageIDOf(n); !ok || id != 0 {
-		t.Fatalf("notice message ID = %d, %v", id, ok)
+	if out, info, ok := inspectResponse(n); !ok || info.msgID != 0 || info.op != 24 || !bytes.Equal(out, n) {
+		t.Fatalf("notice inspected as %+v, %v", info, ok)
+	}
+	// goldap's encoding of message ID 128 (0x80, i.e. -128) is repaired to 0x00 0x80.
+	bad := []byte{0x30, 0x0c, 0x02, 0x01, 0x80, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
+	want := []byte{0x30, 0x0d, 0x02, 0x02, 0x00, 0x80, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
+	if out, info, ok := inspectResponse(bad); !ok || info.msgID != 128 || info.op != 1 || !bytes.Equal(out, want) {
+		t.Fatalf("repair of ID 128 = %x %+v %v", out, info, ok)
 	}
 }
 
@@ -176,11 +183,9 @@ func fuzzSeeds() [][]byte {
 }
 
 func unhex(s string) []byte {
-	var out []byte
-	for i := 0; i+1 < len(s); i += 2 {
-		hi := bytes.IndexByte([]byte("0123456789abcdef"), s[i])
-		lo := bytes.IndexByte([]byte("0123456789abcdef"), s[i+1])
-		out = append(out, byte(hi<<4|lo))
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err) // generated seeds are valid hex
 	}
-	return out
+	return b
 }

@@ -1,7 +1,7 @@
 package ldapsrv_test
 
 import (
-	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -86,11 +86,9 @@ func startShared(t testing.TB, b ldapsrv.Backend) *fixture {
 }
 
 func unhexStr(s string) []byte {
-	var out []byte
-	for i := 0; i+1 < len(s); i += 2 {
-		hi := bytes.IndexByte([]byte("0123456789abcdef"), s[i])
-		lo := bytes.IndexByte([]byte("0123456789abcdef"), s[i+1])
-		out = append(out, byte(hi<<4|lo))
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err) // generated seeds are valid hex
 	}
-	return out
+	return b
 }

@@ -2,6 +2,7 @@ package ldapsrv_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -85,15 +86,11 @@ func wantNotice(t *testing.T, msgs []*ber.Packet, code fakead.ResultCode) {
 }
 
 func hexPDU(s string) []byte {
-	var out []byte
-	for _, f := range strings.Fields(s) {
-		var b byte
-		for _, c := range f {
-			b = b<<4 | byte(strings.IndexRune("0123456789abcdef", c))
-		}
-		out = append(out, b)
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		panic(err)
 	}
-	return out
+	return b
 }
 
 func TestMalformedInputClosesOnlyThatConnection(t *testing.T) {
