@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/scenarios"
+)
+
+const runUsage = `usage: gmsasim run [PATH...] [--seed N] [--label-filter EXPR] [--junit FILE] [--report DIR]
+                   [--trace FILE] [--include-pending] [--rewrite]
+  PATH is a scenario file (read as one whatever its extension) or a directory (every *.scn below
+  it, testdata directories excluded); default: scenarios/library.
+`
+
+// runRun is `gmsasim run`: run scenario files, print a progress line per scenario and a
+// summary, and exit 1 on any failure.
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("run", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.Usage = func() { fmt.Fprint(stderr, runUsage) }
+	seed := fset.Uint64("seed", 0, "override every scenario's seed")
+	filter := fset.String("label-filter", "", "run scenarios whose labels match (a && !b, a || b)")
+	junit := fset.String("junit", "", "write JUnit XML here")
+	report := fset.String("report", "", "write an HTML report (index.html) into this directory")
+	traceFile := fset.String("trace", "", "write every scenario's trace here")
+	pending := fset.Bool("include-pending", false, "also run scenarios labelled pending")
+	rewrite := fset.Bool("rewrite", false, "rewrite expected outputs with what the run printed")
+	fset.BoolVar(rewrite, "update", false, "same as --rewrite")
+	var paths []string
+	rest := args
+	for {
+		if err := fset.Parse(rest); err != nil {
+			return 2
+		}
+		if fset.NArg() == 0 {
+			break
+		}
+		paths = append(paths, fset.Arg(0))
+		rest = fset.Args()[1:]
+	}
+	seedSet := false
+	fset.Visit(func(f *flag.Flag) {
+		if f.Name == "seed" {
+			seedSet = true
+		}
+	})
+	if len(paths) == 0 {
+		paths = []string{filepath.Join("scenarios", "library")}
+	}
+	var lf *scenarios.LabelFilter
+	if *filter != "" {
+		var err error
+		if lf, err = scenarios.ParseLabelFilter(*filter); err != nil {
+			fmt.Fprintf(stderr, "gmsasim run: %v\n", err)
+			return 2
+		}
+	}
+	files, err := collectScenarios(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "gmsasim run: %v\n", err)
+		return 2
+	}
+	var trace bytes.Buffer
+	var results []*scenarios.Result
+	failed, skipped, parseErrs := 0, 0, 0
+	var simTotal time.Duration
+	start := time.Now() // wallclock: the summary's simulated-seconds per wall-second
+	for _, f := range files {
+		parse := scenarios.ParseFile
+		if *rewrite {
+			parse = scenarios.ParseFileForRewrite
+		}
+		sc, err := parse(f)
+		if err != nil {
+			parseErrs++
+			fmt.Fprintf(stdout, "FAIL %s\n  %v\n", f, err)
+			continue
+		}
+		if !lf.Match(sc) {
+			continue
+		}
+		res := scenarios.Run(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending})
+		if *traceFile != "" && !res.Skipped {
+			fmt.Fprintf(&trace, "== %s seed=%d\n", sc.Path, res.Seed)
+			for _, l := range res.Trace {
+				trace.WriteString(l + "\n")
+			}
+		}
+		results = append(results, res)
+		simTotal += res.SimElapsed
+		switch {
+		case res.Skipped:
+			skipped++
+			fmt.Fprintf(stdout, "skip %s (%s)\n", sc.Path, "pending")
+		case res.Failure != nil:
+			failed++
+			fmt.Fprintf(stdout, "FAIL %s\n%s", sc.Path, indent(res.Failure.Error()))
+		default:
+			fmt.Fprintf(stdout, "ok   %s (seed=%d, %d steps, simulated %s)\n", sc.Path, res.Seed, res.Steps, fmtDur(res.SimElapsed))
+		}
+		if *rewrite && res.Rewritten != "" {
+			old, _ := os.ReadFile(f)
+			if string(old) != res.Rewritten {
+				if err := os.WriteFile(f, []byte(res.Rewritten), 0o644); err != nil {
+					fmt.Fprintf(stderr, "gmsasim run: %v\n", err)
+					return 1
+				}
+				fmt.Fprintf(stdout, "     rewrote %s\n", f)
+			}
+		}
+	}
+	wall := time.Since(start) // wallclock: summary only
+	ran := len(results) - skipped
+	rate := "n/a"
+	if wall > 0 {
+		rate = fmt.Sprintf("%.3g", simTotal.Seconds()/wall.Seconds())
+	}
+	summary := fmt.Sprintf("%d scenarios: %d passed, %d failed, %d skipped (pending), %d malformed; simulated %s in %s wall (%s simulated-seconds per wall-second)",
+		len(results)+parseErrs, ran-failed, failed, skipped, parseErrs, fmtDur(simTotal), wall.Round(time.Millisecond), rate)
+	fmt.Fprintln(stdout, summary)
+	if *traceFile != "" {
+		if err := os.WriteFile(*traceFile, trace.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "gmsasim run: writing trace: %v\n", err)
+			return 1
+		}
+	}
+	if *junit != "" {
+		var buf bytes.Buffer
+		if err := scenarios.WriteJUnit(&buf, results, wall); err != nil || os.WriteFile(*junit, buf.Bytes(), 0o644) != nil {
+			fmt.Fprintf(stderr, "gmsasim run: writing JUnit %s failed\n", *junit)
+			return 1
+		}
+	}
+	if *report != "" {
+		var buf bytes.Buffer
+		if err := scenarios.WriteReport(&buf, results, summary); err != nil {
+			fmt.Fprintf(stderr, "gmsasim run: report: %v\n", err)
+			return 1
+		}
+		if err := os.MkdirAll(*report, 0o755); err != nil {
+			fmt.Fprintf(stderr, "gmsasim run: report: %v\n", err)
+			return 1
+		}
+		p := filepath.Join(*report, "index.html")
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "gmsasim run: report: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "report: %s\n", p)
+	}
+	if failed > 0 || parseErrs > 0 {
+		return 1
+	}
+	return 0
+}
+
+// collectScenarios expands directories to their *.scn files (sorted, testdata excluded); a file
+// named explicitly is taken whatever its extension.
+func collectScenarios(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == "testdata" && path != p {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(d.Name(), ".scn") {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
+}
+
+func fmtDur(d time.Duration) string {
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	if days > 0 {
+		return fmt.Sprintf("%dd%s", days, d.Truncate(time.Second))
+	}
+	return d.Truncate(time.Second).String()
+}

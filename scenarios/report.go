@@ -1,0 +1,297 @@
+package scenarios
+
+import (
+	"encoding/xml"
+	"fmt"
+	"html"
+	"io"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// LabelFilter is a compiled label expression ("kds && !slow", "(a || b) && !pending"), the
+// syntax of Ginkgo's --label-filter.
+type LabelFilter struct{ eval func(labels []string) bool }
+
+// Match reports whether a scenario's labels satisfy the filter.
+func (f *LabelFilter) Match(s *Scenario) bool { return f == nil || f.eval(s.Labels) }
+
+// ParseLabelFilter compiles a label expression.
+func ParseLabelFilter(expr string) (*LabelFilter, error) {
+	p := &lfParser{s: expr}
+	e, err := p.or()
+	if err != nil {
+		return nil, err
+	}
+	p.space()
+	if p.i < len(p.s) {
+		return nil, fmt.Errorf("label filter %q: unexpected %q at column %d", expr, p.s[p.i:], p.i+1)
+	}
+	return &LabelFilter{eval: e}, nil
+}
+
+type lfParser struct {
+	s string
+	i int
+}
+
+func (p *lfParser) space() {
+	for p.i < len(p.s) && p.s[p.i] == ' ' {
+		p.i++
+	}
+}
+
+func (p *lfParser) eat(tok string) bool {
+	p.space()
+	if strings.HasPrefix(p.s[p.i:], tok) {
+		p.i += len(tok)
+		return true
+	}
+	return false
+}
+
+func (p *lfParser) or() (func([]string) bool, error) {
+	l, err := p.and()
+	if err != nil {
+		return nil, err
+	}
+	for p.eat("||") || p.eat(",") {
+		r, err := p.and()
+		if err != nil {
+			return nil, err
+		}
+		a, b := l, r
+		l = func(x []string) bool { return a(x) || b(x) }
+	}
+	return l, nil
+}
+
+func (p *lfParser) and() (func([]string) bool, error) {
+	l, err := p.not()
+	if err != nil {
+		return nil, err
+	}
+	for p.eat("&&") {
+		r, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		a, b := l, r
+		l = func(x []string) bool { return a(x) && b(x) }
+	}
+	return l, nil
+}
+
+func (p *lfParser) not() (func([]string) bool, error) {
+	if p.eat("!") {
+		e, err := p.not()
+		if err != nil {
+			return nil, err
+		}
+		return func(x []string) bool { return !e(x) }, nil
+	}
+	if p.eat("(") {
+		e, err := p.or()
+		if err != nil {
+			return nil, err
+		}
+		if !p.eat(")") {
+			return nil, fmt.Errorf("label filter %q: expected ')' at column %d", p.s, p.i+1)
+		}
+		return e, nil
+	}
+	p.space()
+	start := p.i
+	for p.i < len(p.s) && (unicode.IsLetter(rune(p.s[p.i])) || unicode.IsDigit(rune(p.s[p.i])) || strings.ContainsRune("-_.:/", rune(p.s[p.i]))) {
+		p.i++
+	}
+	if start == p.i {
+		return nil, fmt.Errorf("label filter %q: expected a label at column %d", p.s, p.i+1)
+	}
+	label := strings.ToLower(p.s[start:p.i])
+	return func(x []string) bool {
+		for _, l := range x {
+			if l == label {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// WriteJUnit writes JUnit XML: one testsuite, one testcase per scenario (skipped ones marked).
+func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
+	type failure struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Text    string `xml:",chardata"`
+	}
+	type skipped struct {
+		Message string `xml:"message,attr"`
+	}
+	type testcase struct {
+		Name      string   `xml:"name,attr"`
+		Classname string   `xml:"classname,attr"`
+		Time      string   `xml:"time,attr"`
+		Failure   *failure `xml:"failure,omitempty"`
+		Skipped   *skipped `xml:"skipped,omitempty"`
+		SystemOut string   `xml:"system-out,omitempty"`
+	}
+	type testsuite struct {
+		XMLName  xml.Name   `xml:"testsuite"`
+		Name     string     `xml:"name,attr"`
+		Tests    int        `xml:"tests,attr"`
+		Failures int        `xml:"failures,attr"`
+		Errors   int        `xml:"errors,attr"`
+		Skipped  int        `xml:"skipped,attr"`
+		Time     string     `xml:"time,attr"`
+		Cases    []testcase `xml:"testcase"`
+	}
+	ts := testsuite{Name: "gmsasim scenarios", Tests: len(results), Time: fmt.Sprintf("%.3f", wall.Seconds())}
+	for _, r := range results {
+		tc := testcase{Name: r.Scenario.Path, Classname: "scenarios." + strings.Join(r.Scenario.Labels, "."), Time: "0"}
+		if tc.Classname == "scenarios." {
+			tc.Classname = "scenarios"
+		}
+		switch {
+		case r.Skipped:
+			ts.Skipped++
+			tc.Skipped = &skipped{Message: r.SkipReason}
+		case r.Failure != nil:
+			ts.Failures++
+			tc.Failure = &failure{Message: r.Failure.Location(), Type: "scenario", Text: r.Failure.Error()}
+		default:
+			tc.SystemOut = fmt.Sprintf("seed=%d simulated=%s steps=%d", r.Seed, fmtDuration(r.SimElapsed), r.Steps)
+		}
+		ts.Cases = append(ts.Cases, tc)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(ts); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// WriteReport writes the HTML report: a summary table and, per scenario, an SVG timeline of
+// simulated time with one lane per DC (root keys created, visible, eligible; replication
+// deliveries; link and DC faults; failures).
+func WriteReport(w io.Writer, results []*Result, summary string) error {
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>gmsasim run report</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1b1f24;background:#fafafa}
+h1{font-size:22px} h2{font-size:16px;margin:28px 0 4px} p.desc{margin:2px 0 8px;color:#444;font-size:13px}
+table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ccd;padding:3px 8px;text-align:left}
+.pass{color:#17702a;font-weight:600}.fail{color:#b3261e;font-weight:600}.skip{color:#8a6d00}
+pre{background:#fff3f2;border:1px solid #e6b8b4;padding:8px;font-size:12px;overflow:auto}
+svg{background:#fff;border:1px solid #dde;margin:4px 0} .legend span{display:inline-block;margin-right:14px;font-size:12px}
+.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
+</style></head><body>
+<h1>gmsasim run report</h1>
+`)
+	fmt.Fprintf(&b, "<p>%s</p>\n", html.EscapeString(summary))
+	b.WriteString(`<div class="legend">`)
+	for _, k := range legendKinds {
+		fmt.Fprintf(&b, `<span><i class="sw" style="background:%s"></i>%s</span>`, kindColor[k], html.EscapeString(kindLabel[k]))
+	}
+	b.WriteString("</div>\n<table><tr><th>scenario</th><th>result</th><th>seed</th><th>simulated</th><th>labels</th></tr>\n")
+	for i, r := range results {
+		status, cls := "pass", "pass"
+		switch {
+		case r.Skipped:
+			status, cls = "skipped", "skip"
+		case r.Failure != nil:
+			status, cls = "FAIL", "fail"
+		}
+		fmt.Fprintf(&b, `<tr><td><a href="#s%d">%s</a></td><td class="%s">%s</td><td>%d</td><td>%s</td><td>%s</td></tr>`+"\n",
+			i, html.EscapeString(r.Scenario.Path), cls, status, r.Seed, fmtDuration(r.SimElapsed), html.EscapeString(strings.Join(r.Scenario.Labels, ", ")))
+	}
+	b.WriteString("</table>\n")
+	for i, r := range results {
+		fmt.Fprintf(&b, `<h2 id="s%d">%s</h2><p class="desc">%s</p>`+"\n", i, html.EscapeString(r.Scenario.Path), html.EscapeString(strings.Join(r.Scenario.Header, " ")))
+		if r.Skipped {
+			fmt.Fprintf(&b, "<p class=\"skip\">skipped: %s</p>\n", html.EscapeString(r.SkipReason))
+			continue
+		}
+		b.WriteString(timelineSVG(r))
+		if r.Failure != nil {
+			fmt.Fprintf(&b, "<pre>%s</pre>\n", html.EscapeString(r.Failure.Error()))
+		}
+	}
+	b.WriteString("</body></html>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var legendKinds = []string{"rootkey-created", "rootkey-visible", "rootkey-eligible", "replication", "rotation", "link", "dc", "failure"}
+
+var kindColor = map[string]string{
+	"rootkey-created": "#6a1b9a", "rootkey-visible": "#1565c0", "rootkey-eligible": "#2e7d32",
+	"replication": "#90a4ae", "rotation": "#ef6c00", "link": "#795548", "dc": "#455a64", "failure": "#c62828",
+}
+
+var kindLabel = map[string]string{
+	"rootkey-created": "root key created", "rootkey-visible": "root key visible on DC", "rootkey-eligible": "root key eligible (new gMSAs)",
+	"replication": "replication delivery", "rotation": "password rotation", "link": "link cut/heal", "dc": "DC stop/start", "failure": "failure",
+}
+
+func timelineSVG(r *Result) string {
+	events := append(append([]TimelineEvent(nil), r.Timeline...), traceEvents(r.Trace)...)
+	sort.SliceStable(events, func(i, j int) bool { return events[i].At < events[j].At })
+	end := r.SimElapsed
+	for _, e := range events {
+		if e.At > end {
+			end = e.At
+		}
+	}
+	if end <= 0 {
+		end = time.Hour
+	}
+	lanes := append([]string{"scenario"}, r.DCs...)
+	const left, width, laneH, top = 90, 900, 34, 26
+	height := top + laneH*len(lanes) + 30
+	x := func(d time.Duration) float64 { return left + float64(width)*float64(d)/float64(end) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`, left+width+30, height)
+	laneY := map[string]int{}
+	for i, l := range lanes {
+		y := top + i*laneH
+		laneY[l] = y
+		fmt.Fprintf(&b, `<text x="6" y="%d">%s</text><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#dde"/>`, y+4, html.EscapeString(l), left, y, left+width, y)
+	}
+	for i := 0; i <= 10; i++ {
+		d := end * time.Duration(i) / 10
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#f0f0f4"/><text x="%.1f" y="%d" text-anchor="middle" fill="#667">+%s</text>`,
+			x(d), top-12, x(d), height-22, x(d), height-8, fmtDuration(d.Truncate(time.Minute)))
+	}
+	for _, e := range events {
+		lane := e.Lane
+		if _, ok := laneY[lane]; !ok {
+			lane = "scenario"
+		}
+		y := laneY[lane]
+		c := kindColor[e.Kind]
+		if c == "" {
+			c = "#333"
+		}
+		title := html.EscapeString(fmt.Sprintf("+%s %s: %s", fmtDuration(e.At), lane, e.Text))
+		switch e.Kind {
+		case "replication":
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"><title>%s</title></line>`, x(e.At), y-6, x(e.At), y+6, c, title)
+		case "rootkey-created", "rootkey-visible", "rootkey-eligible":
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="5" fill="%s"><title>%s</title></circle>`, x(e.At), y, c, title)
+		default:
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="6" height="12" fill="%s"><title>%s</title></rect>`, x(e.At)-3, y-6, c, title)
+		}
+	}
+	b.WriteString("</svg>\n")
+	return b.String()
+}
