@@ -138,13 +138,6 @@ func (st *connState) abandon(target int) {
 	}
 }
 
-// outstanding reports how many other requests are queued or running besides the caller's.
-func (st *connState) outstanding() int {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return len(st.queue)
-}
-
 // currentCaller is the bound caller with the connection's encryption state.
 func (st *connState) currentCaller() fakead.Caller {
 	c := st.caller

@@ -13,13 +13,10 @@ import (
 	"github.com/vjeantet/ldapserver"
 )
 
-// DefaultMaxPDU bounds one request PDU when Options.MaxPDU is 0. A larger request closes the
-// connection with a Notice of Disconnection.
-const DefaultMaxPDU = 16 << 20
-
-// hardMaxPDU is the largest body the library's length parser handles (it reads at most three
-// length octets safely).
-const hardMaxPDU = 1<<24 - 64
+// DefaultMaxPDU bounds one request PDU's body when Options.MaxPDU is 0, and is the largest bound
+// allowed: just under 16 MiB, as the library parses at most three length octets safely. A larger
+// request closes the connection with a Notice of Disconnection.
+const DefaultMaxPDU = 1<<24 - 64
 
 // ErrServerClosed is returned by ListenLDAP and ListenLDAPS after Close.
 var ErrServerClosed = errors.New("ldapsrv: server closed")
@@ -38,7 +35,7 @@ type Options struct {
 	// RequireSigning refuses simple binds with a password over an unencrypted connection, with
 	// strongerAuthRequired and AD's 00002028 text, as a DC enforcing LDAP signing does.
 	RequireSigning bool
-	// MaxPDU bounds one request in bytes (0: DefaultMaxPDU; at most 16 MiB).
+	// MaxPDU bounds one request's body in bytes (0 or above DefaultMaxPDU: DefaultMaxPDU).
 	MaxPDU int
 }
 
@@ -61,10 +58,9 @@ type Server struct {
 // New returns a server answering from b. It listens nowhere until ListenLDAP/ListenLDAPS.
 func New(b Backend, opts Options) *Server {
 	maxPDU := opts.MaxPDU
-	if maxPDU <= 0 {
+	if maxPDU <= 0 || maxPDU > DefaultMaxPDU {
 		maxPDU = DefaultMaxPDU
 	}
-	maxPDU = min(maxPDU, hardMaxPDU)
 	return &Server{b: b, opts: opts, maxPDU: maxPDU, conns: map[*framedConn]struct{}{}, closeDone: make(chan struct{})}
 }
 
