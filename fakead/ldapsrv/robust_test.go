@@ -329,3 +329,15 @@ func TestMaxPDUAndLargeRequestOverTLS(t *testing.T) {
 	}
 	f.served(t)
 }
+
+func TestPlainLDAPOnTheLDAPSPort(t *testing.T) {
+	f := startMem(t)
+	msgs, closed := rawExchange(t, f.srv.LDAPSAddr().String(), searchPDU(1, ""), true)
+	if !closed || len(msgs) != 0 {
+		t.Fatalf("plain LDAP on LDAPS: closed=%v, %d LDAP messages", closed, len(msgs))
+	}
+	f.served(t)
+	if err := f.dialTLS(t, "localhost").Bind(adminDN, adminPW); err != nil {
+		t.Fatalf("LDAPS after a plain client: %v", err)
+	}
+}
