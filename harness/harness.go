@@ -1,0 +1,166 @@
+package harness
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2" //nolint:revive // Ginkgo's DSL is meant to be dot-imported
+	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/scenarios"
+	"github.com/gmsasim/gmsasim/sim"
+)
+
+// Config says which scenario files become specs and how they run.
+type Config struct {
+	Dirs           []string // directories searched for *.scn (testdata excluded)
+	IncludePending bool
+	Seed           uint64 // with SeedSet, overrides every file's seed
+	SeedSet        bool
+}
+
+// Files lists the scenario files below dirs, sorted.
+func Files(dirs ...string) ([]string, error) {
+	var out []string
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == "testdata" && p != dir {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(p, ".scn") {
+				out = append(out, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Specs declares one It per scenario file, at tree-construction time. Call it inside a Describe
+// (or at the top level of a suite file via var _ = Describe(...)).
+func Specs(cfg Config) {
+	files, err := Files(cfg.Dirs...)
+	if err != nil {
+		It("finds the scenario files", func() { gomega.Expect(err).NotTo(gomega.HaveOccurred()) })
+		return
+	}
+	for _, f := range files {
+		f := f
+		sc, perr := scenarios.ParseFile(f)
+		if perr != nil {
+			It(f, Label("malformed"), func() { Fail(perr.Error()) })
+			continue
+		}
+		args := []any{Label(sc.Labels...)}
+		if sc.Pending() && !cfg.IncludePending {
+			args = append(args, Pending)
+		}
+		args = append(args, func() {
+			res := scenarios.Run(sc, scenarios.Options{Seed: cfg.Seed, SeedSet: cfg.SeedSet, IncludePending: cfg.IncludePending})
+			AddReportEntry("seed", res.Seed)
+			AddReportEntry("simulated", res.SimElapsed.String())
+			gomega.Expect(res).To(PassScenario())
+		})
+		It(f+": "+sc.Title(), args...)
+	}
+}
+
+// PassScenario succeeds for a Result that was not skipped and did not fail; its failure
+// message is the runner's (seed, file:line, diff, trace tail, replay command).
+func PassScenario() types.GomegaMatcher { return &passMatcher{} }
+
+type passMatcher struct{}
+
+func (m *passMatcher) Match(actual any) (bool, error) {
+	r, ok := actual.(*scenarios.Result)
+	if !ok || r == nil {
+		return false, fmt.Errorf("PassScenario expects a *scenarios.Result, got %T", actual)
+	}
+	return r.Failure == nil && !r.Skipped, nil
+}
+
+func (m *passMatcher) FailureMessage(actual any) string {
+	r := actual.(*scenarios.Result)
+	if r.Skipped {
+		return "scenario " + r.Scenario.Path + " was skipped: " + r.SkipReason
+	}
+	return r.Failure.Error()
+}
+
+func (m *passMatcher) NegatedFailureMessage(actual any) string {
+	return "expected scenario " + actual.(*scenarios.Result).Scenario.Path + " to fail, it passed"
+}
+
+// Converge succeeds for a *sim.World that, after settling replication, has identical replicas.
+func Converge() types.GomegaMatcher { return &convergeMatcher{} }
+
+type convergeMatcher struct{ err error }
+
+func (m *convergeMatcher) Match(actual any) (bool, error) {
+	w, ok := actual.(*sim.World)
+	if !ok || w == nil {
+		return false, fmt.Errorf("Converge expects a *sim.World, got %T", actual)
+	}
+	if err := w.Settle(); err != nil {
+		m.err = err
+		return false, nil
+	}
+	m.err = w.CheckConverged()
+	return m.err == nil, nil
+}
+
+func (m *convergeMatcher) FailureMessage(actual any) string {
+	return fmt.Sprintf("expected the replicas to converge:\n%v", m.err)
+}
+
+func (m *convergeMatcher) NegatedFailureMessage(actual any) string {
+	return "expected the replicas not to converge, they did"
+}
+
+// HaveDigestOf succeeds when the first DC of the actual *sim.World holds the same directory
+// (fakead's Digest) as the first DC of other — the metamorphic check.
+func HaveDigestOf(other *sim.World) types.GomegaMatcher { return &digestMatcher{other: other} }
+
+type digestMatcher struct {
+	other    *sim.World
+	got, exp string
+}
+
+func firstDigest(w *sim.World) string {
+	var dg string
+	_ = w.ExecOn(w.DCs()[0].Name(), func(_ time.Time, d *fakead.Directory) error {
+		dg = d.Digest()
+		return nil
+	})
+	return dg
+}
+
+func (m *digestMatcher) Match(actual any) (bool, error) {
+	w, ok := actual.(*sim.World)
+	if !ok || w == nil {
+		return false, fmt.Errorf("HaveDigestOf expects a *sim.World, got %T", actual)
+	}
+	m.got, m.exp = firstDigest(w), firstDigest(m.other)
+	return m.got == m.exp, nil
+}
+
+func (m *digestMatcher) FailureMessage(actual any) string {
+	return fmt.Sprintf("expected directory digest %.16s, got %.16s", m.exp, m.got)
+}
+
+func (m *digestMatcher) NegatedFailureMessage(actual any) string {
+	return fmt.Sprintf("expected directory digests to differ, both are %.16s", m.got)
+}
