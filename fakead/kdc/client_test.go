@@ -21,7 +21,7 @@ func (f *fixture) login(user, pw string, tcp bool) (*client.Client, error) {
 
 // adKey derives a key the way AD does, independently of the KDC: gokrb5's string-to-key with
 // the AD salt spelled out.
-func adKey(t *testing.T, et int32, pw, salt string) types.EncryptionKey {
+func adKey(t testing.TB, et int32, pw, salt string) types.EncryptionKey {
 	t.Helper()
 	e, err := crypto.GetEtype(et)
 	if err != nil {

@@ -27,7 +27,7 @@ const (
 // fixture is a one-DC world with the principals the tests use, a KDC over DC1's replica and a
 // server on loopback.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	w      *sim.World
 	k      *kdc.KDC
 	srv    *kdc.Server
@@ -122,7 +122,7 @@ func newKDC(t testing.TB, w *sim.World) *kdc.KDC {
 }
 
 // newFixture starts a server listening on TCP and UDP on one loopback port.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, w: newWorld(t)}
 	f.k = newKDC(t, f.w)

@@ -23,12 +23,12 @@ import (
 
 // inproc is a KDC called directly (no sockets), inside the world loop.
 type inproc struct {
-	t *testing.T
+	t testing.TB
 	w *sim.World
 	k *kdc.KDC
 }
 
-func newInproc(t *testing.T) *inproc {
+func newInproc(t testing.TB) *inproc {
 	w := newWorld(t)
 	return &inproc{t: t, w: w, k: newKDC(t, w)}
 }
@@ -81,12 +81,12 @@ func marshalAS(t testing.TB, r messages.ASReq) []byte {
 	return b
 }
 
-var aliceAES = func(t *testing.T) *types.EncryptionKey {
+var aliceAES = func(t testing.TB) *types.EncryptionKey {
 	k := adKey(t, kdc.EtypeAES256, pwAlice, "CONTOSO.COMalice")
 	return &k
 }
 
-func krbError(t *testing.T, reply []byte) messages.KRBError {
+func krbError(t testing.TB, reply []byte) messages.KRBError {
 	t.Helper()
 	var e messages.KRBError
 	if err := e.Unmarshal(reply); err != nil {
@@ -178,7 +178,7 @@ func TestHandlePreauthRequiredEData(t *testing.T) {
 }
 
 // krbtgtKey is the krbtgt account's AES256 key from the directory.
-func krbtgtKey(t *testing.T, w *sim.World) types.EncryptionKey {
+func krbtgtKey(t testing.TB, w *sim.World) types.EncryptionKey {
 	var k types.EncryptionKey
 	w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		a, ok := d.Account("krbtgt")
@@ -253,7 +253,7 @@ func TestHandleASReply(t *testing.T) {
 }
 
 // tgsReq builds a TGS-REQ with gokrb5 from an AS-REP decrypted with the client's key.
-func tgsReq(t *testing.T, rep messages.ASRep, key types.EncryptionKey, spn string) messages.TGSReq {
+func tgsReq(t testing.TB, rep messages.ASRep, key types.EncryptionKey, spn string) messages.TGSReq {
 	t.Helper()
 	b, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AS_REP_ENCPART)
 	if err != nil {
@@ -274,7 +274,7 @@ func tgsReq(t *testing.T, rep messages.ASRep, key types.EncryptionKey, spn strin
 }
 
 // restamp replaces the TGS-REQ's authenticator with one stamped at ctime (the world's time).
-func restamp(t *testing.T, req messages.TGSReq, rep messages.ASRep, key types.EncryptionKey, ctime time.Time) messages.TGSReq {
+func restamp(t testing.TB, req messages.TGSReq, rep messages.ASRep, key types.EncryptionKey, ctime time.Time) messages.TGSReq {
 	t.Helper()
 	b, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AS_REP_ENCPART)
 	if err != nil {
@@ -353,7 +353,7 @@ func TestGroupSnapshotUntilNextLogon(t *testing.T) {
 	}
 }
 
-func mustMarshalTGS(t *testing.T, r messages.TGSReq) []byte {
+func mustMarshalTGS(t testing.TB, r messages.TGSReq) []byte {
 	t.Helper()
 	b, err := r.Marshal()
 	if err != nil {
@@ -418,7 +418,7 @@ func TestHandleTGSErrors(t *testing.T) {
 	}
 }
 
-func mustAuth(t *testing.T) types.Authenticator {
+func mustAuth(t testing.TB) types.Authenticator {
 	a, err := types.NewAuthenticator(realm, types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "alice"))
 	if err != nil {
 		t.Fatal(err)

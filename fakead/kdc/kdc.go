@@ -94,6 +94,8 @@ type Outcome struct {
 	Service  string // sname as requested
 	Code     int32
 	Text     string // e-text of an error
+	// Panic is set when handling panicked (a bug: the reply is then KRB_ERR_GENERIC).
+	Panic string
 }
 
 // String is a trace line: "AS alice@CONTOSO.COM -> krbtgt/CONTOSO.COM: ok".
@@ -120,6 +122,7 @@ func (k *KDC) Exchange(now time.Time, req []byte) (out Outcome) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = k.fail(now, out, errorcode.KRB_ERR_GENERIC, nil, types.PrincipalName{}, "internal error", nil)
+			out.Panic = fmt.Sprint(r)
 		}
 	}()
 	now = now.UTC().Truncate(time.Second)
