@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -259,4 +260,11 @@ func (x *Directory) managedKeys(p *Principal, blob []byte) error {
 		p.Keys[et] = append([]byte(nil), v...)
 	}
 	return nil
+}
+
+// ForDirectory builds the KDC of one DC: realm from the replica's DNS name, principals from
+// NewDirectory(d), session keys and confounders from rnd (the world's seeded stream).
+func ForDirectory(d *fakead.Directory, rnd io.Reader) (*KDC, error) {
+	x := NewDirectory(d)
+	return New(Config{Realm: x.Realm(), Principals: x, Rand: rnd})
 }
