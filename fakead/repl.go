@@ -138,7 +138,7 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 			e.class = d.schema.Class("top")
 		}
 		e.deleted = e.firstString(d.at.isDeleted) == "TRUE"
-		e.dn = d.placement(ch, dn)
+		e.dn = d.placement(ch, dn, e.deleted)
 		if x := d.lookup(e.dn); x != nil {
 			d.resolveNameConflict(now, e, x, local())
 		}
@@ -158,7 +158,7 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 		d.dropLinksTo(e)
 		return nil
 	}
-	moved := false
+	nameWon := false
 	wasDeleted := e.deleted
 	for _, in := range ins {
 		a := e.get(in.t)
@@ -168,8 +168,8 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 		m := in.meta
 		m.LocalUSN = local()
 		d.setValues(e, in.t, in.vals).meta = m
-		if in.t == d.at.name || in.t == d.at.isDeleted {
-			moved = true
+		if in.t == d.at.name {
+			nameWon = true
 		}
 	}
 	if usn == 0 {
@@ -180,20 +180,82 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 		e.deleted = true
 		d.rescueOrphans(now, e, usn)
 	}
-	if moved || (!ch.ParentGUID.IsZero() && e.parent != nil && e.parent.guid != ch.ParentGUID && newer(metaOf(ch, "name"), AttrMeta{})) {
-		target := d.placement(ch, dn)
-		if target.Key() != e.key {
-			if x := d.lookup(target); x != nil && x != e {
-				d.resolveNameConflict(now, e, x, usn)
-				target = e.dn
-			}
-			if p := d.lookup(target.Parent()); p != nil && target.Key() != e.key {
-				d.move(e, target)
+	d.relocate(now, e, ch, nameWon, usn)
+	d.touch(e, now, usn)
+	return nil
+}
+
+// relocate puts e where its replicated state says: the RDN is the "name" value; the parent is the
+// one that came with the winning "name" (AD replicates the parent with the RDN); a tombstone lives
+// in Deleted Objects under a mangled name. A tombstone whose live name won a concurrent rename is
+// mangled again as an originating write, so every replica converges on the deleted form.
+func (d *Directory) relocate(now time.Time, e *entry, ch ReplChange, nameWon bool, usn uint64) {
+	name := e.firstString(d.at.name)
+	if name == "" {
+		return
+	}
+	parent := e.parent
+	if nameWon {
+		if p := d.byGUID[ch.ParentGUID]; p != nil && !ch.ParentGUID.IsZero() {
+			parent = p
+			if p.deleted && !e.deleted {
+				if lf := d.lookup(d.lostAndFound(p.dn)); lf != nil {
+					parent = lf
+				}
 			}
 		}
 	}
-	d.touch(e, now, usn)
-	return nil
+	if e.deleted {
+		if !strings.Contains(name, "\nDEL:") {
+			name = strings.SplitN(name, "\n", 2)[0] + "\nDEL:" + e.guid.String()
+			d.putString(e, d.at.name, now, usn, name)
+			if rt := d.schema.Attr(e.dn.RDN().Attr); rt != nil && rt != d.at.name {
+				d.putString(e, rt, now, usn, name)
+			}
+		}
+		if del := d.lookup(d.partitionOf(e.dn).Child("CN", "Deleted Objects")); del != nil {
+			parent = del
+		}
+	}
+	if parent == nil {
+		return
+	}
+	target := parent.dn.Child(e.dn.RDN().Attr, name)
+	if target.Key() == e.key {
+		return
+	}
+	if x := d.lookup(target); x != nil && x != e {
+		// Two objects want one DN: the loser of the name metadata comparison is mangled.
+		rdnAttr := e.dn.RDN().Attr
+		if d.nameLoser(e, x) == e {
+			name = fmt.Sprintf("%s\nCNF:%s", name, e.guid)
+			target = parent.dn.Child(rdnAttr, name)
+			d.putString(e, d.at.name, now, usn, name)
+		} else {
+			xn := fmt.Sprintf("%s\nCNF:%s", x.dn.RDN().Value, x.guid)
+			d.move(x, x.dn.Parent().Child(x.dn.RDN().Attr, xn))
+			d.putString(x, d.at.name, now, usn, xn)
+			if rt := d.schema.Attr(x.dn.RDN().Attr); rt != nil && rt != d.at.name {
+				d.putString(x, rt, now, usn, xn)
+			}
+			d.touch(x, now, usn)
+		}
+	}
+	d.move(e, target)
+	if rt := d.schema.Attr(e.dn.RDN().Attr); rt != nil && rt != d.at.name {
+		if a := e.get(rt); a != nil && (len(a.vals) != 1 || string(a.vals[0].raw) != name) {
+			meta := a.meta
+			d.setValues(e, rt, []value{{raw: []byte(name), norm: foldCase(name)}}).meta = meta
+		}
+	}
+}
+
+func (d *Directory) lostAndFound(dn DN) DN {
+	nc := d.partitionOf(dn)
+	if nc.Equal(d.dom.configDN) {
+		return nc.Child("CN", "LostAndFoundConfig")
+	}
+	return nc.Child("CN", "LostAndFound")
 }
 
 func metaOf(ch ReplChange, name string) AttrMeta {
@@ -209,8 +271,7 @@ func metaOf(ch ReplChange, name string) AttrMeta {
 // renamed here is followed) with the RDN of the source.
 // An object whose parent was deleted here goes to the naming context's CN=LostAndFound, as AD
 // does with orphans.
-func (d *Directory) placement(ch ReplChange, dn DN) DN {
-	isDeleted := false
+func (d *Directory) placement(ch ReplChange, dn DN, isDeleted bool) DN {
 	for _, a := range ch.Attrs {
 		if strings.EqualFold(a.Name, "isDeleted") && len(a.Values) == 1 && string(a.Values[0]) == "TRUE" {
 			isDeleted = true
@@ -242,10 +303,8 @@ func (d *Directory) resolveNameConflict(now time.Time, incoming, existing *entry
 	if a := existing.get(d.at.name); a != nil {
 		em = a.meta
 	}
-	loser := incoming
-	if newer(im, em) {
-		loser = existing
-	}
+	_, _ = im, em
+	loser := d.nameLoser(incoming, existing)
 	rdn := incoming.dn.RDN()
 	mangled := fmt.Sprintf("%s\nCNF:%s", rdn.Value, loser.guid)
 	newDN := incoming.dn.Parent().Child(rdn.Attr, mangled)
@@ -348,4 +407,19 @@ func (d *Directory) rescueOrphans(now time.Time, e *entry, usn uint64) {
 		d.putString(c, d.at.name, now, usn, rdn.Value)
 		d.touch(c, now, usn)
 	}
+}
+
+// nameLoser is the object that gives up a contested DN: the one whose "name" metadata is older.
+func (d *Directory) nameLoser(a, b *entry) *entry {
+	var am, bm AttrMeta
+	if x := a.get(d.at.name); x != nil {
+		am = x.meta
+	}
+	if x := b.get(d.at.name); x != nil {
+		bm = x.meta
+	}
+	if newer(am, bm) {
+		return b
+	}
+	return a
 }
