@@ -21,6 +21,11 @@
 //     connection, and garbage gets no answer or a KRB-ERROR.
 //   - WriteKrb5Conf writes a krb5.conf for MIT tools; TicketGroups / TicketSnapshot read the
 //     group snapshot a ticket carries.
+//   - The in-process client for simulated hosts and users, inside the world loop: KDC.Logon (a
+//     pre-authenticated AS exchange with a long-term key, at the world's time),
+//     KDC.ServiceTicket (TGS exchange), and AcceptTicket, the service side, which decrypts a
+//     ticket with the first of the keys it holds (current, previous) and checks its times.
+//     They go through Exchange, the path requests off the wire take.
 //
 // # What is modelled
 //

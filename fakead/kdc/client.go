@@ -1,0 +1,219 @@
+//go:build gmsasim_kdc
+
+package kdc
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/crypto"
+	"github.com/jcmturner/gokrb5/v8/iana/flags"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/iana/patype"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// The in-process client: what a simulated host or user does at logon, at the world's time and with
+// the world's randomness, through the same Exchange path as a request off the wire. Call it inside
+// the world loop, like Handle.
+
+// Error is a KRB-ERROR an in-process exchange came back with.
+type Error struct {
+	Exchange string // "AS", "TGS"
+	Client   string
+	Service  string
+	Code     int32
+	Text     string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("kdc: %s %s -> %s: %s: %s", e.Exchange, e.Client, e.Service, ErrorName(e.Code), e.Text)
+}
+
+func outcomeError(o Outcome) *Error {
+	return &Error{Exchange: o.Exchange, Client: o.Client, Service: o.Service, Code: o.Code, Text: o.Text}
+}
+
+// Credentials are a logon: the TGT and its session key.
+type Credentials struct {
+	Client     string // the name logged on with: "WEB1$"
+	Realm      string
+	TGT        messages.Ticket
+	SessionKey types.EncryptionKey
+	AuthTime   time.Time
+	EndTime    time.Time
+	RenewTill  time.Time
+	Flags      asn1.BitString
+}
+
+// ServiceTicket is a ticket for a service with its session key.
+type ServiceTicket struct {
+	Service    string
+	Ticket     messages.Ticket
+	SessionKey types.EncryptionKey
+	AuthTime   time.Time
+	EndTime    time.Time
+	Flags      asn1.BitString
+}
+
+// Bytes is the ticket's DER encoding, as it travels in an AP-REQ.
+func (t *ServiceTicket) Bytes() ([]byte, error) { return t.Ticket.Marshal() }
+
+func (k *KDC) nonce() int {
+	var b [4]byte
+	k.rand().Read(b[:])
+	return int(binary.BigEndian.Uint32(b[:]) & 0x7fffffff)
+}
+
+// Logon obtains a TGT for name with its long-term key (the host's machine key, a gMSA's current
+// key, a user's key), pre-authenticated at now: a Windows logon, which skips the
+// PREAUTH_REQUIRED round trip because it knows the salt. A KRB-ERROR comes back as *Error.
+func (k *KDC) Logon(now time.Time, name string, key types.EncryptionKey) (*Credentials, error) {
+	now = now.UTC().Truncate(time.Second)
+	ts, err := asn1.Marshal(types.PAEncTSEnc{PATimestamp: now})
+	if err != nil {
+		return nil, err
+	}
+	ed, err := seal(k.rand(), key, ts, keyusage.AS_REQ_PA_ENC_TIMESTAMP, 0)
+	if err != nil {
+		return nil, err
+	}
+	edb, err := ed.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	opts := types.NewKrbFlags()
+	types.SetFlags(&opts, []int{flags.Forwardable, flags.Renewable, flags.RenewableOK})
+	cname := types.PrincipalName{NameType: nametype.KRB_NT_PRINCIPAL, NameString: []string{name}}
+	req := messages.ASReq{KDCReqFields: messages.KDCReqFields{PVNO: 5, MsgType: msgtype.KRB_AS_REQ,
+		PAData: types.PADataSequence{{PADataType: patype.PA_ENC_TIMESTAMP, PADataValue: edb}},
+		ReqBody: messages.KDCReqBody{KDCOptions: opts, CName: cname, Realm: k.realm,
+			SName: types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", k.realm}},
+			Till:  now.Add(k.cfg.TicketLifetime), RTime: now.Add(k.cfg.RenewLifetime),
+			Nonce: k.nonce(), EType: []int32{key.KeyType}}}}
+	b, err := req.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	o := k.Exchange(now, b)
+	if o.Code != 0 || o.Reply == nil {
+		return nil, outcomeError(o)
+	}
+	var rep messages.ASRep
+	if err := rep.Unmarshal(o.Reply); err != nil {
+		return nil, fmt.Errorf("kdc: AS-REP: %w", err)
+	}
+	pb, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AS_REP_ENCPART)
+	if err != nil {
+		return nil, fmt.Errorf("kdc: AS-REP does not decrypt with the key given: %w", err)
+	}
+	var part messages.EncKDCRepPart
+	if err := part.Unmarshal(pb); err != nil {
+		return nil, fmt.Errorf("kdc: AS-REP encrypted part: %w", err)
+	}
+	return &Credentials{Client: name, Realm: k.realm, TGT: rep.Ticket, SessionKey: part.Key, AuthTime: part.AuthTime,
+		EndTime: part.EndTime, RenewTill: part.RenewTill, Flags: part.Flags}, nil
+}
+
+// ServiceTicket obtains a ticket for spn ("http/ITFarm1.contoso.com") with the credentials'
+// TGT, the authenticator stamped at now. A KRB-ERROR comes back as *Error.
+func (k *KDC) ServiceTicket(now time.Time, c *Credentials, spn string) (*ServiceTicket, error) {
+	now = now.UTC().Truncate(time.Second)
+	cname := types.PrincipalName{NameType: nametype.KRB_NT_PRINCIPAL, NameString: []string{c.Client}}
+	auth := types.Authenticator{AVNO: 5, CRealm: c.Realm, CName: cname, CTime: now}
+	ab, err := auth.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	ed, err := seal(k.rand(), c.SessionKey, ab, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR, 0)
+	if err != nil {
+		return nil, err
+	}
+	ap := messages.APReq{PVNO: 5, MsgType: msgtype.KRB_AP_REQ, APOptions: types.NewKrbFlags(), Ticket: c.TGT, EncryptedAuthenticator: ed}
+	apb, err := ap.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	nt := nametype.KRB_NT_SRV_INST
+	parts := strings.Split(spn, "/")
+	if len(parts) == 1 {
+		nt = nametype.KRB_NT_PRINCIPAL
+	}
+	opts := types.NewKrbFlags()
+	types.SetFlags(&opts, []int{flags.Forwardable, flags.Renewable, flags.RenewableOK})
+	req := messages.TGSReq{KDCReqFields: messages.KDCReqFields{PVNO: 5, MsgType: msgtype.KRB_TGS_REQ,
+		PAData: types.PADataSequence{{PADataType: patype.PA_TGS_REQ, PADataValue: apb}},
+		ReqBody: messages.KDCReqBody{KDCOptions: opts, Realm: c.Realm,
+			SName: types.PrincipalName{NameType: nt, NameString: parts},
+			Till:  now.Add(k.cfg.TicketLifetime), Nonce: k.nonce(),
+			EType: []int32{EtypeAES256, EtypeAES128, EtypeRC4}}}}
+	b, err := req.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	o := k.Exchange(now, b)
+	if o.Code != 0 || o.Reply == nil {
+		return nil, outcomeError(o)
+	}
+	var rep messages.TGSRep
+	if err := rep.Unmarshal(o.Reply); err != nil {
+		return nil, fmt.Errorf("kdc: TGS-REP: %w", err)
+	}
+	if err := rep.DecryptEncPart(c.SessionKey); err != nil {
+		return nil, fmt.Errorf("kdc: TGS-REP: %w", err)
+	}
+	p := rep.DecryptedEncPart
+	return &ServiceTicket{Service: spn, Ticket: rep.Ticket, SessionKey: p.Key, AuthTime: p.AuthTime,
+		EndTime: p.EndTime, Flags: p.Flags}, nil
+}
+
+// Accepted is a service ticket a service decrypted.
+type Accepted struct {
+	Client   string // cname@crealm
+	Snapshot Snapshot
+	EndTime  time.Time
+	// KeyIndex is which of the keys given decrypted it (0 the first: the current key; 1 the
+	// previous one, for a gMSA after a rotation).
+	KeyIndex int
+}
+
+// AcceptTicket is the service side: it decrypts a ticket (DER) with the first of keys that
+// works — a service holds its current and previous keys — and checks its times against now with
+// the default 5-minute skew. Errors are *Error with KRB_AP_ERR_MODIFIED (no key decrypts it),
+// KRB_AP_ERR_TKT_EXPIRED or KRB_AP_ERR_TKT_NYV.
+func AcceptTicket(now time.Time, ticket []byte, keys ...types.EncryptionKey) (*Accepted, error) {
+	var t messages.Ticket
+	if err := t.Unmarshal(ticket); err != nil {
+		return nil, &Error{Exchange: "AP", Code: 31, Text: "malformed ticket"} // KRB_AP_ERR_BAD_INTEGRITY
+	}
+	svc := principalString(t.SName, t.Realm)
+	for i, key := range keys {
+		if key.KeyType != t.EncPart.EType {
+			continue
+		}
+		if err := t.Decrypt(key); err != nil {
+			continue
+		}
+		p := t.DecryptedEncPart
+		client := principalString(p.CName, p.CRealm)
+		switch {
+		case !now.Before(p.EndTime.Add(DefaultMaxSkew)):
+			return nil, &Error{Exchange: "AP", Client: client, Service: svc, Code: 32, Text: "ticket expired"}
+		case !p.StartTime.IsZero() && p.StartTime.Sub(now) > DefaultMaxSkew:
+			return nil, &Error{Exchange: "AP", Client: client, Service: svc, Code: 33, Text: "ticket not yet valid"}
+		}
+		snap, err := snapshotOf(p.AuthorizationData)
+		if err != nil && err != ErrNoSnapshot {
+			return nil, err
+		}
+		return &Accepted{Client: client, Snapshot: snap, EndTime: p.EndTime, KeyIndex: i}, nil
+	}
+	return nil, &Error{Exchange: "AP", Service: svc, Code: 41,
+		Text: fmt.Sprintf("no key given decrypts the ticket (etype %d, kvno %d)", t.EncPart.EType, t.EncPart.KVNO)}
+}
