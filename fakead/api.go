@@ -47,7 +47,7 @@ type ReplChange struct {
 // attribute "name" plus the DN in the change (AD replicates the RDN and parent the same way).
 type ReplAttr struct {
 	Name   string
-	Values [][]byte // empty: the attribute was removed
+	Values [][]byte // empty: the attribute was removed; link values are "<GUID=g>;DN"
 	Meta   AttrMeta
 }
 

@@ -39,6 +39,10 @@ func randomConverge(t *testing.T, seed uint64) {
 	if err := ds[0].Add(now, SystemCaller, "OU=A,DC=contoso,DC=com", []Attribute{sattr("objectClass", "organizationalUnit")}); err != nil {
 		t.Fatal(err)
 	}
+	group := "CN=G,CN=Users,DC=contoso,DC=com"
+	if err := ds[0].Add(now, SystemCaller, group, []Attribute{sattr("objectClass", "group")}); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 3; i++ {
 		for j := 0; j < 3; j++ {
 			if i != j {
@@ -58,7 +62,7 @@ func randomConverge(t *testing.T, seed uint64) {
 		d := ds[rng.IntN(3)]
 		name := names[rng.IntN(len(names))]
 		dn := find(d, name)
-		switch op := rng.IntN(10); {
+		switch op := rng.IntN(11); {
 		case op < 3 && dn == "":
 			_ = d.Add(now, SystemCaller, "CN="+name+","+ous[rng.IntN(2)], []Attribute{sattr("objectClass", "user"),
 				sattr("sAMAccountName", name+fmt.Sprint(rng.IntN(1000)))})
@@ -68,6 +72,12 @@ func randomConverge(t *testing.T, seed uint64) {
 			_ = d.ModifyDN(now, SystemCaller, dn, "CN="+name, true, ous[rng.IntN(2)])
 		case op < 8 && dn != "":
 			_ = d.Delete(now, SystemCaller, dn)
+		case op < 9 && dn != "":
+			mop := ModAdd
+			if rng.IntN(2) == 0 {
+				mop = ModDelete
+			}
+			_ = d.Modify(now, SystemCaller, group, []Modification{{Op: mop, Attr: sattr("member", dn)}})
 		default:
 			from, to := rng.IntN(3), rng.IntN(3)
 			if from != to {

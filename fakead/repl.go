@@ -31,7 +31,17 @@ func (d *Directory) ChangesSince(usn uint64) []ReplChange {
 			if a.meta.Version == 0 || a.meta.LocalUSN <= usn {
 				continue
 			}
-			attrs = append(attrs, ReplAttr{Name: a.t.Name, Values: copyValues(a.rawValues()), Meta: a.meta})
+			vals := copyValues(a.rawValues())
+			if a.t.IsForwardLink() && a.t.Syntax == SynDN {
+				// Links travel with their target's GUID (AD's extended DN form), so a target
+				// renamed on one side is still found on the other.
+				for i, v := range a.vals {
+					if x := d.byKey[v.norm]; x != nil {
+						vals[i] = []byte("<GUID=" + x.guid.String() + ">;" + string(v.raw))
+					}
+				}
+			}
+			attrs = append(attrs, ReplAttr{Name: a.t.Name, Values: vals, Meta: a.meta})
 		}
 		if len(attrs) == 0 {
 			continue
@@ -70,13 +80,54 @@ func newer(a, b AttrMeta) bool {
 // conflicts as AD does (higher version, then later originating time, then higher originating DC
 // invocationId). An attribute that wins gets a new local USN (so it propagates onwards); one that
 // loses or is already present changes nothing.
+//
+// Linked attributes (member, managedBy, ...) are applied after every object of the batch, and
+// values naming objects this replica does not have (deleted ones) are dropped, as AD drops links
+// to deleted objects.
 func (d *Directory) ApplyReplicated(now time.Time, changes []ReplChange) error {
+	var links []ReplChange
 	for _, ch := range changes {
+		objs, lks := d.splitLinks(ch)
+		if err := d.applyOne(now, objs); err != nil {
+			return err
+		}
+		if len(lks.Attrs) > 0 {
+			links = append(links, lks)
+		}
+	}
+	for _, ch := range links {
+		if d.byGUID[ch.GUID] == nil {
+			continue
+		}
+		for i, a := range ch.Attrs {
+			t := d.schema.Attr(a.Name)
+			kept := a.Values[:0:0]
+			for _, v := range a.Values {
+				if x := d.linkTarget(v); x != nil && !x.deleted && t != nil {
+					kept = append(kept, []byte(x.dnString()))
+				}
+			}
+			ch.Attrs[i].Values = kept
+		}
 		if err := d.applyOne(now, ch); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// splitLinks separates the forward-link attributes of a change from the rest.
+func (d *Directory) splitLinks(ch ReplChange) (objs, links ReplChange) {
+	objs, links = ch, ch
+	objs.Attrs, links.Attrs = nil, nil
+	for _, a := range ch.Attrs {
+		if t := d.schema.Attr(a.Name); t != nil && t.IsForwardLink() && t.Syntax == SynDN {
+			links.Attrs = append(links.Attrs, a)
+		} else {
+			objs.Attrs = append(objs.Attrs, a)
+		}
+	}
+	return objs, links
 }
 
 func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
@@ -422,4 +473,28 @@ func (d *Directory) nameLoser(a, b *entry) *entry {
 		return b
 	}
 	return a
+}
+
+// linkTarget resolves a replicated link value: "<GUID=...>;DN" by GUID, a plain DN by name.
+func (d *Directory) linkTarget(v []byte) *entry {
+	s := string(v)
+	if strings.HasPrefix(s, "<GUID=") {
+		end := strings.Index(s, ">;")
+		if end < 0 {
+			return nil
+		}
+		g, err := ParseGUID(s[len("<GUID="):end])
+		if err != nil {
+			return nil
+		}
+		if x := d.byGUID[g]; x != nil {
+			return x
+		}
+		s = s[end+2:]
+	}
+	dn, err := ParseDN(s)
+	if err != nil {
+		return nil
+	}
+	return d.byKey[dnKey(dn)]
 }
