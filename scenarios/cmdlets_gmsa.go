@@ -19,7 +19,8 @@ func init() {
 		name: "New-ADServiceAccount",
 		params: []paramDef{
 			{name: "Name", kind: pString, pos: 0, mandatory: true},
-			{name: "DNSHostName", kind: pString, pos: 1, mandatory: true},
+			// Not positional: the Group parameter set has only [-Name] by position.
+			{name: "DNSHostName", kind: pString, pos: -1, mandatory: true},
 			{name: "AccountExpirationDate", kind: pDate, pos: -1},
 			{name: "Description", kind: pString, pos: -1},
 			{name: "DisplayName", kind: pString, pos: -1},
@@ -36,12 +37,6 @@ func init() {
 			{name: "SamAccountName", kind: pString, pos: -1},
 			{name: "ServicePrincipalNames", kind: pStrings, pos: -1},
 			{name: "TrustedForDelegation", kind: pBool, pos: -1},
-		},
-		positionalFor: func(b bound) []string {
-			if b.on("RestrictToOutboundAuthenticationOnly") || b.on("RestrictToSingleComputer") {
-				return []string{"Name"}
-			}
-			return []string{"Name", "DNSHostName"}
 		},
 		optional: func(name string, b bound) bool {
 			return name == "DNSHostName" && (b.on("RestrictToOutboundAuthenticationOnly") || b.on("RestrictToSingleComputer"))

@@ -33,6 +33,25 @@ func init() {
 		run: newGroup,
 	})
 	register(&cmdletDef{
+		name: "Set-ADGroup",
+		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}, {name: "Add", kind: pHash, pos: -1},
+			{name: "Clear", kind: pStrings, pos: -1}, {name: "Description", kind: pString, pos: -1}, {name: "Remove", kind: pHash, pos: -1},
+			{name: "Replace", kind: pHash, pos: -1}, {name: "SamAccountName", kind: pString, pos: -1}},
+		run: func(x *cmdCtx, b bound) ([]any, error) {
+			return nil, x.do(func(a *adCtx) error {
+				g, err := a.find(b.str("Identity"), "group", false)
+				if err != nil {
+					return err
+				}
+				mods, err := a.commonMods(b)
+				if err != nil || len(mods) == 0 {
+					return err
+				}
+				return adError(a.d.Modify(a.now, a.c, g.dn, mods), "")
+			})
+		},
+	})
+	register(&cmdletDef{
 		name:   "Remove-ADGroup",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}},
 		run: func(x *cmdCtx, b bound) ([]any, error) {
@@ -307,7 +326,9 @@ func getGroupMembers(x *cmdCtx, b bound) ([]any, error) {
 		if err := walk(g); err != nil {
 			return err
 		}
-		sort.Slice(members, func(i, j int) bool { return strings.ToLower(members[i].str("name")) < strings.ToLower(members[j].str("name")) })
+		sort.Slice(members, func(i, j int) bool {
+			return strings.ToLower(members[i].str("name")) < strings.ToLower(members[j].str("name"))
+		})
 		for _, m := range members {
 			out = append(out, &psObject{props: []psProp{
 				{"distinguishedName", m.dn}, {"name", m.str("name")}, {"objectClass", m.lastClass()},

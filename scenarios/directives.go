@@ -116,7 +116,7 @@ func runPS(r *runner, st *Step) (string, error) {
 
 // advanceChunk is the resolution at which root keys are watched arriving on DCs (for the
 // report's timeline) while some key has not reached every DC.
-const advanceChunk = time.Minute
+const advanceChunk = 10 * time.Minute
 
 func runAdvance(r *runner, st *Step) (string, error) {
 	now := r.w.Now()

@@ -586,7 +586,7 @@ func (p *psParser) hashtable() (psExpr, error) {
 	}
 }
 
-// singleQuoted reads '...' where '' is a quote.
+// singleQuoted reads '...' where ” is a quote.
 func (p *psParser) singleQuoted() (string, error) {
 	start := p.pos
 	p.pos++

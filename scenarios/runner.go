@@ -149,7 +149,7 @@ func (t *traceBuf) Write(p []byte) (int, error) {
 // Run runs a parsed scenario.
 func Run(sc *Scenario, opt Options) *Result {
 	res := &Result{Scenario: sc}
-	if sc.Pending() && !opt.IncludePending && !opt.Rewrite {
+	if sc.Pending() && !opt.IncludePending {
 		res.Skipped, res.SkipReason = true, "labelled pending (needs a part of the simulator that is still being built); --include-pending runs it"
 		return res
 	}
@@ -348,6 +348,9 @@ func (r *runner) invariants(res *Result) *Failure {
 	if err := r.w.CheckConverged(); err != nil {
 		return r.failAt(last, "invariant: replicas differ after quiescence: %v", err)
 	}
+	if !r.sc.HasLabel(LabelMetamorphic) {
+		return nil
+	}
 	dcs := r.w.DCs()
 	_ = r.w.ExecOn(dcs[0].Name(), func(now time.Time, d *fakead.Directory) error {
 		res.Digest = d.Digest()
@@ -390,7 +393,7 @@ func metamorphic(sc *Scenario, opt Options, base *Result) *Failure {
 		}
 		if v.Digest != base.Digest {
 			return &Failure{Seed: base.Seed, Path: sc.Path, Line: last.Line, Elapsed: v.SimElapsed, Step: stepText(last),
-				Msg: fmt.Sprintf("metamorphic: with link delays x%g the directory ends with digest %.12s, not %.12s as with the configured delays", f, v.Digest, base.Digest),
+				Msg:       fmt.Sprintf("metamorphic: with link delays x%g the directory ends with digest %.12s, not %.12s as with the configured delays", f, v.Digest, base.Digest),
 				TraceTail: tail(v.Trace, traceTailLines)}
 		}
 	}
@@ -449,7 +452,7 @@ func lineDiff(want, got string) string {
 			out.WriteString("   " + a[i] + "\n")
 			i++
 			j++
-		case j < m && (i >= n || lcs[i][j+1] >= lcs[i+1][j]):
+		case j < m && (i >= n || lcs[i][j+1] > lcs[i+1][j]):
 			out.WriteString(" + " + b[j] + "\n")
 			j++
 		default:

@@ -43,9 +43,9 @@ func buildGMSAMembershipSD(sids []string) ([]byte, error) {
 	acl = append(acl, aces...)
 	ob := owner.Bytes()
 	hdr := make([]byte, 20)
-	hdr[0] = 1                                      // revision
-	binary.LittleEndian.PutUint16(hdr[2:], 0x8004)  // SE_SELF_RELATIVE | SE_DACL_PRESENT
-	binary.LittleEndian.PutUint32(hdr[4:], 20)      // owner
+	hdr[0] = 1                                                  // revision
+	binary.LittleEndian.PutUint16(hdr[2:], 0x8004)              // SE_SELF_RELATIVE | SE_DACL_PRESENT
+	binary.LittleEndian.PutUint32(hdr[4:], 20)                  // owner
 	binary.LittleEndian.PutUint32(hdr[16:], uint32(20+len(ob))) // DACL
 	return append(append(hdr, ob...), acl...), nil
 }
