@@ -19,7 +19,7 @@ USERS=${BENCH_USERS:-10000}
 DURATION=${BENCH_DURATION:-5s}
 WARMUP=${BENCH_WARMUP:-2s}
 SEED=${BENCH_SEED:-1}
-LOAD_LIMIT=90        # seconds: bound on one client run (loading users into one server is the long one)
+LOAD_LIMIT=150       # seconds: bound on one client run (loading users into one server is the long one)
 READY_LIMIT=60       # seconds: bound on a server becoming ready
 BASE_GM="DC=contoso,DC=com"
 BASE_SL="dc=contoso,dc=com"
@@ -65,11 +65,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# free_port prints a TCP port on 127.0.0.1 that nothing answers on, from a range above the usual ones.
+# free_port prints a TCP port on 127.0.0.1 that nothing answers on, from 20000-31999: above the usual
+# services and below Linux's ephemeral range (32768-60999), where client sockets could hold it.
 free_port() {
 	local p tries=0
 	while ((tries++ < 200)); do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % 12000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
@@ -159,16 +160,14 @@ start_slapd() {
 	wait_port "$SL_PORT" || { log "slapd did not accept connections on 127.0.0.1:$SL_PORT"; return 1; }
 }
 
-# start_gmsasim starts `gmsasim serve` and measures, in the script, the time from just before the
-# process is started to the moment its `ready` line is read.
+# start_gmsasim starts `gmsasim serve` on ports the kernel picks (it prints them on its `ready` line) and
+# measures, in the script, the time from just before the process is started to the moment that line
+# is read.
 start_gmsasim() {
-	GM_PORT=$(free_port)
-	GM_LDAPS_PORT=$(free_port)
-	while [[ "$GM_LDAPS_PORT" == "$GM_PORT" ]]; do GM_LDAPS_PORT=$(free_port); done
 	mkdir -p "$TMP/gm/state"
 	mkfifo "$TMP/gm/out"
 	local t0=$EPOCHREALTIME
-	"$TMP/gmsasim" serve --ldap "127.0.0.1:$GM_PORT" --ldaps "127.0.0.1:$GM_LDAPS_PORT" \
+	"$TMP/gmsasim" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 \
 		--state-dir "$TMP/gm/state" --admin-password "$GM_ADMIN_PW" --seed "$SEED" \
 		>"$TMP/gm/out" 2>"$TMP/gm/stderr.log" &
 	GM_PID=$!
@@ -182,13 +181,24 @@ start_gmsasim() {
 		fi
 	done
 	if [[ -z "$ready" ]]; then
-		log "gmsasim serve printed no 'ready' line within ${READY_LIMIT}s; its output:"
+		if kill -0 "$GM_PID" 2>/dev/null; then
+			log "gmsasim serve printed no 'ready' line within ${READY_LIMIT}s; its output:"
+		else
+			log "gmsasim serve exited before printing 'ready'; its output:"
+		fi
 		cat "$TMP/gm/stdout.log" "$TMP/gm/stderr.log" >&2 2>/dev/null || true
 		return 1
 	fi
 	cat <&4 >>"$TMP/gm/stdout.log" & # keep draining its stdout so it never blocks on a full pipe
 	exec 4<&-
 	GM_READY_MS=$(awk -v a="$t0" -v b="$ready" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+	# ready ldap=127.0.0.1:PORT ldaps=127.0.0.1:PORT ...
+	GM_LDAP=$(sed -n 's/.* ldap=\([^ ]*\).*/\1/p' <<<"$line")
+	GM_LDAPS=$(sed -n 's/.* ldaps=\([^ ]*\).*/\1/p' <<<"$line")
+	if [[ "$GM_LDAP" != 127.0.0.1:* || "$GM_LDAPS" != 127.0.0.1:* ]]; then
+		log "cannot read the listen addresses from gmsasim's ready line: $line"
+		return 1
+	fi
 }
 
 # result VAR SERVER OP: the ops_per_sec of a result line in $TMP/results, or "-".
@@ -232,8 +242,8 @@ GM_ARGS=()
 GM_BIND_NOTE=""
 if ((HAVE_GM)); then
 	if start_gmsasim; then
-		log "gmsasim serve on 127.0.0.1:$GM_PORT (ldaps $GM_LDAPS_PORT), ready after $GM_READY_MS ms"
-		GM_ARGS=(-url "ldap://127.0.0.1:$GM_PORT" -bind-dn "$GM_ADMIN_DN" -bind-pw "$GM_ADMIN_PW" -base "$BASE_GM" -profile ad)
+		log "gmsasim serve on $GM_LDAP (ldaps $GM_LDAPS), ready after $GM_READY_MS ms"
+		GM_ARGS=(-url "ldap://$GM_LDAP" -bind-dn "$GM_ADMIN_DN" -bind-pw "$GM_ADMIN_PW" -base "$BASE_GM" -profile ad)
 	else
 		HAVE_GM=0
 		log "SKIPPING the gmsasim half: gmsasim serve did not become ready"
@@ -251,7 +261,7 @@ fi
 if ((HAVE_GM)); then
 	# AD takes unicodePwd only over an encrypted connection: load over LDAPS with the world's CA.
 	rc=0
-	ldapload gmsasim -mode load "${GM_ARGS[@]}" -url "ldaps://127.0.0.1:$GM_LDAPS_PORT" \
+	ldapload gmsasim -mode load "${GM_ARGS[@]}" -url "ldaps://$GM_LDAPS" \
 		-ca "$TMP/gm/state/ca.pem" 2>"$TMP/gm/load.err" || rc=$?
 	if ((rc != 0)); then
 		cat "$TMP/gm/load.err" >&2
@@ -287,6 +297,7 @@ for op in load base eq bind; do
 	r=$(awk -v g="$g" -v s="$s" 'BEGIN { if (g ~ /^[0-9.]+$/ && s ~ /^[0-9.]+$/ && s > 0) printf "%.2fx", g / s; else print "-" }')
 	printf '%-6s %14s %14s %15s\n' "$op" "$g" "$s" "$r"
 done
+((HAVE_GM)) && echo "load: gmsasim's adds go over LDAPS (AD takes unicodePwd only encrypted) and derive Kerberos keys; slapd's over LDAP"
 ((HAVE_GM)) && echo "gmsasim serve: process start to 'ready' in $GM_READY_MS ms (measured by this script)"
 ((HAVE_GM)) || echo "gmsasim: not measured (see SKIPPING above)"
 ((HAVE_SL)) || echo "slapd: not measured (see SKIPPING above)"
