@@ -166,6 +166,9 @@ func (d *Directory) buildEntry(op, dnStr string, dn DN, attrs []Attribute, c Cal
 	return e, pw, nil
 }
 
+// Divergence: possSuperiors (which classes may contain which) is not enforced, and DN-valued
+// attributes other than forward links may name objects that do not exist.
+
 // resolveClasses sets e.class and rewrites objectClass to the full chain plus auxiliary classes.
 func (d *Directory) resolveClasses(op, dnStr string, e *entry) error {
 	oc := e.get(d.at.objectClass)

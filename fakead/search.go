@@ -5,7 +5,9 @@ import (
 	"time"
 )
 
-// Search runs a search. The rootDSE (base "", scope base) and the subschema entry are answered
+// Search runs a search.
+// Divergence: nTSecurityDescriptor is not stored, so SDFlags is accepted and ignored and the
+// attribute is never returned. The rootDSE (base "", scope base) and the subschema entry are answered
 // here too. On SizeLimitExceeded the entries up to the limit are returned with the error.
 func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]SearchEntry, error) {
 	const op = "search"
@@ -60,8 +62,9 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		case ScopeOne:
 			return e.parent == root && e.nc == root.nc
 		}
-		// A subtree search stays in the base's naming context (AD returns continuation references
-		// for the subordinate ones, which the model leaves out).
+		// A subtree search stays in the base's naming context.
+		// Divergence: AD also returns continuation references (searchResultReference) for the
+		// subordinate naming contexts; the model leaves them out.
 		return e.nc == root.nc && e.isUnder(root)
 	}
 	run := func(es []*entry) error {
