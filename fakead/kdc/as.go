@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
-	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
@@ -58,7 +57,6 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	}
 
 	// Pre-authentication: PA-ENC-TIMESTAMP with one of the client's keys.
-	methods := k.preauthMethods(body.EType, client)
 	var pa *types.PAData
 	for i := range req.PAData {
 		if req.PAData[i].PADataType == patype.PA_ENC_TIMESTAMP {
@@ -67,23 +65,23 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 		}
 	}
 	if pa == nil {
-		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_REQUIRED, &cname, sname, "pre-authentication required", methods)
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_REQUIRED, &cname, sname, "pre-authentication required", k.preauthMethods(body.EType, client))
 	}
 	var ed types.EncryptedData
 	if err := ed.Unmarshal(pa.PADataValue); err != nil {
-		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "malformed PA-ENC-TIMESTAMP", methods)
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "malformed PA-ENC-TIMESTAMP", k.preauthMethods(body.EType, client))
 	}
 	ckey, ok := longTermKey(client, ed.EType)
 	if !ok {
-		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "pre-authentication with an unsupported key", methods)
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "pre-authentication with an unsupported key", k.preauthMethods(body.EType, client))
 	}
-	plain, err := crypto.DecryptEncPart(ed, ckey, keyusage.AS_REQ_PA_ENC_TIMESTAMP)
+	plain, err := k.keys.open(ckey, ed, keyusage.AS_REQ_PA_ENC_TIMESTAMP, true)
 	if err != nil {
-		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "pre-authentication failed", methods)
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "pre-authentication failed", k.preauthMethods(body.EType, client))
 	}
 	var ts types.PAEncTSEnc
 	if err := ts.Unmarshal(plain); err != nil {
-		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "malformed PA-ENC-TS-ENC", methods)
+		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "malformed PA-ENC-TS-ENC", k.preauthMethods(body.EType, client))
 	}
 	if skewed(now, ts.PATimestamp, k.cfg.MaxSkew) {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_SKEW, &cname, sname, "clock skew too great", nil)
@@ -125,7 +123,7 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encoding the reply failed", nil)
 	}
 	rkey, _ := longTermKey(client, replyEt)
-	enc, err := seal(k.rand(), rkey, pb, keyusage.AS_REP_ENCPART, int(client.KVNO))
+	enc, err := k.keys.seal(k.rand(), rkey, pb, keyusage.AS_REP_ENCPART, int(client.KVNO), true)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encrypting the reply failed", nil)
 	}

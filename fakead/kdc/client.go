@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
-	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
@@ -80,7 +79,7 @@ func (k *KDC) Logon(now time.Time, name string, key types.EncryptionKey) (*Crede
 	if err != nil {
 		return nil, err
 	}
-	ed, err := seal(k.rand(), key, ts, keyusage.AS_REQ_PA_ENC_TIMESTAMP, 0)
+	ed, err := k.keys.seal(k.rand(), key, ts, keyusage.AS_REQ_PA_ENC_TIMESTAMP, 0, true)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +108,7 @@ func (k *KDC) Logon(now time.Time, name string, key types.EncryptionKey) (*Crede
 	if err := rep.Unmarshal(o.Reply); err != nil {
 		return nil, fmt.Errorf("kdc: AS-REP: %w", err)
 	}
-	pb, err := crypto.DecryptEncPart(rep.EncPart, key, keyusage.AS_REP_ENCPART)
+	pb, err := k.keys.open(key, rep.EncPart, keyusage.AS_REP_ENCPART, true)
 	if err != nil {
 		return nil, fmt.Errorf("kdc: AS-REP does not decrypt with the key given: %w", err)
 	}
@@ -131,7 +130,7 @@ func (k *KDC) ServiceTicket(now time.Time, c *Credentials, spn string) (*Service
 	if err != nil {
 		return nil, err
 	}
-	ed, err := seal(k.rand(), c.SessionKey, ab, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR, 0)
+	ed, err := k.keys.seal(k.rand(), c.SessionKey, ab, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR, 0, false)
 	if err != nil {
 		return nil, err
 	}

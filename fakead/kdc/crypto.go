@@ -3,19 +3,68 @@
 package kdc
 
 import (
+	"crypto/hmac"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/crypto/common"
+	"github.com/jcmturner/gokrb5/v8/crypto/etype"
 	"github.com/jcmturner/gokrb5/v8/crypto/rfc4757"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
+// usageKeys are the RFC 3961 keys derived from a protocol key for one key usage: Ke encrypts,
+// Ki protects integrity.
+type usageKeys struct{ ke, ki []byte }
+
+// keyCache memoises usageKeys of long-term keys (krbtgt, services, clients): deriving them is a
+// fifth of a request's cost. Session keys are not cached. Bounded; cleared when full.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]usageKeys
+}
+
+func (c *keyCache) derive(e etype.EType, key []byte, usage uint32, cache bool) (usageKeys, error) {
+	var ck string
+	if cache {
+		ck = fmt.Sprintf("%d/%d/%x", e.GetETypeID(), usage, key)
+		c.mu.Lock()
+		u, ok := c.m[ck]
+		c.mu.Unlock()
+		if ok {
+			return u, nil
+		}
+	}
+	ke, err := e.DeriveKey(key, common.GetUsageKe(usage))
+	if err != nil {
+		return usageKeys{}, err
+	}
+	ki, err := e.DeriveKey(key, common.GetUsageKi(usage))
+	if err != nil {
+		return usageKeys{}, err
+	}
+	u := usageKeys{ke: ke, ki: ki}
+	if cache {
+		c.mu.Lock()
+		if c.m == nil || len(c.m) >= 4096 {
+			c.m = map[string]usageKeys{}
+		}
+		c.m[ck] = u
+		c.mu.Unlock()
+	}
+	return u, nil
+}
+
+func isAES(et int32) bool { return et == EtypeAES128 || et == EtypeAES256 }
+
 // seal encrypts plain for key with the key usage, drawing the confounder from rnd (the world's
 // seeded stream) instead of crypto/rand as gokrb5's own EncryptMessage does; the result is the same
 // RFC 3961/3962 (AES) or RFC 4757 (RC4-HMAC) message, decryptable by any Kerberos implementation.
-func seal(rnd io.Reader, key types.EncryptionKey, plain []byte, usage uint32, kvno int) (types.EncryptedData, error) {
+// longTerm says whether key is a long-term key whose derived keys are worth caching.
+func (c *keyCache) seal(rnd io.Reader, key types.EncryptionKey, plain []byte, usage uint32, kvno int, longTerm bool) (types.EncryptedData, error) {
 	e, err := crypto.GetEtype(key.KeyType)
 	if err != nil {
 		return types.EncryptedData{}, err
@@ -23,40 +72,74 @@ func seal(rnd io.Reader, key types.EncryptionKey, plain []byte, usage uint32, kv
 	if len(key.KeyValue) != e.GetKeyByteSize() {
 		return types.EncryptedData{}, fmt.Errorf("kdc: key of etype %d has %d bytes, want %d", key.KeyType, len(key.KeyValue), e.GetKeyByteSize())
 	}
-	conf := make([]byte, e.GetConfounderByteSize())
+	conf := make([]byte, e.GetConfounderByteSize(), e.GetConfounderByteSize()+len(plain))
 	if _, err := io.ReadFull(rnd, conf); err != nil {
 		return types.EncryptedData{}, fmt.Errorf("kdc: confounder: %w", err)
 	}
 	msg := append(conf, plain...)
 	var ct []byte
-	switch key.KeyType {
-	case EtypeAES128, EtypeAES256:
-		ke, err := e.DeriveKey(key.KeyValue, common.GetUsageKe(usage))
+	switch {
+	case isAES(key.KeyType):
+		u, err := c.derive(e, key.KeyValue, usage, longTerm)
 		if err != nil {
 			return types.EncryptedData{}, err
 		}
-		_, c, err := e.EncryptData(ke, msg)
+		_, enc, err := e.EncryptData(u.ke, msg)
 		if err != nil {
 			return types.EncryptedData{}, err
 		}
-		ih, err := common.GetIntegrityHash(msg, key.KeyValue, usage, e)
-		if err != nil {
-			return types.EncryptedData{}, err
-		}
-		ct = append(c, ih...)
-	case EtypeRC4:
+		mac := hmac.New(e.GetHashFunc(), u.ki)
+		mac.Write(msg)
+		ct = append(enc, mac.Sum(nil)[:e.GetHMACBitLength()/8]...)
+	case key.KeyType == EtypeRC4:
 		k2 := rfc4757.HMAC(key.KeyValue, rfc4757.UsageToMSMsgType(usage))
 		sum := rfc4757.HMAC(k2, msg)
 		k3 := rfc4757.HMAC(k2, sum)
-		c, err := rfc4757.EncryptData(k3, msg, e)
+		enc, err := rfc4757.EncryptData(k3, msg, e)
 		if err != nil {
 			return types.EncryptedData{}, err
 		}
-		ct = append(sum, c...)
+		ct = append(sum, enc...)
 	default:
 		return types.EncryptedData{}, fmt.Errorf("kdc: etype %d not issued", key.KeyType)
 	}
 	return types.EncryptedData{EType: key.KeyType, KVNO: kvno, Cipher: ct}, nil
+}
+
+var errIntegrity = errors.New("kdc: integrity check failed")
+
+// open decrypts ed with key for the key usage and checks its integrity (RFC 3961 5.3 for AES; RC4
+// goes through gokrb5).
+func (c *keyCache) open(key types.EncryptionKey, ed types.EncryptedData, usage uint32, longTerm bool) ([]byte, error) {
+	if ed.EType != key.KeyType {
+		return nil, fmt.Errorf("kdc: data of etype %d, key of etype %d", ed.EType, key.KeyType)
+	}
+	if !isAES(key.KeyType) {
+		return crypto.DecryptEncPart(ed, key, usage)
+	}
+	e, err := crypto.GetEtype(key.KeyType)
+	if err != nil {
+		return nil, err
+	}
+	h, conf := e.GetHMACBitLength()/8, e.GetConfounderByteSize()
+	if len(key.KeyValue) != e.GetKeyByteSize() || len(ed.Cipher) < conf+h {
+		return nil, errIntegrity
+	}
+	u, err := c.derive(e, key.KeyValue, usage, longTerm)
+	if err != nil {
+		return nil, err
+	}
+	body, sum := ed.Cipher[:len(ed.Cipher)-h], ed.Cipher[len(ed.Cipher)-h:]
+	plain, err := e.DecryptData(u.ke, body)
+	if err != nil {
+		return nil, errIntegrity
+	}
+	mac := hmac.New(e.GetHashFunc(), u.ki)
+	mac.Write(plain)
+	if !hmac.Equal(mac.Sum(nil)[:h], sum) || len(plain) < conf {
+		return nil, errIntegrity
+	}
+	return plain[conf:], nil
 }
 
 // newSessionKey draws a session key of etype et from rnd.

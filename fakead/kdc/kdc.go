@@ -44,6 +44,7 @@ type KDC struct {
 	cfg   Config
 	realm string
 	mu    sync.Mutex // serialises draws from cfg.Rand
+	keys  keyCache
 }
 
 // New checks cfg and builds a KDC.

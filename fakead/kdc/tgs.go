@@ -5,7 +5,6 @@ package kdc
 import (
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
@@ -56,13 +55,17 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	if !ok {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_NOKEY, nil, sname, "no krbtgt key of the ticket's etype", nil)
 	}
-	if err := tgt.Decrypt(tkey); err != nil {
+	tb, err := k.keys.open(tkey, tgt.EncPart, keyusage.KDC_REP_TICKET, true)
+	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, nil, sname, "the TGT does not decrypt", nil)
 	}
-	tp := tgt.DecryptedEncPart
+	var tp messages.EncTicketPart
+	if err := tp.Unmarshal(tb); err != nil {
+		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, nil, sname, "malformed TGT", nil)
+	}
 	cname := tp.CName
 	o.Client = principalString(cname, tp.CRealm)
-	ab, err := crypto.DecryptEncPart(ap.EncryptedAuthenticator, tp.Key, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR)
+	ab, err := k.keys.open(tp.Key, ap.EncryptedAuthenticator, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR, false)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, &cname, sname, "the authenticator does not decrypt", nil)
 	}
@@ -139,7 +142,7 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	if len(auth.SubKey.KeyValue) > 0 {
 		rkey, usage = auth.SubKey, keyusage.TGS_REP_ENCPART_AUTHENTICATOR_SUB_KEY
 	}
-	enc, err := seal(k.rand(), rkey, pb, usage, 0)
+	enc, err := k.keys.seal(k.rand(), rkey, pb, usage, 0, false)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encrypting the reply failed", nil)
 	}

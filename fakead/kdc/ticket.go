@@ -42,7 +42,7 @@ func (k *KDC) issue(t ticketSpec, svc *Principal, tktEt, sessEt int32) (messages
 	if !ok {
 		return messages.Ticket{}, types.EncryptionKey{}, fmt.Errorf("kdc: %s has no key of etype %d", svc.Name, tktEt)
 	}
-	ed, err := seal(k.rand(), key, b, keyusage.KDC_REP_TICKET, int(svc.KVNO))
+	ed, err := k.keys.seal(k.rand(), key, b, keyusage.KDC_REP_TICKET, int(svc.KVNO), true)
 	if err != nil {
 		return messages.Ticket{}, types.EncryptionKey{}, err
 	}
