@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const libDir = "../../scenarios/library"
+
+// The library runs: a progress line per scenario, a summary, exit 0; same seed ⇒ byte-identical
+// --trace; --junit is JUnit with one testcase per scenario; --report writes the HTML page.
+func TestRunLibrary(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{libDir, "--junit", filepath.Join(dir, "j.xml"), "--report", filepath.Join(dir, "rep"), "--trace", filepath.Join(dir, "t1")}
+	var out, errb bytes.Buffer
+	if rc := runRun(args, &out, &errb); rc != 0 {
+		t.Fatalf("rc=%d\n%s\n%s", rc, out.String(), errb.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(libDir, "*.scn"))
+	for _, f := range files {
+		if !strings.Contains(out.String(), f) {
+			t.Errorf("no progress line for %s", f)
+		}
+	}
+	if !strings.Contains(out.String(), "simulated-seconds per wall-second") {
+		t.Errorf("no summary:\n%s", out.String())
+	}
+	var suite struct {
+		Tests int `xml:"tests,attr"`
+		Cases []struct {
+			Name string `xml:"name,attr"`
+		} `xml:"testcase"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "j.xml"))
+	if err != nil || xml.Unmarshal(b, &suite) != nil {
+		t.Fatalf("JUnit: %v", err)
+	}
+	if suite.Tests != len(files) || len(suite.Cases) != len(files) {
+		t.Errorf("JUnit has %d testcases, want %d", len(suite.Cases), len(files))
+	}
+	if h, err := os.ReadFile(filepath.Join(dir, "rep", "index.html")); err != nil || !bytes.Contains(h, []byte("<svg")) {
+		t.Errorf("report: %v", err)
+	}
+	args[len(args)-1] = filepath.Join(dir, "t2")
+	if rc := runRun(args, &bytes.Buffer{}, &bytes.Buffer{}); rc != 0 {
+		t.Fatal("second run failed")
+	}
+	t1, _ := os.ReadFile(filepath.Join(dir, "t1"))
+	t2, _ := os.ReadFile(filepath.Join(dir, "t2"))
+	if len(t1) == 0 || !bytes.Equal(t1, t2) {
+		t.Errorf("traces differ between two runs of the same seeds (%d vs %d bytes)", len(t1), len(t2))
+	}
+}
+
+// A broken expectation exits 1 and prints seed, file:line and the replay command; the replay
+// (the printed command's arguments) fails the same way.
+func TestRunFailureReplays(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(libDir, "gmsa-forgotten-dollar.scn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(src), "SamAccountName    : Host1$", "SamAccountName    : Host1", 1)
+	f := filepath.Join(t.TempDir(), "broken.txt") // any extension: a named file is a scenario
+	if err := os.WriteFile(f, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if rc := runRun([]string{f}, &out, &bytes.Buffer{}); rc != 1 {
+		t.Fatalf("rc=%d, want 1\n%s", rc, out.String())
+	}
+	first := out.String()
+	for _, want := range []string{"seed=25 scenario=" + f + ":", "replay: gmsasim run " + f + " --seed 25", "-   SamAccountName    : Host1"} {
+		if !strings.Contains(first, want) && !strings.Contains(first, strings.ReplaceAll(want, "-   ", " - ")) {
+			t.Errorf("output lacks %q:\n%s", want, first)
+		}
+	}
+	out.Reset()
+	if rc := runRun([]string{f, "--seed", "25"}, &out, &bytes.Buffer{}); rc != 1 {
+		t.Fatalf("replay rc=%d", rc)
+	}
+	strip := func(s string) string { return s[:strings.Index(s, "replay:")] }
+	if strip(out.String()) != strip(first) {
+		t.Errorf("replay differs:\n%s\nvs\n%s", out.String(), first)
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	var errb bytes.Buffer
+	if rc := runRun([]string{libDir, "--label-filter", "kds &&"}, &bytes.Buffer{}, &errb); rc != 2 || !strings.Contains(errb.String(), "label filter") {
+		t.Errorf("rc=%d %s", rc, errb.String())
+	}
+	if rc := runRun([]string{"/nonexistent/dir"}, &bytes.Buffer{}, &bytes.Buffer{}); rc != 2 {
+		t.Errorf("missing path: rc=%d", rc)
+	}
+	var out bytes.Buffer
+	if rc := runRun([]string{libDir, "--label-filter", "kds && !pending"}, &out, &bytes.Buffer{}); rc != 0 || strings.Contains(out.String(), "gmsa-deploy") {
+		t.Errorf("label filter ran the wrong files (rc=%d):\n%s", rc, out.String())
+	}
+}
