@@ -10,14 +10,19 @@
 # missing. Leaves nothing behind: both servers are stopped and the temp dir removed at exit
 # (BENCH_KEEP=1 keeps the temp dir for a look at the logs).
 #
-# Knobs (environment): BENCH_CONC (8), BENCH_USERS (10000), BENCH_DURATION (5s), BENCH_WARMUP (2s),
-# BENCH_SEED (1), BENCH_KEEP (0). The whole script stays well under 5 minutes on 2 cores with the defaults.
+# Each operation is measured in BENCH_ROUNDS rounds, the two servers taking turns (which one goes first
+# alternates), and the table shows the median round of each, so a burst of other load on the machine
+# moves one round, not the figure.
+#
+# Knobs (environment): BENCH_CONC (8), BENCH_USERS (10000), BENCH_DURATION (3s), BENCH_WARMUP (1s),
+# BENCH_ROUNDS (3), BENCH_SEED (1), BENCH_KEEP (0). The whole script stays well under 5 minutes on 2 cores with the defaults.
 set -euo pipefail
 
 CONC=${BENCH_CONC:-8}
 USERS=${BENCH_USERS:-10000}
-DURATION=${BENCH_DURATION:-5s}
-WARMUP=${BENCH_WARMUP:-2s}
+DURATION=${BENCH_DURATION:-3s}
+WARMUP=${BENCH_WARMUP:-1s}
+ROUNDS=${BENCH_ROUNDS:-3}
 SEED=${BENCH_SEED:-1}
 LOAD_LIMIT=150       # seconds: bound on one client run (loading users into one server is the long one)
 READY_LIMIT=60       # seconds: bound on a server becoming ready
@@ -201,12 +206,18 @@ start_gmsasim() {
 	fi
 }
 
-# result VAR SERVER OP: the ops_per_sec of a result line in $TMP/results, or "-".
+# ops_of SERVER OP: the median ops_per_sec of the result lines for SERVER and OP in $TMP/results
+# (marked ! when any of them had failed operations), or "-" when there is none.
 ops_of() {
 	awk -v s="$1" -v o="$2" '
 		{ split("", kv); for (i = 1; i <= NF; i++) { n = index($i, "="); kv[substr($i, 1, n - 1)] = substr($i, n + 1) } }
-		kv["server"] == s && kv["op"] == o { v = kv["ops_per_sec"]; if (kv["errors"] != "0") v = v "!" }
-		END { print (v == "" ? "-" : v) }' "$TMP/results"
+		kv["server"] == s && kv["op"] == o { v[++n_] = kv["ops_per_sec"] + 0; if (kv["errors"] != "0") bad = 1 }
+		END {
+			if (n_ == 0) { print "-"; exit }
+			for (i = 2; i <= n_; i++) for (j = i; j > 1 && v[j] < v[j - 1]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+			m = (n_ % 2) ? v[(n_ + 1) / 2] : (v[n_ / 2] + v[n_ / 2 + 1]) / 2
+			printf "%.1f%s\n", m, (bad ? "!" : "")
+		}' "$TMP/results"
 }
 
 # ldapload SERVER ARGS...: one run of the client; its line goes to stdout and $TMP/results.
@@ -280,16 +291,29 @@ if ((HAVE_GM)); then
 	fi
 fi
 
+# bench_one SERVER OP: one measured run (after its warm-up) of OP against SERVER.
+bench_one() {
+	case "$1" in
+	slapd) ldapload slapd -op "$2" -duration "$DURATION" -warmup "$WARMUP" "${SL_ARGS[@]}" || log "slapd $2 had errors" ;;
+	gmsasim)
+		[[ "$2" == bind && -n "$GM_BIND_NOTE" ]] && return 0
+		ldapload gmsasim -op "$2" -duration "$DURATION" -warmup "$WARMUP" "${GM_ARGS[@]}" || log "gmsasim $2 had errors"
+		;;
+	esac
+}
+
+SERVERS=()
+((HAVE_SL)) && SERVERS+=(slapd)
+((HAVE_GM)) && SERVERS+=(gmsasim)
 for op in base eq bind; do
-	((HAVE_SL)) && { ldapload slapd -op "$op" -duration "$DURATION" -warmup "$WARMUP" "${SL_ARGS[@]}" || log "slapd $op had errors"; }
-	if ((HAVE_GM)); then
-		if [[ "$op" == bind && -n "$GM_BIND_NOTE" ]]; then continue; fi
-		ldapload gmsasim -op "$op" -duration "$DURATION" -warmup "$WARMUP" "${GM_ARGS[@]}" || log "gmsasim $op had errors"
-	fi
+	for ((round = 0; round < ROUNDS; round++)); do
+		if ((round % 2 == 0)); then order=("${SERVERS[@]}"); else order=(); for ((k = ${#SERVERS[@]} - 1; k >= 0; k--)); do order+=("${SERVERS[k]}"); done; fi
+		for server in "${order[@]}"; do bench_one "$server" "$op"; done
+	done
 done
 
 echo
-echo "LDAP throughput on 127.0.0.1: $USERS users, $CONC connections, ${WARMUP} warm-up + ${DURATION} per run, seed $SEED, $(nproc) cores shared by client and server"
+echo "LDAP throughput on 127.0.0.1: $USERS users, $CONC connections, median of $ROUNDS rounds of ${WARMUP} warm-up + ${DURATION}, seed $SEED, $(nproc) cores shared by client and servers"
 printf '%-6s %14s %14s %15s\n' op "gmsasim ops/s" "slapd ops/s" "gmsasim/slapd"
 for op in load base eq bind; do
 	g=$(ops_of gmsasim "$op")
