@@ -48,7 +48,7 @@ func (d *Directory) Grant(dn, sid string, rights Right, classes ...string) error
 	for _, c := range classes {
 		g.Classes = append(g.Classes, strings.ToLower(c))
 	}
-	d.grants[x.Key()] = append(d.grants[x.Key()], g)
+	d.grants[dnKey(x)] = append(d.grants[dnKey(x)], g)
 	return nil
 }
 
@@ -235,7 +235,7 @@ func (d *Directory) checkModify(c Caller, e *entry, changed map[*AttrType]bool, 
 			return nil
 		}
 		if mb := e.get(d.at.managedBy); mb != nil && len(mb.vals) > 0 && c.DN != "" {
-			if cdn, err := ParseDN(c.DN); err == nil && mb.vals[0].norm == cdn.Key() {
+			if cdn, err := ParseDN(c.DN); err == nil && mb.vals[0].norm == dnKey(cdn) {
 				return nil
 			}
 			// managedBy naming a group: its members may change membership.
@@ -246,7 +246,7 @@ func (d *Directory) checkModify(c Caller, e *entry, changed map[*AttrType]bool, 
 			}
 		}
 	}
-	if cdn, err := ParseDN(c.DN); err == nil && cdn.Key() == e.key && !password {
+	if cdn, err := ParseDN(c.DN); err == nil && dnKey(cdn) == e.key && !password {
 		ok := true
 		for t := range changed {
 			if !selfWritable[t.lower] && !(d.isClass(e, "computer") && computerSelfWritable[t.lower]) {

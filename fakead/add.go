@@ -249,7 +249,7 @@ func (d *Directory) fillDefaults(now time.Time, e *entry, c Caller, usn uint64) 
 	}
 	d.putString(e, d.at.name, now, usn, rdn.Value)
 	if e.key == "" {
-		e.key = e.dn.Key()
+		e.key = dnKey(e.dn)
 	}
 	d.setValues(e, d.at.dn, []value{{raw: []byte(e.dn.String()), norm: e.key}})
 	if g := e.first(d.at.objectGUID); g != nil {
@@ -271,7 +271,7 @@ func (d *Directory) fillDefaults(now time.Time, e *entry, c Caller, usn uint64) 
 	if e.class.DefaultObjectCategory != "" {
 		setIfAbsent(d.at.objectCategory, "CN="+e.class.DefaultObjectCategory+","+d.dom.schemaDN.String())
 	}
-	d.putString(e, d.at.whenCreated, now, usn, GeneralizedTime(now))
+	d.putString(e, d.at.whenCreated, now, usn, d.genTime(now))
 	d.putString(e, d.at.uSNCreated, now, usn, itoa(int64(usn)))
 	d.touch(e, now, usn)
 	// Stamp every client-supplied attribute as written now.

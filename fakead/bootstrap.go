@@ -305,7 +305,7 @@ func (b *builder) addTemplate(t templateRecord) {
 		dn = append(dn, r)
 	}
 	dn = append(dn, d.dom.domainDN...)
-	key := dn.Key()
+	key := dnKey(dn)
 	isHead := len(t.prefix) == 0 || dn.Equal(d.dom.configDN)
 	if !isHead && d.byKey[parentKey(key)] == nil {
 		return // orphan in the dump (its parent was not exported)

@@ -128,7 +128,7 @@ func (d *Directory) move(e *entry, newDN DN) {
 		delete(d.byKey, oldKey)
 		x.dn = nd
 		x.str = ""
-		x.key = nd.Key()
+		x.key = dnKey(nd)
 		x.depth = len(nd)
 		d.byKey[x.key] = x
 		if a := x.get(d.at.dn); a != nil {
@@ -138,7 +138,7 @@ func (d *Directory) move(e *entry, newDN DN) {
 		}
 		d.rewriteLinks(oldKey, x)
 	}
-	if p := d.byKey[newDN.Parent().Key()]; p != nil {
+	if p := d.byKey[dnKey(newDN.Parent())]; p != nil {
 		e.parent = p
 		if p.children == nil {
 			p.children = map[*entry]struct{}{}

@@ -31,6 +31,9 @@ type Directory struct {
 	ids         IDSource
 
 	at attrTypes // frequently used schema attributes
+
+	lastTime    time.Time // genTime's one-entry cache
+	lastTimeStr string
 }
 
 // domainInfo is what every replica of the domain shares.
@@ -146,7 +149,7 @@ func (d *Directory) insert(e *entry) {
 	d.seq++
 	e.seq = d.seq
 	if e.key == "" {
-		e.key = e.dn.Key()
+		e.key = dnKey(e.dn)
 	}
 	e.depth = len(e.dn)
 	if p := d.byKey[parentKey(e.key)]; p != nil && len(e.dn) > 0 {
@@ -157,7 +160,7 @@ func (d *Directory) insert(e *entry) {
 		p.children[e] = struct{}{}
 	}
 	switch {
-	case e.key == d.dom.domainDN.Key() || e.key == d.dom.configDN.Key() || e.key == d.dom.schemaDN.Key():
+	case e.depth <= len(d.dom.schemaDN) && (e.dn.Equal(d.dom.domainDN) || e.dn.Equal(d.dom.configDN) || e.dn.Equal(d.dom.schemaDN)):
 		e.nc = e
 	case e.parent != nil:
 		e.nc = e.parent.nc
@@ -279,7 +282,7 @@ func (d *Directory) putString(e *entry, t *AttrType, now time.Time, usn uint64, 
 
 // touch updates whenChanged/uSNChanged (local, not replicated).
 func (d *Directory) touch(e *entry, now time.Time, usn uint64) {
-	d.putString(e, d.at.whenChanged, now, usn, GeneralizedTime(now))
+	d.putString(e, d.at.whenChanged, now, usn, d.genTime(now))
 	d.putString(e, d.at.uSNChanged, now, usn, itoa(int64(usn)))
 }
 
@@ -319,4 +322,13 @@ func parentKey(k string) string {
 		}
 	}
 	return ""
+}
+
+// genTime is GeneralizedTime(now), remembered for the next call with the same now (a batch of
+// writes at one simulated instant formats it once).
+func (d *Directory) genTime(now time.Time) string {
+	if !now.Equal(d.lastTime) || d.lastTimeStr == "" {
+		d.lastTime, d.lastTimeStr = now, GeneralizedTime(now)
+	}
+	return d.lastTimeStr
 }

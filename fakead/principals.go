@@ -339,7 +339,7 @@ func (d *Directory) IsMember(principalDN, groupDN string) (bool, error) {
 		return false, errNoSuchObject("search", principalDN, d.bestMatch(p))
 	}
 	for _, x := range d.groupClosure(e) {
-		if x.key == g.Key() {
+		if x.key == dnKey(g) {
 			return true, nil
 		}
 	}

@@ -272,7 +272,7 @@ func (d *Directory) relocate(now time.Time, e *entry, ch ReplChange, nameWon boo
 		return
 	}
 	target := parent.dn.Child(e.dn.RDN().Attr, name)
-	if target.Key() == e.key {
+	if dnKey(target) == e.key {
 		return
 	}
 	if x := d.lookup(target); x != nil && x != e {

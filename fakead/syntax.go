@@ -44,7 +44,7 @@ func canonical(a *AttrType, v []byte) (raw []byte, norm string, err error) {
 		if err != nil || dn.IsZero() {
 			return nil, "", errSyntax
 		}
-		return []byte(dn.String()), dn.Key(), nil
+		return []byte(dn.String()), dnKey(dn), nil
 	case SynSID:
 		if _, err := SIDFromBytes(v); err != nil {
 			return nil, "", errSyntax
