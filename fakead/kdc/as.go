@@ -50,9 +50,9 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 		return k.lookupFail(now, o, err, errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN, &cname, sname)
 	}
 	replyEt := firstCommon(body.EType, client)
-	sessEt := firstCommon(body.EType, svc)
-	svcEts := svc.Etypes()
-	if replyEt == 0 || sessEt == 0 || len(svcEts) == 0 {
+	sessEt := svc.sessionEtype(body.EType)
+	tktEt := svc.ticketEtype()
+	if replyEt == 0 || sessEt == 0 || tktEt == 0 {
 		return k.fail(now, o, errorcode.KDC_ERR_ETYPE_NOSUPP, &cname, sname, "no encryption type in common", nil)
 	}
 
@@ -111,7 +111,7 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	end, renewTill := k.times(now, body, renewable, time.Time{}, time.Time{})
 	t := ticketSpec{flags: tf, cname: cname, sname: sname, authTime: now, start: now, end: end,
 		renewTill: renewTill, addrs: body.Addresses, authz: ad}
-	tkt, skey, err := k.issue(t, svc, svcEts[0], sessEt)
+	tkt, skey, err := k.issue(t, svc, tktEt, sessEt)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "issuing the ticket failed", nil)
 	}

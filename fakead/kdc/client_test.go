@@ -161,22 +161,29 @@ func TestGokrb5ServiceLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// WEB1 has msDS-SupportedEncryptionTypes 28 (as a joined Windows computer writes it): AES256
+	// tickets. WEB2 and svc_http have none: as in AD since November 2022
+	// (DefaultDomainSupportedEncTypes 0x27) the ticket is RC4 and the session key AES (AES-SK).
 	for _, tc := range []struct {
 		spn, pw, salt string
+		etype         int32
 		delegate      bool
 	}{
-		{"HOST/web1.contoso.com", pwWeb1, "CONTOSO.COMhostweb1.contoso.com", false},                  // explicit SPN
-		{"cifs/web2.contoso.com", "machine-password-web2", "CONTOSO.COMhostweb2.contoso.com", false}, // implicit host/ mapping
-		{"host/WEB2", "machine-password-web2", "CONTOSO.COMhostweb2.contoso.com", false},
-		{"WEB1$", pwWeb1, "CONTOSO.COMhostweb1.contoso.com", false},  // sAMAccountName
-		{"http/app.contoso.com", pwSvc, "CONTOSO.COMsvc_http", true}, // user service, trusted for delegation
+		{"HOST/web1.contoso.com", pwWeb1, "CONTOSO.COMhostweb1.contoso.com", 18, false}, // explicit SPN
+		{"cifs/web2.contoso.com", "machine-password-web2", "", 23, false},               // implicit host/ mapping
+		{"host/WEB2", "machine-password-web2", "", 23, false},                           // implicit host/NAME
+		{"WEB1$", pwWeb1, "CONTOSO.COMhostweb1.contoso.com", 18, false},                 // sAMAccountName
+		{"http/app.contoso.com", pwSvc, "", 23, true},                                   // user service, trusted for delegation
 	} {
-		tkt, _, err := cl.GetServiceTicket(tc.spn)
+		tkt, skey, err := cl.GetServiceTicket(tc.spn)
 		if err != nil {
 			t.Errorf("%s: %v", tc.spn, err)
 			continue
 		}
-		if err := tkt.Decrypt(adKey(t, kdc.EtypeAES256, tc.pw, tc.salt)); err != nil {
+		if tkt.EncPart.EType != tc.etype || skey.KeyType != kdc.EtypeAES256 {
+			t.Errorf("%s: ticket etype %d, session key etype %d; want %d and 18", tc.spn, tkt.EncPart.EType, skey.KeyType, tc.etype)
+		}
+		if err := tkt.Decrypt(adKey(t, tc.etype, tc.pw, tc.salt)); err != nil {
 			t.Errorf("%s: ticket does not decrypt with the account's key: %v", tc.spn, err)
 			continue
 		}

@@ -37,6 +37,10 @@
 //     ETYPE_NOSUPP (14), CLIENT_REVOKED (18, userAccountControl ACCOUNTDISABLE), PREAUTH_FAILED
 //     (24), PREAUTH_REQUIRED (25), KRB_AP_ERR_SKEW (37, more than 5 minutes from the DC's clock),
 //     WRONG_REALM (68).
+//   - Etypes of service tickets and session keys follow the service's
+//     msDS-SupportedEncryptionTypes; without it, DefaultDomainSupportedEncTypes (0x27) as AD since
+//     November 2022: an RC4 ticket with an AES session key (AES-SK). The krbtgt account always
+//     uses its strongest key.
 //   - TGS exchange: PA-TGS-REQ with the TGT (decrypted with the krbtgt account's current key),
 //     the authenticator checked (names, skew, ticket expiry); the service found by
 //     servicePrincipalName, by sAMAccountName, or by a computer's implicit host/NAME and

@@ -67,7 +67,8 @@ func newWorld(t testing.TB) *sim.World {
 			attr("userAccountControl", strconv.Itoa(512|0x80000)), attr("servicePrincipalName", "http/app.contoso.com")}, pwSvc},
 		{"CN=WEB1,CN=Computers,DC=contoso,DC=com", []fakead.Attribute{attr("objectClass", "computer"), attr("sAMAccountName", "WEB1$"),
 			attr("userAccountControl", "4096"), attr("dNSHostName", "web1.contoso.com"),
-			attr("servicePrincipalName", "HOST/WEB1", "HOST/web1.contoso.com")}, pwWeb1},
+			attr("servicePrincipalName", "HOST/WEB1", "HOST/web1.contoso.com"),
+			attr("msDS-SupportedEncryptionTypes", "28")}, pwWeb1},
 		{"CN=WEB2,CN=Computers,DC=contoso,DC=com", []fakead.Attribute{attr("objectClass", "computer"), attr("sAMAccountName", "WEB2$"),
 			attr("userAccountControl", "4096"), attr("dNSHostName", "web2.contoso.com")}, "machine-password-web2"},
 		{"CN=ITFarm1,CN=Managed Service Accounts,DC=contoso,DC=com", []fakead.Attribute{

@@ -52,7 +52,8 @@ func TestGMSAKeysFromManagedPassword(t *testing.T) {
 		return d.Add(now, fakead.SystemCaller, dn, []fakead.Attribute{
 			attr("objectClass", "msDS-GroupManagedServiceAccount"), attr("msDS-ManagedPasswordInterval", "30"),
 			attr("sAMAccountName", "Managed1$"), attr("dNSHostName", "managed1.contoso.com"),
-			attr("servicePrincipalName", "http/managed1.contoso.com")})
+			attr("servicePrincipalName", "http/managed1.contoso.com"),
+			attr("msDS-SupportedEncryptionTypes", "28")})
 	})
 	if err != nil {
 		t.Fatal(err)

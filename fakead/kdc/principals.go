@@ -20,6 +20,14 @@ const (
 	EncTypeRC4    = 0x4
 	EncTypeAES128 = 0x8
 	EncTypeAES256 = 0x10
+	// EncTypeAESSK allows AES session keys with tickets of another etype.
+	EncTypeAESSK = 0x20
+	// DefaultDomainSupportedEncTypes is what AD assumes for a service without
+	// msDS-SupportedEncryptionTypes since the November 2022 updates: RC4 tickets, AES session
+	// keys (0x27: DES-CBC-CRC, DES-CBC-MD5, RC4, AES-SK; no DES here).
+	// Divergence: AD reads it from the DC's registry (KDC\DefaultDomainSupportedEncTypes); it is
+	// fixed here.
+	DefaultDomainSupportedEncTypes = 0x27
 )
 
 // userAccountControl bits the KDC reads ([MS-ADTS] 2.2.16).
@@ -96,6 +104,43 @@ func (p *Principal) Etypes() []int32 {
 		out = append(out, et)
 	}
 	return out
+}
+
+// serviceEncTypes is the msDS-SupportedEncryptionTypes the KDC applies to p as a service: its own,
+// or DefaultDomainSupportedEncTypes when unset. The krbtgt account is not subject to the default.
+func (p *Principal) serviceEncTypes() int64 {
+	if p.SupportedEncTypes != 0 || p.Kind == KindKRBTGT {
+		return p.SupportedEncTypes
+	}
+	return DefaultDomainSupportedEncTypes
+}
+
+// ticketEtype is the etype a ticket for p is encrypted with: the strongest allowed one p has a key
+// for; 0 when there is none.
+func (p *Principal) ticketEtype() int32 {
+	set := p.serviceEncTypes()
+	for _, et := range etypePreference {
+		if len(p.Keys[et]) > 0 && (set == 0 || set&encBit(et) != 0) {
+			return et
+		}
+	}
+	return 0
+}
+
+// sessionEtype is the first etype of want (the client's order) the service p allows for session
+// keys: those of its msDS-SupportedEncryptionTypes, AES ones too with AES-SK. Session keys are
+// fresh: p needs no key of that etype. 0 when none.
+func (p *Principal) sessionEtype(want []int32) int32 {
+	set := p.serviceEncTypes()
+	for _, et := range want {
+		switch {
+		case encBit(et) == 0:
+			continue
+		case set == 0, set&encBit(et) != 0, set&EncTypeAESSK != 0 && (et == EtypeAES128 || et == EtypeAES256):
+			return et
+		}
+	}
+	return 0
 }
 
 func (p *Principal) supports(et int32) bool {

@@ -101,9 +101,9 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 			return k.lookupFail(now, o, err, errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN, &cname, sname)
 		}
 	}
-	sessEt := firstCommon(body.EType, svc)
-	svcEts := svc.Etypes()
-	if sessEt == 0 || len(svcEts) == 0 {
+	sessEt := svc.sessionEtype(body.EType)
+	tktEt := svc.ticketEtype()
+	if sessEt == 0 || tktEt == 0 {
 		return k.fail(now, o, errorcode.KDC_ERR_ETYPE_NOSUPP, &cname, sname, "no encryption type in common", nil)
 	}
 
@@ -126,7 +126,7 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	// The service ticket carries the TGT's authorization data: the snapshot of the logon.
 	t := ticketSpec{flags: tf, cname: cname, sname: sname, authTime: tp.AuthTime, start: now, end: end,
 		renewTill: renewTill, addrs: tp.CAddr, authz: tp.AuthorizationData}
-	tkt, skey, err := k.issue(t, svc, svcEts[0], sessEt)
+	tkt, skey, err := k.issue(t, svc, tktEt, sessEt)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "issuing the ticket failed", nil)
 	}
