@@ -14,6 +14,9 @@ import (
 //   - A user may write a small set of its own attributes; a computer its dNSHostName and SPNs.
 //   - A group's managedBy principal may change its member attribute.
 //   - Explicit grants (Grant) give a SID rights on a container and everything below it.
+//   - Every authenticated caller may read every object and every attribute except the secret
+//     ones (unicodePwd, supplementalCredentials, ...); constructed-attribute hooks do their own
+//     checks (msDS-ManagedPassword). AD restricts some reads further (e.g. KDS root keys).
 
 // Right is a set of rights an explicit grant gives.
 type Right int

@@ -82,7 +82,8 @@ func (d *Directory) rootDSE(now time.Time) []Attribute {
 		s("currentTime", GeneralizedTime(now)),
 		s("subschemaSubentry", d.subschemaDN().String()),
 		s("dsServiceName", srv.Child("CN", "NTDS Settings").String()),
-		s("namingContexts", dom, cfg, sch, "DC=DomainDnsZones,"+dom, "DC=ForestDnsZones,"+dom),
+		// Divergence: no DomainDnsZones/ForestDnsZones application partitions.
+		s("namingContexts", dom, cfg, sch),
 		s("defaultNamingContext", dom),
 		s("schemaNamingContext", sch),
 		s("configurationNamingContext", cfg),

@@ -28,12 +28,14 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		// AD refuses anonymous operations other than reading the rootDSE (dSHeuristics default).
 		return nil, opErr(OperationsError, op, req.BaseDN, diagMustBind)
 	}
-	var root *entry
-	if !base.IsZero() {
-		root = d.lookup(base)
-		if root == nil || root.deleted {
-			return nil, errNoSuchObject(op, req.BaseDN, d.bestMatch(base))
-		}
+	if base.IsZero() {
+		// Only a base-scope search of "" (the rootDSE) is answered; AD needs the phantom-root
+		// control for anything else.
+		return nil, errNoSuchObject(op, req.BaseDN, "")
+	}
+	root := d.lookup(base)
+	if root == nil || root.deleted {
+		return nil, errNoSuchObject(op, req.BaseDN, d.bestMatch(base))
 	}
 	f := d.compileFilter(req.Filter)
 	sel := d.selection(req.Attributes)
@@ -53,9 +55,6 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		return true, nil
 	}
 	inScope := func(e *entry) bool {
-		if root == nil {
-			return req.Scope == ScopeSub
-		}
 		switch req.Scope {
 		case ScopeBase:
 			return e == root
@@ -81,9 +80,9 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		return nil
 	}
 	switch {
-	case req.Scope == ScopeBase && root != nil:
+	case req.Scope == ScopeBase:
 		err = run([]*entry{root})
-	case req.Scope == ScopeOne && root != nil && len(root.children) < 64:
+	case req.Scope == ScopeOne && len(root.children) < 64:
 		err = run(d.childrenInOrder(root))
 	default:
 		if cand, ok := d.candidates(f); ok {
