@@ -61,6 +61,8 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 			return errConstraint(op, dnStr, t)
 		}
 		if t == d.at.objectClass && !c.System {
+			// Divergence: AD (2003+) lets a client add or remove auxiliary classes dynamically;
+			// the model refuses every objectClass change as it does structural ones.
 			return opErr(ObjectClassModsProhibited, op, dnStr, diagObjClassMods)
 		}
 		if rdn := e.dn.RDN(); !c.System && d.schema.Attr(rdn.Attr) == t {
