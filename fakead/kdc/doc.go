@@ -1,5 +1,3 @@
-//go:build gmsasim_kdc
-
 // Package kdc is the Kerberos KDC of a simulated domain controller: it answers AS and TGS
 // requests ([RFC 4120], with AD's behaviour from [MS-KILE]) from the accounts of one replica, at
 // the world's (simulated) time, over real UDP and TCP sockets. It is the only package that builds

@@ -1,5 +1,3 @@
-//go:build gmsasim_kdc
-
 package kdc
 
 import (
