@@ -107,6 +107,20 @@ func TestMITKinitKvno(t *testing.T) {
 			if !strings.Contains(out, "krbtgt/CONTOSO.COM@CONTOSO.COM") || !strings.Contains(out, "http/ITFarm1.contoso.com@CONTOSO.COM") {
 				t.Errorf("klist lacks the TGT or the service ticket:\n%s", out)
 			}
+			// An enterprise (UPN) logon, and a ticket to a computer's implicit host/ name.
+			if out, err := mit(t, env, pwAlice+"\n", "kinit", "-E", "alice@contoso.com"); err != nil {
+				t.Errorf("kinit -E alice@contoso.com: %v\n%s", err, out)
+			}
+			if out, err := mit(t, env, "", "kvno", "host/web1.contoso.com@"+realm); err != nil ||
+				strings.TrimSpace(out) != "host/web1.contoso.com@CONTOSO.COM: kvno = "+itoa(f.kvno("WEB1$")) {
+				t.Errorf("kvno host/web1: %v\n%s", err, out)
+			}
+			// WEB2 has no msDS-SupportedEncryptionTypes: an RC4 ticket with an AES session key, which
+			// an AES-only MIT client accepts (it never decrypts the ticket).
+			if out, err := mit(t, env, "", "kvno", "cifs/web2.contoso.com@"+realm); err != nil ||
+				!strings.HasPrefix(strings.TrimSpace(out), "cifs/web2.contoso.com@CONTOSO.COM: kvno = ") {
+				t.Errorf("kvno cifs/web2: %v\n%s", err, out)
+			}
 			// Wrong password: kinit fails with the pre-authentication error.
 			out, err = mit(t, env, "wrong\n", "kinit", "alice@"+realm)
 			if err == nil || !strings.Contains(out, "Password incorrect") {
