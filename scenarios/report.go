@@ -231,16 +231,16 @@ svg{background:#fff;border:1px solid #dde;margin:4px 0} .legend span{display:inl
 	return err
 }
 
-var legendKinds = []string{"rootkey-created", "rootkey-visible", "rootkey-eligible", "replication", "rotation", "link", "dc", "failure"}
+var legendKinds = []string{"step", "rootkey-created", "rootkey-visible", "rootkey-eligible", "replication", "rotation", "link", "dc", "failure"}
 
 var kindColor = map[string]string{
 	"rootkey-created": "#6a1b9a", "rootkey-visible": "#1565c0", "rootkey-eligible": "#2e7d32",
-	"replication": "#90a4ae", "rotation": "#ef6c00", "link": "#795548", "dc": "#455a64", "failure": "#c62828",
+	"replication": "#90a4ae", "step": "#b0b8c8", "rotation": "#ef6c00", "link": "#795548", "dc": "#455a64", "failure": "#c62828",
 }
 
 var kindLabel = map[string]string{
 	"rootkey-created": "root key created", "rootkey-visible": "root key visible on DC", "rootkey-eligible": "root key eligible (new gMSAs)",
-	"replication": "replication delivery", "rotation": "password rotation", "link": "link cut/heal", "dc": "DC stop/start", "failure": "failure",
+	"replication": "replication delivery", "step": "scenario step", "rotation": "password rotation", "link": "link cut/heal", "dc": "DC stop/start", "failure": "failure",
 }
 
 func timelineSVG(r *Result) string {
@@ -286,12 +286,28 @@ func timelineSVG(r *Result) string {
 		switch e.Kind {
 		case "replication":
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"><title>%s</title></line>`, x(e.At), y-6, x(e.At), y+6, c, title)
-		case "rootkey-created", "rootkey-visible", "rootkey-eligible":
+		case "rootkey-created":
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="9" height="9" fill="%s" transform="rotate(45 %.1f %d)"><title>%s</title></rect>`, x(e.At)-4.5, y-14, c, x(e.At), y-10, title)
+		case "rootkey-visible":
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%d" r="5" fill="%s"><title>%s</title></circle>`, x(e.At), y, c, title)
+		case "rootkey-eligible":
+			fmt.Fprintf(&b, `<path d="M%.1f %d l6 10 h-12 z" fill="%s"><title>%s</title></path>`, x(e.At), y+4, c, title)
+		case "step":
+			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="1"><title>%s</title></line>`, x(e.At), y-9, x(e.At), y+9, c, title)
 		default:
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="6" height="12" fill="%s"><title>%s</title></rect>`, x(e.At)-3, y-6, c, title)
 		}
 	}
 	b.WriteString("</svg>\n")
+	// The same events as a list, for reading without hovering.
+	b.WriteString(`<details><summary>events</summary><table>`)
+	for _, e := range events {
+		if e.Kind == "step" {
+			continue
+		}
+		fmt.Fprintf(&b, `<tr><td>+%s</td><td>%s</td><td><i class="sw" style="background:%s"></i>%s</td><td>%s</td></tr>`,
+			fmtDuration(e.At), html.EscapeString(e.Lane), kindColor[e.Kind], html.EscapeString(kindLabel[e.Kind]), html.EscapeString(e.Text))
+	}
+	b.WriteString("</table></details>\n")
 	return b.String()
 }

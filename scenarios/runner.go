@@ -148,7 +148,13 @@ func (t *traceBuf) Write(p []byte) (int, error) {
 
 // Run runs a parsed scenario.
 func Run(sc *Scenario, opt Options) *Result {
-	res := &Result{Scenario: sc}
+	res := &Result{Scenario: sc, Seed: opt.Seed}
+	if !opt.SeedSet {
+		res.Seed = 1
+		if v, ok := sc.Steps[0].Arg("seed"); ok {
+			fmt.Sscan(v, &res.Seed)
+		}
+	}
 	if sc.Pending() && !opt.IncludePending {
 		res.Skipped, res.SkipReason = true, "labelled pending (needs a part of the simulator that is still being built); --include-pending runs it"
 		return res
@@ -253,6 +259,7 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 	}
 	for _, st := range r.sc.Steps[1:] {
 		res.Steps++
+		r.tl.add(r.w.Elapsed(), "", "step", fmt.Sprintf("line %d: %s", st.Line, st.String()))
 		mark := len(r.trace.lines)
 		out, err := directives[st.Cmd].run(r, st)
 		var pf *PendingFeatureError
