@@ -8,7 +8,10 @@ import (
 
 // WriteKrb5Conf writes a krb5.conf for MIT tools (and gokrb5) that sends every request for realm
 // to the KDC at kdcAddr ("127.0.0.1:3088"), with DNS lookups off and the AES enctypes AD uses by
-// default. Point MIT tools at it with KRB5_CONFIG.
+// default. Point MIT tools at it with KRB5_CONFIG. Requests ask for AES only; permitted_enctypes
+// also admits RC4-HMAC because AD encrypts tickets to services without
+// msDS-SupportedEncryptionTypes with RC4 (DefaultDomainSupportedEncTypes), and `kvno -k` must be
+// able to check those against a keytab.
 func WriteKrb5Conf(w io.Writer, realm, kdcAddr string) error {
 	realm = strings.ToUpper(realm)
 	domain := strings.ToLower(realm)
@@ -25,7 +28,7 @@ func WriteKrb5Conf(w io.Writer, realm, kdcAddr string) error {
 	renew_lifetime = 7d
 	default_tkt_enctypes = %[4]s
 	default_tgs_enctypes = %[4]s
-	permitted_enctypes = %[4]s
+	permitted_enctypes = %[4]s arcfour-hmac
 	udp_preference_limit = 1465
 
 [realms]

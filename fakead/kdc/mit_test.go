@@ -121,6 +121,20 @@ func TestMITKinitKvno(t *testing.T) {
 				!strings.HasPrefix(strings.TrimSpace(out), "cifs/web2.contoso.com@CONTOSO.COM: kvno = ") {
 				t.Errorf("kvno cifs/web2: %v\n%s", err, out)
 			}
+			// kvno -k checks that RC4 ticket against an RC4 keytab entry (NT hash of the password).
+			rc4kt := keytab.New()
+			if err := rc4kt.AddEntry("cifs/web2.contoso.com", realm, "machine-password-web2", f.w.Now(), uint8(f.kvno("WEB2$")), kdc.EtypeRC4); err != nil {
+				t.Fatal(err)
+			}
+			rc4b, _ := rc4kt.Marshal()
+			rc4Path := filepath.Join(t.TempDir(), "web2.keytab")
+			if err := os.WriteFile(rc4Path, rc4b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := mit(t, env, "", "kvno", "-k", rc4Path, "cifs/web2.contoso.com@"+realm); err != nil ||
+				!strings.Contains(out, "keytab entry valid") {
+				t.Errorf("kvno -k cifs/web2 (RC4): %v\n%s", err, out)
+			}
 			// Wrong password: kinit fails with the pre-authentication error.
 			out, err = mit(t, env, "wrong\n", "kinit", "alice@"+realm)
 			if err == nil || !strings.Contains(out, "Password incorrect") {
