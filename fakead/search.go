@@ -1,6 +1,7 @@
 package fakead
 
 import (
+	"errors"
 	"strings"
 	"time"
 )
@@ -11,6 +12,9 @@ import (
 // here too. On SizeLimitExceeded the entries up to the limit are returned with the error.
 func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]SearchEntry, error) {
 	const op = "search"
+	if req == nil {
+		return nil, &Error{Code: ProtocolError, Op: op, Err: errors.New("no search request")}
+	}
 	base, err := ParseDN(req.BaseDN)
 	if err != nil {
 		return nil, errInvalidDN(op, req.BaseDN)
