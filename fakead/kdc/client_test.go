@@ -85,9 +85,9 @@ func TestGokrb5LoginAndServiceTicket(t *testing.T) {
 			if !slices.Contains(groups, f.groups["Web Admins"]) {
 				t.Errorf("snapshot %v lacks Web Admins %s", groups, f.groups["Web Admins"])
 			}
-			if len(f.trace) < 3 || f.trace[0] != "AS alice@CONTOSO.COM -> krbtgt/CONTOSO.COM: KDC_ERR_PREAUTH_REQUIRED (25)" ||
-				f.trace[1] != "AS alice@CONTOSO.COM -> krbtgt/CONTOSO.COM: ok" {
-				t.Errorf("trace %q", f.trace)
+			if tr := f.traceLines(); len(tr) != 3 || tr[0] != "AS alice@CONTOSO.COM -> krbtgt/CONTOSO.COM: KDC_ERR_PREAUTH_REQUIRED (25)" ||
+				tr[1] != "AS alice@CONTOSO.COM -> krbtgt/CONTOSO.COM: ok" || tr[2] != "TGS alice@CONTOSO.COM -> http/ITFarm1.contoso.com: ok" {
+				t.Errorf("trace %q", tr)
 			}
 		})
 	}

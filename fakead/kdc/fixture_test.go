@@ -197,3 +197,14 @@ func krbCode(err error) int {
 	n, _ := strconv.Atoi(m[1])
 	return n
 }
+
+// traceLines copies the server's outcome lines; they are written inside the world loop, so they
+// are read there too.
+func (f *fixture) traceLines() []string {
+	var out []string
+	f.w.Exec(func(time.Time) error {
+		out = append(out, f.trace...)
+		return nil
+	})
+	return out
+}

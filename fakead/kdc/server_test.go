@@ -3,6 +3,8 @@ package kdc_test
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"github.com/gmsasim/gmsasim/fakead"
 	"io"
 	"net"
 	"strings"
@@ -191,5 +193,41 @@ func TestWriteKrb5Conf(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("krb5.conf lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// A reply too big for a datagram becomes KRB_ERR_RESPONSE_TOO_BIG over UDP; the client retries
+// over TCP and gets it.
+func TestServerUDPResponseTooBig(t *testing.T) {
+	f := newFixture(t)
+	err := f.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		for i := 0; i < 40; i++ {
+			if err := d.Add(now, fakead.SystemCaller, fmt.Sprintf("CN=Team %02d,%s", i, users), []fakead.Attribute{
+				attr("objectClass", "group"), attr("sAMAccountName", fmt.Sprintf("Team %02d", i)),
+				attr("member", "CN=alice,"+users)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := f.login("alice", pwAlice, false) // UDP first
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if _, _, err := cl.GetServiceTicket("http/ITFarm1.contoso.com"); err != nil {
+		t.Fatalf("service ticket: %v", err)
+	}
+	// The TGS-REQ carries the big TGT: past udp_preference_limit, gokrb5 sends it over TCP at once.
+	want := []string{
+		"AS alice@CONTOSO.COM -> krbtgt/CONTOSO.COM: KDC_ERR_PREAUTH_REQUIRED (25)",
+		"AS alice@CONTOSO.COM -> krbtgt/CONTOSO.COM: KRB_ERR_RESPONSE_TOO_BIG (52)",
+		"AS alice@CONTOSO.COM -> krbtgt/CONTOSO.COM: ok",
+		"TGS alice@CONTOSO.COM -> http/ITFarm1.contoso.com: ok",
+	}
+	if got := f.traceLines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("trace:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
