@@ -515,9 +515,25 @@ func (p *psParser) primary(closing rune) (psExpr, error) {
 		}
 		e = exprLit{w}
 	}
-	for p.peek() == '.' && unicode.IsLetter(p.at(1)) {
+	for p.peek() == '.' && (unicode.IsLetter(p.at(1)) || p.at(1) == '\'' || p.at(1) == '"') {
 		p.pos++
-		name := p.paramName()
+		var name string
+		switch p.peek() {
+		case '\'':
+			n, err := p.singleQuoted()
+			if err != nil {
+				return nil, err
+			}
+			name = n
+		case '"':
+			n, err := p.doubleQuoted()
+			if err != nil {
+				return nil, err
+			}
+			name = n
+		default:
+			name = p.paramName()
+		}
 		m := exprMember{target: e, name: name}
 		if p.peek() == '(' {
 			p.pos++

@@ -194,6 +194,19 @@ func (s *session) eval(e psExpr, target, as string) (any, error) {
 
 func (s *session) member(t any, x exprMember, target, as string) (any, error) {
 	if !x.call {
+		if arr, ok := t.([]any); ok { // member enumeration: (Get-X -Filter *).Name
+			var out []any
+			for _, e := range arr {
+				v, err := s.member(e, x, target, as)
+				if err != nil {
+					return nil, err
+				}
+				if v != nil {
+					out = append(out, v)
+				}
+			}
+			return out, nil
+		}
 		if o, ok := t.(*psObject); ok {
 			return o.get(x.name), nil
 		}
