@@ -87,3 +87,68 @@ func TestBootstrapSameSeedSameBytes(t *testing.T) {
 		t.Fatal("two domains from the same ids differ")
 	}
 }
+
+// TestBootstrapMatchesReference compares every reference object a fresh domain copies with the
+// copy: objectClass, objectSid (the domain SID swapped), memberOf (computed from member) and
+// sAMAccountName / groupType / userAccountControl.
+func TestBootstrapMatchesReference(t *testing.T) {
+	cfg := testConfig()
+	ds, err := NewDomain(cfg, &seqIDs{}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := ds[0]
+	recs, err := ReadLDIF(strings.NewReader(string(domainLDIF) + "\n" + string(configurationLDIF)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := MustParseSID(refDomainSID)
+	checked := 0
+	for _, r := range recs {
+		if skipTemplateDN(r.DN) || strings.Contains(strings.ToLower(r.DN), "cn=displayspecifiers") {
+			continue
+		}
+		want := recordValues(r)
+		res, err := d.Search(t0, SystemCaller, &SearchRequest{BaseDN: r.DN, Scope: ScopeBase, Filter: FilterPresent{Attr: "objectClass"},
+			Attributes: []string{"objectClass", "objectSid", "memberOf", "sAMAccountName", "groupType", "userAccountControl"}})
+		if err != nil {
+			if strings.Contains(r.DN, "CN=RID Set") || strings.Contains(r.DN, "CN=NTDS Settings") || strings.Contains(r.DN, "CN=DC1,") {
+				continue // per-DC objects are made anew
+			}
+			t.Errorf("%s: %v", r.DN, err)
+			continue
+		}
+		checked++
+		got := res[0]
+		if !slices.Equal(attrOf(got, "objectClass"), want["objectclass"]) {
+			t.Errorf("%s: objectClass %v, reference %v", r.DN, attrOf(got, "objectClass"), want["objectclass"])
+		}
+		for _, a := range []string{"sAMAccountName", "groupType", "userAccountControl"} {
+			if w := want[strings.ToLower(a)]; w != nil && !slices.Equal(attrOf(got, a), w) {
+				t.Errorf("%s: %s %v, reference %v", r.DN, a, attrOf(got, a), w)
+			}
+		}
+		if w := want["objectsid"]; w != nil && !strings.HasPrefix(r.DN, "DC=") {
+			rs, _ := SIDFromBytes([]byte(w[0]))
+			gs, _ := SIDFromBytes([]byte(attrOf(got, "objectSid")[0]))
+			if rs.Domain().Equal(ref) {
+				if gs.String() != testSID+"-"+itoa(int64(rs.RID())) {
+					t.Errorf("%s: objectSid %s, reference %s", r.DN, gs, rs)
+				}
+			} else if !gs.Equal(rs) {
+				t.Errorf("%s: objectSid %s, reference %s", r.DN, gs, rs)
+			}
+		}
+		wm := slices.Clone(want["memberof"])
+		gm := slices.Clone(attrOf(got, "memberOf"))
+		slices.Sort(wm)
+		slices.Sort(gm)
+		if !slices.Equal(wm, gm) {
+			t.Errorf("%s: memberOf %v, reference %v", r.DN, gm, wm)
+		}
+	}
+	t.Logf("checked %d reference objects", checked)
+	if checked < 300 {
+		t.Errorf("checked %d reference objects", checked)
+	}
+}
