@@ -344,6 +344,9 @@ func getObjects(x *cmdCtx, b bound, class string, dollar bool, props func(*adCtx
 	return out, err
 }
 
+// removeObject is Remove-AD*.
+// Divergence: Remove-* asks "Are you sure you want to perform this action?" (ConfirmImpact High);
+// a transcript has no console, so it runs as if confirmed (-Confirm:$false).
 func removeObject(x *cmdCtx, identity, class string, dollar bool) error {
 	return x.do(func(a *adCtx) error {
 		o, err := a.find(identity, class, dollar)

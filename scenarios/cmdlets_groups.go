@@ -244,6 +244,8 @@ func (a *adCtx) newAccount(b bound, class, defPath string, computer bool) error 
 // changeMembers adds or removes members: Add-ADGroupMember (group, members) or
 // Add-ADPrincipalGroupMembership (principal, groups). Adding a member already there and
 // removing one not there are no-ops, as the module's permissive modify makes them.
+// Divergence: the module sends one modify with the permissive-modify control; the model has no
+// controls, so members already present (or already absent) are filtered out first.
 func (a *adCtx) changeMembers(b bound, second string, add, principalSide bool) error {
 	type pair struct{ group, member *obj }
 	var pairs []pair

@@ -220,6 +220,8 @@ func runCheck(r *runner, st *Step) (string, error) {
 // runLDAP reads attributes of an object as a principal, over plain LDAP or TLS, through the
 // model's Search with the caller d.CallerFor(principal, encrypted) — what the principal's own
 // LDAP client would get.
+// Divergence: the probe calls the model in-process (what ldapsrv would call for that bind); it
+// does not open a socket.
 func runLDAP(r *runner, st *Step) (string, error) {
 	on, _ := st.Arg("on")
 	as, _ := st.Arg("as")

@@ -66,6 +66,9 @@ func (s *session) runLine(l psLine, target, as string, out *strings.Builder) err
 	return nil
 }
 
+// writeError prints an error record's first line, "Cmdlet : message".
+// Divergence: PowerShell also prints "At line:1 char:1", the offending line and CategoryInfo /
+// FullyQualifiedErrorId; transcripts keep the first line, the part that differs between outcomes.
 func writeError(out *strings.Builder, cmd string, err error) {
 	msg := err.Error()
 	var pe *psError
@@ -79,6 +82,8 @@ func writeError(out *strings.Builder, cmd string, err error) {
 	}
 }
 
+// runCommand runs one command. Divergence: -Credential and -AuthType are accepted and ignored;
+// the session's principal (as=) is who acts.
 func (s *session) runCommand(c *psCommand, target, as string) ([]any, error) {
 	if strings.EqualFold(c.name, "Get-Date") {
 		return []any{s.r.now()}, nil
