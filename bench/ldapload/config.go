@@ -49,6 +49,7 @@ type Config struct {
 	CredsFile  string // JSON object account → password (gmsasim's credentials.json)
 	CredsKey   string // account in CredsFile whose password becomes BindPW
 	Timeout    time.Duration
+	ServerPID  int // when > 0: report the server's CPU time over the measured phase (Linux /proc)
 }
 
 // Limits keep every run bounded, whatever the flags say.
@@ -88,6 +89,7 @@ func parseConfig(args []string, out io.Writer) (*Config, error) {
 	fs.StringVar(&c.UserPW, "user-pw", "Bench-Passw0rd!", "password of the loaded users (load sets it, bind uses it)")
 	fs.StringVar(&c.CredsFile, "creds", "", "JSON file mapping account → password (gmsasim's credentials.json); sets -bind-pw from -creds-key")
 	fs.StringVar(&c.CredsKey, "creds-key", "Administrator", "account whose password -creds supplies")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "PID of the server on this machine: report its CPU time per operation (from /proc)")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "per-request timeout")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -181,6 +183,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxOps < 0 || c.MaxOps > maxOpsLimit {
 		return bad("-max-ops %d: want 0…%d", c.MaxOps, maxOpsLimit)
+	}
+	if c.ServerPID < 0 {
+		return bad("-server-pid %d: want a process id", c.ServerPID)
 	}
 	if c.Timeout <= 0 {
 		return bad("-timeout %v: want > 0", c.Timeout)

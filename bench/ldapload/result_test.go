@@ -23,6 +23,10 @@ func TestResultLine(t *testing.T) {
 	if kv["server"] != "slapd" || kv["ops_per_sec"] != "180.0" || kv["exists"] != "10" {
 		t.Errorf("ParseLine = %v", kv)
 	}
+	c := Result{Server: "slapd", Op: "eq", Conc: 8, Ops: 4000, Secs: 2, ServerCPU: 1.5, HasCPU: true}
+	if got, want := c.Line(), "server=slapd op=eq conc=8 ops=4000 secs=2.000 ops_per_sec=2000.0 errors=0 server_cpu_secs=1.50 cpu_us_per_op=375.0"; got != want {
+		t.Errorf("Line = %q, want %q", got, want)
+	}
 	if (Result{Ops: 10}).OpsPerSec() != 0 {
 		t.Errorf("OpsPerSec with zero secs is not 0")
 	}

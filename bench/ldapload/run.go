@@ -22,6 +22,18 @@ type Result struct {
 	Exists   int64 // load only: adds answered entryAlreadyExists (the user was there already)
 	Secs     float64
 	FirstErr error
+	// ServerCPU is the server's CPU seconds (user + system) over the measured phase; HasCPU says
+	// whether it was measured (-server-pid).
+	ServerCPU float64
+	HasCPU    bool
+}
+
+// CPUPerOp is the server's CPU microseconds per successful operation.
+func (r Result) CPUPerOp() float64 {
+	if r.Ops == 0 {
+		return 0
+	}
+	return r.ServerCPU * 1e6 / float64(r.Ops)
 }
 
 // OpsPerSec is successful operations per wall-clock second.
@@ -39,6 +51,9 @@ func (r Result) Line() string {
 		r.Server, r.Op, r.Conc, r.Ops, r.Secs, r.OpsPerSec(), r.Errors)
 	if r.Op == "load" {
 		fmt.Fprintf(&b, " exists=%d", r.Exists)
+	}
+	if r.HasCPU {
+		fmt.Fprintf(&b, " server_cpu_secs=%.2f cpu_us_per_op=%.1f", r.ServerCPU, r.CPUPerOp())
 	}
 	return b.String()
 }
@@ -136,10 +151,15 @@ func Bench(c *Config) (Result, error) {
 			return Result{}, fmt.Errorf("warm-up: every operation failed, first: %w", wt.first)
 		}
 	}
+	cpu, err := startCPU(c)
+	if err != nil {
+		return Result{}, err
+	}
 	now := time.Now() // wallclock: measurement deadline
 	t, d := phase(c, conns, op, pickers, &budget{max: c.MaxOps, deadline: now.Add(c.Duration)})
-	return Result{Server: c.Server, Op: c.Op, Conc: c.Conc, Ops: t.ok.Load(), Errors: t.failed.Load(),
-		Secs: d.Seconds(), FirstErr: t.first}, nil
+	res := Result{Server: c.Server, Op: c.Op, Conc: c.Conc, Ops: t.ok.Load(), Errors: t.failed.Load(),
+		Secs: d.Seconds(), FirstErr: t.first}
+	return res, cpu.stop(&res)
 }
 
 // Load adds users 0…c.Users-1 over c.Conc connections, each index exactly once. A user that is
@@ -150,6 +170,10 @@ func Load(c *Config) (Result, error) {
 		return Result{}, err
 	}
 	defer closeAll(conns)
+	cpu, err := startCPU(c)
+	if err != nil {
+		return Result{}, err
+	}
 	t := &tally{}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -177,8 +201,35 @@ func Load(c *Config) (Result, error) {
 	}
 	wg.Wait()
 	d := time.Since(start) // wallclock: measuring load throughput
-	return Result{Server: c.Server, Op: "load", Conc: c.Conc, Ops: t.ok.Load(), Errors: t.failed.Load(),
-		Exists: t.exists.Load(), Secs: d.Seconds(), FirstErr: t.first}, nil
+	res := Result{Server: c.Server, Op: "load", Conc: c.Conc, Ops: t.ok.Load(), Errors: t.failed.Load(),
+		Exists: t.exists.Load(), Secs: d.Seconds(), FirstErr: t.first}
+	return res, cpu.stop(&res)
+}
+
+// cpuMeter reads the server's CPU time at the start and the end of a measured phase.
+type cpuMeter struct {
+	pid   int
+	start float64
+}
+
+func startCPU(c *Config) (cpuMeter, error) {
+	if c.ServerPID == 0 {
+		return cpuMeter{}, nil
+	}
+	s, err := cpuSeconds(c.ServerPID)
+	return cpuMeter{pid: c.ServerPID, start: s}, err
+}
+
+func (m cpuMeter) stop(r *Result) error {
+	if m.pid == 0 {
+		return nil
+	}
+	end, err := cpuSeconds(m.pid)
+	if err != nil {
+		return err
+	}
+	r.ServerCPU, r.HasCPU = end-m.start, true
+	return nil
 }
 
 func addUser(c *Config, conn *ldap.Conn, i int) error {

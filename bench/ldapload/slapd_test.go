@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ const (
 
 // startSlapd runs slapd in the foreground on a throwaway mdb database and returns its URL; the
 // test's cleanup stops it.
-func startSlapd(t *testing.T) string {
+func startSlapd(t *testing.T) (url string, pid int) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: no slapd")
@@ -85,7 +86,7 @@ index uid eq
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	return "ldap://" + addr
+	return "ldap://" + addr, cmd.Process.Pid
 }
 
 func writeFile(t *testing.T, name, text string) {
@@ -111,9 +112,10 @@ func runLine(t *testing.T, args ...string) (int, map[string]string, string) {
 }
 
 func TestAgainstSlapd(t *testing.T) {
-	url := startSlapd(t)
+	url, pid := startSlapd(t)
 	common := []string{"-server", "slapd", "-url", url, "-bind-dn", "cn=admin,dc=contoso,dc=com", "-bind-pw", "secret",
-		"-base", "dc=contoso,dc=com", "-profile", "inetorgperson", "-conc", "4", "-users", "50"}
+		"-base", "dc=contoso,dc=com", "-profile", "inetorgperson", "-conc", "4", "-users", "50",
+		"-server-pid", strconv.Itoa(pid)}
 
 	code, kv, stderr := runLine(t, append([]string{"-mode", "load"}, common...)...)
 	if code != 0 || kv["op"] != "load" || kv["ops"] != "50" || kv["errors"] != "0" || kv["exists"] != "0" {
@@ -131,11 +133,15 @@ func TestAgainstSlapd(t *testing.T) {
 		if code != 0 || kv["op"] != op || kv["conc"] != "4" || kv["ops"] != "300" || kv["errors"] != "0" {
 			t.Errorf("%s: exit %d, %v, stderr %q; want 300 ops, no errors", op, code, kv, stderr)
 		}
+		// slapd's CPU time over the phase, at 10 ms resolution: present, and not negative.
+		if cpu, err := strconv.ParseFloat(kv["server_cpu_secs"], 64); err != nil || cpu < 0 || kv["cpu_us_per_op"] == "" {
+			t.Errorf("%s: server_cpu_secs=%q cpu_us_per_op=%q; want both, ≥ 0", op, kv["server_cpu_secs"], kv["cpu_us_per_op"])
+		}
 	}
 }
 
 func TestAgainstSlapdCountsWrongAnswers(t *testing.T) {
-	url := startSlapd(t)
+	url, _ := startSlapd(t)
 	common := []string{"-server", "slapd", "-url", url, "-bind-dn", "cn=admin,dc=contoso,dc=com", "-bind-pw", "secret",
 		"-base", "dc=contoso,dc=com", "-profile", "inetorgperson", "-conc", "2", "-warmup", "0s", "-duration", "1m", "-max-ops", "100"}
 	if code, kv, stderr := runLine(t, append(common, "-mode", "load", "-users", "10")...); code != 0 || kv["ops"] != "10" {
