@@ -41,6 +41,8 @@ type Result struct {
 	Timeline   []TimelineEvent
 	Trace      []string // every trace line of the run
 	Digest     string   // the first DC's directory digest at the end
+	// Outputs are the outputs of the steps that ran, by directive line (for partial rewrites).
+	Outputs map[int]string
 }
 
 // Failure is a failed scenario: where, when, what was expected and what happened.
@@ -163,6 +165,7 @@ func Run(sc *Scenario, opt Options) *Result {
 	got := map[int]string{}
 	fail := r.run(res, got)
 	res.Failure = fail
+	res.Outputs = got
 	res.Trace = r.trace.lines
 	res.Timeline = r.tl.events
 	if r.w != nil {
