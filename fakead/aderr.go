@@ -3,6 +3,7 @@ package fakead
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Diagnostic texts as a Windows DC writes them into the LDAPResult. The DSIDs are those seen from
@@ -53,17 +54,25 @@ func attErr(code ResultCode, op, dn string, win uint32, problem int, pname strin
 	return &Error{Code: code, Op: op, DN: dn, Diag: diag}
 }
 
-// attID is the ATTRTYP AD prints: the OID's last arc in hex for AD's own prefix, best effort.
+// attID is the ATTRTYP AD prints in AtrErr texts ("Att 90008 (userAccountControl)"): the
+// [MS-DRSR] 5.16.4 prefix-table index of the OID's prefix in the high word, the last arc in the
+// low word. Attributes outside the well-known prefixes print their last arc only.
 func attID(a *AttrType) string {
-	n := 0
-	for i := len(a.OID) - 1; i >= 0; i-- {
-		if a.OID[i] == '.' {
-			v, _ := strconv.Atoi(a.OID[i+1:])
-			n = v
-			break
-		}
+	i := strings.LastIndexByte(a.OID, '.')
+	if i < 0 {
+		return "0"
 	}
-	return strconv.FormatInt(int64(n), 16)
+	last, err := strconv.Atoi(a.OID[i+1:])
+	if err != nil {
+		return "0"
+	}
+	prefix := map[string]int{
+		"2.5.4": 0x0, "2.5.6": 0x1, "1.2.840.113556.1.2": 0x2, "1.2.840.113556.1.3": 0x3,
+		"2.5.5": 0x8, "1.2.840.113556.1.4": 0x9, "1.2.840.113556.1.5": 0xA,
+		"0.9.2342.19200300.100": 0x13, "2.16.840.1.113730.3": 0x14, "0.9.2342.19200300.100.1": 0x15,
+		"2.16.840.1.113730.3.1": 0x16, "2.5.21": 0x18, "2.5.18": 0x19, "2.5.20": 0x1A,
+	}[a.OID[:i]]
+	return strconv.FormatInt(int64(prefix<<16|last&0xffff), 16)
 }
 
 func errUndefinedAttr(op, dn, name string) *Error {
