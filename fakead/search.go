@@ -37,15 +37,25 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		// control for anything else.
 		return nil, errNoSuchObject(op, req.BaseDN, "")
 	}
+	if base.IsUnder(d.dom.schemaDN) && !base.Equal(d.dom.schemaDN) || base.Equal(d.dom.schemaDN) && req.Scope != ScopeBase {
+		return d.searchSchemaNC(now, c, req, base)
+	}
 	root := d.lookup(base)
 	if root == nil || root.deleted {
 		return nil, errNoSuchObject(op, req.BaseDN, d.bestMatch(base))
 	}
+	return d.searchFrom(now, c, req, root, false)
+}
+
+// searchFrom runs req below root (root included unless skipRoot).
+func (d *Directory) searchFrom(now time.Time, c Caller, req *SearchRequest, root *entry, skipRoot bool) ([]SearchEntry, error) {
+	const op = "search"
+	var err error
 	f := d.compileFilter(req.Filter)
 	sel := d.selection(req.Attributes)
 	var out []SearchEntry
 	emit := func(e *entry) (bool, error) {
-		if e.deleted || d.match(f, e) != tTrue {
+		if e.deleted || (skipRoot && e == root) || d.match(f, e) != tTrue {
 			return true, nil
 		}
 		if req.SizeLimit > 0 && len(out) >= req.SizeLimit {

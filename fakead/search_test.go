@@ -228,3 +228,27 @@ func TestSubtreeStaysInNamingContext(t *testing.T) {
 		t.Errorf("NTDS Settings: %v", dns(res))
 	}
 }
+
+// TestSchemaNCSharedSafely: the schema objects are shared between replicas and worlds; searches
+// from several goroutines must not race (run with -race).
+func TestSchemaNCSharedSafely(t *testing.T) {
+	ds := newTestDomain(t, DCConfig{Name: "DC1", OS: "2022"}, DCConfig{Name: "DC2", OS: "2022"})
+	done := make(chan int, len(ds))
+	for _, d := range ds {
+		go func(d *Directory) {
+			n := 0
+			for i := 0; i < 20; i++ {
+				f, _ := ParseFilter("(|(lDAPDisplayName=user)(lDAPDisplayName=member)(cn=*Account*))")
+				res, err := d.Search(t0, SystemCaller, &SearchRequest{BaseDN: d.SchemaDN(), Scope: ScopeSub, Filter: f, Attributes: []string{"*", "+"}})
+				if err == nil {
+					n = len(res)
+				}
+			}
+			done <- n
+		}(d)
+	}
+	a, b := <-done, <-done
+	if a != b || a < 10 {
+		t.Errorf("schema searches: %d and %d entries", a, b)
+	}
+}
