@@ -69,7 +69,7 @@ func (d *Directory) Add(now time.Time, c Caller, dnStr string, attrs []Attribute
 		d.usn--
 		return err
 	}
-	if err := d.checkUnique(op, dnStr, e, nil); err != nil {
+	if err := d.checkUnique(op, dnStr, e); err != nil {
 		d.usn--
 		return err
 	}
@@ -409,30 +409,36 @@ func (d *Directory) auxClasses(e *entry) []*Class {
 }
 
 // checkUnique enforces AD's uniqueness of sAMAccountName (domain), userPrincipalName and
-// servicePrincipalName (forest, Windows Server 2012 R2 and later).
-func (d *Directory) checkUnique(op, dnStr string, e *entry, only map[*AttrType]bool) error {
+// servicePrincipalName (forest, Windows Server 2012 R2 and later) for a new entry.
+func (d *Directory) checkUnique(op, dnStr string, e *entry) error {
 	for _, t := range []*AttrType{d.at.sAMAccountName, d.at.userPrincipalName, d.at.servicePrincipalName} {
-		if only != nil && !only[t] {
-			continue
+		if a := e.get(t); a != nil {
+			if err := d.checkUniqueValues(op, dnStr, e, t, a.vals); err != nil {
+				return err
+			}
 		}
-		a := e.get(t)
-		if a == nil {
-			continue
-		}
-		for _, v := range a.vals {
-			set, _ := d.lookupSet(t, v.norm)
-			for _, o := range set {
-				if o == e || o.deleted {
-					continue
-				}
-				switch t {
-				case d.at.sAMAccountName:
-					return opErr(EntryAlreadyExists, op, dnStr, "00000524: UpdErr: DSID-031A11E2, problem 6005 (ENTRY_EXISTS), data 0")
-				case d.at.userPrincipalName:
-					return attErr(ConstraintViolation, op, dnStr, 0x21C8, 1005, "CONSTRAINT_ATT_TYPE", t)
-				default:
-					return attErr(ConstraintViolation, op, dnStr, 0x21C7, 1005, "CONSTRAINT_ATT_TYPE", t)
-				}
+	}
+	return nil
+}
+
+// checkUniqueValues checks vals of t (one of the unique attributes) against every other object.
+func (d *Directory) checkUniqueValues(op, dnStr string, e *entry, t *AttrType, vals []value) error {
+	if t != d.at.sAMAccountName && t != d.at.userPrincipalName && t != d.at.servicePrincipalName {
+		return nil
+	}
+	for _, v := range vals {
+		set, _ := d.lookupSet(t, v.norm)
+		for _, o := range set {
+			if o == e || o.deleted {
+				continue
+			}
+			switch t {
+			case d.at.sAMAccountName:
+				return opErr(EntryAlreadyExists, op, dnStr, "00000524: UpdErr: DSID-031A11E2, problem 6005 (ENTRY_EXISTS), data 0")
+			case d.at.userPrincipalName:
+				return attErr(ConstraintViolation, op, dnStr, 0x21C8, 1005, "CONSTRAINT_ATT_TYPE", t)
+			default:
+				return attErr(ConstraintViolation, op, dnStr, 0x21C7, 1005, "CONSTRAINT_ATT_TYPE", t)
 			}
 		}
 	}

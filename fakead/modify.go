@@ -20,167 +20,179 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 	if e == nil || e.deleted {
 		return errNoSuchObject(op, dnStr, d.bestMatch(dn))
 	}
-	// Work on copies of the touched attributes; commit only when every check passes.
-	work := map[*AttrType][]value{}
-	var order []*AttrType
-	var pw, oldPw *string
-	reset := false
-	cur := func(t *AttrType) []value {
-		if v, ok := work[t]; ok {
-			return v
-		}
-		var v []value
-		if a := e.get(t); a != nil {
-			v = append(v, a.vals...)
-		}
-		work[t] = v
-		order = append(order, t)
-		return v
+	p, err := d.planModify(op, dnStr, c, e, mods)
+	if err != nil {
+		return err
 	}
+	if p.pw != nil && !p.reset {
+		// A password change (delete the old value, add the new one) needs the old password,
+		// not a write right: every user has User-Change-Password on its own object.
+		if p.oldPw == nil || !d.passwordMatches(e, *p.oldPw) {
+			return attErr(ConstraintViolation, op, dnStr, 0x56, 1005, "CONSTRAINT_ATT_TYPE", d.at.unicodePwd)
+		}
+	}
+	if err := d.checkModify(c, e, p.changed, p.reset); err != nil {
+		return err
+	}
+	if err := d.checkModifiedContent(op, dnStr, e, p.work, p.changed); err != nil {
+		return err
+	}
+	for _, t := range p.order {
+		if p.changed[t] {
+			if err := d.checkUniqueValues(op, dnStr, e, t, p.work[t]); err != nil {
+				return err
+			}
+		}
+	}
+	if len(p.changed) == 0 && p.pw == nil {
+		return nil
+	}
+	usn := d.nextUSN()
+	for _, t := range p.order {
+		if p.changed[t] {
+			d.stamp(d.setValues(e, t, p.work[t]), now, usn)
+		}
+	}
+	if p.changed[d.at.userAccountControl] {
+		d.syncSAMType(e, now, usn)
+	}
+	if p.pw != nil {
+		d.storePassword(e, *p.pw, now, usn)
+	}
+	d.touch(e, now, usn)
+	return nil
+}
+
+// modPlan is a modify worked out on copies of the touched attributes.
+type modPlan struct {
+	work      map[*AttrType][]value
+	order     []*AttrType
+	changed   map[*AttrType]bool
+	pw, oldPw *string // unicodePwd: the new and (for a change) the old password
+	reset     bool    // unicodePwd replaced: a reset, which needs a write right
+}
+
+func (d *Directory) planModify(op, dnStr string, c Caller, e *entry, mods []Modification) (*modPlan, error) {
+	p := &modPlan{work: map[*AttrType][]value{}, changed: map[*AttrType]bool{}}
 	for _, m := range mods {
 		t := d.schema.Attr(m.Attr.Name)
 		if t == nil || !d.attrAvailable(t) {
-			return errUndefinedAttr(op, dnStr, m.Attr.Name)
+			return nil, errUndefinedAttr(op, dnStr, m.Attr.Name)
 		}
 		if t == d.at.unicodePwd {
-			p, err := d.decodePassword(op, dnStr, c, m.Attr.Values)
+			pw, err := d.decodePassword(op, dnStr, c, m.Attr.Values)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			switch m.Op {
 			case ModDelete:
-				oldPw = &p
+				p.oldPw = &pw
 			case ModAdd:
-				pw = &p
+				p.pw = &pw
 			default:
-				pw, reset = &p, true
+				p.pw, p.reset = &pw, true
 			}
 			continue
 		}
-		if !c.System && (generatedAttrs[t.lower] || t.IsBackLink() || t.Constructed() || t == d.at.dn || t == d.at.objectGUID) {
-			return errConstraint(op, dnStr, t)
-		}
-		if t == d.at.objectClass && !c.System {
-			// Divergence: AD (2003+) lets a client add or remove auxiliary classes dynamically;
-			// the model refuses every objectClass change as it does structural ones.
-			return opErr(ObjectClassModsProhibited, op, dnStr, diagObjClassMods)
-		}
-		if rdn := e.dn.RDN(); !c.System && d.schema.Attr(rdn.Attr) == t {
-			return opErr(NotAllowedOnRDN, op, dnStr, diagNotOnRDN)
+		if err := d.checkModifiable(op, dnStr, c, e, t); err != nil {
+			return nil, err
 		}
 		in := make([]value, 0, len(m.Attr.Values))
 		for _, v := range m.Attr.Values {
 			raw, norm, err := canonical(t, v)
 			if err != nil {
-				return errSyntaxValue(op, dnStr, t)
+				return nil, errSyntaxValue(op, dnStr, t)
 			}
 			in = append(in, value{raw: raw, norm: norm})
 		}
 		if !c.System && m.Op != ModDelete {
 			if err := d.checkLinkTargets(op, dnStr, t, in); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		vals := cur(t)
-		switch m.Op {
-		case ModAdd:
-			if len(in) == 0 {
-				return errConstraint(op, dnStr, t)
+		vals, ok := p.work[t]
+		if !ok {
+			if a := e.get(t); a != nil {
+				vals = append(vals, a.vals...)
 			}
-			for _, v := range in {
-				if containsNorm(vals, v.norm) {
-					return errValueExists(op, dnStr, t)
-				}
-				vals = append(vals, v)
-			}
-		case ModDelete:
-			if len(in) == 0 {
-				if len(vals) == 0 {
-					return errNoValue(op, dnStr, t)
-				}
-				vals = nil
-				break
-			}
-			for _, v := range in {
-				i := indexNorm(vals, v.norm)
-				if i < 0 {
-					return errNoValue(op, dnStr, t)
-				}
-				vals = append(vals[:i:i], vals[i+1:]...)
-			}
-		case ModReplace:
-			vals = nil
-			for _, v := range in {
-				if !containsNorm(vals, v.norm) {
-					vals = append(vals, v)
-				}
-			}
-		default:
-			return &Error{Code: ProtocolError, Op: op, DN: dnStr, Err: fmt.Errorf("unknown modify operation %d", m.Op)}
+			p.order = append(p.order, t)
 		}
-		if t.SingleValued && len(vals) > 1 {
-			return errSingleValue(op, dnStr, t)
+		vals, err := modifyValues(op, dnStr, t, m.Op, vals, in)
+		if err != nil {
+			return nil, err
 		}
-		work[t] = vals
+		p.work[t] = vals
 	}
-	changed := map[*AttrType]bool{}
-	for _, t := range order {
+	for _, t := range p.order {
 		old := e.get(t)
-		if old == nil && len(work[t]) == 0 {
+		if (old == nil && len(p.work[t]) == 0) || (old != nil && sameValues(old.vals, p.work[t])) {
 			continue
 		}
-		if old != nil && sameValues(old.vals, work[t]) {
-			continue
-		}
-		changed[t] = true
+		p.changed[t] = true
 	}
-	if pw != nil && !reset {
-		// A password change (delete the old value, add the new one) needs the old password,
-		// not a write right: every user has User-Change-Password on its own object.
-		if oldPw == nil || !d.passwordMatches(e, *oldPw) {
-			return attErr(ConstraintViolation, op, dnStr, 0x56, 1005, "CONSTRAINT_ATT_TYPE", d.at.unicodePwd)
-		}
-	}
-	if err := d.checkModify(c, e, changed, reset); err != nil {
-		return err
-	}
-	if err := d.checkModifiedContent(op, dnStr, e, work, changed); err != nil {
-		return err
-	}
-	if len(changed) == 0 && pw == nil {
+	return p, nil
+}
+
+// checkModifiable refuses writes of what the directory maintains itself.
+func (d *Directory) checkModifiable(op, dnStr string, c Caller, e *entry, t *AttrType) error {
+	if c.System {
 		return nil
 	}
-	usn := d.nextUSN()
-	var undo []func()
-	for _, t := range order {
-		if !changed[t] {
-			continue
-		}
-		a := e.get(t)
-		if a == nil {
-			a = &attr{t: t}
-			e.attrs = append(e.attrs, a)
-			d.indexAttr(e, a)
-		}
-		oldVals, oldMeta := a.vals, a.meta
-		undo = append(undo, func() { d.setValues(e, t, oldVals).meta = oldMeta })
-		d.stamp(d.setValues(e, t, work[t]), now, usn)
+	if generatedAttrs[t.lower] || t.IsBackLink() || t.Constructed() || t == d.at.dn || t == d.at.objectGUID {
+		return errConstraint(op, dnStr, t)
 	}
-	if err := d.checkUnique(op, dnStr, e, changed); err != nil {
-		for i := len(undo) - 1; i >= 0; i-- {
-			undo[i]()
-		}
-		d.usn--
-		return err
+	if t == d.at.objectClass {
+		// Divergence: AD (2003+) lets a client add or remove auxiliary classes dynamically;
+		// the model refuses every objectClass change as it does structural ones.
+		return opErr(ObjectClassModsProhibited, op, dnStr, diagObjClassMods)
 	}
-	if changed[d.at.userAccountControl] {
-		d.syncSAMType(e, now, usn)
+	if d.schema.Attr(e.dn.RDN().Attr) == t {
+		return opErr(NotAllowedOnRDN, op, dnStr, diagNotOnRDN)
 	}
-	if pw != nil {
-		d.storePassword(e, *pw, now, usn)
-	}
-	d.touch(e, now, usn)
 	return nil
+}
+
+// modifyValues applies one add/delete/replace to vals (RFC 4511 4.6).
+func modifyValues(op, dnStr string, t *AttrType, mop ModOp, vals, in []value) ([]value, error) {
+	switch mop {
+	case ModAdd:
+		if len(in) == 0 {
+			return nil, errConstraint(op, dnStr, t)
+		}
+		for _, v := range in {
+			if containsNorm(vals, v.norm) {
+				return nil, errValueExists(op, dnStr, t)
+			}
+			vals = append(vals, v)
+		}
+	case ModDelete:
+		if len(in) == 0 {
+			if len(vals) == 0 {
+				return nil, errNoValue(op, dnStr, t)
+			}
+			return nil, nil
+		}
+		for _, v := range in {
+			i := indexNorm(vals, v.norm)
+			if i < 0 {
+				return nil, errNoValue(op, dnStr, t)
+			}
+			vals = append(vals[:i:i], vals[i+1:]...)
+		}
+	case ModReplace:
+		vals = nil
+		for _, v := range in {
+			if !containsNorm(vals, v.norm) {
+				vals = append(vals, v)
+			}
+		}
+	default:
+		return nil, &Error{Code: ProtocolError, Op: op, DN: dnStr, Err: fmt.Errorf("unknown modify operation %d", mop)}
+	}
+	if t.SingleValued && len(vals) > 1 {
+		return nil, errSingleValue(op, dnStr, t)
+	}
+	return vals, nil
 }
 
 func indexNorm(vs []value, n string) int {
