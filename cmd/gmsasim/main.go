@@ -22,6 +22,10 @@ usage:
       write the default domain's replica as LDIF
   gmsasim ldif import FILE [--out FILE]
       read a replica from LDIF, check it, and write it back out (round trip)
+  gmsasim keytab --ldap ldaps://HOST:PORT [--ca DIR/ca.pem] --bind 'WEB1$@contoso.com' --password PW
+                 --account 'ITFarm1$' --out FILE
+      act as a member host: read the gMSA's msDS-ManagedPassword over LDAPS/StartTLS, derive its
+      Kerberos keys and write an MIT keytab (works against a real domain controller too)
   gmsasim kds SUBCOMMAND ...
       offline KDS/gMSA calculator (gkid, seedkey, password, rollover, decode-id, decode-blob,
       string-to-key, salt); each prints one JSON object
@@ -45,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runLDIF(args[1:], stdout, stderr)
 	case "kds":
 		return runKDS(args[1:], stdout, stderr)
+	case "keytab":
+		return runKeytab(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
