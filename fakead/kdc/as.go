@@ -90,7 +90,17 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "reading group membership failed", nil)
 	}
-	ad, err := snapshotAuthData(Snapshot{SID: client.SID, Groups: groups, AuthTime: now})
+	krbtgt := svc
+	if svc.Kind != KindKRBTGT {
+		if krbtgt, err = k.cfg.Principals.KRBTGT(now); err != nil {
+			return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "no krbtgt account", nil)
+		}
+	}
+	tkey, _ := longTermKey(svc, tktEt)
+	kkey, _ := longTermKey(krbtgt, krbtgt.ticketEtype())
+	ad, err := newPAC(pacLogon{authTime: now, name: client.Name, userSID: client.SID,
+		primaryGroupRID: client.PrimaryGroupID, groups: groups, uac: client.UserAccountControl,
+		domain: k.cfg.NetBIOSName, server: k.cfg.DCName}, tkey, kkey)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encoding authorization data failed", nil)
 	}

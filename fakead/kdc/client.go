@@ -205,7 +205,7 @@ func AcceptTicket(now time.Time, ticket []byte, keys ...types.EncryptionKey) (*A
 		case !p.StartTime.IsZero() && p.StartTime.Sub(now) > DefaultMaxSkew:
 			return nil, &Error{Exchange: "AP", Client: client, Service: svc, Code: 33, Text: "ticket not yet valid"}
 		}
-		snap, err := snapshotOf(p.AuthorizationData)
+		snap, err := snapshotOf(p.AuthorizationData, key)
 		if err != nil && err != ErrNoSnapshot {
 			return nil, err
 		}

@@ -195,7 +195,7 @@ func (x *Directory) principal(now time.Time, a *fakead.Account) (*Principal, err
 	put(EtypeAES256, a.Keys.AES256)
 	put(EtypeAES128, a.Keys.AES128)
 	put(EtypeRC4, a.Keys.NTHash)
-	attrs := []string{"msDS-SupportedEncryptionTypes", "msDS-KeyVersionNumber"}
+	attrs := []string{"msDS-SupportedEncryptionTypes", "msDS-KeyVersionNumber", "primaryGroupID"}
 	// A gMSA's keys come from its managed password when the directory constructs it; the stored
 	// keys (set when the directory re-keys it on rotation) are the fallback.
 	gmsa := k == KindGMSA
@@ -215,6 +215,10 @@ func (x *Directory) principal(now time.Time, a *fakead.Account) (*Principal, err
 			switch strings.ToLower(at.Name) {
 			case "msds-supportedencryptiontypes":
 				p.SupportedEncTypes, _ = strconv.ParseInt(string(at.Values[0]), 10, 64)
+			case "primarygroupid":
+				if v, err := strconv.ParseUint(string(at.Values[0]), 10, 32); err == nil {
+					p.PrimaryGroupID = uint32(v)
+				}
 			case "msds-keyversionnumber":
 				if v, err := strconv.ParseUint(string(at.Values[0]), 10, 32); err == nil {
 					p.KVNO = uint32(v)
@@ -264,5 +268,5 @@ func (x *Directory) managedKeys(p *Principal, blob []byte) error {
 // NewDirectory(d), session keys and confounders from rnd (the world's seeded stream).
 func ForDirectory(d *fakead.Directory, rnd io.Reader) (*KDC, error) {
 	x := NewDirectory(d)
-	return New(Config{Realm: x.Realm(), Principals: x, Rand: rnd})
+	return New(Config{Realm: x.Realm(), Principals: x, Rand: rnd, NetBIOSName: d.NetBIOSName(), DCName: d.DC().Name})
 }

@@ -12,13 +12,13 @@
 //   - Principals is the account database. Directory adapts a *fakead.Directory using only its
 //     exported API: Account (keys, kvno, SPNs, userAccountControl), a SYSTEM search for
 //     msDS-SupportedEncryptionTypes, msDS-KeyVersionNumber and (gMSAs) msDS-ManagedPassword, and
-//     TokenGroups for the group snapshot.
+//     TokenGroups for the group snapshot (the PAC).
 //   - Server listens on UDP and TCP (4-byte length prefix) and runs every request through an
 //     Exec, the world's serialising executor (sim hands in a closure over World.ExecOn; this
 //     package does not import sim). Messages are bounded (MaxMessageSize), a panic ends only its
 //     connection, and garbage gets no answer or a KRB-ERROR.
 //   - WriteKrb5Conf writes a krb5.conf for MIT tools; TicketGroups / TicketSnapshot read the
-//     group snapshot a ticket carries.
+//     group snapshot a ticket's PAC carries.
 //   - The in-process client for simulated hosts and users, inside the world loop: KDC.Logon (a
 //     pre-authenticated AS exchange with a long-term key, at the world's time),
 //     KDC.ServiceTicket (TGS exchange), and AcceptTicket, the service side, which decrypts a
@@ -52,13 +52,18 @@
 //   - gMSAs: a gMSA logs on with its own keys (outbound authentication); one without an SPN
 //     (RestrictToOutboundAuthenticationOnly) is no service: S_PRINCIPAL_UNKNOWN. Its keys come from
 //     msDS-ManagedPassword when the directory constructs it, else from the keys it stores.
-//   - Group snapshot: the security groups (transitively) of the client when its TGT is issued go
-//     in the TGT's authorization data and are copied into every service ticket obtained with it,
-//     so a host keeps its logon's groups until it logs on again.
+//   - The PAC ([MS-PAC]) as the group snapshot: the security groups (transitively) of the client
+//     when its TGT is issued go in a PAC (AD-IF-RELEVANT { AD-WIN2K-PAC }: KERB_VALIDATION_INFO
+//     with the user RID, primary group and domain group RIDs, other SIDs such as BUILTIN as
+//     ExtraSids; PAC_CLIENT_INFO; server and KDC signatures, HMAC-SHA1-96 for AES keys and
+//     HMAC-MD5 for RC4). The TGS copies it into every service ticket obtained with that TGT and
+//     signs it for the service, so a host keeps its logon's groups until it logs on again.
+//     TicketSnapshot reads it back with gokrb5's PAC decoder, which checks the server signature.
 //
 // # What is not modelled
 //
-//   - The PAC ([MS-PAC]): see ADTypeGroupSnapshot. No PAC signatures, no claims.
+//   - In the PAC: UPN_DNS_INFO, PAC_ATTRIBUTES_INFO, PAC_REQUESTOR, the ticket signature,
+//     claims, resource groups (domain-local groups of the service's domain), PA-PAC-REQUEST.
 //   - FAST armoring, S4U2Self/S4U2Proxy, constrained and resource-based delegation, user-to-user,
 //     renewal and validation requests (KDC_ERR_BADOPTION), cross-realm referrals, PKINIT.
 //   - Account lockout, password expiry, logon hours, the AD re-check of a TGT older than 20

@@ -113,7 +113,7 @@ func worldExec(w *sim.World) kdc.Exec {
 
 func newKDC(t testing.TB, w *sim.World) *kdc.KDC {
 	t.Helper()
-	k, err := kdc.New(kdc.Config{Realm: realm, Principals: kdc.NewDirectory(w.DC("DC1").Directory()), Rand: w.Rand("kdc")})
+	k, err := kdc.ForDirectory(w.DC("DC1").Directory(), w.Rand("kdc"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,11 @@ type Config struct {
 	Realm      string     // "CONTOSO.COM"; upper-cased
 	Principals Principals // the account database (NewDirectory over a replica)
 	// Rand is the seeded stream session keys and confounders are drawn from (the world's). Required.
-	Rand           io.Reader
+	Rand io.Reader
+	// NetBIOSName and DCName go in the PAC (LogonDomainName, LogonServer); "" takes the realm's
+	// first label and "DC".
+	NetBIOSName    string
+	DCName         string
 	MaxSkew        time.Duration // 0: DefaultMaxSkew
 	TicketLifetime time.Duration // 0: DefaultTicketLifetime
 	RenewLifetime  time.Duration // 0: DefaultRenewLifetime
@@ -66,6 +70,12 @@ func New(cfg Config) (*KDC, error) {
 		cfg.RenewLifetime = DefaultRenewLifetime
 	}
 	cfg.Realm = strings.ToUpper(cfg.Realm)
+	if cfg.NetBIOSName == "" {
+		cfg.NetBIOSName, _, _ = strings.Cut(cfg.Realm, ".")
+	}
+	if cfg.DCName == "" {
+		cfg.DCName = "DC"
+	}
 	return &KDC{cfg: cfg, realm: cfg.Realm}, nil
 }
 

@@ -80,6 +80,8 @@ type Principal struct {
 	// password; the KDC always issues with the current key.
 	Keys map[int32][]byte
 	SPNs []string
+	// PrimaryGroupID is the RID of the primary group (513 Domain Users, 515 Domain Computers).
+	PrimaryGroupID uint32
 }
 
 // Disabled reports userAccountControl ACCOUNTDISABLE.

@@ -121,11 +121,16 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 		types.SetFlag(&tf, flags.OKAsDelegate)
 	}
 	end, renewTill := k.times(now, body, renewable, tp.EndTime, tp.RenewTill)
-	// The service ticket carries the TGT's authorization data: the snapshot of the logon.
+	// The service ticket carries the TGT's PAC, the snapshot of the logon, signed for the service.
 	t := ticketSpec{flags: tf, cname: cname, sname: sname, authTime: tp.AuthTime, start: now, end: end,
-		renewTill: renewTill, addrs: tp.CAddr, authz: tp.AuthorizationData}
-	tkt, skey, err := k.issue(t, svc, tktEt, sessEt)
-	if err != nil {
+		renewTill: renewTill, addrs: tp.CAddr}
+	skeyLT, _ := longTermKey(svc, tktEt)
+	kkey, _ := longTermKey(krbtgt, krbtgt.ticketEtype())
+	if t.authz, err = resignPAC(tp.AuthorizationData, skeyLT, kkey); err != nil {
+		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "the TGT's PAC is malformed", nil)
+	}
+	tkt, skey, ierr := k.issue(t, svc, tktEt, sessEt)
+	if ierr != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "issuing the ticket failed", nil)
 	}
 	part := messages.EncKDCRepPart{Key: skey, LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},

@@ -3,12 +3,15 @@ package kdc
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/pac"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
@@ -47,71 +50,43 @@ func (k *KDC) issue(t ticketSpec, svc *Principal, tktEt, sessEt int32) (messages
 	return messages.Ticket{TktVNO: 5, Realm: k.realm, SName: t.sname, EncPart: ed}, skey, nil
 }
 
-// ADTypeGroupSnapshot is the private ad-type (inside AD-IF-RELEVANT) that carries a logon's group
-// snapshot. Negative ad-types are reserved for local use (RFC 4120 7.5.4).
-// Divergence: AD carries the groups in a PAC (AD-WIN2K-PAC, ad-type 128, [MS-PAC]) with
-// KERB_VALIDATION_INFO group RIDs, extra SIDs and KDC/server signatures; this KDC carries a plain
-// list of SID strings, unsigned. Clients ignore both (AD-IF-RELEVANT); only the simulated hosts
-// read it, through TicketGroups.
-const ADTypeGroupSnapshot int32 = -17730
-
 // adIfRelevant is AD-IF-RELEVANT (RFC 4120 5.2.6.1).
 const adIfRelevant int32 = 1
 
-// Snapshot is what a ticket says about its client at logon: its SID, the SIDs of its security
-// groups (transitively) at the time the TGT was issued, and that time.
+// Snapshot is what a ticket's PAC says about its client at logon: its SID, the SIDs of its
+// security groups (transitively, the primary group included) when the TGT was issued, and that
+// time.
 type Snapshot struct {
-	SID      string    `asn1:"explicit,tag:0"`
-	Groups   []string  `asn1:"explicit,tag:1"`
-	AuthTime time.Time `asn1:"generalized,explicit,tag:2"`
+	SID      string
+	Groups   []string
+	AuthTime time.Time
 }
 
-func snapshotAuthData(s Snapshot) (types.AuthorizationData, error) {
-	if s.Groups == nil {
-		s.Groups = []string{}
-	}
-	b, err := asn1.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	inner, err := asn1.Marshal(types.AuthorizationData{{ADType: ADTypeGroupSnapshot, ADData: b}})
-	if err != nil {
-		return nil, err
-	}
-	return types.AuthorizationData{{ADType: adIfRelevant, ADData: inner}}, nil
-}
+// ErrNoSnapshot says a ticket carries no PAC.
+var ErrNoSnapshot = errors.New("kdc: ticket carries no PAC")
 
-// ErrNoSnapshot says a ticket carries no group snapshot (it was not issued by this KDC).
-var ErrNoSnapshot = errors.New("kdc: ticket carries no group snapshot")
-
-// snapshotOf finds the snapshot in a ticket's authorization data.
-func snapshotOf(ad types.AuthorizationData) (Snapshot, error) {
-	for _, e := range ad {
-		if e.ADType != adIfRelevant {
-			continue
-		}
-		var inner types.AuthorizationData
-		if _, err := asn1.Unmarshal(e.ADData, &inner); err != nil {
-			continue
-		}
-		for _, x := range inner {
-			if x.ADType != ADTypeGroupSnapshot {
-				continue
-			}
-			var s Snapshot
-			rest, err := asn1.Unmarshal(x.ADData, &s)
-			if err != nil || len(rest) != 0 {
-				return Snapshot{}, fmt.Errorf("kdc: malformed group snapshot: %v", err)
-			}
-			return s, nil
-		}
+// snapshotOf reads the PAC in a ticket's authorization data, checking its server signature with
+// key (the key the ticket was encrypted with), with gokrb5's PAC decoder.
+func snapshotOf(ad types.AuthorizationData, key types.EncryptionKey) (Snapshot, error) {
+	b, ok := pacOf(ad)
+	if !ok {
+		return Snapshot{}, ErrNoSnapshot
 	}
-	return Snapshot{}, ErrNoSnapshot
+	var p pac.PACType
+	if err := p.Unmarshal(b); err != nil {
+		return Snapshot{}, fmt.Errorf("kdc: malformed PAC: %w", err)
+	}
+	if err := p.ProcessPACInfoBuffers(key, log.New(io.Discard, "", 0)); err != nil {
+		return Snapshot{}, fmt.Errorf("kdc: PAC: %w", err)
+	}
+	v := p.KerbValidationInfo
+	return Snapshot{SID: fmt.Sprintf("%s-%d", v.LogonDomainID.String(), v.UserID),
+		Groups: v.GetGroupMembershipSIDs(), AuthTime: p.ClientInfo.ClientID.Time().UTC()}, nil
 }
 
 // TicketSnapshot decrypts a ticket (its DER encoding, as in a KDC reply or an AP-REQ) with the
 // long-term key of the account it was issued to (krbtgt for a TGT, the service's for a service
-// ticket) and returns the client's group snapshot.
+// ticket) and returns the client's group snapshot from its PAC.
 func TicketSnapshot(ticket []byte, key types.EncryptionKey) (Snapshot, error) {
 	var t messages.Ticket
 	if err := t.Unmarshal(ticket); err != nil {
@@ -121,10 +96,10 @@ func TicketSnapshot(ticket []byte, key types.EncryptionKey) (Snapshot, error) {
 		return Snapshot{}, fmt.Errorf("kdc: ticket does not decrypt with the key given (etype %d, kvno %d): %w",
 			t.EncPart.EType, t.EncPart.KVNO, err)
 	}
-	return snapshotOf(t.DecryptedEncPart.AuthorizationData)
+	return snapshotOf(t.DecryptedEncPart.AuthorizationData, key)
 }
 
-// TicketGroups returns the group SIDs a ticket carries; see TicketSnapshot.
+// TicketGroups returns the group SIDs a ticket's PAC carries; see TicketSnapshot.
 func TicketGroups(ticket []byte, key types.EncryptionKey) ([]string, error) {
 	s, err := TicketSnapshot(ticket, key)
 	if err != nil {
