@@ -130,21 +130,19 @@ func (d *Directory) splitLinks(ch ReplChange) (objs, links ReplChange) {
 	return objs, links
 }
 
-func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
-	dn, err := ParseDN(ch.DN)
-	if err != nil || dn.IsZero() {
-		return &Error{Code: ProtocolError, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("bad DN in change of %s", ch.GUID)}
-	}
-	type inAttr struct {
-		t    *AttrType
-		vals []value
-		meta AttrMeta
-	}
-	var ins []inAttr
+// replIn is one incoming attribute, decoded against the schema.
+type replIn struct {
+	t    *AttrType
+	vals []value
+	meta AttrMeta
+}
+
+func (d *Directory) decodeChange(ch ReplChange) ([]replIn, error) {
+	ins := make([]replIn, 0, len(ch.Attrs))
 	for _, a := range ch.Attrs {
 		t := d.schema.Attr(a.Name)
 		if t == nil {
-			return &Error{Code: UndefinedAttributeType, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("attribute %q", a.Name)}
+			return nil, &Error{Code: UndefinedAttributeType, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("attribute %q", a.Name)}
 		}
 		vals := make([]value, 0, len(a.Values))
 		for _, v := range a.Values {
@@ -159,56 +157,25 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 			}
 			vals = append(vals, value{raw: raw, norm: norm})
 		}
-		ins = append(ins, inAttr{t: t, vals: vals, meta: a.Meta})
+		ins = append(ins, replIn{t: t, vals: vals, meta: a.Meta})
+	}
+	return ins, nil
+}
+
+func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
+	dn, err := ParseDN(ch.DN)
+	if err != nil || dn.IsZero() {
+		return &Error{Code: ProtocolError, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("bad DN in change of %s", ch.GUID)}
+	}
+	ins, err := d.decodeChange(ch)
+	if err != nil {
+		return err
 	}
 	e := d.byGUID[ch.GUID]
-	usn := uint64(0)
-	local := func() uint64 {
-		if usn == 0 {
-			usn = d.nextUSN()
-		}
-		return usn
-	}
 	if e == nil {
-		e = &entry{guid: ch.GUID}
-		for _, in := range ins {
-			m := in.meta
-			m.LocalUSN = local()
-			e.attrs = append(e.attrs, &attr{t: in.t, vals: in.vals, meta: m})
-		}
-		if oc := e.get(d.at.objectClass); oc != nil {
-			for _, v := range oc.vals {
-				if cl := d.schema.Class(v.norm); cl != nil && cl.Category != objectClassAuxiliary && cl.Category != objectClassAbstract {
-					if e.class == nil || inChain(cl, e.class) {
-						e.class = cl
-					}
-				}
-			}
-		}
-		if e.class == nil {
-			e.class = d.schema.Class("top")
-		}
-		e.deleted = e.firstString(d.at.isDeleted) == "TRUE"
-		e.dn = d.placement(ch, dn, e.deleted)
-		if x := d.lookup(e.dn); x != nil {
-			d.resolveNameConflict(now, e, x, local())
-		}
-		if d.lookup(e.dn.Parent()) == nil {
-			return &Error{Code: NoSuchObject, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("parent of %s not replicated yet", ch.GUID)}
-		}
-		// objectGUID and distinguishedName are not replicated attributes (the GUID travels in the
-		// object's header, the DN is derived): set them locally.
-		d.put(e, d.at.objectGUID, now, local(), ch.GUID[:])
-		d.putString(e, d.at.dn, now, local(), e.dn.String())
-		d.putString(e, d.at.uSNCreated, now, local(), itoa(int64(local())))
-		d.touch(e, now, local())
-		d.insert(e)
-		if !e.deleted {
-			return nil
-		}
-		d.dropLinksTo(e)
-		return nil
+		return d.applyNew(now, ch, dn, ins)
 	}
+	usn := uint64(0)
 	nameWon := false
 	wasDeleted := e.deleted
 	for _, in := range ins {
@@ -216,8 +183,11 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 		if a != nil && !newer(in.meta, a.meta) {
 			continue
 		}
+		if usn == 0 {
+			usn = d.nextUSN()
+		}
 		m := in.meta
-		m.LocalUSN = local()
+		m.LocalUSN = usn
 		d.setValues(e, in.t, in.vals).meta = m
 		if in.t == d.at.name {
 			nameWon = true
@@ -233,6 +203,49 @@ func (d *Directory) applyOne(now time.Time, ch ReplChange) error {
 	}
 	d.relocate(now, e, ch, nameWon, usn)
 	d.touch(e, now, usn)
+	return nil
+}
+
+// applyNew creates an object this replica has not seen.
+func (d *Directory) applyNew(now time.Time, ch ReplChange, dn DN, ins []replIn) error {
+	e := &entry{guid: ch.GUID}
+	for _, in := range ins {
+		e.attrs = append(e.attrs, &attr{t: in.t, vals: in.vals, meta: in.meta})
+	}
+	if oc := e.get(d.at.objectClass); oc != nil {
+		for _, v := range oc.vals {
+			if cl := d.schema.Class(v.norm); cl != nil && cl.Category != objectClassAuxiliary && cl.Category != objectClassAbstract {
+				if e.class == nil || inChain(cl, e.class) {
+					e.class = cl
+				}
+			}
+		}
+	}
+	if e.class == nil {
+		e.class = d.schema.Class("top")
+	}
+	e.deleted = e.firstString(d.at.isDeleted) == "TRUE"
+	e.dn = d.placement(ch, dn, e.deleted)
+	if d.lookup(e.dn.Parent()) == nil {
+		return &Error{Code: NoSuchObject, Op: "replicate", DN: ch.DN, Err: fmt.Errorf("parent of %s not replicated yet", ch.GUID)}
+	}
+	usn := d.nextUSN()
+	for _, a := range e.attrs {
+		a.meta.LocalUSN = usn
+	}
+	if x := d.lookup(e.dn); x != nil {
+		d.resolveNameConflict(now, e, x, usn)
+	}
+	// objectGUID and distinguishedName are not replicated attributes (the GUID travels in the
+	// object's header, the DN is derived): set them locally.
+	d.put(e, d.at.objectGUID, now, usn, ch.GUID[:])
+	d.putString(e, d.at.dn, now, usn, e.dn.String())
+	d.putString(e, d.at.uSNCreated, now, usn, itoa(int64(usn)))
+	d.touch(e, now, usn)
+	d.insert(e)
+	if e.deleted {
+		d.dropLinksTo(e)
+	}
 	return nil
 }
 
