@@ -283,6 +283,17 @@ func (d *Directory) fillDefaults(now time.Time, e *entry, c Caller, usn uint64) 
 	if !d.isSecurityPrincipal(e) {
 		return nil
 	}
+	return d.principalDefaults(now, e, usn)
+}
+
+// principalDefaults gives users, computers and groups their objectSid from this DC's RID pool and
+// the SAM attributes AD sets (sAMAccountType, userAccountControl, primaryGroupID, ...).
+func (d *Directory) principalDefaults(now time.Time, e *entry, usn uint64) error {
+	setIfAbsent := func(t *AttrType, v string) {
+		if e.get(t) == nil {
+			d.putString(e, t, now, usn, v)
+		}
+	}
 	if e.get(d.at.objectSid) == nil {
 		rid, err := d.allocRID()
 		if err != nil {
