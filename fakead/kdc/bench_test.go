@@ -1,6 +1,9 @@
 package kdc_test
 
 import (
+	"encoding/binary"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -47,4 +50,41 @@ func BenchmarkTGSReq(b *testing.B) {
 	rep := p.login("alice", key)
 	req := restamp(b, tgsReq(b, rep, key, "http/ITFarm1.contoso.com"), rep, key, p.w.Now())
 	benchHandle(b, p, mustMarshalTGS(b, req), 0x6d)
+}
+
+// BenchmarkASReqTCP: the pre-authenticated AS-REQ over a loopback TCP connection to the server,
+// through the world's executor (one connection, requests in sequence).
+func BenchmarkASReqTCP(b *testing.B) {
+	p := newInproc(b)
+	srv, err := kdc.NewServer(kdc.ServerConfig{KDC: p.k, Exec: worldExec(p.w)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.ListenTCP("127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	key := *aliceAES(b)
+	req := frame(marshalAS(b, asReq(b, "alice", []int32{kdc.EtypeAES256}, &key, p.w.Now())))
+	c, err := net.Dial("tcp", srv.TCPAddr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var hdr [4]byte
+	buf := make([]byte, 64<<10)
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, hdr[:]); err != nil {
+			b.Fatal(err)
+		}
+		n := binary.BigEndian.Uint32(hdr[:])
+		if _, err := io.ReadFull(c, buf[:n]); err != nil || buf[0] != 0x6b {
+			b.Fatalf("reply %x: %v", buf[:1], err)
+		}
+	}
 }
