@@ -14,6 +14,8 @@ import (
 //   - A user may write a small set of its own attributes; a computer its dNSHostName and SPNs.
 //   - A group's managedBy principal may change its member attribute.
 //   - Explicit grants (Grant) give a SID rights on a container and everything below it.
+//   - ms-DS-MachineAccountQuota is not modelled: a plain user cannot create computer accounts
+//     (AD lets every authenticated user create ten in CN=Computers).
 //   - Every authenticated caller may read every object and every attribute except the secret
 //     ones (unicodePwd, supplementalCredentials, ...); constructed-attribute hooks do their own
 //     checks (msDS-ManagedPassword). AD restricts some reads further (e.g. KDS root keys).
