@@ -31,7 +31,6 @@ BASE_SL="dc=contoso,dc=com"
 SL_ROOTDN="cn=admin,dc=contoso,dc=com"
 SL_ROOTPW="bench-$SEED-secret"
 GM_ADMIN_DN="CN=Administrator,CN=Users,DC=contoso,DC=com"
-GM_ADMIN_PW="Bench-Admin-Passw0rd!"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -174,7 +173,7 @@ start_gmsasim() {
 	mkfifo "$TMP/gm/out"
 	local t0=$EPOCHREALTIME
 	"$TMP/gmsasim" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 \
-		--state-dir "$TMP/gm/state" --admin-password "$GM_ADMIN_PW" --seed "$SEED" \
+		--state-dir "$TMP/gm/state" --seed "$SEED" \
 		>"$TMP/gm/out" 2>"$TMP/gm/stderr.log" &
 	GM_PID=$!
 	exec 4<"$TMP/gm/out"
@@ -258,7 +257,7 @@ GM_BIND_NOTE=""
 if ((HAVE_GM)); then
 	if start_gmsasim; then
 		log "gmsasim serve on $GM_LDAP (ldaps $GM_LDAPS), ready after $GM_READY_MS ms"
-		GM_ARGS=(-url "ldap://$GM_LDAP" -bind-dn "$GM_ADMIN_DN" -bind-pw "$GM_ADMIN_PW" -base "$BASE_GM" -profile ad -server-pid "$GM_PID")
+		GM_ARGS=(-url "ldap://$GM_LDAP" -bind-dn "$GM_ADMIN_DN" -creds "$TMP/gm/state/credentials.json" -creds-key Administrator -base "$BASE_GM" -profile ad -server-pid "$GM_PID")
 	else
 		HAVE_GM=0
 		log "SKIPPING the gmsasim half: gmsasim serve did not become ready"
