@@ -103,6 +103,7 @@ func adError(err error, kind string) error {
 type obj struct {
 	dn    string
 	attrs map[string][][]byte // lower-case names
+	names map[string]string   // lower-case → as the directory spells it
 }
 
 func (o *obj) str(name string) string {
@@ -155,9 +156,10 @@ func (o *obj) lastClass() string {
 }
 
 func toObj(e fakead.SearchEntry) *obj {
-	o := &obj{dn: e.DN, attrs: map[string][][]byte{}}
+	o := &obj{dn: e.DN, attrs: map[string][][]byte{}, names: map[string]string{}}
 	for _, a := range e.Attributes {
 		o.attrs[strings.ToLower(a.Name)] = a.Values
+		o.names[strings.ToLower(a.Name)] = a.Name
 	}
 	return o
 }
@@ -401,6 +403,8 @@ func (a *adCtx) extendedProp(o *obj, name string) psProp {
 		return psProp{name, nil}
 	case len(vals) == 1 && printableBytes(vals[0]):
 		return psProp{name, string(vals[0])}
+	case len(vals) == 1:
+		return psProp{name, byteList(vals[0])}
 	}
 	var ss []string
 	for _, v := range vals {
@@ -450,6 +454,19 @@ func (a *adCtx) withProperties(o *obj, base []psProp, names []string) *psObject 
 	}
 	for _, n := range names {
 		if n == "*" {
+			// Every friendly property, then every attribute the caller may read.
+			star := []string{"PrincipalsAllowedToRetrieveManagedPassword", "ServicePrincipalNames", "DNSHostName",
+				"ManagedPasswordIntervalInDays", "KerberosEncryptionType", "TrustedForDelegation", "MemberOf", "PasswordLastSet"}
+			for _, a := range sortedKeys(o.attrs) {
+				star = append(star, o.names[a])
+			}
+			for _, sn := range star {
+				p := a.extendedProp(o, sn)
+				if !have[strings.ToLower(p.name)] {
+					props = append(props, p)
+					have[strings.ToLower(p.name)] = true
+				}
+			}
 			continue
 		}
 		p := a.extendedProp(o, n)

@@ -276,6 +276,29 @@ func (s *session) expand(str string) string {
 			default:
 				b.WriteRune(rs[i])
 			}
+		case r == '$' && i+1 < len(rs) && rs[i+1] == '(':
+			depth, j := 0, i+1
+			for ; j < len(rs); j++ {
+				if rs[j] == '(' {
+					depth++
+				} else if rs[j] == ')' {
+					depth--
+					if depth == 0 {
+						break
+					}
+				}
+			}
+			if j >= len(rs) {
+				b.WriteString(string(rs[i:]))
+				i = len(rs)
+				continue
+			}
+			if stmts, err := parsePSText(string(rs[i+2 : j])); err == nil {
+				if v, err := s.eval(exprSub{stmts: stmts}, "", ""); err == nil {
+					b.WriteString(psString(v))
+				}
+			}
+			i = j
 		case r == '$' && i+1 < len(rs) && (isIdentRune(rs[i+1])):
 			j := i + 1
 			for j < len(rs) && isIdentRune(rs[j]) {
