@@ -136,10 +136,7 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	part := messages.EncKDCRepPart{Key: skey, LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},
 		Nonce: body.Nonce, Flags: tf, AuthTime: tp.AuthTime, StartTime: now, EndTime: end, RenewTill: renewTill,
 		SRealm: k.realm, SName: sname, CAddr: tp.CAddr}
-	pb, err := marshalApp(part, asnAppTag.EncTGSRepPart)
-	if err != nil {
-		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encoding the reply failed", nil)
-	}
+	pb := encodeEncKDCRepPart(part, asnAppTag.EncTGSRepPart)
 	// With a subkey in the authenticator the reply is encrypted with it (RFC 4120 5.4.2).
 	rkey, usage := tp.Key, uint32(keyusage.TGS_REP_ENCPART_SESSION_KEY)
 	if len(auth.SubKey.KeyValue) > 0 {

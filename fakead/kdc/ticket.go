@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jcmturner/gofork/encoding/asn1"
-	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/pac"
@@ -35,10 +34,7 @@ func (k *KDC) issue(t ticketSpec, svc *Principal, tktEt, sessEt int32) (messages
 		Transited: messages.TransitedEncoding{TRType: 1, Contents: []byte{}},
 		AuthTime:  t.authTime, StartTime: t.start, EndTime: t.end, RenewTill: t.renewTill,
 		CAddr: t.addrs, AuthorizationData: t.authz}
-	b, err := marshalApp(part, asnAppTag.EncTicketPart)
-	if err != nil {
-		return messages.Ticket{}, types.EncryptionKey{}, err
-	}
+	b := encodeEncTicketPart(part)
 	key, ok := longTermKey(svc, tktEt)
 	if !ok {
 		return messages.Ticket{}, types.EncryptionKey{}, fmt.Errorf("kdc: %s has no key of etype %d", svc.Name, tktEt)

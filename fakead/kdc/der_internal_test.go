@@ -1,0 +1,68 @@
+package kdc
+
+import (
+	"bytes"
+	"github.com/jcmturner/gofork/encoding/asn1"
+	"testing"
+	"time"
+
+	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// The direct encoder gives gofork's asn1.Marshal bytes, for full and sparse structures.
+func TestDEREqualsReflection(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+	f := types.NewKrbFlags()
+	types.SetFlags(&f, []int{1, 8, 9, 10})
+	big := make([]byte, 70000)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	cname := types.PrincipalName{NameType: 1, NameString: []string{"alice"}}
+	sname := types.PrincipalName{NameType: 2, NameString: []string{"krbtgt", "CONTOSO.COM"}}
+	key := types.EncryptionKey{KeyType: 18, KeyValue: bytes.Repeat([]byte{0xab}, 32)}
+	for i, tp := range []messages.EncTicketPart{
+		{Flags: f, Key: key, CRealm: "CONTOSO.COM", CName: cname, Transited: messages.TransitedEncoding{TRType: 1, Contents: []byte{}},
+			AuthTime: now, StartTime: now, EndTime: now.Add(10 * time.Hour), RenewTill: now.Add(7 * 24 * time.Hour),
+			CAddr:             []types.HostAddress{{AddrType: 2, Address: []byte{127, 0, 0, 1}}},
+			AuthorizationData: types.AuthorizationData{{ADType: 1, ADData: big}, {ADType: -17, ADData: []byte{1}}}},
+		{Flags: f, Key: key, CRealm: "R", CName: cname, Transited: messages.TransitedEncoding{Contents: []byte{}},
+			AuthTime: now, EndTime: now.Add(time.Second)},
+	} {
+		want, err := marshalApp(tp, asnAppTag.EncTicketPart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := encodeEncTicketPart(tp); !bytes.Equal(got, want) {
+			t.Errorf("EncTicketPart %d differs:\n got %x\nwant %x", i, got[:min(64, len(got))], want[:min(64, len(want))])
+		}
+	}
+	for i, rp := range []messages.EncKDCRepPart{
+		{Key: key, LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}}, Nonce: 2147483647, Flags: f,
+			AuthTime: now, StartTime: now, EndTime: now.Add(10 * time.Hour), RenewTill: now.Add(time.Hour),
+			SRealm: "CONTOSO.COM", SName: sname, CAddr: []types.HostAddress{{AddrType: 2, Address: []byte{10, 0, 0, 1}}}},
+		{Key: key, LastReqs: []messages.LastReq{{LRType: -1, LRValue: now}}, Nonce: 128, Flags: f,
+			AuthTime: now, EndTime: now, SRealm: "R", SName: sname},
+		{Key: key, LastReqs: []messages.LastReq{{LRValue: now}}, Nonce: 0, Flags: f, AuthTime: now, EndTime: now, SRealm: "R", SName: sname},
+	} {
+		for _, tag := range []int{asnAppTag.EncASRepPart, asnAppTag.EncTGSRepPart} {
+			want, err := marshalApp(rp, tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := encodeEncKDCRepPart(rp, tag); !bytes.Equal(got, want) {
+				t.Errorf("EncKDCRepPart %d/%d differs:\n got %x\nwant %x", i, tag, got, want)
+			}
+		}
+	}
+	for _, v := range []int64{0, 1, 127, 128, 255, 256, -1, -128, -129, 1 << 31, -(1 << 31)} {
+		want, _ := marshalAppInt(v)
+		if got := derInt(v); !bytes.Equal(got, want) {
+			t.Errorf("INTEGER %d: %x, want %x", v, got, want)
+		}
+	}
+}
+
+func marshalAppInt(v int64) ([]byte, error) { return asn1.Marshal(v) }
