@@ -136,11 +136,7 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	rep := messages.ASRep{KDCRepFields: messages.KDCRepFields{PVNO: 5, MsgType: msgtype.KRB_AS_REP,
 		PAData: types.PADataSequence{{PADataType: patype.PA_ETYPE_INFO2, PADataValue: info}},
 		CRealm: k.realm, CName: cname, Ticket: tkt, EncPart: enc}}
-	b, err := rep.Marshal()
-	if err != nil {
-		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encoding the reply failed", nil)
-	}
-	o.Reply = b
+	o.Reply = encodeKDCRep(rep.KDCRepFields, asnAppTag.ASREP)
 	return o
 }
 

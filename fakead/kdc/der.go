@@ -146,3 +146,32 @@ func encodeEncKDCRepPart(p messages.EncKDCRepPart, tag int) []byte {
 	}
 	return derTLV(0x60|byte(tag), derSeq(f...))
 }
+
+func derEncryptedData(e types.EncryptedData) []byte {
+	f := [][]byte{derCtx(0, derInt(int64(e.EType)))}
+	if e.KVNO != 0 {
+		f = append(f, derCtx(1, derInt(int64(e.KVNO))))
+	}
+	return derSeq(append(f, derCtx(2, derOctets(e.Cipher)))...)
+}
+
+// encodeTicket is [APPLICATION 1] Ticket.
+func encodeTicket(t messages.Ticket) []byte {
+	return derTLV(0x60|1, derSeq(derCtx(0, derInt(int64(t.TktVNO))), derCtx(1, derGeneralString(t.Realm)),
+		derCtx(2, derPrincipal(t.SName)), derCtx(3, derEncryptedData(t.EncPart))))
+}
+
+// encodeKDCRep is an AS-REP ([APPLICATION 11]) or TGS-REP ([APPLICATION 13]).
+func encodeKDCRep(r messages.KDCRepFields, tag int) []byte {
+	f := [][]byte{derCtx(0, derInt(int64(r.PVNO))), derCtx(1, derInt(int64(r.MsgType)))}
+	if r.PAData != nil {
+		pa := make([][]byte, len(r.PAData))
+		for i, p := range r.PAData {
+			pa[i] = derSeq(derCtx(1, derInt(int64(p.PADataType))), derCtx(2, derOctets(p.PADataValue)))
+		}
+		f = append(f, derCtx(2, derSeq(pa...)))
+	}
+	f = append(f, derCtx(3, derGeneralString(r.CRealm)), derCtx(4, derPrincipal(r.CName)),
+		derCtx(5, encodeTicket(r.Ticket)), derCtx(6, derEncryptedData(r.EncPart)))
+	return derTLV(0x60|byte(tag), derSeq(f...))
+}

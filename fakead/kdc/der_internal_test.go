@@ -66,3 +66,43 @@ func TestDEREqualsReflection(t *testing.T) {
 }
 
 func marshalAppInt(v int64) ([]byte, error) { return asn1.Marshal(v) }
+
+// Replies, tickets and authorization data: the direct encoder matches gokrb5's Marshal.
+func TestDERRepliesEqualReflection(t *testing.T) {
+	tkt := messages.Ticket{TktVNO: 5, Realm: "CONTOSO.COM",
+		SName:   types.PrincipalName{NameType: 2, NameString: []string{"krbtgt", "CONTOSO.COM"}},
+		EncPart: types.EncryptedData{EType: 18, KVNO: 3, Cipher: bytes.Repeat([]byte{7}, 300)}}
+	want, err := tkt.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := encodeTicket(tkt); !bytes.Equal(got, want) {
+		t.Errorf("Ticket:\n got %x\nwant %x", got, want)
+	}
+	fields := messages.KDCRepFields{PVNO: 5, MsgType: 11,
+		PAData: types.PADataSequence{{PADataType: 19, PADataValue: []byte{0x30, 0}}},
+		CRealm: "CONTOSO.COM", CName: types.PrincipalName{NameType: 1, NameString: []string{"alice"}},
+		Ticket: tkt, EncPart: types.EncryptedData{EType: 17, Cipher: []byte{1, 2, 3}}}
+	as := messages.ASRep{KDCRepFields: fields}
+	if want, err = as.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	if got := encodeKDCRep(fields, asnAppTag.ASREP); !bytes.Equal(got, want) {
+		t.Errorf("AS-REP:\n got %x\nwant %x", got, want)
+	}
+	fields.MsgType, fields.PAData = 13, nil
+	tgs := messages.TGSRep{KDCRepFields: fields}
+	if want, err = tgs.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	if got := encodeKDCRep(fields, asnAppTag.TGSREP); !bytes.Equal(got, want) {
+		t.Errorf("TGS-REP:\n got %x\nwant %x", got, want)
+	}
+	ad := types.AuthorizationData{{ADType: 128, ADData: bytes.Repeat([]byte{9}, 500)}}
+	if want, err = asn1.Marshal(ad); err != nil {
+		t.Fatal(err)
+	}
+	if got := derAuthData(ad); !bytes.Equal(got, want) {
+		t.Errorf("AuthorizationData:\n got %x\nwant %x", got, want)
+	}
+}

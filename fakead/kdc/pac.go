@@ -277,10 +277,7 @@ func pacBuffers(pac []byte) ([]pacBuffer, error) {
 
 // pacAuthData wraps a PAC as AD puts it in a ticket: AD-IF-RELEVANT { AD-WIN2K-PAC }.
 func pacAuthData(pac []byte) (types.AuthorizationData, error) {
-	inner, err := asn1.Marshal(types.AuthorizationData{{ADType: adWin2kPAC, ADData: pac}})
-	if err != nil {
-		return nil, err
-	}
+	inner := derAuthData(types.AuthorizationData{{ADType: adWin2kPAC, ADData: pac}})
 	return types.AuthorizationData{{ADType: adIfRelevant, ADData: inner}}, nil
 }
 

@@ -148,10 +148,6 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	}
 	rep := messages.TGSRep{KDCRepFields: messages.KDCRepFields{PVNO: 5, MsgType: msgtype.KRB_TGS_REP,
 		CRealm: k.realm, CName: cname, Ticket: tkt, EncPart: enc}}
-	b, err := rep.Marshal()
-	if err != nil {
-		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encoding the reply failed", nil)
-	}
-	o.Reply = b
+	o.Reply = encodeKDCRep(rep.KDCRepFields, asnAppTag.TGSREP)
 	return o
 }
