@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/iana/asnAppTag"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
@@ -132,7 +131,7 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encrypting the reply failed", nil)
 	}
-	info, _ := asn1.Marshal(types.ETypeInfo2{{EType: replyEt, Salt: client.Salt}})
+	info := encodeETypeInfo2(types.ETypeInfo2{{EType: replyEt, Salt: client.Salt}})
 	rep := messages.ASRep{KDCRepFields: messages.KDCRepFields{PVNO: 5, MsgType: msgtype.KRB_AS_REP,
 		PAData: types.PADataSequence{{PADataType: patype.PA_ETYPE_INFO2, PADataValue: info}},
 		CRealm: k.realm, CName: cname, Ticket: tkt, EncPart: enc}}
@@ -156,18 +155,10 @@ func (k *KDC) preauthMethods(want []int32, p *Principal) []byte {
 			info = append(info, e)
 		}
 	}
-	ib, err := asn1.Marshal(info)
-	if err != nil {
-		return nil
-	}
-	md, err := asn1.Marshal(types.PADataSequence{
-		{PADataType: patype.PA_ETYPE_INFO2, PADataValue: ib},
+	return encodeMethodData(types.PADataSequence{
+		{PADataType: patype.PA_ETYPE_INFO2, PADataValue: encodeETypeInfo2(info)},
 		{PADataType: patype.PA_ENC_TIMESTAMP, PADataValue: []byte{}},
 	})
-	if err != nil {
-		return nil
-	}
-	return md
 }
 
 // lookupFail maps a principal lookup error to its KRB-ERROR.

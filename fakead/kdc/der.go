@@ -175,3 +175,54 @@ func encodeKDCRep(r messages.KDCRepFields, tag int) []byte {
 		derCtx(5, encodeTicket(r.Ticket)), derCtx(6, derEncryptedData(r.EncPart)))
 	return derTLV(0x60|byte(tag), derSeq(f...))
 }
+
+// encodeKRBError is [APPLICATION 30] KRB-ERROR.
+func encodeKRBError(e messages.KRBError) []byte {
+	f := [][]byte{derCtx(0, derInt(int64(e.PVNO))), derCtx(1, derInt(int64(e.MsgType)))}
+	if !e.CTime.IsZero() {
+		f = append(f, derCtx(2, derTime(e.CTime)))
+	}
+	if e.Cusec != 0 {
+		f = append(f, derCtx(3, derInt(int64(e.Cusec))))
+	}
+	f = append(f, derCtx(4, derTime(e.STime)), derCtx(5, derInt(int64(e.Susec))), derCtx(6, derInt(int64(e.ErrorCode))))
+	if e.CRealm != "" {
+		f = append(f, derCtx(7, derGeneralString(e.CRealm)))
+	}
+	if e.CName.NameType != 0 || e.CName.NameString != nil {
+		f = append(f, derCtx(8, derPrincipal(e.CName)))
+	}
+	f = append(f, derCtx(9, derGeneralString(e.Realm)), derCtx(10, derPrincipal(e.SName)))
+	if e.EText != "" {
+		f = append(f, derCtx(11, derGeneralString(e.EText)))
+	}
+	if e.EData != nil {
+		f = append(f, derCtx(12, derOctets(e.EData)))
+	}
+	return derTLV(0x60|30, derSeq(f...))
+}
+
+// encodeETypeInfo2 is ETYPE-INFO2 (RFC 4120 5.2.7.5).
+func encodeETypeInfo2(info types.ETypeInfo2) []byte {
+	parts := make([][]byte, len(info))
+	for i, e := range info {
+		f := [][]byte{derCtx(0, derInt(int64(e.EType)))}
+		if e.Salt != "" {
+			f = append(f, derCtx(1, derGeneralString(e.Salt)))
+		}
+		if e.S2KParams != nil {
+			f = append(f, derCtx(2, derOctets(e.S2KParams)))
+		}
+		parts[i] = derSeq(f...)
+	}
+	return derSeq(parts...)
+}
+
+// encodeMethodData is METHOD-DATA, a SEQUENCE OF PA-DATA.
+func encodeMethodData(pas types.PADataSequence) []byte {
+	parts := make([][]byte, len(pas))
+	for i, p := range pas {
+		parts[i] = derSeq(derCtx(1, derInt(int64(p.PADataType))), derCtx(2, derOctets(p.PADataValue)))
+	}
+	return derSeq(parts...)
+}

@@ -106,3 +106,38 @@ func TestDERRepliesEqualReflection(t *testing.T) {
 		t.Errorf("AuthorizationData:\n got %x\nwant %x", got, want)
 	}
 }
+
+func TestDERErrorsEqualReflection(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
+	info := types.ETypeInfo2{{EType: 18, Salt: "CONTOSO.COMalice"}, {EType: 23}, {EType: 17, Salt: "x", S2KParams: []byte{0, 0, 16, 0}}}
+	want, err := asn1.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib := encodeETypeInfo2(info)
+	if !bytes.Equal(ib, want) {
+		t.Errorf("ETYPE-INFO2:\n got %x\nwant %x", ib, want)
+	}
+	md := types.PADataSequence{{PADataType: 19, PADataValue: ib}, {PADataType: 2, PADataValue: []byte{}}}
+	if want, err = asn1.Marshal(md); err != nil {
+		t.Fatal(err)
+	}
+	mb := encodeMethodData(md)
+	if !bytes.Equal(mb, want) {
+		t.Errorf("METHOD-DATA:\n got %x\nwant %x", mb, want)
+	}
+	sname := types.PrincipalName{NameType: 2, NameString: []string{"krbtgt", "CONTOSO.COM"}}
+	for i, e := range []messages.KRBError{
+		{PVNO: 5, MsgType: 30, STime: now, ErrorCode: 25, Realm: "CONTOSO.COM", SName: sname,
+			CRealm: "CONTOSO.COM", CName: types.PrincipalName{NameType: 1, NameString: []string{"alice"}}, EText: "pre-authentication required", EData: mb},
+		{PVNO: 5, MsgType: 30, STime: now, Susec: 12, ErrorCode: 60, Realm: "R", SName: sname, CTime: now, Cusec: 3},
+	} {
+		want, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := encodeKRBError(e); !bytes.Equal(got, want) {
+			t.Errorf("KRB-ERROR %d:\n got %x\nwant %x", i, got, want)
+		}
+	}
+}

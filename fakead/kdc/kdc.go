@@ -157,11 +157,7 @@ func (k *KDC) fail(now time.Time, o Outcome, code int32, cname *types.PrincipalN
 	if cname != nil && len(cname.NameString) > 0 {
 		e.CName, e.CRealm = *cname, k.realm
 	}
-	b, err := e.Marshal()
-	if err != nil {
-		b = nil
-	}
-	o.Reply, o.Code, o.Text = b, code, text
+	o.Reply, o.Code, o.Text = encodeKRBError(e), code, text
 	return o
 }
 
