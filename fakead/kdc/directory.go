@@ -20,6 +20,34 @@ type Directory struct {
 	// gmsaKeys caches keys derived from managed passwords (PBKDF2 costs milliseconds), by a hash of
 	// password and salt. Bounded; cleared when full.
 	gmsaKeys map[[32]byte]map[int32][]byte
+	// memo holds lookups made at replica state usn (HighestUSN): any write, originating or
+	// replicated, moves it and empties the memo. gMSAs are not memoised (their keys follow the
+	// clock through msDS-ManagedPassword).
+	usn  uint64
+	memo map[string]memoEntry
+}
+
+type memoEntry struct {
+	p      *Principal
+	groups []string
+	err    error
+}
+
+// remember returns the memoised result for key, or runs f and memoises it.
+func (x *Directory) remember(key string, f func() memoEntry) memoEntry {
+	if u := x.d.HighestUSN(); u != x.usn || x.memo == nil || len(x.memo) > 4096 {
+		x.usn, x.memo = u, map[string]memoEntry{}
+	}
+	if m, ok := x.memo[key]; ok {
+		return m
+	}
+	m := f()
+	// Only what the replica's state decides is kept: not a gMSA (its keys follow the clock) and
+	// no error but "no such principal" (a gMSA's password may become computable later).
+	if (m.p != nil && m.p.Kind != KindGMSA) || (m.p == nil && (m.err == nil || errors.Is(m.err, ErrNoPrincipal))) {
+		x.memo[key] = m
+	}
+	return m
 }
 
 // NewDirectory returns the principal database of a replica.
@@ -32,8 +60,16 @@ func (x *Directory) Realm() string { return strings.ToUpper(x.d.DNSName()) }
 
 var _ Principals = (*Directory)(nil)
 
-// Client implements Principals.
+// Client implements Principals. The Principal returned is shared: read it, don't change it.
 func (x *Directory) Client(now time.Time, name string) (*Principal, error) {
+	m := x.remember("c\x00"+strings.ToLower(name), func() memoEntry {
+		p, err := x.client(now, name)
+		return memoEntry{p: p, err: err}
+	})
+	return m.p, m.err
+}
+
+func (x *Directory) client(now time.Time, name string) (*Principal, error) {
 	if name == "" || strings.ContainsAny(name, "=\\/") {
 		return nil, ErrNoPrincipal // DNs and DOMAIN\name are LDAP names, not Kerberos ones
 	}
@@ -64,6 +100,14 @@ func init() {
 // Divergence: AD reads the sPNMappings attribute from the configuration partition; the mapping
 // here is the default value, fixed.
 func (x *Directory) Service(now time.Time, name []string) (*Principal, error) {
+	m := x.remember("s\x00"+strings.ToLower(strings.Join(name, "\x00")), func() memoEntry {
+		p, err := x.service(now, name)
+		return memoEntry{p: p, err: err}
+	})
+	return m.p, m.err
+}
+
+func (x *Directory) service(now time.Time, name []string) (*Principal, error) {
 	if len(name) == 0 {
 		return nil, ErrNoPrincipal
 	}
@@ -130,24 +174,31 @@ func (x *Directory) hostComputer(host string) *fakead.Account {
 
 // KRBTGT implements Principals.
 func (x *Directory) KRBTGT(now time.Time) (*Principal, error) {
-	a, ok := x.d.Account("krbtgt")
-	if !ok {
-		return nil, ErrNoPrincipal
-	}
-	return x.principal(now, a)
+	m := x.remember("k", func() memoEntry {
+		a, ok := x.d.Account("krbtgt")
+		if !ok {
+			return memoEntry{err: ErrNoPrincipal}
+		}
+		p, err := x.principal(now, a)
+		return memoEntry{p: p, err: err}
+	})
+	return m.p, m.err
 }
 
 // Groups implements Principals.
 func (x *Directory) Groups(now time.Time, p *Principal) ([]string, error) {
-	sids, err := x.d.TokenGroups(p.DN)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(sids))
-	for i, s := range sids {
-		out[i] = s.String()
-	}
-	return out, nil
+	m := x.remember("g\x00"+strings.ToLower(p.DN), func() memoEntry {
+		sids, err := x.d.TokenGroups(p.DN)
+		if err != nil {
+			return memoEntry{err: err}
+		}
+		out := make([]string, len(sids))
+		for i, s := range sids {
+			out[i] = s.String()
+		}
+		return memoEntry{groups: out}
+	})
+	return append([]string(nil), m.groups...), m.err
 }
 
 func kindOf(a *fakead.Account) Kind {
