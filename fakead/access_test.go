@@ -40,6 +40,7 @@ func accessFixture(t *testing.T) (*Directory, map[string]Caller) {
 		callers[u] = c
 	}
 	callers["admin"] = adminCaller(t, d)
+	addUsableRootKey(t, d) // gMSA creation needs one
 	return d, callers
 }
 
@@ -210,6 +211,9 @@ func TestSchemaVersionGatesGMSA(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := ds[0]
+		if v >= 52 {
+			addUsableRootKey(t, d)
+		}
 		err = d.Add(t0, adminCaller(t, d), "CN=svc,CN=Managed Service Accounts,DC=contoso,DC=com", []Attribute{
 			sattr("objectClass", "msDS-GroupManagedServiceAccount"), sattr("sAMAccountName", "svc$"),
 			sattr("dNSHostName", "svc.contoso.com"), sattr("msDS-ManagedPasswordInterval", "30")})

@@ -60,6 +60,10 @@ func (d *Directory) Add(now time.Time, c Caller, dnStr string, attrs []Attribute
 	if err := d.checkCreate(c, parent, e); err != nil {
 		return err
 	}
+	gm, err := d.checkGMSAAdd(now, c, e) // gMSA and KDS root-key rules (gmsa.go)
+	if err != nil {
+		return err
+	}
 	usn := d.nextUSN()
 	if err := d.fillDefaults(now, e, c, usn); err != nil {
 		d.usn-- // nothing was written
@@ -72,6 +76,12 @@ func (d *Directory) Add(now time.Time, c Caller, dnStr string, attrs []Attribute
 	if err := d.checkUnique(op, dnStr, e); err != nil {
 		d.usn--
 		return err
+	}
+	if gm != nil {
+		if err := d.finishGMSAAdd(now, e, gm, usn); err != nil {
+			d.usn--
+			return err
+		}
 	}
 	d.insert(e)
 	if pw != nil {

@@ -29,6 +29,7 @@ type Directory struct {
 	constructed map[string]ConstructedAttr // lower-case name
 	grants      map[string][]grant         // container key → grants
 	ids         IDSource
+	kds         *kdsState // this DC's Key Distribution Service (kds.go), created on first use
 
 	at attrTypes // frequently used schema attributes
 
@@ -86,6 +87,7 @@ func newDirectory(s *Schema, dom domainInfo, dcIdx int, ids IDSource) *Directory
 		grants:      map[string][]grant{},
 		at:          newAttrTypes(s),
 	}
+	d.registerGMSA()
 	if dcIdx >= 0 && dcIdx < len(dom.DCs) {
 		d.dc = dom.DCs[dcIdx]
 	}

@@ -34,6 +34,9 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 	if err := d.checkModify(c, e, p.changed, p.reset); err != nil {
 		return err
 	}
+	if err := d.checkGMSAModify(c, e, p.changed, p.work); err != nil {
+		return err
+	}
 	if err := d.checkModifiedContent(op, dnStr, e, p.work, p.changed); err != nil {
 		return err
 	}

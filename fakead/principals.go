@@ -105,6 +105,11 @@ type Account struct {
 	DNSHostName        string
 	Classes            []string
 	HasPassword        bool
+	// SupportedEncTypes is msDS-SupportedEncryptionTypes (0 when absent).
+	SupportedEncTypes int64
+	// GMSA is set for group managed service accounts (managedpw.go): their Keys and KVNO are those
+	// of the managed password the DC last stored; AccountAt brings them up to date first.
+	GMSA *GMSAAccount
 }
 
 // Account finds a principal by sAMAccountName, userPrincipalName, DN, DOMAIN\name or SPN.
@@ -144,6 +149,10 @@ func (d *Directory) accountOf(e *entry) *Account {
 			a.Classes = append(a.Classes, string(v.raw))
 		}
 	}
+	if v := e.firstString(d.schema.Attr("msDS-SupportedEncryptionTypes")); v != "" {
+		a.SupportedEncTypes, _ = strconv.ParseInt(v, 10, 64)
+	}
+	a.GMSA = d.gmsaOf(e)
 	return a
 }
 

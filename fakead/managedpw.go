@@ -1,0 +1,270 @@
+package fakead
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakekds"
+)
+
+// msDS-ManagedPassword, constructed on read ([MS-ADTS] 3.1.1.4.5.39):
+//   - only on an encrypted connection: otherwise the search fails with operationsError and
+//     0000202D ERROR_DS_CONFIDENTIALITY_REQUIRED, whoever asks (ConstructedAttr.RequiresEncryption);
+//   - only for principals the gMSA's msDS-GroupMSAMembership grants read-property, through their
+//     own SID or a group SID of the token they bound with; everyone else gets the entry without
+//     the attribute;
+//   - computed by this DC's KDS from the root keys of its replica on its clock, with lazy
+//     rotation: when the stored id has expired the DC writes msDS-ManagedPasswordId,
+//     msDS-ManagedPasswordPreviousId, the new keys (pwdLastSet, msDS-KeyVersionNumber) as SYSTEM,
+//     and that write replicates.
+//
+// Divergence: when the DC has no usable root key for the account (the key has not replicated
+// here, or is not yet valid), the entry is returned without the attribute. Windows fails the
+// password retrieval on such a DC; whether it does so with an LDAP error or an absent attribute
+// is not documented.
+
+// registerGMSA plugs msDS-ManagedPassword into the replica's constructed attributes.
+func (d *Directory) registerGMSA() {
+	d.RegisterConstructed(ConstructedAttr{Name: "msDS-ManagedPassword", RequiresEncryption: true,
+		Compute: func(now time.Time, c Caller, d *Directory, dn string) ([][]byte, error) {
+			x, err := ParseDN(dn)
+			if err != nil {
+				return nil, nil
+			}
+			e := d.lookup(x)
+			if e == nil || e.deleted || !d.isClass(e, classGMSA) {
+				return nil, nil
+			}
+			if !d.mayReadManagedPassword(c, e) {
+				return nil, nil
+			}
+			res, err := d.managedPassword(now, e)
+			switch {
+			case err == nil:
+				return [][]byte{res.Blob}, nil
+			case isKeyError(err):
+				return nil, nil
+			}
+			return nil, err
+		}})
+}
+
+// isKeyError reports a failure for want of a usable root key.
+func isKeyError(err error) bool {
+	return errors.Is(err, fakekds.ErrNoRootKey) || errors.Is(err, fakekds.ErrRootKeyNotYetValid) ||
+		errors.Is(err, fakekds.ErrBadRootKey)
+}
+
+// mayReadManagedPassword applies msDS-GroupMSAMembership to the caller's token.
+// Divergence: AD also requires the caller to be able to read the object itself; every
+// authenticated principal can in the model.
+func (d *Directory) mayReadManagedPassword(c Caller, e *entry) bool {
+	if c.System {
+		return true
+	}
+	raw := e.first(d.schema.Attr("msDS-GroupMSAMembership"))
+	if raw == nil {
+		return false
+	}
+	sd, err := ParseSecurityDescriptor(raw)
+	if err != nil {
+		return false
+	}
+	token := c.Token
+	if c.SID != "" {
+		token = append([]string{c.SID}, token...)
+	}
+	return sd.AccessAllowed(token, RightReadProperty)
+}
+
+// managedPassword computes the blob of e at now on this DC and performs the lazy rotation write.
+func (d *Directory) managedPassword(now time.Time, e *entry) (*fakekds.ManagedPasswordResult, error) {
+	acct, err := d.kdsAccount(e)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
+	if err != nil {
+		return nil, err
+	}
+	if res.Rotated {
+		if err := d.writeRotation(now, e, res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// writeRotation stores a rotation as SYSTEM: new ids, keys from the new stored password
+// (pwdLastSet, and msDS-KeyVersionNumber through unicodePwd's version), whenChanged/uSNChanged.
+func (d *Directory) writeRotation(now time.Time, e *entry, res *fakekds.ManagedPasswordResult) error {
+	k, err := d.gmsaKeys(e, res.StoredPassword)
+	if err != nil {
+		return err
+	}
+	usn := d.nextUSN()
+	d.put(e, d.schema.Attr("msDS-ManagedPasswordId"), now, usn, res.NewCurrentID)
+	if res.NewPreviousID != nil {
+		d.put(e, d.schema.Attr("msDS-ManagedPasswordPreviousId"), now, usn, res.NewPreviousID)
+	}
+	d.storeKeys(e, k, now, usn)
+	d.touch(e, now, usn)
+	return nil
+}
+
+// ManagedPassword reads a gMSA's msDS-ManagedPassword as this DC computes it at now (with the
+// lazy rotation write), without the access and encryption rules of a search: for the world and
+// the KDC, which act as the system. Errors: noSuchObject, unwillingToPerform for an object that is
+// not a gMSA, the "Key does not exist" error when the DC has no usable root key.
+func (d *Directory) ManagedPassword(now time.Time, dnStr string) (*fakekds.ManagedPasswordResult, error) {
+	const op = "search"
+	dn, err := ParseDN(dnStr)
+	if err != nil {
+		return nil, errInvalidDN(op, dnStr)
+	}
+	e := d.lookup(dn)
+	if e == nil || e.deleted {
+		return nil, errNoSuchObject(op, dnStr, d.bestMatch(dn))
+	}
+	if !d.isClass(e, classGMSA) {
+		return nil, errUnwilling(op, dnStr, "not a group managed service account")
+	}
+	res, err := d.managedPassword(now, e)
+	if err != nil {
+		if isKeyError(err) {
+			return nil, d.noKeyError(op, dnStr, err)
+		}
+		return nil, &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
+	}
+	return res, nil
+}
+
+// GMSAAccount is the gMSA part of an Account.
+type GMSAAccount struct {
+	// PreviousKeys are the keys of the previous managed password, when the account has one
+	// (msDS-ManagedPasswordPreviousId, or the blob's previous password); nil otherwise.
+	PreviousKeys *Keys
+	// Blob is msDS-ManagedPassword as this DC returns it at the time of AccountAt.
+	Blob []byte
+	// NextRotation is when the stored password id expires.
+	NextRotation time.Time
+}
+
+// AccountAt is Account for a time: for a gMSA it performs the lazy rotation first (as a read of
+// msDS-ManagedPassword would), so Keys and KVNO are those of the current managed password, and
+// fills GMSA with the previous keys and the blob. For other principals it is Account plus
+// nothing more. A gMSA on a DC without a usable root key is returned with its
+// stored keys and GMSA.Blob nil.
+func (d *Directory) AccountAt(now time.Time, name string) (*Account, bool) {
+	a, ok := d.Account(name)
+	if !ok || a.GMSA == nil {
+		return a, ok
+	}
+	dn, err := ParseDN(a.DN)
+	if err != nil {
+		return a, true
+	}
+	e := d.lookup(dn)
+	res, err := d.managedPassword(now, e)
+	if err != nil {
+		return a, true
+	}
+	a = d.accountOf(e)
+	a.GMSA.Blob = res.Blob
+	a.GMSA.NextRotation = res.NextRotation.Time()
+	var prev []byte
+	switch {
+	case !res.View.NextPasswordWindow && res.View.Previous != nil:
+		prev = res.Parsed.Previous
+	case res.View.NextPasswordWindow:
+		prev = d.storedPreviousPassword(e)
+	}
+	if prev != nil {
+		if k, err := d.gmsaKeys(e, prev); err == nil {
+			a.GMSA.PreviousKeys = &k
+		}
+	}
+	return a, true
+}
+
+// storedPreviousPassword derives the password msDS-ManagedPasswordPreviousId names (nil when
+// absent or underivable).
+func (d *Directory) storedPreviousPassword(e *entry) []byte {
+	raw := e.first(d.schema.Attr("msDS-ManagedPasswordPreviousId"))
+	if raw == nil {
+		return nil
+	}
+	id, err := fakekds.ParsePasswordID(raw)
+	if err != nil {
+		return nil
+	}
+	rk, err := fakekds.RootKeyForID(d.KDSRootKeys(), id.RootKeyID, id.GKID)
+	if err != nil {
+		return nil
+	}
+	acct, err := d.kdsAccount(e)
+	if err != nil {
+		return nil
+	}
+	pw, err := d.kdsState().deriver.Password(rk, id.GKID, acct.SID)
+	if err != nil {
+		return nil
+	}
+	return pw
+}
+
+// gmsaOf fills the gMSA part of an account from the entry (nil for other principals).
+func (d *Directory) gmsaOf(e *entry) *GMSAAccount {
+	if !d.isClass(e, classGMSA) {
+		return nil
+	}
+	return &GMSAAccount{}
+}
+
+// ResetGMSAPassword forces a gMSA onto a new password now: the current password id becomes the
+// previous one and a new id for the current interval is written, as SYSTEM, with new keys.
+// Divergence: Reset-ADServiceAccountPassword is documented for standalone MSAs (it runs on the
+// host); for a gMSA the model offers this directory-side equivalent for tests. If the current
+// interval is the one the stored id already names, the id stays (the password is a function of
+// the interval) and only the keys are rewritten, bumping the kvno.
+func (d *Directory) ResetGMSAPassword(now time.Time, dnStr string) error {
+	const op = "modify"
+	dn, err := ParseDN(dnStr)
+	if err != nil {
+		return errInvalidDN(op, dnStr)
+	}
+	e := d.lookup(dn)
+	if e == nil || e.deleted {
+		return errNoSuchObject(op, dnStr, d.bestMatch(dn))
+	}
+	if !d.isClass(e, classGMSA) {
+		return errUnwilling(op, dnStr, "not a group managed service account")
+	}
+	keys := d.KDSRootKeys()
+	g := fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(now))
+	rk, err := fakekds.SelectRootKey(keys, g.StartFileTime())
+	if err != nil {
+		return d.noKeyError(op, dnStr, err)
+	}
+	acct, err := d.kdsAccount(e)
+	if err != nil {
+		return &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
+	}
+	pw, err := d.kdsState().deriver.Password(rk, g, acct.SID)
+	if err != nil {
+		return d.noKeyError(op, dnStr, err)
+	}
+	k, err := d.gmsaKeys(e, pw)
+	if err != nil {
+		return &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
+	}
+	newID := fakekds.NewPasswordID(rk.ID, g, d.dom.DNSName, d.dom.DNSName).Marshal()
+	usn := d.nextUSN()
+	if cur := acct.CurrentID; cur != nil && string(cur) != string(newID) {
+		d.put(e, d.schema.Attr("msDS-ManagedPasswordPreviousId"), now, usn, cur)
+	}
+	d.put(e, d.schema.Attr("msDS-ManagedPasswordId"), now, usn, newID)
+	d.storeKeys(e, k, now, usn)
+	d.touch(e, now, usn)
+	return nil
+}
