@@ -70,6 +70,10 @@ func (s *session) runLine(l psLine, target, as string, out *strings.Builder) err
 // Divergence: PowerShell also prints "At line:1 char:1", the offending line and CategoryInfo /
 // FullyQualifiedErrorId; transcripts keep the first line, the part that differs between outcomes.
 func writeError(out *strings.Builder, cmd string, err error) {
+	var ce *cmdError
+	if errors.As(err, &ce) {
+		cmd, err = ce.cmd, ce.err
+	}
 	msg := err.Error()
 	var pe *psError
 	if errors.As(err, &pe) {
@@ -85,6 +89,30 @@ func writeError(out *strings.Builder, cmd string, err error) {
 // runCommand runs one command. Divergence: -Credential and -AuthType are accepted and ignored;
 // the session's principal (as=) is who acts.
 func (s *session) runCommand(c *psCommand, target, as string) ([]any, error) {
+	vals, err := s.runCommand1(c, target, as)
+	var pf *PendingFeatureError
+	var ce *cmdError
+	if err != nil && !errors.As(err, &pf) && !errors.As(err, &ce) {
+		name := c.name
+		if def := lookupCmdlet(c.name); def != nil && !def.onHost {
+			name = def.name
+		}
+		err = &cmdError{cmd: name, err: err}
+	}
+	return vals, err
+}
+
+// cmdError is an error record of one command: printed "Cmdlet : message" wherever the command
+// ran (a statement, a parenthesised expression, an assignment).
+type cmdError struct {
+	cmd string
+	err error
+}
+
+func (e *cmdError) Error() string { return e.cmd + " : " + e.err.Error() }
+func (e *cmdError) Unwrap() error { return e.err }
+
+func (s *session) runCommand1(c *psCommand, target, as string) ([]any, error) {
 	if strings.EqualFold(c.name, "Get-Date") {
 		return []any{s.r.now()}, nil
 	}
