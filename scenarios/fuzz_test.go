@@ -36,7 +36,7 @@ func FuzzPowerShell(f *testing.F) {
 		`New-ADServiceAccount ITFarm1 -DNSHostName ITFarm1.contoso.com -PrincipalsAllowedToRetrieveManagedPassword Host1$,Host2$`,
 		`Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10))`,
 		`Set-ADServiceAccount -Identity x -ServicePrincipalNames @{Add='a','b'; Remove="c"}`,
-		`$delspns = 'http/mim', 'http/mim.contoso.com'`, `"name is $($x.Name) `+"`n"+`"`, `@(1,2,(3))`, `-Confirm:$false`,
+		`$delspns = 'http/mim', 'http/mim.contoso.com'`, `"name is $($x.Name) ` + "`n" + `"`, `@(1,2,(3))`, `-Confirm:$false`,
 		`sc.exe config WebSvc obj= CONTOSO\ITFarm1$ password= ""`, `(Get-ADServiceAccount -Filter *).'Name'`,
 	} {
 		f.Add(s)
