@@ -57,7 +57,7 @@ func TestGokrb5LoginAndServiceTicket(t *testing.T) {
 			if tkt.EncPart.EType != kdc.EtypeAES256 {
 				t.Errorf("ticket etype %d, want 18", tkt.EncPart.EType)
 			}
-			key := adKey(t, kdc.EtypeAES256, pwFarm, "CONTOSO.COMhostitfarm1.contoso.com")
+			key := gmsaKey(t, f.w, "ITFarm1$", kdc.EtypeAES256)
 			if err := tkt.Decrypt(key); err != nil {
 				t.Fatalf("the service ticket does not decrypt with the independently derived key: %v", err)
 			}
@@ -194,14 +194,16 @@ func TestGokrb5ServiceLookup(t *testing.T) {
 // A gMSA logs on with its own keys (outbound authentication), even without an SPN.
 func TestGokrb5GMSAOutbound(t *testing.T) {
 	f := newFixture(t)
-	for _, tc := range []struct{ name, pw string }{{"ITFarm1$", pwFarm}, {"Outbound1$", "gmsa-stand-in-password-outbound1"}} {
-		cl, err := f.login(tc.name, tc.pw, false)
+	// gokrb5 takes the password as a string: the managed password converted as Windows does before
+	// string-to-key (AES only: the RC4 key is MD4 of the raw bytes).
+	for _, name := range []string{"ITFarm1$", "Outbound1$"} {
+		cl, err := f.login(name, utf16leToString(gmsaPassword(t, f.w, name)), false)
 		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
+			t.Errorf("%s: %v", name, err)
 			continue
 		}
 		if _, _, err := cl.GetServiceTicket("HOST/web1.contoso.com"); err != nil {
-			t.Errorf("%s to HOST/web1: %v", tc.name, err)
+			t.Errorf("%s to HOST/web1: %v", name, err)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package kdc
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -10,16 +9,12 @@ import (
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
-	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // Directory adapts one replica (*fakead.Directory) to Principals using only fakead's exported API.
 // Use it only inside the world loop, as every access to a replica.
 type Directory struct {
 	d *fakead.Directory
-	// gmsaKeys caches keys derived from managed passwords (PBKDF2 costs milliseconds), by a hash of
-	// password and salt. Bounded; cleared when full.
-	gmsaKeys map[[32]byte]map[int32][]byte
 	// memo holds lookups made at replica state usn (HighestUSN): any write, originating or
 	// replicated, moves it and empties the memo. gMSAs are not memoised (their keys follow the
 	// clock through msDS-ManagedPassword).
@@ -52,7 +47,7 @@ func (x *Directory) remember(key string, f func() memoEntry) memoEntry {
 
 // NewDirectory returns the principal database of a replica.
 func NewDirectory(d *fakead.Directory) *Directory {
-	return &Directory{d: d, gmsaKeys: map[[32]byte]map[int32][]byte{}}
+	return &Directory{d: d}
 }
 
 // Realm is the directory's Kerberos realm: its DNS name upper-cased.
@@ -227,58 +222,37 @@ func kindOf(a *fakead.Account) Kind {
 }
 
 // principal turns a directory account into a Principal: keys, kvno, msDS-SupportedEncryptionTypes.
+// A gMSA is read with AccountAt, which performs the lazy rotation a read of msDS-ManagedPassword
+// would, so its keys and kvno are those of the current managed password.
 func (x *Directory) principal(now time.Time, a *fakead.Account) (*Principal, error) {
 	k := kindOf(a)
 	if k < 0 {
 		return nil, ErrNoPrincipal // a group, a contact: not a security principal that logs on
 	}
+	if k == KindGMSA {
+		if at, ok := x.d.AccountAt(now, a.DN); ok {
+			a = at
+		}
+	}
 	p := &Principal{Name: a.SAMAccountName, DN: a.DN, SID: a.SID.String(), Kind: k,
-		UserAccountControl: a.UserAccountControl, KVNO: a.KVNO, Salt: a.Keys.Salt,
-		SPNs: append([]string(nil), a.SPNs...), Keys: map[int32][]byte{}}
+		UserAccountControl: a.UserAccountControl, SupportedEncTypes: a.SupportedEncTypes, KVNO: a.KVNO,
+		Salt: a.Keys.Salt, SPNs: append([]string(nil), a.SPNs...), Keys: keyMap(a.Keys)}
 	if p.Salt == "" {
 		p.Salt = fakead.KerberosSalt(x.d.DNSName(), a.SAMAccountName, k == KindComputer || k == KindGMSA)
 	}
-	put := func(et int32, v []byte) {
-		if len(v) > 0 {
-			p.Keys[et] = append([]byte(nil), v...)
-		}
-	}
-	put(EtypeAES256, a.Keys.AES256)
-	put(EtypeAES128, a.Keys.AES128)
-	put(EtypeRC4, a.Keys.NTHash)
-	attrs := []string{"msDS-SupportedEncryptionTypes", "msDS-KeyVersionNumber", "primaryGroupID"}
-	// A gMSA's keys come from its managed password when the directory constructs it; the stored
-	// keys (set when the directory re-keys it on rotation) are the fallback.
-	gmsa := k == KindGMSA
-	if gmsa {
-		attrs = append(attrs, "msDS-ManagedPassword")
+	if a.GMSA != nil && a.GMSA.PreviousKeys != nil {
+		p.PreviousKeys = keyMap(*a.GMSA.PreviousKeys)
 	}
 	res, err := x.d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: a.DN, Scope: fakead.ScopeBase,
-		Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: attrs, SDFlags: -1})
+		Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: []string{"primaryGroupID"}, SDFlags: -1})
 	if err != nil {
 		return nil, fmt.Errorf("kdc: reading %s: %w", a.DN, err)
 	}
 	for _, e := range res {
 		for _, at := range e.Attributes {
-			if len(at.Values) == 0 {
-				continue
-			}
-			switch strings.ToLower(at.Name) {
-			case "msds-supportedencryptiontypes":
-				p.SupportedEncTypes, _ = strconv.ParseInt(string(at.Values[0]), 10, 64)
-			case "primarygroupid":
+			if strings.EqualFold(at.Name, "primaryGroupID") && len(at.Values) > 0 {
 				if v, err := strconv.ParseUint(string(at.Values[0]), 10, 32); err == nil {
 					p.PrimaryGroupID = uint32(v)
-				}
-			case "msds-keyversionnumber":
-				if v, err := strconv.ParseUint(string(at.Values[0]), 10, 32); err == nil {
-					p.KVNO = uint32(v)
-				}
-			case "msds-managedpassword":
-				if gmsa {
-					if err := x.managedKeys(p, at.Values[0]); err != nil {
-						return nil, fmt.Errorf("kdc: keys of %s: %w", a.DN, err)
-					}
 				}
 			}
 		}
@@ -286,33 +260,18 @@ func (x *Directory) principal(now time.Time, a *fakead.Account) (*Principal, err
 	return p, nil
 }
 
-// managedKeys derives a gMSA's current keys from its msDS-ManagedPassword blob.
-func (x *Directory) managedKeys(p *Principal, blob []byte) error {
-	b, err := fakekds.ParseManagedPasswordBlob(blob)
-	if err != nil {
-		return err
-	}
-	if len(b.Current) == 0 {
-		return errors.New("managed password blob without a current password")
-	}
-	h := sha256.Sum256(append(append([]byte(p.Salt), 0), b.Current...))
-	keys, ok := x.gmsaKeys[h]
-	if !ok {
-		k, err := fakekds.KeysFromUTF16(b.Current, p.Salt)
-		if err != nil {
-			return err
+// keyMap turns fakead.Keys into keys by etype, leaving out the missing ones.
+func keyMap(k fakead.Keys) map[int32][]byte {
+	m := map[int32][]byte{}
+	for _, x := range []struct {
+		et  int32
+		key []byte
+	}{{EtypeAES256, k.AES256}, {EtypeAES128, k.AES128}, {EtypeRC4, k.NTHash}} {
+		if len(x.key) > 0 {
+			m[x.et] = append([]byte(nil), x.key...)
 		}
-		keys = map[int32][]byte{EtypeAES256: k.AES256, EtypeAES128: k.AES128, EtypeRC4: k.NTHash}
-		if len(x.gmsaKeys) >= 1024 {
-			x.gmsaKeys = map[[32]byte]map[int32][]byte{}
-		}
-		x.gmsaKeys[h] = keys
 	}
-	p.Keys = map[int32][]byte{}
-	for et, v := range keys {
-		p.Keys[et] = append([]byte(nil), v...)
-	}
-	return nil
+	return m
 }
 
 // ForDirectory builds the KDC of one DC: realm from the replica's DNS name, principals from

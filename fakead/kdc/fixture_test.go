@@ -2,15 +2,21 @@ package kdc_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
+	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
 	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/types"
+	"golang.org/x/crypto/md4"
 )
 
 const (
@@ -18,7 +24,6 @@ const (
 	users   = "CN=Users,DC=contoso,DC=com"
 	pwAlice = "Alice-Pa55word!"
 	pwWeb1  = "machine-password-web1"
-	pwFarm  = "gmsa-stand-in-password-itfarm1"
 	pwSvc   = "Svc-Pa55word!"
 )
 
@@ -73,19 +78,35 @@ func newWorld(t testing.TB) *sim.World {
 			attr("objectClass", "msDS-GroupManagedServiceAccount"), attr("msDS-ManagedPasswordInterval", "30"),
 			attr("sAMAccountName", "ITFarm1$"),
 			attr("dNSHostName", "ITFarm1.contoso.com"), attr("servicePrincipalName", "http/ITFarm1.contoso.com"),
-			attr("msDS-SupportedEncryptionTypes", "28")}, pwFarm},
+			attr("msDS-SupportedEncryptionTypes", "28")}, ""},
 		{"CN=Outbound1,CN=Managed Service Accounts,DC=contoso,DC=com", []fakead.Attribute{
 			attr("objectClass", "msDS-GroupManagedServiceAccount"), attr("msDS-ManagedPasswordInterval", "30"),
 			attr("sAMAccountName", "Outbound1$"),
-			attr("dNSHostName", "Outbound1.contoso.com")}, "gmsa-stand-in-password-outbound1"},
+			attr("dNSHostName", "Outbound1.contoso.com")}, ""},
 	}
 	err = w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		// A KDS root key usable at once (Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10))),
+		// so the gMSAs have managed passwords.
+		eff := fakekds.FileTimeFromTime(now.Add(-10 * time.Hour))
+		rk, err := fakekds.AddKdsRootKey(w.Loop().Rand("test/rootkeys"), fakekds.FileTimeFromTime(now),
+			"CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", fakekds.AddOptions{EffectiveTime: &eff})
+		if err != nil {
+			return err
+		}
+		var rka []fakead.Attribute
+		for _, a := range rk.Attributes() {
+			rka = append(rka, fakead.Attribute{Name: a.Name, Values: a.Values})
+		}
+		if err := d.Add(now, fakead.SystemCaller, rk.DN(d.DomainDN()), rka); err != nil {
+			return err
+		}
 		for _, a := range accts {
 			if err := d.Add(now, fakead.SystemCaller, a.dn, a.attrs); err != nil {
 				return err
 			}
-			// Divergence (test only): the gMSAs get a text password as a stand-in for the
-			// managed password until the directory derives their keys from fakekds.
+			if a.pw == "" {
+				continue // a gMSA: its password is managed
+			}
 			if err := d.SetPassword(now, fakead.SystemCaller, a.dn, a.pw); err != nil {
 				return err
 			}
@@ -207,4 +228,54 @@ func (f *fixture) traceLines() []string {
 		return nil
 	})
 	return out
+}
+
+// gmsaPassword is a gMSA's current managed password (256 bytes of UTF-16LE) as DC1 computes it now.
+func gmsaPassword(t testing.TB, w *sim.World, name string) []byte {
+	t.Helper()
+	var cur []byte
+	err := w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		a, ok := d.AccountAt(now, name)
+		if !ok || a.GMSA == nil || a.GMSA.Blob == nil {
+			t.Fatalf("%s: no managed password", name)
+		}
+		b, err := fakekds.ParseManagedPasswordBlob(a.GMSA.Blob)
+		if err != nil {
+			return err
+		}
+		cur = b.Current
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cur
+}
+
+// utf16leToString decodes UTF-16LE (unpaired surrogates become U+FFFD, as Windows converts a
+// gMSA password before string-to-key).
+func utf16leToString(b []byte) string {
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return string(utf16.Decode(u))
+}
+
+// gmsaKeyOf derives a gMSA key from a managed password on its own: AES with gokrb5's
+// string-to-key and the machine salt, RC4 as MD4 of the raw bytes.
+func gmsaKeyOf(t testing.TB, pw []byte, name string, et int32) types.EncryptionKey {
+	t.Helper()
+	if et == kdc.EtypeRC4 {
+		h := md4.New()
+		h.Write(pw)
+		return types.EncryptionKey{KeyType: et, KeyValue: h.Sum(nil)}
+	}
+	salt := "CONTOSO.COMhost" + strings.ToLower(strings.TrimSuffix(name, "$")) + ".contoso.com"
+	return adKey(t, et, utf16leToString(pw), salt)
+}
+
+// gmsaKey is a gMSA's current key of etype et.
+func gmsaKey(t testing.TB, w *sim.World, name string, et int32) types.EncryptionKey {
+	return gmsaKeyOf(t, gmsaPassword(t, w, name), name, et)
 }

@@ -13,59 +13,86 @@ import (
 )
 
 // The in-process client a simulated host uses, and the service side with current and previous
-// keys across a rotation.
-func TestInprocLogonServiceTicketAccept(t *testing.T) {
+// keys across the gMSA's rotation (acceptance 2 at the KDC): new tickets use the new key, a
+// ticket issued before the rotation is accepted with the previous key until it expires.
+func TestInprocRotationCurrentAndPreviousKeys(t *testing.T) {
 	p := newInproc(t)
-	farmKey := func(pw string) types.EncryptionKey {
-		return adKey(t, kdc.EtypeAES256, pw, "CONTOSO.COMhostitfarm1.contoso.com")
-	}
 	web1 := adKey(t, kdc.EtypeAES256, pwWeb1, "CONTOSO.COMhostweb1.contoso.com")
+	const spn = "http/ITFarm1.contoso.com"
 	var hostsSID string
-	var creds *kdc.Credentials
-	var old *kdc.ServiceTicket
-	err := p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+	var next time.Time
+	p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		g, _ := d.Account("ITFarmHosts")
 		hostsSID = g.SID.String()
-		var err error
-		if creds, err = p.k.Logon(now, "WEB1$", web1); err != nil {
+		a, _ := d.AccountAt(now, "ITFarm1$")
+		next = a.GMSA.NextRotation
+		return nil
+	})
+	if d := next.Sub(p.w.Now()); d < 29*24*time.Hour || d > 31*24*time.Hour {
+		t.Fatalf("next rotation in %v, want about 30 days", d)
+	}
+	// Two hours before the rotation WEB1 logs on and a ticket is issued with the current key.
+	if err := p.w.AdvanceTo(next.Add(-2 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	oldPw := gmsaPassword(t, p.w, "ITFarm1$")
+	var old *kdc.ServiceTicket
+	err := p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		creds, err := p.k.Logon(now, "WEB1$", web1)
+		if err != nil {
 			return err
 		}
 		if !types.IsFlagSet(&creds.Flags, flags.Renewable) || creds.EndTime.Sub(now) != 10*time.Hour {
 			t.Errorf("TGT flags %x end +%v", creds.Flags.Bytes, creds.EndTime.Sub(now))
 		}
-		old, err = p.k.ServiceTicket(now, creds, "http/ITFarm1.contoso.com")
+		old, err = p.k.ServiceTicket(now, creds, spn)
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ob, _ := old.Bytes()
-	acc, err := kdc.AcceptTicket(p.w.Now(), ob, farmKey(pwFarm))
+	acc, err := kdc.AcceptTicket(p.w.Now(), ob, gmsaKeyOf(t, oldPw, "ITFarm1$", kdc.EtypeAES256))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if acc.Client != "WEB1$@CONTOSO.COM" || acc.KeyIndex != 0 || !slices.Contains(acc.Snapshot.Groups, hostsSID) {
 		t.Errorf("accepted %+v", acc)
 	}
-	// The gMSA's password changes (stand-in for a rotation): new tickets use the new key, the old
-	// ticket is accepted with the previous one until it expires.
-	const newPw = "gmsa-stand-in-password-itfarm1-next"
+	// An hour after the rotation: a new logon, a new ticket with the new key and kvno.
+	if err := p.w.AdvanceTo(next.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	var fresh *kdc.ServiceTicket
+	var prin *kdc.Principal
 	err = p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
-		if err := d.SetPassword(now, fakead.SystemCaller, "CN=ITFarm1,CN=Managed Service Accounts,DC=contoso,DC=com", newPw); err != nil {
+		creds, err := p.k.Logon(now, "WEB1$", web1)
+		if err != nil {
 			return err
 		}
-		var err error
-		fresh, err = p.k.ServiceTicket(now, creds, "http/ITFarm1.contoso.com")
+		if fresh, err = p.k.ServiceTicket(now, creds, spn); err != nil {
+			return err
+		}
+		prin, err = kdc.NewDirectory(d).Service(now, []string{"http", "ITFarm1.contoso.com"})
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fresh.Ticket.EncPart.KVNO != old.Ticket.EncPart.KVNO+1 {
-		t.Errorf("kvno %d after the change, want %d", fresh.Ticket.EncPart.KVNO, old.Ticket.EncPart.KVNO+1)
+	newPw := gmsaPassword(t, p.w, "ITFarm1$")
+	if string(newPw) == string(oldPw) {
+		t.Fatal("the managed password did not change at the rotation")
 	}
-	keys := []types.EncryptionKey{farmKey(newPw), farmKey(pwFarm)}
+	if fresh.Ticket.EncPart.KVNO <= old.Ticket.EncPart.KVNO {
+		t.Errorf("kvno %d after the rotation, %d before", fresh.Ticket.EncPart.KVNO, old.Ticket.EncPart.KVNO)
+	}
+	oldKey, newKey := gmsaKeyOf(t, oldPw, "ITFarm1$", kdc.EtypeAES256), gmsaKeyOf(t, newPw, "ITFarm1$", kdc.EtypeAES256)
+	// The directory may leave the previous password out of the blob right after a rotation; when
+	// it gives previous keys they are the old password's. The host keeps the key it had.
+	if prin.PreviousKeys != nil && string(prin.PreviousKeys[kdc.EtypeAES256]) != string(oldKey.KeyValue) {
+		t.Errorf("the principal's previous AES256 key is not the old password's")
+	}
+	keys := []types.EncryptionKey{newKey, oldKey}
 	fb, _ := fresh.Bytes()
 	for _, tc := range []struct {
 		name  string
@@ -89,14 +116,19 @@ func TestInprocLogonServiceTicketAccept(t *testing.T) {
 			t.Errorf("%s: %v, want code %d", tc.name, err, tc.code)
 		}
 	}
-	if err := p.w.Advance(10*time.Hour + 6*time.Minute); err != nil {
+	// The old ticket ends 10 hours after it was issued.
+	if err := p.w.AdvanceTo(old.EndTime.Add(6 * time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	var ke *kdc.Error
 	if _, err := kdc.AcceptTicket(p.w.Now(), ob, keys...); !errors.As(err, &ke) || ke.Code != 32 {
 		t.Errorf("after expiry: %v, want KRB_AP_ERR_TKT_EXPIRED", err)
 	}
-	// Logon errors come back typed.
+}
+
+func TestInprocLogonErrors(t *testing.T) {
+	p := newInproc(t)
+	web1 := adKey(t, kdc.EtypeAES256, pwWeb1, "CONTOSO.COMhostweb1.contoso.com")
 	p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		for _, tc := range []struct {
 			name string
@@ -107,6 +139,7 @@ func TestInprocLogonServiceTicketAccept(t *testing.T) {
 			{"bob", adKey(t, kdc.EtypeAES256, "Bob-Pa55word!", "CONTOSO.COMbob"), 18},
 			{"nobody", web1, 6},
 		} {
+			var ke *kdc.Error
 			_, err := p.k.Logon(now, tc.name, tc.key)
 			if !errors.As(err, &ke) || ke.Code != tc.code {
 				t.Errorf("logon %s: %v, want code %d", tc.name, err, tc.code)

@@ -80,7 +80,7 @@ func TestMITKinitKvno(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range kt.Entries {
-				kt.Entries[i].Key = adKey(t, kdc.EtypeAES256, pwFarm, "CONTOSO.COMhostitfarm1.contoso.com")
+				kt.Entries[i].Key = gmsaKey(t, f.w, "ITFarm1$", kdc.EtypeAES256)
 				kt.Entries[i].KVNO = kv
 			}
 			ktb, err := kt.Marshal()

@@ -52,7 +52,7 @@ func TestPACInServiceTicket(t *testing.T) {
 	if err := trep.Unmarshal(o.Reply); err != nil {
 		t.Fatalf("%s: %v", o, err)
 	}
-	farm := adKey(t, kdc.EtypeAES256, pwFarm, "CONTOSO.COMhostitfarm1.contoso.com")
+	farm := gmsaKey(t, p.w, "ITFarm1$", kdc.EtypeAES256)
 	tkt := trep.Ticket
 	if err := tkt.Decrypt(farm); err != nil {
 		t.Fatal(err)

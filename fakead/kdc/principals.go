@@ -80,6 +80,9 @@ type Principal struct {
 	// password; the KDC always issues with the current key.
 	Keys map[int32][]byte
 	SPNs []string
+	// PreviousKeys are a gMSA's keys of its previous managed password, when it has one: what a
+	// service host accepts tickets with after a rotation. The KDC never issues with them.
+	PreviousKeys map[int32][]byte
 	// PrimaryGroupID is the RID of the primary group (513 Domain Users, 515 Domain Computers).
 	PrimaryGroupID uint32
 }

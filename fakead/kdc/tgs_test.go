@@ -77,7 +77,7 @@ func (p *inproc) login(user string, key types.EncryptionKey) messages.ASRep {
 func TestGroupSnapshotUntilNextLogon(t *testing.T) {
 	p := newInproc(t)
 	web1 := adKey(t, kdc.EtypeAES256, pwWeb1, "CONTOSO.COMhostweb1.contoso.com")
-	farm := adKey(t, kdc.EtypeAES256, pwFarm, "CONTOSO.COMhostitfarm1.contoso.com")
+	farm := gmsaKey(t, p.w, "ITFarm1$", kdc.EtypeAES256)
 	var hostsSID string
 	p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		g, _ := d.Account("ITFarmHosts")
@@ -223,7 +223,7 @@ func TestTGSLifetimeCappedByTGT(t *testing.T) {
 	b, _ := trep.Ticket.Marshal()
 	var tkt messages.Ticket
 	tkt.Unmarshal(b)
-	if err := tkt.Decrypt(adKey(t, kdc.EtypeAES256, pwFarm, "CONTOSO.COMhostitfarm1.contoso.com")); err != nil {
+	if err := tkt.Decrypt(gmsaKey(t, p.w, "ITFarm1$", kdc.EtypeAES256)); err != nil {
 		t.Fatal(err)
 	}
 	ep := tkt.DecryptedEncPart
