@@ -28,6 +28,9 @@ func (d *Directory) RegisterConstructed(a ConstructedAttr) {
 func (d *Directory) constructedValues(now time.Time, c Caller, e *entry, name string, req *SearchRequest) ([][]byte, error) {
 	lower := strings.ToLower(name)
 	if h, ok := d.constructed[lower]; ok && h.Compute != nil {
+		if t := d.schema.Attr(name); t != nil && e.class != nil && !e.class.Allows(t) && !d.auxAllows(e, t) {
+			return nil, nil // not an attribute of this object's class: nothing to compute
+		}
 		if h.RequiresEncryption && !c.Encrypted && !c.System {
 			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dnString(), Diag: diagConfidential}
 		}
@@ -129,4 +132,13 @@ func (d *Directory) replMetaXML(e *entry) [][]byte {
 			a.meta.OrigDSA, a.meta.OrigUSN, a.meta.LocalUSN)))
 	}
 	return out
+}
+
+func (d *Directory) auxAllows(e *entry, t *AttrType) bool {
+	for _, x := range d.auxClasses(e) {
+		if x.Allows(t) {
+			return true
+		}
+	}
+	return false
 }

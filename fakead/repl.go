@@ -17,14 +17,22 @@ import (
 // Windows 2000 forest, not value by value (link value replication).
 func (d *Directory) ChangesSince(usn uint64) []ReplChange {
 	var out []ReplChange
-	es := make([]*entry, 0, len(d.all))
+	// Parents before children even when an object was moved under a younger parent: bucket by
+	// depth, creation order within a depth.
+	var byDepth [][]*entry
 	for _, e := range d.all {
-		if e != nil {
-			es = append(es, e)
+		if e == nil || !e.changedSince(usn) {
+			continue
 		}
+		for len(byDepth) <= e.depth {
+			byDepth = append(byDepth, nil)
+		}
+		byDepth[e.depth] = append(byDepth[e.depth], e)
 	}
-	// Parents before children even when an object was moved under a younger parent.
-	sort.SliceStable(es, func(i, j int) bool { return es[i].depth < es[j].depth })
+	var es []*entry
+	for _, b := range byDepth {
+		es = append(es, b...)
+	}
 	for _, e := range es {
 		var attrs []ReplAttr
 		for _, a := range e.attrs {
@@ -510,4 +518,14 @@ func (d *Directory) linkTarget(v []byte) *entry {
 		return nil
 	}
 	return d.byKey[dnKey(dn)]
+}
+
+// changedSince reports whether any attribute of e has a local USN above usn.
+func (e *entry) changedSince(usn uint64) bool {
+	for _, a := range e.attrs {
+		if a.meta.Version != 0 && a.meta.LocalUSN > usn {
+			return true
+		}
+	}
+	return false
 }

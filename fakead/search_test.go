@@ -108,7 +108,12 @@ func TestConstructedHooks(t *testing.T) {
 			}
 			return [][]byte{[]byte("blob:" + dn)}, nil
 		}})
-	dn := "CN=Administrator,CN=Users,DC=contoso,DC=com"
+	dn := "CN=svc,CN=Managed Service Accounts,DC=contoso,DC=com"
+	addUsableRootKey(t, d)
+	if err := d.Add(t0, adm, dn, []Attribute{sattr("objectClass", "msDS-GroupManagedServiceAccount"), sattr("sAMAccountName", "svc$"),
+		sattr("dNSHostName", "svc.contoso.com"), sattr("msDS-ManagedPasswordInterval", "30")}); err != nil {
+		t.Fatal(err)
+	}
 	res := search(t, d, adm, dn, ScopeBase, "(objectClass=*)", "msDS-ManagedPassword")
 	if got := attrOf(res[0], "msDS-ManagedPassword"); !slices.Equal(got, []string{"blob:" + dn}) {
 		t.Errorf("hook value %v", got)
@@ -123,6 +128,12 @@ func TestConstructedHooks(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || e.Code != OperationsError || !strings.HasPrefix(e.Diag, "0000202D") {
 		t.Errorf("unencrypted read: %v", err)
+	}
+	// Objects whose class has no such attribute are returned without it, encrypted or not.
+	users, err := d.Search(t0, plain, &SearchRequest{BaseDN: "CN=Users,DC=contoso,DC=com", Scope: ScopeOne, Filter: f,
+		Attributes: []string{"msDS-ManagedPassword", "cn"}})
+	if err != nil || len(users) < 10 {
+		t.Errorf("users over plain LDAP asking for msDS-ManagedPassword: %d, %v", len(users), err)
 	}
 	other, err := d.CallerFor("CN=krbtgt,CN=Users,DC=contoso,DC=com", true)
 	if err != nil {
