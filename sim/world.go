@@ -105,6 +105,7 @@ type World struct {
 	domainSID string
 	failed    error
 	snap      func(*DC) (*snapshot, error) // reads a replica for CheckConverged
+	hosts     *hostSet                     // member hosts and the DCs' in-process KDCs (host.go)
 }
 
 // New builds a world: the domain of cfg with every DC holding an identical fresh replica, at

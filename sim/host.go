@@ -1,0 +1,424 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
+	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// HostOSVersions are the operating systems a member host may run.
+var HostOSVersions = DCOSVersions
+
+// DefaultHostEncryptionTypes is what a Windows Server 2012+ host allows when the policy "Network
+// security: Configure encryption types allowed for Kerberos" is not configured: RC4-HMAC,
+// AES128 and AES256 (msDS-SupportedEncryptionTypes bits 0x4 | 0x8 | 0x10).
+const DefaultHostEncryptionTypes = 0x1C
+
+// Sentinels for errors.Is on host errors (wrapped by *HostError and *CmdletError).
+var (
+	ErrUnknownHost     = errors.New("no such host")
+	ErrHostExists      = errors.New("a host of that name exists")
+	ErrNotLoggedOn     = errors.New("the host has no Kerberos ticket (its logon failed)")
+	ErrNoSuchAccount   = errors.New("no such account")
+	ErrNotGMSA         = errors.New("the account is not a group managed service account")
+	ErrHostNotAllowed  = errors.New("the host may not retrieve the managed password")
+	ErrStaleGroups     = errors.New("the host's Kerberos ticket predates its group membership: reboot it or purge its tickets (klist -li 0x3e7 purge)")
+	ErrHostOSTooOld    = errors.New("gMSAs need a member host running Windows Server 2012 or later")
+	ErrHost32Bit       = errors.New("a 64-bit architecture is required to run the Active Directory PowerShell commands for gMSAs")
+	ErrClusterNode     = errors.New("failover clusters do not support gMSAs")
+	ErrDCNoPassword    = errors.New("the domain controller cannot compute the managed password (no usable KDS root key)")
+	ErrEncTypes        = errors.New("the host does not support the Kerberos encryption types the gMSA requires")
+	ErrNoKeyDecrypts   = errors.New("none of the host's keys decrypts the ticket")
+	ErrUnknownService  = errors.New("the specified service does not exist as an installed service")
+	ErrInvalidAccount  = errors.New("the account name is invalid or does not exist")
+	ErrLogonFailure    = errors.New("the service did not start due to a logon failure")
+	ErrServiceNotReady = errors.New("the service is not running")
+)
+
+// HostError says what a host was doing, to what, and why it failed.
+type HostError struct {
+	Host   string
+	Op     string // "logon", "retrieve ITFarm1$", "decrypt", ...
+	Reason error  // one of the sentinels above
+	Err    error  // the underlying error (a *fakead.Error, a *kdc.Error), may be nil
+}
+
+func (e *HostError) Error() string {
+	s := fmt.Sprintf("sim: host %s: %s: %v", e.Host, e.Op, e.Reason)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap gives both the reason and the underlying error to errors.Is / errors.As.
+func (e *HostError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Reason}
+	}
+	return []error{e.Reason, e.Err}
+}
+
+// HostSpec describes a member host.
+type HostSpec struct {
+	Name    string // NetBIOS name, "WEB1": 1-15 letters, digits or '-'; unique among hosts
+	OS      string // one of HostOSVersions; "" means DefaultDCOS
+	Is64Bit bool   // false: x86. Divergence: no Windows Server from 2008 R2 on ships for x86; kept for the seed's requirement
+	Cluster bool   // a failover cluster node
+	// KDSSvcTrigger: kdssvc has the trigger `sc triggerinfo kdssvc start/networkon` (matters on 2012 R2).
+	KDSSvcTrigger bool
+	DC            string   // the DC the host talks to (LDAP, Kerberos); "" means the first DC
+	Groups        []string // groups (sAMAccountName or DN) the computer account is added to at creation
+	// EncryptionTypes the host's Kerberos allows (msDS-SupportedEncryptionTypes bits); 0 means
+	// DefaultHostEncryptionTypes.
+	EncryptionTypes int64
+}
+
+// Host is a simulated domain member: its computer account and machine password, its logon
+// (TGT and group snapshot), its local gMSA cache, its service control manager, IIS application
+// pools and scheduled tasks. Its methods run through the world loop; they must not be called from
+// inside it (an Exec closure or an event).
+type Host struct {
+	w        *World
+	spec     HostSpec
+	name     string // as given, "Web1"
+	dn       string
+	sam      string // "WEB1$"
+	fqdn     string // "web1.contoso.com"
+	password string
+	keys     []types.EncryptionKey // machine keys, AES256 first
+	creds    *kdc.Credentials
+	snap     kdc.Snapshot
+	encTypes int64
+	boots    int
+	gmsa     map[string]*cachedGMSA // by lower-case sAMAccountName
+	work     map[string]*Workload   // services, app pools, tasks: by kind + lower-case name
+	kdssvc   bool                   // kdssvc is running
+	trigger  bool                   // kdssvc start/networkon trigger
+}
+
+// hostSet is the world's member hosts and the DCs' in-process KDCs.
+type hostSet struct {
+	byName map[string]*Host
+	order  []*Host
+	kdcs   map[string]*kdc.KDC
+}
+
+func (w *World) hostsLocked() *hostSet {
+	if w.hosts == nil {
+		w.hosts = &hostSet{byName: map[string]*Host{}, kdcs: map[string]*kdc.KDC{}}
+	}
+	return w.hosts
+}
+
+// kdcLocked is the in-process KDC of dc over its replica (stream "kdc/<DC>"). Inside the loop.
+func (w *World) kdcLocked(dc *DC) (*kdc.KDC, error) {
+	hs := w.hostsLocked()
+	if k := hs.kdcs[dc.name]; k != nil {
+		return k, nil
+	}
+	k, err := kdc.ForDirectory(dc.dir, w.streams.Get("kdc/"+dc.name))
+	if err != nil {
+		return nil, err
+	}
+	hs.kdcs[dc.name] = k
+	return k, nil
+}
+
+// Host returns the host called name (case-insensitive), or nil.
+func (w *World) Host(name string) *Host {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.hosts == nil {
+		return nil
+	}
+	return w.hosts.byName[strings.ToUpper(name)]
+}
+
+// Hosts returns the hosts in the order they were added.
+func (w *World) Hosts() []*Host {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.hosts == nil {
+		return nil
+	}
+	return append([]*Host(nil), w.hosts.order...)
+}
+
+// AddHost joins a member host to the domain: it creates (or takes over) the computer account
+// CN=<name>,CN=Computers on the host's DC as SYSTEM, sets a machine password drawn from the seed
+// (stream "host/<NAME>"), adds the account to spec.Groups, and boots the host (logon: a TGT from
+// its DC's KDC with the group snapshot of that moment).
+func (w *World) AddHost(spec HostSpec) (*Host, error) {
+	if !validNetBIOS(spec.Name) {
+		return nil, &ConfigError{"HostSpec.Name", spec.Name, "want 1-15 letters, digits or '-'"}
+	}
+	if spec.OS == "" {
+		spec.OS = DefaultDCOS
+	}
+	if !containsString(HostOSVersions, spec.OS) {
+		return nil, &ConfigError{"HostSpec.OS", spec.OS, fmt.Sprintf("want one of %v", HostOSVersions)}
+	}
+	if spec.DC == "" {
+		spec.DC = w.cfg.DCs[0].Name
+	}
+	spec.DC = strings.ToUpper(spec.DC)
+	if w.DC(spec.DC) == nil {
+		return nil, &ConfigError{"HostSpec.DC", spec.DC, "no DC of that name"}
+	}
+	if spec.EncryptionTypes == 0 {
+		spec.EncryptionTypes = DefaultHostEncryptionTypes
+	}
+	spec.Groups = append([]string(nil), spec.Groups...)
+	h := &Host{w: w, spec: spec, name: spec.Name, sam: strings.ToUpper(spec.Name) + "$",
+		fqdn: strings.ToLower(spec.Name) + "." + w.cfg.Domain, encTypes: spec.EncryptionTypes,
+		trigger: spec.KDSSvcTrigger, gmsa: map[string]*cachedGMSA{}, work: map[string]*Workload{}}
+	err := w.ExecOn(spec.DC, func(now time.Time, d *fakead.Directory) error {
+		hs := w.hostsLocked()
+		key := strings.ToUpper(spec.Name)
+		if hs.byName[key] != nil {
+			return fmt.Errorf("sim: AddHost %s: %w", spec.Name, ErrHostExists)
+		}
+		h.password = generatePassword(w.streams.Get("host/" + key))
+		if err := h.join(now, d); err != nil {
+			return err
+		}
+		hs.byName[key] = h
+		hs.order = append(hs.order, h)
+		arch := "x64"
+		if !spec.Is64Bit {
+			arch = "x86"
+		}
+		w.trace.Logf(now, "host %s joined: os=%s arch=%s cluster=%t dc=%s account=%s", h.name, spec.OS, arch, spec.Cluster, spec.DC, h.dn)
+		h.boot(now, d, true)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// join creates or takes over the computer account and sets the machine password and groups.
+func (h *Host) join(now time.Time, d *fakead.Directory) error {
+	if a, ok := d.Account(h.sam); ok {
+		h.dn = a.DN
+	} else {
+		h.dn = "CN=" + h.name + ",CN=Computers," + d.DomainDN()
+		attrs := []fakead.Attribute{
+			{Name: "objectClass", Values: [][]byte{[]byte("computer")}},
+			{Name: "sAMAccountName", Values: [][]byte{[]byte(h.sam)}},
+			{Name: "dNSHostName", Values: [][]byte{[]byte(h.fqdn)}},
+			{Name: "userAccountControl", Values: [][]byte{[]byte(fmt.Sprint(fakead.UACWorkstationTrust))}},
+			{Name: "operatingSystem", Values: [][]byte{[]byte(hostOSName(h.spec.OS))}},
+		}
+		if h.spec.OS != "2008R2" {
+			// Windows Server 2012 and later write their Kerberos encryption types at join.
+			attrs = append(attrs, fakead.Attribute{Name: "msDS-SupportedEncryptionTypes",
+				Values: [][]byte{[]byte(fmt.Sprint(h.spec.EncryptionTypes))}})
+		}
+		if err := d.Add(now, fakead.SystemCaller, h.dn, attrs); err != nil {
+			return fmt.Errorf("sim: AddHost %s: creating %s: %w", h.name, h.dn, err)
+		}
+	}
+	if err := d.SetPassword(now, fakead.SystemCaller, h.dn, h.password); err != nil {
+		return fmt.Errorf("sim: AddHost %s: setting the machine password: %w", h.name, err)
+	}
+	salt := fakead.KerberosSalt(d.DNSName(), h.sam, true)
+	k, err := fakekds.KeysFromString(h.password, salt)
+	if err != nil {
+		return fmt.Errorf("sim: AddHost %s: machine keys: %w", h.name, err)
+	}
+	h.keys = []types.EncryptionKey{{KeyType: kdc.EtypeAES256, KeyValue: k.AES256},
+		{KeyType: kdc.EtypeAES128, KeyValue: k.AES128}, {KeyType: kdc.EtypeRC4, KeyValue: k.NTHash}}
+	for _, g := range h.spec.Groups {
+		gdn := g
+		if !strings.Contains(g, "=") {
+			a, ok := d.Account(g)
+			if !ok {
+				return fmt.Errorf("sim: AddHost %s: group %q: %w", h.name, g, ErrNoSuchAccount)
+			}
+			gdn = a.DN
+		}
+		err := d.Modify(now, fakead.SystemCaller, gdn, []fakead.Modification{{Op: fakead.ModAdd,
+			Attr: fakead.Attribute{Name: "member", Values: [][]byte{[]byte(h.dn)}}}})
+		if err != nil && fakead.CodeOf(err) != fakead.AttributeOrValueExists {
+			return fmt.Errorf("sim: AddHost %s: adding it to %s: %w", h.name, gdn, err)
+		}
+	}
+	return nil
+}
+
+func hostOSName(os string) string {
+	switch os {
+	case "2008R2":
+		return "Windows Server 2008 R2 Datacenter"
+	case "2012R2":
+		return "Windows Server 2012 R2 Datacenter"
+	}
+	return "Windows Server " + os + " Datacenter"
+}
+
+// Name is the host's NetBIOS name as given.
+func (h *Host) Name() string { return h.name }
+
+// Spec is what the host was made from (defaults filled in).
+func (h *Host) Spec() HostSpec { return h.spec }
+
+// DN is the computer account's DN.
+func (h *Host) DN() string { return h.dn }
+
+// SAMAccountName is the computer account's name, "WEB1$".
+func (h *Host) SAMAccountName() string { return h.sam }
+
+// MachinePassword is the computer account's password (from the seed).
+func (h *Host) MachinePassword() string { return h.password }
+
+// exec runs fn in the world loop on the host's DC.
+func (h *Host) exec(fn func(now time.Time, dc *DC) error) error {
+	return h.w.ExecOn(h.spec.DC, func(now time.Time, _ *fakead.Directory) error {
+		return fn(now, h.w.byName[h.spec.DC])
+	})
+}
+
+// boot is a (re)start: the machine logs on (fresh group snapshot), kdssvc comes up as the OS
+// and its trigger say, and services set to start automatically start. Inside the loop. joined
+// is the host as it joins the world: up and running for a while, kdssvc started.
+func (h *Host) boot(now time.Time, d *fakead.Directory, joined bool) {
+	h.boots++
+	h.creds = nil
+	_ = h.logon(now, d) // a failed logon leaves the host without tickets; retrievals then fail
+	// The 2012 R2 known issue: kdssvc is not started after a restart unless its network-on
+	// trigger is set; elsewhere it starts on demand.
+	h.kdssvc = joined || h.spec.OS != "2012R2" || h.trigger
+	for _, k := range sortedKeys(h.work) {
+		wl := h.work[k]
+		wl.State = StateStopped
+		if wl.Kind == KindService && wl.StartType == StartAuto {
+			h.startLocked(now, d, wl)
+		}
+	}
+}
+
+// logon gets a TGT from the host's DC and reads the group snapshot it carries (through a
+// ticket to the host itself, which the host can decrypt). Inside the loop.
+// Divergence: Windows renews the machine TGT and the DC builds the LDAP token from the PAC of
+// the ldap/DC ticket; here the host logs on again when its TGT expires, and the snapshot is read
+// from a ticket to the host itself (the DCs' computer accounts hold no keys in the model). Both
+// carry the groups of the logon.
+func (h *Host) logon(now time.Time, d *fakead.Directory) error {
+	dc := h.w.byName[h.spec.DC]
+	fail := func(err error) error {
+		h.w.trace.Logf(now, "host %s logon at %s failed: %v", h.name, dc.name, err)
+		return &HostError{Host: h.name, Op: "logon", Reason: ErrNotLoggedOn, Err: err}
+	}
+	k, err := h.w.kdcLocked(dc)
+	if err != nil {
+		return fail(err)
+	}
+	creds, err := k.Logon(now, h.sam, h.keys[0])
+	if err != nil {
+		return fail(err)
+	}
+	st, err := k.ServiceTicket(now, creds, "host/"+h.fqdn)
+	if err != nil {
+		return fail(err)
+	}
+	b, err := st.Bytes()
+	if err != nil {
+		return fail(err)
+	}
+	snap, err := kdc.TicketSnapshot(b, h.keyFor(st.Ticket.EncPart.EType))
+	if err != nil {
+		return fail(err)
+	}
+	h.creds, h.snap = creds, snap
+	h.w.trace.Logf(now, "host %s logon at %s: TGT until %s, %d groups", h.name, dc.name, FormatOffset(creds.EndTime.Sub(h.w.cfg.Start)), len(snap.Groups))
+	return nil
+}
+
+// keyFor is the machine key of an etype (AES256 when the etype is unknown).
+func (h *Host) keyFor(etype int32) types.EncryptionKey {
+	for _, k := range h.keys {
+		if k.KeyType == etype {
+			return k
+		}
+	}
+	return h.keys[0]
+}
+
+// ensureLogon logs on again when the host has no TGT or it has expired. Inside the loop.
+func (h *Host) ensureLogon(now time.Time, d *fakead.Directory) error {
+	if h.creds != nil && now.Before(h.creds.EndTime) {
+		return nil
+	}
+	return h.logon(now, d)
+}
+
+// caller is how the host's DC sees the host on an encrypted, Kerberos-authenticated LDAP
+// connection: the token is the ticket's group snapshot, not the current membership.
+func (h *Host) caller() fakead.Caller {
+	tok := append([]string{h.snap.SID}, h.snap.Groups...)
+	tok = append(tok, "S-1-1-0", "S-1-5-11") // Everyone, Authenticated Users
+	return fakead.Caller{DN: h.dn, SID: h.snap.SID, Token: tok, Encrypted: true}
+}
+
+// Reboot restarts the host: a new logon (fresh group snapshot), kdssvc per its trigger, automatic
+// services started again. The gMSA cache survives (it is stored locally).
+func (h *Host) Reboot() error {
+	return h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
+		h.w.trace.Logf(now, "host %s reboot", h.name)
+		h.boot(now, d, false)
+		return nil
+	})
+}
+
+// PurgeTickets is `klist -li 0x3e7 purge` (or `klist purge` run as SYSTEM): the machine's tickets
+// are dropped and it logs on again at once, with the group membership of now.
+func (h *Host) PurgeTickets() error {
+	return h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
+		h.w.trace.Logf(now, "host %s klist purge", h.name)
+		h.creds = nil
+		return h.logon(now, d)
+	})
+}
+
+// GroupSnapshot returns the group SIDs the host's current TGT carries, sorted.
+func (h *Host) GroupSnapshot() []string {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	out := append([]string(nil), h.snap.Groups...)
+	sort.Strings(out)
+	return out
+}
+
+// LoggedOn reports whether the host holds a TGT.
+func (h *Host) LoggedOn() bool {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	return h.creds != nil
+}
+
+// SetEncryptionTypes sets the Kerberos encryption types the host allows (the "Configure
+// encryption types allowed for Kerberos" policy), as msDS-SupportedEncryptionTypes bits.
+func (h *Host) SetEncryptionTypes(mask int64) {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	h.encTypes = mask
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

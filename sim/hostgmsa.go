@@ -1,0 +1,513 @@
+package sim
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
+	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// The host side of a gMSA: what the AD module's Install-/Test-/Uninstall-ADServiceAccount and
+// the LSA's managed-password cache do on a member host. The password is read from the host's DC
+// with msDS-ManagedPassword on an encrypted connection, as the host (its ticket's group
+// snapshot), through the world loop.
+
+// testWarning is what Test-ADServiceAccount prints when it returns False for a gMSA.
+const testWarning = "WARNING: Test failed for Managed Service Account %s. If standalone Managed Service Account, " +
+	"the account is linked to another computer object in the Active Directory. If group Managed Service Account, " +
+	"either this computer does not have permission to use the group MSA or this computer does not support all the " +
+	"Kerberos encryption types required for the gMSA. See the MSA operational log for more information."
+
+// installFailed is what Install-ADServiceAccount prints when the host may not use the gMSA.
+// Divergence: Windows gives this text for a host that may not retrieve the password; the texts
+// for a 2008 R2 host, a cluster node and a DC without the root key are not documented, and the
+// simulator prints the same line (the trace names the reason).
+const installFailed = "Install-ADServiceAccount : Cannot install service account. Error Message: 'An unspecified error has occurred'."
+
+// CmdletError is a terminating error of a host cmdlet: Text is what PowerShell prints, Reason
+// the sentinel saying why (errors.Is).
+type CmdletError struct {
+	Cmdlet string
+	Text   string
+	Reason error
+}
+
+func (e *CmdletError) Error() string { return e.Text }
+func (e *CmdletError) Unwrap() error { return e.Reason }
+
+// TestResult is what Test-ADServiceAccount returns: True, or False with the warning it prints.
+type TestResult struct {
+	OK      bool
+	Warning string // "" when OK
+	Reason  error  // why it failed (a sentinel), nil when OK
+}
+
+// String is what PowerShell prints: "True", or "False" and the warning on the next line.
+func (r TestResult) String() string {
+	if r.OK {
+		return "True"
+	}
+	return "False\n" + r.Warning
+}
+
+// cachedGMSA is one gMSA in the host's local cache (the LSA secret Install-ADServiceAccount and
+// service starts fill in).
+type cachedGMSA struct {
+	sam, dn         string
+	installed       bool
+	current, prev   []byte
+	cur, prevKeys   []types.EncryptionKey
+	retrieved       time.Time
+	validUntil      time.Time // the cached current password stops being current
+	refresh         EventID
+	hasRefresh      bool
+	failures        int
+	lastFailure     error
+	refreshedByHost bool
+}
+
+// gmsaRead is one read of a gMSA by a host.
+type gmsaRead struct {
+	dn, sam, sid string
+	enc          int64
+	blob         *fakekds.ManagedPasswordBlob // nil: the attribute was not returned
+}
+
+// readGMSA looks the account up (identity: name, name$, DOMAIN\name$ or DN) and reads its
+// managed password as c.
+func readGMSA(now time.Time, d *fakead.Directory, c fakead.Caller, identity string) (*gmsaRead, error) {
+	req := &fakead.SearchRequest{BaseDN: d.DomainDN(), Scope: fakead.ScopeSub, SDFlags: -1,
+		Attributes: []string{"objectClass", "sAMAccountName", "objectSid", "msDS-SupportedEncryptionTypes", "msDS-ManagedPassword"}}
+	if strings.Contains(identity, "=") {
+		req.BaseDN, req.Scope, req.Filter = identity, fakead.ScopeBase, fakead.FilterPresent{Attr: "objectClass"}
+	} else {
+		req.Filter = fakead.FilterEquality{Attr: "sAMAccountName", Value: []byte(samOf(identity))}
+	}
+	res, err := d.Search(now, c, req)
+	if fakead.CodeOf(err) == fakead.NoSuchObject || err == nil && len(res) == 0 {
+		return nil, ErrNoSuchAccount
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := &gmsaRead{dn: res[0].DN}
+	gmsa := false
+	for _, a := range res[0].Attributes {
+		if len(a.Values) == 0 {
+			continue
+		}
+		switch strings.ToLower(a.Name) {
+		case "objectclass":
+			for _, v := range a.Values {
+				gmsa = gmsa || strings.EqualFold(string(v), "msDS-GroupManagedServiceAccount")
+			}
+		case "samaccountname":
+			r.sam = string(a.Values[0])
+		case "objectsid":
+			if s, err := fakead.SIDFromBytes(a.Values[0]); err == nil {
+				r.sid = s.String()
+			}
+		case "msds-supportedencryptiontypes":
+			r.enc, _ = strconv.ParseInt(string(a.Values[0]), 10, 64)
+		case "msds-managedpassword":
+			b, err := fakekds.ParseManagedPasswordBlob(a.Values[0])
+			if err != nil {
+				return nil, fmt.Errorf("msDS-ManagedPassword of %s: %w", r.dn, err)
+			}
+			r.blob = b
+		}
+	}
+	if !gmsa {
+		return nil, ErrNotGMSA
+	}
+	return r, nil
+}
+
+// samOf turns ITFarm1, ITFarm1$ or CONTOSO\ITFarm1$ into ITFarm1$.
+func samOf(identity string) string {
+	if i := strings.LastIndexByte(identity, '\\'); i >= 0 {
+		identity = identity[i+1:]
+	}
+	if !strings.HasSuffix(identity, "$") {
+		identity += "$"
+	}
+	return identity
+}
+
+// eligible says whether this host may use gMSAs at all.
+func (h *Host) eligible() error {
+	switch {
+	case h.spec.OS == "2008R2":
+		return ErrHostOSTooOld
+	case h.spec.Cluster:
+		// Divergence: services on top of the Cluster service may use a gMSA on Windows; the
+		// simulator refuses gMSAs on every cluster node.
+		return ErrClusterNode
+	}
+	return nil
+}
+
+// retrieve reads the gMSA's password from the host's DC, as the host. Inside the loop.
+func (h *Host) retrieve(now time.Time, d *fakead.Directory, identity string) (*gmsaRead, error) {
+	op := "retrieve " + identity
+	if err := h.eligible(); err != nil {
+		return nil, &HostError{Host: h.name, Op: op, Reason: err}
+	}
+	if err := h.ensureLogon(now, d); err != nil {
+		return nil, err
+	}
+	r, err := readGMSA(now, d, h.caller(), identity)
+	switch {
+	case errors.Is(err, ErrNoSuchAccount) || errors.Is(err, ErrNotGMSA):
+		return nil, &HostError{Host: h.name, Op: op, Reason: err}
+	case err != nil:
+		return nil, &HostError{Host: h.name, Op: op, Reason: ErrDCNoPassword, Err: err}
+	case r.blob != nil:
+		return r, nil
+	}
+	return nil, &HostError{Host: h.name, Op: op, Reason: h.whyRefused(now, d, r.dn)}
+}
+
+// whyRefused tells apart, for the trace and errors.Is, why a read came back without the
+// password: the DC cannot compute it, the host's ticket is older than its membership, or the
+// host is not allowed at all.
+func (h *Host) whyRefused(now time.Time, d *fakead.Directory, dn string) error {
+	if r, err := readGMSA(now, d, fakead.SystemCaller, dn); err != nil || r.blob == nil {
+		return ErrDCNoPassword
+	}
+	if c, err := d.CallerFor(h.dn, true); err == nil {
+		if r, err := readGMSA(now, d, c, dn); err == nil && r.blob != nil {
+			return ErrStaleGroups
+		}
+	}
+	return ErrHostNotAllowed
+}
+
+// keyCache memoises gMSA key derivation across hosts (PBKDF2 costs milliseconds).
+var gmsaKeyCache struct {
+	sync.Mutex
+	m map[[32]byte][]types.EncryptionKey
+}
+
+// gmsaKeys derives a gMSA's keys (AES256, AES128, RC4) from a 256-byte managed password.
+func gmsaKeys(password []byte, salt string) ([]types.EncryptionKey, error) {
+	if password == nil {
+		return nil, nil
+	}
+	h := sha256.Sum256(append(append([]byte(salt), 0), password...))
+	gmsaKeyCache.Lock()
+	ks, ok := gmsaKeyCache.m[h]
+	gmsaKeyCache.Unlock()
+	if ok {
+		return ks, nil
+	}
+	k, err := fakekds.KeysFromUTF16(password, salt)
+	if err != nil {
+		return nil, err
+	}
+	ks = []types.EncryptionKey{{KeyType: kdc.EtypeAES256, KeyValue: k.AES256},
+		{KeyType: kdc.EtypeAES128, KeyValue: k.AES128}, {KeyType: kdc.EtypeRC4, KeyValue: k.NTHash}}
+	gmsaKeyCache.Lock()
+	if gmsaKeyCache.m == nil || len(gmsaKeyCache.m) >= 1024 {
+		gmsaKeyCache.m = map[[32]byte][]types.EncryptionKey{}
+	}
+	gmsaKeyCache.m[h] = ks
+	gmsaKeyCache.Unlock()
+	return ks, nil
+}
+
+// store puts a read into the cache and schedules the refresh: the host asks again when the
+// blob's UnchangedPasswordInterval has passed (5 minutes before the password changes, when the
+// DC starts handing out the next one), as the LSA does. Inside the loop.
+func (h *Host) store(now time.Time, d *fakead.Directory, r *gmsaRead) (*cachedGMSA, error) {
+	key := strings.ToLower(r.sam)
+	c := h.gmsa[key]
+	if c == nil {
+		c = &cachedGMSA{sam: r.sam, dn: r.dn}
+		h.gmsa[key] = c
+	}
+	salt := fakekds.MachineSalt(d.DNSName(), r.sam)
+	cur, err := gmsaKeys(r.blob.Current, salt)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := gmsaKeys(r.blob.Previous, salt)
+	if err != nil {
+		return nil, err
+	}
+	changed := !bytes.Equal(c.current, r.blob.Current)
+	c.current, c.prev = r.blob.Current, r.blob.Previous
+	c.cur, c.prevKeys = cur, prev
+	c.retrieved = now
+	unchanged := r.blob.UnchangedInterval.Duration()
+	c.validUntil = now.Add(unchanged + 5*time.Minute)
+	c.failures, c.lastFailure = 0, nil
+	if changed {
+		h.w.trace.Logf(now, "host %s cached %s password (current until %s)", h.name, r.sam, FormatOffset(c.validUntil.Sub(h.w.cfg.Start)))
+	}
+	next := unchanged
+	if next < time.Minute {
+		next = time.Minute
+	}
+	h.scheduleRefresh(now.Add(next), c)
+	return c, nil
+}
+
+func (h *Host) scheduleRefresh(at time.Time, c *cachedGMSA) {
+	if c.hasRefresh {
+		h.w.clock.Cancel(c.refresh)
+	}
+	sam := c.sam
+	c.refresh = h.w.clock.At(at, "host "+h.name+" refresh "+sam, h.w.wrapEvent(func(now time.Time) error {
+		h.refreshEvent(now, sam)
+		return nil
+	}))
+	c.hasRefresh = true
+}
+
+// refreshEvent re-reads a cached gMSA's password. A failure keeps what is cached and retries
+// with a backoff (1 h doubling to 24 h).
+// Divergence: the LSA's retry schedule after a failed refresh is not documented.
+func (h *Host) refreshEvent(now time.Time, sam string) {
+	c := h.gmsa[strings.ToLower(sam)]
+	if c == nil {
+		return
+	}
+	c.hasRefresh = false
+	dc := h.w.byName[h.spec.DC]
+	var err error
+	if dc.stopped {
+		err = &HostError{Host: h.name, Op: "retrieve " + sam, Reason: ErrDCNoPassword,
+			Err: fmt.Errorf("the domain controller %s is stopped", dc.name)}
+	} else {
+		var r *gmsaRead
+		if r, err = h.retrieve(now, dc.dir, c.dn); err == nil {
+			_, err = h.store(now, dc.dir, r)
+		}
+	}
+	if err == nil {
+		return
+	}
+	if c.failures == 0 {
+		h.w.trace.Logf(now, "host %s refresh of %s failed, keeping the cached password: %v", h.name, sam, err)
+	}
+	c.failures++
+	c.lastFailure = err
+	backoff := time.Hour << min(c.failures-1, 5)
+	if backoff > 24*time.Hour {
+		backoff = 24 * time.Hour
+	}
+	h.scheduleRefresh(now.Add(backoff), c)
+}
+
+// notRecognized is PowerShell's answer for a cmdlet the host does not have.
+// Divergence: on a 32-bit host the simulator treats the AD module's gMSA cmdlets as absent.
+func notRecognized(cmdlet string) *CmdletError {
+	return &CmdletError{Cmdlet: cmdlet, Reason: ErrHost32Bit, Text: cmdlet + " : The term '" + cmdlet +
+		"' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the " +
+		"spelling of the name, or if a path was included, verify that the path is correct and try again."}
+}
+
+func (h *Host) notFound(cmdlet, identity string) *CmdletError {
+	return &CmdletError{Cmdlet: cmdlet, Reason: ErrNoSuchAccount, Text: fmt.Sprintf(
+		"%s : Cannot find an object with identity: '%s' under: '%s'.", cmdlet, identity, h.w.DomainDN())}
+}
+
+// InstallADServiceAccount is `Install-ADServiceAccount <identity>` on the host: it checks the host
+// may retrieve the gMSA's password and caches it locally. Success prints nothing; a failure is a
+// *CmdletError whose text is what PowerShell prints.
+func (h *Host) InstallADServiceAccount(identity string) error {
+	const cmdlet = "Install-ADServiceAccount"
+	if !h.spec.Is64Bit {
+		return notRecognized(cmdlet)
+	}
+	return h.exec(func(now time.Time, dc *DC) error {
+		r, err := h.retrieve(now, dc.dir, identity)
+		if err != nil {
+			h.w.trace.Logf(now, "host %s %s %s: refused: %v", h.name, cmdlet, identity, err)
+			if errors.Is(err, ErrNoSuchAccount) || errors.Is(err, ErrNotGMSA) {
+				return h.notFound(cmdlet, identity)
+			}
+			return &CmdletError{Cmdlet: cmdlet, Text: installFailed, Reason: reasonOf(err)}
+		}
+		c, err := h.store(now, dc.dir, r)
+		if err != nil {
+			return err
+		}
+		c.installed = true
+		h.w.trace.Logf(now, "host %s %s %s: installed", h.name, cmdlet, r.sam)
+		return nil
+	})
+}
+
+// reasonOf is the sentinel a HostError carries.
+func reasonOf(err error) error {
+	var he *HostError
+	if errors.As(err, &he) {
+		return he.Reason
+	}
+	return err
+}
+
+// TestADServiceAccount is `Test-ADServiceAccount <identity>`: True when the host can retrieve the
+// password now and the gMSA can log on with a key of an encryption type both sides support; else
+// False with the warning Windows prints. An unknown account is a *CmdletError.
+func (h *Host) TestADServiceAccount(identity string) (TestResult, error) {
+	const cmdlet = "Test-ADServiceAccount"
+	if !h.spec.Is64Bit {
+		return TestResult{}, notRecognized(cmdlet)
+	}
+	var res TestResult
+	err := h.exec(func(now time.Time, dc *DC) error {
+		why := h.testLocked(now, dc, identity)
+		if errors.Is(why, ErrNoSuchAccount) || errors.Is(why, ErrNotGMSA) {
+			return h.notFound(cmdlet, identity)
+		}
+		if why == nil {
+			res = TestResult{OK: true}
+			h.w.trace.Logf(now, "host %s %s %s: True", h.name, cmdlet, identity)
+			return nil
+		}
+		res = TestResult{Warning: fmt.Sprintf(testWarning, identity), Reason: reasonOf(why)}
+		h.w.trace.Logf(now, "host %s %s %s: False: %v", h.name, cmdlet, identity, why)
+		return nil
+	})
+	return res, err
+}
+
+func (h *Host) testLocked(now time.Time, dc *DC, identity string) error {
+	r, err := h.retrieve(now, dc.dir, identity)
+	if err != nil {
+		return err
+	}
+	enc := r.enc
+	if enc == 0 {
+		enc = DefaultHostEncryptionTypes
+	}
+	salt := fakekds.MachineSalt(dc.dir.DNSName(), r.sam)
+	keys, err := gmsaKeys(r.blob.Current, salt)
+	if err != nil {
+		return err
+	}
+	var key *types.EncryptionKey
+	for i, bit := range []int64{0x10, 0x8, 0x4} { // AES256, AES128, RC4: strongest first
+		if enc&bit != 0 && h.encTypes&bit != 0 {
+			key = &keys[i]
+			break
+		}
+	}
+	if key == nil {
+		return &HostError{Host: h.name, Op: "test " + identity, Reason: ErrEncTypes,
+			Err: fmt.Errorf("gMSA msDS-SupportedEncryptionTypes 0x%x, host allows 0x%x", enc, h.encTypes)}
+	}
+	k, err := h.w.kdcLocked(dc)
+	if err != nil {
+		return err
+	}
+	if _, err := k.Logon(now, r.sam, *key); err != nil {
+		return &HostError{Host: h.name, Op: "test " + identity, Reason: ErrHostNotAllowed, Err: err}
+	}
+	return nil
+}
+
+// UninstallADServiceAccount is `Uninstall-ADServiceAccount <identity>`: the cached credentials are
+// removed from the host. Prints nothing.
+func (h *Host) UninstallADServiceAccount(identity string) error {
+	const cmdlet = "Uninstall-ADServiceAccount"
+	if !h.spec.Is64Bit {
+		return notRecognized(cmdlet)
+	}
+	return h.exec(func(now time.Time, dc *DC) error {
+		key := strings.ToLower(samOf(identity))
+		if strings.Contains(identity, "=") {
+			for k, c := range h.gmsa {
+				if strings.EqualFold(c.dn, identity) {
+					key = k
+				}
+			}
+		}
+		c := h.gmsa[key]
+		if c == nil {
+			if _, err := readGMSA(now, dc.dir, fakead.SystemCaller, identity); err != nil {
+				return h.notFound(cmdlet, identity)
+			}
+			return nil
+		}
+		c.installed = false
+		if !h.inUse(c.sam) {
+			if c.hasRefresh {
+				h.w.clock.Cancel(c.refresh)
+			}
+			delete(h.gmsa, key)
+		}
+		h.w.trace.Logf(now, "host %s %s %s: removed from the local cache", h.name, cmdlet, c.sam)
+		return nil
+	})
+}
+
+// Installed reports whether the gMSA is installed (Install-ADServiceAccount) on the host.
+func (h *Host) Installed(identity string) bool {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	c := h.gmsa[strings.ToLower(samOf(identity))]
+	return c != nil && c.installed
+}
+
+// CachedPassword returns the current and previous managed passwords the host holds for the gMSA
+// (nil when it holds none).
+func (h *Host) CachedPassword(identity string) (current, previous []byte) {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	c := h.gmsa[strings.ToLower(samOf(identity))]
+	if c == nil {
+		return nil, nil
+	}
+	return append([]byte(nil), c.current...), append([]byte(nil), c.prev...)
+}
+
+// CheckHostCaches is the harness's invariant: every password a host holds for a gMSA is the
+// account's current or previous one as its DC computes it now — unless the host may no longer
+// retrieve it or its DC is unreachable, where a stale cache is what Windows has too. It reports
+// every violation at once.
+func (w *World) CheckHostCaches() error {
+	var bad []string
+	err := w.Exec(func(now time.Time) error {
+		if w.hosts == nil {
+			return nil
+		}
+		for _, h := range w.hosts.order {
+			dc := w.byName[h.spec.DC]
+			for _, k := range sortedKeys(h.gmsa) {
+				c := h.gmsa[k]
+				if dc.stopped || c.failures > 0 {
+					continue
+				}
+				r, err := readGMSA(now, dc.dir, fakead.SystemCaller, c.dn)
+				if err != nil || r.blob == nil {
+					continue // the DC cannot compute it either
+				}
+				if !bytes.Equal(c.current, r.blob.Current) && !bytes.Equal(c.current, r.blob.Previous) {
+					bad = append(bad, fmt.Sprintf("host %s holds a password for %s that is neither its current nor its previous one (cached at %s)",
+						h.name, c.sam, FormatOffset(c.retrieved.Sub(w.cfg.Start))))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return w.fail(errors.New("sim: host caches: " + strings.Join(bad, "; ")))
+	}
+	return nil
+}

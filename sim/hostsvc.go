@@ -1,0 +1,389 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+)
+
+// What runs on a host under an account: Windows services (the service control manager), IIS
+// application pools and scheduled tasks. Configured with a gMSA they name it CONTOSO\name$ with
+// an empty password; they start only if the host can get the gMSA's current password.
+
+// WorkloadKind is what a workload is.
+type WorkloadKind string
+
+const (
+	KindService WorkloadKind = "service"
+	KindAppPool WorkloadKind = "apppool"
+	KindTask    WorkloadKind = "task"
+)
+
+// ServiceState is a workload's state as Get-Service shows it.
+type ServiceState string
+
+const (
+	StateStopped      ServiceState = "Stopped"
+	StateStartPending ServiceState = "StartPending" // the 2012 R2 kdssvc hang
+	StateRunning      ServiceState = "Running"
+)
+
+// StartType is a service's start type.
+type StartType string
+
+const (
+	StartAuto     StartType = "Automatic"
+	StartManual   StartType = "Manual"
+	StartDisabled StartType = "Disabled"
+)
+
+// Workload is a service, application pool or scheduled task on a host.
+type Workload struct {
+	Kind      WorkloadKind
+	Name      string
+	Account   string // "LocalSystem", "CONTOSO\ITFarm1$", "CONTOSO\svc"
+	password  string
+	StartType StartType
+	State     ServiceState
+	// LastError says why the last start failed or hangs (nil when running or never started).
+	LastError error
+	gmsa      string // sAMAccountName of the gMSA it runs as, "" otherwise
+}
+
+func workKey(k WorkloadKind, name string) string { return string(k) + "/" + strings.ToLower(name) }
+
+// AddWorkload installs a service (`sc.exe create`, New-Service), an application pool or a scheduled
+// task running as LocalSystem. Services start automatically at boot when startType is StartAuto.
+func (h *Host) AddWorkload(kind WorkloadKind, name string, startType StartType) error {
+	if startType == "" {
+		startType = StartManual
+	}
+	return h.exec(func(now time.Time, dc *DC) error {
+		k := workKey(kind, name)
+		if h.work[k] != nil {
+			return &HostError{Host: h.name, Op: "create " + string(kind) + " " + name, Reason: errors.New("it exists already")}
+		}
+		h.work[k] = &Workload{Kind: kind, Name: name, Account: "LocalSystem", StartType: startType, State: StateStopped}
+		h.w.trace.Logf(now, "host %s %s %s created (%s)", h.name, kind, name, startType)
+		return nil
+	})
+}
+
+// Workload returns a copy of a workload's state.
+func (h *Host) Workload(kind WorkloadKind, name string) (Workload, bool) {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	wl := h.work[workKey(kind, name)]
+	if wl == nil {
+		return Workload{}, false
+	}
+	return *wl, true
+}
+
+// ServiceState is the state of a service (ErrUnknownService when there is none).
+func (h *Host) ServiceState(name string) (ServiceState, error) {
+	wl, ok := h.Workload(KindService, name)
+	if !ok {
+		return "", &HostError{Host: h.name, Op: "query " + name, Reason: ErrUnknownService}
+	}
+	return wl.State, nil
+}
+
+// SetAccount configures the logon account of a workload: `sc.exe config NAME obj= CONTOSO\ITFarm1$
+// password= ""`, an application pool's SpecificUser identity, a task's principal. A gMSA is
+// named with its trailing $ and an empty password; an account that does not resolve is refused
+// with ErrInvalidAccount (sc.exe's 1057).
+func (h *Host) SetAccount(kind WorkloadKind, name, account, password string) error {
+	return h.exec(func(now time.Time, dc *DC) error {
+		wl := h.work[workKey(kind, name)]
+		if wl == nil {
+			return &HostError{Host: h.name, Op: "config " + name, Reason: ErrUnknownService}
+		}
+		gmsa, err := h.resolveAccount(now, dc.dir, account, password)
+		if err != nil {
+			h.w.trace.Logf(now, "host %s %s %s obj=%s: refused: %v", h.name, kind, name, account, err)
+			return err
+		}
+		wl.Account, wl.password, wl.gmsa = account, password, gmsa
+		h.w.trace.Logf(now, "host %s %s %s runs as %s", h.name, kind, name, account)
+		return nil
+	})
+}
+
+// resolveAccount checks a logon account and returns the gMSA's sAMAccountName if it is one.
+func (h *Host) resolveAccount(now time.Time, d *fakead.Directory, account, password string) (string, error) {
+	switch strings.ToLower(account) {
+	case "localsystem", "nt authority\\system", "nt authority\\networkservice", "nt authority\\localservice":
+		return "", nil
+	}
+	bad := &HostError{Host: h.name, Op: "config obj= " + account, Reason: ErrInvalidAccount}
+	dom, name, ok := strings.Cut(account, "\\")
+	if !ok {
+		dom, name = "", account
+	}
+	if dom != "" && dom != "." && !strings.EqualFold(dom, d.NetBIOSName()) && !strings.EqualFold(dom, d.DNSName()) {
+		return "", bad
+	}
+	a, found := d.Account(name)
+	if !found || !strings.EqualFold(a.SAMAccountName, name) {
+		return "", bad
+	}
+	for _, c := range a.Classes {
+		if strings.EqualFold(c, "msDS-GroupManagedServiceAccount") {
+			if password != "" {
+				return "", bad // a gMSA takes no password
+			}
+			return a.SAMAccountName, nil
+		}
+	}
+	return "", nil
+}
+
+// Start starts a workload (Start-Service, `sc.exe start`, Start-WebAppPool, Start-ScheduledTask).
+// Under a gMSA it needs the gMSA's current password: retrieved from the DC now, or cached and
+// still current. On 2012 R2 with kdssvc not running it hangs in StartPending. The result is the
+// workload's state; a failed start is a *HostError with ErrLogonFailure.
+func (h *Host) Start(kind WorkloadKind, name string) (ServiceState, error) {
+	var st ServiceState
+	err := h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
+		if kind == KindService && strings.EqualFold(name, "kdssvc") {
+			h.startKdssvc(now, d)
+			st = StateRunning
+			return nil
+		}
+		wl := h.work[workKey(kind, name)]
+		if wl == nil {
+			return &HostError{Host: h.name, Op: "start " + name, Reason: ErrUnknownService}
+		}
+		if wl.State == StateRunning {
+			st = wl.State
+			return nil
+		}
+		h.startLocked(now, d, wl)
+		st = wl.State
+		if wl.State == StateStopped {
+			return wl.LastError
+		}
+		return nil
+	})
+	return st, err
+}
+
+// startLocked starts wl. Inside the loop.
+func (h *Host) startLocked(now time.Time, d *fakead.Directory, wl *Workload) {
+	wl.LastError = nil
+	if wl.gmsa == "" {
+		wl.State = StateRunning
+		h.w.trace.Logf(now, "host %s %s %s started", h.name, wl.Kind, wl.Name)
+		return
+	}
+	if !h.kdssvc {
+		wl.State = StateStartPending
+		wl.LastError = &HostError{Host: h.name, Op: "start " + wl.Name, Reason: errors.New("kdssvc is not running (Windows Server 2012 R2 after a restart; `sc triggerinfo kdssvc start/networkon` starts it with the network)")}
+		h.w.trace.Logf(now, "host %s %s %s hangs (Start Pending): kdssvc is not running", h.name, wl.Kind, wl.Name)
+		return
+	}
+	r, err := h.retrieve(now, d, wl.gmsa)
+	if err == nil {
+		_, err = h.store(now, d, r)
+	}
+	if err != nil {
+		if c := h.gmsa[strings.ToLower(wl.gmsa)]; c != nil && now.Before(c.validUntil) {
+			err = nil // the cached password is still the current one
+		}
+	}
+	if err != nil {
+		wl.State = StateStopped
+		wl.LastError = &HostError{Host: h.name, Op: "start " + wl.Name, Reason: ErrLogonFailure, Err: err}
+		h.w.trace.Logf(now, "host %s %s %s failed to start: logon failure: %v", h.name, wl.Kind, wl.Name, err)
+		return
+	}
+	wl.State = StateRunning
+	h.w.trace.Logf(now, "host %s %s %s started as %s", h.name, wl.Kind, wl.Name, wl.Account)
+}
+
+// Stop stops a workload.
+func (h *Host) Stop(kind WorkloadKind, name string) error {
+	return h.exec(func(now time.Time, dc *DC) error {
+		wl := h.work[workKey(kind, name)]
+		if wl == nil {
+			return &HostError{Host: h.name, Op: "stop " + name, Reason: ErrUnknownService}
+		}
+		wl.State, wl.LastError = StateStopped, nil
+		h.w.trace.Logf(now, "host %s %s %s stopped", h.name, wl.Kind, wl.Name)
+		return nil
+	})
+}
+
+// inUse reports whether a running or starting workload runs as the gMSA.
+func (h *Host) inUse(sam string) bool {
+	for _, wl := range h.work {
+		if strings.EqualFold(wl.gmsa, sam) && wl.State != StateStopped {
+			return true
+		}
+	}
+	return false
+}
+
+// startKdssvc starts kdssvc; workloads hanging on it go on starting. Inside the loop.
+func (h *Host) startKdssvc(now time.Time, d *fakead.Directory) {
+	if h.kdssvc {
+		return
+	}
+	h.kdssvc = true
+	h.w.trace.Logf(now, "host %s kdssvc started", h.name)
+	for _, k := range sortedKeys(h.work) {
+		if wl := h.work[k]; wl.State == StateStartPending {
+			h.startLocked(now, d, wl)
+		}
+	}
+}
+
+// SetKDSSvcTrigger sets or clears kdssvc's network-on start trigger (`sc triggerinfo kdssvc
+// start/networkon`; `sc triggerinfo kdssvc delete` clears it). It takes effect at the next boot.
+func (h *Host) SetKDSSvcTrigger(on bool) {
+	_ = h.exec(func(now time.Time, dc *DC) error {
+		h.trigger = on
+		h.w.trace.Logf(now, "host %s kdssvc trigger start/networkon=%t", h.name, on)
+		return nil
+	})
+}
+
+// KDSSvcRunning reports whether kdssvc runs on the host.
+func (h *Host) KDSSvcRunning() bool {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	return h.kdssvc
+}
+
+// SC runs an sc.exe command line on the host ("config WebSvc obj= CONTOSO\ITFarm1$ password= \"\"",
+// "start WebSvc", "stop WebSvc", "query WebSvc", "create WebSvc binPath= C:\web.exe start= auto",
+// "triggerinfo kdssvc start/networkon") and returns what sc.exe prints.
+// Divergence: the query and start outputs are abbreviated to SERVICE_NAME and STATE.
+func (h *Host) SC(line string) string {
+	args := scArgs(line)
+	if len(args) > 0 && strings.EqualFold(strings.TrimSuffix(strings.ToLower(args[0]), ".exe"), "sc") {
+		args = args[1:]
+	}
+	if len(args) < 2 {
+		return "ERROR:  Invalid Option"
+	}
+	verb, name := strings.ToLower(args[0]), args[1]
+	opts := map[string]string{}
+	for i := 2; i+1 < len(args); i += 2 {
+		opts[strings.ToLower(args[i])] = args[i+1]
+	}
+	fail := func(api string, code int, err error) string {
+		return fmt.Sprintf("[SC] %s FAILED %d:\n\n%s\n", api, code, scText(err))
+	}
+	switch verb {
+	case "create":
+		st := StartManual
+		if strings.EqualFold(opts["start="], "auto") {
+			st = StartAuto
+		}
+		if err := h.AddWorkload(KindService, name, st); err != nil {
+			return fail("CreateService", 1073, errors.New("The specified service already exists."))
+		}
+		return "[SC] CreateService SUCCESS"
+	case "config":
+		if obj, ok := opts["obj="]; ok {
+			if err := h.SetAccount(KindService, name, obj, opts["password="]); err != nil {
+				if errors.Is(err, ErrUnknownService) {
+					return fail("OpenService", 1060, err)
+				}
+				return fail("ChangeServiceConfig", 1057, err)
+			}
+		}
+		if s, ok := opts["start="]; ok {
+			_ = h.exec(func(now time.Time, dc *DC) error {
+				if wl := h.work[workKey(KindService, name)]; wl != nil {
+					wl.StartType = map[string]StartType{"auto": StartAuto, "demand": StartManual, "disabled": StartDisabled}[strings.ToLower(s)]
+				}
+				return nil
+			})
+		}
+		return "[SC] ChangeServiceConfig SUCCESS"
+	case "triggerinfo":
+		if !strings.EqualFold(name, "kdssvc") {
+			return fail("OpenService", 1060, ErrUnknownService)
+		}
+		on := len(args) > 2 && strings.EqualFold(args[2], "start/networkon")
+		h.SetKDSSvcTrigger(on)
+		return "[SC] ChangeServiceConfig2 SUCCESS"
+	case "start":
+		st, err := h.Start(KindService, name)
+		switch {
+		case errors.Is(err, ErrUnknownService):
+			return fail("OpenService", 1060, err)
+		case err != nil:
+			return fail("StartService", 1069, err)
+		}
+		return scQuery(name, st)
+	case "stop":
+		if err := h.Stop(KindService, name); err != nil {
+			return fail("OpenService", 1060, err)
+		}
+		return scQuery(name, StateStopped)
+	case "query":
+		st, err := h.ServiceState(name)
+		if strings.EqualFold(name, "kdssvc") {
+			st, err = StateStopped, nil
+			if h.KDSSvcRunning() {
+				st = StateRunning
+			}
+		}
+		if err != nil {
+			return fail("EnumQueryServicesStatus:OpenService", 1060, err)
+		}
+		return scQuery(name, st)
+	}
+	return "ERROR:  Invalid Option"
+}
+
+func scQuery(name string, st ServiceState) string {
+	code := map[ServiceState]string{StateStopped: "1  STOPPED", StateStartPending: "2  START_PENDING", StateRunning: "4  RUNNING"}[st]
+	return fmt.Sprintf("SERVICE_NAME: %s\n        TYPE               : 10  WIN32_OWN_PROCESS\n        STATE              : %s", name, code)
+}
+
+// scText is the Windows message of an sc.exe failure.
+func scText(err error) string {
+	switch {
+	case errors.Is(err, ErrUnknownService):
+		return "The specified service does not exist as an installed service."
+	case errors.Is(err, ErrInvalidAccount):
+		return "The account name is invalid or does not exist, or the password is invalid for the account name specified."
+	case errors.Is(err, ErrLogonFailure):
+		return "The service did not start due to a logon failure."
+	}
+	return err.Error()
+}
+
+// scArgs splits an sc.exe line on spaces, keeping "quoted" words ("" is an empty word).
+func scArgs(line string) []string {
+	var out []string
+	var cur strings.Builder
+	in, have := false, false
+	for _, r := range line {
+		switch {
+		case r == '"':
+			in, have = !in, true
+		case r == ' ' && !in:
+			if have {
+				out = append(out, cur.String())
+			}
+			cur.Reset()
+			have = false
+		default:
+			cur.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		out = append(out, cur.String())
+	}
+	return out
+}
