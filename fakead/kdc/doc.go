@@ -10,9 +10,10 @@
 //     KRB-ERROR out, nil for input not worth an answer. It never panics. KDC.Exchange also says
 //     what happened (for the trace).
 //   - Principals is the account database. Directory adapts a *fakead.Directory using only its
-//     exported API: Account (keys, kvno, SPNs, userAccountControl), a SYSTEM search for
-//     msDS-SupportedEncryptionTypes, msDS-KeyVersionNumber and (gMSAs) msDS-ManagedPassword, and
-//     TokenGroups for the group snapshot (the PAC).
+//     exported API: Account / AccountAt (keys, kvno, SPNs, userAccountControl,
+//     msDS-SupportedEncryptionTypes, a gMSA's managed-password keys), a SYSTEM search for
+//     primaryGroupID, and TokenGroups for the group snapshot (the PAC). Lookups are memoised per
+//     replica state (HighestUSN), gMSAs excepted.
 //   - Server listens on UDP and TCP (4-byte length prefix) and runs every request through an
 //     Exec, the world's serialising executor (sim hands in a closure over World.ExecOn; this
 //     package does not import sim). Messages are bounded (MaxMessageSize), a panic ends only its
@@ -50,8 +51,11 @@
 //     on tickets to accounts with TRUSTED_FOR_DELEGATION (0x80000). Lifetimes: 10 hours, renewable
 //     for 7 days, capped by the TGT's, on the world's clock.
 //   - gMSAs: a gMSA logs on with its own keys (outbound authentication); one without an SPN
-//     (RestrictToOutboundAuthenticationOnly) is no service: S_PRINCIPAL_UNKNOWN. Its keys come from
-//     msDS-ManagedPassword when the directory constructs it, else from the keys it stores.
+//     (RestrictToOutboundAuthenticationOnly) is no service: S_PRINCIPAL_UNKNOWN. Its keys are those
+//     of its current managed password as the DC computes it at the request's time
+//     (fakead.Directory.AccountAt, which performs the lazy rotation), with the kvno that goes with
+//     them; Principal.PreviousKeys holds the previous password's keys when the directory gives
+//     them, for service hosts (AcceptTicket).
 //   - The PAC ([MS-PAC]) as the group snapshot: the security groups (transitively) of the client
 //     when its TGT is issued go in a PAC (AD-IF-RELEVANT { AD-WIN2K-PAC }: KERB_VALIDATION_INFO
 //     with the user RID, primary group and domain group RIDs, other SIDs such as BUILTIN as
