@@ -141,3 +141,13 @@ func TestDERErrorsEqualReflection(t *testing.T) {
 		}
 	}
 }
+
+// marshalApp is the reflection-based encoding the direct encoder must match: v marshalled with
+// gofork's asn1, wrapped in [APPLICATION tag].
+func marshalApp(v any, tag int) ([]byte, error) {
+	b, err := asn1.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassApplication, IsCompound: true, Tag: tag, Bytes: b})
+}

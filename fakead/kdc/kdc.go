@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
@@ -192,15 +191,6 @@ func (k *KDC) times(now time.Time, body messages.KDCReqBody, renewable bool, cap
 		}
 	}
 	return end.Truncate(time.Second), renewTill.Truncate(time.Second)
-}
-
-// marshalApp marshals v with gofork's asn1 and wraps it in [APPLICATION tag].
-func marshalApp(v any, tag int) ([]byte, error) {
-	b, err := asn1.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassApplication, IsCompound: true, Tag: tag, Bytes: b})
 }
 
 // ErrorName is the RFC 4120 name of a KRB-ERROR code with the code: "KDC_ERR_PREAUTH_FAILED (24)".
