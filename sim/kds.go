@@ -1,0 +1,99 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
+)
+
+// The Key Distribution Service in the world. Each DC's KDS lives in its replica (fakead: root-key
+// cache, key selection on that DC's clock and replica); the world adds the actions a scenario
+// performs on it, each through the loop and traced:
+//   - AddKdsRootKey: Add-KdsRootKey run on a DC (the key object is written there and replicates);
+//   - RestartKDS: Restart-Service kdssvc on a DC (its root-key cache is dropped);
+//   - SetKDSPolicy: which reading of the 10-hour rule every DC applies.
+
+// StreamKDS is the named stream root-key ids and data are drawn from.
+const StreamKDS = "kds"
+
+// AddKdsRootKey runs Add-KdsRootKey on dc at the current simulated time: the key (id and data
+// from the world's "kds" stream, msKds-DomainID the DC's computer object) is added to the DC's
+// replica as the directory itself and replicates from there. With opt.LocalTestOnly nothing is
+// written. Errors: ErrUnknownDC, a stopped DC (unavailable), fakekds.ErrInvalidArgument.
+func (w *World) AddKdsRootKey(dc string, opt fakekds.AddOptions) (*fakekds.RootKey, error) {
+	var rk *fakekds.RootKey
+	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		dcDN := "CN=" + d.DC().Name + ",OU=Domain Controllers," + d.DomainDN()
+		var err error
+		rk, err = fakekds.AddKdsRootKey(w.streams.Get(StreamKDS), fakekds.FileTimeFromTime(now), dcDN, opt)
+		if err != nil {
+			return err
+		}
+		if opt.LocalTestOnly {
+			w.trace.Logf(now, "%s Add-KdsRootKey -LocalTestOnly %s (not written)", d.DC().Name, rk.ID)
+			return nil
+		}
+		var attrs []fakead.Attribute
+		for _, a := range rk.Attributes() {
+			attrs = append(attrs, fakead.Attribute{Name: a.Name, Values: a.Values})
+		}
+		if err := d.Add(now, fakead.SystemCaller, rk.DN(d.DomainDN()), attrs); err != nil {
+			return err
+		}
+		w.trace.Logf(now, "%s Add-KdsRootKey %s use-start %s", d.DC().Name, rk.ID,
+			rk.UseStartTime.Time().Format("2006-01-02T15:04:05Z"))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rk, nil
+}
+
+// RestartKDS restarts the Key Distribution Service of dc: its cache of root keys is dropped, so a
+// key deleted from its replica stops working there. Traced.
+func (w *World) RestartKDS(dc string) error {
+	return w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		n := d.RestartKDS()
+		w.trace.Logf(now, "%s KDS restarted (%d cached root keys dropped)", d.DC().Name, n)
+		return nil
+	})
+}
+
+// SetKDSPolicy sets the KDS policy (the reading of the 10-hour rule for new gMSAs) on every DC.
+// Traced.
+func (w *World) SetKDSPolicy(p fakekds.Policy) error {
+	return w.Exec(func(now time.Time) error {
+		for _, dc := range w.dcs {
+			if dc.dir == nil {
+				return fmt.Errorf("sim: DC %s has no directory", dc.name)
+			}
+			dc.dir.SetKDSPolicy(p)
+		}
+		w.trace.Logf(now, "KDS policy creation-rule=%s on every DC", p.CreationRule)
+		return nil
+	})
+}
+
+// ManagedPassword computes a gMSA's msDS-ManagedPassword on dc at the current simulated time, as
+// that DC's KDS does (with the lazy rotation write, which then replicates), bypassing the LDAP
+// access and encryption rules: for tests and the harness. A DC without a usable root key answers
+// the "Key does not exist" error (errors.Is(err, fakekds.ErrNoRootKey)).
+func (w *World) ManagedPassword(dc, gmsaDN string) (*fakekds.ManagedPasswordResult, error) {
+	var res *fakekds.ManagedPasswordResult
+	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		var err error
+		res, err = d.ManagedPassword(now, gmsaDN)
+		if err == nil && res.Rotated {
+			w.trace.Logf(now, "%s rotated the password of %s (next rotation %s)", d.DC().Name, gmsaDN,
+				res.NextRotation.Time().Format("2006-01-02T15:04:05Z"))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
