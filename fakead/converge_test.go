@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// TestRandomWritesConverge (200 seeds pass; 40 run by default): random adds, modifies, renames and deletes on three replicas with
+// TestRandomWritesConverge (200 seeds pass; 20 run by default): random adds, modifies, renames and deletes on three replicas with
 // random partial replication in between; after a full exchange every replica has the same digest.
 func TestRandomWritesConverge(t *testing.T) {
-	for seed := uint64(1); seed <= 40; seed++ {
+	for seed := uint64(1); seed <= 20; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { randomConverge(t, seed) })
 	}
 }
