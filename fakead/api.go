@@ -1,10 +1,11 @@
 package fakead
 
-// CONTRACT FILE — written by the integrator so that fakead (the model), sim (the world) and
-// fakead/ldapsrv (the wire) can be built at the same time. The model's owner replaces every
-// panic("unimplemented") with the real thing, may add fields and methods, and moves these
-// declarations to the files where they belong; the signatures below are what sim and ldapsrv code
-// against, so change one only together with its callers.
+// The types the world (sim) and the wire (fakead/ldapsrv) exchange with the model: identifiers,
+// the configuration of a new domain and the replication records. The operations live with their
+// implementations: NewDomain in bootstrap.go, Directory in directory.go, Bind and passwords in
+// principals.go, Search in search.go, Add/Modify/Delete/ModifyDN/Compare in add.go, modify.go and
+// delete.go, ChangesSince/ApplyReplicated/Digest in repl.go, ExportLDIF/ImportLDIF in ldif.go,
+// RegisterConstructed in constructed.go.
 
 import "time"
 
