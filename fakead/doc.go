@@ -21,7 +21,18 @@
 //   - LDIF export/import of a whole replica, byte-exact round trip.
 //
 // What it deliberately does not model: security descriptors (nTSecurityDescriptor is not stored;
-// see the Divergence notes in access.go), the recycle bin and tombstone garbage collection, link
-// value replication (member replicates as a whole attribute), global catalog and multiple domains.
-// Every difference from AD is marked "Divergence:" in the source.
+// the default rights of a fresh domain are code in access.go), the recycle bin and tombstone
+// garbage collection, link value replication (member replicates as a whole attribute, its values
+// carrying the target's GUID), possSuperiors, dynamic auxiliary classes, continuation references,
+// the global catalog and multiple domains. Every difference from AD is marked "Divergence:" in the
+// source (grep -rn Divergence: fakead).
+//
+// Values handed out by Search share memory with the replica: callers must not modify them.
+// A Directory is not safe for concurrent use; the world serialises calls. The parsed schema and
+// the schema partition's objects are shared read-only between all replicas of a process.
+//
+// Tests: table tests per area, transcripts in testdata/*.txt (go test -run Transcripts -rewrite
+// regenerates them), a randomized three-replica convergence test, fuzz targets (FuzzImportLDIF,
+// FuzzSearch, FuzzAddModify) and benchmarks (NewDomain, searches over 10,000 users, add,
+// replication, LDIF).
 package fakead
