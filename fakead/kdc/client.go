@@ -214,3 +214,21 @@ func AcceptTicket(now time.Time, ticket []byte, keys ...types.EncryptionKey) (*A
 	return nil, &Error{Exchange: "AP", Service: svc, Code: 41,
 		Text: fmt.Sprintf("no key given decrypts the ticket (etype %d, kvno %d)", t.EncPart.EType, t.EncPart.KVNO)}
 }
+
+// Snapshot is the group snapshot the credentials' TGT carries (its PAC, read with the krbtgt
+// account's current key): what the logon's token holds until the next logon.
+func (k *KDC) Snapshot(now time.Time, c *Credentials) (Snapshot, error) {
+	krbtgt, err := k.cfg.Principals.KRBTGT(now)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	key, ok := longTermKey(krbtgt, c.TGT.EncPart.EType)
+	if !ok {
+		return Snapshot{}, fmt.Errorf("kdc: no krbtgt key of etype %d", c.TGT.EncPart.EType)
+	}
+	b, err := c.TGT.Marshal()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return TicketSnapshot(b, key)
+}

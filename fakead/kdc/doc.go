@@ -24,7 +24,8 @@
 //     pre-authenticated AS exchange with a long-term key, at the world's time),
 //     KDC.ServiceTicket (TGS exchange), and AcceptTicket, the service side, which decrypts a
 //     ticket with the first of the keys it holds (current, previous) and checks its times.
-//     They go through Exchange, the path requests off the wire take.
+//     KDC.Snapshot reads the group snapshot of a logon from its TGT's PAC. They go through
+//     Exchange, the path requests off the wire take.
 //
 // # What is modelled
 //

@@ -45,6 +45,10 @@ func TestInprocRotationCurrentAndPreviousKeys(t *testing.T) {
 		if !types.IsFlagSet(&creds.Flags, flags.Renewable) || creds.EndTime.Sub(now) != 10*time.Hour {
 			t.Errorf("TGT flags %x end +%v", creds.Flags.Bytes, creds.EndTime.Sub(now))
 		}
+		snap, err := p.k.Snapshot(now, creds)
+		if err != nil || !slices.Contains(snap.Groups, hostsSID) || !snap.AuthTime.Equal(now.Truncate(time.Second)) {
+			t.Errorf("WEB1's logon snapshot %+v (%v): want ITFarmHosts at %v", snap, err, now)
+		}
 		old, err = p.k.ServiceTicket(now, creds, spn)
 		return err
 	})
