@@ -30,6 +30,22 @@
 // CheckConverged checks that quiet replicas are identical: the model's digest (objects, tombstones,
 // stamps) and what a client reads (every object, every attribute but the per-DC ones).
 //
+// # Member hosts
+//
+// World.AddHost joins a host (host.go): its computer account is created (or taken over) on its DC
+// as SYSTEM with a machine password from the seed (stream "host/<NAME>"), and it boots: a TGT from
+// its DC's in-process KDC (fakead/kdc, stream "kdc/<DC>") whose PAC carries the group snapshot of
+// that moment. Reboot and PurgeTickets (klist -li 0x3e7 purge) take a new snapshot; until then the
+// DC sees the host with the old groups, as Windows does. Install-/Test-/Uninstall-ADServiceAccount
+// (hostgmsa.go) read msDS-ManagedPassword from the host's DC as the host (token = snapshot, on an
+// encrypted connection) and print what PowerShell prints; the local cache is refreshed when the
+// blob's UnchangedPasswordInterval has passed (5 minutes before a rotation), and kept when a
+// refresh fails. Services, IIS application pools and scheduled tasks (hostsvc.go) run as
+// CONTOSO\name$ with an empty password, start only with the current password, and hang in Start
+// Pending on 2012 R2 after a restart unless kdssvc has its network-on trigger. Kerberos probes
+// (hostkrb.go): World.Logon (a user's kinit), Client/Host.ServiceTicket, Host.DecryptTicket and
+// Host.Accept (current or previous key). World.CheckHostCaches is the harness's invariant.
+//
 // # Determinism
 //
 // Inside the world loop a run replays bit for bit from its seed: the trace (World.Trace) and each

@@ -294,7 +294,7 @@ func (h *Host) exec(fn func(now time.Time, dc *DC) error) error {
 func (h *Host) boot(now time.Time, d *fakead.Directory, joined bool) {
 	h.boots++
 	h.creds = nil
-	_ = h.logon(now, d) // a failed logon leaves the host without tickets; retrievals then fail
+	_ = h.logon(now, d, false) // a failed logon leaves the host without tickets; retrievals then fail
 	// The 2012 R2 known issue: kdssvc is not started after a restart unless its network-on
 	// trigger is set; elsewhere it starts on demand.
 	h.kdssvc = joined || h.spec.OS != "2012R2" || h.trigger
@@ -313,7 +313,8 @@ func (h *Host) boot(now time.Time, d *fakead.Directory, joined bool) {
 // the ldap/DC ticket; here the host logs on again when its TGT expires, and the snapshot is read
 // from a ticket to the host itself (the DCs' computer accounts hold no keys in the model). Both
 // carry the groups of the logon.
-func (h *Host) logon(now time.Time, d *fakead.Directory) error {
+// renewal is a logon because the TGT expired: traced only when the groups changed.
+func (h *Host) logon(now time.Time, d *fakead.Directory, renewal bool) error {
 	dc := h.w.byName[h.spec.DC]
 	fail := func(err error) error {
 		h.w.trace.Logf(now, "host %s logon at %s failed: %v", h.name, dc.name, err)
@@ -339,8 +340,11 @@ func (h *Host) logon(now time.Time, d *fakead.Directory) error {
 	if err != nil {
 		return fail(err)
 	}
+	same := renewal && strings.Join(h.snap.Groups, ",") == strings.Join(snap.Groups, ",")
 	h.creds, h.snap = creds, snap
-	h.w.trace.Logf(now, "host %s logon at %s: TGT until %s, %d groups", h.name, dc.name, FormatOffset(creds.EndTime.Sub(h.w.cfg.Start)), len(snap.Groups))
+	if !same {
+		h.w.trace.Logf(now, "host %s logon at %s: TGT until %s, %d groups", h.name, dc.name, FormatOffset(creds.EndTime.Sub(h.w.cfg.Start)), len(snap.Groups))
+	}
 	return nil
 }
 
@@ -359,7 +363,8 @@ func (h *Host) ensureLogon(now time.Time, d *fakead.Directory) error {
 	if h.creds != nil && now.Before(h.creds.EndTime) {
 		return nil
 	}
-	return h.logon(now, d)
+	h.creds = nil
+	return h.logon(now, d, true)
 }
 
 // caller is how the host's DC sees the host on an encrypted, Kerberos-authenticated LDAP
@@ -386,7 +391,7 @@ func (h *Host) PurgeTickets() error {
 	return h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
 		h.w.trace.Logf(now, "host %s klist purge", h.name)
 		h.creds = nil
-		return h.logon(now, d)
+		return h.logon(now, d, false)
 	})
 }
 
