@@ -123,3 +123,13 @@ func BenchmarkReplicate1000(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkBind(b *testing.B) {
+	d := newTestDomain(b)[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.Bind(t0, "CONTOSO\\Administrator", "P@ssw0rd!", false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -33,7 +33,8 @@ type Directory struct {
 
 	at attrTypes // frequently used schema attributes
 
-	lastTime    time.Time // genTime's one-entry cache
+	tokens      map[*entry]cachedToken // tokenOf's cache, valid while the USN stands still
+	lastTime    time.Time              // genTime's one-entry cache
 	lastTimeStr string
 }
 

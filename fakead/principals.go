@@ -308,7 +308,25 @@ func (d *Directory) tokenGroupSIDs(e *entry) []SID {
 }
 
 // tokenOf is the logon token: own SID first, then groups, then Everyone and Authenticated Users.
+// Tokens are remembered until the next write to the replica (every write moves the USN).
 func (d *Directory) tokenOf(e *entry) []string {
+	if c, ok := d.tokens[e]; ok && c.usn == d.usn {
+		return append([]string(nil), c.tok...)
+	}
+	tok := d.computeToken(e)
+	if d.tokens == nil || len(d.tokens) > 4096 {
+		d.tokens = map[*entry]cachedToken{}
+	}
+	d.tokens[e] = cachedToken{usn: d.usn, tok: tok}
+	return append([]string(nil), tok...)
+}
+
+type cachedToken struct {
+	usn uint64
+	tok []string
+}
+
+func (d *Directory) computeToken(e *entry) []string {
 	var tok []string
 	if sid, err := SIDFromBytes(e.first(d.at.objectSid)); err == nil {
 		tok = append(tok, sid.String())
