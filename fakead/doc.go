@@ -15,6 +15,13 @@
 //     a Windows DC answers it and the subschema entry (CN=Aggregate) in RFC 4512 form;
 //   - principals: passwords stored only as NT hash and Kerberos keys, binds by DN, UPN or
 //     DOMAIN\name, tokens with transitive groups, tokenGroups;
+//   - gMSAs and the KDS (gmsa.go, kds.go, managedpw.go, gmsasd.go): KDS root keys as
+//     msKds-ProvRootKey objects that replicate, each DC's KDS seeing only its replica and caching
+//     the keys it loaded until RestartKDS; gMSA creation with AD's rules (schema, a 2012 DC, a
+//     usable root key — "Key does not exist" — and the first msDS-ManagedPasswordId);
+//     msDS-GroupMSAMembership parsed as a security descriptor; msDS-ManagedPassword constructed on
+//     read (encrypted connections only, DACL of msDS-GroupMSAMembership against the caller's
+//     token) with the lazy rotation written as SYSTEM; gMSA keys on Account and AccountAt;
 //   - access rules of a fresh domain written in code (access.go), explicit grants;
 //   - replication primitives: per-attribute metadata, ChangesSince/ApplyReplicated with AD's
 //     conflict rule, tombstones, CNF mangling of name collisions, a Digest to compare replicas;

@@ -420,3 +420,77 @@ func FuzzParseSecurityDescriptor(f *testing.F) {
 		p.AllowedSIDs()
 	})
 }
+
+// Set-ADServiceAccount -PrincipalsAllowedToRetrieveManagedPassword replaces the descriptor: the
+// new principal reads, the old one no longer does. A malformed descriptor is refused.
+func TestMembershipReplaced(t *testing.T) {
+	f := newFarm(t)
+	web3, _ := f.d.Account("WEB3$")
+	sd, _ := GMSAMembershipSD(web3.SID.String())
+	if err := f.d.Modify(t0, f.callers["admin"], farmDN, []Modification{{Op: ModReplace,
+		Attr: Attribute{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := readPassword(f.d, f.callers["WEB3"], t0, farmDN); !ok {
+		t.Errorf("WEB3$ named directly cannot read")
+	}
+	if _, ok, _ := readPassword(f.d, f.callers["WEB1"], t0, farmDN); ok {
+		t.Errorf("WEB1$ still reads after the group was replaced")
+	}
+	err := f.d.Modify(t0, f.callers["admin"], farmDN, []Modification{{Op: ModReplace,
+		Attr: Attribute{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd[:30]}}}})
+	if CodeOf(err) != InvalidAttributeSyntax {
+		t.Errorf("truncated descriptor: %v", err)
+	}
+}
+
+// In the last five minutes of an interval the blob hands out the next password as current; the
+// account's keys (what the KDC uses) stay those of the stored id until it expires.
+func TestNextPasswordWindow(t *testing.T) {
+	f := newFarm(t)
+	start := fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(t0)).StartFileTime().Time()
+	end := start.Add(30 * 24 * time.Hour)
+	b0, _, _ := readPassword(f.d, f.callers["WEB1"], t0, farmDN)
+	p0, _ := fakekds.ParseManagedPasswordBlob(b0)
+	w := end.Add(-2 * time.Minute)
+	b1, _, _ := readPassword(f.d, f.callers["WEB1"], w, farmDN)
+	p1, _ := fakekds.ParseManagedPasswordBlob(b1)
+	if bytes.Equal(p1.Current, p0.Current) || !bytes.Equal(p1.Previous, p0.Current) {
+		t.Fatalf("in the last 5 minutes the blob should carry the next password as current, the current as previous")
+	}
+	acct, _ := f.d.AccountAt(w, "ITFarm1$")
+	if acct.KVNO != 1 || !bytes.Equal(acct.Keys.NTHash, fakekds.NTHash(p0.Current)) {
+		t.Errorf("account keys in the window: kvno %d", acct.KVNO)
+	}
+	if !acct.GMSA.NextRotation.Equal(end) {
+		t.Errorf("NextRotation %s, want %s", acct.GMSA.NextRotation, end)
+	}
+	acct, _ = f.d.AccountAt(end.Add(time.Second), "ITFarm1$")
+	if acct.KVNO != 2 || !bytes.Equal(acct.Keys.NTHash, fakekds.NTHash(p1.Current)) ||
+		acct.GMSA.PreviousKeys == nil || !bytes.Equal(acct.GMSA.PreviousKeys.NTHash, fakekds.NTHash(p0.Current)) {
+		t.Errorf("account after the rotation: kvno %d nt-ok %v prev %v", acct.KVNO, bytes.Equal(acct.Keys.NTHash, fakekds.NTHash(p1.Current)), acct.GMSA.PreviousKeys != nil)
+	}
+}
+
+func TestResetGMSAPassword(t *testing.T) {
+	f := newFarm(t)
+	id0 := readAttr(t, f.d, t0, farmDN, "msDS-ManagedPasswordId")
+	later := t0.Add(3 * 24 * time.Hour)
+	if err := f.d.ResetGMSAPassword(later, farmDN); err != nil {
+		t.Fatal(err)
+	}
+	if readAttr(t, f.d, later, farmDN, "msDS-ManagedPasswordPreviousId") != id0 ||
+		readAttr(t, f.d, later, farmDN, "msDS-ManagedPasswordId") == id0 ||
+		readAttr(t, f.d, later, farmDN, "msDS-KeyVersionNumber") != "2" {
+		t.Errorf("reset did not move the ids and the kvno")
+	}
+	b, _, _ := readPassword(f.d, f.callers["WEB1"], later, farmDN)
+	p, _ := fakekds.ParseManagedPasswordBlob(b)
+	acct, _ := f.d.Account("ITFarm1$")
+	if !bytes.Equal(acct.Keys.NTHash, fakekds.NTHash(p.Current)) {
+		t.Errorf("keys after the reset are not those of the password read")
+	}
+	if err := f.d.ResetGMSAPassword(later, "CN=alice,CN=Users,DC=contoso,DC=com"); CodeOf(err) != UnwillingToPerform {
+		t.Errorf("reset of a user: %v", err)
+	}
+}

@@ -142,7 +142,8 @@ func (d *Directory) ManagedPassword(now time.Time, dnStr string) (*fakekds.Manag
 // GMSAAccount is the gMSA part of an Account.
 type GMSAAccount struct {
 	// PreviousKeys are the keys of the previous managed password, when the account has one
-	// (msDS-ManagedPasswordPreviousId, or the blob's previous password); nil otherwise.
+	// (the blob's previous password, else msDS-ManagedPasswordPreviousId); nil otherwise. Set
+	// by AccountAt only.
 	PreviousKeys *Keys
 	// Blob is msDS-ManagedPassword as this DC returns it at the time of AccountAt.
 	Blob []byte
@@ -172,11 +173,11 @@ func (d *Directory) AccountAt(now time.Time, name string) (*Account, bool) {
 	a = d.accountOf(e)
 	a.GMSA.Blob = res.Blob
 	a.GMSA.NextRotation = res.NextRotation.Time()
-	var prev []byte
-	switch {
-	case !res.View.NextPasswordWindow && res.View.Previous != nil:
-		prev = res.Parsed.Previous
-	case res.View.NextPasswordWindow:
+	// The previous keys: the blob's previous password, or, when the blob has none (a young
+	// account) or carries the current one as previous (the last-5-minutes window), the password
+	// msDS-ManagedPasswordPreviousId names.
+	prev := res.Parsed.Previous
+	if res.View.NextPasswordWindow || res.View.Previous == nil {
 		prev = d.storedPreviousPassword(e)
 	}
 	if prev != nil {
