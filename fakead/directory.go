@@ -1,7 +1,6 @@
 package fakead
 
 import (
-	"strings"
 	"time"
 )
 
@@ -21,8 +20,7 @@ type Directory struct {
 
 	byKey  map[string]*entry
 	byGUID map[GUID]*entry
-	all    []*entry // creation order; nil holes after deletes
-	holes  int
+	all    []*entry // creation order (tombstones stay: objects are never removed)
 	seq    uint64
 	idx    map[*AttrType]map[string]*entrySet
 
@@ -178,37 +176,6 @@ func (d *Directory) insert(e *entry) {
 	}
 }
 
-// unlink removes e from the tree and the indexes (the entry must have no children).
-func (d *Directory) unlink(e *entry) {
-	for _, a := range e.attrs {
-		d.unindexAttr(e, a)
-	}
-	if e.parent != nil {
-		delete(e.parent.children, e)
-	}
-	delete(d.byKey, e.key)
-	delete(d.byGUID, e.guid)
-	for i, x := range d.all {
-		if x == e {
-			d.all[i] = nil
-			d.holes++
-			break
-		}
-	}
-	if d.holes > 64 && d.holes > len(d.all)/2 {
-		live := d.all[:0]
-		for _, x := range d.all {
-			if x != nil {
-				live = append(live, x)
-			}
-		}
-		for i := len(live); i < len(d.all); i++ {
-			d.all[i] = nil
-		}
-		d.all, d.holes = live, 0
-	}
-}
-
 func (d *Directory) indexAttr(e *entry, a *attr) {
 	m := d.idx[a.t]
 	if m == nil || e.seq == 0 { // not inserted yet: insert indexes it
@@ -311,8 +278,6 @@ func (d *Directory) partitionOf(dn DN) DN {
 	}
 	return d.dom.domainDN
 }
-
-func lowerASCII(s string) string { return strings.ToLower(s) }
 
 // parentKey is the key of the parent of the DN whose key is k (k with its first RDN removed).
 func parentKey(k string) string {
