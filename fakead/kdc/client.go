@@ -57,6 +57,7 @@ type ServiceTicket struct {
 	AuthTime   time.Time
 	EndTime    time.Time
 	Flags      asn1.BitString
+	renewTill  time.Time
 }
 
 // Bytes is the ticket's DER encoding, as it travels in an AP-REQ.
@@ -118,9 +119,37 @@ func (k *KDC) Logon(now time.Time, name string, key types.EncryptionKey) (*Crede
 		EndTime: part.EndTime, RenewTill: part.RenewTill, Flags: part.Flags}, nil
 }
 
+// Renew renews the credentials' TGT (a TGS exchange with the RENEW option, the authenticator
+// stamped at now): the same logon, with a new end within its renew-till. A KRB-ERROR comes back as
+// *Error.
+func (k *KDC) Renew(now time.Time, c *Credentials) (*Credentials, error) {
+	st, err := k.tgsExchange(now, c, c.TGT.SName, []int{flags.Renew, flags.Forwardable, flags.Renewable})
+	if err != nil {
+		return nil, err
+	}
+	return &Credentials{Client: c.Client, Realm: c.Realm, TGT: st.Ticket, SessionKey: st.SessionKey,
+		AuthTime: st.AuthTime, EndTime: st.EndTime, RenewTill: st.renewTill, Flags: st.Flags}, nil
+}
+
 // ServiceTicket obtains a ticket for spn ("http/ITFarm1.contoso.com") with the credentials'
 // TGT, the authenticator stamped at now. A KRB-ERROR comes back as *Error.
 func (k *KDC) ServiceTicket(now time.Time, c *Credentials, spn string) (*ServiceTicket, error) {
+	nt := nametype.KRB_NT_SRV_INST
+	parts := strings.Split(spn, "/")
+	if len(parts) == 1 {
+		nt = nametype.KRB_NT_PRINCIPAL
+	}
+	st, err := k.tgsExchange(now, c, types.PrincipalName{NameType: nt, NameString: parts},
+		[]int{flags.Forwardable, flags.Renewable, flags.RenewableOK})
+	if err != nil {
+		return nil, err
+	}
+	st.Service = spn
+	return st, nil
+}
+
+// tgsExchange sends a TGS-REQ for sname with the credentials' TGT and the KDC options given.
+func (k *KDC) tgsExchange(now time.Time, c *Credentials, sname types.PrincipalName, options []int) (*ServiceTicket, error) {
 	now = now.UTC().Truncate(time.Second)
 	cname := types.PrincipalName{NameType: nametype.KRB_NT_PRINCIPAL, NameString: []string{c.Client}}
 	auth := types.Authenticator{AVNO: 5, CRealm: c.Realm, CName: cname, CTime: now}
@@ -137,18 +166,12 @@ func (k *KDC) ServiceTicket(now time.Time, c *Credentials, spn string) (*Service
 	if err != nil {
 		return nil, err
 	}
-	nt := nametype.KRB_NT_SRV_INST
-	parts := strings.Split(spn, "/")
-	if len(parts) == 1 {
-		nt = nametype.KRB_NT_PRINCIPAL
-	}
 	opts := types.NewKrbFlags()
-	types.SetFlags(&opts, []int{flags.Forwardable, flags.Renewable, flags.RenewableOK})
+	types.SetFlags(&opts, options)
 	req := messages.TGSReq{KDCReqFields: messages.KDCReqFields{PVNO: 5, MsgType: msgtype.KRB_TGS_REQ,
 		PAData: types.PADataSequence{{PADataType: patype.PA_TGS_REQ, PADataValue: apb}},
-		ReqBody: messages.KDCReqBody{KDCOptions: opts, Realm: c.Realm,
-			SName: types.PrincipalName{NameType: nt, NameString: parts},
-			Till:  now.Add(k.cfg.TicketLifetime), Nonce: k.nonce(),
+		ReqBody: messages.KDCReqBody{KDCOptions: opts, Realm: c.Realm, SName: sname,
+			Till: now.Add(k.cfg.TicketLifetime), Nonce: k.nonce(),
 			EType: []int32{EtypeAES256, EtypeAES128, EtypeRC4}}}}
 	b, err := req.Marshal()
 	if err != nil {
@@ -166,8 +189,8 @@ func (k *KDC) ServiceTicket(now time.Time, c *Credentials, spn string) (*Service
 		return nil, fmt.Errorf("kdc: TGS-REP: %w", err)
 	}
 	p := rep.DecryptedEncPart
-	return &ServiceTicket{Service: spn, Ticket: rep.Ticket, SessionKey: p.Key, AuthTime: p.AuthTime,
-		EndTime: p.EndTime, Flags: p.Flags}, nil
+	return &ServiceTicket{Service: principalString(sname, ""), Ticket: rep.Ticket, SessionKey: p.Key, AuthTime: p.AuthTime,
+		EndTime: p.EndTime, Flags: p.Flags, renewTill: p.RenewTill}, nil
 }
 
 // Accepted is a service ticket a service decrypted.

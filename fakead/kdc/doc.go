@@ -22,7 +22,7 @@
 //     group snapshot a ticket's PAC carries.
 //   - The in-process client for simulated hosts and users, inside the world loop: KDC.Logon (a
 //     pre-authenticated AS exchange with a long-term key, at the world's time),
-//     KDC.ServiceTicket (TGS exchange), and AcceptTicket, the service side, which decrypts a
+//     KDC.ServiceTicket (TGS exchange), KDC.Renew, and AcceptTicket, the service side, which decrypts a
 //     ticket with the first of the keys it holds (current, previous) and checks its times.
 //     KDC.Snapshot reads the group snapshot of a logon from its TGT's PAC. They go through
 //     Exchange, the path requests off the wire take.
@@ -70,7 +70,8 @@
 //   - In the PAC: UPN_DNS_INFO, PAC_ATTRIBUTES_INFO, PAC_REQUESTOR, the ticket signature,
 //     claims, resource groups (domain-local groups of the service's domain), PA-PAC-REQUEST.
 //   - FAST armoring, S4U2Self/S4U2Proxy, constrained and resource-based delegation, user-to-user,
-//     renewal and validation requests (KDC_ERR_BADOPTION), cross-realm referrals, PKINIT.
+//     validation requests and renewal of service tickets (KDC_ERR_BADOPTION), cross-realm
+//     referrals, PKINIT. TGTs are renewed (RENEW) within their renew-till.
 //   - Account lockout, password expiry, logon hours, the AD re-check of a TGT older than 20
 //     minutes, replay caches, and the checksum over the TGS request body.
 //

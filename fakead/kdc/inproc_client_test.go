@@ -152,3 +152,55 @@ func TestInprocLogonErrors(t *testing.T) {
 		return nil
 	})
 }
+
+// A renewable TGT renews within its renew-till: the same logon (auth time, PAC), a new end.
+func TestInprocRenew(t *testing.T) {
+	p := newInproc(t)
+	web1 := adKey(t, kdc.EtypeAES256, pwWeb1, "CONTOSO.COMhostweb1.contoso.com")
+	t0 := p.w.Now()
+	var creds *kdc.Credentials
+	p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		var err error
+		creds, err = p.k.Logon(now, "WEB1$", web1)
+		return err
+	})
+	if creds == nil || !creds.RenewTill.Equal(t0.Add(7*24*time.Hour)) {
+		t.Fatalf("logon: %+v", creds)
+	}
+	if err := p.w.Advance(5 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var renewed *kdc.Credentials
+	err := p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		var err error
+		if renewed, err = p.k.Renew(now, creds); err != nil {
+			return err
+		}
+		// The renewed TGT works and carries the logon's PAC.
+		snap, err := p.k.Snapshot(now, renewed)
+		if err != nil || !snap.AuthTime.Equal(t0) {
+			t.Errorf("renewed TGT snapshot %+v %v: want the logon at %v", snap, err, t0)
+		}
+		_, err = p.k.ServiceTicket(now, renewed, "http/ITFarm1.contoso.com")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := p.w.Now()
+	if !renewed.AuthTime.Equal(t0) || !renewed.EndTime.Equal(now.Add(10*time.Hour)) || !renewed.RenewTill.Equal(creds.RenewTill) {
+		t.Errorf("renewed: auth %v end %v renew-till %v; want %v, %v, %v", renewed.AuthTime, renewed.EndTime, renewed.RenewTill,
+			t0, now.Add(10*time.Hour), creds.RenewTill)
+	}
+	// Past its end a TGT cannot be renewed.
+	if err := p.w.Advance(11 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		var ke *kdc.Error
+		if _, err := p.k.Renew(now, renewed); !errors.As(err, &ke) || ke.Code != 32 {
+			t.Errorf("renewing an expired TGT: %v, want KRB_AP_ERR_TKT_EXPIRED", err)
+		}
+		return nil
+	})
+}

@@ -135,6 +135,13 @@ func TestMITKinitKvno(t *testing.T) {
 				!strings.Contains(out, "keytab entry valid") {
 				t.Errorf("kvno -k cifs/web2 (RC4): %v\n%s", err, out)
 			}
+			// The TGT is renewable: kinit -R renews it.
+			if out, err := mit(t, env, pwAlice+"\n", "kinit", "-r", "7d", "alice@"+realm); err != nil {
+				t.Errorf("kinit -r 7d: %v\n%s", err, out)
+			}
+			if out, err := mit(t, env, "", "kinit", "-R"); err != nil {
+				t.Errorf("kinit -R: %v\n%s", err, out)
+			}
 			// Wrong password: kinit fails with the pre-authentication error.
 			out, err = mit(t, env, "wrong\n", "kinit", "alice@"+realm)
 			if err == nil || !strings.Contains(out, "Password incorrect") {

@@ -15,7 +15,7 @@ import (
 
 // tgs answers a TGS-REQ ([RFC 4120] 3.3, [MS-KILE] 3.3.5.7).
 // Divergence: the authenticator's checksum over the request body is not verified (gokrb5 does not
-// keep the body's encoding); renewal and validation (RENEW, VALIDATE), user-to-user, S4U, FAST and
+// keep the body's encoding); validation (VALIDATE), user-to-user, S4U, FAST and
 // cross-realm referrals are not modelled (KDC_ERR_BADOPTION); AD also re-checks a TGT older than
 // 20 minutes against the account (disabled, deleted), which this KDC does not.
 func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
@@ -84,12 +84,15 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_TKT_NYV, &cname, sname, "ticket not yet valid", nil)
 	}
 	opts := body.KDCOptions
-	for _, f := range []int{flags.Renew, flags.Validate, flags.EncTktInSkey, flags.Forwarded, flags.Proxy} {
+	for _, f := range []int{flags.Validate, flags.EncTktInSkey, flags.Forwarded, flags.Proxy} {
 		if types.IsFlagSet(&opts, f) {
 			return k.fail(now, o, errorcode.KDC_ERR_BADOPTION, &cname, sname, "option not supported", nil)
 		}
 	}
 
+	if types.IsFlagSet(&opts, flags.Renew) {
+		return k.renew(now, o, body, tgt.SName, tp, auth, krbtgt)
+	}
 	var svc *Principal
 	if isKRBTGT(sname.NameString, k.realm) {
 		svc = krbtgt
@@ -124,18 +127,57 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	// The service ticket carries the TGT's PAC, the snapshot of the logon, signed for the service.
 	t := ticketSpec{flags: tf, cname: cname, sname: sname, authTime: tp.AuthTime, start: now, end: end,
 		renewTill: renewTill, addrs: tp.CAddr}
+	return k.tgsReply(now, o, body, t, svc, tktEt, sessEt, tp, auth, krbtgt)
+}
+
+// renew answers a TGS-REQ with the RENEW option (RFC 4120 3.3.3): the TGT of the AP-REQ comes
+// back with a new start and end, within its renew-till, with its PAC.
+// Divergence: only TGTs are renewed (the AP-REQ's ticket must be a TGT here); AD renews service
+// tickets too.
+func (k *KDC) renew(now time.Time, o Outcome, body messages.KDCReqBody, sname types.PrincipalName,
+	tp messages.EncTicketPart, auth types.Authenticator, krbtgt *Principal) Outcome {
+	cname := tp.CName
+	if !types.IsFlagSet(&tp.Flags, flags.Renewable) {
+		return k.fail(now, o, errorcode.KDC_ERR_BADOPTION, &cname, sname, "the ticket is not renewable", nil)
+	}
+	if !now.Before(tp.RenewTill) {
+		return k.fail(now, o, errorcode.KRB_AP_ERR_TKT_EXPIRED, &cname, sname, "the ticket's renewable lifetime is over", nil)
+	}
+	sessEt, tktEt := krbtgt.sessionEtype(body.EType), krbtgt.ticketEtype()
+	if sessEt == 0 || tktEt == 0 {
+		return k.fail(now, o, errorcode.KDC_ERR_ETYPE_NOSUPP, &cname, sname, "no encryption type in common", nil)
+	}
+	start := tp.StartTime
+	if start.IsZero() {
+		start = tp.AuthTime
+	}
+	end := now.Add(tp.EndTime.Sub(start))
+	if end.After(tp.RenewTill) {
+		end = tp.RenewTill
+	}
+	t := ticketSpec{flags: tp.Flags, cname: cname, sname: sname, authTime: tp.AuthTime, start: now, end: end,
+		renewTill: tp.RenewTill, addrs: tp.CAddr}
+	return k.tgsReply(now, o, body, t, krbtgt, tktEt, sessEt, tp, auth, krbtgt)
+}
+
+// tgsReply issues the ticket t for svc, carrying the PAC of tp signed for svc, and encodes the
+// TGS-REP encrypted for the client (the authenticator's subkey, or the TGT session key).
+func (k *KDC) tgsReply(now time.Time, o Outcome, body messages.KDCReqBody, t ticketSpec, svc *Principal, tktEt, sessEt int32,
+	tp messages.EncTicketPart, auth types.Authenticator, krbtgt *Principal) Outcome {
+	cname, sname := t.cname, t.sname
 	skeyLT, _ := longTermKey(svc, tktEt)
 	kkey, _ := longTermKey(krbtgt, krbtgt.ticketEtype())
+	var err error
 	if t.authz, err = resignPAC(tp.AuthorizationData, skeyLT, kkey); err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "the TGT's PAC is malformed", nil)
 	}
-	tkt, skey, ierr := k.issue(t, svc, tktEt, sessEt)
-	if ierr != nil {
+	tkt, skey, err := k.issue(t, svc, tktEt, sessEt)
+	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "issuing the ticket failed", nil)
 	}
 	part := messages.EncKDCRepPart{Key: skey, LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},
-		Nonce: body.Nonce, Flags: tf, AuthTime: tp.AuthTime, StartTime: now, EndTime: end, RenewTill: renewTill,
-		SRealm: k.realm, SName: sname, CAddr: tp.CAddr}
+		Nonce: body.Nonce, Flags: t.flags, AuthTime: t.authTime, StartTime: t.start, EndTime: t.end, RenewTill: t.renewTill,
+		SRealm: k.realm, SName: sname, CAddr: t.addrs}
 	pb := encodeEncKDCRepPart(part, asnAppTag.EncTGSRepPart)
 	// With a subkey in the authenticator the reply is encrypted with it (RFC 4120 5.4.2).
 	rkey, usage := tp.Key, uint32(keyusage.TGS_REP_ENCPART_SESSION_KEY)
