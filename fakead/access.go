@@ -49,7 +49,11 @@ func (d *Directory) Grant(dn, sid string, rights Right, classes ...string) error
 	if d.lookup(x) == nil {
 		return errNoSuchObject("grant", dn, d.bestMatch(x))
 	}
-	g := grant{SID: strings.ToUpper(sid), Rights: rights}
+	parsed, err := ParseSID(sid)
+	if err != nil {
+		return &Error{Code: InvalidAttributeSyntax, Op: "grant", DN: dn, Err: err}
+	}
+	g := grant{SID: parsed.String(), Rights: rights}
 	for _, c := range classes {
 		g.Classes = append(g.Classes, strings.ToLower(c))
 	}

@@ -183,3 +183,30 @@ func TestReplicationOrphanGoesToLostAndFound(t *testing.T) {
 		}
 	}
 }
+
+func TestReplAttributeMetaData(t *testing.T) {
+	p := twoDCs(t)
+	t1 := t0.Add(time.Minute)
+	addUser(t, p.a, t1, "ivy")
+	dn := "CN=ivy,CN=Users,DC=contoso,DC=com"
+	if err := p.a.Modify(t1.Add(time.Hour), SystemCaller, dn, []Modification{{Op: ModReplace, Attr: sattr("description", "x")}}); err != nil {
+		t.Fatal(err)
+	}
+	p.ab(t, t1.Add(2*time.Hour))
+	res := search(t, p.b, SystemCaller, dn, ScopeBase, "(objectClass=*)", "msDS-ReplAttributeMetaData")
+	var desc string
+	for _, v := range attrOf(res[0], "msDS-ReplAttributeMetaData") {
+		if strings.Contains(v, "<pszAttributeName>description</pszAttributeName>") {
+			desc = v
+		}
+	}
+	for _, want := range []string{"<dwVersion>1</dwVersion>", "<ftimeLastOriginatingChange>2026-11-22T02:19:44Z</ftimeLastOriginatingChange>",
+		"<uuidLastOriginatingDsaInvocationID>" + p.a.InvocationID().String() + "</uuidLastOriginatingDsaInvocationID>"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("description metadata on DC2 lacks %s:\n%s", want, desc)
+		}
+	}
+	if strings.Contains(desc, "<usnLocalChange>"+itoa(int64(p.a.HighestUSN()))+"</usnLocalChange>") && p.a.HighestUSN() != p.b.HighestUSN() {
+		t.Errorf("local USN should be DC2's own:\n%s", desc)
+	}
+}
