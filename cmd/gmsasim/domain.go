@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
 )
 
@@ -72,10 +73,51 @@ func populate(w *sim.World) (*population, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := addFarmGMSA(w, dc); err != nil {
+		return nil, err
+	}
 	if err := w.RunUntilQuiet(); err != nil {
 		return nil, err
 	}
 	return pop, nil
+}
+
+// addFarmGMSA gives the domain what the Microsoft guide's lab has before its first gMSA: a KDS root
+// key backdated 10 hours (Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10))), so it is usable
+// at once, and the gMSA ITFarm1 with SPN http/ITFarm1.contoso.com whose password the hosts of
+// ITFarmHosts may retrieve (WEB1$ and WEB2$; not WEB3$).
+func addFarmGMSA(w *sim.World, dc string) error {
+	eff := fakekds.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
+	if _, err := w.AddKdsRootKey(dc, fakekds.AddOptions{EffectiveTime: &eff}); err != nil {
+		return fmt.Errorf("add the KDS root key: %w", err)
+	}
+	base := w.DomainDN()
+	domain := strings.ToLower(w.Config().Domain)
+	return w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		group, ok := d.Account("ITFarmHosts")
+		if !ok {
+			return fmt.Errorf("group ITFarmHosts not found")
+		}
+		sd, err := fakead.GMSAMembershipSD(group.SID.String())
+		if err != nil {
+			return err
+		}
+		dn := "CN=ITFarm1,CN=Managed Service Accounts," + base
+		err = d.Add(now, fakead.SystemCaller, dn, []fakead.Attribute{
+			{Name: "objectClass", Values: bytesOf("msDS-GroupManagedServiceAccount")},
+			attr("cn", "ITFarm1"), attr("sAMAccountName", "ITFarm1$"),
+			attr("userAccountControl", "4096"),
+			attr("dNSHostName", "ITFarm1."+domain),
+			attr("servicePrincipalName", "http/ITFarm1."+domain),
+			attr("msDS-ManagedPasswordInterval", "30"),
+			attr("msDS-SupportedEncryptionTypes", "28"), // RC4, AES128, AES256: what the AD module sets
+			{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}},
+		})
+		if err != nil {
+			return fmt.Errorf("create the gMSA ITFarm1: %w", err)
+		}
+		return nil
+	})
 }
 
 func attr(name string, values ...string) fakead.Attribute {

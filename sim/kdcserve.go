@@ -1,0 +1,36 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
+)
+
+// KDCServer builds a network KDC for dc: a kdc.Server over the same in-process KDC the member
+// hosts use, whose every request runs inside the world loop on dc's replica at simulated time, as
+// LDAP requests do through Backend. Call Listen/ListenTCP/ListenUDP on it, and Close when done.
+// A stopped DC's KDC does not answer.
+func (w *World) KDCServer(dc string) (*kdc.Server, error) {
+	d, err := w.lookup(dc)
+	if err != nil {
+		return nil, err
+	}
+	var k *kdc.KDC
+	if err := w.enter(func() error {
+		var err error
+		k, err = w.kdcLocked(d)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return kdc.NewServer(kdc.ServerConfig{
+		KDC: k,
+		Exec: func(fn func(now time.Time) error) error {
+			return w.ExecOn(d.name, func(now time.Time, _ *fakead.Directory) error { return fn(now) })
+		},
+		OnExchange: func(now time.Time, o kdc.Outcome) {
+			w.Loop().Logf("%s KDC %s", d.name, o)
+		},
+	})
+}
