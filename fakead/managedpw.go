@@ -19,9 +19,11 @@ import (
 //     and that write replicates.
 //
 // Divergence: when the DC has no usable root key for the account (the key has not replicated
-// here, or is not yet valid), the entry is returned without the attribute. Windows fails the
-// password retrieval on such a DC; whether it does so with an LDAP error or an absent attribute
-// is not documented.
+// here, or is not yet valid), the entry is returned without the attribute, so that a host reading
+// it sees "no password" as from a DC that refuses it. Windows fails the password retrieval on
+// such a DC, in a way that is not documented; Samba (managed_pwd.c, gmsa_fetch_root_key) fails
+// the whole search when the key an existing id names cannot be found. Callers that need the
+// reason use Directory.ManagedPassword, which returns the "Key does not exist" error.
 
 // registerGMSA plugs msDS-ManagedPassword into the replica's constructed attributes.
 func (d *Directory) registerGMSA() {
