@@ -26,6 +26,7 @@ var (
 	ErrUnknownHost     = errors.New("no such host")
 	ErrHostExists      = errors.New("a host of that name exists")
 	ErrNotLoggedOn     = errors.New("the host has no Kerberos ticket (its logon failed)")
+	ErrDCUnavailable   = errors.New("the host's domain controller is stopped")
 	ErrNoSuchAccount   = errors.New("no such account")
 	ErrNotGMSA         = errors.New("the account is not a group managed service account")
 	ErrHostNotAllowed  = errors.New("the host may not retrieve the managed password")
@@ -197,7 +198,7 @@ func (w *World) AddHost(spec HostSpec) (*Host, error) {
 			arch = "x86"
 		}
 		w.trace.Logf(now, "host %s joined: os=%s arch=%s cluster=%t dc=%s account=%s", h.name, spec.OS, arch, spec.Cluster, spec.DC, h.dn)
-		h.boot(now, d, true)
+		h.boot(now, w.byName[spec.DC], true)
 		return nil
 	})
 	if err != nil {
@@ -281,9 +282,9 @@ func (h *Host) SAMAccountName() string { return h.sam }
 // MachinePassword is the computer account's password (from the seed).
 func (h *Host) MachinePassword() string { return h.password }
 
-// exec runs fn in the world loop on the host's DC.
+// exec runs fn in the world loop with the host's DC, which may be stopped: what needs it checks.
 func (h *Host) exec(fn func(now time.Time, dc *DC) error) error {
-	return h.w.ExecOn(h.spec.DC, func(now time.Time, _ *fakead.Directory) error {
+	return h.w.Exec(func(now time.Time) error {
 		return fn(now, h.w.byName[h.spec.DC])
 	})
 }
@@ -291,10 +292,10 @@ func (h *Host) exec(fn func(now time.Time, dc *DC) error) error {
 // boot is a (re)start: the machine logs on (fresh group snapshot), kdssvc comes up as the OS
 // and its trigger say, and services set to start automatically start. Inside the loop. joined
 // is the host as it joins the world: up and running for a while, kdssvc started.
-func (h *Host) boot(now time.Time, d *fakead.Directory, joined bool) {
+func (h *Host) boot(now time.Time, dc *DC, joined bool) {
 	h.boots++
 	h.creds = nil
-	_ = h.logon(now, d, false) // a failed logon leaves the host without tickets; retrievals then fail
+	_ = h.logon(now, dc, false) // a failed logon leaves the host without tickets; retrievals then fail
 	// The 2012 R2 known issue: kdssvc is not started after a restart unless its network-on
 	// trigger is set; elsewhere it starts on demand.
 	h.kdssvc = joined || h.spec.OS != "2012R2" || h.trigger
@@ -302,7 +303,7 @@ func (h *Host) boot(now time.Time, d *fakead.Directory, joined bool) {
 		wl := h.work[k]
 		wl.State = StateStopped
 		if wl.Kind == KindService && wl.StartType == StartAuto {
-			h.startLocked(now, d, wl)
+			h.startLocked(now, dc, wl)
 		}
 	}
 }
@@ -314,11 +315,13 @@ func (h *Host) boot(now time.Time, d *fakead.Directory, joined bool) {
 // from a ticket to the host itself (the DCs' computer accounts hold no keys in the model). Both
 // carry the groups of the logon.
 // renewal is a logon because the TGT expired: traced only when the groups changed.
-func (h *Host) logon(now time.Time, d *fakead.Directory, renewal bool) error {
-	dc := h.w.byName[h.spec.DC]
+func (h *Host) logon(now time.Time, dc *DC, renewal bool) error {
 	fail := func(err error) error {
 		h.w.trace.Logf(now, "host %s logon at %s failed: %v", h.name, dc.name, err)
 		return &HostError{Host: h.name, Op: "logon", Reason: ErrNotLoggedOn, Err: err}
+	}
+	if dc.stopped {
+		return fail(ErrDCUnavailable)
 	}
 	k, err := h.w.kdcLocked(dc)
 	if err != nil {
@@ -359,12 +362,12 @@ func (h *Host) keyFor(etype int32) types.EncryptionKey {
 }
 
 // ensureLogon logs on again when the host has no TGT or it has expired. Inside the loop.
-func (h *Host) ensureLogon(now time.Time, d *fakead.Directory) error {
+func (h *Host) ensureLogon(now time.Time, dc *DC) error {
 	if h.creds != nil && now.Before(h.creds.EndTime) {
 		return nil
 	}
 	h.creds = nil
-	return h.logon(now, d, true)
+	return h.logon(now, dc, true)
 }
 
 // caller is how the host's DC sees the host on an encrypted, Kerberos-authenticated LDAP
@@ -378,9 +381,9 @@ func (h *Host) caller() fakead.Caller {
 // Reboot restarts the host: a new logon (fresh group snapshot), kdssvc per its trigger, automatic
 // services started again. The gMSA cache survives (it is stored locally).
 func (h *Host) Reboot() error {
-	return h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
+	return h.exec(func(now time.Time, dc *DC) error {
 		h.w.trace.Logf(now, "host %s reboot", h.name)
-		h.boot(now, d, false)
+		h.boot(now, dc, false)
 		return nil
 	})
 }
@@ -388,10 +391,10 @@ func (h *Host) Reboot() error {
 // PurgeTickets is `klist -li 0x3e7 purge` (or `klist purge` run as SYSTEM): the machine's tickets
 // are dropped and it logs on again at once, with the group membership of now.
 func (h *Host) PurgeTickets() error {
-	return h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
+	return h.exec(func(now time.Time, dc *DC) error {
 		h.w.trace.Logf(now, "host %s klist purge", h.name)
 		h.creds = nil
-		return h.logon(now, d, false)
+		return h.logon(now, dc, false)
 	})
 }
 

@@ -65,6 +65,9 @@ func newFarmWorld(t *testing.T, cfg Config, hosts ...HostSpec) *World {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := w.Settle(); err != nil { // the objects reach every DC
+		t.Fatal(err)
+	}
 	for _, h := range hosts {
 		if _, err := w.AddHost(h); err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 )
 
@@ -210,5 +211,135 @@ func TestHostRequirements(t *testing.T) {
 	res, err := n.TestADServiceAccount(farmGMSAName)
 	if err != nil || res.OK || !errors.Is(res.Reason, ErrEncTypes) || !strings.Contains(res.Warning, "does not support all the Kerberos encryption types") {
 		t.Errorf("RC4-only host: %v %v (%v)", res, err, res.Reason)
+	}
+}
+
+// A DC without a usable root key cannot compute the password (the key deleted and the DC's KDS
+// restarted): Install fails and Test is False; a stopped DC makes the AD module say it cannot
+// reach the server, while a service still starts from a cached password that is current.
+func TestHostDCRefusals(t *testing.T) {
+	w := newFarmWorld(t, Config{Seed: 49, DCs: []DCSpec{{Name: "DC1"}, {Name: "DC2"}}},
+		host("Web1", "ITFarmHosts"), HostSpec{Name: "Web2", OS: "2019", Is64Bit: true, DC: "DC2", Groups: []string{"ITFarmHosts"}})
+	newGMSA(t, w, "28")
+	if err := w.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	web1, web2 := w.Host("Web1"), w.Host("Web2")
+	if err := web2.PurgeTickets(); err != nil { // its group membership was written on DC1
+		t.Fatal(err)
+	}
+	if err := web2.InstallADServiceAccount(farmGMSAName); err != nil {
+		t.Fatalf("Web2 via DC2: %v", err)
+	}
+	if err := web1.AddWorkload(KindService, "WebSvc", StartAuto); err != nil {
+		t.Fatal(err)
+	}
+	if err := web1.SetAccount(KindService, "WebSvc", `CONTOSO\ITFarm1$`, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := web1.Start(KindService, "WebSvc"); err != nil {
+		t.Fatal(err)
+	}
+	// DC1 stops: Web1's cmdlets cannot reach it; its service restarts from the cache.
+	if err := w.StopDC("DC1"); err != nil {
+		t.Fatal(err)
+	}
+	err := web1.InstallADServiceAccount(farmGMSAName)
+	want := "Install-ADServiceAccount : Unable to contact the server. This may be because this server does not exist, it is currently down, or it does not have the Active Directory Web Services running."
+	if err == nil || err.Error() != want || !errors.Is(err, ErrDCUnavailable) {
+		t.Errorf("Install with the DC stopped: %v", err)
+	}
+	if err := web1.Reboot(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := web1.ServiceState("WebSvc"); st != StateRunning || web1.LoggedOn() {
+		t.Errorf("after a reboot with the DC down: service %s, logged on %t; want Running from the cache, no TGT", st, web1.LoggedOn())
+	}
+	if err := w.StartDC("DC1"); err != nil {
+		t.Fatal(err)
+	}
+	// The root key goes away on DC2 and its KDS restarts: DC2 can no longer compute the password.
+	err = w.ExecOn("DC2", func(now time.Time, d *fakead.Directory) error {
+		res, err := d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: d.RootKeyContainerDN(), Scope: fakead.ScopeOne,
+			Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: []string{"1.1"}, SDFlags: -1})
+		if err != nil || len(res) != 1 {
+			t.Fatalf("root keys on DC2: %v %v", res, err)
+		}
+		if err := d.Delete(now, fakead.SystemCaller, res[0].DN); err != nil {
+			return err
+		}
+		d.RestartKDS()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := web2.TestADServiceAccount(farmGMSAName)
+	if err != nil || res.OK || !errors.Is(res.Reason, ErrDCNoPassword) {
+		t.Errorf("Test via a DC without the root key: %v %v (%v), want False: %v", res, err, res.Reason, ErrDCNoPassword)
+	}
+	if err := web2.InstallADServiceAccount(farmGMSAName); !errors.Is(err, ErrDCNoPassword) || err.Error() != installFailed {
+		t.Errorf("Install via a DC without the root key: %v", err)
+	}
+}
+
+// The host's snapshot is what its TGT says; a wrong password gets PREAUTH_FAILED; a host asks for
+// a service ticket as itself.
+func TestHostSnapshotAndClients(t *testing.T) {
+	w := newFarmWorld(t, Config{Seed: 50}, host("Web1"))
+	newGMSA(t, w, "28")
+	web1 := w.Host("Web1")
+	var groupSID string
+	w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		a, _ := d.Account("ITFarmHosts")
+		groupSID = a.SID.String()
+		return nil
+	})
+	has := func() bool {
+		for _, s := range web1.GroupSnapshot() {
+			if s == groupSID {
+				return true
+			}
+		}
+		return false
+	}
+	setMember(t, w, web1, true)
+	if has() {
+		t.Fatal("the snapshot changed without a new logon")
+	}
+	if err := web1.PurgeTickets(); err != nil {
+		t.Fatal(err)
+	}
+	if !has() {
+		t.Fatalf("after klist purge the snapshot %v lacks %s", web1.GroupSnapshot(), groupSID)
+	}
+	tk, err := web1.ServiceTicket(farmSPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := web1.InstallADServiceAccount(farmGMSAName); err != nil {
+		t.Fatal(err)
+	}
+	x, err := web1.DecryptTicket(tk)
+	if err != nil || x.Client != "WEB1$@CONTOSO.COM" || x.Account != "ITFarm1$" {
+		t.Errorf("host's own ticket to the farm: %v %v", x, err)
+	}
+	found := false
+	for _, g := range x.Groups {
+		found = found || g == groupSID
+	}
+	if !found {
+		t.Errorf("the ticket's groups %v lack ITFarmHosts %s", x.Groups, groupSID)
+	}
+	_, err = w.Logon("DC1", "alice", "wrong")
+	var ke *kdc.Error
+	if !errors.As(err, &ke) || ke.Code != 24 {
+		t.Errorf("wrong password: %v, want KDC_ERR_PREAUTH_FAILED (24)", err)
+	}
+	if _, err := w.AddHost(host("web1")); !errors.Is(err, ErrHostExists) {
+		t.Errorf("duplicate host: %v", err)
+	}
+	if _, err := w.AddHost(HostSpec{Name: "Bad", OS: "2003"}); err == nil {
+		t.Errorf("OS 2003 accepted")
 	}
 }

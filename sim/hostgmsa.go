@@ -157,14 +157,18 @@ func (h *Host) eligible() error {
 }
 
 // retrieve reads the gMSA's password from the host's DC, as the host. Inside the loop.
-func (h *Host) retrieve(now time.Time, d *fakead.Directory, identity string) (*gmsaRead, error) {
+func (h *Host) retrieve(now time.Time, dc *DC, identity string) (*gmsaRead, error) {
 	op := "retrieve " + identity
 	if err := h.eligible(); err != nil {
 		return nil, &HostError{Host: h.name, Op: op, Reason: err}
 	}
-	if err := h.ensureLogon(now, d); err != nil {
+	if dc.stopped {
+		return nil, &HostError{Host: h.name, Op: op, Reason: ErrDCUnavailable}
+	}
+	if err := h.ensureLogon(now, dc); err != nil {
 		return nil, err
 	}
+	d := dc.dir
 	r, err := readGMSA(now, d, h.caller(), identity)
 	switch {
 	case errors.Is(err, ErrNoSuchAccount) || errors.Is(err, ErrNotGMSA):
@@ -228,14 +232,14 @@ func gmsaKeys(password []byte, salt string) ([]types.EncryptionKey, error) {
 // store puts a read into the cache and schedules the refresh: the host asks again when the
 // blob's UnchangedPasswordInterval has passed (5 minutes before the password changes, when the
 // DC starts handing out the next one), as the LSA does. Inside the loop.
-func (h *Host) store(now time.Time, d *fakead.Directory, r *gmsaRead) (*cachedGMSA, error) {
+func (h *Host) store(now time.Time, r *gmsaRead) (*cachedGMSA, error) {
 	key := strings.ToLower(r.sam)
 	c := h.gmsa[key]
 	if c == nil {
 		c = &cachedGMSA{sam: r.sam, dn: r.dn}
 		h.gmsa[key] = c
 	}
-	salt := fakekds.MachineSalt(d.DNSName(), r.sam)
+	salt := fakekds.MachineSalt(h.w.cfg.Domain, r.sam)
 	cur, err := gmsaKeys(r.blob.Current, salt)
 	if err != nil {
 		return nil, err
@@ -283,16 +287,9 @@ func (h *Host) refreshEvent(now time.Time, sam string) {
 		return
 	}
 	c.hasRefresh = false
-	dc := h.w.byName[h.spec.DC]
-	var err error
-	if dc.stopped {
-		err = &HostError{Host: h.name, Op: "retrieve " + sam, Reason: ErrDCNoPassword,
-			Err: fmt.Errorf("the domain controller %s is stopped", dc.name)}
-	} else {
-		var r *gmsaRead
-		if r, err = h.retrieve(now, dc.dir, c.dn); err == nil {
-			_, err = h.store(now, dc.dir, r)
-		}
+	r, err := h.retrieve(now, h.w.byName[h.spec.DC], c.dn)
+	if err == nil {
+		_, err = h.store(now, r)
 	}
 	if err == nil {
 		return
@@ -317,6 +314,12 @@ func notRecognized(cmdlet string) *CmdletError {
 		"spelling of the name, or if a path was included, verify that the path is correct and try again."}
 }
 
+// unreachable is the AD module's answer when it cannot reach a DC (Active Directory Web Services).
+func unreachable(cmdlet string) *CmdletError {
+	return &CmdletError{Cmdlet: cmdlet, Reason: ErrDCUnavailable, Text: cmdlet + " : Unable to contact the server. This may be " +
+		"because this server does not exist, it is currently down, or it does not have the Active Directory Web Services running."}
+}
+
 func (h *Host) notFound(cmdlet, identity string) *CmdletError {
 	return &CmdletError{Cmdlet: cmdlet, Reason: ErrNoSuchAccount, Text: fmt.Sprintf(
 		"%s : Cannot find an object with identity: '%s' under: '%s'.", cmdlet, identity, h.w.DomainDN())}
@@ -331,15 +334,18 @@ func (h *Host) InstallADServiceAccount(identity string) error {
 		return notRecognized(cmdlet)
 	}
 	return h.exec(func(now time.Time, dc *DC) error {
-		r, err := h.retrieve(now, dc.dir, identity)
+		r, err := h.retrieve(now, dc, identity)
 		if err != nil {
 			h.w.trace.Logf(now, "host %s %s %s: refused: %v", h.name, cmdlet, identity, err)
-			if errors.Is(err, ErrNoSuchAccount) || errors.Is(err, ErrNotGMSA) {
+			switch {
+			case errors.Is(err, ErrNoSuchAccount) || errors.Is(err, ErrNotGMSA):
 				return h.notFound(cmdlet, identity)
+			case errors.Is(err, ErrDCUnavailable):
+				return unreachable(cmdlet)
 			}
 			return &CmdletError{Cmdlet: cmdlet, Text: installFailed, Reason: reasonOf(err)}
 		}
-		c, err := h.store(now, dc.dir, r)
+		c, err := h.store(now, r)
 		if err != nil {
 			return err
 		}
@@ -369,8 +375,11 @@ func (h *Host) TestADServiceAccount(identity string) (TestResult, error) {
 	var res TestResult
 	err := h.exec(func(now time.Time, dc *DC) error {
 		why := h.testLocked(now, dc, identity)
-		if errors.Is(why, ErrNoSuchAccount) || errors.Is(why, ErrNotGMSA) {
+		switch {
+		case errors.Is(why, ErrNoSuchAccount) || errors.Is(why, ErrNotGMSA):
 			return h.notFound(cmdlet, identity)
+		case errors.Is(why, ErrDCUnavailable):
+			return unreachable(cmdlet)
 		}
 		if why == nil {
 			res = TestResult{OK: true}
@@ -385,7 +394,7 @@ func (h *Host) TestADServiceAccount(identity string) (TestResult, error) {
 }
 
 func (h *Host) testLocked(now time.Time, dc *DC, identity string) error {
-	r, err := h.retrieve(now, dc.dir, identity)
+	r, err := h.retrieve(now, dc, identity)
 	if err != nil {
 		return err
 	}
@@ -437,6 +446,9 @@ func (h *Host) UninstallADServiceAccount(identity string) error {
 		}
 		c := h.gmsa[key]
 		if c == nil {
+			if dc.stopped {
+				return unreachable(cmdlet)
+			}
 			if _, err := readGMSA(now, dc.dir, fakead.SystemCaller, identity); err != nil {
 				return h.notFound(cmdlet, identity)
 			}

@@ -122,7 +122,7 @@ func (c *Client) ServiceTicket(spn string) (*Ticket, error) {
 func (h *Host) ServiceTicket(spn string) (*Ticket, error) {
 	var t *Ticket
 	err := h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
-		if err := h.ensureLogon(now, d); err != nil {
+		if err := h.ensureLogon(now, h.w.byName[h.spec.DC]); err != nil {
 			return err
 		}
 		k, err := h.w.kdcLocked(h.w.byName[h.spec.DC])

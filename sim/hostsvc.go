@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gmsasim/gmsasim/fakead"
 )
 
 // What runs on a host under an account: Windows services (the service control manager), IIS
@@ -102,7 +101,7 @@ func (h *Host) SetAccount(kind WorkloadKind, name, account, password string) err
 		if wl == nil {
 			return &HostError{Host: h.name, Op: "config " + name, Reason: ErrUnknownService}
 		}
-		gmsa, err := h.resolveAccount(now, dc.dir, account, password)
+		gmsa, err := h.resolveAccount(now, dc, account, password)
 		if err != nil {
 			h.w.trace.Logf(now, "host %s %s %s obj=%s: refused: %v", h.name, kind, name, account, err)
 			return err
@@ -114,12 +113,16 @@ func (h *Host) SetAccount(kind WorkloadKind, name, account, password string) err
 }
 
 // resolveAccount checks a logon account and returns the gMSA's sAMAccountName if it is one.
-func (h *Host) resolveAccount(now time.Time, d *fakead.Directory, account, password string) (string, error) {
+func (h *Host) resolveAccount(now time.Time, dc *DC, account, password string) (string, error) {
 	switch strings.ToLower(account) {
 	case "localsystem", "nt authority\\system", "nt authority\\networkservice", "nt authority\\localservice":
 		return "", nil
 	}
 	bad := &HostError{Host: h.name, Op: "config obj= " + account, Reason: ErrInvalidAccount}
+	if dc.stopped { // the name cannot be looked up
+		return "", bad
+	}
+	d := dc.dir
 	dom, name, ok := strings.Cut(account, "\\")
 	if !ok {
 		dom, name = "", account
@@ -148,9 +151,9 @@ func (h *Host) resolveAccount(now time.Time, d *fakead.Directory, account, passw
 // workload's state; a failed start is a *HostError with ErrLogonFailure.
 func (h *Host) Start(kind WorkloadKind, name string) (ServiceState, error) {
 	var st ServiceState
-	err := h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
+	err := h.exec(func(now time.Time, dc *DC) error {
 		if kind == KindService && strings.EqualFold(name, "kdssvc") {
-			h.startKdssvc(now, d)
+			h.startKdssvc(now, dc)
 			st = StateRunning
 			return nil
 		}
@@ -162,7 +165,7 @@ func (h *Host) Start(kind WorkloadKind, name string) (ServiceState, error) {
 			st = wl.State
 			return nil
 		}
-		h.startLocked(now, d, wl)
+		h.startLocked(now, dc, wl)
 		st = wl.State
 		if wl.State == StateStopped {
 			return wl.LastError
@@ -173,7 +176,7 @@ func (h *Host) Start(kind WorkloadKind, name string) (ServiceState, error) {
 }
 
 // startLocked starts wl. Inside the loop.
-func (h *Host) startLocked(now time.Time, d *fakead.Directory, wl *Workload) {
+func (h *Host) startLocked(now time.Time, dc *DC, wl *Workload) {
 	wl.LastError = nil
 	if wl.gmsa == "" {
 		wl.State = StateRunning
@@ -186,9 +189,9 @@ func (h *Host) startLocked(now time.Time, d *fakead.Directory, wl *Workload) {
 		h.w.trace.Logf(now, "host %s %s %s hangs (Start Pending): kdssvc is not running", h.name, wl.Kind, wl.Name)
 		return
 	}
-	r, err := h.retrieve(now, d, wl.gmsa)
+	r, err := h.retrieve(now, dc, wl.gmsa)
 	if err == nil {
-		_, err = h.store(now, d, r)
+		_, err = h.store(now, r)
 	}
 	if err != nil {
 		if c := h.gmsa[strings.ToLower(wl.gmsa)]; c != nil && now.Before(c.validUntil) {
@@ -229,7 +232,7 @@ func (h *Host) inUse(sam string) bool {
 }
 
 // startKdssvc starts kdssvc; workloads hanging on it go on starting. Inside the loop.
-func (h *Host) startKdssvc(now time.Time, d *fakead.Directory) {
+func (h *Host) startKdssvc(now time.Time, dc *DC) {
 	if h.kdssvc {
 		return
 	}
@@ -237,7 +240,7 @@ func (h *Host) startKdssvc(now time.Time, d *fakead.Directory) {
 	h.w.trace.Logf(now, "host %s kdssvc started", h.name)
 	for _, k := range sortedKeys(h.work) {
 		if wl := h.work[k]; wl.State == StateStartPending {
-			h.startLocked(now, d, wl)
+			h.startLocked(now, dc, wl)
 		}
 	}
 }
