@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
 )
 
 // What runs on a host under an account: Windows services (the service control manager), IIS
