@@ -42,7 +42,9 @@
 //     November 2022: an RC4 ticket with an AES session key (AES-SK). The krbtgt account always
 //     uses its strongest key.
 //   - TGS exchange: PA-TGS-REQ with the TGT (decrypted with the krbtgt account's current key),
-//     the authenticator checked (names, skew, ticket expiry); the service found by
+//     the authenticator checked (names, skew, ticket expiry), a TGT older than 20 minutes checked
+//     against the client's account (deleted: C_PRINCIPAL_UNKNOWN, disabled: CLIENT_REVOKED,
+//     [MS-KILE] 3.3.5.7.1); the service found by
 //     servicePrincipalName, by sAMAccountName, or by a computer's implicit host/NAME and
 //     host/name.domain (and the classes AD maps to host/, such as http and cifs); the ticket
 //     encrypted with the service's current key and kvno (msDS-KeyVersionNumber); the reply with
@@ -72,8 +74,9 @@
 //   - FAST armoring, S4U2Self/S4U2Proxy, constrained and resource-based delegation, user-to-user,
 //     validation requests and renewal of service tickets (KDC_ERR_BADOPTION), cross-realm
 //     referrals, PKINIT. TGTs are renewed (RENEW) within their renew-till.
-//   - Account lockout, password expiry, logon hours, the AD re-check of a TGT older than 20
-//     minutes, replay caches, and the checksum over the TGS request body.
+//   - Account lockout, password and account expiry, logon hours (also in the re-check of a TGT
+//     older than 20 minutes, which covers a deleted or disabled account), replay caches, and the
+//     checksum over the TGS request body.
 //
 // Deliberate differences from AD are marked "Divergence:" in the source.
 //

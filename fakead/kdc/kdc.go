@@ -20,6 +20,9 @@ const (
 	DefaultMaxSkew        = 5 * time.Minute
 	DefaultTicketLifetime = 10 * time.Hour
 	DefaultRenewLifetime  = 7 * 24 * time.Hour
+	// AccountCheckAge is the TGT age past which the TGS checks the client's account again
+	// ([MS-KILE] 3.3.5.7.1; 20 minutes on Windows).
+	AccountCheckAge = 20 * time.Minute
 	// MaxMessageSize bounds a request (AD's MaxTokenSize is 48000 bytes; a KDC request is far
 	// smaller). Larger requests get no answer.
 	MaxMessageSize = 64 << 10

@@ -16,8 +16,8 @@ import (
 // tgs answers a TGS-REQ ([RFC 4120] 3.3, [MS-KILE] 3.3.5.7).
 // Divergence: the authenticator's checksum over the request body is not verified (gokrb5 does not
 // keep the body's encoding); validation (VALIDATE), user-to-user, S4U, FAST and
-// cross-realm referrals are not modelled (KDC_ERR_BADOPTION); AD also re-checks a TGT older than
-// 20 minutes against the account (disabled, deleted), which this KDC does not.
+// cross-realm referrals are not modelled (KDC_ERR_BADOPTION); of the account check on old TGTs
+// only existence and ACCOUNTDISABLE are modelled (not expiry, lockout, logon hours).
 func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	o := Outcome{Exchange: "TGS"}
 	var req messages.TGSReq
@@ -82,6 +82,17 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	}
 	if start := tp.StartTime; !start.IsZero() && start.Sub(now) > k.cfg.MaxSkew {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_TKT_NYV, &cname, sname, "ticket not yet valid", nil)
+	}
+	// [MS-KILE] 3.3.5.7.1: a TGT older than 20 minutes is checked against the account, which must
+	// still exist and be enabled.
+	if now.Sub(tp.AuthTime) > AccountCheckAge && len(cname.NameString) == 1 {
+		client, err := k.cfg.Principals.Client(now, cname.NameString[0])
+		if err != nil {
+			return k.lookupFail(now, o, err, errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN, &cname, sname)
+		}
+		if client.Disabled() {
+			return k.fail(now, o, errorcode.KDC_ERR_CLIENT_REVOKED, &cname, sname, "account disabled", nil)
+		}
 	}
 	opts := body.KDCOptions
 	for _, f := range []int{flags.Validate, flags.EncTktInSkey, flags.Forwarded, flags.Proxy} {

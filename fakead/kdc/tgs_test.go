@@ -231,3 +231,34 @@ func TestTGSLifetimeCappedByTGT(t *testing.T) {
 		t.Errorf("auth %v start %v end %v; want auth t0, start t0+6h, end t0+10h (t0=%v)", ep.AuthTime, ep.StartTime, ep.EndTime, t0)
 	}
 }
+
+// A TGT older than 20 minutes is checked against the account: disabled or deleted, no tickets.
+func TestTGSAccountCheckAfter20Minutes(t *testing.T) {
+	p := newInproc(t)
+	key := *aliceAES(t)
+	rep := p.login("alice", key)
+	if err := p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		return d.Modify(now, fakead.SystemCaller, "CN=alice,"+users, []fakead.Modification{
+			{Op: fakead.ModReplace, Attr: attr("userAccountControl", "514")}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	req := func() kdc.Outcome {
+		return p.exchange(mustMarshalTGS(t, restamp(t, tgsReq(t, rep, key, "http/ITFarm1.contoso.com"), rep, key, p.w.Now())))
+	}
+	if o := req(); o.Code != 0 {
+		t.Errorf("disabled, TGT 0 minutes old: %s, want a ticket", o)
+	}
+	p.w.Advance(21 * time.Minute)
+	if o := req(); o.Code != 18 {
+		t.Errorf("disabled, TGT 21 minutes old: %s, want KDC_ERR_CLIENT_REVOKED", o)
+	}
+	if err := p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		return d.Delete(now, fakead.SystemCaller, "CN=alice,"+users)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if o := req(); o.Code != 6 {
+		t.Errorf("deleted: %s, want KDC_ERR_C_PRINCIPAL_UNKNOWN", o)
+	}
+}
