@@ -494,3 +494,16 @@ func TestResetGMSAPassword(t *testing.T) {
 		t.Errorf("reset of a user: %v", err)
 	}
 }
+
+// Root keys' key material is readable only by Domain Admins, Enterprise Admins and SYSTEM.
+func TestRootKeyReadRestricted(t *testing.T) {
+	f := newFarm(t)
+	dn := f.rk.DN(f.d.DomainDN())
+	for who, want := range map[string]bool{"admin": true, "WEB1": false, "alice": false} {
+		res := search(t, f.d, f.callers[who], dn, ScopeBase, "(objectClass=*)", "*")
+		got := attrOf(res[0], "msKds-RootKeyData") != nil
+		if got != want {
+			t.Errorf("%s sees msKds-RootKeyData: %v, want %v", who, got, want)
+		}
+	}
+}

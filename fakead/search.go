@@ -211,7 +211,7 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 		se.Attributes = append(se.Attributes, Attribute{Name: t.Name, Values: vals})
 	}
 	stored := func(t *AttrType) {
-		if hiddenAttr(t) {
+		if hiddenAttr(t) || d.rootKeySecretHidden(c, e, t) {
 			return
 		}
 		if t == d.at.memberOf {
