@@ -46,6 +46,16 @@
 // (hostkrb.go): World.Logon (a user's kinit), Client/Host.ServiceTicket, Host.DecryptTicket and
 // Host.Accept (current or previous key). World.CheckHostCaches is the harness's invariant.
 //
+// # The Key Distribution Service
+//
+// Each DC's KDS lives in its replica (fakead/kds.go): it sees only the root keys that have
+// replicated to it, picks keys on its own clock, and caches the keys it loaded. kds.go adds the
+// actions a scenario performs: AddKdsRootKey (Add-KdsRootKey on one DC, key material from stream
+// "kds"; the key then replicates like any object), RestartKDS (drops that DC's cache, so a deleted
+// key stops working there), SetKDSPolicy (the reading of the 10-hour rule, on every DC) and
+// ManagedPassword (what a DC computes for a gMSA now, with the lazy rotation write that then
+// replicates). Each is traced.
+//
 // # Determinism
 //
 // Inside the world loop a run replays bit for bit from its seed: the trace (World.Trace) and each
