@@ -33,6 +33,13 @@ func init() {
 		run: newGroup,
 	})
 	register(&cmdletDef{
+		name:   "Remove-ADObject",
+		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}, {name: "Recursive", kind: pSwitch, pos: -1}},
+		run: func(x *cmdCtx, b bound) ([]any, error) {
+			return nil, removeObject(x, b.str("Identity"), "", false)
+		},
+	})
+	register(&cmdletDef{
 		name: "Set-ADGroup",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}, {name: "Add", kind: pHash, pos: -1},
 			{name: "Clear", kind: pStrings, pos: -1}, {name: "Description", kind: pString, pos: -1}, {name: "Remove", kind: pHash, pos: -1},

@@ -93,11 +93,35 @@ func init() {
 			}
 			return nil
 		}, run: runLDAP},
-		"kerberos": {usage: "kerberos client=PRINCIPAL spn=SPN decrypt-on=HOST", check: func(*Step) error { return nil }, run: pending("the KDC and member hosts (issue 4)")},
-		"kds":      {usage: "kds restart DC", check: needPositional(2, "kds restart DC1"), run: pending("per-DC KDS caches (the fakekds wiring of issue 3)")},
-		"reboot":   {usage: "reboot HOST", check: needPositional(1, "a host: reboot Host1"), run: pending("member hosts (issue 4)")},
-		"klist":    {usage: "klist purge HOST", check: needPositional(2, "klist purge Host1"), run: pending("member hosts (issue 4)")},
-		"skew":     {usage: "skew HOST +5m", check: needPositional(2, "skew Host1 +5m"), run: pending("member hosts' clocks (issue 4)")},
+		"kerberos": {usage: "kerberos client=USER spn=SPN decrypt-on=HOST [dc=DC]", check: func(st *Step) error {
+			for _, k := range []string{"client", "spn", "decrypt-on"} {
+				if _, ok := st.Arg(k); !ok {
+					return fmt.Errorf("expected %s=...: kerberos client=alice spn=http/ITFarm1.contoso.com decrypt-on=Host1", k)
+				}
+			}
+			return nil
+		}, run: runKerberos},
+		"kds": {usage: "kds restart DC", check: needPositional(2, "kds restart DC1"), run: func(r *runner, st *Step) (string, error) {
+			if p := st.Positional(); p[0] != "restart" {
+				return "", fmt.Errorf("expected: kds restart DC1")
+			}
+			return traceOutput, r.w.RestartKDS(st.Positional()[1])
+		}},
+		"reboot": {usage: "reboot HOST", check: needPositional(1, "a host: reboot Host1"), run: func(r *runner, st *Step) (string, error) {
+			h := r.host(st.Positional()[0])
+			if h == nil {
+				return "", fmt.Errorf("reboot %s: no such host", st.Positional()[0])
+			}
+			return traceOutput, h.Reboot()
+		}},
+		"klist": {usage: "klist purge HOST", check: needPositional(2, "klist purge Host1"), run: func(r *runner, st *Step) (string, error) {
+			h := r.host(st.Positional()[1])
+			if h == nil || st.Positional()[0] != "purge" {
+				return "", fmt.Errorf("expected: klist purge HOST (a declared host)")
+			}
+			return traceOutput, h.PurgeTickets()
+		}},
+		"skew": {usage: "skew HOST +5m", check: needPositional(2, "skew Host1 +5m"), run: pending("member hosts' clocks (issue 4)")},
 	}
 }
 
@@ -212,7 +236,12 @@ func runCheck(r *runner, st *Step) (string, error) {
 		}
 		return fmt.Sprintf("ok: %d replicas identical", len(r.w.DCs())), nil
 	case "password-equal":
-		return "", &PendingFeatureError{Feature: "msDS-ManagedPassword on read (the fakekds wiring of issue 3)", What: st.String()}
+		return runPasswordEqual(r, st)
+	case "host-passwords":
+		if err := r.w.CheckHostCaches(); err != nil {
+			return "not ok: " + oneLine(err), nil
+		}
+		return fmt.Sprintf("ok: %d hosts hold the current or previous password", len(r.w.Hosts())), nil
 	}
 	return "", &PendingFeatureError{Feature: "member hosts and per-DC KDS (issues 3 and 4)", What: st.String()}
 }

@@ -15,9 +15,13 @@
 //   - Simulator directives: advance 10h | advance to=20:00, replicate, settle, cut/heal A B,
 //     stop/start DC, link A B delay=1h, check converged, ldap read probes as a principal over
 //     plain LDAP or TLS.
-//   - Pending features: member hosts, the KDC, per-DC KDS caches. Steps that need them (ps on a
-//     host, kerberos probes, kds restart, reboot, klist, skew) fail with ErrPendingFeature; files
-//     that use them carry the label "pending" and are skipped unless IncludePending is set.
+//   - Member hosts (sim.Host): "host" lines join them; ps on a host runs Install-/Test-/
+//     Uninstall-ADServiceAccount, sc.exe, klist -li 0x3e7 purge, Restart-Computer and *-Service
+//     there; reboot / klist purge directives; kerberos probes (a user's service ticket decrypted
+//     on a host); check password-equal across DCs; kds restart.
+//   - Pending features (host clock skew, Reset-ADServiceAccountPassword, host cmdlets on a DC) fail
+//     with a PendingFeatureError; files that need them carry the label "pending" and are skipped
+//     unless IncludePending is set.
 //
 // # Failures
 //

@@ -71,7 +71,12 @@ func (s *session) runLine(l psLine, target, as string, out *strings.Builder) err
 // FullyQualifiedErrorId; transcripts keep the first line, the part that differs between outcomes.
 func writeError(out *strings.Builder, cmd string, err error) {
 	var ce *cmdError
-	if errors.As(err, &ce) {
+	var ve *verbatimError
+	switch {
+	case errors.As(err, &ve):
+		out.WriteString(ve.text + "\n")
+		return
+	case errors.As(err, &ce):
 		cmd, err = ce.cmd, ce.err
 	}
 	msg := err.Error()
@@ -92,7 +97,8 @@ func (s *session) runCommand(c *psCommand, target, as string) ([]any, error) {
 	vals, err := s.runCommand1(c, target, as)
 	var pf *PendingFeatureError
 	var ce *cmdError
-	if err != nil && !errors.As(err, &pf) && !errors.As(err, &ce) {
+	var ve *verbatimError
+	if err != nil && !errors.As(err, &pf) && !errors.As(err, &ce) && !errors.As(err, &ve) {
 		name := c.name
 		if def := lookupCmdlet(c.name); def != nil && !def.onHost {
 			name = def.name
@@ -128,11 +134,20 @@ func (s *session) runCommand1(c *psCommand, target, as string) ([]any, error) {
 		return out, nil
 	}
 	def := lookupCmdlet(c.name)
+	if h := s.r.host(target); h != nil && def == nil {
+		return s.runHostCommand(c, h)
+	}
 	if def == nil {
 		return nil, psErrf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.", c.name)
 	}
-	if def.onHost || s.r.isHost(target) {
-		return nil, &PendingFeatureError{Feature: "member hosts (issue 4)", What: fmt.Sprintf("%s on %s", c.name, target)}
+	if h := s.r.host(target); h != nil {
+		if def.onHost {
+			return s.runHostCommand(c, h)
+		}
+		// An AD cmdlet on a member host (RSAT) goes to the host's DC.
+		target = h.Spec().DC
+	} else if def.onHost {
+		return nil, &PendingFeatureError{Feature: "host cmdlets on a DC", What: fmt.Sprintf("%s on %s", c.name, target)}
 	}
 	b, err := bind(def, c.elems, func(e psExpr) (any, error) { return s.eval(e, target, as) })
 	if err != nil {

@@ -27,12 +27,12 @@ type objSpec struct {
 	scope    string
 }
 
-// hostSpec is a member host. Divergence: kept and printed, but not simulated until issue 4
-// lands (hosts in sim); a scenario that declares one is labelled pending.
+// hostSpec is a member host line: sim.AddHost joins it after the world's groups exist.
 type hostSpec struct {
 	Name, OS, Arch, DC, KdsSvc string
 	Cluster                    bool
 	MemberOf                   []string
+	EncTypes                   int64
 }
 
 // parseWorld reads the world directive and its input lines.
@@ -152,8 +152,20 @@ func (ws *worldSpec) line(args []Arg) error {
 		if h.Arch == "" {
 			h.Arch = "x64"
 		}
+		if h.Arch != "x64" && h.Arch != "x86" {
+			return fmt.Errorf("arch=%q: expected x64 or x86", h.Arch)
+		}
+		if h.KdsSvc != "" && h.KdsSvc != "trigger" && h.KdsSvc != "default" {
+			return fmt.Errorf("kdssvc=%q: expected trigger (sc triggerinfo kdssvc start/networkon) or default", h.KdsSvc)
+		}
+		if v, ok := kv["enctypes"]; ok {
+			bits, err := encTypeBits(v)
+			if err != nil {
+				return err
+			}
+			h.EncTypes = bits
+		}
 		ws.hosts = append(ws.hosts, h)
-		ws.objects = append(ws.objects, objSpec{kind: "computer", name: name, memberOf: h.MemberOf})
 	default:
 		return fmt.Errorf("unknown world line %q; expected domain, dc, link, group, user, computer or host", args[0].Key)
 	}
@@ -188,7 +200,7 @@ func (r *runner) buildObjects(ws *worldSpec) (string, error) {
 			case "user":
 				dn = "CN=" + escapeRDN(o.name) + ",CN=Users," + dom
 				attrs = []fakead.Attribute{attr("objectClass", "user"), attr("sAMAccountName", o.name),
-					attr("userPrincipalName", o.name+"@"+cfg.Domain)}
+					attr("userPrincipalName", o.name+"@"+cfg.Domain), attr("userAccountControl", "512")}
 			case "computer":
 				dn = "CN=" + escapeRDN(o.name) + ",CN=Computers," + dom
 				attrs = []fakead.Attribute{attr("objectClass", "computer"), attr("sAMAccountName", o.name+"$"),
@@ -196,6 +208,12 @@ func (r *runner) buildObjects(ws *worldSpec) (string, error) {
 			}
 			if err := d.Add(now, fakead.SystemCaller, dn, attrs); err != nil {
 				return fmt.Errorf("world: creating %s %s: %w", o.kind, o.name, err)
+			}
+			if o.kind == "user" {
+				// A password so that kerberos probes can log the user on (userPassword).
+				if err := d.SetPassword(now, fakead.SystemCaller, dn, userPassword(o.name)); err != nil {
+					return fmt.Errorf("world: password of user %s: %w", o.name, err)
+				}
 			}
 			dnOf[strings.ToLower(o.name)] = dn
 			line := fmt.Sprintf("%s %s %s", o.kind, o.name, dn)
@@ -228,18 +246,18 @@ func (r *runner) buildObjects(ws *worldSpec) (string, error) {
 	if err := r.w.ReplicateNow(); err != nil {
 		return "", err
 	}
-	for _, h := range ws.hosts {
-		line := fmt.Sprintf("host %s os=%s arch=%s", h.Name, h.OS, h.Arch)
-		if h.Cluster {
-			line += " cluster"
+	for _, hs := range ws.hosts {
+		h, err := r.w.AddHost(sim.HostSpec{Name: hs.Name, OS: hs.OS, Is64Bit: hs.Arch != "x86", Cluster: hs.Cluster,
+			KDSSvcTrigger: hs.KdsSvc == "trigger", DC: hs.DC, Groups: hs.MemberOf, EncryptionTypes: hs.EncTypes})
+		if err != nil {
+			return "", fmt.Errorf("world: host %s: %w", hs.Name, err)
 		}
-		if h.DC != "" {
-			line += " dc=" + h.DC
+		out.WriteString(hostLine(h) + "\n")
+	}
+	if len(ws.hosts) > 0 {
+		if err := r.w.ReplicateNow(); err != nil {
+			return "", err
 		}
-		if h.KdsSvc != "" {
-			line += " kdssvc=" + h.KdsSvc
-		}
-		out.WriteString(line + " (member host: not simulated yet, issue 4)\n")
 	}
 	return out.String(), nil
 }

@@ -1,0 +1,269 @@
+package scenarios
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
+)
+
+// Member hosts: the world's sim.Host for each "host" line; the host cmdlets call its methods, which
+// print what Windows prints (sim.CmdletError.Text, sim.TestResult.String, Host.SC).
+
+// verbatimError is an error whose text is already what PowerShell prints ("Cmdlet : ...").
+type verbatimError struct{ text string }
+
+func (e *verbatimError) Error() string { return e.text }
+
+// hostError turns a host method's error into what the transcript shows.
+func hostError(cmdlet string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *sim.CmdletError
+	if errors.As(err, &ce) {
+		return &verbatimError{text: ce.Text}
+	}
+	return &cmdError{cmd: cmdlet, err: psErrf("%v", err)}
+}
+
+func (r *runner) host(name string) *sim.Host {
+	if r.w == nil {
+		return nil
+	}
+	return r.w.Host(name)
+}
+
+// runHostCommand runs a command on a member host.
+func (s *session) runHostCommand(c *psCommand, h *sim.Host) ([]any, error) {
+	def := lookupCmdlet(c.name)
+	name := strings.ToLower(strings.TrimSuffix(strings.ToLower(c.name), ".exe"))
+	raw := func() string {
+		parts := []string{}
+		for _, el := range c.elems {
+			parts = append(parts, el.raw)
+		}
+		return strings.Join(parts, " ")
+	}
+	switch name {
+	case "sc":
+		return []any{strings.TrimRight(h.SC(raw()), "\n")}, nil
+	case "klist":
+		if strings.Join(strings.Fields(strings.ToLower(raw())), " ") != "-li 0x3e7 purge" {
+			return nil, &PendingFeatureError{Feature: "klist other than `klist -li 0x3e7 purge` (the machine's tickets)", What: "klist " + raw()}
+		}
+		if err := h.PurgeTickets(); err != nil {
+			return nil, hostError("klist", err)
+		}
+		return []any{"Current LogonId is 0:0x3e7\n        Deleting all tickets:\n        Ticket(s) purged!"}, nil
+	}
+	if def == nil {
+		return nil, psErrf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", c.name)
+	}
+	b, err := bind(def, c.elems, func(e psExpr) (any, error) { return s.eval(e, h.Name(), "") })
+	if err != nil {
+		return nil, err
+	}
+	id := b.str("Identity")
+	switch def.name {
+	case "Install-ADServiceAccount":
+		if err := h.InstallADServiceAccount(id); err != nil {
+			return nil, hostError(def.name, err)
+		}
+		return nil, nil
+	case "Uninstall-ADServiceAccount":
+		if err := h.UninstallADServiceAccount(id); err != nil {
+			return nil, hostError(def.name, err)
+		}
+		return nil, nil
+	case "Test-ADServiceAccount":
+		res, err := h.TestADServiceAccount(id)
+		if err != nil {
+			return nil, hostError(def.name, err)
+		}
+		return []any{res.String()}, nil
+	case "Restart-Computer":
+		if err := h.Reboot(); err != nil {
+			return nil, hostError(def.name, err)
+		}
+		return nil, nil
+	case "Start-Service", "Stop-Service", "Get-Service":
+		var out []any
+		for _, n := range b.strs("Name") {
+			switch def.name {
+			case "Start-Service":
+				if _, err := h.Start(sim.KindService, n); err != nil {
+					return out, &cmdError{cmd: def.name, err: psErrf("Service '%s (%s)' cannot be started due to the following error: Cannot start service %s on computer '.'.", n, n, n)}
+				}
+			case "Stop-Service":
+				if err := h.Stop(sim.KindService, n); err != nil {
+					return out, hostError(def.name, err)
+				}
+			default:
+				st, err := h.ServiceState(n)
+				if err != nil {
+					return out, &cmdError{cmd: def.name, err: psErrf("Cannot find any service with service name '%s'.", n)}
+				}
+				out = append(out, &psObject{table: true, props: []psProp{{"Status", string(st)}, {"Name", n}, {"DisplayName", n}}})
+			}
+		}
+		return out, nil
+	}
+	return nil, &PendingFeatureError{Feature: "this host cmdlet", What: def.name + " on " + h.Name()}
+}
+
+func hostLine(h *sim.Host) string {
+	sp := h.Spec()
+	arch := "x64"
+	if !sp.Is64Bit {
+		arch = "x86"
+	}
+	line := fmt.Sprintf("host %s os=%s arch=%s dc=%s %s", h.Name(), sp.OS, arch, sp.DC, h.DN())
+	if sp.Cluster {
+		line += " cluster"
+	}
+	if sp.KDSSvcTrigger {
+		line += " kdssvc=trigger"
+	}
+	if len(sp.Groups) > 0 {
+		line += " member-of=" + strings.Join(sp.Groups, ",")
+	}
+	return line
+}
+
+// encTypeBits reads a host's enctypes=RC4,AES256 list.
+func encTypeBits(list string) (int64, error) {
+	var bits int64
+	for _, x := range strings.Split(list, ",") {
+		x = strings.TrimSpace(x)
+		found := false
+		for _, e := range encTypes {
+			if strings.EqualFold(e.name, x) {
+				bits |= e.bits
+				found = true
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("enctypes=%q: expected a list of DES, RC4, AES128, AES256", list)
+		}
+	}
+	return bits, nil
+}
+
+// userPassword is the password the world gives a user it creates (deterministic, complex enough
+// for the default policy), used by kerberos probes to log the user on.
+func userPassword(name string) string { return "Sim-" + name + "-Pw1!" }
+
+// runKerberos: a user logs on at a DC, asks for a service ticket for an SPN, and a host tries to
+// decrypt it with the keys it holds (its gMSA cache, its own machine keys).
+func runKerberos(r *runner, st *Step) (string, error) {
+	client, _ := st.Arg("client")
+	spn, _ := st.Arg("spn")
+	on, _ := st.Arg("decrypt-on")
+	dc, ok := st.Arg("dc")
+	if !ok {
+		dc = r.w.DCs()[0].Name()
+	}
+	h := r.host(on)
+	if h == nil {
+		return "", fmt.Errorf("decrypt-on=%s: no such host (declare it in the world block)", on)
+	}
+	c, err := r.w.Logon(dc, client, userPassword(client))
+	if err != nil {
+		return "error: " + client + " cannot log on: " + oneLine(err), nil
+	}
+	t, err := c.ServiceTicket(spn)
+	if err != nil {
+		return "error: no service ticket for " + spn + ": " + oneLine(err), nil
+	}
+	d, err := h.DecryptTicket(t)
+	if err != nil {
+		why := oneLine(err)
+		if errors.Is(err, sim.ErrNoKeyDecrypts) {
+			why = "KRB_AP_ERR_MODIFIED, none of its keys decrypts it"
+		}
+		return fmt.Sprintf("error: %s cannot decrypt the ticket for %s (kvno %d): %s", h.Name(), spn, t.KVNO, why), nil
+	}
+	return fmt.Sprintf("ok: %s decrypts the ticket for %s (kvno %d) with %s", h.Name(), spn, t.KVNO, d), nil
+}
+
+func oneLine(err error) string {
+	var f *sim.Failure
+	if errors.As(err, &f) {
+		err = f.Err
+	}
+	return strings.SplitN(err.Error(), "\n", 2)[0]
+}
+
+// runPasswordEqual: every listed DC computes the gMSA's password now; they must agree.
+func runPasswordEqual(r *runner, st *Step) (string, error) {
+	p := st.Positional()
+	if len(p) < 2 {
+		return "", fmt.Errorf("expected: check password-equal GMSA on=DC1,DC2")
+	}
+	name := p[1]
+	list, ok := st.Arg("on")
+	var dcs []string
+	if ok {
+		dcs = strings.Split(list, ",")
+	} else {
+		for _, d := range r.w.DCs() {
+			dcs = append(dcs, d.Name())
+		}
+	}
+	var out strings.Builder
+	first, same := "", true
+	for _, dc := range dcs {
+		dn := ""
+		if d := r.w.DC(dc); d != nil {
+			_ = r.w.ExecOn(dc, func(_ time.Time, dir *fakead.Directory) error {
+				if a, ok := dir.Account(name); ok {
+					dn = a.DN
+				} else if a, ok := dir.Account(name + "$"); ok {
+					dn = a.DN
+				}
+				return nil
+			})
+		}
+		if dn == "" {
+			fmt.Fprintf(&out, "%s: no such gMSA %s\n", strings.ToUpper(dc), name)
+			same = false
+			continue
+		}
+		res, err := r.w.ManagedPassword(dc, dn)
+		if err != nil {
+			msg := oneLine(err)
+			if errors.Is(err, fakekds.ErrNoRootKey) {
+				msg = "Key does not exist"
+			}
+			fmt.Fprintf(&out, "%s: %s\n", strings.ToUpper(dc), msg)
+			same = false
+			continue
+		}
+		sum := sha256.Sum256(res.Parsed.Current)
+		h := hex.EncodeToString(sum[:4])
+		prev := "none"
+		if len(res.Parsed.Previous) > 0 {
+			ps := sha256.Sum256(res.Parsed.Previous)
+			prev = hex.EncodeToString(ps[:4])
+		}
+		fmt.Fprintf(&out, "%s: current sha256:%s previous %s\n", strings.ToUpper(dc), h, prev)
+		if first == "" {
+			first = h
+		} else if h != first {
+			same = false
+		}
+	}
+	if same {
+		out.WriteString("ok: the DCs derive the same password")
+	} else {
+		out.WriteString("differ: the DCs do not derive the same password")
+	}
+	return out.String(), nil
+}
