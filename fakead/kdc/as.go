@@ -83,6 +83,8 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	if skewed(now, ts.PATimestamp, k.cfg.MaxSkew) {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_SKEW, &cname, sname, "clock skew too great", nil)
 	}
+	// The reply is encrypted with the key the client proved it has.
+	replyEt = ed.EType
 
 	// The ticket: the group snapshot of this logon goes in its authorization data.
 	groups, err := k.cfg.Principals.Groups(now, client)
@@ -131,7 +133,11 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encrypting the reply failed", nil)
 	}
-	info := encodeETypeInfo2(types.ETypeInfo2{{EType: replyEt, Salt: client.Salt}})
+	ei := types.ETypeInfo2Entry{EType: replyEt}
+	if replyEt != EtypeRC4 {
+		ei.Salt = client.Salt
+	}
+	info := encodeETypeInfo2(types.ETypeInfo2{ei})
 	rep := messages.ASRep{KDCRepFields: messages.KDCRepFields{PVNO: 5, MsgType: msgtype.KRB_AS_REP,
 		PAData: types.PADataSequence{{PADataType: patype.PA_ETYPE_INFO2, PADataValue: info}},
 		CRealm: k.realm, CName: cname, Ticket: tkt, EncPart: enc}}

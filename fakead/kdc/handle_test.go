@@ -203,15 +203,16 @@ func TestHandleASReply(t *testing.T) {
 	if err := rep.Unmarshal(o.Reply); err != nil {
 		t.Fatal(err)
 	}
-	// The client's first choice, AES128, is the reply key; PA-ETYPE-INFO2 says so with the salt.
-	if rep.EncPart.EType != kdc.EtypeAES128 || len(rep.PAData) != 1 || rep.PAData[0].PADataType != patype.PA_ETYPE_INFO2 {
+	// The reply is encrypted with the key the client pre-authenticated with (AES256), though it
+	// listed AES128 first; PA-ETYPE-INFO2 says so with the salt.
+	if rep.EncPart.EType != kdc.EtypeAES256 || len(rep.PAData) != 1 || rep.PAData[0].PADataType != patype.PA_ETYPE_INFO2 {
 		t.Fatalf("reply etype %d, padata %+v", rep.EncPart.EType, rep.PAData)
 	}
 	var info types.ETypeInfo2
 	if err := info.Unmarshal(rep.PAData[0].PADataValue); err != nil || len(info) != 1 || info[0].Salt != "CONTOSO.COMalice" {
 		t.Fatalf("ETYPE-INFO2 %+v %v", info, err)
 	}
-	b, err := crypto.DecryptEncPart(rep.EncPart, adKey(t, kdc.EtypeAES128, pwAlice, "CONTOSO.COMalice"), keyusage.AS_REP_ENCPART)
+	b, err := crypto.DecryptEncPart(rep.EncPart, *aliceAES(t), keyusage.AS_REP_ENCPART)
 	if err != nil {
 		t.Fatal(err)
 	}
