@@ -24,7 +24,7 @@ for tool in ldapsearch ldapadd ldapmodify ldapdelete; do
   command -v $tool >/dev/null || { echo "interop: $tool not installed (Debian package ldap-utils; .ci/run installs it)"; exit 1; }
 done
 
-"$BIN" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --state-dir "$tmp/state" --seed 1 >"$tmp/serve.log" 2>&1 &
+"$BIN" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --kdc 127.0.0.1:0 --state-dir "$tmp/state" --seed 1 >"$tmp/serve.log" 2>&1 &
 srv=$!
 for _ in $(seq 1 200); do grep -q '^ready' "$tmp/serve.log" && break; kill -0 $srv 2>/dev/null || break; sleep 0.05; done
 ready=$(grep '^ready' "$tmp/serve.log") || { echo "interop: gmsasim serve did not become ready:"; cat "$tmp/serve.log"; exit 1; }
@@ -115,7 +115,41 @@ if $PY -c 'import ldap3' 2>/dev/null; then
     $PY "$here/ldap3_check.py" "$LDAPS" "$tmp/state/ca.pem" "$ADMIN_PW"
 else bad "python ldap3" "python3-ldap3 not installed (.ci/run installs it)"; fi
 
-# 8. Garbage, a truncated PDU and a 70 KB add leave the server answering.
+# 8. gMSA: who reads msDS-ManagedPassword, and the password equals the offline calculator's.
+if $PY -c 'import ldap3' 2>/dev/null; then
+  check "gMSA password over LDAPS = gmsasim kds; WEB3\$/alice/plain LDAP refused" "^ok " \
+    $PY "$here/gmsa_check.py" "$BIN" "$LDAP" "$LDAPS" "$tmp/state/ca.pem" "$tmp/state/credentials.json"
+fi
+
+# 9. Kerberos with MIT tools: kinit, kvno, a keytab from `gmsasim keytab`.
+if command -v kinit >/dev/null && command -v kvno >/dev/null; then
+  export KRB5_CONFIG="$tmp/state/krb5.conf" KRB5CCNAME="FILE:$tmp/krb5cc"
+  check "kinit alice" "^(Password for alice@CONTOSO.COM: )?$" bash -c "echo '$ALICE_PW' | kinit alice@CONTOSO.COM 2>&1"
+  check "klist shows alice's TGT" "krbtgt/CONTOSO.COM@CONTOSO.COM" klist
+  check "kvno http/ITFarm1.contoso.com" "http/ITFarm1.contoso.com@CONTOSO.COM: kvno = [0-9]+" kvno http/ITFarm1.contoso.com
+  check "kinit with a wrong password fails" "Password incorrect|Preauthentication failed" \
+    bash -c "echo wrong | KRB5CCNAME=FILE:$tmp/bad kinit alice@CONTOSO.COM 2>&1"
+  check "kinit for an unknown principal fails" "not found in Kerberos database" \
+    bash -c "echo x | KRB5CCNAME=FILE:$tmp/bad kinit nobody@CONTOSO.COM 2>&1"
+  WEB1_PW=$(pw 'WEB1$'); WEB3_PW=$(pw 'WEB3$')
+  check "gmsasim keytab as WEB1\$" "wrote .*keys for ITFarm1\\$" \
+    "$BIN" keytab --ldap "ldaps://$LDAPS" --ca "$tmp/state/ca.pem" --bind 'WEB1$@contoso.com' --password "$WEB1_PW" \
+      --account 'ITFarm1$' --out "$tmp/itfarm1.keytab"
+  check "klist -k lists the keytab's entries" "http/ITFarm1.contoso.com@CONTOSO.COM" klist -k "$tmp/itfarm1.keytab"
+  check "kvno -k checks the service ticket against the keytab" "keytab validates|kvno = [0-9]+" \
+    kvno -k "$tmp/itfarm1.keytab" http/ITFarm1.contoso.com
+  check "kinit -k -t as the gMSA (outbound authentication)" "^$" \
+    bash -c "KRB5CCNAME=FILE:$tmp/gmsa kinit -k -t '$tmp/itfarm1.keytab' 'ITFarm1\$@CONTOSO.COM' 2>&1"
+  out=$("$BIN" keytab --ldap "ldaps://$LDAPS" --ca "$tmp/state/ca.pem" --bind 'WEB3$@contoso.com' --password "$WEB3_PW" \
+      --account 'ITFarm1$' --out "$tmp/web3.keytab" 2>&1); rc=$?
+  if [ $rc != 0 ] && grep -q "may not retrieve the managed password of ITFarm1\\$" <<<"$out" && [ ! -e "$tmp/web3.keytab" ]; then
+    ok "gmsasim keytab as WEB3\$ (not allowed) fails and writes no file"
+  else bad "keytab as WEB3\$" "rc=$rc $out"; fi
+else
+  bad "MIT Kerberos" "kinit/kvno not installed (Debian krb5-user; .ci/run installs it)"
+fi
+
+# 10. Garbage, a truncated PDU and a 70 KB add leave the server answering.
 check "robustness: garbage, truncated PDU, 70 KB add" "^ok " \
   $PY "$here/robustness.py" "$LDAP" "$ADMIN_PW"
 check "server still answers after the abuse" "defaultNamingContext: $BASE" \

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
 	"github.com/gmsasim/gmsasim/sim"
 )
@@ -19,6 +22,8 @@ import (
 // serveOptions are the flags of `gmsasim serve`; selfcheck uses the same machinery on port 0.
 type serveOptions struct {
 	LDAP, LDAPS    string
+	KDC            string
+	Start          time.Time // the world's start; zero: sim's fixed default
 	StateDir       string
 	AdminPassword  string
 	SchemaVersion  int
@@ -33,12 +38,15 @@ type domainServer struct {
 	Pop   *population
 	CA    *ldapsrv.CA
 	LDAP  *ldapsrv.Server
+	KDC   *kdc.Server // nil unless a KDC address was given
+	stop  chan struct{}
 }
 
 // startDomain builds the default domain and starts its listeners.
 func startDomain(o serveOptions) (*domainServer, error) {
 	w, err := sim.New(sim.Config{
 		Seed:           o.Seed,
+		Start:          o.Start,
 		SchemaVersion:  o.SchemaVersion,
 		AdminPassword:  o.AdminPassword,
 		RequireSigning: o.RequireSigning,
@@ -62,7 +70,7 @@ func startDomain(o serveOptions) (*domainServer, error) {
 		return nil, fmt.Errorf("issue the server certificate: %w", err)
 	}
 	srv := ldapsrv.New(w.Backend(dc.Name()), ldapsrv.Options{TLS: tlsConf, RequireSigning: o.RequireSigning})
-	ds := &domainServer{World: w, Pop: pop, CA: ca, LDAP: srv}
+	ds := &domainServer{World: w, Pop: pop, CA: ca, LDAP: srv, stop: make(chan struct{})}
 	if o.LDAP != "" {
 		if err := srv.ListenLDAP(o.LDAP); err != nil {
 			srv.Close()
@@ -74,6 +82,33 @@ func startDomain(o serveOptions) (*domainServer, error) {
 			srv.Close()
 			return nil, fmt.Errorf("listen for LDAPS on %s: %w", o.LDAPS, err)
 		}
+	}
+	if o.KDC != "" {
+		ks, err := w.KDCServer(dc.Name())
+		if err == nil {
+			ds.KDC = ks
+			err = ks.Listen(o.KDC)
+		}
+		if err != nil {
+			ds.Close()
+			return nil, fmt.Errorf("listen for Kerberos on %s (TCP and UDP): %w", o.KDC, err)
+		}
+	}
+	if o.Realtime {
+		// A wall-clock world moves only when something enters it; tick so that events (password
+		// rotations, replication) fall due between requests too.
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-ds.stop:
+					return
+				case <-t.C:
+					w.RunDue()
+				}
+			}
+		}()
 	}
 	return ds, nil
 }
@@ -90,10 +125,32 @@ func (ds *domainServer) writeState(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "credentials.json"), append(creds, '\n'), 0o600)
+	if err := os.WriteFile(filepath.Join(dir, "credentials.json"), append(creds, '\n'), 0o600); err != nil {
+		return err
+	}
+	if ds.KDC != nil {
+		var conf bytes.Buffer
+		if err := kdc.WriteKrb5Conf(&conf, ds.World.Config().Domain, ds.KDC.Addr().String()); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, "krb5.conf"), conf.Bytes(), 0o644)
+	}
+	return nil
 }
 
-func (ds *domainServer) Close() error { return ds.LDAP.Close() }
+// Close stops the listeners; it may be called more than once.
+func (ds *domainServer) Close() error {
+	select {
+	case <-ds.stop:
+	default:
+		close(ds.stop)
+	}
+	err := ds.LDAP.Close()
+	if ds.KDC != nil {
+		err = errors.Join(err, ds.KDC.Close())
+	}
+	return err
+}
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -101,12 +158,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	var o serveOptions
 	fs.StringVar(&o.LDAP, "ldap", "127.0.0.1:3389", "LDAP listen address (\"\" to disable)")
 	fs.StringVar(&o.LDAPS, "ldaps", "127.0.0.1:3636", "LDAPS listen address (\"\" to disable)")
+	fs.StringVar(&o.KDC, "kdc", "127.0.0.1:3088", "Kerberos KDC listen address, TCP and UDP (\"\" to disable)")
 	fs.StringVar(&o.StateDir, "state-dir", "gmsasim-state", "directory for ca.pem and credentials.json")
 	fs.StringVar(&o.AdminPassword, "admin-password", "", "Administrator's password (default: drawn from the seed)")
 	fs.IntVar(&o.SchemaVersion, "schema-version", 88, "schema objectVersion: 47, 52, 56, 69, 87, 88 or 91")
 	fs.Uint64Var(&o.Seed, "seed", 1, "the world's seed: ids, keys and passwords derive from it")
 	fs.BoolVar(&o.RequireSigning, "require-signing", false, "refuse simple binds over plain LDAP (strongerAuthRequired), as a DC enforcing LDAP signing")
-	fs.BoolVar(&o.Realtime, "realtime", false, "let simulated time follow the wall clock")
+	fs.BoolVar(&o.Realtime, "realtime", true, "simulated time follows the wall clock (Kerberos clients stamp requests with real time); --realtime=false freezes it at the start")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -114,6 +172,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gmsasim serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	// The world starts at the real time, so that real Kerberos clients are within the 5-minute skew.
+	o.Start = time.Now().UTC().Truncate(time.Second) // wallclock: serve faces real clients
 	ds, err := startDomain(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "gmsasim serve: seed=%d: %v\n", o.Seed, err)
@@ -124,8 +184,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gmsasim serve: write the state dir %s: %v\n", o.StateDir, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "ready ldap=%s ldaps=%s state-dir=%s seed=%d domain=%s dc=%s\n",
-		addrOf(ds.LDAP.LDAPAddr()), addrOf(ds.LDAP.LDAPSAddr()), o.StateDir, o.Seed,
+	kdcAddr := "-"
+	if ds.KDC != nil {
+		kdcAddr = ds.KDC.Addr().String()
+	}
+	fmt.Fprintf(stdout, "ready ldap=%s ldaps=%s kdc=%s state-dir=%s seed=%d domain=%s dc=%s\n",
+		addrOf(ds.LDAP.LDAPAddr()), addrOf(ds.LDAP.LDAPSAddr()), kdcAddr, o.StateDir, o.Seed,
 		ds.World.Config().Domain, ds.World.DCs()[0].Name())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
