@@ -27,7 +27,7 @@ func at(name string, vals ...string) fakead.Attribute {
 // newFarmWorld is seed 001's lab: a root key effective 10 hours ago (Add-KdsRootKey
 // -EffectiveTime ((Get-Date).AddHours(-10))), the group ITFarmHosts, the user alice, and the
 // hosts given (added before the gMSA, as in "Deploying a new server farm").
-func newFarmWorld(t *testing.T, cfg Config, hosts ...HostSpec) *World {
+func newFarmWorld(t testing.TB, cfg Config, hosts ...HostSpec) *World {
 	t.Helper()
 	w, err := New(cfg)
 	if err != nil {

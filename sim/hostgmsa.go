@@ -34,7 +34,7 @@ const testWarning = "WARNING: Test failed for Managed Service Account %s. If sta
 const installFailed = "Install-ADServiceAccount : Cannot install service account. Error Message: 'An unspecified error has occurred'."
 
 // CmdletError is a terminating error of a host cmdlet: Text is what PowerShell prints, Reason
-// the sentinel saying why (errors.Is).
+// why (a sentinel, or a *HostError wrapping the sentinels: use errors.Is).
 type CmdletError struct {
 	Cmdlet string
 	Text   string
@@ -343,7 +343,7 @@ func (h *Host) InstallADServiceAccount(identity string) error {
 			case errors.Is(err, ErrDCUnavailable):
 				return unreachable(cmdlet)
 			}
-			return &CmdletError{Cmdlet: cmdlet, Text: installFailed, Reason: reasonOf(err)}
+			return &CmdletError{Cmdlet: cmdlet, Text: installFailed, Reason: err}
 		}
 		c, err := h.store(now, r)
 		if err != nil {

@@ -220,3 +220,64 @@ func TestHostTraceDeterministic(t *testing.T) {
 		t.Errorf("Web1 cached a new password %d times over 61 days, want 3 (install, two rotations):\n%s", refreshes, strings.Join(a, "\n"))
 	}
 }
+
+// The service cmdlets' texts: Start-Service on a missing service, a logon failure and the 2012 R2
+// hang; Get-Service's table.
+func TestHostServiceCmdlets(t *testing.T) {
+	w := newFarmWorld(t, Config{Seed: 51}, HostSpec{Name: "Sync1", OS: "2012R2", Is64Bit: true}, host("Out1"))
+	newGMSA(t, w, "28")
+	sync1, out1 := w.Host("Sync1"), w.Host("Out1")
+	if _, err := out1.StartService("Nope"); err == nil || err.Error() != "Start-Service : Cannot find any service with service name 'Nope'." {
+		t.Errorf("missing: %v", err)
+	}
+	for _, h := range []*Host{sync1, out1} {
+		if got := h.SC(`sc.exe create FIMSynchronizationService binPath= C:\mim\miiserver.exe start= auto`); got != "[SC] CreateService SUCCESS" {
+			t.Fatal(got)
+		}
+		if got := h.SC(`sc.exe config FIMSynchronizationService obj= CONTOSO\ITFarm1$ password= ""`); got != "[SC] ChangeServiceConfig SUCCESS" {
+			t.Fatal(got)
+		}
+	}
+	_, err := out1.StartService("FIMSynchronizationService")
+	want := "Start-Service : Service 'FIMSynchronizationService (FIMSynchronizationService)' cannot be started due to the following error: Cannot start service FIMSynchronizationService on computer '.'."
+	if err == nil || err.Error() != want || !errors.Is(err, ErrHostNotAllowed) {
+		t.Errorf("Out1 (not allowed): %v", err)
+	}
+	setMember(t, w, sync1, true)
+	if err := sync1.Reboot(); err != nil { // fresh groups; kdssvc not started (no trigger)
+		t.Fatal(err)
+	}
+	out, err := sync1.StartService("FIMSynchronizationService")
+	if err != nil || out != "WARNING: Waiting for service 'FIMSynchronizationService (FIMSynchronizationService)' to start..." {
+		t.Errorf("2012 R2 hang: %q %v", out, err)
+	}
+	table, err := sync1.GetService("FIMSynchronizationService")
+	wantTable := "Status   Name               DisplayName\n------   ----               -----------\nStartPending FIMSynchronizationService FIMSynchronizationService"
+	if err != nil || table != wantTable {
+		t.Errorf("Get-Service:\n%s\nwant\n%s", table, wantTable)
+	}
+	if table, _ := sync1.GetService("kdssvc"); !strings.HasSuffix(table, "Stopped  KdsSvc             Microsoft Key Distribution Service") {
+		t.Errorf("Get-Service kdssvc:\n%s", table)
+	}
+	if _, err := sync1.StartService("kdssvc"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := sync1.ServiceState("FIMSynchronizationService"); st != StateRunning {
+		t.Errorf("after Start-Service kdssvc: %s", st)
+	}
+}
+
+// sc.exe never panics and always answers something, whatever the line.
+func FuzzHostSC(f *testing.F) {
+	for _, s := range []string{`sc.exe config WebSvc obj= CONTOSO\ITFarm1$ password= ""`, `sc start`, `sc "`,
+		`sc.exe triggerinfo kdssvc start/networkon`, `sc query kdssvc`, `sc create X start= auto binPath=`, ``} {
+		f.Add(s)
+	}
+	w := newFarmWorld(f, Config{Seed: 52}, host("Fz1", "ITFarmHosts"))
+	h := w.Host("Fz1")
+	f.Fuzz(func(t *testing.T, line string) {
+		if out := h.SC(line); out == "" {
+			t.Errorf("sc.exe %q printed nothing", line)
+		}
+	})
+}
