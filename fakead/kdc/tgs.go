@@ -49,6 +49,8 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, nil, sname, "no krbtgt account", nil)
 	}
+	// Divergence: AD keeps the krbtgt account's previous keys and still accepts TGTs encrypted
+	// with them after a krbtgt password reset; this KDC knows only the current keys.
 	tkey, ok := longTermKey(krbtgt, tgt.EncPart.EType)
 	if !ok {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_NOKEY, nil, sname, "no krbtgt key of the ticket's etype", nil)
