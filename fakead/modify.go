@@ -2,6 +2,7 @@ package fakead
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 )
@@ -120,9 +121,20 @@ func (d *Directory) planModify(op, dnStr string, c Caller, e *entry, mods []Modi
 			}
 			p.order = append(p.order, t)
 		}
+		if t == d.at.objectClass {
+			var err error
+			if in, err = d.auxClassValues(op, dnStr, in); err != nil {
+				return nil, err
+			}
+		}
 		vals, err := modifyValues(op, dnStr, t, m.Op, vals, in)
 		if err != nil {
 			return nil, err
+		}
+		if t == d.at.objectClass && !c.System {
+			if err := d.checkClassChange(op, dnStr, e, vals); err != nil {
+				return nil, err
+			}
 		}
 		p.work[t] = vals
 	}
@@ -143,11 +155,6 @@ func (d *Directory) checkModifiable(op, dnStr string, c Caller, e *entry, t *Att
 	}
 	if generatedAttrs[t.lower] || t.IsBackLink() || t.Constructed() || t == d.at.dn || t == d.at.objectGUID {
 		return errConstraint(op, dnStr, t)
-	}
-	if t == d.at.objectClass {
-		// Divergence: AD (2003+) lets a client add or remove auxiliary classes dynamically;
-		// the model refuses every objectClass change as it does structural ones.
-		return opErr(ObjectClassModsProhibited, op, dnStr, diagObjClassMods)
 	}
 	if d.schema.Attr(e.dn.RDN().Attr) == t {
 		return opErr(NotAllowedOnRDN, op, dnStr, diagNotOnRDN)
@@ -222,15 +229,33 @@ func sameValues(a, b []value) bool {
 // checkModifiedContent runs the must/may checks on the entry as it would be after the change.
 func (d *Directory) checkModifiedContent(op, dnStr string, e *entry, work map[*AttrType][]value, changed map[*AttrType]bool) error {
 	aux := d.auxClasses(e)
+	if changed[d.at.objectClass] {
+		// The auxiliary classes change: every attribute must still be allowed.
+		aux = aux[:0]
+		for _, v := range work[d.at.objectClass] {
+			if cl := d.schema.Class(v.norm); cl != nil && cl.Category == objectClassAuxiliary {
+				aux = append(aux, cl)
+			}
+		}
+		changed = maps.Clone(changed)
+		for _, a := range e.attrs {
+			if len(a.vals) > 0 {
+				changed[a.t] = true
+			}
+		}
+	}
 	for t := range changed {
-		vals := work[t]
+		vals, ok := work[t]
+		if !ok {
+			vals = e.get(t).vals
+		}
 		if len(vals) == 0 {
 			if e.class.Requires(t) {
 				return errObjClass(op, dnStr, fmt.Sprintf("%s must contain %s", e.class.Name, t.Name))
 			}
 			continue
 		}
-		ok := e.class.Allows(t)
+		ok = e.class.Allows(t)
 		for _, x := range aux {
 			ok = ok || x.Allows(t)
 		}
@@ -294,4 +319,34 @@ func (d *Directory) Compare(now time.Time, c Caller, dnStr, attrName string, val
 		return false, errNoValue(op, dnStr, t)
 	}
 	return a.has(norm) >= 0, nil
+}
+
+// auxClassValues canonicalises objectClass values of a modify to the classes' names.
+func (d *Directory) auxClassValues(op, dnStr string, in []value) ([]value, error) {
+	out := make([]value, 0, len(in))
+	for _, v := range in {
+		cl := d.schema.Class(string(v.raw))
+		if cl == nil || !d.classAvailable(cl) {
+			return nil, errObjClass(op, dnStr, fmt.Sprintf("unknown objectClass %q", v.raw))
+		}
+		out = append(out, value{raw: []byte(cl.Name), norm: cl.lower})
+	}
+	return out, nil
+}
+
+// checkClassChange allows what AD (2003 forest level and later) allows a client: adding and
+// removing auxiliary classes. The structural class chain must stay as it is.
+func (d *Directory) checkClassChange(op, dnStr string, e *entry, vals []value) error {
+	for _, x := range e.class.chain {
+		if !containsNorm(vals, x.lower) {
+			return opErr(ObjectClassModsProhibited, op, dnStr, diagObjClassMods)
+		}
+	}
+	for _, v := range vals {
+		cl := d.schema.Class(v.norm)
+		if cl == nil || (cl.Category != objectClassAuxiliary && !inChain(e.class, cl)) {
+			return opErr(ObjectClassModsProhibited, op, dnStr, diagObjClassMods)
+		}
+	}
+	return nil
 }
