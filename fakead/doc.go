@@ -30,7 +30,7 @@
 // What it deliberately does not model: security descriptors (nTSecurityDescriptor is not stored;
 // the default rights of a fresh domain are code in access.go), the recycle bin and tombstone
 // garbage collection, link value replication (member replicates as a whole attribute, its values
-// carrying the target's GUID), possSuperiors, dynamic auxiliary classes, continuation references,
+// carrying the target's GUID), possSuperiors, continuation references,
 // the global catalog and multiple domains. Every difference from AD is marked "Divergence:" in the
 // source (grep -rn Divergence: fakead).
 //
