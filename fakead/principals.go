@@ -3,7 +3,6 @@ package fakead
 import (
 	"crypto/subtle"
 	"encoding/binary"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -373,4 +372,3 @@ func (d *Directory) IsMember(principalDN, groupDN string) (bool, error) {
 	return false, nil
 }
 
-var _ = fmt.Sprintf
