@@ -371,4 +371,3 @@ func (d *Directory) IsMember(principalDN, groupDN string) (bool, error) {
 	}
 	return false, nil
 }
-
