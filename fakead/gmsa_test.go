@@ -24,7 +24,9 @@ type farmFixture struct {
 	callers map[string]Caller // "WEB1", "WEB3", "alice", "admin"; encrypted connections
 }
 
-func newFarm(t *testing.T) *farmFixture {
+func newFarm(t *testing.T) *farmFixture { return newFarmB(t) }
+
+func newFarmB(t testing.TB) *farmFixture {
 	t.Helper()
 	d := newTestDomain(t)[0]
 	f := &farmFixture{d: d, callers: map[string]Caller{}}
