@@ -231,16 +231,17 @@ svg{background:#fff;border:1px solid #dde;margin:4px 0} .legend span{display:inl
 	return err
 }
 
-var legendKinds = []string{"step", "rootkey-created", "rootkey-visible", "rootkey-eligible", "replication", "rotation", "link", "dc", "failure"}
+var legendKinds = []string{"step", "rootkey-created", "rootkey-visible", "rootkey-eligible", "replication", "rotation", "retrieval", "ticket", "link", "dc", "failure"}
 
 var kindColor = map[string]string{
 	"rootkey-created": "#6a1b9a", "rootkey-visible": "#1565c0", "rootkey-eligible": "#2e7d32",
-	"replication": "#90a4ae", "step": "#b0b8c8", "rotation": "#ef6c00", "link": "#795548", "dc": "#455a64", "failure": "#c62828",
+	"replication": "#90a4ae", "step": "#b0b8c8", "retrieval": "#00897b", "ticket": "#f9a825", "rotation": "#ef6c00", "link": "#795548", "dc": "#455a64", "failure": "#c62828",
 }
 
 var kindLabel = map[string]string{
 	"rootkey-created": "root key created", "rootkey-visible": "root key visible on DC", "rootkey-eligible": "root key eligible (new gMSAs)",
-	"replication": "replication delivery", "step": "scenario step", "rotation": "password rotation", "link": "link cut/heal", "dc": "DC stop/start", "failure": "failure",
+	"replication": "replication delivery", "step": "scenario step", "retrieval": "host retrieves/caches the password",
+	"ticket": "host decrypts a ticket", "rotation": "password rotation", "link": "link cut/heal", "dc": "DC stop/start, host reboot/klist", "failure": "failure",
 }
 
 func timelineSVG(r *Result) string {
@@ -255,7 +256,7 @@ func timelineSVG(r *Result) string {
 	if end <= 0 {
 		end = time.Hour
 	}
-	lanes := append([]string{"scenario"}, r.DCs...)
+	lanes := append(append([]string{"scenario"}, r.DCs...), r.Hosts...)
 	const left, width, laneH, top = 90, 900, 34, 26
 	height := top + laneH*len(lanes) + 30
 	x := func(d time.Duration) float64 { return left + float64(width)*float64(d)/float64(end) }
@@ -267,8 +268,15 @@ func timelineSVG(r *Result) string {
 		laneY[l] = y
 		fmt.Fprintf(&b, `<text x="6" y="%d">%s</text><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#dde"/>`, y+4, html.EscapeString(l), left, y, left+width, y)
 	}
-	for i := 0; i <= 10; i++ {
-		d := end * time.Duration(i) / 10
+	step := end / 10
+	for _, s := range []time.Duration{time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute, time.Hour,
+		2 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 48 * time.Hour, 5 * 24 * time.Hour, 10 * 24 * time.Hour, 30 * 24 * time.Hour} {
+		if end/s <= 12 {
+			step = s
+			break
+		}
+	}
+	for d := time.Duration(0); d <= end && step > 0; d += step {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#f0f0f4"/><text x="%.1f" y="%d" text-anchor="middle" fill="#667">+%s</text>`,
 			x(d), top-12, x(d), height-22, x(d), height-8, fmtDuration(d.Truncate(time.Minute)))
 	}

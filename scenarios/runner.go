@@ -38,6 +38,7 @@ type Result struct {
 	Events     int
 	Steps      int // steps run
 	DCs        []string
+	Hosts      []string
 	Timeline   []TimelineEvent
 	Trace      []string // every trace line of the run
 	Digest     string   // the first DC's directory digest at the end
@@ -173,6 +174,9 @@ func Run(sc *Scenario, opt Options) *Result {
 		res.Events = r.w.EventsRun()
 		for _, d := range r.w.DCs() {
 			res.DCs = append(res.DCs, d.Name())
+		}
+		for _, h := range r.w.Hosts() {
+			res.Hosts = append(res.Hosts, h.Name())
 		}
 	}
 	if opt.Rewrite {

@@ -122,6 +122,14 @@ func traceEvents(trace []string) []TimelineEvent {
 			out = append(out, TimelineEvent{At: at, Lane: f[0], Kind: "replication", Text: msg})
 		case len(f) >= 2 && f[1] == "failed":
 			out = append(out, TimelineEvent{At: at, Lane: f[0], Kind: "failure", Text: msg})
+		case len(f) >= 3 && f[0] == "host" && (strings.Contains(msg, "cannot") || strings.Contains(msg, "failed") || strings.Contains(msg, "hangs")):
+			out = append(out, TimelineEvent{At: at, Lane: f[1], Kind: "failure", Text: msg})
+		case len(f) >= 3 && f[0] == "host" && f[2] == "cached":
+			out = append(out, TimelineEvent{At: at, Lane: f[1], Kind: "retrieval", Text: msg})
+		case len(f) >= 3 && f[0] == "host" && f[2] == "decrypts":
+			out = append(out, TimelineEvent{At: at, Lane: f[1], Kind: "ticket", Text: msg})
+		case len(f) >= 3 && f[0] == "host" && (f[2] == "reboot" || f[2] == "klist"):
+			out = append(out, TimelineEvent{At: at, Lane: f[1], Kind: "dc", Text: msg})
 		case len(f) >= 2 && strings.Contains(msg, "rotat"):
 			out = append(out, TimelineEvent{At: at, Lane: f[0], Kind: "rotation", Text: msg})
 		}
