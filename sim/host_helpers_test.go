@@ -79,7 +79,7 @@ func newFarmWorld(t testing.TB, cfg Config, hosts ...HostSpec) *World {
 // newGMSA creates ITFarm1 (New-ADServiceAccount ITFarm1 -DNSHostName ITFarm1.contoso.com
 // -PrincipalsAllowedToRetrieveManagedPassword ITFarmHosts -ServicePrincipalNames http/ITFarm1.contoso.com)
 // with the given msDS-SupportedEncryptionTypes.
-func newGMSA(t *testing.T, w *World, enc string) {
+func newGMSA(t testing.TB, w *World, enc string) {
 	t.Helper()
 	err := w.ExecOn(w.cfg.DCs[0].Name, func(now time.Time, d *fakead.Directory) error {
 		g, ok := d.Account("ITFarmHosts")

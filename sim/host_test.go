@@ -331,6 +331,15 @@ func TestHostSnapshotAndClients(t *testing.T) {
 	if !found {
 		t.Errorf("the ticket's groups %v lack ITFarmHosts %s", x.Groups, groupSID)
 	}
+	bob, err := w.LogonAccount("DC1", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk, err := bob.ServiceTicket(farmSPN); err != nil || tk.Client != "alice" {
+		t.Errorf("LogonAccount: %v %v", tk, err)
+	} else if x, err := web1.DecryptTicket(tk); err != nil || x.Client != "alice@CONTOSO.COM" {
+		t.Errorf("LogonAccount ticket: %v %v", x, err)
+	}
 	_, err = w.Logon("DC1", "alice", "wrong")
 	var ke *kdc.Error
 	if !errors.As(err, &ke) || ke.Code != 24 {

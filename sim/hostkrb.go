@@ -75,8 +75,37 @@ func (w *World) Logon(dc, name, password string) (*Client, error) {
 	return c, nil
 }
 
+// LogonAccount logs an account on at dc's KDC with the AES256 key the directory stores for it,
+// without its password: the scenario probes' client (`kerberos client=alice ...`), whose password
+// a scenario need not know. An account without a password has no key: C_PRINCIPAL_UNKNOWN-like
+// *kdc.Error from the KDC, or an error saying so.
+// Divergence: a real client needs the password; the simulator reads the stored key.
+func (w *World) LogonAccount(dc, name string) (*Client, error) {
+	c := &Client{w: w, dc: strings.ToUpper(dc)}
+	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		a, ok := d.Account(name)
+		if !ok {
+			return &kdc.Error{Exchange: "AS", Client: name, Code: 6, Text: "client not found"} // C_PRINCIPAL_UNKNOWN
+		}
+		if len(a.Keys.AES256) == 0 {
+			return fmt.Errorf("sim: %s has no password set, so no Kerberos key to log on with", a.SAMAccountName)
+		}
+		c.name = a.SAMAccountName
+		c.key = types.EncryptionKey{KeyType: kdc.EtypeAES256, KeyValue: append([]byte(nil), a.Keys.AES256...)}
+		return c.logon(now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 func (c *Client) logon(now time.Time) error {
-	k, err := c.w.kdcLocked(c.w.byName[c.dc])
+	dc := c.w.byName[c.dc]
+	if dc == nil || dc.stopped {
+		return &HostError{Host: c.name, Op: "logon", Reason: ErrDCUnavailable}
+	}
+	k, err := c.w.kdcLocked(dc)
 	if err != nil {
 		return err
 	}
