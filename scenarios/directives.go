@@ -94,9 +94,18 @@ func init() {
 			return nil
 		}, run: runLDAP},
 		"kerberos": {usage: "kerberos client=USER spn=SPN decrypt-on=HOST [dc=DC]", check: func(st *Step) error {
-			for _, k := range []string{"client", "spn", "decrypt-on"} {
+			_, byName := st.Arg("ticket")
+			_, saving := st.Arg("save")
+			need := []string{"client", "spn", "decrypt-on"}
+			switch {
+			case byName:
+				need = []string{"decrypt-on"}
+			case saving:
+				need = []string{"client", "spn"}
+			}
+			for _, k := range need {
 				if _, ok := st.Arg(k); !ok {
-					return fmt.Errorf("expected %s=...: kerberos client=alice spn=http/ITFarm1.contoso.com decrypt-on=Host1", k)
+					return fmt.Errorf("expected %s=...: kerberos client=alice spn=http/ITFarm1.contoso.com decrypt-on=Host1 (or save=T1, then ticket=T1 decrypt-on=Host1)", k)
 				}
 			}
 			return nil
@@ -241,7 +250,10 @@ func runCheck(r *runner, st *Step) (string, error) {
 		if err := r.w.CheckHostCaches(); err != nil {
 			return "not ok: " + oneLine(err), nil
 		}
-		return fmt.Sprintf("ok: %d hosts hold the current or previous password", len(r.w.Hosts())), nil
+		if n := len(r.w.Hosts()); n != 1 {
+			return fmt.Sprintf("ok: %d hosts hold the current or previous password", n), nil
+		}
+		return "ok: 1 host holds the current or previous password", nil
 	}
 	return "", &PendingFeatureError{Feature: "member hosts and per-DC KDS (issues 3 and 4)", What: st.String()}
 }

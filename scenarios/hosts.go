@@ -162,25 +162,43 @@ func userPassword(name string) string { return "Sim-" + name + "-Pw1!" }
 
 // runKerberos: a user logs on at a DC, asks for a service ticket for an SPN, and a host tries to
 // decrypt it with the keys it holds (its gMSA cache, its own machine keys).
+// With save=NAME the ticket is kept (and not decrypted); ticket=NAME decrypts a kept ticket later,
+// after a rotation for instance.
 func runKerberos(r *runner, st *Step) (string, error) {
 	client, _ := st.Arg("client")
 	spn, _ := st.Arg("spn")
 	on, _ := st.Arg("decrypt-on")
+	save, saving := st.Arg("save")
 	dc, ok := st.Arg("dc")
 	if !ok {
 		dc = r.w.DCs()[0].Name()
 	}
+	var t *sim.Ticket
+	if name, ok := st.Arg("ticket"); ok {
+		t = r.tickets[name]
+		if t == nil {
+			return "", fmt.Errorf("ticket=%s: no ticket saved under that name (kerberos ... save=%s)", name, name)
+		}
+		spn = t.SPN
+	} else {
+		c, err := r.w.Logon(dc, client, userPassword(client))
+		if err != nil {
+			return "error: " + client + " cannot log on: " + oneLine(err), nil
+		}
+		if t, err = c.ServiceTicket(spn); err != nil {
+			return "error: no service ticket for " + spn + ": " + oneLine(err), nil
+		}
+	}
+	if saving {
+		if r.tickets == nil {
+			r.tickets = map[string]*sim.Ticket{}
+		}
+		r.tickets[save] = t
+		return fmt.Sprintf("saved %s: ticket for %s (kvno %d)", save, spn, t.KVNO), nil
+	}
 	h := r.host(on)
 	if h == nil {
 		return "", fmt.Errorf("decrypt-on=%s: no such host (declare it in the world block)", on)
-	}
-	c, err := r.w.Logon(dc, client, userPassword(client))
-	if err != nil {
-		return "error: " + client + " cannot log on: " + oneLine(err), nil
-	}
-	t, err := c.ServiceTicket(spn)
-	if err != nil {
-		return "error: no service ticket for " + spn + ": " + oneLine(err), nil
 	}
 	d, err := h.DecryptTicket(t)
 	if err != nil {

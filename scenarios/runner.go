@@ -125,6 +125,7 @@ type runner struct {
 	kdsRand io.Reader
 	trace   *traceBuf
 	tl      timeline
+	tickets map[string]*sim.Ticket // kerberos ... save=NAME
 	cut     map[[2]string]bool
 	stopped map[string]bool
 }
