@@ -352,3 +352,29 @@ func TestHostSnapshotAndClients(t *testing.T) {
 		t.Errorf("OS 2003 accepted")
 	}
 }
+
+// The cache as a probe sees it: installed, current until the rotation, a failing refresh counted.
+func TestHostCacheView(t *testing.T) {
+	w := newFarmWorld(t, Config{Seed: 53}, host("Web1", "ITFarmHosts"))
+	newGMSA(t, w, "28")
+	web1 := w.Host("Web1")
+	if err := web1.InstallADServiceAccount(farmGMSAName); err != nil {
+		t.Fatal(err)
+	}
+	rot := nextRotation(t, w)
+	c := web1.Cache()
+	if len(c) != 1 || c[0].SAMAccountName != "ITFarm1$" || !c[0].Installed || !c[0].ValidUntil.Equal(rot) || c[0].HasPrevious || c[0].Failures != 0 {
+		t.Fatalf("cache %+v, want ITFarm1$ installed, current until %s", c, rot)
+	}
+	setMember(t, w, web1, false)
+	if err := web1.Reboot(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AdvanceTo(rot.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	c = web1.Cache()
+	if len(c) != 1 || c[0].Failures != 1 || !errors.Is(c[0].LastFailure, ErrHostNotAllowed) || !c[0].ValidUntil.Equal(rot) {
+		t.Errorf("after a refused refresh: %+v", c)
+	}
+}

@@ -1,17 +1,13 @@
 package sim
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
-	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
@@ -57,22 +53,6 @@ func (r TestResult) String() string {
 		return "True"
 	}
 	return "False\n" + r.Warning
-}
-
-// cachedGMSA is one gMSA in the host's local cache (the LSA secret Install-ADServiceAccount and
-// service starts fill in).
-type cachedGMSA struct {
-	sam, dn         string
-	installed       bool
-	current, prev   []byte
-	cur, prevKeys   []types.EncryptionKey
-	retrieved       time.Time
-	validUntil      time.Time // the cached current password stops being current
-	refresh         EventID
-	hasRefresh      bool
-	failures        int
-	lastFailure     error
-	refreshedByHost bool
 }
 
 // gmsaRead is one read of a gMSA by a host.
@@ -194,116 +174,6 @@ func (h *Host) whyRefused(now time.Time, d *fakead.Directory, dn string) error {
 		}
 	}
 	return ErrHostNotAllowed
-}
-
-// keyCache memoises gMSA key derivation across hosts (PBKDF2 costs milliseconds).
-var gmsaKeyCache struct {
-	sync.Mutex
-	m map[[32]byte][]types.EncryptionKey
-}
-
-// gmsaKeys derives a gMSA's keys (AES256, AES128, RC4) from a 256-byte managed password.
-func gmsaKeys(password []byte, salt string) ([]types.EncryptionKey, error) {
-	if password == nil {
-		return nil, nil
-	}
-	h := sha256.Sum256(append(append([]byte(salt), 0), password...))
-	gmsaKeyCache.Lock()
-	ks, ok := gmsaKeyCache.m[h]
-	gmsaKeyCache.Unlock()
-	if ok {
-		return ks, nil
-	}
-	k, err := fakekds.KeysFromUTF16(password, salt)
-	if err != nil {
-		return nil, err
-	}
-	ks = []types.EncryptionKey{{KeyType: kdc.EtypeAES256, KeyValue: k.AES256},
-		{KeyType: kdc.EtypeAES128, KeyValue: k.AES128}, {KeyType: kdc.EtypeRC4, KeyValue: k.NTHash}}
-	gmsaKeyCache.Lock()
-	if gmsaKeyCache.m == nil || len(gmsaKeyCache.m) >= 1024 {
-		gmsaKeyCache.m = map[[32]byte][]types.EncryptionKey{}
-	}
-	gmsaKeyCache.m[h] = ks
-	gmsaKeyCache.Unlock()
-	return ks, nil
-}
-
-// store puts a read into the cache and schedules the refresh: the host asks again when the
-// blob's UnchangedPasswordInterval has passed (5 minutes before the password changes, when the
-// DC starts handing out the next one), as the LSA does. Inside the loop.
-func (h *Host) store(now time.Time, r *gmsaRead) (*cachedGMSA, error) {
-	key := strings.ToLower(r.sam)
-	c := h.gmsa[key]
-	if c == nil {
-		c = &cachedGMSA{sam: r.sam, dn: r.dn}
-		h.gmsa[key] = c
-	}
-	salt := fakekds.MachineSalt(h.w.cfg.Domain, r.sam)
-	cur, err := gmsaKeys(r.blob.Current, salt)
-	if err != nil {
-		return nil, err
-	}
-	prev, err := gmsaKeys(r.blob.Previous, salt)
-	if err != nil {
-		return nil, err
-	}
-	changed := !bytes.Equal(c.current, r.blob.Current)
-	c.current, c.prev = r.blob.Current, r.blob.Previous
-	c.cur, c.prevKeys = cur, prev
-	c.retrieved = now
-	unchanged := r.blob.UnchangedInterval.Duration()
-	c.validUntil = now.Add(unchanged + 5*time.Minute)
-	c.failures, c.lastFailure = 0, nil
-	if changed {
-		h.w.trace.Logf(now, "host %s cached %s password (current until %s)", h.name, r.sam, FormatOffset(c.validUntil.Sub(h.w.cfg.Start)))
-	}
-	next := unchanged
-	if next < time.Minute {
-		next = time.Minute
-	}
-	h.scheduleRefresh(now.Add(next), c)
-	return c, nil
-}
-
-func (h *Host) scheduleRefresh(at time.Time, c *cachedGMSA) {
-	if c.hasRefresh {
-		h.w.clock.Cancel(c.refresh)
-	}
-	sam := c.sam
-	c.refresh = h.w.clock.At(at, "host "+h.name+" refresh "+sam, h.w.wrapEvent(func(now time.Time) error {
-		h.refreshEvent(now, sam)
-		return nil
-	}))
-	c.hasRefresh = true
-}
-
-// refreshEvent re-reads a cached gMSA's password. A failure keeps what is cached and retries
-// with a backoff (1 h doubling to 24 h).
-// Divergence: the LSA's retry schedule after a failed refresh is not documented.
-func (h *Host) refreshEvent(now time.Time, sam string) {
-	c := h.gmsa[strings.ToLower(sam)]
-	if c == nil {
-		return
-	}
-	c.hasRefresh = false
-	r, err := h.retrieve(now, h.w.byName[h.spec.DC], c.dn)
-	if err == nil {
-		_, err = h.store(now, r)
-	}
-	if err == nil {
-		return
-	}
-	if c.failures == 0 {
-		h.w.trace.Logf(now, "host %s refresh of %s failed, keeping the cached password: %v", h.name, sam, err)
-	}
-	c.failures++
-	c.lastFailure = err
-	backoff := time.Hour << min(c.failures-1, 5)
-	if backoff > 24*time.Hour {
-		backoff = 24 * time.Hour
-	}
-	h.scheduleRefresh(now.Add(backoff), c)
 }
 
 // notRecognized is PowerShell's answer for a cmdlet the host does not have.
@@ -472,54 +342,4 @@ func (h *Host) Installed(identity string) bool {
 	defer h.w.mu.Unlock()
 	c := h.gmsa[strings.ToLower(samOf(identity))]
 	return c != nil && c.installed
-}
-
-// CachedPassword returns the current and previous managed passwords the host holds for the gMSA
-// (nil when it holds none).
-func (h *Host) CachedPassword(identity string) (current, previous []byte) {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	c := h.gmsa[strings.ToLower(samOf(identity))]
-	if c == nil {
-		return nil, nil
-	}
-	return append([]byte(nil), c.current...), append([]byte(nil), c.prev...)
-}
-
-// CheckHostCaches is the harness's invariant: every password a host holds for a gMSA is the
-// account's current or previous one as its DC computes it now — unless the host may no longer
-// retrieve it or its DC is unreachable, where a stale cache is what Windows has too. It reports
-// every violation at once.
-func (w *World) CheckHostCaches() error {
-	var bad []string
-	err := w.Exec(func(now time.Time) error {
-		if w.hosts == nil {
-			return nil
-		}
-		for _, h := range w.hosts.order {
-			dc := w.byName[h.spec.DC]
-			for _, k := range sortedKeys(h.gmsa) {
-				c := h.gmsa[k]
-				if dc.stopped || c.failures > 0 {
-					continue
-				}
-				r, err := readGMSA(now, dc.dir, fakead.SystemCaller, c.dn)
-				if err != nil || r.blob == nil {
-					continue // the DC cannot compute it either
-				}
-				if !bytes.Equal(c.current, r.blob.Current) && !bytes.Equal(c.current, r.blob.Previous) {
-					bad = append(bad, fmt.Sprintf("host %s holds a password for %s that is neither its current nor its previous one (cached at %s)",
-						h.name, c.sam, FormatOffset(c.retrieved.Sub(w.cfg.Start))))
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if len(bad) > 0 {
-		return w.fail(errors.New("sim: host caches: " + strings.Join(bad, "; ")))
-	}
-	return nil
 }
