@@ -32,10 +32,9 @@ const (
 // a usable KDS root key on the DC (errors.Is(err, fakekds.ErrNoRootKey) also holds).
 var ErrNoRootKey = fakekds.ErrNoRootKey
 
-// gmsaAdd is what the checks of a gMSA add computed for the writes after it.
-type gmsaAdd struct {
-	id fakekds.PasswordID
-}
+// gmsaAdd marks an add that creates a gMSA: finishGMSAAdd picks its password id and keys once
+// every other check has passed.
+type gmsaAdd struct{}
 
 // checkGMSAAdd runs the rules a DC applies to an LDAP add of msDS-GroupManagedServiceAccount (and
 // of a KDS root key) before anything is written. Callers other than SYSTEM only.
@@ -43,8 +42,8 @@ func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, e
 	const op = "add"
 	if c.System {
 		if d.isClass(e, classGMSA) && e.get(d.schema.Attr("msDS-ManagedPasswordId")) == nil {
-			// The directory creating a gMSA itself (bootstrap, world set-up) still needs an id.
-			return d.newGMSAID(now, e)
+			// The directory creating a gMSA itself (world set-up) still needs an id.
+			return &gmsaAdd{}, nil
 		}
 		return nil, nil
 	}
@@ -98,18 +97,7 @@ func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, e
 			return nil, ae
 		}
 	}
-	return d.newGMSAID(now, e)
-}
-
-// newGMSAID picks the first password id of a gMSA created now on this DC: the GKID of the
-// creation interval with the root key this DC's KDS may use (Policy.NewAccountID).
-func (d *Directory) newGMSAID(now time.Time, e *entry) (*gmsaAdd, error) {
-	s := d.kdsState()
-	id, err := s.policy.NewAccountID(d.KDSRootKeys(), fakekds.FileTimeFromTime(now), d.dom.DNSName, d.dom.DNSName)
-	if err != nil {
-		return nil, d.noKeyError("add", e.dn.String(), err)
-	}
-	return &gmsaAdd{id: id}, nil
+	return &gmsaAdd{}, nil
 }
 
 // noKeyError is the DC's answer when its KDS cannot produce a key.
@@ -117,12 +105,18 @@ func (d *Directory) noKeyError(op, dn string, err error) *Error {
 	return &Error{Code: Other, Op: op, DN: dn, Diag: diagNoKey, Err: fmt.Errorf("%s (%w)", ntesNoKeyText, err)}
 }
 
-// finishGMSAAdd writes what a DC adds to a new gMSA before it is inserted: msDS-ManagedPasswordId,
-// the account's keys from the first managed password (which sets pwdLastSet and starts
+// finishGMSAAdd writes what a DC adds to a new gMSA before it is inserted, once the schema and
+// uniqueness checks have passed: msDS-ManagedPasswordId — the GKID of the creation interval with
+// the root key this DC's KDS may use (Policy.NewAccountID), else "Key does not exist" — and the
+// account's keys from the first managed password (which sets pwdLastSet and starts
 // msDS-KeyVersionNumber at 1). e has its objectSid already.
-func (d *Directory) finishGMSAAdd(now time.Time, e *entry, g *gmsaAdd, usn uint64) error {
+func (d *Directory) finishGMSAAdd(now time.Time, e *entry, _ *gmsaAdd, usn uint64) error {
+	id, err := d.kdsState().policy.NewAccountID(d.KDSRootKeys(), fakekds.FileTimeFromTime(now), d.dom.DNSName, d.dom.DNSName)
+	if err != nil {
+		return d.noKeyError("add", e.dn.String(), err)
+	}
 	idT := d.schema.Attr("msDS-ManagedPasswordId")
-	d.put(e, idT, now, usn, g.id.Marshal())
+	d.put(e, idT, now, usn, id.Marshal())
 	acct, err := d.kdsAccount(e)
 	if err != nil {
 		return err

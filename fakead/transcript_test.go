@@ -25,6 +25,10 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //	modrdn DN | NEWRDN [| NEWSUPERIOR]
 //	compare DN | attr: value
 //	search BASE | base|one|sub | FILTER [| attr attr ...]
+//	rootkey immediately|backdated|default    Add-KdsRootKey at t0 as the caller (gmsa_transcript_test.go)
+//
+// msDS-GroupMSAMembership values are written "allow NAME, NAME..." and shown in SDDL form;
+// msDS-ManagedPassword and msDS-ManagedPasswordId are shown decoded.
 func TestTranscripts(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.txt")
 	if len(files) == 0 {
@@ -114,6 +118,9 @@ func errText(err error) string {
 }
 
 func showValue(name string, v []byte) string {
+	if s, ok := showGMSAValue(name, v); ok {
+		return s
+	}
 	if sid, err := SIDFromBytes(v); err == nil && (strings.EqualFold(name, "objectSid") || strings.EqualFold(name, "tokenGroups")) {
 		return sid.String()
 	}
@@ -173,6 +180,7 @@ func (s *tstate) run(cmd string) string {
 			if n == "unicodePwd" {
 				v = utf16Quoted(string(v))
 			}
+			v = s.gmsaValue(n, v)
 			attrs = append(attrs, Attribute{Name: n, Values: [][]byte{v}})
 		}
 		return errText(s.d.Add(t0, s.c, arg, attrs))
@@ -184,6 +192,7 @@ func (s *tstate) run(cmd string) string {
 			if n == "unicodePwd" {
 				v = utf16Quoted(string(v))
 			}
+			v = s.gmsaValue(n, v)
 			m := Modification{Op: map[string]ModOp{"add": ModAdd, "delete": ModDelete, "replace": ModReplace}[op], Attr: Attribute{Name: n}}
 			if len(v) > 0 {
 				m.Attr.Values = [][]byte{v}
@@ -193,6 +202,8 @@ func (s *tstate) run(cmd string) string {
 		return errText(s.d.Modify(t0, s.c, arg, mods))
 	case "delete":
 		return errText(s.d.Delete(t0, s.c, arg))
+	case "rootkey":
+		return s.rootKey(arg)
 	case "modrdn":
 		sup := ""
 		if len(parts) > 2 {
