@@ -280,7 +280,16 @@ func (h *Host) DN() string { return h.dn }
 func (h *Host) SAMAccountName() string { return h.sam }
 
 // MachinePassword is the computer account's password (from the seed).
+// Divergence: Windows members change their machine password every 30 days; a simulated host keeps
+// the one it joined with.
 func (h *Host) MachinePassword() string { return h.password }
+
+// Boots is how many times the host has started (1 after AddHost).
+func (h *Host) Boots() int {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	return h.boots
+}
 
 // exec runs fn in the world loop with the host's DC, which may be stopped: what needs it checks.
 func (h *Host) exec(fn func(now time.Time, dc *DC) error) error {
@@ -302,7 +311,7 @@ func (h *Host) boot(now time.Time, dc *DC, joined bool) {
 	for _, k := range sortedKeys(h.work) {
 		wl := h.work[k]
 		wl.State = StateStopped
-		if wl.Kind == KindService && wl.StartType == StartAuto {
+		if wl.Kind != KindTask && wl.StartType == StartAuto { // services, and app pools (IIS autoStart)
 			h.startLocked(now, dc, wl)
 		}
 	}

@@ -64,3 +64,43 @@ func (h *Host) GetService(name string) (string, error) {
 	return fmt.Sprintf("%-8s %-18s %s\n%-8s %-18s %s\n%-8s %-18s %s", "Status", "Name", "DisplayName",
 		"------", "----", "-----------", st, name, display), nil
 }
+
+// adminLogonID is the logon session of the administrator at the host's console.
+// Divergence: a fixed value; Windows allocates a new one per logon.
+const adminLogonID = "0x6f1c2"
+
+// Klist runs a klist command line: `klist purge` purges the administrator's own session (the
+// machine's tickets, and so its group snapshot, stay as they are — the usual trap);
+// `klist -li 0x3e7 purge` purges the machine's (SYSTEM's) tickets, and the host logs on again with
+// its current groups. Other forms are refused with klist's usage line.
+func (h *Host) Klist(line string) (string, error) {
+	f := strings.Fields(strings.ToLower(line))
+	if len(f) > 0 && strings.TrimSuffix(f[0], ".exe") == "klist" {
+		f = f[1:]
+	}
+	target := adminLogonID
+	for len(f) >= 2 && (f[0] == "-li" || f[0] == "-lh") {
+		if f[0] == "-li" {
+			target = strings.TrimPrefix(f[1], "0:")
+		}
+		f = f[2:]
+	}
+	if len(f) != 1 || f[0] != "purge" {
+		return "", &CmdletError{Cmdlet: "klist", Reason: errors.New("unsupported klist command"),
+			Text: "Usage: klist [-lh <LogonId.HighPart>] [-li <LogonId.LowPart>] tickets | tgt | purge | sessions | kcd_cache | get | add_bind | query_bind | purge_bind"}
+	}
+	out := "\nCurrent LogonId is 0:" + adminLogonID + "\n"
+	if target != adminLogonID {
+		out += "Targeted LogonId is 0:" + target + "\n"
+	}
+	out += "\tDeleting all tickets:\n\tTicket(s) purged!"
+	if target == "0x3e7" || target == "999" {
+		if err := h.PurgeTickets(); err != nil {
+			var he *HostError
+			if !errors.As(err, &he) {
+				return "", err
+			}
+		}
+	}
+	return out, nil
+}

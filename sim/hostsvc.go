@@ -54,7 +54,8 @@ type Workload struct {
 func workKey(k WorkloadKind, name string) string { return string(k) + "/" + strings.ToLower(name) }
 
 // AddWorkload installs a service (`sc.exe create`, New-Service), an application pool or a scheduled
-// task running as LocalSystem. Services start automatically at boot when startType is StartAuto.
+// task running as LocalSystem. Services and application pools start at boot when startType is
+// StartAuto.
 func (h *Host) AddWorkload(kind WorkloadKind, name string, startType StartType) error {
 	if startType == "" {
 		startType = StartManual

@@ -281,3 +281,28 @@ func FuzzHostSC(f *testing.F) {
 		}
 	})
 }
+
+// `klist purge` purges the administrator's tickets only; `klist -li 0x3e7 purge` the machine's.
+func TestHostKlist(t *testing.T) {
+	w := newFarmWorld(t, Config{Seed: 54}, host("Host1"))
+	newGMSA(t, w, "28")
+	h := w.Host("Host1")
+	setMember(t, w, h, true)
+	out, err := h.Klist("klist purge")
+	if err != nil || out != "\nCurrent LogonId is 0:0x6f1c2\n\tDeleting all tickets:\n\tTicket(s) purged!" {
+		t.Fatalf("klist purge: %q %v", out, err)
+	}
+	if res, _ := h.TestADServiceAccount(farmGMSAName); res.OK {
+		t.Errorf("after the administrator's klist purge the machine's groups must be unchanged: %v", res)
+	}
+	out, err = h.Klist("klist -li 0x3e7 purge")
+	if err != nil || out != "\nCurrent LogonId is 0:0x6f1c2\nTargeted LogonId is 0:0x3e7\n\tDeleting all tickets:\n\tTicket(s) purged!" {
+		t.Fatalf("klist -li 0x3e7 purge: %q %v", out, err)
+	}
+	if res, _ := h.TestADServiceAccount(farmGMSAName); !res.OK {
+		t.Errorf("after the machine's purge: %v", res)
+	}
+	if _, err := h.Klist("klist tgt"); err == nil {
+		t.Errorf("klist tgt accepted")
+	}
+}
