@@ -37,6 +37,7 @@ var (
 	ErrDCNoPassword    = errors.New("the domain controller cannot compute the managed password (no usable KDS root key)")
 	ErrEncTypes        = errors.New("the host does not support the Kerberos encryption types the gMSA requires")
 	ErrNoKeyDecrypts   = errors.New("none of the host's keys decrypts the ticket")
+	ErrTicketTime      = errors.New("the ticket is outside its lifetime (expired or not yet valid)")
 	ErrUnknownService  = errors.New("the specified service does not exist as an installed service")
 	ErrInvalidAccount  = errors.New("the account name is invalid or does not exist")
 	ErrLogonFailure    = errors.New("the service did not start due to a logon failure")

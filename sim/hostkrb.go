@@ -188,8 +188,8 @@ func (x *Decrypted) String() string {
 // DecryptTicket is the service side on this host: does a ticket decrypt, and is it within its
 // lifetime, with the keys the host derived from the gMSA passwords it retrieved or cached
 // (current and previous), or its own machine keys? No key working is a *HostError with
-// ErrNoKeyDecrypts wrapping the *kdc.Error (KRB_AP_ERR_MODIFIED); an expired ticket wraps
-// KRB_AP_ERR_TKT_EXPIRED.
+// ErrNoKeyDecrypts wrapping the *kdc.Error (KRB_AP_ERR_MODIFIED); a ticket out of its lifetime
+// is ErrTicketTime wrapping KRB_AP_ERR_TKT_EXPIRED or KRB_AP_ERR_TKT_NYV.
 func (h *Host) DecryptTicket(t *Ticket) (*Decrypted, error) {
 	var out *Decrypted
 	err := h.w.Exec(func(now time.Time) error {
@@ -214,7 +214,12 @@ func (h *Host) DecryptTicket(t *Ticket) (*Decrypted, error) {
 		acc, err := kdc.AcceptTicket(now, t.der, keys...)
 		if err != nil {
 			h.w.trace.Logf(now, "host %s cannot decrypt the ticket for %s (kvno %d): %v", h.name, t.SPN, t.KVNO, err)
-			return &HostError{Host: h.name, Op: "decrypt ticket for " + t.SPN, Reason: ErrNoKeyDecrypts, Err: err}
+			reason := ErrNoKeyDecrypts
+			var ke *kdc.Error
+			if errors.As(err, &ke) && (ke.Code == 32 || ke.Code == 33) { // KRB_AP_ERR_TKT_EXPIRED, _NYV
+				reason = ErrTicketTime
+			}
+			return &HostError{Host: h.name, Op: "decrypt ticket for " + t.SPN, Reason: reason, Err: err}
 		}
 		o := owners[acc.KeyIndex]
 		out = &Decrypted{Account: o.account, Previous: o.previous, Client: acc.Client, Groups: acc.Snapshot.Groups}
