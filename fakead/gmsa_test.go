@@ -474,29 +474,6 @@ func TestNextPasswordWindow(t *testing.T) {
 	}
 }
 
-func TestResetGMSAPassword(t *testing.T) {
-	f := newFarm(t)
-	id0 := readAttr(t, f.d, t0, farmDN, "msDS-ManagedPasswordId")
-	later := t0.Add(3 * 24 * time.Hour)
-	if err := f.d.ResetGMSAPassword(later, farmDN); err != nil {
-		t.Fatal(err)
-	}
-	if readAttr(t, f.d, later, farmDN, "msDS-ManagedPasswordPreviousId") != id0 ||
-		readAttr(t, f.d, later, farmDN, "msDS-ManagedPasswordId") == id0 ||
-		readAttr(t, f.d, later, farmDN, "msDS-KeyVersionNumber") != "2" {
-		t.Errorf("reset did not move the ids and the kvno")
-	}
-	b, _, _ := readPassword(f.d, f.callers["WEB1"], later, farmDN)
-	p, _ := fakekds.ParseManagedPasswordBlob(b)
-	acct, _ := f.d.Account("ITFarm1$")
-	if !bytes.Equal(acct.Keys.NTHash, fakekds.NTHash(p.Current)) {
-		t.Errorf("keys after the reset are not those of the password read")
-	}
-	if err := f.d.ResetGMSAPassword(later, "CN=alice,CN=Users,DC=contoso,DC=com"); CodeOf(err) != UnwillingToPerform {
-		t.Errorf("reset of a user: %v", err)
-	}
-}
-
 // Root keys' key material is readable only by Domain Admins, Enterprise Admins and SYSTEM.
 func TestRootKeyReadRestricted(t *testing.T) {
 	f := newFarm(t)

@@ -224,50 +224,6 @@ func (d *Directory) gmsaOf(e *entry) *GMSAAccount {
 	return &GMSAAccount{}
 }
 
-// ResetGMSAPassword forces a gMSA onto a new password now: the current password id becomes the
-// previous one and a new id for the current interval is written, as SYSTEM, with new keys.
-// Divergence: Reset-ADServiceAccountPassword is documented for standalone MSAs (it runs on the
-// host); for a gMSA the model offers this directory-side equivalent for tests. If the current
-// interval is the one the stored id already names, the id stays (the password is a function of
-// the interval) and only the keys are rewritten, bumping the kvno.
-func (d *Directory) ResetGMSAPassword(now time.Time, dnStr string) error {
-	const op = "modify"
-	dn, err := ParseDN(dnStr)
-	if err != nil {
-		return errInvalidDN(op, dnStr)
-	}
-	e := d.lookup(dn)
-	if e == nil || e.deleted {
-		return errNoSuchObject(op, dnStr, d.bestMatch(dn))
-	}
-	if !d.isClass(e, classGMSA) {
-		return errUnwilling(op, dnStr, "not a group managed service account")
-	}
-	keys := d.KDSRootKeys()
-	g := fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(now))
-	rk, err := fakekds.SelectRootKey(keys, g.StartFileTime())
-	if err != nil {
-		return d.noKeyError(op, dnStr, err)
-	}
-	acct, err := d.kdsAccount(e)
-	if err != nil {
-		return &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
-	}
-	pw, err := d.kdsState().deriver.Password(rk, g, acct.SID)
-	if err != nil {
-		return d.noKeyError(op, dnStr, err)
-	}
-	k, err := d.gmsaKeys(e, pw)
-	if err != nil {
-		return &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
-	}
-	newID := fakekds.NewPasswordID(rk.ID, g, d.dom.DNSName, d.dom.DNSName).Marshal()
-	usn := d.nextUSN()
-	if cur := acct.CurrentID; cur != nil && string(cur) != string(newID) {
-		d.put(e, d.schema.Attr("msDS-ManagedPasswordPreviousId"), now, usn, cur)
-	}
-	d.put(e, d.schema.Attr("msDS-ManagedPasswordId"), now, usn, newID)
-	d.storeKeys(e, k, now, usn)
-	d.touch(e, now, usn)
-	return nil
-}
+// Reset-ADServiceAccountPassword is not modelled for gMSAs: its documentation says "Reset is not
+// supported for group managed service accounts" (their passwords are a function of the root key,
+// the SID and the interval; there is nothing to reset).
