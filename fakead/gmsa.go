@@ -33,17 +33,18 @@ const (
 var ErrNoRootKey = fakekds.ErrNoRootKey
 
 // gmsaAdd marks an add that creates a gMSA: finishGMSAAdd picks its password id and keys once
-// every other check has passed.
-type gmsaAdd struct{}
+// every other check has passed. keepID: the directory itself wrote msDS-ManagedPasswordId (an
+// import or a test set-up); only the keys are derived, when the DC can.
+type gmsaAdd struct{ keepID bool }
 
 // checkGMSAAdd runs the rules a DC applies to an LDAP add of msDS-GroupManagedServiceAccount (and
 // of a KDS root key) before anything is written. Callers other than SYSTEM only.
 func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, error) {
 	const op = "add"
 	if c.System {
-		if d.isClass(e, classGMSA) && e.get(d.schema.Attr("msDS-ManagedPasswordId")) == nil {
-			// The directory creating a gMSA itself (world set-up) still needs an id.
-			return &gmsaAdd{}, nil
+		if d.isClass(e, classGMSA) {
+			// The directory creating a gMSA itself (world set-up) still needs an id and keys.
+			return &gmsaAdd{keepID: e.get(d.schema.Attr("msDS-ManagedPasswordId")) != nil}, nil
 		}
 		return nil, nil
 	}
@@ -110,20 +111,27 @@ func (d *Directory) noKeyError(op, dn string, err error) *Error {
 // the root key this DC's KDS may use (Policy.NewAccountID), else "Key does not exist" — and the
 // account's keys from the first managed password (which sets pwdLastSet and starts
 // msDS-KeyVersionNumber at 1). e has its objectSid already.
-func (d *Directory) finishGMSAAdd(now time.Time, e *entry, _ *gmsaAdd, usn uint64) error {
-	id, err := d.kdsState().policy.NewAccountID(d.KDSRootKeys(), fakekds.FileTimeFromTime(now), d.dom.DNSName, d.dom.DNSName)
-	if err != nil {
-		return d.noKeyError("add", e.dn.String(), err)
+func (d *Directory) finishGMSAAdd(now time.Time, e *entry, g *gmsaAdd, usn uint64) error {
+	if !g.keepID {
+		id, err := d.kdsState().policy.NewAccountID(d.KDSRootKeys(), fakekds.FileTimeFromTime(now), d.dom.DNSName, d.dom.DNSName)
+		if err != nil {
+			return d.noKeyError("add", e.dn.String(), err)
+		}
+		d.put(e, d.schema.Attr("msDS-ManagedPasswordId"), now, usn, id.Marshal())
 	}
-	idT := d.schema.Attr("msDS-ManagedPasswordId")
-	d.put(e, idT, now, usn, id.Marshal())
 	acct, err := d.kdsAccount(e)
 	if err != nil {
 		return err
 	}
 	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
 	if err != nil {
+		if g.keepID {
+			return nil // keys come with the first read the DC can compute
+		}
 		return d.noKeyError("add", e.dn.String(), err)
+	}
+	if g.keepID && res.Rotated {
+		return nil // a stale imported id: the first read rotates it and writes the keys
 	}
 	k, err := d.gmsaKeys(e, res.StoredPassword)
 	if err != nil {

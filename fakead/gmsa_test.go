@@ -486,3 +486,26 @@ func TestRootKeyReadRestricted(t *testing.T) {
 		}
 	}
 }
+
+// The directory itself may create a gMSA with an id it already knows (an import, a test set-up):
+// the keys are derived from that id.
+func TestSystemAddKeepsID(t *testing.T) {
+	f := newFarm(t)
+	idRaw := []byte(readAttr(t, f.d, t0, farmDN, "msDS-ManagedPasswordId"))
+	dn := "CN=Copy," + msaDN
+	attrs := append(gmsaAttrs("Copy", nil), Attribute{Name: "msDS-ManagedPasswordId", Values: [][]byte{idRaw}})
+	if err := f.d.Add(t0, SystemCaller, dn, attrs); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAttr(t, f.d, t0, dn, "msDS-ManagedPasswordId"); got != string(idRaw) {
+		t.Errorf("the id given by the system was replaced")
+	}
+	res, err := f.d.ManagedPassword(t0, dn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, _ := f.d.Account("Copy$")
+	if !bytes.Equal(acct.Keys.NTHash, fakekds.NTHash(res.Parsed.Current)) || acct.KVNO != 1 {
+		t.Errorf("keys of a system-created gMSA: kvno %d", acct.KVNO)
+	}
+}
