@@ -10,9 +10,10 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/gmsasim
 
-# The main job: until the scenario library lands, start the default domain, check it over real
-# LDAP/LDAPS sockets and print what was done.
+# The main job: the scenario library on the embedded default domain, with the HTML timeline report
+# and JUnit XML in out/; then the default domain checked over real LDAP/LDAPS sockets.
 run: build
+	./$(BIN) run scenarios/library --report out/report --junit out/junit.xml
 	./$(BIN) selfcheck
 
 test:
@@ -36,4 +37,4 @@ interop: build
 	bash interop/run.sh $(BIN)
 
 clean:
-	rm -rf bin
+	rm -rf bin out

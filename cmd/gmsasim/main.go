@@ -11,13 +11,16 @@ import (
 const usage = `gmsasim — an offline Active Directory / gMSA simulator
 
 usage:
+  gmsasim run [PATH...] [--seed N] [--label-filter EXPR] [--junit FILE] [--report DIR] [--trace FILE]
+              [--include-pending] [--rewrite]
+      run scenario files (a directory runs every scenario under it); exit 1 on any failure
   gmsasim serve [--ldap 127.0.0.1:3389] [--ldaps 127.0.0.1:3636] [--state-dir DIR]
                 [--admin-password PW] [--schema-version N] [--seed N] [--require-signing] [--realtime]
       run the default domain (contoso.com, one DC) until SIGINT/SIGTERM; prints a line starting
       with "ready" once it accepts connections; writes DIR/ca.pem and DIR/credentials.json
   gmsasim selfcheck [--seed N] [-v]
       start the default domain in-process, check it over real LDAP/LDAPS sockets and replication
-      between two DCs, print what was done (this is what "make run" runs)
+      between two DCs, print what was done
   gmsasim ldif export [--seed N] [--schema-version N] [--dc NAME] [--out FILE]
       write the default domain's replica as LDIF
   gmsasim ldif import FILE [--out FILE]
@@ -41,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "run":
+		return runRun(args[1:], stdout, stderr)
 	case "serve":
 		return runServe(args[1:], stdout, stderr)
 	case "selfcheck":

@@ -128,15 +128,19 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		len(results)+parseErrs, ran-failed, failed, skipped, parseErrs, fmtDur(simTotal), wall.Round(time.Millisecond), rate)
 	fmt.Fprintln(stdout, summary)
 	if *traceFile != "" {
-		if err := os.WriteFile(*traceFile, trace.Bytes(), 0o644); err != nil {
+		if err := writeFileMkdir(*traceFile, trace.Bytes()); err != nil {
 			fmt.Fprintf(stderr, "gmsasim run: writing trace: %v\n", err)
 			return 1
 		}
 	}
 	if *junit != "" {
 		var buf bytes.Buffer
-		if err := scenarios.WriteJUnit(&buf, results, wall); err != nil || os.WriteFile(*junit, buf.Bytes(), 0o644) != nil {
-			fmt.Fprintf(stderr, "gmsasim run: writing JUnit %s failed\n", *junit)
+		err := scenarios.WriteJUnit(&buf, results, wall)
+		if err == nil {
+			err = writeFileMkdir(*junit, buf.Bytes())
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gmsasim run: writing JUnit %s: %v\n", *junit, err)
 			return 1
 		}
 	}
@@ -213,4 +217,12 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%dd%s", days, d.Truncate(time.Second))
 	}
 	return d.Truncate(time.Second).String()
+}
+
+// writeFileMkdir writes data to path, creating the directories above it.
+func writeFileMkdir(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
