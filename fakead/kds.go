@@ -25,12 +25,17 @@ type kdsState struct {
 	parsed map[GUID]uint64
 	// keys caches Kerberos keys derived from managed passwords (PBKDF2 costs milliseconds).
 	keys map[string]Keys
+	// container is the key of CN=Master Root Keys in this replica.
+	container string
 }
 
 func (d *Directory) kdsState() *kdsState {
 	if d.kds == nil {
 		d.kds = &kdsState{deriver: fakekds.NewDeriver(), cache: map[fakekds.GUID]*fakekds.RootKey{},
 			parsed: map[GUID]uint64{}, keys: map[string]Keys{}}
+		if dn, err := ParseDN(d.RootKeyContainerDN()); err == nil {
+			d.kds.container = dnKey(dn)
+		}
 	}
 	return d.kds
 }
@@ -72,7 +77,7 @@ func (d *Directory) RootKeyContainerDN() string {
 // Samba's KDS skips them. Sorted by creation time, then id.
 func (d *Directory) KDSRootKeys() []*fakekds.RootKey {
 	s := d.kdsState()
-	if c := d.lookup(MustParseDN(d.RootKeyContainerDN())); c != nil {
+	if c := d.byKey[s.container]; c != nil {
 		for ch := range c.children {
 			if ch.deleted || !d.isClass(ch, fakekds.ClassProvRootKey) {
 				continue
