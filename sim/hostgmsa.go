@@ -277,6 +277,9 @@ func (h *Host) testLocked(now time.Time, dc *DC, identity string) error {
 	if err != nil {
 		return err
 	}
+	// Divergence: Windows' exact rule is not documented; the simulator fails the test when the
+	// gMSA's msDS-SupportedEncryptionTypes and the host's allowed types share no etype, which is
+	// when the gMSA could not log on from this host.
 	var key *types.EncryptionKey
 	for i, bit := range []int64{0x10, 0x8, 0x4} { // AES256, AES128, RC4: strongest first
 		if enc&bit != 0 && h.encTypes&bit != 0 {

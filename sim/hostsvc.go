@@ -232,6 +232,8 @@ func (h *Host) inUse(sam string) bool {
 }
 
 // startKdssvc starts kdssvc; workloads hanging on it go on starting. Inside the loop.
+// Divergence: whether a service stuck in Start Pending recovers when kdssvc is started by hand is
+// not documented; the simulator lets it finish starting.
 func (h *Host) startKdssvc(now time.Time, dc *DC) {
 	if h.kdssvc {
 		return
