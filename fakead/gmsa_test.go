@@ -509,3 +509,45 @@ func TestSystemAddKeepsID(t *testing.T) {
 		t.Errorf("keys of a system-created gMSA: kvno %d", acct.KVNO)
 	}
 }
+
+// The policy setting: with RuleOneIntervalAgo a key effective at t0 gives new gMSAs their first id
+// only from t0 + 10 h 5 min on; with the default, from the next 10-hour boundary.
+func TestKDSPolicyCreationRule(t *testing.T) {
+	d := newTestDomain(t)[0]
+	d.SetKDSPolicy(fakekds.Policy{CreationRule: fakekds.RuleOneIntervalAgo})
+	if d.KDSPolicy().CreationRule != fakekds.RuleOneIntervalAgo {
+		t.Fatal("policy not set")
+	}
+	addRootKey(t, d, SystemCaller, t0, fakekds.AddOptions{EffectiveImmediately: true}, &fixedRand{})
+	boundary := (fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(t0)).StartFileTime() + fakekds.KeyCycleDuration).Time()
+	adm := adminCaller(t, d)
+	if err := d.Add(boundary.Add(time.Minute), adm, "CN=A1,"+msaDN, gmsaAttrs("A1", nil)); CodeOf(err) != Other {
+		t.Errorf("one-interval-ago at the next boundary: %v, want Key does not exist", err)
+	}
+	if err := d.Add(t0.Add(10*time.Hour+5*time.Minute), adm, "CN=A1,"+msaDN, gmsaAttrs("A1", nil)); err != nil {
+		t.Errorf("one-interval-ago at t0 + 10 h 5 min: %v", err)
+	}
+}
+
+// A root key object that does not parse (version 2) is not usable: the KDS skips it.
+func TestMalformedRootKeySkipped(t *testing.T) {
+	d := newTestDomain(t)[0]
+	eff := fakekds.FileTimeFromTime(t0.Add(-10 * time.Hour))
+	rk, _ := fakekds.AddKdsRootKey(&fixedRand{}, fakekds.FileTimeFromTime(t0), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", fakekds.AddOptions{EffectiveTime: &eff})
+	var attrs []Attribute
+	for _, a := range rk.Attributes() {
+		if a.Name == fakekds.AttrKdsVersion {
+			a.Values = [][]byte{[]byte("2")}
+		}
+		attrs = append(attrs, Attribute{Name: a.Name, Values: a.Values})
+	}
+	if err := d.Add(t0, SystemCaller, rk.DN(d.DomainDN()), attrs); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.KDSRootKeys()); n != 0 {
+		t.Errorf("KDS loaded %d keys from a version-2 object", n)
+	}
+	if err := d.Add(t0, adminCaller(t, d), farmDN, gmsaAttrs("ITFarm1", nil)); CodeOf(err) != Other {
+		t.Errorf("gMSA with only a malformed key: %v", err)
+	}
+}
