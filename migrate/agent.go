@@ -122,6 +122,12 @@ type HostAgent interface {
 	// Windows: Test-ADServiceAccount -Identity NAME.
 	TestServiceAccount(ctx context.Context, name string) (bool, error)
 
+	// PurgeMachineTickets drops the computer account's Kerberos tickets so that
+	// a group membership added in the directory (MIMSync_Servers) takes effect
+	// without a reboot: the host's group SIDs come from its ticket.
+	// Windows: klist.exe -li 0x3e7 purge.
+	PurgeMachineTickets(ctx context.Context) error
+
 	// InstallServiceAccount installs the gMSA on this host.
 	// Windows: Install-ADServiceAccount -Identity NAME.
 	InstallServiceAccount(ctx context.Context, name string) error
