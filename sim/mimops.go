@@ -1,0 +1,313 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The MIM installers' change mode, the Synchronization Service Key Management tool (export,
+// restore), and service control that knows the sync service needs its key set.
+
+// ChangeModeRequest is one run of a MIM installer in change (Configure) mode for one component.
+type ChangeModeRequest struct {
+	Component MIMComponent
+	Account   string // DOMAIN\name; a gMSA with its trailing $
+	Password  string // empty for a gMSA
+	// Exchange (MIM Service only): "Use different user for Exchange (for managed accounts)" with
+	// Exchange Online or on-premises; ExchangeNone keeps the current setting.
+	Exchange ExchangeMode
+}
+
+// ChangeModeResult is what the installer showed.
+type ChangeModeResult struct {
+	Account  string
+	Warnings []string
+}
+
+// ChangeMode runs the installer in change mode: it stops the component, checks the account as
+// the installer does (a gMSA needs MinGMSAVersion, its trailing $, and no password; a user needs
+// its password), shows the LogonUser warning for a gMSA (recorded in Warnings and the event log),
+// reconfigures the service or application pool and, except for the Synchronization Service,
+// starts it again. The Synchronization Service is left stopped with no key set loaded: restore
+// the key set (RestoreKeySet) before starting it. A refusal changes nothing.
+func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
+	var res ChangeModeResult
+	h := mh.h
+	err := h.exec(func(now time.Time, dc *DC) error {
+		op := "change mode " + string(req.Component)
+		fail := func(reason error, err error) error {
+			mh.m.w.trace.Logf(now, "host %s MIM %s as %s: refused: %v", h.name, op, req.Account, reason)
+			mh.events = append(mh.events, fmt.Sprintf("MsiInstaller: %s failed: %v", op, reason))
+			return &HostError{Host: h.name, Op: op, Reason: reason, Err: err}
+		}
+		kind, name, ok := MIMWorkload(req.Component)
+		if !ok || !mh.comps[req.Component] {
+			return fail(ErrMIMNotInstalled, nil)
+		}
+		wl := h.work[workKey(kind, name)]
+		gmsa, err := mh.checkAccountLocked(now, dc, req.Account, req.Password)
+		if err != nil {
+			return fail(reasonOf(err), err)
+		}
+		if gmsa != "" {
+			// LogonUser does not work for managed accounts: the next page warns.
+			res.Warnings = append(res.Warnings, LogonUserWarning)
+			mh.warnings = append(mh.warnings, LogonUserWarning)
+			mh.events = append(mh.events, fmt.Sprintf("MIM installer: %s: %s (%s)", name, LogonUserWarning, req.Account))
+		}
+		wl.State, wl.LastError = StateStopped, nil
+		wl.Account, wl.password, wl.gmsa = req.Account, req.Password, gmsa
+		res.Account = req.Account
+		if req.Component == CompService && req.Exchange != ExchangeNone {
+			mh.setExchangeLocked(req.Exchange)
+			// The installer encrypts the Exchange password with a helper service run under the
+			// managed account; it logs that in the Application log.
+			mh.events = append(mh.events, "MIM installer: Exchange password encrypted under "+req.Account)
+		}
+		mh.m.w.trace.Logf(now, "host %s MIM %s: %s %s runs as %s", h.name, op, kind, name, req.Account)
+		if req.Component == CompSync {
+			mh.keyRun = "" // the installer asks for the key set: restore it before starting
+			wl.StartType = StartManual
+			mh.events = append(mh.events, "FIMSynchronizationService: the encryption key set must be restored")
+			return nil
+		}
+		h.startLocked(now, dc, wl)
+		return nil
+	})
+	return res, err
+}
+
+// checkAccountLocked checks a logon account as the installer's account page does and returns the
+// gMSA's sAMAccountName when it is one. Inside the loop.
+// Divergence: the installers' exact refusal texts are not documented; the simulator's say what
+// was wrong.
+func (mh *MIMHost) checkAccountLocked(now time.Time, dc *DC, account, password string) (string, error) {
+	h := mh.h
+	bad := func(reason error) (string, error) {
+		return "", &HostError{Host: h.name, Op: "account " + account, Reason: reason}
+	}
+	switch strings.ToLower(account) {
+	case "localsystem", "nt authority\\system", "nt authority\\networkservice":
+		return "", nil
+	}
+	if dc.stopped {
+		return bad(ErrDCUnavailable)
+	}
+	d := dc.dir
+	dom, name, ok := strings.Cut(account, `\`)
+	if !ok {
+		dom, name = d.NetBIOSName(), account
+	}
+	if !strings.EqualFold(dom, d.NetBIOSName()) && !strings.EqualFold(dom, d.DNSName()) {
+		return bad(ErrInvalidAccount)
+	}
+	a, found := d.Account(name)
+	if !found || !strings.EqualFold(a.SAMAccountName, name) {
+		if g, ok := d.Account(name + "$"); ok && g.GMSA != nil {
+			return bad(ErrMIMNoDollar)
+		}
+		return bad(ErrInvalidAccount)
+	}
+	if a.GMSA == nil {
+		if _, err := d.Bind(now, dom+`\`+name, password, true); err != nil || password == "" {
+			return bad(ErrMIMCredentials)
+		}
+		return "", nil
+	}
+	if !VersionAtLeast(mh.version, MinGMSAVersion) {
+		return bad(ErrMIMVersion)
+	}
+	if password != "" {
+		return bad(ErrMIMGMSAPassword)
+	}
+	return a.SAMAccountName, nil
+}
+
+// KeySetFile describes a key set export on a host.
+type KeySetFile struct {
+	Path   string
+	KeyID  string // the key set's id
+	Size   int
+	SHA256 string
+	Writes int // how many times the file was written (an export overwritten shows 2)
+}
+
+// ExportKeySet is the Synchronization Service Key Management tool's "Export key set": it needs the
+// current sync service account's name, password and domain, and writes the key set to path
+// (DefaultKeySetPath when empty), overwriting a file there.
+// Divergence: for a sync service already running as a gMSA the tool is given an empty password;
+// how the real tool authenticates then is not documented.
+func (mh *MIMHost) ExportKeySet(account, password, domain, path string) (KeySetFile, error) {
+	var out KeySetFile
+	if path == "" {
+		path = DefaultKeySetPath
+	}
+	h := mh.h
+	err := h.exec(func(now time.Time, dc *DC) error {
+		op := "export key set to " + path
+		fail := func(reason error) error {
+			mh.m.w.trace.Logf(now, "host %s MIM %s: refused: %v", h.name, op, reason)
+			return &HostError{Host: h.name, Op: op, Reason: reason}
+		}
+		if !mh.comps[CompSync] {
+			return fail(ErrMIMNotInstalled)
+		}
+		kind, name, _ := MIMWorkload(CompSync)
+		wl := h.work[workKey(kind, name)]
+		dom, acct, ok := strings.Cut(wl.Account, `\`)
+		if !ok || !strings.EqualFold(acct, account) || (!strings.EqualFold(dom, domain) && !strings.EqualFold(dc.dir.DNSName(), domain)) {
+			return fail(ErrMIMWrongAccount)
+		}
+		if wl.gmsa == "" && (password == "" || password != wl.password) {
+			return fail(ErrMIMCredentials)
+		}
+		if wl.gmsa != "" && password != "" {
+			return fail(ErrMIMGMSAPassword)
+		}
+		key := strings.ToLower(path)
+		mh.files[key] = []byte(fmt.Sprintf("MIISKMU keyset v1\nserver=%s\nkeyset=%s\n", strings.ToUpper(h.name), mh.keyDB))
+		mh.writes[key]++
+		out = mh.fileLocked(path)
+		mh.m.w.trace.Logf(now, "host %s MIM key set %s exported to %s", h.name, mh.keyDB, path)
+		return nil
+	})
+	return out, err
+}
+
+// fileLocked describes a key set file. Inside the loop.
+func (mh *MIMHost) fileLocked(path string) KeySetFile {
+	b := mh.files[strings.ToLower(path)]
+	sum := sha256.Sum256(b)
+	f := KeySetFile{Path: path, Size: len(b), SHA256: hex.EncodeToString(sum[:]), Writes: mh.writes[strings.ToLower(path)]}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "keyset="); ok {
+			f.KeyID = v
+		}
+	}
+	return f
+}
+
+// KeySet reads a key set file (ok false when there is none).
+func (mh *MIMHost) KeySet(path string) (KeySetFile, bool) {
+	mh.m.w.mu.Lock()
+	defer mh.m.w.mu.Unlock()
+	if _, ok := mh.files[strings.ToLower(path)]; !ok {
+		return KeySetFile{}, false
+	}
+	return mh.fileLocked(path), true
+}
+
+// WriteFile puts a file on the host (a scenario planting a wrong or foreign key set).
+func (mh *MIMHost) WriteFile(path string, content []byte) {
+	_ = mh.h.exec(func(now time.Time, dc *DC) error {
+		mh.files[strings.ToLower(path)] = append([]byte(nil), content...)
+		mh.writes[strings.ToLower(path)]++
+		mh.m.w.trace.Logf(now, "host %s file %s written (%d bytes)", mh.h.name, path, len(content))
+		return nil
+	})
+}
+
+// DeleteFile removes a file from the host (an operator's mistake; the engine never does this).
+func (mh *MIMHost) DeleteFile(path string) {
+	_ = mh.h.exec(func(now time.Time, dc *DC) error {
+		delete(mh.files, strings.ToLower(path))
+		mh.m.w.trace.Logf(now, "host %s file %s deleted", mh.h.name, path)
+		return nil
+	})
+}
+
+// DatabaseKeyID is the id of the key set the sync database is encrypted with ("" without sync).
+func (mh *MIMHost) DatabaseKeyID() string {
+	mh.m.w.mu.Lock()
+	defer mh.m.w.mu.Unlock()
+	return mh.keyDB
+}
+
+// KeysLoaded reports whether the sync service holds the key set its database needs.
+func (mh *MIMHost) KeysLoaded() bool {
+	mh.m.w.mu.Lock()
+	defer mh.m.w.mu.Unlock()
+	return mh.keyDB != "" && mh.keyRun == mh.keyDB
+}
+
+// RestoreKeySet is the Key Management tool's restore from a key set file. A missing file is
+// ErrMIMNoKeyFile; a file that holds another key set is loaded all the same, and the service then
+// cannot run (ErrMIMKeySet at start), as with the real tool.
+func (mh *MIMHost) RestoreKeySet(path string) error {
+	h := mh.h
+	return h.exec(func(now time.Time, dc *DC) error {
+		op := "restore key set from " + path
+		if !mh.comps[CompSync] {
+			return &HostError{Host: h.name, Op: op, Reason: ErrMIMNotInstalled}
+		}
+		if _, ok := mh.files[strings.ToLower(path)]; !ok {
+			mh.m.w.trace.Logf(now, "host %s MIM %s: no such file", h.name, op)
+			return &HostError{Host: h.name, Op: op, Reason: ErrMIMNoKeyFile}
+		}
+		f := mh.fileLocked(path)
+		mh.keyRun = f.KeyID
+		if mh.keyRun == mh.keyDB {
+			kind, name, _ := MIMWorkload(CompSync)
+			h.work[workKey(kind, name)].StartType = mh.syncAuto
+		}
+		mh.m.w.trace.Logf(now, "host %s MIM key set %q restored from %s (database needs %s)", h.name, f.KeyID, path, mh.keyDB)
+		return nil
+	})
+}
+
+// Start starts a component's service or application pool. The Synchronization Service does not
+// run without the key set its database is encrypted with (ErrMIMKeySet).
+func (mh *MIMHost) Start(c MIMComponent) (ServiceState, error) {
+	kind, name, ok := MIMWorkload(c)
+	if !ok || !mh.Has(c) {
+		return "", &HostError{Host: mh.h.name, Op: "start " + string(c), Reason: ErrMIMNotInstalled}
+	}
+	if c == CompSync {
+		var st ServiceState
+		err := mh.h.exec(func(now time.Time, dc *DC) error {
+			wl := mh.h.work[workKey(kind, name)]
+			if mh.keyRun != mh.keyDB {
+				wl.State = StateStopped
+				wl.LastError = &HostError{Host: mh.h.name, Op: "start " + name, Reason: ErrMIMKeySet}
+				mh.events = append(mh.events, "FIMSynchronizationService: the service was unable to load its encryption keys (6323)")
+				mh.m.w.trace.Logf(now, "host %s service %s failed to start: %v", mh.h.name, name, ErrMIMKeySet)
+				st = StateStopped
+				return wl.LastError
+			}
+			if wl.State != StateRunning {
+				mh.h.startLocked(now, dc, wl)
+			}
+			st = wl.State
+			if st == StateStopped {
+				return wl.LastError
+			}
+			return nil
+		})
+		return st, err
+	}
+	return mh.h.Start(kind, name)
+}
+
+// Stop stops a component's service or application pool.
+func (mh *MIMHost) Stop(c MIMComponent) error {
+	kind, name, ok := MIMWorkload(c)
+	if !ok || !mh.Has(c) {
+		return &HostError{Host: mh.h.name, Op: "stop " + string(c), Reason: ErrMIMNotInstalled}
+	}
+	return mh.h.Stop(kind, name)
+}
+
+// IsMIMError reports whether err carries one of the MIM sentinels.
+func IsMIMError(err error) bool {
+	for _, s := range []error{ErrMIMNotInstalled, ErrMIMVersion, ErrMIMNoDollar, ErrMIMGMSAPassword,
+		ErrMIMCredentials, ErrMIMKeySet, ErrMIMNoKeyFile, ErrMIMWrongAccount} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
