@@ -186,7 +186,7 @@ type MIMHost struct {
 	writes   map[string]int      // how many times each file was written
 }
 
-type regValue struct{ key, name, data string }
+type regValue struct{ key, name, kind, data string }
 
 // AddHost joins a host (World.AddHost) and installs MIM on it: each component's service or
 // application pool (automatic start) under its account, started; a sync database encrypted with a
@@ -261,6 +261,31 @@ func (mh *MIMHost) Host() *Host { return mh.h }
 
 // Name is the host's name.
 func (mh *MIMHost) Name() string { return mh.h.name }
+
+// DNSDomain is the domain's DNS name, "contoso.com".
+func (mh *MIMHost) DNSDomain() string { return mh.m.w.cfg.Domain }
+
+// FQDN is the host's DNS name, "mimsync.contoso.com".
+func (mh *MIMHost) FQDN() string { return mh.h.fqdn }
+
+// KDSSvcTrigger reports whether kdssvc has its network-on start trigger.
+func (mh *MIMHost) KDSSvcTrigger() bool {
+	mh.m.w.mu.Lock()
+	defer mh.m.w.mu.Unlock()
+	return mh.h.trigger
+}
+
+// SPNOwner is the sAMAccountName of the account holding spn on the host's DC ("" when none).
+func (mh *MIMHost) SPNOwner(spn string) string {
+	var sam string
+	_ = mh.h.exec(func(now time.Time, dc *DC) error {
+		if a, ok := dc.dir.Account(spn); ok {
+			sam = a.SAMAccountName
+		}
+		return nil
+	})
+	return sam
+}
 
 // Version is the installed MIM build.
 func (mh *MIMHost) Version() string {
@@ -384,13 +409,28 @@ func (mh *MIMHost) Registry(key, name string) (string, bool) {
 	return v.data, ok
 }
 
-// SetRegistry writes a value (reg add KEY /v NAME /d DATA /f).
+// SetRegistry writes a REG_SZ value (reg add KEY /v NAME /d DATA /f).
 func (mh *MIMHost) SetRegistry(key, name, data string) error {
+	return mh.SetRegistryValue(key, name, "REG_SZ", data)
+}
+
+// SetRegistryValue writes a value of a kind ("REG_SZ", "REG_DWORD" with decimal data).
+func (mh *MIMHost) SetRegistryValue(key, name, kind, data string) error {
 	return mh.h.exec(func(now time.Time, dc *DC) error {
 		mh.setRegLocked(key, name, data)
-		mh.m.w.trace.Logf(now, "host %s reg %s\\%s = %q", mh.h.name, key, name, data)
+		v := mh.registry[strings.ToLower(key+`\`+name)]
+		v.kind = kind
+		mh.registry[strings.ToLower(key+`\`+name)] = v
+		mh.m.w.trace.Logf(now, "host %s reg %s\\%s = %s %q", mh.h.name, key, name, kind, data)
 		return nil
 	})
+}
+
+// RegistryKind is a value's kind ("REG_SZ", "REG_DWORD"; "" when absent).
+func (mh *MIMHost) RegistryKind(key, name string) string {
+	mh.m.w.mu.Lock()
+	defer mh.m.w.mu.Unlock()
+	return mh.registry[strings.ToLower(key+`\`+name)].kind
 }
 
 // RegistryValues lists every value as KEY\NAME=DATA, sorted.
@@ -406,7 +446,15 @@ func (mh *MIMHost) RegistryValues() []string {
 }
 
 func (mh *MIMHost) setRegLocked(key, name, data string) {
-	mh.registry[strings.ToLower(key+`\`+name)] = regValue{key, name, data}
+	k := strings.ToLower(key + `\` + name)
+	kind := mh.registry[k].kind
+	if kind == "" {
+		kind = "REG_SZ"
+		if strings.EqualFold(name, "PollExchangeEnabled") {
+			kind = "REG_DWORD"
+		}
+	}
+	mh.registry[k] = regValue{key, name, kind, data}
 }
 
 // setExchangeLocked writes the two values the installer keeps the encrypted Exchange password in:
