@@ -1,0 +1,174 @@
+package migrate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Defaults from Microsoft's procedure.
+const (
+	DefaultSyncServersGroup    = "MIMSync_Servers"
+	DefaultServiceServersGroup = "MIMService_Servers"
+	// DefaultKeySetPath is where the Key Management tool exports by default.
+	DefaultKeySetPath = `C:\Windows\system32\miiskeys-1.bin`
+	// MinMIMVersion is the first MIM build whose installers accept a gMSA (hotfix 4.5.26.0).
+	MinMIMVersion = "4.5.26.0"
+)
+
+// DefaultSyncGroups are the Synchronization Service security groups the MIM Service account joins
+// so that SSPR can reset passwords through the sync engine.
+var DefaultSyncGroups = []string{"MIMSyncBrowse", "MIMSyncPasswordSet"}
+
+// defaultNames are the gMSA sAMAccountNames (without '$'), at most 15 characters each.
+var defaultNames = map[Component]string{
+	CompSync:             "MIMSyncGMSA",
+	CompService:          "MIMServiceGMSA",
+	CompPAMREST:          "PAMRestGMSA",
+	CompPAMMonitoring:    "PAMMonitorGMSA",
+	CompPAMComponent:     "PAMCompGMSA",
+	CompSSPRRegistration: "SSPRRegGMSA",
+	CompSSPRReset:        "SSPRResetGMSA",
+}
+
+// AccountSpec is the gMSA one component is converted to.
+type AccountSpec struct {
+	Name                 string   `json:"name"`                 // sAMAccountName without '$'
+	SPNs                 []string `json:"spns,omitempty"`       // servicePrincipalName values
+	DelegateTo           []string `json:"delegateTo,omitempty"` // msDS-AllowedToDelegateTo
+	TrustedForDelegation bool     `json:"trustedForDelegation,omitempty"`
+}
+
+// Config is everything the engine needs. Passwords in it are never written to the plan or the
+// journal.
+type Config struct {
+	Domain  string // DNS name, "contoso.com"
+	NetBIOS string // "CONTOSO"
+	// DC is the domain controller the engine reads and writes.
+	DC    Endpoint
+	Admin Credentials
+	// DCs are the endpoints of other DCs, by DNS name (lower case), for the root-key check on
+	// the DCs the hosts use. A DC not listed is reached at its DNS name on DC's port, with DC's
+	// TLS settings.
+	DCs   map[string]Endpoint
+	Hosts []HostAgent
+	// Accounts overrides the gMSA of a component (name, SPNs, delegation). Missing components get
+	// the default name; the MIM Service gets FIMService/<host> and the sync gMSA
+	// PCNSCLNT/<sync host> when PCNS is used, added to whatever is given here.
+	Accounts            map[Component]AccountSpec
+	SyncServersGroup    string   // "": DefaultSyncServersGroup
+	ServiceServersGroup string   // "": DefaultServiceServersGroup
+	SyncGroups          []string // nil: DefaultSyncGroups (joined when SSPR is installed)
+	// SyncAccount is the CURRENT Synchronization Service account, needed to export the key set.
+	SyncAccount KeySetExportRequest
+	KeySetPath  string // "": DefaultKeySetPath
+	// Exchange overrides what the inventory says of the MIM Service's mail settings; its
+	// MailPassword is passed to change mode.
+	Exchange *ExchangeOptions
+	// PreviousPasswords are the passwords of the accounts the services run under now, by
+	// DOMAIN\name, for Rollback.
+	PreviousPasswords map[string]string
+	// GMSAContainer is the DN the gMSAs are created in; "": CN=Managed Service Accounts,<domain>.
+	GMSAContainer string
+	// GroupContainer is the DN the groups are created in; "": CN=Users,<domain>.
+	GroupContainer string
+}
+
+func (c *Config) normalise() error {
+	if c.Domain == "" || c.NetBIOS == "" {
+		return fmt.Errorf("%w: Domain and NetBIOS are required", ErrConfig)
+	}
+	c.Domain = strings.ToLower(strings.TrimSuffix(c.Domain, "."))
+	c.NetBIOS = strings.ToUpper(c.NetBIOS)
+	if c.DC.Addr == "" {
+		return fmt.Errorf("%w: DC.Addr is required (dc1.%s:636)", ErrConfig, c.Domain)
+	}
+	if c.SyncServersGroup == "" {
+		c.SyncServersGroup = DefaultSyncServersGroup
+	}
+	if c.ServiceServersGroup == "" {
+		c.ServiceServersGroup = DefaultServiceServersGroup
+	}
+	if c.SyncGroups == nil {
+		c.SyncGroups = DefaultSyncGroups
+	}
+	if c.KeySetPath == "" {
+		c.KeySetPath = DefaultKeySetPath
+	}
+	seen := map[string]bool{}
+	for _, h := range c.Hosts {
+		n := strings.ToLower(h.Host())
+		if n == "" || seen[n] {
+			return fmt.Errorf("%w: host %q is empty or listed twice", ErrConfig, h.Host())
+		}
+		seen[n] = true
+	}
+	for comp, a := range c.Accounts {
+		if !comp.Convertible() {
+			return fmt.Errorf("%w: Accounts[%s]: component cannot run under a gMSA", ErrConfig, comp)
+		}
+		if err := checkGMSAName(strings.TrimSuffix(a.Name, "$")); a.Name != "" && err != nil {
+			return fmt.Errorf("%w: Accounts[%s]: %v", ErrConfig, comp, err)
+		}
+	}
+	return nil
+}
+
+// checkGMSAName enforces New-ADServiceAccount's name rules: 1-15 characters, no '$' inside, none
+// of the characters a sAMAccountName refuses.
+func checkGMSAName(n string) error {
+	if n == "" || len(n) > 15 {
+		return fmt.Errorf("gMSA name %q: want 1-15 characters (the '$' is added)", n)
+	}
+	if strings.ContainsAny(n, `"/\[]:;|=,+*?<>@$ `) {
+		return fmt.Errorf("gMSA name %q: contains a character a sAMAccountName refuses", n)
+	}
+	return nil
+}
+
+// accountFor is the gMSA for comp: the configured name (without '$') or the default.
+func (c *Config) accountFor(comp Component) AccountSpec {
+	a := c.Accounts[comp]
+	a.Name = strings.TrimSuffix(a.Name, "$")
+	if a.Name == "" {
+		a.Name = defaultNames[comp]
+	}
+	a.SPNs = append([]string(nil), a.SPNs...)
+	a.DelegateTo = append([]string(nil), a.DelegateTo...)
+	return a
+}
+
+// qualified is DOMAIN\name$, what change mode and the service control manager show.
+func (c *Config) qualified(name string) string {
+	return c.NetBIOS + `\` + strings.TrimSuffix(name, "$") + "$"
+}
+
+func (c *Config) gmsaContainer(domainDN string) string {
+	if c.GMSAContainer != "" {
+		return c.GMSAContainer
+	}
+	return "CN=Managed Service Accounts," + domainDN
+}
+
+func (c *Config) groupContainer(domainDN string) string {
+	if c.GroupContainer != "" {
+		return c.GroupContainer
+	}
+	return "CN=Users," + domainDN
+}
+
+func appendUnique(vals []string, v string) []string {
+	if hasString(vals, v) {
+		return vals
+	}
+	return append(vals, v)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,413 @@
+package migrate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// StepKind is what a step does. The values appear in the plan JSON and the journal.
+type StepKind string
+
+// Step kinds.
+const (
+	StepGroup         StepKind = "group"          // ensure a security group with the given host members
+	StepGMSA          StepKind = "gmsa"           // ensure a gMSA (create or reconcile)
+	StepGroupMember   StepKind = "group-member"   // add a gMSA to a sync group
+	StepPurgeTickets  StepKind = "purge-tickets"  // klist -li 0x3e7 purge on a host
+	StepKDSTrigger    StepKind = "kdssvc-trigger" // sc triggerinfo kdssvc start/networkon
+	StepInstallGMSA   StepKind = "install-gmsa"   // Install-ADServiceAccount, then Test-ADServiceAccount
+	StepExportKeySet  StepKind = "keyset-export"  // miiskmu export (never overwrites)
+	StepVerifyKeySet  StepKind = "keyset-verify"  // the export exists and matches the database
+	StepStop          StepKind = "stop"           // stop a service
+	StepChangeMode    StepKind = "change-mode"    // the installer's change mode with the gMSA
+	StepRestoreKeySet StepKind = "keyset-restore" // restore the key set after sync change mode
+	StepStart         StepKind = "start"          // start a service
+	StepRegistry      StepKind = "registry"       // write a registry value
+	StepExchangeCheck StepKind = "exchange-check" // ExchangeOnline / ExchangeOnPremise: one empty
+	StepVerifyGMSA    StepKind = "verify-gmsa"    // Test-ADServiceAccount
+	StepVerifyService StepKind = "verify-service" // running under the gMSA
+	StepVerifyKerb    StepKind = "verify-kerberos"
+)
+
+// RegistryWrite is the value a registry step writes.
+type RegistryWrite struct {
+	Key   string        `json:"key"`
+	Value string        `json:"value"`
+	Data  RegistryValue `json:"data"`
+}
+
+// Step is one idempotent action. Running a step whose effect is already in place changes
+// nothing and succeeds.
+type Step struct {
+	ID          string    `json:"id"`
+	Kind        StepKind  `json:"kind"`
+	Host        string    `json:"host,omitempty"`
+	Object      string    `json:"object"`
+	Component   Component `json:"component,omitempty"`
+	Description string    `json:"description"`
+	DependsOn   []string  `json:"dependsOn,omitempty"`
+
+	Account              string           `json:"account,omitempty"` // target account, DOMAIN\name$
+	From                 string           `json:"from,omitempty"`    // account before the change (rollback)
+	Members              []string         `json:"members,omitempty"` // group: host DNS names
+	Principals           []string         `json:"principals,omitempty"`
+	DNSHostName          string           `json:"dnsHostName,omitempty"`
+	SPNs                 []string         `json:"spns,omitempty"`
+	DelegateTo           []string         `json:"delegateTo,omitempty"`
+	TrustedForDelegation bool             `json:"trustedForDelegation,omitempty"`
+	Path                 string           `json:"path,omitempty"`
+	Registry             *RegistryWrite   `json:"registry,omitempty"`
+	Exchange             *ExchangeOptions `json:"exchange,omitempty"`
+}
+
+// Plan is the ordered list of steps. Steps are in an order that satisfies every DependsOn.
+type Plan struct {
+	Version     int      `json:"version"`
+	Domain      string   `json:"domain"`
+	NetBIOS     string   `json:"netbios"`
+	KeySetPath  string   `json:"keySetPath"`
+	Steps       []Step   `json:"steps"`
+	Unsupported []string `json:"unsupported,omitempty"` // reported and left alone
+}
+
+// PlanVersion is the plan format version.
+const PlanVersion = 1
+
+// Step returns the step with id, or nil.
+func (p *Plan) Step(id string) *Step {
+	for i := range p.Steps {
+		if p.Steps[i].ID == id {
+			return &p.Steps[i]
+		}
+	}
+	return nil
+}
+
+// JSON is the plan as indented JSON (no passwords: they are never in a plan).
+func (p *Plan) JSON() []byte {
+	b, _ := json.MarshalIndent(p, "", "  ")
+	return append(b, '\n')
+}
+
+// Hash identifies the plan (SHA-256 of its JSON); the journal records it.
+func (p *Plan) Hash() string {
+	h := sha256.Sum256(p.JSON())
+	return hex.EncodeToString(h[:])
+}
+
+var kindSymbol = map[StepKind]string{
+	StepGroup: "+", StepGMSA: "+", StepGroupMember: "+", StepInstallGMSA: "+", StepKDSTrigger: "~",
+	StepExportKeySet: "+", StepVerifyKeySet: "?", StepStop: "-", StepChangeMode: "~", StepRestoreKeySet: "~",
+	StepStart: "+", StepRegistry: "~", StepExchangeCheck: "?", StepVerifyGMSA: "?", StepVerifyService: "?",
+	StepVerifyKerb: "?", StepPurgeTickets: "~",
+}
+
+// Text renders the plan for a human, like `terraform plan`: one line per step with its
+// symbol (+ create, ~ change, - stop, ? check), then the unsupported components.
+func (p *Plan) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "MIM → gMSA plan for %s (%s): %d steps\n", p.Domain, p.NetBIOS, len(p.Steps))
+	section := ""
+	for i, s := range p.Steps {
+		sec := "directory"
+		if s.Host != "" {
+			sec = "host " + s.Host
+		}
+		if strings.HasPrefix(string(s.Kind), "verify-") {
+			sec = "verification"
+		}
+		if sec != section {
+			section = sec
+			fmt.Fprintf(&b, "\n  # %s\n", sec)
+		}
+		fmt.Fprintf(&b, "  %s %2d. %-44s %s\n", kindSymbol[s.Kind], i+1, s.ID, s.Description)
+		if len(s.DependsOn) > 0 {
+			fmt.Fprintf(&b, "        after: %s\n", strings.Join(s.DependsOn, ", "))
+		}
+	}
+	if len(p.Unsupported) > 0 {
+		b.WriteString("\n  # left alone (cannot use a gMSA)\n")
+		for _, u := range p.Unsupported {
+			fmt.Fprintf(&b, "    %s\n", u)
+		}
+	}
+	fmt.Fprintf(&b, "\nThe key-set export %s is written once and never overwritten or deleted.\n", p.KeySetPath)
+	return b.String()
+}
+
+// serviceSide are the components converted on the MIM Service side, in change-mode order.
+var serviceSide = []Component{CompService, CompPAMREST, CompPAMMonitoring, CompPAMComponent, CompSSPRRegistration, CompSSPRReset}
+
+// MakePlan builds the plan from the inventory. It is pure: the same inventory and configuration
+// give the same plan, byte for byte.
+func (e *Engine) MakePlan(est *Estate) (*Plan, error) {
+	c := &e.cfg
+	p := &Plan{Version: PlanVersion, Domain: c.Domain, NetBIOS: c.NetBIOS, KeySetPath: c.KeySetPath}
+	add := func(s Step) { p.Steps = append(p.Steps, s) }
+	for _, h := range est.Hosts {
+		for _, comp := range h.Components {
+			if !comp.Component.Convertible() {
+				p.Unsupported = append(p.Unsupported, fmt.Sprintf("%s on %s (%s, runs as %s)", comp.Component, h.Host, comp.Service, comp.Account))
+			}
+		}
+		for _, ma := range h.ManagementAgents {
+			if !strings.EqualFold(ma.Type, "FIM") {
+				p.Unsupported = append(p.Unsupported, fmt.Sprintf("management agent %s (%s) on %s", ma.Name, ma.Type, h.Host))
+			}
+		}
+	}
+	syncHosts := est.HostsWith(CompSync)
+	var svcHosts []HostInventory
+	for _, h := range est.Hosts {
+		for _, comp := range serviceSide {
+			if h.component(comp) != nil {
+				svcHosts = append(svcHosts, h)
+				break
+			}
+		}
+	}
+	if len(syncHosts) == 0 && len(svcHosts) == 0 {
+		return nil, fmt.Errorf("%w: no convertible MIM component on any host", ErrConfig)
+	}
+	names := func(hs []HostInventory) []string {
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.Host)
+		}
+		return out
+	}
+	groupStep := func(g string, hs []HostInventory) string {
+		id := "group:" + g
+		add(Step{ID: id, Kind: StepGroup, Object: g, Members: names(hs),
+			Description: fmt.Sprintf("group %s with %s", g, strings.Join(names(hs), ", "))})
+		return id
+	}
+	gmsaIDs := map[Component]string{}
+	specs := map[Component]AccountSpec{}
+	gmsaStep := func(comp Component, group, groupID string, extraSPNs []string) {
+		a := c.accountFor(comp)
+		for _, s := range extraSPNs {
+			a.SPNs = appendUnique(a.SPNs, s)
+		}
+		specs[comp] = a
+		id := "gmsa:" + a.Name
+		gmsaIDs[comp] = id
+		desc := fmt.Sprintf("gMSA %s$ (%s), DNS %s.%s, password readable by %s", a.Name, comp, strings.ToLower(a.Name), c.Domain, group)
+		if len(a.SPNs) > 0 {
+			desc += ", SPN " + strings.Join(a.SPNs, " ")
+		}
+		if a.TrustedForDelegation {
+			desc += ", trusted for delegation"
+		}
+		if len(a.DelegateTo) > 0 {
+			desc += ", delegates to " + strings.Join(a.DelegateTo, " ")
+		}
+		add(Step{ID: id, Kind: StepGMSA, Object: a.Name + "$", Component: comp, Description: desc, DependsOn: []string{groupID},
+			Account: c.qualified(a.Name), Principals: []string{group}, DNSHostName: strings.ToLower(a.Name) + "." + c.Domain,
+			SPNs: a.SPNs, DelegateTo: a.DelegateTo, TrustedForDelegation: a.TrustedForDelegation})
+	}
+	var syncGroupID, svcGroupID string
+	if len(syncHosts) > 0 {
+		syncGroupID = groupStep(c.SyncServersGroup, syncHosts)
+		var pcns []string
+		for _, h := range syncHosts {
+			if h.PCNS {
+				pcns = append(pcns, "PCNSCLNT/"+h.Host)
+			}
+		}
+		gmsaStep(CompSync, c.SyncServersGroup, syncGroupID, pcns)
+	}
+	if len(svcHosts) > 0 {
+		svcGroupID = groupStep(c.ServiceServersGroup, svcHosts)
+		for _, comp := range serviceSide {
+			hs := est.HostsWith(comp)
+			if len(hs) == 0 {
+				continue
+			}
+			var extra []string
+			if comp == CompService {
+				for _, h := range hs {
+					extra = append(extra, "FIMService/"+h.Host)
+				}
+			}
+			gmsaStep(comp, c.ServiceServersGroup, svcGroupID, extra)
+		}
+		if id, ok := gmsaIDs[CompService]; ok && (len(est.HostsWith(CompSSPRRegistration)) > 0 || len(est.HostsWith(CompSSPRReset)) > 0) {
+			for _, g := range c.SyncGroups {
+				add(Step{ID: "group-member:" + g + ":" + specs[CompService].Name, Kind: StepGroupMember, Object: g,
+					Account: specs[CompService].Name + "$", DependsOn: []string{id},
+					Description: fmt.Sprintf("add %s$ to %s (SSPR)", specs[CompService].Name, g)})
+			}
+		}
+	}
+	for _, h := range est.Hosts {
+		e.planHost(p, h, specs, gmsaIDs, syncGroupID, svcGroupID)
+	}
+	e.planVerify(p, est, specs)
+	return p, nil
+}
+
+// planHost adds one host's steps.
+func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountSpec, gmsaIDs map[Component]string, syncGroupID, svcGroupID string) {
+	c := &e.cfg
+	add := func(s Step) { s.Host = h.Host; p.Steps = append(p.Steps, s) }
+	at := "@" + h.Host
+	var comps []InstalledComponent
+	for _, ic := range h.Components {
+		if ic.Component.Convertible() {
+			comps = append(comps, ic)
+		}
+	}
+	if len(comps) == 0 {
+		return
+	}
+	var deps []string
+	if h.component(CompSync) != nil {
+		deps = append(deps, syncGroupID)
+	}
+	for _, ic := range comps {
+		if ic.Component != CompSync {
+			deps = append(deps, svcGroupID)
+			break
+		}
+	}
+	purge := "purge-tickets" + at
+	add(Step{ID: purge, Kind: StepPurgeTickets, Object: "machine tickets", DependsOn: deps,
+		Description: "klist -li 0x3e7 purge (new group membership takes effect)"})
+	var ready []string // steps change mode waits for
+	if compareVersions(h.OS.Version, "6.3") == 0 {
+		id := "kdssvc-trigger" + at
+		add(Step{ID: id, Kind: StepKDSTrigger, Object: "kdssvc", Description: "sc triggerinfo kdssvc start/networkon (2012 R2)"})
+		ready = append(ready, id)
+	}
+	installed := map[string]string{}
+	for _, ic := range comps {
+		a := specs[ic.Component]
+		if _, ok := installed[a.Name]; ok {
+			continue
+		}
+		id := "install-gmsa:" + a.Name + at
+		installed[a.Name] = id
+		add(Step{ID: id, Kind: StepInstallGMSA, Object: a.Name, Component: ic.Component, DependsOn: []string{gmsaIDs[ic.Component], purge},
+			Description: fmt.Sprintf("Install-ADServiceAccount %s, then Test-ADServiceAccount", a.Name)})
+	}
+	if sc := h.component(CompSync); sc != nil {
+		a := specs[CompSync]
+		exp, ver := "keyset-export"+at, "keyset-verify"+at
+		stop, cm := "stop:"+sc.Service+at, "change-mode:"+string(CompSync)+at
+		rest, start := "keyset-restore"+at, "start:"+sc.Service+at
+		add(Step{ID: exp, Kind: StepExportKeySet, Object: c.KeySetPath, Path: c.KeySetPath, Component: CompSync,
+			DependsOn:   []string{installed[a.Name]},
+			Description: fmt.Sprintf("export the sync key set to %s as %s (never overwritten)", c.KeySetPath, sc.Account)})
+		add(Step{ID: ver, Kind: StepVerifyKeySet, Object: c.KeySetPath, Path: c.KeySetPath, Component: CompSync, DependsOn: []string{exp},
+			Description: "verify the export matches the sync database's key set"})
+		add(Step{ID: stop, Kind: StepStop, Object: sc.Service, Component: CompSync, DependsOn: []string{ver},
+			Description: "stop " + sc.Service})
+		add(Step{ID: cm, Kind: StepChangeMode, Object: sc.Service, Component: CompSync, DependsOn: append([]string{stop, ver}, ready...),
+			Account: c.qualified(a.Name), From: sc.Account,
+			Description: fmt.Sprintf("change mode: %s -> %s, empty password", sc.Account, c.qualified(a.Name))})
+		add(Step{ID: rest, Kind: StepRestoreKeySet, Object: c.KeySetPath, Path: c.KeySetPath, Component: CompSync, DependsOn: []string{cm},
+			Description: "restore the key set from " + c.KeySetPath})
+		add(Step{ID: start, Kind: StepStart, Object: sc.Service, Component: CompSync, DependsOn: []string{rest},
+			Description: "start " + sc.Service})
+	}
+	for _, comp := range serviceSide {
+		ic := h.component(comp)
+		if ic == nil {
+			continue
+		}
+		a := specs[comp]
+		cm := "change-mode:" + string(comp) + at
+		s := Step{ID: cm, Kind: StepChangeMode, Object: ic.Service, Component: comp, DependsOn: append([]string{installed[a.Name]}, ready...),
+			Account: c.qualified(a.Name), From: ic.Account,
+			Description: fmt.Sprintf("change mode: %s -> %s, empty password", ic.Account, c.qualified(a.Name))}
+		var ex *ExchangeOptions
+		if comp == CompService {
+			ex = h.Exchange
+			if c.Exchange != nil {
+				ex = c.Exchange
+			}
+			if ex != nil {
+				ex = &ExchangeOptions{Online: ex.Online, MailAccount: ex.MailAccount}
+				s.Exchange = ex
+				where := "Exchange on-premises"
+				if ex.Online {
+					where = "Exchange Online"
+				}
+				s.Description += ", " + where + " (different user for Exchange)"
+			}
+		}
+		add(s)
+		add(Step{ID: "start:" + ic.Service + at, Kind: StepStart, Object: ic.Service, Component: comp, DependsOn: []string{cm},
+			Description: "start " + ic.Service})
+		if ex != nil {
+			if ex.Online {
+				add(Step{ID: "registry:" + RegValPollExchange + at, Kind: StepRegistry, Object: RegKeyFIMService + `\` + RegValPollExchange,
+					Component: comp, DependsOn: []string{cm},
+					Registry:    &RegistryWrite{Key: RegKeyFIMService, Value: RegValPollExchange, Data: RegistryValue{Kind: RegDWord, DWord: 1}},
+					Description: "set PollExchangeEnabled = 1 (Exchange Online approvals)"})
+			}
+			add(Step{ID: "exchange-check" + at, Kind: StepExchangeCheck, Object: RegKeyFIMServiceConfig, Component: comp,
+				DependsOn: []string{cm}, Exchange: ex,
+				Description: "ExchangeOnline / ExchangeOnPremise: exactly the unused one empty"})
+		}
+	}
+}
+
+// planVerify adds the verification steps: Test-ADServiceAccount on every host for every gMSA it
+// uses, every converted service running under its gMSA, and a Kerberos ticket to every SPN
+// accepted by the host that runs it.
+func (e *Engine) planVerify(p *Plan, est *Estate, specs map[Component]AccountSpec) {
+	for _, h := range est.Hosts {
+		at := "@" + h.Host
+		seen := map[string]bool{}
+		for _, ic := range h.Components {
+			if !ic.Component.Convertible() {
+				continue
+			}
+			a := specs[ic.Component]
+			if !seen[a.Name] {
+				seen[a.Name] = true
+				p.Steps = append(p.Steps, Step{ID: "verify-gmsa:" + a.Name + at, Kind: StepVerifyGMSA, Host: h.Host, Object: a.Name,
+					Component: ic.Component, DependsOn: []string{"start:" + ic.Service + at},
+					Description: "Test-ADServiceAccount " + a.Name + " is True"})
+			}
+		}
+		for _, ic := range h.Components {
+			if !ic.Component.Convertible() {
+				continue
+			}
+			a := specs[ic.Component]
+			p.Steps = append(p.Steps, Step{ID: "verify-service:" + ic.Service + at, Kind: StepVerifyService, Host: h.Host,
+				Object: ic.Service, Component: ic.Component, Account: e.cfg.qualified(a.Name),
+				DependsOn: []string{"start:" + ic.Service + at}, Description: ic.Service + " running as " + e.cfg.qualified(a.Name)})
+			for _, spn := range a.SPNs {
+				if !spnOnHost(spn, h.Host, ic.Component) {
+					continue
+				}
+				p.Steps = append(p.Steps, Step{ID: "verify-kerberos:" + spn + at, Kind: StepVerifyKerb, Host: h.Host, Object: spn,
+					Component: ic.Component, Account: e.cfg.qualified(a.Name), DependsOn: []string{"start:" + ic.Service + at},
+					Description: "a ticket to " + spn + " decrypts on the host with " + a.Name + "$'s key"})
+			}
+		}
+	}
+}
+
+// spnOnHost decides on which host an SPN is checked: a host-qualified SPN (FIMService/host,
+// PCNSCLNT/host) on that host; any other SPN of a component on every host running it.
+func spnOnHost(spn, host string, comp Component) bool {
+	i := strings.Index(spn, "/")
+	if i < 0 {
+		return true
+	}
+	target := strings.ToLower(strings.SplitN(spn[i+1:], ":", 2)[0])
+	short := strings.SplitN(host, ".", 2)[0]
+	switch strings.ToUpper(spn[:i]) {
+	case "FIMSERVICE", "PCNSCLNT":
+		return target == host || target == short
+	}
+	return true
+}
