@@ -167,6 +167,23 @@ func (m *MIM) Hosts() []*MIMHost {
 	return append([]*MIMHost(nil), m.order...)
 }
 
+// KnownPasswords are the passwords of the domain accounts the MIM components run under now, by
+// the account as configured (CONTOSO\svc-mimsync): what the operator knows and types.
+func (m *MIM) KnownPasswords() map[string]string {
+	m.w.mu.Lock()
+	defer m.w.mu.Unlock()
+	out := map[string]string{}
+	for _, mh := range m.order {
+		for _, c := range MIMComponents {
+			kind, name, _ := MIMWorkload(c)
+			if wl := mh.h.work[workKey(kind, name)]; mh.comps[c] && wl != nil && wl.gmsa == "" && wl.password != "" {
+				out[wl.Account] = wl.password
+			}
+		}
+	}
+	return out
+}
+
 // MIMHost is a member host with MIM installed.
 type MIMHost struct {
 	m        *MIM

@@ -1,0 +1,84 @@
+package mimagent
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
+	"github.com/gmsasim/gmsasim/migrate"
+	"github.com/gmsasim/gmsasim/sim"
+)
+
+// Env is a simulated MIM world served to the engine: one LDAPS listener per DC on 127.0.0.1:0
+// (certificates from a per-run CA, names dcN.<domain>), and the engine's Config filled in with
+// those endpoints, the Administrator's credentials, an agent per MIM host, the current sync
+// account's credentials and the current services' passwords (what the operator would type).
+type Env struct {
+	World   *sim.World
+	MIM     *sim.MIM
+	Config  migrate.Config
+	servers []*ldapsrv.Server
+}
+
+// Serve starts the listeners. Close them with Env.Close.
+func Serve(w *sim.World, m *sim.MIM) (*Env, error) {
+	// wallclock: the TLS key material of the per-run CA is not part of the simulation (nil: crypto/rand).
+	ca, err := ldapsrv.NewCA(nil)
+	if err != nil {
+		return nil, fmt.Errorf("mimagent: the world's CA: %w", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Certificate())
+	cfg := w.Config()
+	domain := strings.ToLower(cfg.Domain)
+	env := &Env{World: w, MIM: m}
+	mc := migrate.Config{Domain: domain, NetBIOS: cfg.NetBIOS, DCs: map[string]migrate.Endpoint{},
+		Admin:             migrate.Credentials{Name: cfg.NetBIOS + `\Administrator`, Password: cfg.AdminPassword},
+		Hosts:             ForMIM(m),
+		PreviousPasswords: m.KnownPasswords()}
+	for i, dc := range w.DCs() {
+		dns := strings.ToLower(dc.Name()) + "." + domain
+		tc, err := ca.ServerTLSConfig(dns)
+		if err != nil {
+			env.Close()
+			return nil, fmt.Errorf("mimagent: certificate for %s: %w", dns, err)
+		}
+		srv := ldapsrv.New(w.Backend(dc.Name()), ldapsrv.Options{TLS: tc})
+		if err := srv.ListenLDAPS("127.0.0.1:0"); err != nil {
+			srv.Close()
+			env.Close()
+			return nil, fmt.Errorf("mimagent: LDAPS for %s: %w", dc.Name(), err)
+		}
+		env.servers = append(env.servers, srv)
+		ep := migrate.Endpoint{Addr: srv.LDAPSAddr().String(), LDAPS: true,
+			TLS: &tls.Config{RootCAs: roots, ServerName: dns, MinVersion: tls.VersionTLS12}}
+		mc.DCs[dns] = ep
+		if i == 0 {
+			mc.DC = ep
+		}
+	}
+	for _, mh := range m.Hosts() {
+		if !mh.Has(sim.CompSync) {
+			continue
+		}
+		acct, _ := mh.Account(sim.CompSync)
+		dom, name, _ := strings.Cut(acct, `\`)
+		mc.SyncAccount = migrate.KeySetExportRequest{Account: name, Domain: dom, Password: mc.PreviousPasswords[acct]}
+		break
+	}
+	env.Config = mc
+	return env, nil
+}
+
+// Close stops the listeners.
+func (e *Env) Close() error {
+	var errs []error
+	for _, s := range e.servers {
+		errs = append(errs, s.Close())
+	}
+	e.servers = nil
+	return errors.Join(errs...)
+}
