@@ -48,10 +48,18 @@ func (w *World) CheckConverged() error {
 		}
 		first := w.dcs[0]
 		// The model's digest covers what replication must make equal, tombstones and stamps
-		// included; the search comparison below then checks what clients read.
+		// included. Equal digests settle it; the client-view comparison (what a search returns)
+		// is the costly part and runs only as the diagnostic when digests differ, or when a
+		// replica has no model directory to digest.
 		if first.dir != nil {
 			want := first.dir.Digest()
 			for _, d := range w.dcs[1:] {
+				if d.dir == nil {
+					if err := w.compareClientViews(first, d); err != nil {
+						return w.fail(err)
+					}
+					continue
+				}
 				if d.dir.Digest() == want {
 					continue
 				}
@@ -60,25 +68,39 @@ func (w *World) CheckConverged() error {
 				if len(diff) > maxDiffLines {
 					diff, more = diff[:maxDiffLines], fmt.Sprintf("\n  ... %d more", len(diff)-maxDiffLines)
 				}
-				return w.fail(fmt.Errorf("%w: %s (-) and %s (+) digests differ:\n  %s%s", ErrNotConverged,
-					first.name, d.name, strings.Join(diff, "\n  "), more))
+				view := ""
+				if err := w.compareClientViews(first, d); err != nil {
+					view = "\n  what clients read: " + err.Error()
+				}
+				return w.fail(fmt.Errorf("%w: %s (-) and %s (+) digests differ:\n  %s%s%s", ErrNotConverged,
+					first.name, d.name, strings.Join(diff, "\n  "), more, view))
 			}
-		}
-		ref, err := w.snap(w.dcs[0])
-		if err != nil {
-			return w.fail(err)
+			return nil
 		}
 		for _, d := range w.dcs[1:] {
-			snap, err := w.snap(d)
-			if err != nil {
+			if err := w.compareClientViews(first, d); err != nil {
 				return w.fail(err)
-			}
-			if diff := diffSnapshots(ref, snap); diff != "" {
-				return w.fail(fmt.Errorf("%w: %s and %s: %s", ErrNotConverged, w.dcs[0].name, d.name, diff))
 			}
 		}
 		return nil
 	})
+}
+
+// compareClientViews compares what a search of every naming context returns on two replicas:
+// nil when equal, else an ErrNotConverged naming the first difference. Inside the loop.
+func (w *World) compareClientViews(a, b *DC) error {
+	ra, err := w.snap(a)
+	if err != nil {
+		return err
+	}
+	rb, err := w.snap(b)
+	if err != nil {
+		return err
+	}
+	if diff := diffSnapshots(ra, rb); diff != "" {
+		return fmt.Errorf("%w: %s and %s: %s", ErrNotConverged, a.name, b.name, diff)
+	}
+	return nil
 }
 
 // maxDiffLines bounds the digest lines a convergence failure prints.
