@@ -34,6 +34,21 @@ type Directory struct {
 	tokens      map[*entry]cachedToken // tokenOf's cache, valid while the USN stands still
 	lastTime    time.Time              // genTime's one-entry cache
 	lastTimeStr string
+
+	rotations []Rotation // lazy gMSA rotations not yet drained (managedpw.go)
+
+	// changeLog lists, in USN order, the entries written at each USN since the log was built, so
+	// ChangesSince costs in proportion to the changes, not to the directory (the world asks after
+	// every operation). It is rebuilt from a full scan when changeLogOK is false (a new or
+	// imported replica).
+	changeLog   []changeRec
+	changeLogOK bool
+}
+
+// changeRec says that e was written in the operation that allocated usn.
+type changeRec struct {
+	usn uint64
+	e   *entry
 }
 
 // domainInfo is what every replica of the domain shares.
@@ -218,7 +233,20 @@ func (d *Directory) setValues(e *entry, t *AttrType, vals []value) *attr {
 	a.vals = vals
 	a.raws = nil
 	d.indexAttr(e, a)
+	d.logChange(e)
 	return a
+}
+
+// logChange records that e is being written by the current operation. Every write allocates its
+// USN (nextUSN) before it changes values, so d.usn is that operation's USN.
+func (d *Directory) logChange(e *entry) {
+	if !d.changeLogOK {
+		return
+	}
+	if n := len(d.changeLog); n > 0 && d.changeLog[n-1].e == e && d.changeLog[n-1].usn == d.usn {
+		return
+	}
+	d.changeLog = append(d.changeLog, changeRec{usn: d.usn, e: e})
 }
 
 // stamp records an originating write of t at usn: version+1, this DC, now.
@@ -227,6 +255,7 @@ func (d *Directory) stamp(a *attr, now time.Time, usn uint64) {
 		return
 	}
 	a.meta = AttrMeta{Version: a.meta.Version + 1, OrigDSA: d.invocationID, OrigTime: now.UTC(), OrigUSN: usn, LocalUSN: usn}
+	// stamp is called after the values were set, so the entry is already in the change log.
 }
 
 // put sets t's values on e from raw wire values (already validated) as an originating write.

@@ -93,8 +93,29 @@ func (d *Directory) managedPassword(now time.Time, e *entry) (*fakekds.ManagedPa
 		if err := d.writeRotation(now, e, res); err != nil {
 			return nil, err
 		}
+		d.rotations = append(d.rotations, Rotation{At: now, DN: e.dn.String(),
+			SAMAccountName: string(e.first(d.at.sAMAccountName)), NextRotation: res.NextRotation.Time()})
 	}
 	return res, nil
+}
+
+// Rotation is one lazy rotation of a gMSA's password this DC performed: a read of
+// msDS-ManagedPassword (a search, Directory.ManagedPassword, or the KDC's AccountAt) found the
+// stored password id expired and wrote the new one.
+type Rotation struct {
+	At             time.Time // when the DC wrote it (the read's time)
+	DN             string
+	SAMAccountName string
+	NextRotation   time.Time // when the new password id expires
+}
+
+// DrainRotations returns the rotations performed since the last call, oldest first, and forgets
+// them: the world drains them after every step to trace them. A replica that is never drained
+// keeps them (one small record per rotation).
+func (d *Directory) DrainRotations() []Rotation {
+	out := d.rotations
+	d.rotations = nil
+	return out
 }
 
 // writeRotation stores a rotation as SYSTEM: new ids, keys from the new stored password
@@ -120,6 +141,56 @@ func (d *Directory) writeRotation(now time.Time, e *entry, res *fakekds.ManagedP
 // not a gMSA, the "Key does not exist" error when the DC has no usable root key.
 func (d *Directory) ManagedPassword(now time.Time, dnStr string) (*fakekds.ManagedPasswordResult, error) {
 	const op = "search"
+	e, err := d.gmsaEntry(op, dnStr)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.managedPassword(now, e)
+	if err != nil {
+		if isKeyError(err) {
+			return nil, d.noKeyError(op, dnStr, err)
+		}
+		return nil, &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
+	}
+	return res, nil
+}
+
+// CheckManagedPassword says whether this DC can compute a gMSA's msDS-ManagedPassword at now,
+// without the lazy rotation write (a look, not a read): nil when it can; the errors of
+// ManagedPassword otherwise. For diagnostics that must not change the replica.
+func (d *Directory) CheckManagedPassword(now time.Time, dnStr string) error {
+	const op = "search"
+	e, err := d.gmsaEntry(op, dnStr)
+	if err != nil {
+		return err
+	}
+	acct, err := d.kdsAccount(e)
+	if err == nil {
+		_, err = d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
+	}
+	if err != nil {
+		if isKeyError(err) {
+			return d.noKeyError(op, dnStr, err)
+		}
+		return &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
+	}
+	return nil
+}
+
+// MayReadManagedPassword says whether c's token is granted the read of a gMSA's
+// msDS-ManagedPassword by its msDS-GroupMSAMembership (the encryption rule aside), without
+// computing the password. Errors: noSuchObject, unwillingToPerform for an object that is not a
+// gMSA.
+func (d *Directory) MayReadManagedPassword(c Caller, dnStr string) (bool, error) {
+	e, err := d.gmsaEntry("search", dnStr)
+	if err != nil {
+		return false, err
+	}
+	return d.mayReadManagedPassword(c, e), nil
+}
+
+// gmsaEntry finds a live gMSA by DN.
+func (d *Directory) gmsaEntry(op, dnStr string) (*entry, error) {
 	dn, err := ParseDN(dnStr)
 	if err != nil {
 		return nil, errInvalidDN(op, dnStr)
@@ -131,14 +202,7 @@ func (d *Directory) ManagedPassword(now time.Time, dnStr string) (*fakekds.Manag
 	if !d.isClass(e, classGMSA) {
 		return nil, errUnwilling(op, dnStr, "not a group managed service account")
 	}
-	res, err := d.managedPassword(now, e)
-	if err != nil {
-		if isKeyError(err) {
-			return nil, d.noKeyError(op, dnStr, err)
-		}
-		return nil, &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
-	}
-	return res, nil
+	return e, nil
 }
 
 // GMSAAccount is the gMSA part of an Account.

@@ -163,13 +163,13 @@ func (h *Host) retrieve(now time.Time, dc *DC, identity string) (*gmsaRead, erro
 
 // whyRefused tells apart, for the trace and errors.Is, why a read came back without the
 // password: the DC cannot compute it, the host's ticket is older than its membership, or the
-// host is not allowed at all.
+// host is not allowed at all. It only looks: no read that would make the DC rotate the password.
 func (h *Host) whyRefused(now time.Time, d *fakead.Directory, dn string) error {
-	if r, err := readGMSA(now, d, fakead.SystemCaller, dn); err != nil || r.blob == nil {
+	if err := d.CheckManagedPassword(now, dn); err != nil {
 		return ErrDCNoPassword
 	}
 	if c, err := d.CallerFor(h.dn, true); err == nil {
-		if r, err := readGMSA(now, d, c, dn); err == nil && r.blob != nil {
+		if ok, err := d.MayReadManagedPassword(c, dn); err == nil && ok {
 			return ErrStaleGroups
 		}
 	}

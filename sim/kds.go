@@ -86,14 +86,26 @@ func (w *World) ManagedPassword(dc, gmsaDN string) (*fakekds.ManagedPasswordResu
 	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
 		var err error
 		res, err = d.ManagedPassword(now, gmsaDN)
-		if err == nil && res.Rotated {
-			w.trace.Logf(now, "%s rotated the password of %s (next rotation %s)", d.DC().Name, gmsaDN,
-				res.NextRotation.Time().Format("2006-01-02T15:04:05Z"))
-		}
-		return err
+		return err // a rotation is traced by traceRotations
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// traceRotations traces the lazy gMSA rotations every DC performed since the last call — on an
+// LDAP read of msDS-ManagedPassword, a KDC lookup or ManagedPassword — at the time each was
+// written, so the report's timeline shows them. Called with every capture (after each Exec and
+// each event), inside the loop.
+func (w *World) traceRotations() {
+	for _, dc := range w.dcs {
+		if dc.dir == nil {
+			continue
+		}
+		for _, r := range dc.dir.DrainRotations() {
+			w.trace.Logf(r.At, "%s rotated the password of %s (next rotation %s)", dc.name, r.DN,
+				r.NextRotation.UTC().Format("2006-01-02T15:04:05Z"))
+		}
+	}
 }

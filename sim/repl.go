@@ -99,6 +99,7 @@ func (w *World) sortedLinks() []*link {
 
 // capture ships every DC's new local changes to its partners.
 func (w *World) capture() error {
+	w.traceRotations()
 	for _, dc := range w.dcs {
 		h := dc.repl.HighestUSN()
 		if h < dc.shipped {
