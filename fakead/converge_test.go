@@ -28,6 +28,7 @@ func randomConverge(t *testing.T, seed uint64) {
 	}
 	now := t0
 	sync := func(from, to int) {
+		checkChangeLog(t, ds[from], water[from][to])
 		ch := ds[from].ChangesSince(water[from][to])
 		water[from][to] = ds[from].HighestUSN()
 		if err := ds[to].ApplyReplicated(now, ch); err != nil {
@@ -97,6 +98,40 @@ func randomConverge(t *testing.T, seed uint64) {
 	for i := 1; i < 3; i++ {
 		if ds[0].Digest() != ds[i].Digest() {
 			t.Fatalf("seed %d: DC1 and DC%d differ:\n%s", seed, i+1, strings.Join(DigestDiff(ds[0], ds[i]), "\n"))
+		}
+	}
+}
+
+// checkChangeLog pins the change log against the definition it replaces: the entries with an
+// attribute whose local USN is above usn, found by scanning the whole replica, parents first.
+func checkChangeLog(t *testing.T, d *Directory, usn uint64) {
+	t.Helper()
+	var want []*entry
+	for depth := 0; ; depth++ {
+		more := false
+		for _, e := range d.all {
+			if e == nil || e.depth < depth {
+				continue
+			}
+			if e.depth > depth {
+				more = true
+				continue
+			}
+			if e.changedSince(usn) {
+				want = append(want, e)
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	got := d.changedEntries(usn)
+	if len(got) != len(want) {
+		t.Fatalf("change log: %d entries changed since USN %d, a full scan finds %d", len(got), usn, len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("change log: entry %d is %s, a full scan gives %s", i, got[i].dn, want[i].dn)
 		}
 	}
 }

@@ -17,23 +17,7 @@ import (
 // Windows 2000 forest, not value by value (link value replication).
 func (d *Directory) ChangesSince(usn uint64) []ReplChange {
 	var out []ReplChange
-	// Parents before children even when an object was moved under a younger parent: bucket by
-	// depth, creation order within a depth.
-	var byDepth [][]*entry
-	for _, e := range d.all {
-		if e == nil || !e.changedSince(usn) {
-			continue
-		}
-		for len(byDepth) <= e.depth {
-			byDepth = append(byDepth, nil)
-		}
-		byDepth[e.depth] = append(byDepth[e.depth], e)
-	}
-	var es []*entry
-	for _, b := range byDepth {
-		es = append(es, b...)
-	}
-	for _, e := range es {
+	for _, e := range d.changedEntries(usn) {
 		var attrs []ReplAttr
 		for _, a := range e.attrs {
 			if a.meta.Version == 0 || a.meta.LocalUSN <= usn {
@@ -62,6 +46,56 @@ func (d *Directory) ChangesSince(usn uint64) []ReplChange {
 		out = append(out, ch)
 	}
 	return out
+}
+
+// changedEntries returns the entries with an attribute whose local USN is above usn, parents
+// before children even when an object was moved under a younger parent: by depth, then creation
+// order within a depth. Candidates come from the change log, so the cost follows the number of
+// writes since usn; the first call on a replica builds the log with one scan.
+func (d *Directory) changedEntries(usn uint64) []*entry {
+	if !d.changeLogOK {
+		d.rebuildChangeLog()
+	}
+	i := sort.Search(len(d.changeLog), func(i int) bool { return d.changeLog[i].usn > usn })
+	seen := make(map[*entry]struct{}, len(d.changeLog)-i)
+	var es []*entry
+	for _, r := range d.changeLog[i:] {
+		if _, dup := seen[r.e]; dup {
+			continue
+		}
+		seen[r.e] = struct{}{}
+		if r.e.changedSince(usn) {
+			es = append(es, r.e)
+		}
+	}
+	sort.Slice(es, func(a, b int) bool {
+		if es[a].depth != es[b].depth {
+			return es[a].depth < es[b].depth
+		}
+		return es[a].seq < es[b].seq
+	})
+	return es
+}
+
+// rebuildChangeLog lists every entry under the highest local USN of its attributes.
+func (d *Directory) rebuildChangeLog() {
+	d.changeLog = d.changeLog[:0]
+	for _, e := range d.all {
+		if e == nil {
+			continue
+		}
+		var top uint64
+		for _, a := range e.attrs {
+			if a.meta.Version != 0 && a.meta.LocalUSN > top {
+				top = a.meta.LocalUSN
+			}
+		}
+		if top > 0 {
+			d.changeLog = append(d.changeLog, changeRec{usn: top, e: e})
+		}
+	}
+	sort.SliceStable(d.changeLog, func(i, j int) bool { return d.changeLog[i].usn < d.changeLog[j].usn })
+	d.changeLogOK = true
 }
 
 func copyValues(vs [][]byte) [][]byte {
