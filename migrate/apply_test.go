@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-ldap/ldap/v3"
 	"github.com/gmsasim/gmsasim/migrate"
+	"github.com/go-ldap/ldap/v3"
 )
 
 func TestApplyConvertsTheMIMEstate(t *testing.T) {
