@@ -72,49 +72,8 @@ func NewDefaultMIMWorld(opt DefaultMIMOptions) (*World, *MIM, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, g := range MIMSyncGroups {
-		if err := AddDomainGroup(w, dc, g); err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, u := range MIMServiceUsers {
-		if err := AddDomainUser(w, dc, u, MIMUserPassword(w, u)); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := w.ReplicateNow(); err != nil {
-		return nil, nil, err
-	}
-	m := NewMIM(w)
-	nb := w.Config().NetBIOS
-	acct := func(u string) string { return nb + `\` + u }
-	host := func(name string) HostSpec {
-		return HostSpec{Name: name, OS: opt.OS, Is64Bit: true, DC: dc}
-	}
-	specs := []MIMHostSpec{
-		{Host: host("MIMSYNC"), Version: opt.Version, Components: []MIMComponent{CompSync}, PCNS: true,
-			Accounts:  map[MIMComponent]string{CompSync: acct("svc-mimsync")},
-			Passwords: map[MIMComponent]string{CompSync: MIMUserPassword(w, "svc-mimsync")},
-			Agents: []ManagementAgent{{Name: "Contoso AD MA", Type: "AD", Account: acct("svc-mimma")},
-				{Name: "MIM Service MA", Type: MIMServiceMA, Account: acct("svc-mimma")}}},
-		{Host: host("MIMSVC"), Version: opt.Version, Components: []MIMComponent{CompService, CompPortal}, Exchange: opt.Exchange,
-			Accounts:  map[MIMComponent]string{CompService: acct("svc-mimservice"), CompPortal: acct("svc-mimservice")},
-			Passwords: map[MIMComponent]string{CompService: MIMUserPassword(w, "svc-mimservice"), CompPortal: MIMUserPassword(w, "svc-mimservice")}},
-		{Host: host("MIMPAM"), Version: opt.Version, Components: []MIMComponent{CompPAMRestAPI, CompPAMMonitoring, CompPAMComponent},
-			Accounts: map[MIMComponent]string{CompPAMRestAPI: acct("svc-mimpam"), CompPAMMonitoring: acct("svc-mimpam"),
-				CompPAMComponent: acct("svc-mimpam")},
-			Passwords: map[MIMComponent]string{CompPAMRestAPI: MIMUserPassword(w, "svc-mimpam"),
-				CompPAMMonitoring: MIMUserPassword(w, "svc-mimpam"), CompPAMComponent: MIMUserPassword(w, "svc-mimpam")}},
-		{Host: host("MIMSSPR"), Version: opt.Version, Components: []MIMComponent{CompSSPRRegistration, CompSSPRReset},
-			Accounts:  map[MIMComponent]string{CompSSPRRegistration: acct("svc-mimsspr"), CompSSPRReset: acct("svc-mimsspr")},
-			Passwords: map[MIMComponent]string{CompSSPRRegistration: MIMUserPassword(w, "svc-mimsspr"), CompSSPRReset: MIMUserPassword(w, "svc-mimsspr")}},
-	}
-	for _, s := range specs {
-		if _, err := m.AddHost(s); err != nil {
-			return nil, nil, fmt.Errorf("sim: default MIM world: host %s: %w", s.Host.Name, err)
-		}
-	}
-	if err := w.ReplicateNow(); err != nil {
+	m, err := InstallDefaultMIM(w, opt)
+	if err != nil {
 		return nil, nil, err
 	}
 	return w, m, nil
@@ -162,4 +121,91 @@ func AddDomainGroup(w *World, dc, name string) error {
 		w.trace.Logf(now, "%s group %s created", d.DC().Name, name)
 		return nil
 	})
+}
+
+// InstallDefaultMIM installs the default MIM layout on an existing world (its first DC): the sync
+// groups and service users that are missing, and the hosts MIMSYNC, MIMSVC, MIMPAM and MIMSSPR.
+// opt.Seed, opt.Config and opt.RootKey are not used here.
+func InstallDefaultMIM(w *World, opt DefaultMIMOptions) (*MIM, error) {
+	return InstallDefaultMIMOn(NewMIM(w), opt)
+}
+
+// InstallDefaultMIMOn is InstallDefaultMIM adding the hosts to an existing deployment.
+func InstallDefaultMIMOn(m *MIM, opt DefaultMIMOptions) (*MIM, error) {
+	w := m.w
+	if opt.Exchange == "" {
+		opt.Exchange = ExchangeOnPremise
+	}
+	dc := w.DCs()[0].Name()
+	for _, g := range MIMSyncGroups {
+		if err := EnsureDomainGroup(w, dc, g); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range MIMServiceUsers {
+		if err := EnsureDomainUser(w, dc, u, MIMUserPassword(w, u)); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.ReplicateNow(); err != nil {
+		return nil, err
+	}
+	nb := w.Config().NetBIOS
+	acct := func(u string) string { return nb + `\` + u }
+	host := func(name string) HostSpec {
+		return HostSpec{Name: name, OS: opt.OS, Is64Bit: true, DC: dc}
+	}
+	specs := []MIMHostSpec{
+		{Host: host("MIMSYNC"), Version: opt.Version, Components: []MIMComponent{CompSync}, PCNS: true,
+			Accounts:  map[MIMComponent]string{CompSync: acct("svc-mimsync")},
+			Passwords: map[MIMComponent]string{CompSync: MIMUserPassword(w, "svc-mimsync")},
+			Agents: []ManagementAgent{{Name: "Contoso AD MA", Type: "AD", Account: acct("svc-mimma")},
+				{Name: "MIM Service MA", Type: MIMServiceMA, Account: acct("svc-mimma")}}},
+		{Host: host("MIMSVC"), Version: opt.Version, Components: []MIMComponent{CompService, CompPortal}, Exchange: opt.Exchange,
+			Accounts:  map[MIMComponent]string{CompService: acct("svc-mimservice"), CompPortal: acct("svc-mimservice")},
+			Passwords: map[MIMComponent]string{CompService: MIMUserPassword(w, "svc-mimservice"), CompPortal: MIMUserPassword(w, "svc-mimservice")}},
+		{Host: host("MIMPAM"), Version: opt.Version, Components: []MIMComponent{CompPAMRestAPI, CompPAMMonitoring, CompPAMComponent},
+			Accounts: map[MIMComponent]string{CompPAMRestAPI: acct("svc-mimpam"), CompPAMMonitoring: acct("svc-mimpam"),
+				CompPAMComponent: acct("svc-mimpam")},
+			Passwords: map[MIMComponent]string{CompPAMRestAPI: MIMUserPassword(w, "svc-mimpam"),
+				CompPAMMonitoring: MIMUserPassword(w, "svc-mimpam"), CompPAMComponent: MIMUserPassword(w, "svc-mimpam")}},
+		{Host: host("MIMSSPR"), Version: opt.Version, Components: []MIMComponent{CompSSPRRegistration, CompSSPRReset},
+			Accounts:  map[MIMComponent]string{CompSSPRRegistration: acct("svc-mimsspr"), CompSSPRReset: acct("svc-mimsspr")},
+			Passwords: map[MIMComponent]string{CompSSPRRegistration: MIMUserPassword(w, "svc-mimsspr"), CompSSPRReset: MIMUserPassword(w, "svc-mimsspr")}},
+	}
+	for _, s := range specs {
+		if _, err := m.AddHost(s); err != nil {
+			return nil, fmt.Errorf("sim: default MIM world: host %s: %w", s.Host.Name, err)
+		}
+	}
+	if err := w.ReplicateNow(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// exists reports whether an account of that name exists on dc.
+func exists(w *World, dc, name string) bool {
+	found := false
+	_ = w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		_, found = d.Account(name)
+		return nil
+	})
+	return found
+}
+
+// EnsureDomainUser creates the user unless an account of that name exists.
+func EnsureDomainUser(w *World, dc, name, password string) error {
+	if exists(w, dc, name) {
+		return nil
+	}
+	return AddDomainUser(w, dc, name, password)
+}
+
+// EnsureDomainGroup creates the group unless an account of that name exists.
+func EnsureDomainGroup(w *World, dc, name string) error {
+	if exists(w, dc, name) {
+		return nil
+	}
+	return AddDomainGroup(w, dc, name)
 }

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gmsasim/gmsasim/migrate"
+	"github.com/gmsasim/gmsasim/scenarios"
+	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mimagent"
+)
+
+// gmsasim migrate: the MIM → gMSA engine (package migrate) against a simulated MIM world. The
+// engine reaches the world's DCs over real LDAPS sockets on 127.0.0.1 and its hosts through
+// sim/mimagent. Because the world lives in this process, its state is saved next to the journal
+// (JOURNAL.world.json: every replica as LDIF, the hosts and MIM hosts as JSON, the simulated
+// time) at every step boundary; resume and rollback load it back.
+
+const migrateUsage = `usage: gmsasim migrate plan|apply|resume|rollback [--world FILE] --journal FILE [--crash-after STEP]
+                        [--seed N] [--root-key eligible|fresh|none] [--json]
+
+  plan      inventory, preflight and the plan (text; --json for the plan as JSON)
+  apply     preflight, plan and apply with a new journal; --crash-after STEP stops right after that
+            step's effect (before its result is journaled), as a killed process would (exit 3)
+  resume    reload the world saved next to the journal and continue from the journal
+  rollback  reload the world saved next to the journal and return every service to its account
+
+--world FILE is a scenario file: its world block and the steps before its first migrate
+directive build the world (a mim block installs MIM). Without it, the built-in MIM world
+(hosts MIMSYNC, MIMSVC, MIMPAM, MIMSSPR; --root-key says whether a usable root key exists).
+`
+
+// exitCrashed is the status of a run stopped by --crash-after.
+const exitCrashed = 3
+
+func statePath(journal string) string { return journal + ".world.json" }
+
+func runMigrate(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, migrateUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("gmsasim migrate "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	world := fs.String("world", "", "scenario file whose world section builds the MIM world")
+	journal := fs.String("journal", "", "the journal file")
+	crash := fs.String("crash-after", "", "apply/resume: stop right after this step (a simulated crash)")
+	seed := fs.Uint64("seed", 1, "seed of the built-in MIM world")
+	rootKey := fs.String("root-key", string(sim.RootKeyEligible), "built-in world: eligible, fresh or none")
+	asJSON := fs.Bool("json", false, "plan: print the plan as JSON")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "gmsasim migrate %s: unexpected argument %q\n\n%s", verb, fs.Arg(0), migrateUsage)
+		return 2
+	}
+	switch verb {
+	case "plan", "apply", "resume", "rollback":
+	default:
+		fmt.Fprintf(stderr, "gmsasim migrate: unknown subcommand %q\n\n%s", verb, migrateUsage)
+		return 2
+	}
+	if *journal == "" && verb != "plan" {
+		fmt.Fprintf(stderr, "gmsasim migrate %s: --journal FILE is required\n", verb)
+		return 2
+	}
+	var w *sim.World
+	var m *sim.MIM
+	var err error
+	switch {
+	case verb == "resume" || verb == "rollback":
+		var b []byte
+		b, err = os.ReadFile(statePath(*journal))
+		if err == nil {
+			w, m, err = sim.LoadMIMWorld(b, sim.Config{})
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gmsasim migrate %s: the world saved next to the journal: %v\n", verb, err)
+			return 1
+		}
+	case *world != "":
+		w, m, err = scenarios.BuildMIMWorld(*world)
+	default:
+		w, m, err = sim.NewDefaultMIMWorld(sim.DefaultMIMOptions{Seed: *seed, RootKey: sim.RootKeyState(*rootKey)})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gmsasim migrate %s: building the world: %v\n", verb, err)
+		return 1
+	}
+	env, err := mimagent.Serve(w, m)
+	if err != nil {
+		fmt.Fprintf(stderr, "gmsasim migrate %s: %v\n", verb, err)
+		return 1
+	}
+	defer env.Close()
+	ctx := context.Background()
+	if verb == "plan" {
+		est, rep, p, err := env.Plan(ctx)
+		if est != nil {
+			fmt.Fprintln(stdout, est.Text())
+		}
+		if rep != nil {
+			fmt.Fprintln(stdout, rep.Text())
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gmsasim migrate plan: %v\n", err)
+			return 1
+		}
+		if *asJSON {
+			fmt.Fprintln(stdout, string(p.JSON()))
+		} else {
+			fmt.Fprintln(stdout, p.Text())
+		}
+		if !rep.OK() {
+			return 1
+		}
+		return 0
+	}
+	save := func() error { return saveWorld(w, m, statePath(*journal)) }
+	o := mimagent.RunOptions{Journal: *journal, CrashAfter: *crash, Save: save, Progress: stdout}
+	var res *migrate.Result
+	switch verb {
+	case "apply":
+		var p *migrate.Plan
+		p, res, err = env.Apply(ctx, o)
+		if p != nil {
+			fmt.Fprintln(stdout, p.Text())
+		}
+	case "resume":
+		res, err = env.Resume(ctx, o)
+	case "rollback":
+		res, err = env.Rollback(ctx, o)
+	}
+	if res != nil {
+		fmt.Fprintf(stdout, "ran %d step(s), skipped %d already done\n", len(res.Ran), len(res.Skipped))
+		for _, x := range res.Warnings {
+			fmt.Fprintf(stdout, "warning: %s\n", x)
+		}
+	}
+	fmt.Fprintf(stdout, "hosts:\n%s\n", mimagent.HostState(m))
+	switch {
+	case errors.Is(err, migrate.ErrInterrupted):
+		fmt.Fprintf(stderr, "gmsasim migrate %s: crashed after step %s (simulated); the world is saved in %s: run gmsasim migrate resume --journal %s\n",
+			verb, *crash, statePath(*journal), *journal)
+		return exitCrashed
+	case err != nil:
+		fmt.Fprintf(stderr, "gmsasim migrate %s: %v\n", verb, err)
+		return 1
+	}
+	return 0
+}
+
+// saveWorld writes the world's state atomically: a temporary file in the same directory, then a
+// rename over the old one.
+func saveWorld(w *sim.World, m *sim.MIM, path string) error {
+	b, err := sim.SaveMIMWorld(w, m)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,420 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gmsasim/gmsasim/migrate"
+	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mimagent"
+)
+
+// The MIM directives: `mim` installs MIM hosts and acts on them as an operator would, `migrate`
+// runs the engine (package migrate) against the scenario's world over real LDAPS sockets and the
+// simulator's HostAgent, and `crash-at` arms a simulated crash for the next apply or resume.
+//
+//	mim [default] [version=V] [os=V] [exchange=online|onpremise]   + optional host lines:
+//	    HOST components=sync,service,... [account=USER] [version=V] [os=V] [arch=x86] [dc=DC]
+//	         [pcns] [agents=AD,FIM] [exchange=online|onpremise] [kdssvc=trigger]
+//	mim state                                    the MIM hosts: each component's state and account
+//	mim change-mode HOST COMPONENT account=A [password=P] [exchange=online|onpremise]
+//	mim delete-file HOST PATH                    an operator deleting a file (a key set export)
+//	migrate plan | apply | resume | rollback     [sync-password=P] (apply: the operator's entry)
+//	migrate crash-each                           apply crashed after every step, each resumed from
+//	                                             a reloaded world, compared with an uninterrupted run
+//	crash-at STEP                                the next apply/resume stops right after STEP
+//
+// After a crash the world is saved and loaded back (sim.SaveMIMWorld / LoadMIMWorld), as
+// `gmsasim migrate resume` does after a killed process.
+
+// mimRun is a runner's MIM state.
+type mimRun struct {
+	m            *sim.MIM
+	dir          string // the journal's directory
+	runs         int    // journals made
+	journal      string
+	crash        string
+	syncPassword *string
+}
+
+// mimRuns holds each runner's MIM state (runner is shared with other directives; the MIM part
+// lives here). Entries are small; a finished scenario's entry is dropped by its next lookup miss.
+var mimRuns sync.Map // *runner → *mimRun
+
+func mimOf(r *runner) *mimRun {
+	v, _ := mimRuns.LoadOrStore(r, &mimRun{})
+	return v.(*mimRun)
+}
+
+func init() {
+	directives["mim"] = directive{usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim change-mode HOST COMPONENT account=A | mim delete-file HOST PATH",
+		check: checkMIM, run: runMIM}
+	directives["migrate"] = directive{usage: "migrate plan [full=1] | apply | resume | rollback | crash-each [sync-password=P]",
+		check: func(st *Step) error {
+			p := st.Positional()
+			if len(p) != 1 {
+				return fmt.Errorf("expected: migrate plan|apply|resume|rollback|crash-each")
+			}
+			switch p[0] {
+			case "plan", "apply", "resume", "rollback", "crash-each":
+				return nil
+			}
+			return fmt.Errorf("migrate %s: expected plan, apply, resume, rollback or crash-each", p[0])
+		}, run: runMigrate}
+	directives["crash-at"] = directive{usage: "crash-at STEP", check: needPositional(1, "a plan step id: crash-at sync-change-mode"),
+		run: func(r *runner, st *Step) (string, error) {
+			mr := mimOf(r)
+			mr.crash = st.Positional()[0]
+			return "armed: the next apply or resume stops right after step " + mr.crash, nil
+		}}
+}
+
+func checkMIM(st *Step) error {
+	p := st.Positional()
+	if len(p) == 0 || p[0] == "default" {
+		for _, line := range st.Input {
+			if _, err := parseMIMHost(line); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch p[0] {
+	case "state":
+		return nil
+	case "change-mode":
+		if len(p) != 3 {
+			return fmt.Errorf("expected: mim change-mode HOST COMPONENT account=A [password=P]")
+		}
+		return nil
+	case "delete-file":
+		if len(p) != 3 {
+			return fmt.Errorf("expected: mim delete-file HOST PATH")
+		}
+		return nil
+	}
+	return fmt.Errorf("mim %s: expected default, state, change-mode or delete-file", p[0])
+}
+
+// mimHostLine is one host line of a mim block.
+type mimHostLine struct {
+	spec    sim.MIMHostSpec
+	account string
+}
+
+func parseMIMHost(line string) (*mimHostLine, error) {
+	args, err := splitArgs(strings.TrimSpace(line))
+	if err != nil {
+		return nil, err
+	}
+	if len(args) == 0 || args[0].HasVal {
+		return nil, fmt.Errorf("mim host line %q: expected HOST components=...", line)
+	}
+	hl := &mimHostLine{spec: sim.MIMHostSpec{Host: sim.HostSpec{Name: args[0].Key, Is64Bit: true}}}
+	for _, a := range args[1:] {
+		switch strings.ToLower(a.Key) {
+		case "components":
+			for _, c := range strings.Split(a.Val, ",") {
+				if _, _, ok := sim.MIMWorkload(sim.MIMComponent(c)); !ok {
+					return nil, fmt.Errorf("mim host %s: unknown component %q; expected one of %v", args[0].Key, c, sim.MIMComponents)
+				}
+				hl.spec.Components = append(hl.spec.Components, sim.MIMComponent(c))
+			}
+		case "account":
+			hl.account = a.Val
+		case "version":
+			hl.spec.Version = a.Val
+		case "os":
+			hl.spec.Host.OS = a.Val
+		case "arch":
+			hl.spec.Host.Is64Bit = a.Val != "x86"
+		case "dc":
+			hl.spec.Host.DC = a.Val
+		case "pcns":
+			hl.spec.PCNS = true
+		case "kdssvc":
+			hl.spec.Host.KDSSvcTrigger = a.Val == "trigger"
+		case "exchange":
+			hl.spec.Exchange = sim.ExchangeMode(a.Val)
+		case "agents":
+			for _, t := range strings.Split(a.Val, ",") {
+				hl.spec.Agents = append(hl.spec.Agents, sim.ManagementAgent{Name: t + " MA", Type: t})
+			}
+		default:
+			return nil, fmt.Errorf("mim host %s: unknown argument %q", args[0].Key, a.Key)
+		}
+	}
+	if len(hl.spec.Components) == 0 {
+		return nil, fmt.Errorf("mim host %s: expected components=sync,service,...", args[0].Key)
+	}
+	return hl, nil
+}
+
+func runMIM(r *runner, st *Step) (string, error) {
+	mr := mimOf(r)
+	p := st.Positional()
+	if len(p) > 0 && p[0] != "default" {
+		if mr.m == nil {
+			return "", fmt.Errorf("no MIM hosts yet: install them with a mim block first")
+		}
+		mh := func(name string) (*sim.MIMHost, error) {
+			h := mr.m.Host(name)
+			if h == nil {
+				return nil, fmt.Errorf("%s is not a MIM host", name)
+			}
+			return h, nil
+		}
+		switch p[0] {
+		case "state":
+			return mimagent.HostState(mr.m), nil
+		case "change-mode":
+			h, err := mh(p[1])
+			if err != nil {
+				return "", err
+			}
+			acct, _ := st.Arg("account")
+			pw, _ := st.Arg("password")
+			ex, _ := st.Arg("exchange")
+			res, err := h.ChangeMode(sim.ChangeModeRequest{Component: sim.MIMComponent(p[2]), Account: acct, Password: pw, Exchange: sim.ExchangeMode(ex)})
+			if err != nil {
+				return "error: " + err.Error(), nil
+			}
+			out := "ok: " + p[2] + " runs as " + res.Account
+			for _, w := range res.Warnings {
+				out += "\nwarning: " + w
+			}
+			return out, nil
+		case "delete-file":
+			h, err := mh(p[1])
+			if err != nil {
+				return "", err
+			}
+			if _, ok := h.KeySet(p[2]); !ok {
+				return "", fmt.Errorf("%s has no file %s", p[1], p[2])
+			}
+			h.DeleteFile(p[2])
+			return "deleted " + p[2] + " on " + h.Name(), nil
+		}
+	}
+	if mr.m == nil {
+		mr.m = sim.NewMIM(r.w)
+	}
+	var opt sim.DefaultMIMOptions
+	if v, ok := st.Arg("version"); ok {
+		opt.Version = v
+	}
+	if v, ok := st.Arg("os"); ok {
+		opt.OS = v
+	}
+	if v, ok := st.Arg("exchange"); ok {
+		opt.Exchange = sim.ExchangeMode(v)
+	}
+	if len(p) > 0 && p[0] == "default" {
+		m, err := sim.InstallDefaultMIMOn(mr.m, opt)
+		if err != nil {
+			return "", err
+		}
+		mr.m = m
+	}
+	dc := r.w.DCs()[0].Name()
+	for _, g := range sim.MIMSyncGroups {
+		if err := sim.EnsureDomainGroup(r.w, dc, g); err != nil {
+			return "", err
+		}
+	}
+	nb := r.w.Config().NetBIOS
+	for _, line := range st.Input {
+		hl, err := parseMIMHost(line)
+		if err != nil {
+			return "", err
+		}
+		if hl.spec.Version == "" {
+			hl.spec.Version = opt.Version
+		}
+		if hl.spec.Host.OS == "" {
+			hl.spec.Host.OS = opt.OS
+		}
+		if hl.spec.Exchange == "" && hasComponent(hl.spec.Components, sim.CompService) {
+			hl.spec.Exchange = sim.ExchangeOnPremise
+		}
+		if hl.account != "" {
+			if err := sim.EnsureDomainUser(r.w, dc, hl.account, sim.MIMUserPassword(r.w, hl.account)); err != nil {
+				return "", err
+			}
+			hl.spec.Accounts, hl.spec.Passwords = map[sim.MIMComponent]string{}, map[sim.MIMComponent]string{}
+			for _, c := range hl.spec.Components {
+				hl.spec.Accounts[c] = nb + `\` + hl.account
+				hl.spec.Passwords[c] = sim.MIMUserPassword(r.w, hl.account)
+			}
+		}
+		for i := range hl.spec.Agents {
+			hl.spec.Agents[i].Account = nb + `\` + hl.account
+		}
+		if _, err := mr.m.AddHost(hl.spec); err != nil {
+			return "", err
+		}
+	}
+	if err := r.w.ReplicateNow(); err != nil {
+		return "", err
+	}
+	return mimagent.HostState(mr.m), nil
+}
+
+func hasComponent(cs []sim.MIMComponent, c sim.MIMComponent) bool {
+	for _, x := range cs {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// env serves the runner's world to the engine.
+func (mr *mimRun) env(r *runner) (*mimagent.Env, error) {
+	if mr.m == nil {
+		return nil, fmt.Errorf("no MIM hosts: install them with a mim block first")
+	}
+	env, err := mimagent.Serve(r.w, mr.m)
+	if err != nil {
+		return nil, err
+	}
+	if mr.syncPassword != nil {
+		env.Config.SyncAccount.Password = *mr.syncPassword
+	}
+	return env, nil
+}
+
+func (mr *mimRun) newJournal() (string, error) {
+	if mr.dir == "" {
+		d, err := os.MkdirTemp("", "gmsasim-migrate-")
+		if err != nil {
+			return "", err
+		}
+		mr.dir = d
+	}
+	mr.runs++
+	mr.journal = filepath.Join(mr.dir, fmt.Sprintf("journal-%d.json", mr.runs))
+	return mr.journal, nil
+}
+
+func runMigrate(r *runner, st *Step) (string, error) {
+	mr := mimOf(r)
+	if v, ok := st.Arg("sync-password"); ok {
+		mr.syncPassword = &v
+	}
+	verb := st.Positional()[0]
+	if verb == "crash-each" {
+		return crashEach(r, mr)
+	}
+	env, err := mr.env(r)
+	if err != nil {
+		return "", err
+	}
+	defer env.Close()
+	ctx := context.Background()
+	var out strings.Builder
+	if verb == "plan" && len(st.Positional()) == 1 {
+		if _, full := st.Arg("full"); !full {
+			return planBrief(ctx, env)
+		}
+	}
+	if verb == "plan" {
+		est, rep, p, err := env.Plan(ctx)
+		if est != nil {
+			out.WriteString(est.Text() + "\n")
+		}
+		if rep != nil {
+			out.WriteString(rep.Text() + "\n")
+		}
+		if err != nil {
+			fmt.Fprintf(&out, "error: %v", err)
+			return strings.TrimSpace(out.String()), nil
+		}
+		out.WriteString(p.Text())
+		return strings.TrimSpace(out.String()), nil
+	}
+	if verb == "apply" {
+		if _, err := mr.newJournal(); err != nil {
+			return "", err
+		}
+	} else if mr.journal == "" {
+		return "", fmt.Errorf("migrate %s: no journal yet (run migrate apply first)", verb)
+	}
+	o := mimagent.RunOptions{Journal: mr.journal, CrashAfter: mr.crash, Progress: &out}
+	mr.crash = ""
+	var res *migrate.Result
+	switch verb {
+	case "apply":
+		_, res, err = env.Apply(ctx, o)
+	case "resume":
+		res, err = env.Resume(ctx, o)
+	case "rollback":
+		res, err = env.Rollback(ctx, o)
+	}
+	if res != nil {
+		fmt.Fprintf(&out, "ran %d step(s), skipped %d already done\n", len(res.Ran), len(res.Skipped))
+	}
+	switch {
+	case errors.Is(err, migrate.ErrInterrupted):
+		fmt.Fprintf(&out, "crashed after %s; the world is saved and loaded back\n", o.CrashAfter)
+		if err := mr.reload(r); err != nil {
+			return "", err
+		}
+	case err != nil:
+		fmt.Fprintf(&out, "error: %v\n", err)
+	}
+	out.WriteString("hosts:\n" + mimagent.HostState(mr.m))
+	return strings.TrimSpace(out.String()), nil
+}
+
+// reload saves the world and loads it back into the runner, as a restarted process would.
+func (mr *mimRun) reload(r *runner) error {
+	b, err := sim.SaveMIMWorld(r.w, mr.m)
+	if err != nil {
+		return err
+	}
+	cfg := r.w.Config()
+	w, m, err := sim.LoadMIMWorld(b, sim.Config{TraceWriter: r.trace, MaxEvents: cfg.MaxEvents, MaxSimTime: cfg.MaxSimTime})
+	if err != nil {
+		return err
+	}
+	r.w, mr.m = w, m
+	return nil
+}
+
+// planBrief is `migrate plan`: the preflight checks that did not pass, then the plan's step ids
+// in order and what is left alone. `migrate plan full=1` prints the inventory, every check and
+// the engine's full plan text.
+func planBrief(ctx context.Context, env *mimagent.Env) (string, error) {
+	_, rep, p, err := env.Plan(ctx)
+	var out strings.Builder
+	if rep != nil {
+		for _, l := range strings.Split(rep.Text(), "\n") {
+			if l != "" && !strings.HasPrefix(l, "PASS") {
+				out.WriteString(l + "\n")
+			}
+		}
+		if rep.OK() {
+			out.WriteString("preflight: ok\n")
+		} else {
+			fmt.Fprintf(&out, "preflight: %d blocker(s)\n", len(rep.Blockers()))
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(&out, "error: %v\n", err)
+		return strings.TrimSpace(out.String()), nil
+	}
+	fmt.Fprintf(&out, "plan: %d steps\n", len(p.Steps))
+	for _, s := range p.Steps {
+		out.WriteString("  " + s.ID + "\n")
+	}
+	for _, u := range p.Unsupported {
+		out.WriteString("left alone: " + u + "\n")
+	}
+	return strings.TrimSpace(out.String()), nil
+}

@@ -1,0 +1,52 @@
+package scenarios
+
+import (
+	"fmt"
+
+	"github.com/gmsasim/gmsasim/sim"
+)
+
+// BuildMIMWorld builds the world of a scenario file for `gmsasim migrate --world FILE`: its world
+// block, then its steps up to the first migrate or crash-at directive (a mim block among them
+// installs the MIM hosts), without comparing outputs.
+func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
+	sc, err := ParseFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &runner{sc: sc, opt: Options{noCompare: true}, trace: &traceBuf{}, cut: map[[2]string]bool{}, stopped: map[string]bool{}}
+	defer mimRuns.Delete(r)
+	wst := sc.Steps[0]
+	ws, err := parseWorld(wst)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s:%d: %w", path, wst.Line, err)
+	}
+	r.ws = ws
+	cfg := ws.cfg
+	cfg.Seed = r.seed()
+	if !ws.explicit {
+		cfg.Links = nil
+	}
+	cfg.TraceWriter = r.trace
+	if r.w, err = sim.New(cfg); err != nil {
+		return nil, nil, fmt.Errorf("%s:%d: world: %w", path, wst.Line, err)
+	}
+	r.kdsRand = r.w.Rand("scenario/kds")
+	r.sess = &session{r: r, vars: map[string]any{}}
+	if _, err := r.buildObjects(ws); err != nil {
+		return nil, nil, fmt.Errorf("%s:%d: %w", path, wst.Line, err)
+	}
+	for _, st := range sc.Steps[1:] {
+		if st.Cmd == "migrate" || st.Cmd == "crash-at" {
+			break
+		}
+		if _, err := directives[st.Cmd].run(r, st); err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, st.Line, err)
+		}
+	}
+	m := mimOf(r).m
+	if m == nil {
+		return nil, nil, fmt.Errorf("%s: no mim block before the first migrate directive: the world has no MIM hosts", path)
+	}
+	return r.w, m, nil
+}
