@@ -243,10 +243,12 @@ func (e *Engine) MakePlan(est *Estate) (*Plan, error) {
 			}
 		}
 	}
-	for _, h := range est.Hosts {
+	// The procedure's order: the sync servers first, then the MIM Service side.
+	ordered := append(append([]HostInventory(nil), syncHosts...), withoutSync(est.Hosts)...)
+	for _, h := range ordered {
 		e.planHost(p, h, specs, gmsaIDs, syncGroupID, svcGroupID)
 	}
-	e.planVerify(p, est, specs)
+	e.planVerify(p, &Estate{Hosts: ordered}, specs)
 	return p, nil
 }
 
@@ -410,4 +412,14 @@ func spnOnHost(spn, host string, comp Component) bool {
 		return target == host || target == short
 	}
 	return true
+}
+
+func withoutSync(hs []HostInventory) []HostInventory {
+	var out []HostInventory
+	for _, h := range hs {
+		if h.component(CompSync) == nil {
+			out = append(out, h)
+		}
+	}
+	return out
 }
