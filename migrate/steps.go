@@ -64,7 +64,7 @@ func (r *runner) exec(ctx context.Context, s Step) (map[string]string, error) {
 	case StepVerifyKeySet:
 		info, err := h.VerifyKeySet(ctx, s.Path)
 		if err != nil {
-			return nil, fail(err, "a key-set export that matches the sync database", "export the key set again to a NEW file (the engine never overwrites one), set Config.KeySetPath to it, and start a new journal")
+			return nil, fail(errors.Join(ErrNoVerifiedExport, err), "a key-set export that matches the sync database", "export the key set again to a NEW file (the engine never overwrites one), set Config.KeySetPath to it, and start a new journal")
 		}
 		return keySetData(info), nil
 	case StepStop:
