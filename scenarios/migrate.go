@@ -22,9 +22,14 @@ import (
 //	    HOST components=sync,service,... [account=USER] [version=V] [os=V] [arch=x86] [dc=DC]
 //	         [pcns] [agents=AD,FIM] [exchange=online|onpremise] [kdssvc=trigger]
 //	mim state                                    the MIM hosts: each component's state and account
+//	mim directory                                the gMSAs and groups in the directory, by name
 //	mim change-mode HOST COMPONENT account=A [password=P] [exchange=online|onpremise]
+//	mim export HOST [path=P]                     the Key Management tool's export, as the current
+//	                                             sync account with its known password
+//	mim restore HOST PATH | mim start HOST COMPONENT   restore a key set, start a component
 //	mim delete-file HOST PATH                    an operator deleting a file (a key set export)
-//	migrate plan | apply | resume | rollback     [sync-password=P] (apply: the operator's entry)
+//	migrate plan | apply | resume | rollback     [sync-password=P] (the operator's entry for the
+//	                                             sync account) [as=USER] (the operator, a world user)
 //	migrate crash-each                           apply crashed after every step, each resumed from
 //	                                             a reloaded world, compared with an uninterrupted run
 //	crash-at STEP                                the next apply/resume stops right after STEP
@@ -40,6 +45,7 @@ type mimRun struct {
 	journal      string
 	crash        string
 	syncPassword *string
+	as           string // the operator, a scenario user; "" Administrator
 }
 
 // mimRuns holds each runner's MIM state (runner is shared with other directives; the MIM part
@@ -52,9 +58,9 @@ func mimOf(r *runner) *mimRun {
 }
 
 func init() {
-	directives["mim"] = directive{usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim change-mode HOST COMPONENT account=A | mim delete-file HOST PATH",
+	directives["mim"] = directive{usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim directory | mim change-mode HOST COMPONENT account=A | mim delete-file HOST PATH",
 		check: checkMIM, run: runMIM}
-	directives["migrate"] = directive{usage: "migrate plan [full=1] | apply | resume | rollback | crash-each [sync-password=P]",
+	directives["migrate"] = directive{usage: "migrate plan [full=1] | apply | resume | rollback | crash-each [sync-password=P] [as=USER]",
 		check: func(st *Step) error {
 			p := st.Positional()
 			if len(p) != 1 {
@@ -85,20 +91,25 @@ func checkMIM(st *Step) error {
 		return nil
 	}
 	switch p[0] {
-	case "state":
+	case "state", "directory":
 		return nil
 	case "change-mode":
 		if len(p) != 3 {
 			return fmt.Errorf("expected: mim change-mode HOST COMPONENT account=A [password=P]")
 		}
 		return nil
-	case "delete-file":
+	case "delete-file", "restore", "start":
 		if len(p) != 3 {
-			return fmt.Errorf("expected: mim delete-file HOST PATH")
+			return fmt.Errorf("expected: mim %s HOST %s", p[0], map[string]string{"delete-file": "PATH", "restore": "PATH", "start": "COMPONENT"}[p[0]])
+		}
+		return nil
+	case "export":
+		if len(p) != 2 {
+			return fmt.Errorf("expected: mim export HOST [path=P]")
 		}
 		return nil
 	}
-	return fmt.Errorf("mim %s: expected default, state, change-mode or delete-file", p[0])
+	return fmt.Errorf("mim %s: expected default, state, directory, change-mode, export, restore, start or delete-file", p[0])
 }
 
 // mimHostLine is one host line of a mim block.
@@ -172,6 +183,8 @@ func runMIM(r *runner, st *Step) (string, error) {
 		switch p[0] {
 		case "state":
 			return mimagent.HostState(mr.m), nil
+		case "directory":
+			return mimagent.DirectoryState(r.w)
 		case "change-mode":
 			h, err := mh(p[1])
 			if err != nil {
@@ -189,6 +202,38 @@ func runMIM(r *runner, st *Step) (string, error) {
 				out += "\nwarning: " + w
 			}
 			return out, nil
+		case "export":
+			h, err := mh(p[1])
+			if err != nil {
+				return "", err
+			}
+			acct, _ := h.Account(sim.CompSync)
+			dom, name, _ := strings.Cut(acct, `\`)
+			path, _ := st.Arg("path")
+			f, err := h.ExportKeySet(name, mr.m.KnownPasswords()[acct], dom, path)
+			if err != nil {
+				return "error: " + err.Error(), nil
+			}
+			return fmt.Sprintf("exported key set %s to %s as %s", f.KeyID, f.Path, acct), nil
+		case "restore":
+			h, err := mh(p[1])
+			if err != nil {
+				return "", err
+			}
+			if err := h.RestoreKeySet(p[2]); err != nil {
+				return "error: " + err.Error(), nil
+			}
+			return "restored the key set from " + p[2], nil
+		case "start":
+			h, err := mh(p[1])
+			if err != nil {
+				return "", err
+			}
+			st, err := h.Start(sim.MIMComponent(p[2]))
+			if err != nil {
+				return "error: " + err.Error(), nil
+			}
+			return p[2] + ": " + string(st), nil
 		case "delete-file":
 			h, err := mh(p[1])
 			if err != nil {
@@ -243,7 +288,11 @@ func runMIM(r *runner, st *Step) (string, error) {
 			hl.spec.Exchange = sim.ExchangeOnPremise
 		}
 		if hl.account != "" {
-			if err := sim.EnsureDomainUser(r.w, dc, hl.account, sim.MIMUserPassword(r.w, hl.account)); err != nil {
+			udc := dc // the host's DC: the account must resolve there at once
+			if hl.spec.Host.DC != "" {
+				udc = hl.spec.Host.DC
+			}
+			if err := sim.EnsureDomainUser(r.w, udc, hl.account, sim.MIMUserPassword(r.w, hl.account)); err != nil {
 				return "", err
 			}
 			hl.spec.Accounts, hl.spec.Passwords = map[sim.MIMComponent]string{}, map[sim.MIMComponent]string{}
@@ -258,9 +307,6 @@ func runMIM(r *runner, st *Step) (string, error) {
 		if _, err := mr.m.AddHost(hl.spec); err != nil {
 			return "", err
 		}
-	}
-	if err := r.w.ReplicateNow(); err != nil {
-		return "", err
 	}
 	return mimagent.HostState(mr.m), nil
 }
@@ -286,6 +332,9 @@ func (mr *mimRun) env(r *runner) (*mimagent.Env, error) {
 	if mr.syncPassword != nil {
 		env.Config.SyncAccount.Password = *mr.syncPassword
 	}
+	if mr.as != "" {
+		env.Config.Admin = migrate.Credentials{Name: r.w.Config().NetBIOS + `\` + mr.as, Password: userPassword(mr.as)}
+	}
 	return env, nil
 }
 
@@ -306,6 +355,9 @@ func runMigrate(r *runner, st *Step) (string, error) {
 	mr := mimOf(r)
 	if v, ok := st.Arg("sync-password"); ok {
 		mr.syncPassword = &v
+	}
+	if v, ok := st.Arg("as"); ok {
+		mr.as = v
 	}
 	verb := st.Positional()[0]
 	if verb == "crash-each" {

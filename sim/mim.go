@@ -145,10 +145,13 @@ type MIM struct {
 	w     *World
 	hosts map[string]*MIMHost
 	order []*MIMHost
+	known map[string]string // every domain account password MIM was configured with, by account
 }
 
 // NewMIM starts an empty MIM deployment over w.
-func NewMIM(w *World) *MIM { return &MIM{w: w, hosts: map[string]*MIMHost{}} }
+func NewMIM(w *World) *MIM {
+	return &MIM{w: w, hosts: map[string]*MIMHost{}, known: map[string]string{}}
+}
 
 // World is the world the deployment lives in.
 func (m *MIM) World() *World { return m.w }
@@ -167,19 +170,15 @@ func (m *MIM) Hosts() []*MIMHost {
 	return append([]*MIMHost(nil), m.order...)
 }
 
-// KnownPasswords are the passwords of the domain accounts the MIM components run under now, by
-// the account as configured (CONTOSO\svc-mimsync): what the operator knows and types.
+// KnownPasswords are the passwords of the domain accounts MIM components were configured with
+// (at installation or in change mode), by the account as configured (CONTOSO\svc-mimsync): what
+// the operator knows and types, also after the services moved to gMSAs (for rollback).
 func (m *MIM) KnownPasswords() map[string]string {
 	m.w.mu.Lock()
 	defer m.w.mu.Unlock()
 	out := map[string]string{}
-	for _, mh := range m.order {
-		for _, c := range MIMComponents {
-			kind, name, _ := MIMWorkload(c)
-			if wl := mh.h.work[workKey(kind, name)]; mh.comps[c] && wl != nil && wl.gmsa == "" && wl.password != "" {
-				out[wl.Account] = wl.password
-			}
-		}
+	for k, v := range m.known {
+		out[k] = v
 	}
 	return out
 }
@@ -233,6 +232,11 @@ func (m *MIM) AddHost(spec MIMHostSpec) (*MIMHost, error) {
 		if acct := spec.Accounts[c]; acct != "" {
 			if err := h.SetAccount(kind, name, acct, spec.Passwords[c]); err != nil {
 				return nil, err
+			}
+			if pw := spec.Passwords[c]; pw != "" {
+				m.w.mu.Lock()
+				m.known[acct] = pw
+				m.w.mu.Unlock()
 			}
 		}
 		mh.comps[c] = true

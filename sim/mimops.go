@@ -51,7 +51,7 @@ func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 		wl := h.work[workKey(kind, name)]
 		gmsa, err := mh.checkAccountLocked(now, dc, req.Account, req.Password)
 		if err != nil {
-			return fail(reasonOf(err), err)
+			return fail(reasonOf(err), nil)
 		}
 		if gmsa != "" {
 			// LogonUser does not work for managed accounts: the next page warns.
@@ -61,6 +61,9 @@ func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 		}
 		wl.State, wl.LastError = StateStopped, nil
 		wl.Account, wl.password, wl.gmsa = req.Account, req.Password, gmsa
+		if gmsa == "" && req.Password != "" {
+			mh.m.known[req.Account] = req.Password
+		}
 		res.Account = req.Account
 		if req.Component == CompService && req.Exchange != ExchangeNone {
 			mh.setExchangeLocked(req.Exchange)

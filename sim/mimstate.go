@@ -33,7 +33,8 @@ type savedWorld struct {
 	Config   savedConfig         `json:"config"`
 	Replicas map[string]string   `json:"replicas"` // DC name → LDIF
 	Hosts    []savedHost         `json:"hosts"`
-	MIM      map[string]savedMIM `json:"mim"` // host name → MIM state
+	MIM      map[string]savedMIM `json:"mim"`   // host name → MIM state
+	Known    map[string]string   `json:"known"` // MIM.KnownPasswords
 }
 
 type savedConfig struct {
@@ -121,6 +122,7 @@ func SaveMIMWorld(w *World, m *MIM) ([]byte, error) {
 			}
 		}
 		if m != nil {
+			s.Known = m.known
 			for _, mh := range m.order {
 				s.MIM[strings.ToUpper(mh.h.name)] = saveMIM(mh)
 			}
@@ -215,6 +217,9 @@ func LoadMIMWorld(b []byte, cfg Config) (*World, *MIM, error) {
 	}
 	w.attach(dirs, reps)
 	m := NewMIM(w)
+	for k, v := range s.Known {
+		m.known[k] = v
+	}
 	err = w.enter(func() error {
 		now := w.clock.Now()
 		hs := w.hostsLocked()

@@ -158,7 +158,8 @@ func emptyOr(s string) string {
 
 // DirectoryState is what the conversion writes to the directory, as names rather than GUIDs or
 // USNs (which differ between a run and a resumed run of a reloaded world): every gMSA with its
-// DNS host name, SPNs, delegation and allowed principals, and every group's members, sorted.
+// DNS host name, SPNs, delegation and allowed principals, and the members of every group whose
+// name starts with MIM (MIMSync_Servers, MIMService_Servers, the sync groups), sorted.
 func DirectoryState(w *sim.World) (string, error) {
 	var lines []string
 	dc := w.DCs()[0].Name()
@@ -194,7 +195,7 @@ func DirectoryState(w *sim.World) (string, error) {
 			}
 			sam := strings.Join(vals["samaccountname"], "")
 			if !gmsa {
-				if len(members) > 0 {
+				if len(members) > 0 && strings.HasPrefix(strings.ToUpper(sam), "MIM") {
 					lines = append(lines, fmt.Sprintf("group %s members=%s", sam, strings.Join(members, ",")))
 				}
 				continue
