@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain lets a test run `gmsasim migrate ...` in a child process (the test binary itself), so
+// that the child can be killed for real.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("GMSASIM_MIGRATE_CHILD"); args != "" {
+		os.Exit(runMigrate(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func migrateCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runMigrate(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestMigratePlanDefaultWorld(t *testing.T) {
+	code, out, errs := migrateCmd(t, "plan")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"mimsync.contoso.com", "keyset-export@mimsync.contoso.com", "change-mode:sync@mimsync.contoso.com", "portal"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q", want)
+		}
+	}
+	code, out, _ = migrateCmd(t, "plan", "--root-key", "fresh")
+	if code != 1 || !strings.Contains(out, "FAIL  KDS root key") {
+		t.Errorf("plan with a fresh root key: exit %d, output:\n%s", code, out)
+	}
+	if code, _, _ := migrateCmd(t, "apply"); code != 2 {
+		t.Errorf("apply without --journal: exit %d, want 2", code)
+	}
+	if code, _, _ := migrateCmd(t, "frobnicate"); code != 2 {
+		t.Errorf("unknown subcommand: exit %d, want 2", code)
+	}
+}
+
+func TestMigrateCrashResumeRollback(t *testing.T) {
+	j := filepath.Join(t.TempDir(), "journal.json")
+	code, out, errs := migrateCmd(t, "apply", "--journal", j, "--crash-after", "change-mode:sync@mimsync.contoso.com")
+	if code != exitCrashed {
+		t.Fatalf("apply --crash-after: exit %d, want %d\n%s\n%s", code, exitCrashed, out, errs)
+	}
+	if !strings.Contains(out, `MIMSYNC sync: Stopped as CONTOSO\MIMSyncGMSA$`) || !strings.Contains(errs, "resume") {
+		t.Errorf("after the crash:\n%s\n%s", out, errs)
+	}
+	if _, err := os.Stat(statePath(j)); err != nil {
+		t.Fatalf("no saved world: %v", err)
+	}
+	code, out, errs = migrateCmd(t, "resume", "--journal", j)
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{`MIMSYNC sync: Running as CONTOSO\MIMSyncGMSA$`, "matches the database: true, written 1 time(s); keys loaded: true",
+		`MIMSSPR sspr-reset: Running as CONTOSO\SSPRResetGMSA$`, `MIMSVC portal: Running as CONTOSO\svc-mimservice`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after resume, lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errs = migrateCmd(t, "rollback", "--journal", j)
+	if code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{`MIMSYNC sync: Running as CONTOSO\svc-mimsync`, `MIMPAM pam-rest: Running as CONTOSO\svc-mimpam`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after rollback, lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errs := migrateCmd(t, "resume", "--journal", filepath.Join(t.TempDir(), "none.json")); code != 1 || !strings.Contains(errs, "saved next to the journal") {
+		t.Errorf("resume without a saved world: exit %d %s", code, errs)
+	}
+}
+
+// The process is killed (SIGKILL) in the middle of apply; resume in a new process finishes.
+func TestMigrateResumeAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	j := filepath.Join(t.TempDir(), "journal.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GMSASIM_MIGRATE_CHILD="+strings.Join([]string{"apply", "--journal", j}, "\x1f"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	killed := false
+	for sc.Scan() {
+		// Kill once the sync server's export is done: the change mode is still ahead.
+		if strings.Contains(sc.Text(), "keyset-export@mimsync.contoso.com") {
+			_ = cmd.Process.Kill()
+			killed = true
+			break
+		}
+	}
+	_ = cmd.Wait()
+	if !killed {
+		t.Fatal("the child finished before it could be killed")
+	}
+	code, out, errs := migrateCmd(t, "resume", "--journal", j)
+	if code != 0 {
+		t.Fatalf("resume after kill: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "already done") {
+		t.Errorf("resume repeated everything:\n%s", out)
+	}
+	if strings.Contains(out, "ran 0 step(s)") {
+		t.Logf("the child had finished before the kill landed; resume had nothing left")
+	}
+	for _, want := range []string{`MIMSYNC sync: Running as CONTOSO\MIMSyncGMSA$`, "written 1 time(s); keys loaded: true",
+		`MIMSVC service: Running as CONTOSO\MIMServiceGMSA$`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after resume, lacks %q:\n%s", want, out)
+		}
+	}
+}
