@@ -217,7 +217,7 @@ func (e *Engine) checkRootKeys(d *dirConn, est *Estate, k checker) {
 	one(d.dse.DNSHostName, d)
 	seen := map[string]bool{strings.ToLower(d.dse.DNSHostName): true}
 	for _, h := range est.Hosts {
-		dc := strings.ToLower(h.OS.DC)
+		dc := e.dcName(h.OS.DC)
 		if dc == "" || seen[dc] || sameDC(dc, d.dse.DNSHostName) {
 			continue
 		}
@@ -245,6 +245,11 @@ func (e *Engine) checkHosts(d *dirConn, est *Estate, k checker) error {
 			k.add("kdssvc-trigger", "Windows Server 2012 R2: kdssvc start trigger", h.Host, false, Info,
 				"services under a gMSA hang after a reboot until kdssvc starts; the plan sets its network-on trigger",
 				"sc triggerinfo kdssvc start/networkon (the plan does it)")
+		}
+		if h.OS.Clustered {
+			k.add("cluster", "clustered host", h.Host, false, Info,
+				"every node that runs a MIM service must be in the gMSA's group; the plan adds the inventoried hosts only",
+				"inventory every cluster node")
 		}
 		comp, err := d.findComputer(h.Host)
 		if err != nil {
@@ -347,4 +352,14 @@ func firstField(s string) string {
 		return ""
 	}
 	return f[0]
+}
+
+// dcName normalises a host's DC as nltest prints it ("\\DC2.contoso.com", "DC2") to a lower-case
+// DNS name.
+func (e *Engine) dcName(s string) string {
+	s = strings.ToLower(strings.TrimLeft(strings.TrimSpace(s), `\`))
+	if s != "" && !strings.Contains(s, ".") {
+		s += "." + e.cfg.Domain
+	}
+	return s
 }

@@ -104,7 +104,7 @@ func TestPreflightRootKeyNotYetOnTheHostsDC(t *testing.T) {
 	// replication terms, and the PAM host uses DC2.
 	m := newMIMWorld(t, worldOpts{keyAge: 11 * time.Hour, linkDelay: time.Hour,
 		dcs: []sim.DCSpec{{Name: "DC1"}, {Name: "DC2"}}})
-	m.pam.os.DC = "dc2.contoso.com"
+	m.pam.os.DC = `\\DC2` // as nltest /dsgetdc prints it
 	_, rep, _ := m.prepare(t)
 	var onDC1, onDC2 *migrate.Check
 	for i, c := range rep.Checks {
