@@ -49,8 +49,17 @@ type mimRun struct {
 }
 
 // mimRuns holds each runner's MIM state (runner is shared with other directives; the MIM part
-// lives here). Entries are small; a finished scenario's entry is dropped by its next lookup miss.
+// lives here). Run drops a scenario's entry when it ends (mimDone).
 var mimRuns sync.Map // *runner → *mimRun
+
+// mimDone drops a runner's MIM state and removes its journals.
+func mimDone(r *runner) {
+	if v, ok := mimRuns.LoadAndDelete(r); ok {
+		if mr := v.(*mimRun); mr.dir != "" {
+			os.RemoveAll(mr.dir)
+		}
+	}
+}
 
 func mimOf(r *runner) *mimRun {
 	v, _ := mimRuns.LoadOrStore(r, &mimRun{})

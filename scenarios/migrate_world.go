@@ -15,7 +15,7 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 		return nil, nil, err
 	}
 	r := &runner{sc: sc, opt: Options{noCompare: true}, trace: &traceBuf{}, cut: map[[2]string]bool{}, stopped: map[string]bool{}}
-	defer mimRuns.Delete(r)
+	defer mimDone(r)
 	wst := sc.Steps[0]
 	ws, err := parseWorld(wst)
 	if err != nil {

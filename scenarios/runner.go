@@ -166,7 +166,7 @@ func Run(sc *Scenario, opt Options) *Result {
 	r := &runner{sc: sc, opt: opt, trace: &traceBuf{fwd: opt.TraceWriter}, cut: map[[2]string]bool{}, stopped: map[string]bool{}}
 	got := map[int]string{}
 	fail := r.run(res, got)
-	mimRuns.Delete(r) // the MIM directives' state (migrate.go)
+	mimDone(r) // drops the MIM directives' state and journals (migrate.go)
 	res.Failure = fail
 	res.Outputs = got
 	res.Trace = r.trace.lines

@@ -73,6 +73,9 @@ func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 		}
 		mh.m.w.trace.Logf(now, "host %s MIM %s: %s %s runs as %s", h.name, op, kind, name, req.Account)
 		if req.Component == CompSync {
+			// Divergence: while no key set is loaded the simulator keeps the sync service from
+			// starting at boot by setting it to Manual (RestoreKeySet of the right key set sets the
+			// configured start type back); Windows would try to start it and log the failure.
 			mh.keyRun = "" // the installer asks for the key set: restore it before starting
 			wl.StartType = StartManual
 			mh.events = append(mh.events, "FIMSynchronizationService: the encryption key set must be restored")

@@ -40,6 +40,10 @@ func TestMigratePlanDefaultWorld(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "FAIL  KDS root key") {
 		t.Errorf("plan with a fresh root key: exit %d, output:\n%s", code, out)
 	}
+	code, out, errs = migrateCmd(t, "plan", "--world", "../../scenarios/mim/exchange-online.scn")
+	if code != 0 || !strings.Contains(out, "mimsvc.contoso.com") || strings.Contains(out, "mimsync.contoso.com") {
+		t.Errorf("plan --world exchange-online.scn: exit %d\n%s\n%s", code, out, errs)
+	}
 	if code, _, _ := migrateCmd(t, "apply"); code != 2 {
 		t.Errorf("apply without --journal: exit %d, want 2", code)
 	}
