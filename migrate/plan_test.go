@@ -30,7 +30,8 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestPlanGolden(t *testing.T) {
 	m := newMIMWorld(t, worldOpts{keyAge: 11 * time.Hour})
-	est, _, plan := m.prepare(t)
+	est, rep, plan := m.prepare(t)
+	golden(t, "preflight.txt", []byte(rep.Text()))
 	golden(t, "plan.json", plan.JSON())
 	golden(t, "plan.txt", []byte(plan.Text()))
 	golden(t, "inventory.txt", []byte(est.Text()))

@@ -282,6 +282,12 @@ func (e *Engine) checkHosts(d *dirConn, est *Estate, k checker) error {
 					fmt.Sprintf("MA %s (%s)", ma.Name, ma.Type), "keep its connect-to account as it is")
 			}
 		}
+		if h.component(CompService) != nil && (h.Exchange != nil || e.cfg.Exchange != nil) &&
+			(e.cfg.Exchange == nil || e.cfg.Exchange.MailPassword == "") {
+			k.add("mail-password", "Service Email Account password for change mode", h.Host, false, Warning,
+				"the MIM Service installer asks for the mailbox password when the service account is managed",
+				"give Config.Exchange with MailAccount and MailPassword")
+		}
 		if h.component(CompSync) != nil && (e.cfg.SyncAccount.Account == "" || e.cfg.SyncAccount.Password == "") {
 			k.add("sync-credentials", "current sync service account credentials for the key-set export", h.Host, false, Blocker,
 				"Config.SyncAccount needs the account, password and domain the sync service runs under now",
