@@ -97,10 +97,14 @@ func TestStartTLS(t *testing.T) {
 func TestConfigRejects(t *testing.T) {
 	good := migrate.Config{Domain: "contoso.com", NetBIOS: "CONTOSO", DC: migrate.Endpoint{Addr: "dc1:636"}}
 	cases := map[string]func(c *migrate.Config){
-		"no domain":        func(c *migrate.Config) { c.Domain = "" },
-		"no DC":            func(c *migrate.Config) { c.DC.Addr = "" },
-		"long gMSA name":   func(c *migrate.Config) { c.Accounts = map[migrate.Component]migrate.AccountSpec{migrate.CompSync: {Name: "ThisNameIsWayTooLong"}} },
-		"portal as a gMSA": func(c *migrate.Config) { c.Accounts = map[migrate.Component]migrate.AccountSpec{migrate.CompPortal: {Name: "x"}} },
+		"no domain": func(c *migrate.Config) { c.Domain = "" },
+		"no DC":     func(c *migrate.Config) { c.DC.Addr = "" },
+		"long gMSA name": func(c *migrate.Config) {
+			c.Accounts = map[migrate.Component]migrate.AccountSpec{migrate.CompSync: {Name: "ThisNameIsWayTooLong"}}
+		},
+		"portal as a gMSA": func(c *migrate.Config) {
+			c.Accounts = map[migrate.Component]migrate.AccountSpec{migrate.CompPortal: {Name: "x"}}
+		},
 		"host twice": func(c *migrate.Config) {
 			h := &fakeHost{name: "a.contoso.com"}
 			c.Hosts = []migrate.HostAgent{h, h}
