@@ -13,7 +13,7 @@ build:
 # The main job: the scenario library on the embedded default domain, with the HTML timeline report
 # and JUnit XML in out/; then the default domain checked over real LDAP/LDAPS sockets.
 run: build
-	./$(BIN) run scenarios/library --report out/report --junit out/junit.xml
+	./$(BIN) run scenarios/library scenarios/mim --report out/report --junit out/junit.xml
 	./$(BIN) selfcheck
 
 test:

@@ -29,6 +29,9 @@ usage:
                  --account 'ITFarm1$' --out FILE
       act as a member host: read the gMSA's msDS-ManagedPassword over LDAPS/StartTLS, derive its
       Kerberos keys and write an MIT keytab (works against a real domain controller too)
+  gmsasim migrate plan|apply|resume|rollback [--world FILE] --journal FILE [--crash-after STEP]
+      run the MIM → gMSA migration engine against a simulated MIM world (a scenario file's world
+      section, or the built-in default) over real LDAP; see "gmsasim migrate -h"
   gmsasim kds SUBCOMMAND ...
       offline KDS/gMSA calculator (gkid, seedkey, password, rollover, decode-id, decode-blob,
       string-to-key, salt); each prints one JSON object
@@ -56,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runKDS(args[1:], stdout, stderr)
 	case "keytab":
 		return runKeytab(args[1:], stdout, stderr)
+	case "migrate":
+		return runMigrate(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
