@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# bench/run.sh — `make bench`: LDAP throughput of `gmsasim serve` against OpenLDAP slapd, side by side.
+# bench/run.sh — `make bench`: LDAP throughput of `gmsasim serve` against OpenLDAP slapd, then KDC
+# throughput of its Kerberos KDC against MIT krb5kdc, side by side.
 #
 # Both servers run on 127.0.0.1 at the same time, each loaded with the same number of users by the same
 # Go client (bench/ldapload); then the same client, with the same concurrency, seed and durations, runs
 # base-object searches, subtree equality searches and simple binds against each, one server at a time,
 # after a warm-up. It prints one result line per run and a table with the ratio gmsasim/slapd.
 #
-# Runs as root on a fresh Debian 12 machine: installs slapd and ldap-utils with apt-get if slapd is
-# missing. Leaves nothing behind: both servers are stopped and the temp dir removed at exit
+# The Kerberos half: an MIT krb5kdc on 127.0.0.1 with a throwaway realm CONTOSO.COM holding the same
+# users (same names, same password) and the service principal http/ITFarm1.contoso.com, and the KDC
+# of the same `gmsasim serve` (users loaded by the LDAP half); the same Go client (bench/krbload)
+# runs password logins (as) and service-ticket requests (tgs) against each over TCP, and the script
+# prints a second table with the ratio gmsasim/krb5kdc.
+#
+# Runs as root on a fresh Debian 12 machine: installs slapd and ldap-utils (and krb5-kdc and
+# krb5-admin-server) with apt-get if they are missing. Leaves nothing behind: both servers are stopped and the temp dir removed at exit
 # (BENCH_KEEP=1 keeps the temp dir for a look at the logs).
 #
 # Each operation is measured in BENCH_ROUNDS rounds, the two servers taking turns (which one goes first
@@ -15,7 +22,9 @@
 # moves one round, not the figure.
 #
 # Knobs (environment): BENCH_CONC (8), BENCH_USERS (10000), BENCH_DURATION (3s), BENCH_WARMUP (1s),
-# BENCH_ROUNDS (3), BENCH_SEED (1), BENCH_KEEP (0). The whole script stays well under 5 minutes on 2 cores with the defaults.
+# BENCH_ROUNDS (3), BENCH_SEED (1), BENCH_KEEP (0), BENCH_KRB_USERS (BENCH_USERS: users of the
+# Kerberos half, the first of the LDAP half's). The whole script stays under 6 minutes on 2 cores
+# with the defaults.
 set -euo pipefail
 
 CONC=${BENCH_CONC:-8}
@@ -24,6 +33,8 @@ DURATION=${BENCH_DURATION:-3s}
 WARMUP=${BENCH_WARMUP:-1s}
 ROUNDS=${BENCH_ROUNDS:-3}
 SEED=${BENCH_SEED:-1}
+KRB_USERS=${BENCH_KRB_USERS:-$USERS}
+((KRB_USERS > USERS)) && KRB_USERS=$USERS
 LOAD_LIMIT=150       # seconds: bound on one client run (loading users into one server is the long one)
 READY_LIMIT=60       # seconds: bound on a server becoming ready
 BASE_GM="DC=contoso,DC=com"
@@ -37,6 +48,7 @@ cd "$ROOT"
 TMP=$(mktemp -d /tmp/gmsasim-bench.XXXXXX)
 SLAPD_PIDFILE="$TMP/slapd/slapd.pid"
 GM_PID=""
+KDC_PID=""
 POLICY_RC_ADDED=""
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -48,6 +60,10 @@ cleanup() {
 	if [[ -n "$GM_PID" ]] && kill -0 "$GM_PID" 2>/dev/null; then
 		kill -TERM "$GM_PID"
 		wait "$GM_PID" 2>/dev/null
+	fi
+	if [[ -n "$KDC_PID" ]] && kill -0 "$KDC_PID" 2>/dev/null; then
+		kill -TERM "$KDC_PID"
+		wait "$KDC_PID" 2>/dev/null
 	fi
 	if [[ -s "$SLAPD_PIDFILE" ]]; then
 		local sp i
@@ -172,7 +188,7 @@ start_gmsasim() {
 	mkdir -p "$TMP/gm/state"
 	mkfifo "$TMP/gm/out"
 	local t0=$EPOCHREALTIME
-	"$TMP/gmsasim" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 \
+	"$TMP/gmsasim" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --kdc 127.0.0.1:0 \
 		--state-dir "$TMP/gm/state" --seed "$SEED" \
 		>"$TMP/gm/out" 2>"$TMP/gm/stderr.log" &
 	GM_PID=$!
@@ -200,6 +216,7 @@ start_gmsasim() {
 	# ready ldap=127.0.0.1:PORT ldaps=127.0.0.1:PORT ...
 	GM_LDAP=$(sed -n 's/.* ldap=\([^ ]*\).*/\1/p' <<<"$line")
 	GM_LDAPS=$(sed -n 's/.* ldaps=\([^ ]*\).*/\1/p' <<<"$line")
+	GM_KDC=$(sed -n 's/.* kdc=\([^ ]*\).*/\1/p' <<<"$line")
 	if [[ "$GM_LDAP" != 127.0.0.1:* || "$GM_LDAPS" != 127.0.0.1:* ]]; then
 		log "cannot read the listen addresses from gmsasim's ready line: $line"
 		return 1
@@ -230,9 +247,128 @@ ldapload() {
 	return "$rc"
 }
 
+KRB_REALM=CONTOSO.COM
+KRB_SERVICE=http/ITFarm1.contoso.com
+KRB_USER_PW="Bench-Passw0rd!" # bench/ldapload's default -user-pw: the password the LDAP half gave the users
+KRB5KDC=/usr/sbin/krb5kdc
+KDB5_UTIL=/usr/sbin/kdb5_util
+KADMIN_LOCAL=/usr/sbin/kadmin.local
+
+ensure_krb5kdc() {
+	[[ -x "$KRB5KDC" && -x "$KDB5_UTIL" && -x "$KADMIN_LOCAL" ]] && return 0
+	if [[ $(id -u) != 0 ]]; then
+		log "krb5kdc is not installed and this is not root: install it with 'apt-get install krb5-kdc krb5-admin-server' first"
+		return 1
+	fi
+	# krb5-kdc has krb5kdc and kdb5_util; kadmin.local is in krb5-admin-server. Neither package's
+	# system service is started (policy-rc.d): this script runs its own krb5kdc on its own config.
+	log "installing krb5-kdc and krb5-admin-server with apt-get"
+	if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		POLICY_RC_ADDED=1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -o DPkg::Lock::Timeout=120 update -qq >>"$TMP/apt.log" 2>&1 || { cat "$TMP/apt.log" >&2; return 1; }
+	apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends krb5-kdc krb5-admin-server >>"$TMP/apt.log" 2>&1 ||
+		{ cat "$TMP/apt.log" >&2; return 1; }
+	if [[ -n "$POLICY_RC_ADDED" ]]; then
+		rm -f /usr/sbin/policy-rc.d
+		POLICY_RC_ADDED=""
+	fi
+	[[ -x "$KRB5KDC" && -x "$KDB5_UTIL" && -x "$KADMIN_LOCAL" ]]
+}
+
+# start_krb5kdc creates a throwaway realm in $TMP/krb (kdc.conf with a loopback port, a db2 database
+# made by kdb5_util, the users and the service principal added by one kadmin.local) and starts
+# krb5kdc in the foreground (-n) as this script's child. Meanwhile krbload derives the users' keys
+# into $TMP/krb/keys (both are PBKDF2-bound: they share the two cores).
+start_krb5kdc() {
+	local d="$TMP/krb" i
+	mkdir -p "$d" || return 1
+	KRB_PORT=$(free_port) || return 1
+	cat >"$d/kdc.conf" <<-EOF
+		[kdcdefaults]
+			kdc_listen = 127.0.0.1:$KRB_PORT
+			kdc_tcp_listen = 127.0.0.1:$KRB_PORT
+		[realms]
+			$KRB_REALM = {
+				database_name = $d/principal
+				key_stash_file = $d/stash
+				acl_file = $d/kadm5.acl
+				master_key_type = aes256-cts-hmac-sha1-96
+				supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+				max_life = 10h 0m 0s
+				max_renewable_life = 7d 0h 0m 0s
+			}
+		[dbmodules]
+			# gmsasim keeps its accounts in memory and writes nothing per logon: no database write
+			# per AS exchange for krb5kdc either (last successful logon, lockout counters).
+			$KRB_REALM = {
+				disable_last_success = true
+				disable_lockout = true
+			}
+		[logging]
+			kdc = FILE:$d/kdc.log
+			admin_server = FILE:$d/kadmin.log
+			default = FILE:$d/krb5lib.log
+	EOF
+	cat >"$d/krb5.conf" <<-EOF
+		[libdefaults]
+			default_realm = $KRB_REALM
+		[realms]
+			$KRB_REALM = {
+				kdc = tcp/127.0.0.1:$KRB_PORT
+			}
+	EOF
+	: >"$d/kadm5.acl"
+	export KRB5_CONFIG="$d/krb5.conf" KRB5_KDC_PROFILE="$d/kdc.conf"
+	"$KDB5_UTIL" create -s -r "$KRB_REALM" -P "bench-$SEED-master" >"$d/kdb5_util.log" 2>&1 ||
+		{ cat "$d/kdb5_util.log" >&2; log "kdb5_util create failed"; return 1; }
+	# Users get the AES256 key the client asks for (one PBKDF2 each, as the client's key file);
+	# pre-authentication required, as AD requires it of its users.
+	{
+		for ((i = 0; i < KRB_USERS; i++)); do
+			printf 'addprinc +requires_preauth -e aes256-cts-hmac-sha1-96:normal -pw %s user%d\n' "$KRB_USER_PW" "$i"
+		done
+		echo "addprinc -randkey $KRB_SERVICE"
+	} >"$d/addprinc.txt"
+	local t0=$EPOCHREALTIME krc=0 arc=0
+	"$TMP/krbload" -op keys -keys "$d/keys" -users "$KRB_USERS" -realm "$KRB_REALM" -user-pw "$KRB_USER_PW" -conc 1 2>"$d/keys.log" &
+	local kpid=$!
+	timeout "$LOAD_LIMIT" "$KADMIN_LOCAL" -r "$KRB_REALM" <"$d/addprinc.txt" >"$d/kadmin.out" 2>&1 || arc=$?
+	wait "$kpid" || krc=$?
+	if ((arc != 0)) || [[ $(grep -c '^Principal ".*" created' "$d/kadmin.out") != $((KRB_USERS + 1)) ]]; then
+		tail -5 "$d/kadmin.out" >&2
+		log "kadmin.local did not create the $KRB_USERS users and $KRB_SERVICE (exit $arc)"
+		return 1
+	fi
+	if ((krc != 0)); then
+		cat "$d/keys.log" >&2
+		log "krbload could not derive the users' keys"
+		return 1
+	fi
+	log "krb5kdc realm: $KRB_USERS users and $KRB_SERVICE added, client keys derived, in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+	"$KRB5KDC" -n -r "$KRB_REALM" >"$d/krb5kdc.out" 2>&1 &
+	KDC_PID=$!
+	wait_port "$KRB_PORT" || { cat "$d/krb5kdc.out" >&2; log "krb5kdc did not accept connections on 127.0.0.1:$KRB_PORT"; return 1; }
+}
+
+# krbload SERVER ARGS...: one run of the Kerberos client; its line goes to stdout and $TMP/results.
+krbload() {
+	local server=$1 out rc=0
+	shift
+	out=$(timeout "$LOAD_LIMIT" "$TMP/krbload" -server "$server" -conc "$CONC" -users "$KRB_USERS" -seed "$SEED" \
+		-realm "$KRB_REALM" -service "$KRB_SERVICE" -user-pw "$KRB_USER_PW" -keys "$TMP/krb/keys" \
+		-duration "$DURATION" -warmup "$WARMUP" "$@") || rc=$?
+	[[ -n "$out" ]] && printf '%s\n' "$out" | tee -a "$TMP/results"
+	return "$rc"
+}
+
 touch "$TMP/results"
-log "building the load client"
+log "building the load clients"
 go build -o "$TMP/ldapload" ./bench/ldapload
+go build -o "$TMP/krbload" ./bench/krbload
 
 HAVE_SL=1
 ensure_slapd || { HAVE_SL=0; log "SKIPPING the slapd half: slapd could not be installed"; }
@@ -343,5 +479,70 @@ echo "Both ratios are above 1 where gmsasim does better."
 ((HAVE_GM)) || echo "gmsasim: not measured (see SKIPPING above)"
 ((HAVE_SL)) || echo "slapd: not measured (see SKIPPING above)"
 [[ -n "$GM_BIND_NOTE" ]] && echo "note: $GM_BIND_NOTE"
+echo
+
+# ---- The Kerberos half: gmsasim's KDC against MIT krb5kdc, same users, same client. ----
+KRB_SERVERS=()
+if ((HAVE_GM)) && [[ -n "$GM_BIND_NOTE" ]]; then
+	log "SKIPPING gmsasim's KDC: its users have no password (see the LDAP half)"
+elif ((HAVE_GM)) && [[ "$GM_KDC" != 127.0.0.1:* ]]; then
+	log "SKIPPING gmsasim's KDC: no kdc= address on its ready line"
+elif ((HAVE_GM)); then
+	KRB_SERVERS+=(gmsasim)
+fi
+HAVE_KDC=1
+ensure_krb5kdc || { HAVE_KDC=0; log "SKIPPING the krb5kdc half: krb5-kdc could not be installed"; }
+if ((HAVE_KDC)); then
+	start_krb5kdc || { HAVE_KDC=0; log "SKIPPING the krb5kdc half: it did not start"; }
+fi
+if ((HAVE_KDC)); then
+	log "krb5kdc $(dpkg-query -W -f='${Version}' krb5-kdc 2>/dev/null || echo "?") on 127.0.0.1:$KRB_PORT (TCP), pid $KDC_PID"
+	KRB_SERVERS=(krb5kdc "${KRB_SERVERS[@]}")
+elif ((${#KRB_SERVERS[@]})); then
+	# No MIT realm: the client's keys are still needed for gmsasim alone.
+	mkdir -p "$TMP/krb"
+	"$TMP/krbload" -op keys -keys "$TMP/krb/keys" -users "$KRB_USERS" -realm "$KRB_REALM" -user-pw "$KRB_USER_PW" -conc 2 ||
+		KRB_SERVERS=()
+fi
+
+# krb_one SERVER OP: one measured run (after its warm-up) of OP against SERVER's KDC.
+krb_one() {
+	case "$1" in
+	krb5kdc) krbload krb5kdc -op "$2" -kdc "127.0.0.1:$KRB_PORT" -server-pid "$KDC_PID" || log "krb5kdc $2 had errors" ;;
+	gmsasim) krbload gmsasim -op "$2" -kdc "$GM_KDC" -server-pid "$GM_PID" || log "gmsasim KDC $2 had errors" ;;
+	esac
+}
+
+if ((${#KRB_SERVERS[@]})); then
+	log "Kerberos: as and tgs against ${KRB_SERVERS[*]} ($KRB_USERS users, $CONC workers, TCP)"
+	for op in as tgs; do
+		for ((round = 0; round < ROUNDS; round++)); do
+			if ((round % 2 == 0)); then order=("${KRB_SERVERS[@]}"); else order=(); for ((k = ${#KRB_SERVERS[@]} - 1; k >= 0; k--)); do order+=("${KRB_SERVERS[k]}"); done; fi
+			for server in "${order[@]}"; do krb_one "$server" "$op"; done
+		done
+	done
+	echo
+	echo "KDC throughput on 127.0.0.1 over TCP: $KRB_USERS users, $CONC workers, median of $ROUNDS rounds of ${WARMUP} warm-up + ${DURATION}, seed $SEED, $(nproc) cores shared by client and servers"
+	printf '%-5s %14s %14s %16s   %14s %14s %16s\n' op "gmsasim ops/s" "krb5kdc ops/s" "gmsasim/krb5kdc" \
+		"gmsasim CPU/op" "krb5kdc CPU/op" "krb5kdc/gmsasim"
+	for op in as tgs; do
+		g=$(median_of gmsasim "$op" ops_per_sec)
+		s=$(median_of krb5kdc "$op" ops_per_sec)
+		gc=$(median_of gmsasim "$op" cpu_us_per_op)
+		sc=$(median_of krb5kdc "$op" cpu_us_per_op)
+		r=$(ratio "$g" "$s")
+		rc=$(ratio "$sc" "$gc")
+		[[ "$gc" != - ]] && gc="$gc us"
+		[[ "$sc" != - ]] && sc="$sc us"
+		printf '%-5s %14s %14s %16s   %14s %14s %16s\n' "$op" "$g" "$s" "$r" "$gc" "$sc" "$rc"
+	done
+	echo "as: a full password login (AS-REQ, PREAUTH_REQUIRED with PA-ETYPE-INFO2, AS-REQ with PA-ENC-TIMESTAMP, AS-REP"
+	echo "decrypted and checked): two exchanges, a TCP connection each, per op. tgs: one TGS exchange for $KRB_SERVICE"
+	echo "with the worker's TGT. AES256 throughout. Both ratios are above 1 where gmsasim does better."
+	((HAVE_KDC)) || echo "krb5kdc: not measured (see SKIPPING above)"
+	[[ " ${KRB_SERVERS[*]} " == *" gmsasim "* ]] || echo "gmsasim KDC: not measured (see SKIPPING above)"
+else
+	echo "Kerberos: no KDC measured (see SKIPPING above)"
+fi
 grep -q 'errors=[1-9]' "$TMP/results" && echo "note: a value marked ! had failed operations; see the result lines above"
 exit 0
