@@ -34,3 +34,24 @@ func BenchmarkWriteThenChangesSince(b *testing.B) {
 		})
 	}
 }
+
+// An add that fails after the model has started building the object (here: a gMSA refused for
+// want of a root key, and a user without its mandatory class) leaves nothing to replicate.
+func TestFailedAddIsNotAChange(t *testing.T) {
+	d := newTestDomain(t, DCConfig{Name: "DC1", OS: "2022"})[0]
+	d.ChangesSince(0) // build the change log
+	before := d.HighestUSN()
+	err := d.Add(t0, SystemCaller, "CN=ITFarm1,CN=Managed Service Accounts,DC=contoso,DC=com", []Attribute{
+		sattr("objectClass", "msDS-GroupManagedServiceAccount"), sattr("sAMAccountName", "ITFarm1$"),
+		sattr("dNSHostName", "itfarm1.contoso.com"), sattr("msDS-ManagedPasswordInterval", "30")})
+	if err == nil {
+		t.Fatal("gMSA add without a KDS root key succeeded")
+	}
+	if err := d.Add(t0, SystemCaller, "CN=nobody,CN=Users,DC=contoso,DC=com", []Attribute{sattr("sAMAccountName", "nobody")}); err == nil {
+		t.Fatal("add without objectClass succeeded")
+	}
+	if ch := d.ChangesSince(before); len(ch) != 0 {
+		t.Fatalf("failed adds replicate: %d changes, first %s", len(ch), ch[0].DN)
+	}
+	checkChangeLog(t, d, before)
+}

@@ -64,7 +64,9 @@ func (d *Directory) changedEntries(usn uint64) []*entry {
 			continue
 		}
 		seen[r.e] = struct{}{}
-		if r.e.changedSince(usn) {
+		// seq 0: an object whose add failed after its values were set; it never joined the
+		// replica and must not replicate.
+		if r.e.seq != 0 && r.e.changedSince(usn) {
 			es = append(es, r.e)
 		}
 	}
