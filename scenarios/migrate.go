@@ -24,6 +24,7 @@ import (
 //	mim state                                    the MIM hosts: each component's state and account
 //	mim directory                                the gMSAs and groups in the directory, by name
 //	mim change-mode HOST COMPONENT account=A [password=P] [exchange=online|onpremise]
+//	                [mail-account=A mail-password=P]   (the MIM Service's Service Email Account)
 //	mim export HOST [path=P]                     the Key Management tool's export, as the current
 //	                                             sync account with its known password
 //	mim restore HOST PATH | mim start HOST COMPONENT   restore a key set, start a component
@@ -202,7 +203,10 @@ func runMIM(r *runner, st *Step) (string, error) {
 			acct, _ := st.Arg("account")
 			pw, _ := st.Arg("password")
 			ex, _ := st.Arg("exchange")
-			res, err := h.ChangeMode(sim.ChangeModeRequest{Component: sim.MIMComponent(p[2]), Account: acct, Password: pw, Exchange: sim.ExchangeMode(ex)})
+			ma, _ := st.Arg("mail-account")
+			mp, _ := st.Arg("mail-password")
+			res, err := h.ChangeMode(sim.ChangeModeRequest{Component: sim.MIMComponent(p[2]), Account: acct, Password: pw,
+				Exchange: sim.ExchangeMode(ex), MailAccount: ma, MailPassword: mp})
 			if err != nil {
 				return "error: " + err.Error(), nil
 			}

@@ -20,7 +20,7 @@ func TestMalformed(t *testing.T) {
 		"missing-separator.scn":     `missing-separator.scn:6: directive "advance" (line 5): expected its input lines to end with a line "----", found a blank line`,
 		"missing-separator-eof.scn": `missing-separator-eof.scn:6: directive "ps" (line 5): expected a line "----" before the end of the file`,
 		"no-header.scn":             "no-header.scn:1: expected a leading # paragraph",
-		"unknown-directive.scn":     `unknown-directive.scn:5: unknown directive "teleport"; expected one of: advance, check, cut`,
+		"unknown-directive.scn":     `unknown-directive.scn:5: unknown directive "teleport"; expected one of: advance, check, crash-at, cut`,
 		"bad-world.scn":             `bad-world.scn:2: world: world line 1 (domain contoso.com schema=fortyseven): schema="fortyseven": expected an objectVersion`,
 		"unclosed-hashtable.scn":    "unclosed-hashtable.scn:6: PowerShell: column 67: missing closing '}' of a hashtable @{...}",
 	}

@@ -126,6 +126,7 @@ var (
 	ErrMIMKeySet       = errors.New("the Synchronization Service cannot load its encryption key set: restore the key set exported from this database")
 	ErrMIMNoKeyFile    = errors.New("the key set file does not exist")
 	ErrMIMWrongAccount = errors.New("the account is not the Synchronization Service's account")
+	ErrMIMMailPassword = errors.New("the MIM Service with a managed account needs the Service Email Account Password")
 )
 
 // MIMHostSpec is a member host with MIM installed.

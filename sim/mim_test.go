@@ -93,7 +93,12 @@ func TestMIMChangeModeChecks(t *testing.T) {
 	if acct, _ := svc.Account(CompService); acct != `CONTOSO\svc-mimservice` {
 		t.Errorf("a refusal changed the account to %q", acct)
 	}
-	res, err := svc.ChangeMode(ChangeModeRequest{Component: CompService, Account: `CONTOSO\MIMServiceGMSA$`, Exchange: ExchangeOnline})
+	_, err = svc.ChangeMode(ChangeModeRequest{Component: CompService, Account: `CONTOSO\MIMServiceGMSA$`, Exchange: ExchangeOnline})
+	if !errors.Is(err, ErrMIMMailPassword) {
+		t.Errorf("a managed account with Exchange and no mail password: %v", err)
+	}
+	res, err := svc.ChangeMode(ChangeModeRequest{Component: CompService, Account: `CONTOSO\MIMServiceGMSA$`, Exchange: ExchangeOnline,
+		MailAccount: "mim@contoso.onmicrosoft.com", MailPassword: "Cloud-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,10 @@ type ChangeModeRequest struct {
 	// Exchange (MIM Service only): "Use different user for Exchange (for managed accounts)" with
 	// Exchange Online or on-premises; ExchangeNone keeps the current setting.
 	Exchange ExchangeMode
+	// MailAccount / MailPassword (MIM Service with a managed account and Exchange): the Service
+	// Email Account and its password, which the installer asks for ("Also enter a password in the
+	// Service Email Account Password box").
+	MailAccount, MailPassword string
 }
 
 // ChangeModeResult is what the installer showed.
@@ -52,6 +56,20 @@ func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 		gmsa, err := mh.checkAccountLocked(now, dc, req.Account, req.Password)
 		if err != nil {
 			return fail(reasonOf(err), nil)
+		}
+		mode := req.Exchange
+		if mode == ExchangeNone {
+			mode = mh.exchange
+		}
+		if req.Component == CompService && gmsa != "" && mode != ExchangeNone {
+			if req.MailPassword == "" {
+				return fail(ErrMIMMailPassword, nil)
+			}
+			if mode == ExchangeOnPremise && req.MailAccount != "" {
+				if _, err := dc.dir.Bind(now, req.MailAccount, req.MailPassword, true); err != nil {
+					return fail(ErrMIMCredentials, err)
+				}
+			}
 		}
 		if gmsa != "" {
 			// LogonUser does not work for managed accounts: the next page warns.
@@ -309,7 +327,7 @@ func (mh *MIMHost) Stop(c MIMComponent) error {
 
 // IsMIMError reports whether err carries one of the MIM sentinels.
 func IsMIMError(err error) bool {
-	for _, s := range []error{ErrMIMNotInstalled, ErrMIMVersion, ErrMIMNoDollar, ErrMIMGMSAPassword,
+	for _, s := range []error{ErrMIMMailPassword, ErrMIMNotInstalled, ErrMIMVersion, ErrMIMNoDollar, ErrMIMGMSAPassword,
 		ErrMIMCredentials, ErrMIMKeySet, ErrMIMNoKeyFile, ErrMIMWrongAccount} {
 		if errors.Is(err, s) {
 			return true

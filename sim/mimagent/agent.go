@@ -179,6 +179,7 @@ func (a *Agent) ChangeMode(ctx context.Context, req migrate.ChangeModeRequest) (
 		if req.Exchange.Online {
 			sreq.Exchange = sim.ExchangeOnline
 		}
+		sreq.MailAccount, sreq.MailPassword = req.Exchange.MailAccount, req.Exchange.MailPassword
 	}
 	res, err := a.mh.ChangeMode(sreq)
 	if err != nil {

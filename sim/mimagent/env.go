@@ -69,6 +69,17 @@ func Serve(w *sim.World, m *sim.MIM) (*Env, error) {
 		mc.SyncAccount = migrate.KeySetExportRequest{Account: name, Domain: dom, Password: mc.PreviousPasswords[acct]}
 		break
 	}
+	for _, mh := range m.Hosts() {
+		if !mh.Has(sim.CompService) || mh.Exchange() == sim.ExchangeNone {
+			continue
+		}
+		// The mailbox stays with the account the MIM Service used before ("use the current
+		// Exchange account"); the operator types its password.
+		acct, _ := mh.Account(sim.CompService)
+		mc.Exchange = &migrate.ExchangeOptions{Online: mh.Exchange() == sim.ExchangeOnline, MailAccount: acct,
+			MailPassword: mc.PreviousPasswords[acct]}
+		break
+	}
 	env.Config = mc
 	return env, nil
 }
