@@ -130,7 +130,7 @@ func init() {
 			}
 			return traceOutput, h.PurgeTickets()
 		}},
-		"skew": {usage: "skew HOST +5m", check: needPositional(2, "skew Host1 +5m"), run: pending("member hosts' clocks (issue 4)")},
+		"skew": {usage: "skew HOST +5m", check: needPositional(2, "skew Host1 +5m"), run: runSkew},
 	}
 }
 

@@ -18,8 +18,8 @@
 //   - Member hosts (sim.Host): "host" lines join them; ps on a host runs Install-/Test-/
 //     Uninstall-ADServiceAccount, sc.exe, klist -li 0x3e7 purge, Restart-Computer and *-Service
 //     there; reboot / klist purge directives; kerberos probes (a user's service ticket decrypted
-//     on a host); check password-equal across DCs; kds restart.
-//   - Pending features (host clock skew, Reset-ADServiceAccountPassword, host cmdlets on a DC) fail
+//     on a host); check password-equal across DCs; kds restart; skew (a host's clock offset).
+//   - Pending features (Reset-ADServiceAccountPassword, host cmdlets on a DC) fail
 //     with a PendingFeatureError; files that need them carry the label "pending" and are skipped
 //     unless IncludePending is set.
 //

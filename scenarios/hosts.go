@@ -203,12 +203,30 @@ func runKerberos(r *runner, st *Step) (string, error) {
 	d, err := h.DecryptTicket(t)
 	if err != nil {
 		why := oneLine(err)
-		if errors.Is(err, sim.ErrNoKeyDecrypts) {
+		switch {
+		case errors.Is(err, sim.ErrNoKeyDecrypts):
 			why = "KRB_AP_ERR_MODIFIED, none of its keys decrypts it"
+		case errors.Is(err, sim.ErrClockSkew):
+			why = "KRB_AP_ERR_SKEW, the client's clock and the host's differ by more than 5 minutes"
 		}
 		return fmt.Sprintf("error: %s cannot decrypt the ticket for %s (kvno %d): %s", h.Name(), spn, t.KVNO, why), nil
 	}
 	return fmt.Sprintf("ok: %s decrypts the ticket for %s (kvno %d) with %s", h.Name(), spn, t.KVNO, d), nil
+}
+
+// runSkew: `skew HOST +10m` sets the host's clock to the world's plus the offset (-5m: behind;
+// 0: back on time). Output: the trace line.
+func runSkew(r *runner, st *Step) (string, error) {
+	p := st.Positional()
+	h := r.host(p[0])
+	if h == nil {
+		return "", fmt.Errorf("skew %s: no such host (declare it in the world block)", p[0])
+	}
+	d, err := parseDuration(p[1])
+	if err != nil {
+		return "", fmt.Errorf("skew %s %s: %v", p[0], p[1], err)
+	}
+	return traceOutput, h.SetClockSkew(d)
 }
 
 func oneLine(err error) string {

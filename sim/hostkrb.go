@@ -24,6 +24,7 @@ type Ticket struct {
 	EType   int32
 	EndTime time.Time
 	der     []byte
+	skew    time.Duration // the client's clock minus the world's: its AP-REQ authenticator's time
 }
 
 // Bytes is the ticket's DER encoding, as it travels in an AP-REQ.
@@ -158,11 +159,14 @@ func (h *Host) ServiceTicket(spn string) (*Ticket, error) {
 		if err != nil {
 			return err
 		}
-		st, err := k.ServiceTicket(now, h.creds, spn)
+		st, err := k.ServiceTicketAt(now, h.clock(now), h.creds, spn)
 		if err != nil {
-			return err
+			return skewErr(err)
 		}
 		t, err = ticketOf(h.sam, st)
+		if t != nil {
+			t.skew = h.skew
+		}
 		return err
 	})
 	return t, err
@@ -211,13 +215,18 @@ func (h *Host) DecryptTicket(t *Ticket) (*Decrypted, error) {
 		for _, key := range h.keys {
 			keys, owners = append(keys, key), append(owners, owner{h.sam, false})
 		}
-		acc, err := kdc.AcceptTicket(now, t.der, keys...)
+		// The AP-REQ is sent now by the client, stamped with its clock; the host checks it
+		// against its own.
+		acc, err := kdc.AcceptTicketAt(h.clock(now), now.Add(t.skew), t.der, keys...)
 		if err != nil {
 			h.w.trace.Logf(now, "host %s cannot decrypt the ticket for %s (kvno %d): %v", h.name, t.SPN, t.KVNO, err)
 			reason := ErrNoKeyDecrypts
 			var ke *kdc.Error
-			if errors.As(err, &ke) && (ke.Code == 32 || ke.Code == 33) { // KRB_AP_ERR_TKT_EXPIRED, _NYV
+			switch {
+			case errors.As(err, &ke) && (ke.Code == 32 || ke.Code == 33): // KRB_AP_ERR_TKT_EXPIRED, _NYV
 				reason = ErrTicketTime
+			case errors.As(err, &ke) && ke.Code == 37: // KRB_AP_ERR_SKEW
+				reason = ErrClockSkew
 			}
 			return &HostError{Host: h.name, Op: "decrypt ticket for " + t.SPN, Reason: reason, Err: err}
 		}

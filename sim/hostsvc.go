@@ -198,6 +198,9 @@ func (h *Host) startLocked(now time.Time, dc *DC, wl *Workload) {
 			err = nil // the cached password is still the current one
 		}
 	}
+	if err == nil {
+		err = h.serviceLogonCheck(now, dc, wl.gmsa)
+	}
 	if err != nil {
 		wl.State = StateStopped
 		wl.LastError = &HostError{Host: h.name, Op: "start " + wl.Name, Reason: ErrLogonFailure, Err: err}
@@ -206,6 +209,24 @@ func (h *Host) startLocked(now time.Time, dc *DC, wl *Workload) {
 	}
 	wl.State = StateRunning
 	h.w.trace.Logf(now, "host %s %s %s started as %s", h.name, wl.Kind, wl.Name, wl.Account)
+}
+
+// serviceLogonCheck is the Kerberos logon of the service's gMSA when the host's clock is off:
+// an AS exchange with the cached current key, stamped at the host's time, which the DC refuses
+// beyond 5 minutes (KRB_AP_ERR_SKEW). A host on time skips it.
+// Divergence: the simulator does not model the service logon otherwise (a cached current
+// password is enough), nor an NTLM fallback.
+func (h *Host) serviceLogonCheck(now time.Time, dc *DC, gmsa string) error {
+	c := h.gmsa[strings.ToLower(gmsa)]
+	if h.skew == 0 || c == nil || len(c.cur) == 0 || dc.stopped {
+		return nil
+	}
+	k, err := h.w.kdcLocked(dc)
+	if err != nil {
+		return err
+	}
+	_, err = k.LogonAt(now, h.clock(now), c.sam, c.cur[0])
+	return skewErr(err)
 }
 
 // Stop stops a workload.

@@ -19,6 +19,11 @@ import (
 // The in-process client: what a simulated host or user does at logon, at the world's time and with
 // the world's randomness, through the same Exchange path as a request off the wire. Call it inside
 // the world loop, like Handle.
+//
+// Two clocks: the KDC checks a request at its own time (now, the DC's clock), the client stamps it
+// with its own (clientNow: the PA-ENC-TIMESTAMP of a logon, the authenticator's ctime of a TGS
+// request). Logon, Renew and ServiceTicket are the ...At forms with the two equal. A client more
+// than MaxSkew (5 minutes) off gets KRB_AP_ERR_SKEW (37) as an *Error.
 
 // Error is a KRB-ERROR an in-process exchange came back with.
 type Error struct {
@@ -73,8 +78,15 @@ func (k *KDC) nonce() int {
 // key, a user's key), pre-authenticated at now: a Windows logon, which skips the
 // PREAUTH_REQUIRED round trip because it knows the salt. A KRB-ERROR comes back as *Error.
 func (k *KDC) Logon(now time.Time, name string, key types.EncryptionKey) (*Credentials, error) {
+	return k.LogonAt(now, now, name, key)
+}
+
+// LogonAt is Logon from a client whose clock reads clientNow while the KDC's reads now: the
+// pre-authentication timestamp and the times asked for are the client's.
+func (k *KDC) LogonAt(now, clientNow time.Time, name string, key types.EncryptionKey) (*Credentials, error) {
 	now = now.UTC().Truncate(time.Second)
-	ts, err := asn1.Marshal(types.PAEncTSEnc{PATimestamp: now})
+	cnow := clientNow.UTC().Truncate(time.Second)
+	ts, err := asn1.Marshal(types.PAEncTSEnc{PATimestamp: cnow})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +105,7 @@ func (k *KDC) Logon(now time.Time, name string, key types.EncryptionKey) (*Crede
 		PAData: types.PADataSequence{{PADataType: patype.PA_ENC_TIMESTAMP, PADataValue: edb}},
 		ReqBody: messages.KDCReqBody{KDCOptions: opts, CName: cname, Realm: k.realm,
 			SName: types.PrincipalName{NameType: nametype.KRB_NT_SRV_INST, NameString: []string{"krbtgt", k.realm}},
-			Till:  now.Add(k.cfg.TicketLifetime), RTime: now.Add(k.cfg.RenewLifetime),
+			Till:  cnow.Add(k.cfg.TicketLifetime), RTime: cnow.Add(k.cfg.RenewLifetime),
 			Nonce: k.nonce(), EType: []int32{key.KeyType}}}}
 	b, err := req.Marshal()
 	if err != nil {
@@ -123,7 +135,12 @@ func (k *KDC) Logon(now time.Time, name string, key types.EncryptionKey) (*Crede
 // stamped at now): the same logon, with a new end within its renew-till. A KRB-ERROR comes back as
 // *Error.
 func (k *KDC) Renew(now time.Time, c *Credentials) (*Credentials, error) {
-	st, err := k.tgsExchange(now, c, c.TGT.SName, []int{flags.Renew, flags.Forwardable, flags.Renewable})
+	return k.RenewAt(now, now, c)
+}
+
+// RenewAt is Renew from a client whose clock reads clientNow (the authenticator's time).
+func (k *KDC) RenewAt(now, clientNow time.Time, c *Credentials) (*Credentials, error) {
+	st, err := k.tgsExchange(now, clientNow, c, c.TGT.SName, []int{flags.Renew, flags.Forwardable, flags.Renewable})
 	if err != nil {
 		return nil, err
 	}
@@ -134,12 +151,18 @@ func (k *KDC) Renew(now time.Time, c *Credentials) (*Credentials, error) {
 // ServiceTicket obtains a ticket for spn ("http/ITFarm1.contoso.com") with the credentials'
 // TGT, the authenticator stamped at now. A KRB-ERROR comes back as *Error.
 func (k *KDC) ServiceTicket(now time.Time, c *Credentials, spn string) (*ServiceTicket, error) {
+	return k.ServiceTicketAt(now, now, c, spn)
+}
+
+// ServiceTicketAt is ServiceTicket from a client whose clock reads clientNow (the
+// authenticator's time).
+func (k *KDC) ServiceTicketAt(now, clientNow time.Time, c *Credentials, spn string) (*ServiceTicket, error) {
 	nt := nametype.KRB_NT_SRV_INST
 	parts := strings.Split(spn, "/")
 	if len(parts) == 1 {
 		nt = nametype.KRB_NT_PRINCIPAL
 	}
-	st, err := k.tgsExchange(now, c, types.PrincipalName{NameType: nt, NameString: parts},
+	st, err := k.tgsExchange(now, clientNow, c, types.PrincipalName{NameType: nt, NameString: parts},
 		[]int{flags.Forwardable, flags.Renewable, flags.RenewableOK})
 	if err != nil {
 		return nil, err
@@ -148,16 +171,18 @@ func (k *KDC) ServiceTicket(now time.Time, c *Credentials, spn string) (*Service
 	return st, nil
 }
 
-// tgsExchange sends a TGS-REQ for sname with the credentials' TGT and the KDC options given.
-func (k *KDC) tgsExchange(now time.Time, c *Credentials, sname types.PrincipalName, options []int) (*ServiceTicket, error) {
+// tgsExchange sends a TGS-REQ for sname with the credentials' TGT and the KDC options given, the
+// authenticator stamped at clientNow.
+func (k *KDC) tgsExchange(now, clientNow time.Time, c *Credentials, sname types.PrincipalName, options []int) (*ServiceTicket, error) {
 	now = now.UTC().Truncate(time.Second)
+	cnow := clientNow.UTC().Truncate(time.Second)
 	cname := types.PrincipalName{NameType: nametype.KRB_NT_PRINCIPAL, NameString: []string{c.Client}}
-	auth := types.Authenticator{AVNO: 5, CRealm: c.Realm, CName: cname, CTime: now}
+	auth := types.Authenticator{AVNO: 5, CRealm: c.Realm, CName: cname, CTime: cnow}
 	ab, err := auth.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	ed, err := k.keys.seal(k.rand(), c.SessionKey, ab, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR, 0, false)
+	ed, err := k.keys.seal(k.rand(), c.SessionKey, ab, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR, 0, true)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +196,7 @@ func (k *KDC) tgsExchange(now time.Time, c *Credentials, sname types.PrincipalNa
 	req := messages.TGSReq{KDCReqFields: messages.KDCReqFields{PVNO: 5, MsgType: msgtype.KRB_TGS_REQ,
 		PAData: types.PADataSequence{{PADataType: patype.PA_TGS_REQ, PADataValue: apb}},
 		ReqBody: messages.KDCReqBody{KDCOptions: opts, Realm: c.Realm, SName: sname,
-			Till: now.Add(k.cfg.TicketLifetime), Nonce: k.nonce(),
+			Till: cnow.Add(k.cfg.TicketLifetime), Nonce: k.nonce(),
 			EType: []int32{EtypeAES256, EtypeAES128, EtypeRC4}}}}
 	b, err := req.Marshal()
 	if err != nil {
@@ -206,8 +231,17 @@ type Accepted struct {
 // AcceptTicket is the service side: it decrypts a ticket (DER) with the first of keys that
 // works — a service holds its current and previous keys — and checks its times against now with
 // the default 5-minute skew. Errors are *Error with KRB_AP_ERR_MODIFIED (no key decrypts it),
-// KRB_AP_ERR_TKT_EXPIRED or KRB_AP_ERR_TKT_NYV.
+// KRB_AP_ERR_TKT_EXPIRED or KRB_AP_ERR_TKT_NYV. The client's clock is taken to read now; see
+// AcceptTicketAt.
 func AcceptTicket(now time.Time, ticket []byte, keys ...types.EncryptionKey) (*Accepted, error) {
+	return AcceptTicketAt(now, now, ticket, keys...)
+}
+
+// AcceptTicketAt is AcceptTicket for an AP-REQ whose authenticator the client stamped at
+// clientTime, checked against the service's clock now once the ticket decrypts ([RFC 4120]
+// 3.2.3): more than DefaultMaxSkew apart is KRB_AP_ERR_SKEW (37), before the ticket's own times.
+// Divergence: the authenticator itself is not built nor encrypted; its time is handed in.
+func AcceptTicketAt(now, clientTime time.Time, ticket []byte, keys ...types.EncryptionKey) (*Accepted, error) {
 	var t messages.Ticket
 	if err := t.Unmarshal(ticket); err != nil {
 		return nil, &Error{Exchange: "AP", Code: 31, Text: "malformed ticket"} // KRB_AP_ERR_BAD_INTEGRITY
@@ -223,6 +257,8 @@ func AcceptTicket(now time.Time, ticket []byte, keys ...types.EncryptionKey) (*A
 		p := t.DecryptedEncPart
 		client := principalString(p.CName, p.CRealm)
 		switch {
+		case skewed(now.UTC().Truncate(time.Second), clientTime.UTC().Truncate(time.Second), DefaultMaxSkew):
+			return nil, &Error{Exchange: "AP", Client: client, Service: svc, Code: 37, Text: "clock skew too great"}
 		case !now.Before(p.EndTime.Add(DefaultMaxSkew)):
 			return nil, &Error{Exchange: "AP", Client: client, Service: svc, Code: 32, Text: "ticket expired"}
 		case !p.StartTime.IsZero() && p.StartTime.Sub(now) > DefaultMaxSkew:

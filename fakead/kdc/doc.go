@@ -23,7 +23,10 @@
 //   - The in-process client for simulated hosts and users, inside the world loop: KDC.Logon (a
 //     pre-authenticated AS exchange with a long-term key, at the world's time),
 //     KDC.ServiceTicket (TGS exchange), KDC.Renew, and AcceptTicket, the service side, which decrypts a
-//     ticket with the first of the keys it holds (current, previous) and checks its times.
+//     ticket with the first of the keys it holds (current, previous) and checks its times. Their
+//     ...At forms (LogonAt, ServiceTicketAt, RenewAt, AcceptTicketAt) take the client's clock
+//     apart from the KDC's or the service's, for a host whose clock is off: more than 5 minutes
+//     apart is KRB_AP_ERR_SKEW.
 //     KDC.Snapshot reads the group snapshot of a logon from its TGT's PAC. They go through
 //     Exchange, the path requests off the wire take.
 //
