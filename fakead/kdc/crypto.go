@@ -2,6 +2,7 @@ package kdc
 
 import (
 	"crypto/hmac"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +19,9 @@ import (
 // Ki protects integrity.
 type usageKeys struct{ ke, ki []byte }
 
-// keyCache memoises usageKeys of long-term keys (krbtgt, services, clients): deriving them is a
-// fifth of a request's cost. Session keys are not cached. Bounded; cleared when full.
+// keyCache memoises usageKeys of long-term keys (krbtgt, services, clients) and of TGT session keys,
+// which a client uses for every TGS request it makes: deriving them is a fifth of a request's cost.
+// Bounded; cleared when full.
 type keyCache struct {
 	mu sync.Mutex
 	m  map[string]usageKeys
@@ -28,7 +30,7 @@ type keyCache struct {
 func (c *keyCache) derive(e etype.EType, key []byte, usage uint32, cache bool) (usageKeys, error) {
 	var ck string
 	if cache {
-		ck = fmt.Sprintf("%d/%d/%x", e.GetETypeID(), usage, key)
+		ck = string(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(e.GetETypeID())), usage)) + string(key)
 		c.mu.Lock()
 		u, ok := c.m[ck]
 		c.mu.Unlock()
@@ -56,12 +58,36 @@ func (c *keyCache) derive(e etype.EType, key []byte, usage uint32, cache bool) (
 	return u, nil
 }
 
+// kc returns the RFC 3961 checksum key Kc of key for usage, memoised like the usage keys (its map
+// key is marked so it never meets a usageKeys entry).
+func (c *keyCache) kc(e etype.EType, key []byte, usage uint32) ([]byte, error) {
+	ck := "kc" + string(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(e.GetETypeID())), usage)) + string(key)
+	c.mu.Lock()
+	u, ok := c.m[ck]
+	c.mu.Unlock()
+	if ok {
+		return u.ki, nil
+	}
+	kc, err := e.DeriveKey(key, common.GetUsageKc(usage))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 4096 {
+		c.m = map[string]usageKeys{}
+	}
+	c.m[ck] = usageKeys{ki: kc}
+	c.mu.Unlock()
+	return kc, nil
+}
+
 func isAES(et int32) bool { return et == EtypeAES128 || et == EtypeAES256 }
 
 // seal encrypts plain for key with the key usage, drawing the confounder from rnd (the world's
 // seeded stream) instead of crypto/rand as gokrb5's own EncryptMessage does; the result is the same
 // RFC 3961/3962 (AES) or RFC 4757 (RC4-HMAC) message, decryptable by any Kerberos implementation.
-// longTerm says whether key is a long-term key whose derived keys are worth caching.
+// longTerm says whether key is used many times (a long-term key, a TGT session key), so that its
+// derived keys are worth caching.
 func (c *keyCache) seal(rnd io.Reader, key types.EncryptionKey, plain []byte, usage uint32, kvno int, longTerm bool) (types.EncryptedData, error) {
 	e, err := crypto.GetEtype(key.KeyType)
 	if err != nil {

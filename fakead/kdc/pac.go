@@ -1,6 +1,7 @@
 package kdc
 
 import (
+	"crypto/hmac"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -188,6 +189,9 @@ func checksumType(et int32) (int32, int, error) {
 	return 0, 0, fmt.Errorf("kdc: no PAC signature for etype %d", et)
 }
 
+// pacKeys memoises the checksum keys of the krbtgt and service keys, which sign every PAC.
+var pacKeys keyCache
+
 func pacChecksum(key types.EncryptionKey, data []byte) ([]byte, error) {
 	ct, _, err := checksumType(key.KeyType)
 	if err != nil {
@@ -196,6 +200,16 @@ func pacChecksum(key types.EncryptionKey, data []byte) ([]byte, error) {
 	e, err := crypto.GetChksumEtype(ct)
 	if err != nil {
 		return nil, err
+	}
+	if isAES(key.KeyType) {
+		// HMAC-SHA1-96 with Kc, as gokrb5's GetChecksumHash computes it, without deriving Kc anew.
+		kc, err := pacKeys.kc(e, key.KeyValue, keyusage.KERB_NON_KERB_CKSUM_SALT)
+		if err != nil {
+			return nil, err
+		}
+		mac := hmac.New(e.GetHashFunc(), kc)
+		mac.Write(data)
+		return mac.Sum(nil)[:e.GetHMACBitLength()/8], nil
 	}
 	return e.GetChecksumHash(key.KeyValue, data, keyusage.KERB_NON_KERB_CKSUM_SALT)
 }

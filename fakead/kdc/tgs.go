@@ -65,7 +65,7 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	}
 	cname := tp.CName
 	o.Client = principalString(cname, tp.CRealm)
-	ab, err := k.keys.open(tp.Key, ap.EncryptedAuthenticator, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR, false)
+	ab, err := k.keys.open(tp.Key, ap.EncryptedAuthenticator, keyusage.TGS_REQ_PA_TGS_REQ_AP_REQ_AUTHENTICATOR, true)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, &cname, sname, "the authenticator does not decrypt", nil)
 	}
@@ -197,7 +197,7 @@ func (k *KDC) tgsReply(now time.Time, o Outcome, body messages.KDCReqBody, t tic
 	if len(auth.SubKey.KeyValue) > 0 {
 		rkey, usage = auth.SubKey, keyusage.TGS_REP_ENCPART_AUTHENTICATOR_SUB_KEY
 	}
-	enc, err := k.keys.seal(k.rand(), rkey, pb, usage, 0, false)
+	enc, err := k.keys.seal(k.rand(), rkey, pb, usage, 0, true)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "encrypting the reply failed", nil)
 	}
