@@ -25,6 +25,10 @@ type RunOptions struct {
 	// Save, when set, is called at every crash point (before and after each step) and at the
 	// end, so that the world's state on disk is never older than what the journal records.
 	Save func() error
+	// AtCrashPoint, when set, is called at every crash point (after Save) with the step and the
+	// point, before the crash is decided: the world and the journal on disk are exactly what a
+	// crash there would leave (crash-each snapshots them).
+	AtCrashPoint func(step string, at migrate.CrashPoint) error
 	// Progress receives the engine's step lines.
 	Progress io.Writer
 }
@@ -54,6 +58,9 @@ func (e *Env) options(o RunOptions, saveErr *error) migrate.Options {
 		Interrupt: func(step string, at migrate.CrashPoint) bool {
 			if o.Save != nil && *saveErr == nil {
 				*saveErr = o.Save()
+			}
+			if o.AtCrashPoint != nil && *saveErr == nil {
+				*saveErr = o.AtCrashPoint(step, at)
 			}
 			return o.CrashAfter != "" && at == migrate.AfterStep && strings.EqualFold(step, o.CrashAfter)
 		}}
