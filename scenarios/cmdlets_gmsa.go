@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -157,7 +158,25 @@ func newServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 		if h, ok := b["OtherAttributes"].(*psHash); ok {
 			attrs = append(attrs, hashAttrs(h)...)
 		}
-		if err := adError(a.d.Add(a.now, a.c, dn, attrs), "account"); err != nil {
+		if v := a.schemaVersion(); class == "msDS-GroupManagedServiceAccount" && v > 0 && v < 52 {
+			// Divergence: the text is the AD module's for an attribute the forest's schema does
+			// not define (ADWS checks the request's attributes against the schema before the
+			// add; msDS-ManagedPasswordInterval is the first 2012 attribute this request
+			// carries). Not confirmed from a 2008 R2 forest; see
+			// library/requirements-schema-47-refused.scn.
+			return psErrf("The specified directory service attribute or value does not exist\nParameter name: msDS-ManagedPasswordInterval")
+		}
+		err := a.d.Add(a.now, a.c, dn, attrs)
+		var fe *fakead.Error
+		if errors.As(err, &fe) && fe.Code == fakead.UnwillingToPerform && fe.Err != nil &&
+			strings.Contains(fe.Err.Error(), "no domain controller of Windows Server 2012") {
+			// Divergence: with no Windows Server 2012 DC there is no KDS to compute the new
+			// account's password id, and the simulator prints the error the module prints when the
+			// KDS has no root key (seed 000). Not confirmed from a 2008 R2-only domain; see
+			// library/requirements-no-2012-dc.scn.
+			return psErrf("Key does not exist")
+		}
+		if err := adError(err, "account"); err != nil {
 			return err
 		}
 		if b.on("TrustedForDelegation") {
@@ -180,6 +199,22 @@ func newServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 		return nil
 	})
 	return out, err
+}
+
+// schemaVersion is the forest schema's objectVersion as this DC reads it (0 when unreadable).
+func (a *adCtx) schemaVersion() int {
+	res, err := a.d.Search(a.now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: a.d.SchemaDN(),
+		Scope: fakead.ScopeBase, Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: []string{"objectVersion"}})
+	if err != nil || len(res) == 0 {
+		return 0
+	}
+	for _, at := range res[0].Attributes {
+		if strings.EqualFold(at.Name, "objectVersion") && len(at.Values) > 0 {
+			n, _ := strconv.Atoi(string(at.Values[0]))
+			return n
+		}
+	}
+	return 0
 }
 
 // membershipSD resolves principals to SIDs and builds msDS-GroupMSAMembership.
