@@ -27,8 +27,9 @@
 // lives in the model) and forwards what it newly applied to its own partners. Links can be cut and
 // healed, DCs stopped and started; deliveries wait and then catch up. As in AD, each DC keeps an
 // up-to-dateness vector, so a change is not sent back to a DC that has already seen it.
-// CheckConverged checks that quiet replicas are identical: the model's digest (objects, tombstones,
-// stamps) and what a client reads (every object, every attribute but the per-DC ones).
+// CheckConverged checks that quiet replicas are identical by the model's digest (objects,
+// tombstones, stamps); only when digests differ does it also compare what a client reads (every
+// object, every attribute but the per-DC ones), to name the DN and attribute that differ.
 //
 // # Member hosts
 //
