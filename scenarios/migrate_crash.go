@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
@@ -75,35 +77,61 @@ func crashEach(r *runner, mr *mimRun) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Every step's check is independent (its own world, journal and listeners): they run on
+	// GOMAXPROCS workers and report in plan order.
+	sample := crashSample(len(p.Steps))
+	notes := make([]string, len(p.Steps))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for n := min(runtime.GOMAXPROCS(0), len(p.Steps)); n > 0; n-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				notes[i] = crashStep(ctx, load, start, snaps, want, filepath.Join(dir, fmt.Sprintf("crash-%d.json", i)), p.Steps[i].ID, sample[i])
+			}
+		}()
+	}
+	for i := range p.Steps {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
 	var out strings.Builder
 	same := 0
-	sample := crashSample(len(p.Steps))
-	for i, s := range p.Steps {
-		journal := filepath.Join(dir, fmt.Sprintf("crash-%d.json", i))
-		snap, ok := snaps[s.ID]
-		if !ok {
-			fmt.Fprintf(&out, "%s: the uninterrupted run never reached the crash point after it\n", s.ID)
+	for _, n := range notes {
+		if n == "" {
+			same++
 			continue
 		}
-		if sample[i] {
-			if err := crashFromScratch(ctx, load, start, journal, s.ID, snap); err != nil {
-				fmt.Fprintf(&out, "%s: %v\n", s.ID, err)
-				continue
-			}
-		}
-		got, err := resumeSnapshot(ctx, load, snap, journal)
-		switch {
-		case err != nil:
-			fmt.Fprintf(&out, "%s: %v\n", s.ID, err)
-		case got != want:
-			fmt.Fprintf(&out, "%s: end state differs:\n%s\n", s.ID, stateDiff(want, got))
-		default:
-			same++
-		}
+		out.WriteString(n)
 	}
 	fmt.Fprintf(&out, "%d of %d steps: crashed right after the step, reloaded, resumed to the uninterrupted end state\n", same, len(p.Steps))
 	out.WriteString("end state:\n" + want)
 	return strings.TrimSpace(out.String()), nil
+}
+
+// crashStep checks one step from its snapshot (first against a from-scratch crash when sampled):
+// "" when the resumed world ends as the uninterrupted one, else a note naming the step.
+func crashStep(ctx context.Context, load func([]byte) (*mimagent.Env, error), start []byte, snaps map[string]crashSnapshot,
+	want, journal, step string, sampled bool) string {
+	snap, ok := snaps[step]
+	if !ok {
+		return fmt.Sprintf("%s: the uninterrupted run never reached the crash point after it\n", step)
+	}
+	if sampled {
+		if err := crashFromScratch(ctx, load, start, journal, step, snap); err != nil {
+			return fmt.Sprintf("%s: %v\n", step, err)
+		}
+	}
+	got, err := resumeSnapshot(ctx, load, snap, journal)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s: %v\n", step, err)
+	case got != want:
+		return fmt.Sprintf("%s: end state differs:\n%s\n", step, stateDiff(want, got))
+	}
+	return ""
 }
 
 // crashSnapshot is what a crash leaves: the saved world and the journal on disk.

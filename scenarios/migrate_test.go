@@ -1,9 +1,15 @@
 package scenarios
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/migrate"
+	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mimagent"
 )
 
 // Every MIM scenario (scenarios/mim) parses and passes; -rewrite regenerates their outputs.
@@ -38,5 +44,72 @@ func TestMIMLibrary(t *testing.T) {
 				t.Errorf("%v", res.Failure)
 			}
 		})
+	}
+}
+
+// crash-each checks from scratch the first step, every crashSampleEvery-th and the last.
+func TestCrashSample(t *testing.T) {
+	got := crashSample(17)
+	for _, i := range []int{0, 8, 16} {
+		if !got[i] {
+			t.Errorf("crashSample(17) lacks step %d: %v", i, got)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("crashSample(17) = %v, want steps 0, 8 and 16", got)
+	}
+	if one := crashSample(1); len(one) != 1 || !one[0] {
+		t.Errorf("crashSample(1) = %v, want step 0", one)
+	}
+}
+
+// The shortcut's honesty check: a snapshot taken at the after-step crash point is what a
+// from-scratch crash reaches; one taken before the step is not, and is reported.
+func TestCrashSnapshotMatchesFromScratch(t *testing.T) {
+	w, m, err := BuildMIMWorld("mim/crash-after-every-step.scn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := sim.SaveMIMWorld(w, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(b []byte) (*mimagent.Env, error) {
+		w, m, err := sim.LoadMIMWorld(b, sim.Config{})
+		if err != nil {
+			return nil, err
+		}
+		return mimagent.Serve(w, m)
+	}
+	dir := t.TempDir()
+	env, err := load(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(dir, "ref.json")
+	snaps := map[migrate.CrashPoint]crashSnapshot{}
+	var first string
+	ctx := context.Background()
+	_, _, err = env.Apply(ctx, mimagent.RunOptions{Journal: ref, AtCrashPoint: func(step string, at migrate.CrashPoint) error {
+		if first == "" {
+			first = step
+		}
+		if step != first {
+			return nil
+		}
+		s, err := snapshot(env, ref)
+		snaps[at] = s
+		return err
+	}})
+	env.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := crashFromScratch(ctx, load, start, filepath.Join(dir, "a.json"), first, snaps[migrate.AfterStep]); err != nil {
+		t.Errorf("after-step snapshot of %s: %v", first, err)
+	}
+	err = crashFromScratch(ctx, load, start, filepath.Join(dir, "b.json"), first, snaps[migrate.BeforeStep])
+	if err == nil || !strings.Contains(err.Error(), "differs from the uninterrupted run's snapshot") {
+		t.Errorf("before-step snapshot of %s passed as the crashed world: %v", first, err)
 	}
 }
