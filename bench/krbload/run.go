@@ -12,6 +12,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/iana/nametype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/gmsasim/gmsasim/bench/procstat"
 )
 
 // Result is the outcome of one measured run.
@@ -206,7 +208,7 @@ func startCPU(pid int) (cpuMeter, error) {
 	if pid == 0 {
 		return cpuMeter{}, nil
 	}
-	s, err := cpuSeconds(pid)
+	s, err := procstat.CPUSeconds(pid)
 	return cpuMeter{pid: pid, start: s}, err
 }
 
@@ -214,7 +216,7 @@ func (m cpuMeter) stop(r *Result) error {
 	if m.pid == 0 {
 		return nil
 	}
-	end, err := cpuSeconds(m.pid)
+	end, err := procstat.CPUSeconds(m.pid)
 	if err != nil {
 		return err
 	}

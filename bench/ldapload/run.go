@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/gmsasim/gmsasim/bench/procstat"
 )
 
 // Result is the outcome of one measured run (or of a load).
@@ -216,7 +218,7 @@ func startCPU(c *Config) (cpuMeter, error) {
 	if c.ServerPID == 0 {
 		return cpuMeter{}, nil
 	}
-	s, err := cpuSeconds(c.ServerPID)
+	s, err := procstat.CPUSeconds(c.ServerPID)
 	return cpuMeter{pid: c.ServerPID, start: s}, err
 }
 
@@ -224,7 +226,7 @@ func (m cpuMeter) stop(r *Result) error {
 	if m.pid == 0 {
 		return nil
 	}
-	end, err := cpuSeconds(m.pid)
+	end, err := procstat.CPUSeconds(m.pid)
 	if err != nil {
 		return err
 	}

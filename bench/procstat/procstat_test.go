@@ -1,4 +1,4 @@
-package main
+package procstat
 
 import (
 	"os"
@@ -27,22 +27,22 @@ func TestCPUSecondsOfSelf(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc")
 	}
-	a, err := cpuSeconds(os.Getpid())
+	a, err := CPUSeconds(os.Getpid())
 	if err != nil {
-		t.Fatalf("cpuSeconds(self) = %v", err)
+		t.Fatalf("CPUSeconds(self) = %v", err)
 	}
 	x := 0
 	for i := range 50_000_000 { // some CPU, so the counter has something to count
 		x ^= i
 	}
-	b, err := cpuSeconds(os.Getpid())
+	b, err := CPUSeconds(os.Getpid())
 	if err != nil {
-		t.Fatalf("cpuSeconds(self) = %v", err)
+		t.Fatalf("CPUSeconds(self) = %v", err)
 	}
 	if b < a {
 		t.Errorf("CPU time went backwards: %v then %v (x=%d)", a, b, x)
 	}
-	if _, err := cpuSeconds(-1); err == nil {
-		t.Errorf("cpuSeconds(-1) = nil error")
+	if _, err := CPUSeconds(-1); err == nil {
+		t.Errorf("CPUSeconds(-1) = nil error")
 	}
 }

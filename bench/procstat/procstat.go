@@ -1,4 +1,6 @@
-package main
+// Package procstat reads a process's CPU time from /proc, for the bench load clients' CPU-per-operation
+// figures.
+package procstat
 
 import (
 	"fmt"
@@ -11,9 +13,9 @@ import (
 // supports (sysconf(_SC_CLK_TCK) would need cgo).
 const userHZ = 100
 
-// cpuSeconds is the CPU time (user + system, all threads) the process pid has used so far, from
+// CPUSeconds is the CPU time (user + system, all threads) the process pid has used so far, from
 // /proc/PID/stat (proc(5): fields 14 utime and 15 stime, in clock ticks).
-func cpuSeconds(pid int) (float64, error) {
+func CPUSeconds(pid int) (float64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, fmt.Errorf("-server-pid %d: %w", pid, err)
