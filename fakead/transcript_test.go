@@ -1,15 +1,15 @@
 package fakead
 
 import (
-	"bufio"
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/gmsasim/gmsasim/internal/transcript"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/*.txt transcripts (review the diff!)")
@@ -39,54 +39,9 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
-type tblock struct{ comment, cmd, want string }
-
 func runTranscript(t *testing.T, file string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks []tblock
-	var cur tblock
-	inOut := false
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case inOut && line == "":
-			blocks, cur, inOut = append(blocks, cur), tblock{}, false
-		case inOut:
-			cur.want += line + "\n"
-		case line == "----":
-			inOut = true
-		case cur.cmd == "" && (line == "" || strings.HasPrefix(line, "#")):
-			cur.comment += line + "\n"
-		case cur.cmd == "":
-			cur.cmd = line
-		default:
-			t.Fatalf("%s: a command has one line; %q follows %q", file, line, cur.cmd)
-		}
-	}
-	if cur.cmd != "" {
-		blocks = append(blocks, cur)
-	}
 	s := &tstate{t: t}
-	var out strings.Builder
-	for i := range blocks {
-		b := &blocks[i]
-		got := s.run(b.cmd)
-		if *rewrite {
-			b.want = got
-		} else if got != b.want {
-			t.Errorf("%s: %s\ngot:\n%swant:\n%s", file, b.cmd, got, b.want)
-		}
-		out.WriteString(b.comment + b.cmd + "\n----\n" + b.want + "\n")
-	}
-	if *rewrite {
-		if err := os.WriteFile(file, []byte(strings.TrimSuffix(out.String(), "\n")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	transcript.Run(t, file, *rewrite, s.run)
 }
 
 type tstate struct {

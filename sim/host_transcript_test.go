@@ -2,11 +2,12 @@ package sim
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gmsasim/gmsasim/internal/transcript"
 )
 
 // TestHostTranscripts runs testdata/hosts/*.txt, transcripts of member hosts: each block is a
@@ -33,24 +34,8 @@ func TestHostTranscripts(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			blocks := parseTranscript(t, file)
 			r := &hostRun{t: t, tickets: map[string]*Ticket{}}
-			var out strings.Builder
-			for i := range blocks {
-				b := &blocks[i]
-				got := r.run(b.cmd)
-				if *rewrite {
-					b.want = got
-				} else if got != b.want {
-					t.Errorf("%s: %s\ngot:\n%swant:\n%s", file, b.cmd, got, b.want)
-				}
-				out.WriteString(b.comment + b.cmd + "\n----\n" + b.want + "\n")
-			}
-			if *rewrite {
-				if err := os.WriteFile(file, []byte(strings.TrimSuffix(out.String(), "\n")), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			transcript.Run(t, file, *rewrite, r.run)
 		})
 	}
 }

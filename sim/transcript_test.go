@@ -1,16 +1,16 @@
 package sim
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
+
+	"github.com/gmsasim/gmsasim/internal/transcript"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/*.txt transcripts (review the diff!)")
@@ -35,64 +35,9 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
-type block struct {
-	comment string // lines before the command (comments, blank lines)
-	cmd     string
-	want    string
-}
-
-func parseTranscript(t *testing.T, file string) []block {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var blocks []block
-	var cur block
-	inOut := false
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case inOut && line == "":
-			blocks = append(blocks, cur)
-			cur, inOut = block{}, false
-		case inOut:
-			cur.want += line + "\n"
-		case line == "----":
-			inOut = true
-		case cur.cmd == "" && (line == "" || strings.HasPrefix(line, "#")):
-			cur.comment += line + "\n"
-		case cur.cmd == "":
-			cur.cmd = line
-		default:
-			t.Fatalf("%s: a command has one line; %q follows %q", file, line, cur.cmd)
-		}
-	}
-	if cur.cmd != "" {
-		blocks = append(blocks, cur)
-	}
-	return blocks
-}
-
 func runTranscript(t *testing.T, file string) {
-	blocks := parseTranscript(t, file)
 	var w *World
-	var out strings.Builder
-	for i := range blocks {
-		b := &blocks[i]
-		got := runCommand(t, &w, b.cmd)
-		if *rewrite {
-			b.want = got
-		} else if got != b.want {
-			t.Errorf("%s: %s\ngot:\n%swant:\n%s", file, b.cmd, got, b.want)
-		}
-		out.WriteString(b.comment + b.cmd + "\n----\n" + b.want + "\n")
-	}
-	if *rewrite {
-		if err := os.WriteFile(file, []byte(strings.TrimSuffix(out.String(), "\n")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	transcript.Run(t, file, *rewrite, func(cmd string) string { return runCommand(t, &w, cmd) })
 }
 
 func runCommand(t *testing.T, wp **World, cmd string) string {
