@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gmsasim/gmsasim/bench/loadkit"
 )
 
 // The end-to-end tests drive a real OpenLDAP slapd (Debian's package) on 127.0.0.1 through run(),
@@ -104,7 +106,7 @@ func runLine(t *testing.T, args ...string) (int, map[string]string, string) {
 	if out.Len() == 0 {
 		return code, nil, errOut.String()
 	}
-	kv, err := ParseLine(strings.TrimSpace(out.String()))
+	kv, err := loadkit.ParseLine(strings.TrimSpace(out.String()))
 	if err != nil {
 		t.Fatalf("run(%q) printed %q: %v", args, out.String(), err)
 	}

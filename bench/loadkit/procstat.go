@@ -1,6 +1,6 @@
-// Package procstat reads a process's CPU time from /proc, for the bench load clients' CPU-per-operation
-// figures.
-package procstat
+// Package loadkit is what the bench load clients (bench/ldapload, bench/krbload) share: the result
+// line bench/run.sh reads, the tally of a phase, its budget, and the server CPU meter over /proc.
+package loadkit
 
 import (
 	"fmt"

@@ -1,0 +1,5 @@
+package main
+
+import "bytes"
+
+type bufWriter = bytes.Buffer
