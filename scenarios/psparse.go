@@ -371,32 +371,10 @@ func (p *psParser) paramName() string {
 	return string(p.s[start:p.pos])
 }
 
-// argValue parses one argument: a primary, and a comma list of primaries.
+// argValue parses one argument: a primary, and a comma list of primaries. Whitespace after the last
+// element is left for the caller (it separates arguments).
 func (p *psParser) argValue(closing rune) (psExpr, error) {
-	first, err := p.argPrimary(closing)
-	if err != nil {
-		return nil, err
-	}
-	items := []psExpr{first}
-	for {
-		save := p.pos
-		p.skipSpace()
-		if p.peek() != ',' {
-			p.pos = save
-			break
-		}
-		p.pos++
-		p.skipSpace()
-		next, err := p.argPrimary(closing)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, next)
-	}
-	if len(items) == 1 {
-		return first, nil
-	}
-	return exprArray{items}, nil
+	return p.commaList(p.argPrimary, closing, true)
 }
 
 func (p *psParser) argPrimary(closing rune) (psExpr, error) {
@@ -428,23 +406,33 @@ func (p *psParser) bareword() string {
 
 // exprList parses an expression with commas (an array) in expression mode.
 func (p *psParser) exprList(closing rune) (psExpr, error) {
-	first, err := p.primary(closing)
+	return p.commaList(p.primary, closing, false)
+}
+
+// commaList parses elem, then ", elem" as long as a comma follows: one element is itself, more an
+// array. keepSpace leaves the whitespace after the last element unread.
+func (p *psParser) commaList(elem func(rune) (psExpr, error), closing rune, keepSpace bool) (psExpr, error) {
+	first, err := elem(closing)
 	if err != nil {
 		return nil, err
 	}
 	items := []psExpr{first}
 	for {
+		save := p.pos
 		p.skipSpace()
 		if p.peek() != ',' {
+			if keepSpace {
+				p.pos = save
+			}
 			break
 		}
 		p.pos++
 		p.skipSpace()
-		e, err := p.primary(closing)
+		next, err := elem(closing)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, e)
+		items = append(items, next)
 	}
 	if len(items) == 1 {
 		return first, nil
