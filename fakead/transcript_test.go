@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -30,18 +29,9 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 // msDS-GroupMSAMembership values are written "allow NAME, NAME..." and shown in SDDL form;
 // msDS-ManagedPassword and msDS-ManagedPasswordId are shown decoded.
 func TestTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts in testdata/")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) { runTranscript(t, file) })
-	}
-}
-
-func runTranscript(t *testing.T, file string) {
-	s := &tstate{t: t}
-	transcript.Run(t, file, *rewrite, s.run)
+	transcript.RunFiles(t, "testdata/*.txt", *rewrite, func(t *testing.T) func(string) string {
+		return (&tstate{t: t}).run
+	})
 }
 
 type tstate struct {

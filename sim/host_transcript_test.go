@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,16 +27,9 @@ import (
 //	advance 30d | advance rotation[-1h|+1m]   (rotation: ITFarm1's next rotation on DC1)
 //	invariant                          World.CheckHostCaches
 func TestHostTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/hosts/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts in testdata/hosts/")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			r := &hostRun{t: t, tickets: map[string]*Ticket{}}
-			transcript.Run(t, file, *rewrite, r.run)
-		})
-	}
+	transcript.RunFiles(t, "testdata/hosts/*.txt", *rewrite, func(t *testing.T) func(string) string {
+		return (&hostRun{t: t, tickets: map[string]*Ticket{}}).run
+	})
 }
 
 type hostRun struct {

@@ -3,7 +3,6 @@ package sim
 import (
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,18 +25,10 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //	read dc=DC2 cn=alice attr=description
 //	advance 59m | cut DC1 DC2 | heal DC1 DC2 | stop DC2 | start DC2 | settle | replicate-now | converged
 func TestTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts in testdata/")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) { runTranscript(t, file) })
-	}
-}
-
-func runTranscript(t *testing.T, file string) {
-	var w *World
-	transcript.Run(t, file, *rewrite, func(cmd string) string { return runCommand(t, &w, cmd) })
+	transcript.RunFiles(t, "testdata/*.txt", *rewrite, func(t *testing.T) func(string) string {
+		var w *World
+		return func(cmd string) string { return runCommand(t, &w, cmd) }
+	})
 }
 
 func runCommand(t *testing.T, wp **World, cmd string) string {

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -83,5 +84,19 @@ func Run(t testing.TB, file string, rewrite bool, run func(cmd string) string) {
 		if err := os.WriteFile(file, []byte(strings.TrimSuffix(out.String(), "\n")), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// RunFiles runs every file matching pattern as a subtest named after the file, each with a fresh
+// interpreter from start; a pattern that matches nothing fails (a moved testdata directory must not
+// turn the test into a no-op).
+func RunFiles(t *testing.T, pattern string, rewrite bool, start func(t *testing.T) func(cmd string) string) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts match %s (%v)", pattern, err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) { Run(t, file, rewrite, start(t)) })
 	}
 }
