@@ -17,8 +17,34 @@ import (
 //   - ms-DS-MachineAccountQuota is not modelled: a plain user cannot create computer accounts
 //     (AD lets every authenticated user create ten in CN=Computers).
 //   - Every authenticated caller may read every object and every attribute except the secret
-//     ones (unicodePwd, supplementalCredentials, ...); constructed-attribute hooks do their own
-//     checks (msDS-ManagedPassword). AD restricts some reads further (e.g. KDS root keys).
+//     ones (unicodePwd, supplementalCredentials, ...: never readable) and the confidential ones
+//     (searchFlags fCONFIDENTIAL: msKds-RootKeyData, msFVE-RecoveryPassword, ...: Domain Admins,
+//     Enterprise Admins and SYSTEM only); mayRead decides, for returned attributes, filters and
+//     Compare alike. Constructed-attribute hooks do their own per-object checks
+//     (msDS-ManagedPassword).
+
+// searchFlagConfidential is fCONFIDENTIAL ([MS-ADTS] 2.2.10): reading the attribute needs
+// RIGHT_DS_CONTROL_ACCESS on the object besides RIGHT_DS_READ_PROPERTY.
+const searchFlagConfidential = 0x80
+
+// mayRead reports whether c may read attribute t. It is the one place that decides readability:
+// the attributes returned by a search, the filter a search evaluates and Compare all ask it. An
+// attribute c may not read is treated as not existing at all ([MS-ADTS] 3.1.1.4.4: "the value is
+// treated as 'does not exist' in the returned attributes and the LDAP filter"), so a filter
+// item on it is FALSE, its negation TRUE, and Compare answers noSuchAttribute: the answer is the
+// same whatever the stored value, and nothing about it can be learned.
+// Divergence: AD checks RIGHT_DS_READ_PROPERTY (and control access for confidential attributes)
+// against each object's security descriptor; the model has no per-object descriptors, so the
+// decision depends on the caller and the attribute only.
+func (d *Directory) mayRead(c Caller, t *AttrType) bool {
+	if hiddenAttr(t) {
+		return false // [MS-ADTS] 3.1.1.4.4: access is never granted, not even to SYSTEM
+	}
+	if t.SearchFlags&searchFlagConfidential != 0 {
+		return d.isDomainAdminOrEA(c)
+	}
+	return true
+}
 
 // Right is a set of rights an explicit grant gives.
 type Right int

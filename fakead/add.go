@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Account control bits ([MS-ADTS] 2.2.16) and sAMAccountType values ([MS-SAMR] 2.2.1.9).
@@ -91,13 +92,29 @@ func (d *Directory) Add(now time.Time, c Caller, dnStr string, attrs []Attribute
 }
 
 // bestMatch is the deepest existing ancestor of dn, for noSuchObject.
+//
+// It walks down from the root rather than up from dn: an entry's parent exists (naming-context
+// heads aside), so the existing ancestors of dn are a run of its shorter suffixes, and the walk
+// stops at the first missing one after a hit, or at the directory's greatest depth. The cost is
+// bounded by the depth of the directory, not by the length of dn.
 func (d *Directory) bestMatch(dn DN) string {
-	for p := dn.Parent(); len(p) > 0; p = p.Parent() {
-		if e := d.lookup(p); e != nil && !e.deleted {
-			return e.dn.String()
+	var best *entry
+	for i := len(dn) - 1; i >= 1 && len(dn)-i <= d.maxDepth; i-- {
+		e := d.lookup(dn[i:])
+		if e == nil {
+			if best != nil {
+				break
+			}
+			continue
+		}
+		if !e.deleted {
+			best = e
 		}
 	}
-	return ""
+	if best == nil {
+		return ""
+	}
+	return best.dn.String()
 }
 
 // buildEntry resolves and validates the attributes of an add, returning the entry (not yet
@@ -166,6 +183,10 @@ func (d *Directory) buildEntry(op, dnStr string, dn DN, attrs []Attribute, c Cal
 	rt := d.schema.Attr(rdn.Attr)
 	if rt == nil {
 		return nil, nil, &Error{Code: NamingViolation, Op: op, DN: dnStr, Diag: fmt.Sprintf(diagNamingViol, d.bestMatch(dn))}
+	}
+	if utf8.RuneCountInString(rdn.Value) >= MaxRDNLength {
+		return nil, nil, &Error{Code: NamingViolation, Op: op, DN: dnStr, Diag: fmt.Sprintf(diagNamingViol, d.bestMatch(dn)),
+			Err: fmt.Errorf("the RDN value has %d characters; it must be less than %d", utf8.RuneCountInString(rdn.Value), MaxRDNLength)}
 	}
 	if a := e.get(rt); a != nil {
 		if a.has(foldCase(rdn.Value)) < 0 && a.has(rdn.Value) < 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Delete turns a leaf object into a tombstone ([MS-ADTS] 3.1.1.5.5): isDeleted=TRUE, renamed to
@@ -130,6 +131,7 @@ func (d *Directory) move(e *entry, newDN DN) {
 		x.str = ""
 		x.key = dnKey(nd)
 		x.depth = len(nd)
+		d.maxDepth = max(d.maxDepth, x.depth)
 		d.byKey[x.key] = x
 		if a := x.get(d.at.dn); a != nil {
 			meta := a.meta
@@ -214,7 +216,7 @@ func (d *Directory) ModifyDN(now time.Time, c Caller, dnStr, newRDN string, dele
 			Diag: "00002089: UpdErr: DSID-03100C8C, problem 5012 (DIR_ERROR), data 8300"}
 	}
 	rt := d.schema.Attr(rdn.Attr)
-	if rt == nil || !strings.EqualFold(rdn.Attr, e.dn.RDN().Attr) {
+	if rt == nil || !strings.EqualFold(rdn.Attr, e.dn.RDN().Attr) || utf8.RuneCountInString(rdn.Value) >= MaxRDNLength {
 		return &Error{Code: NamingViolation, Op: op, DN: dnStr, Diag: fmt.Sprintf(diagNamingViol, parentDN.String())}
 	}
 	newDN := parentDN.Child(rdn.Attr, rdn.Value)

@@ -18,11 +18,12 @@ type Directory struct {
 	ridNext      uint32
 	ridEnd       uint32
 
-	byKey  map[string]*entry
-	byGUID map[GUID]*entry
-	all    []*entry // creation order (tombstones stay: objects are never removed)
-	seq    uint64
-	idx    map[*AttrType]map[string]*entrySet
+	byKey    map[string]*entry
+	maxDepth int // the greatest depth (RDN count) any entry has had: bounds bestMatch
+	byGUID   map[GUID]*entry
+	all      []*entry // creation order (tombstones stay: objects are never removed)
+	seq      uint64
+	idx      map[*AttrType]map[string]*entrySet
 
 	constructed map[string]ConstructedAttr // lower-case name
 	grants      map[string][]grant         // container key → grants
@@ -168,6 +169,7 @@ func (d *Directory) insert(e *entry) {
 		e.key = dnKey(e.dn)
 	}
 	e.depth = len(e.dn)
+	d.maxDepth = max(d.maxDepth, e.depth)
 	if p := d.byKey[parentKey(e.key)]; p != nil && len(e.dn) > 0 {
 		e.parent = p
 		if p.children == nil {

@@ -17,6 +17,18 @@ type RDN struct {
 // {CN Users} {DC contoso} {DC com}. The empty DN names the rootDSE.
 type DN []RDN
 
+// MaxDNRDNs bounds the number of RDNs in a DN. No object can be that deep (the naming contexts
+// are three to five levels and AD's own containers a few more), so a longer DN can only be an
+// attack on the parser and the lookups that follow it; it is refused as soon as the bound is
+// crossed, before the rest of the string is read.
+// Divergence: [MS-ADTS] documents the 255-character RDN limit (3.1.1.5.1.2) but not AD's limit on
+// the number of RDNs (ERROR_DS_NAME_TOO_MANY_PARTS); 256 is the model's.
+const MaxDNRDNs = 256
+
+// MaxRDNLength is the RDN value limit of [MS-ADTS] 3.1.1.5.1.2: "The RDN size MUST be less than
+// 255 characters."
+const MaxRDNLength = 255
+
 // ParseDN parses the RFC 4514 string form (also RFC 2253 quoting and ';' separators, which AD
 // accepts). Attribute types keep their spelling; values are unescaped.
 func ParseDN(s string) (DN, error) {
@@ -45,6 +57,9 @@ func ParseDN(s string) (DN, error) {
 		val, next, err := parseDNValue(s, i)
 		if err != nil {
 			return nil, fmt.Errorf("DN %q: RDN %d: %v", s, len(dn)+1, err)
+		}
+		if len(dn) == MaxDNRDNs {
+			return nil, fmt.Errorf("DN of %d bytes has more than %d RDNs (ERROR_DS_NAME_TOO_MANY_PARTS)", len(s), MaxDNRDNs)
 		}
 		dn = append(dn, RDN{Attr: attr, Value: val})
 		i = next

@@ -77,6 +77,19 @@ func (e *entry) first(t *AttrType) []byte {
 
 func (e *entry) firstString(t *AttrType) string { return string(e.first(t)) }
 
+// stringValues returns every raw value of t as strings (none when t is nil or absent).
+func (e *entry) stringValues(t *AttrType) []string {
+	a := e.get(t)
+	if t == nil || a == nil {
+		return nil
+	}
+	out := make([]string, len(a.vals))
+	for i, v := range a.vals {
+		out[i] = string(v.raw)
+	}
+	return out
+}
+
 // isUnder reports whether e is base or a descendant of it, by walking parent pointers.
 func (e *entry) isUnder(base *entry) bool {
 	x := e

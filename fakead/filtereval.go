@@ -47,26 +47,38 @@ type cfilter struct {
 	konst   tri
 }
 
-// compileFilter resolves f against the schema. It never fails: unknown attributes evaluate to
-// Undefined, as AD does.
-func (d *Directory) compileFilter(f Filter) *cfilter {
+// compileFilter resolves f against the schema for caller c. It never fails: unknown attributes
+// evaluate to Undefined, as AD does; an attribute c may not read (mayRead) is treated as absent
+// from every entry, so its items are FALSE whatever the stored values.
+func (d *Directory) compileFilter(c Caller, f Filter) *cfilter {
+	switch f := f.(type) {
+	case FilterAnd:
+		cf := &cfilter{kind: fkAnd}
+		for _, k := range f {
+			cf.kids = append(cf.kids, d.compileFilter(c, k))
+		}
+		return cf
+	case FilterOr:
+		cf := &cfilter{kind: fkOr}
+		for _, k := range f {
+			cf.kids = append(cf.kids, d.compileFilter(c, k))
+		}
+		return cf
+	case FilterNot:
+		return &cfilter{kind: fkNot, kids: []*cfilter{d.compileFilter(c, f.F)}}
+	}
+	leaf := d.compileLeaf(f)
+	if leaf.t != nil && !d.mayRead(c, leaf.t) {
+		return &cfilter{kind: fkConst, konst: tFalse}
+	}
+	return leaf
+}
+
+// compileLeaf compiles a filter item (anything but and/or/not).
+func (d *Directory) compileLeaf(f Filter) *cfilter {
 	switch f := f.(type) {
 	case nil:
 		return &cfilter{kind: fkConst, konst: tTrue}
-	case FilterAnd:
-		c := &cfilter{kind: fkAnd}
-		for _, k := range f {
-			c.kids = append(c.kids, d.compileFilter(k))
-		}
-		return c
-	case FilterOr:
-		c := &cfilter{kind: fkOr}
-		for _, k := range f {
-			c.kids = append(c.kids, d.compileFilter(k))
-		}
-		return c
-	case FilterNot:
-		return &cfilter{kind: fkNot, kids: []*cfilter{d.compileFilter(f.F)}}
 	case FilterEquality:
 		return d.compileValue(fkEq, f.Attr, f.Value)
 	case FilterApprox:

@@ -158,16 +158,3 @@ func osVersionAtLeast(v string, major, minor uint64) bool {
 }
 
 func parseUint(s string) (uint64, error) { return strconv.ParseUint(strings.TrimSpace(s), 10, 64) }
-
-// rootKeySecretHidden reports whether attribute t of e is withheld from c because e is a KDS root
-// key and c is not Domain Admins, Enterprise Admins or SYSTEM: msKds-ProvRootKey's
-// defaultSecurityDescriptor grants read only to those, and its msKds-* attributes are
-// confidential (searchFlags 0x280).
-// Divergence: AD hides the whole object from other principals; the model shows the object and
-// its non-msKds attributes, and withholds the msKds-* ones.
-func (d *Directory) rootKeySecretHidden(c Caller, e *entry, t *AttrType) bool {
-	if len(t.lower) < 6 || t.lower[:6] != "mskds-" || d.isDomainAdminOrEA(c) {
-		return false
-	}
-	return d.isClass(e, fakekds.ClassProvRootKey)
-}

@@ -21,6 +21,15 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 	if e == nil || e.deleted {
 		return errNoSuchObject(op, dnStr, d.bestMatch(dn))
 	}
+	// The write right is checked before any value is looked at, so that a caller who may not
+	// write an attribute cannot learn its values from noSuchAttribute/attributeOrValueExists
+	// answers to delete/add of guessed values. A password change alone (delete the old value,
+	// add the new) needs no write right and is checked below.
+	if touched, reset := d.touchedAttrs(mods); len(touched) > 0 || reset {
+		if err := d.checkModify(c, e, touched, reset); err != nil {
+			return err
+		}
+	}
 	p, err := d.planModify(op, dnStr, c, e, mods)
 	if err != nil {
 		return err
@@ -33,6 +42,9 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 		}
 	}
 	if err := d.checkModify(c, e, p.changed, p.reset); err != nil {
+		return err
+	}
+	if err := d.checkValidatedWrites(c, e, p); err != nil {
 		return err
 	}
 	if err := d.checkGMSAModify(c, e, p.changed, p.work); err != nil {
@@ -65,6 +77,24 @@ func (d *Directory) Modify(now time.Time, c Caller, dnStr string, mods []Modific
 	}
 	d.touch(e, now, usn)
 	return nil
+}
+
+// touchedAttrs lists the attributes a modify names (unicodePwd aside) and whether it replaces
+// unicodePwd (a reset).
+func (d *Directory) touchedAttrs(mods []Modification) (map[*AttrType]bool, bool) {
+	touched := map[*AttrType]bool{}
+	reset := false
+	for _, m := range mods {
+		t := d.schema.Attr(m.Attr.Name)
+		switch {
+		case t == nil:
+		case t == d.at.unicodePwd:
+			reset = reset || m.Op == ModReplace
+		default:
+			touched[t] = true
+		}
+	}
+	return touched, reset
 }
 
 // modPlan is a modify worked out on copies of the touched attributes.
@@ -299,8 +329,10 @@ func (d *Directory) Compare(now time.Time, c Caller, dnStr, attrName string, val
 	if t == nil {
 		return false, errUndefinedAttr(op, dnStr, attrName)
 	}
-	if hiddenAttr(t) {
-		return false, errAccess(op, dnStr, "secret attributes cannot be compared")
+	if !d.mayRead(c, t) {
+		// [MS-ADTS] 3.1.1.4.4: an attribute the caller may not read is treated as not existing,
+		// so Compare answers as for an absent attribute, whatever the stored value.
+		return false, errNoValue(op, dnStr, t)
 	}
 	norm, ok := normAssertion(t, val)
 	if !ok {

@@ -51,7 +51,7 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 func (d *Directory) searchFrom(now time.Time, c Caller, req *SearchRequest, root *entry, skipRoot bool) ([]SearchEntry, error) {
 	const op = "search"
 	var err error
-	f := d.compileFilter(req.Filter)
+	f := d.compileFilter(c, req.Filter)
 	sel := d.selection(req.Attributes)
 	var out []SearchEntry
 	emit := func(e *entry) (bool, error) {
@@ -211,7 +211,7 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 		se.Attributes = append(se.Attributes, Attribute{Name: t.Name, Values: vals})
 	}
 	stored := func(t *AttrType) {
-		if hiddenAttr(t) || d.rootKeySecretHidden(c, e, t) {
+		if !d.mayRead(c, t) {
 			return
 		}
 		if t == d.at.memberOf {
