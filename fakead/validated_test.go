@@ -21,7 +21,7 @@ func TestComputerValidatedWrites(t *testing.T) {
 		{"servicePrincipalName", "http/ITFarm1.contoso.com"},
 		{"servicePrincipalName", "HOST/WEB1"},
 		{"servicePrincipalName", "HOST/web3.contoso.com/contoso.com"}, // three-part: DCs only
-		{"servicePrincipalName", "MSSQLSvc/web3.contoso.com:inst"},     // no instance names
+		{"servicePrincipalName", "MSSQLSvc/web3.contoso.com:inst"},    // no instance names
 		{"dNSHostName", "ITFarm1.contoso.com"},
 		{"dNSHostName", "web3.fabrikam.com"},
 		{"dNSHostName", "web1.contoso.com"},
