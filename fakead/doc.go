@@ -22,7 +22,14 @@
 //     msDS-GroupMSAMembership parsed as a security descriptor; msDS-ManagedPassword constructed on
 //     read (encrypted connections only, DACL of msDS-GroupMSAMembership against the caller's
 //     token) with the lazy rotation written as SYSTEM; gMSA keys on Account and AccountAt;
-//   - access rules of a fresh domain written in code (access.go), explicit grants;
+//   - access rules of a fresh domain written in code (access.go), explicit grants; one function
+//     (mayRead) decides which attributes a caller may read, and every read path asks it: returned
+//     attributes, every filter item (an unreadable attribute is treated as absent, [MS-ADTS]
+//     3.1.1.4.4, so no filter tells its values apart) and Compare (noSuchAttribute); write rights
+//     are checked before any value is looked at; a computer's own dNSHostName,
+//     msDS-AdditionalDnsHostName and SPNs are validated writes ([MS-ADTS] 3.1.1.5.3.1.1.2/.4);
+//   - bounds: DNs of more than MaxDNRDNs RDNs are refused by the parser, RDN values of 255 or more
+//     characters are a naming violation, and bestMatch costs the directory's depth, not the DN's;
 //   - replication primitives: per-attribute metadata, ChangesSince/ApplyReplicated with AD's
 //     conflict rule, tombstones, CNF mangling of name collisions, a Digest to compare replicas;
 //   - LDIF export/import of a whole replica, byte-exact round trip.
