@@ -17,7 +17,7 @@
 //   - Server listens on UDP and TCP (4-byte length prefix) and runs every request through an
 //     Exec, the world's serialising executor (sim hands in a closure over World.ExecOn; this
 //     package does not import sim). Messages are bounded (MaxMessageSize), a panic ends only its
-//     connection, and garbage gets no answer or a KRB-ERROR.
+//     connection, and garbage gets no answer or a KRB-ERROR (see Network limits).
 //   - WriteKrb5Conf writes a krb5.conf for MIT tools; TicketGroups / TicketSnapshot read the
 //     group snapshot a ticket's PAC carries.
 //   - The in-process client for simulated hosts and users, inside the world loop: KDC.Logon (a
@@ -29,6 +29,33 @@
 //     apart is KRB_AP_ERR_SKEW.
 //     KDC.Snapshot reads the group snapshot of a logon from its TGT's PAC. They go through
 //     Exchange, the path requests off the wire take.
+//
+// # Network limits
+//
+// The server must stay up and answer real clients while hostile ones connect ([RFC 4120] 7.2):
+//
+//   - UDP: a datagram that does not decode as an AS-REQ or TGS-REQ (one byte, a truncated
+//     request, anything else) is dropped, with no reply, and counted (ServerStats.UDPDropped): a
+//     KDC that answered garbage would amplify traffic sent with a forged source address. A
+//     request that decodes gets its reply even when it is a KRB-ERROR (an unknown principal, a
+//     wrong realm); such a reply is at most a small multiple of the request (about 1.5 times for
+//     the smallest), and never more than MaxUDPReply bytes (larger ones become
+//     KRB_ERR_RESPONSE_TOO_BIG, so the client retries over TCP).
+//   - TCP: a frame whose length is zero, has the high bit set or exceeds MaxMessageSize ends the
+//     connection before anything is allocated, so a connection holds at most one message of
+//     MaxMessageSize; so does a body that is not an AS-REQ or TGS-REQ. An AS-REQ or TGS-REQ that
+//     does not decode gets KRB_ERR_GENERIC, since TCP, whose handshake proves the peer's address,
+//     amplifies nothing.
+//   - A TCP connection with no message in progress is closed after IdleTimeout (30 s); one whose
+//     message, once begun, is not complete within ReadTimeout (10 s), or whose reply cannot be
+//     written within WriteTimeout (10 s), is closed too.
+//   - At most MaxConns (256) TCP connections. A newcomer past the cap takes the place of the
+//     connection idle longest, else of the one whose partial message began first, as MIT
+//     krb5kdc drops its least recently used connection; it is closed only when every connection
+//     is being answered (inside Exec or writing its reply, both bounded). So idle or stalled
+//     clients cannot lock others out.
+//   - Server.Close closes every socket, which ends any read or write at once: it waits only for
+//     requests already inside Exec, however many connections are open, idle or stalled.
 //
 // # What is modelled
 //

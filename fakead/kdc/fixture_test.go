@@ -142,12 +142,19 @@ func newKDC(t testing.TB, w *sim.World) *kdc.KDC {
 }
 
 // newFixture starts a server listening on TCP and UDP on one loopback port.
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with the server's limits set by tune (nil: the defaults).
+func newFixtureWith(t testing.TB, tune func(*kdc.ServerConfig)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, w: newWorld(t)}
 	f.k = newKDC(t, f.w)
-	srv, err := kdc.NewServer(kdc.ServerConfig{KDC: f.k, Exec: worldExec(f.w),
-		OnExchange: func(now time.Time, o kdc.Outcome) { f.trace = append(f.trace, o.String()) }})
+	cfg := kdc.ServerConfig{KDC: f.k, Exec: worldExec(f.w),
+		OnExchange: func(now time.Time, o kdc.Outcome) { f.trace = append(f.trace, o.String()) }}
+	if tune != nil {
+		tune(&cfg)
+	}
+	srv, err := kdc.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

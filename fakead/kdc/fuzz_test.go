@@ -15,6 +15,7 @@ var fuzzWorld struct {
 	once  sync.Once
 	w     *sim.World
 	k     *kdc.KDC
+	srv   *kdc.Server // not listening: its datagram handler is called directly
 	seeds [][]byte
 }
 
@@ -28,6 +29,11 @@ func fuzzSetup(t testing.TB) {
 		rep := p.login("alice", key)
 		tgs := tgsReq(t, rep, key, "http/ITFarm1.contoso.com")
 		fuzzWorld.w, fuzzWorld.k = p.w, p.k
+		srv, err := kdc.NewServer(kdc.ServerConfig{KDC: p.k, Exec: worldExec(p.w)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fuzzWorld.srv = srv
 		fuzzWorld.seeds = [][]byte{
 			marshalAS(t, asReq(t, "alice", []int32{18, 17, 23}, nil, now)),
 			marshalAS(t, asReq(t, "alice", []int32{18}, &key, now)),
@@ -53,6 +59,15 @@ func FuzzHandle(f *testing.F) {
 		if o.Panic != "" {
 			t.Fatalf("handling panicked: %s", o.Panic)
 		}
+		// Over UDP exactly the requests that decode are answered, within a datagram: anything
+		// else is dropped, so a forged source address gets no amplified reply.
+		udp := fuzzWorld.srv.Datagram(req)
+		if dec := decodes(req); dec != (udp != nil) {
+			t.Fatalf("request decodes: %v, but UDP reply of %d bytes", dec, len(udp))
+		}
+		if len(udp) > kdc.MaxUDPReply {
+			t.Fatalf("UDP reply of %d bytes, past MaxUDPReply", len(udp))
+		}
 		if o.Reply == nil {
 			return
 		}
@@ -76,4 +91,14 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("reply of unknown type %x", o.Reply[0])
 		}
 	})
+}
+
+// decodes says whether gokrb5 decodes req as an AS-REQ or TGS-REQ within MaxMessageSize.
+func decodes(req []byte) bool {
+	if len(req) > kdc.MaxMessageSize {
+		return false
+	}
+	var as messages.ASReq
+	var tgs messages.TGSReq
+	return as.Unmarshal(req) == nil || tgs.Unmarshal(req) == nil
 }

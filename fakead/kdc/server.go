@@ -1,12 +1,11 @@
 package kdc
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/errorcode"
@@ -18,6 +17,29 @@ import (
 // the KDC does not answer). kdc does not import sim: sim hands this in.
 type Exec func(fn func(now time.Time) error) error
 
+// Defaults of a ServerConfig. They bound what one TCP client can hold; none of them is reached
+// by a Kerberos client that talks, since a client sends its request as soon as it connects and
+// reads the reply at once (MIT krb5 and gokrb5 open a connection per request).
+//
+// Divergence: the values are this simulator's choice, not Windows' (whose KDC's TCP limits are
+// not documented).
+const (
+	// DefaultMaxConns bounds concurrent TCP connections.
+	DefaultMaxConns = 256
+	// DefaultIdleTimeout: a TCP connection with no message in progress and nothing received for
+	// this long is closed. 30 s is far more than a client needs between connecting (or reading a
+	// reply) and sending its next request, and frees the slot of a client that went quiet within
+	// half a minute.
+	DefaultIdleTimeout = 30 * time.Second
+	// DefaultReadTimeout bounds one TCP message from its first byte to its last: the largest
+	// (MaxMessageSize) crosses any link a client uses in far less, so only a stalled or trickling
+	// sender reaches it.
+	DefaultReadTimeout = 10 * time.Second
+	// DefaultWriteTimeout bounds writing one reply, so a client that does not read cannot pin a
+	// goroutine.
+	DefaultWriteTimeout = 10 * time.Second
+)
+
 // ServerConfig is what a Server is built from.
 type ServerConfig struct {
 	KDC  *KDC
@@ -25,8 +47,16 @@ type ServerConfig struct {
 	// OnExchange, when set, is called inside Exec after each answered or refused request (for the
 	// world's trace).
 	OnExchange func(now time.Time, o Outcome)
-	// MaxConns bounds concurrent TCP connections (0: 256); more are closed at once.
+	// MaxConns bounds concurrent TCP connections (0: DefaultMaxConns). A new connection past it
+	// takes the place of the connection idle longest, else of the one whose partial message
+	// started first; only when every connection is being answered is the newcomer closed.
 	MaxConns int
+	// IdleTimeout closes a TCP connection with no message in progress (0: DefaultIdleTimeout).
+	IdleTimeout time.Duration
+	// ReadTimeout bounds reading one TCP message once its first byte is in (0: DefaultReadTimeout).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing one TCP reply (0: DefaultWriteTimeout).
+	WriteTimeout time.Duration
 }
 
 // MaxUDPReply is the largest reply sent over UDP; a larger one is replaced by
@@ -40,9 +70,32 @@ type Server struct {
 	mu     sync.Mutex
 	udp    net.PacketConn
 	tcp    net.Listener
-	conns  map[net.Conn]bool
+	conns  map[*tcpConn]struct{} // open TCP connections
+	tick   uint64                // orders state changes of connections (eviction picks the oldest)
 	closed bool
 	wg     sync.WaitGroup
+
+	udpDropped, tcpEvicted, tcpRefused, tcpTimedOut atomic.Uint64
+}
+
+// ServerStats counts what a server did not answer or cut short.
+type ServerStats struct {
+	// UDPDropped counts datagrams that got no reply: empty, longer than MaxMessageSize, not a
+	// decodable AS-REQ or TGS-REQ, or refused by Exec (a stopped DC).
+	UDPDropped uint64
+	// TCPEvicted counts connections closed to make room for a new one past MaxConns.
+	TCPEvicted uint64
+	// TCPRefused counts new connections closed at once because every connection was being
+	// answered.
+	TCPRefused uint64
+	// TCPTimedOut counts connections closed by IdleTimeout, ReadTimeout or WriteTimeout.
+	TCPTimedOut uint64
+}
+
+// Stats reads the server's counters.
+func (s *Server) Stats() ServerStats {
+	return ServerStats{UDPDropped: s.udpDropped.Load(), TCPEvicted: s.tcpEvicted.Load(),
+		TCPRefused: s.tcpRefused.Load(), TCPTimedOut: s.tcpTimedOut.Load()}
 }
 
 // NewServer builds a server; it listens once ListenUDP, ListenTCP or Listen is called.
@@ -51,9 +104,18 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, errors.New("kdc: ServerConfig needs KDC and Exec")
 	}
 	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = 256
+		cfg.MaxConns = DefaultMaxConns
 	}
-	return &Server{cfg: cfg, conns: map[net.Conn]bool{}}, nil
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	return &Server{cfg: cfg, conns: map[*tcpConn]struct{}{}}, nil
 }
 
 // ErrServerClosed is returned by Listen* after Close.
@@ -140,7 +202,8 @@ func (s *Server) UDPAddr() net.Addr {
 	return s.udp.LocalAddr()
 }
 
-// Close stops listening, closes every connection and waits for the serving goroutines.
+// Close stops listening, closes every connection and waits for the serving goroutines. Closing a
+// socket ends any read or write on it, so Close waits only for requests already inside Exec.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -156,6 +219,7 @@ func (s *Server) Close() error {
 		errs = append(errs, s.tcp.Close())
 	}
 	for c := range s.conns {
+		c.gone = true
 		c.Close()
 	}
 	s.mu.Unlock()
@@ -163,8 +227,24 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
+// isClosed says whether Close was called.
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 // answer runs one request through the world's executor. It never panics; nil means no reply.
+//
+// Over UDP only a request that decoded as an AS-REQ or TGS-REQ is answered: anything else is
+// dropped, so a forged source address cannot turn a tiny datagram into a KRB-ERROR sent to a
+// victim (RFC 4120 lets a KDC ignore a message it cannot parse; a Windows KDC drops garbage).
+// Over TCP, where the handshake proves the peer's address, a malformed AS-REQ or TGS-REQ still
+// gets KRB_ERR_GENERIC.
 func (s *Server) answer(req []byte, udp bool) (reply []byte) {
+	if s.isClosed() {
+		return nil // a request read before Close: the world is not entered again
+	}
 	defer func() {
 		if recover() != nil {
 			reply = nil
@@ -172,6 +252,9 @@ func (s *Server) answer(req []byte, udp bool) (reply []byte) {
 	}()
 	err := s.cfg.Exec(func(now time.Time) error {
 		o := s.cfg.KDC.Exchange(now, req)
+		if udp && o.Exchange == "" {
+			return nil // not a request: no reply, no trace
+		}
 		if udp && len(o.Reply) > MaxUDPReply {
 			o = s.cfg.KDC.fail(now.UTC().Truncate(time.Second), o, errorcode.KRB_ERR_RESPONSE_TOO_BIG, nil, types.PrincipalName{}, "response too big for UDP", nil)
 		}
@@ -187,87 +270,49 @@ func (s *Server) answer(req []byte, udp bool) (reply []byte) {
 	return reply
 }
 
+// datagram answers one UDP datagram; nil means it is dropped.
+func (s *Server) datagram(req []byte) []byte {
+	if len(req) == 0 || len(req) > MaxMessageSize {
+		return nil
+	}
+	return s.answer(req, true)
+}
+
 func (s *Server) serveUDP(pc net.PacketConn) {
 	defer s.wg.Done()
 	buf := make([]byte, MaxMessageSize+1)
+	var backoff retryDelay
 	for {
 		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if s.isClosed() {
+				return
 			}
-			return // closed
-		}
-		if n == 0 || n > MaxMessageSize {
+			backoff.wait() // a transient error (buffers exhausted): keep serving
 			continue
 		}
-		req := append([]byte(nil), buf[:n]...)
-		if reply := s.answer(req, true); reply != nil {
-			pc.WriteTo(reply, from)
-		}
-	}
-}
-
-func (s *Server) serveTCP(ln net.Listener) {
-	defer s.wg.Done()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return // closed
-		}
-		s.mu.Lock()
-		if s.closed || len(s.conns) >= s.cfg.MaxConns {
-			s.mu.Unlock()
-			c.Close()
-			continue
-		}
-		s.conns[c] = true
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.serveConn(c)
-	}
-}
-
-// serveConn answers length-prefixed requests until the peer closes, sends a malformed frame or
-// the server closes. A panic ends only this connection.
-func (s *Server) serveConn(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		recover()
-		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
-	var hdr [4]byte
-	for {
-		if _, err := io.ReadFull(c, hdr[:]); err != nil {
-			return
-		}
-		n := binary.BigEndian.Uint32(hdr[:])
-		// The high bit announces RFC 4120 7.2.2 extensions, none of which are supported; a length
-		// past the bound or zero is not a request.
-		if n == 0 || n > MaxMessageSize {
-			return
-		}
-		req := make([]byte, n)
-		if _, err := io.ReadFull(c, req); err != nil {
-			return
-		}
-		reply := s.answer(req, false)
+		backoff.reset()
+		reply := s.datagram(append([]byte(nil), buf[:n]...))
 		if reply == nil {
-			return
+			s.udpDropped.Add(1)
+			continue
 		}
-		out := make([]byte, 4+len(reply))
-		binary.BigEndian.PutUint32(out, uint32(len(reply)))
-		copy(out[4:], reply)
-		if _, err := c.Write(out); err != nil {
-			return
-		}
+		pc.WriteTo(reply, from)
 	}
 }
+
+// retryDelay paces a serving loop after an error that is not the socket's closing (such as
+// EMFILE from Accept), so the loop neither spins nor gives up: 5 ms doubling to 1 s, as
+// net/http's Server does.
+type retryDelay time.Duration
+
+func (d *retryDelay) wait() {
+	if *d == 0 {
+		*d = retryDelay(5 * time.Millisecond)
+	} else if *d < retryDelay(time.Second) {
+		*d *= 2
+	}
+	time.Sleep(time.Duration(*d))
+}
+
+func (d *retryDelay) reset() { *d = 0 }
