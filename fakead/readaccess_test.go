@@ -21,7 +21,7 @@ var secretAttrs = []string{"unicodePwd", "supplementalCredentials", "msKds-RootK
 
 // absentTwin finds, for attribute name, a readable attribute of the same syntax that no entry in
 // d has: the stand-in the property compares against.
-func absentTwin(t *testing.T, d *Directory, name string) string {
+func absentTwin(t testing.TB, d *Directory, name string) string {
 	t.Helper()
 	st := d.schema.Attr(name)
 	for _, x := range d.schema.Attrs() {
@@ -187,7 +187,7 @@ func (g *filterGen) filter(depth int) Filter {
 
 // matchingDNs searches the domain and configuration naming contexts (the root keys live in the
 // latter) and returns the DNs found.
-func matchingDNs(t *testing.T, d *Directory, c Caller, f Filter) []string {
+func matchingDNs(t testing.TB, d *Directory, c Caller, f Filter) []string {
 	t.Helper()
 	var out []string
 	for _, base := range []string{d.DomainDN(), d.ConfigDN()} {
@@ -336,4 +336,64 @@ func TestHugeDNRefused(t *testing.T) {
 	if CodeOf(err) != NamingViolation {
 		t.Fatalf("255-character RDN: %v, want namingViolation", err)
 	}
+}
+
+// FuzzSecretFilter checks the read-access invariant on arbitrary filters: as alice and as WEB3$,
+// a filter returns the same entries as the same filter with each secret attribute replaced by an
+// attribute no entry has, and no returned entry carries a secret value.
+func FuzzSecretFilter(f *testing.F) {
+	for _, s := range []string{`(unicodePwd>=\80)`, `(!(msKds-RootKeyData<=\10))`, `(|(cn=a*)(supplementalCredentials=*))`,
+		`(&(objectClass=msKds-ProvRootKey)(msKds-Version:1.2.840.113556.1.4.803:=1))`, `(msKds-KDFParam=*\00*)`,
+		`(1.2.840.113556.1.4.90>=\00)`, `(!(UNICODEPWD~=x))`} {
+		f.Add(s)
+	}
+	fx := newFarmB(f)
+	twins := map[string]string{}
+	for _, name := range secretAttrs {
+		twins[name] = absentTwin(f, fx.d, name)
+	}
+	secrets := map[string][][]byte{} // values that are secret in themselves (timestamps recur elsewhere)
+	for _, name := range []string{"unicodePwd", "supplementalCredentials", "msKds-RootKeyData"} {
+		secrets[name] = storedValues(fx.d, name)
+	}
+	f.Fuzz(func(t *testing.T, filter string) {
+		flt, err := ParseFilter(filter)
+		if err != nil {
+			return
+		}
+		for _, who := range []string{"alice", "WEB3"} {
+			c := fx.callers[who]
+			twin := flt
+			for _, name := range secretAttrs {
+				twin = renameAttr(twin, name, twins[name])
+				if st := fx.d.schema.Attr(name); st != nil {
+					twin = renameAttr(twin, st.OID, twins[name])
+				}
+			}
+			if got, want := matchingDNs(t, fx.d, c, flt), matchingDNs(t, fx.d, c, twin); !slices.Equal(got, want) {
+				t.Fatalf("%s: %s returns %v, with the secrets replaced by absent attributes %v", who, filter, got, want)
+			}
+			for _, base := range []string{fx.d.DomainDN(), fx.d.ConfigDN()} {
+				res, err := fx.d.Search(t0, c, &SearchRequest{BaseDN: base, Scope: ScopeSub, Filter: flt,
+					Attributes: append([]string{"*", "+"}, secretAttrs...), SDFlags: -1})
+				if err != nil {
+					t.Fatalf("%s: %s: %v", who, filter, err)
+				}
+				for _, e := range res {
+					for _, a := range e.Attributes {
+						if slices.ContainsFunc(secretAttrs, func(n string) bool { return strings.EqualFold(n, a.Name) }) {
+							t.Fatalf("%s: %s returns %s of %s", who, filter, a.Name, e.DN)
+						}
+						for _, v := range a.Values {
+							for name, vals := range secrets {
+								if slices.ContainsFunc(vals, func(s []byte) bool { return len(s) > 4 && bytes.Equal(s, v) }) {
+									t.Fatalf("%s: %s returns %s's value in %s of %s", who, filter, name, a.Name, e.DN)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
 }
