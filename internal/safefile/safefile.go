@@ -68,6 +68,10 @@ func write(path string, data []byte, perm os.FileMode) (err error) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err // the temporary name means nothing to the reader
+		}
 		return fmt.Errorf("write %s: replace it: %w", path, err)
 	}
 	syncDir(dir)
