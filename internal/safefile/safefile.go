@@ -142,9 +142,13 @@ func CheckDir(path string) error {
 		return refuse(fmt.Sprintf("it is owned by uid %d, not by this user (uid %d), who can read and replace the files in it", uid, os.Getuid()))
 	}
 	if m := fi.Mode().Perm(); m&0o022 != 0 {
-		fix = fmt.Sprintf("run chmod go-w %s if it is yours, or %s", path, fix)
-		return &UnsafeDirError{Path: path, Fix: fix,
-			Reason: fmt.Sprintf("it is writable by group or others (mode %v), who could replace the files in it", m)}
+		reason := fmt.Sprintf("it is writable by group or others (mode %04o), who could replace the files in it", m)
+		if fi.Mode()&fs.ModeSticky != 0 {
+			// /tmp and the like: shared by design, so chmod is not the fix.
+			return refuse(reason + ": a shared directory (sticky bit) is no place for secrets")
+		}
+		fix = fmt.Sprintf("%s, or, if nobody else should write to it, chmod go-w %s", fix, path)
+		return refuse(reason)
 	}
 	return nil
 }

@@ -195,14 +195,16 @@ func TestPrepareDirRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cases := []struct{ name, path, reason string }{
-		{"symlink to a good directory", link, "it is a symlink (to " + good + ")"},
-		{"symlink, trailing slash", link + "/", "it is a symlink"},
-		{"regular file", file, "it is not a directory (a regular file)"},
-		{"group-writable", mk("g", 0o770), "writable by group or others (mode -rwxrwx---)"},
-		{"world-writable", mk("o", 0o777), "writable by group or others (mode -rwxrwxrwx)"},
-		{"sticky and world-writable, like /tmp", mk("tmp", 0o777|fs.ModeSticky), "writable by group or others"},
-		{"someone else's", foreign, "it is owned by uid "},
+	const mkt = "(for example D=$(mktemp -d))"
+	cases := []struct{ name, path, reason, fix string }{
+		{"symlink to a good directory", link, "it is a symlink (to " + good + ")", mkt},
+		{"symlink, trailing slash", link + "/", "it is a symlink", mkt},
+		{"regular file", file, "it is not a directory (a regular file)", mkt},
+		{"group-writable", mk("g", 0o770), "writable by group or others (mode 0770)", "chmod go-w " + filepath.Join(base, "g")},
+		{"world-writable", mk("o", 0o777), "writable by group or others (mode 0777)", "chmod go-w " + filepath.Join(base, "o")},
+		// Shared by design: no advice to chmod it.
+		{"sticky and world-writable, like /tmp", mk("tmp", 0o777|fs.ModeSticky), "(mode 0777), who could replace the files in it: a shared directory", mkt},
+		{"someone else's", foreign, "it is owned by uid ", mkt},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -213,8 +215,8 @@ func TestPrepareDirRefuses(t *testing.T) {
 				t.Fatalf("PrepareDir(%s) = %v, want an *UnsafeDirError", c.path, err)
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, filepath.Clean(c.path)) || !strings.Contains(msg, c.reason) || ue.Fix == "" {
-				t.Errorf("PrepareDir(%s):\n  %s\nwant the path, %q and what to do", c.path, msg, c.reason)
+			if !strings.Contains(msg, filepath.Clean(c.path)) || !strings.Contains(msg, c.reason) || !strings.HasSuffix(msg, c.fix) {
+				t.Errorf("PrepareDir(%s):\n  %s\nwant the path, %q and, at the end, %q", c.path, msg, c.reason, c.fix)
 			}
 			if after, _ := os.Lstat(c.path); after.Mode() != before.Mode() {
 				t.Errorf("PrepareDir changed the refused %s from %v to %v", c.path, before.Mode(), after.Mode())
