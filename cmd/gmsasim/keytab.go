@@ -16,6 +16,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/internal/safefile"
 )
 
 // gmsasim keytab acts as a member host: it reads a gMSA's msDS-ManagedPassword over an encrypted
@@ -61,8 +62,9 @@ func runKeytab(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gmsasim keytab: %v\n", err)
 		return 1
 	}
-	if err := os.WriteFile(o.Out, data, 0o600); err != nil {
-		fmt.Fprintf(stderr, "gmsasim keytab: write %s: %v\n", o.Out, err)
+	// 0600 and replaced, not written through: a keytab is the account's keys.
+	if err := safefile.WriteFile(o.Out, data, 0o600); err != nil {
+		fmt.Fprintf(stderr, "gmsasim keytab: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d keys for %s (realm %s, kvno %d%s) and SPNs %s\n", o.Out, len(kt.Entries),

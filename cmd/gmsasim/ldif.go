@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/internal/safefile"
 	"github.com/gmsasim/gmsasim/sim"
 )
 
@@ -105,8 +106,9 @@ func writeOut(path string, data []byte, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		fmt.Fprintf(stderr, "gmsasim: write %s: %v\n", path, err)
+	// 0600 and replaced, not written through: the replica holds the KDS root key.
+	if err := safefile.WriteFile(path, data, 0o600); err != nil {
+		fmt.Fprintf(stderr, "gmsasim: %v\n", err)
 		return 1
 	}
 	return 0

@@ -14,10 +14,12 @@ usage:
   gmsasim run [PATH...] [--seed N] [--label-filter EXPR] [--junit FILE] [--report DIR] [--trace FILE]
               [--include-pending] [--rewrite]
       run scenario files (a directory runs every scenario under it); exit 1 on any failure
-  gmsasim serve [--ldap 127.0.0.1:3389] [--ldaps 127.0.0.1:3636] [--state-dir DIR]
+  gmsasim serve [--ldap 127.0.0.1:3389] [--ldaps 127.0.0.1:3636] [--kdc 127.0.0.1:3088] [--state-dir DIR]
                 [--admin-password PW] [--schema-version N] [--seed N] [--require-signing] [--realtime]
       run the default domain (contoso.com, one DC) until SIGINT/SIGTERM; prints a line starting
-      with "ready" once it accepts connections; writes DIR/ca.pem and DIR/credentials.json
+      with "ready" once it accepts connections; writes DIR/ca.pem, DIR/credentials.json,
+      DIR/krb5.conf and DIR/seed (DIR is created 0700; one others can write to is refused);
+      without --seed the seed is random (printed on the ready line; replay with --seed N)
   gmsasim selfcheck [--seed N] [-v]
       start the default domain in-process, check it over real LDAP/LDAPS sockets and replication
       between two DCs, print what was done

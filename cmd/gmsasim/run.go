@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/internal/safefile"
 	"github.com/gmsasim/gmsasim/scenarios"
 )
 
@@ -110,7 +111,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		if *rewrite && res.Rewritten != "" {
 			old, _ := os.ReadFile(f)
 			if string(old) != res.Rewritten {
-				if err := os.WriteFile(f, []byte(res.Rewritten), 0o644); err != nil {
+				// The user's own file: keep its mode; refuse a symlink rather than write through it.
+				if err := safefile.Rewrite(f, []byte(res.Rewritten)); err != nil {
 					fmt.Fprintf(stderr, "gmsasim run: %v\n", err)
 					return 1
 				}
@@ -150,12 +152,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "gmsasim run: report: %v\n", err)
 			return 1
 		}
-		if err := os.MkdirAll(*report, 0o755); err != nil {
-			fmt.Fprintf(stderr, "gmsasim run: report: %v\n", err)
-			return 1
-		}
 		p := filepath.Join(*report, "index.html")
-		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		if err := writeFileMkdir(p, buf.Bytes()); err != nil {
 			fmt.Fprintf(stderr, "gmsasim run: report: %v\n", err)
 			return 1
 		}
@@ -219,10 +217,11 @@ func fmtDur(d time.Duration) string {
 	return d.Truncate(time.Second).String()
 }
 
-// writeFileMkdir writes data to path, creating the directories above it.
+// writeFileMkdir writes a report, trace or JUnit file (nothing secret: 0644) to path, creating the
+// directories above it. The file is replaced, not written through a symlink someone left there.
 func writeFileMkdir(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	return safefile.WriteFile(path, data, 0o644)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
+	"github.com/gmsasim/gmsasim/internal/safefile"
 	"github.com/gmsasim/gmsasim/sim"
 )
 
@@ -114,27 +117,39 @@ func startDomain(o serveOptions) (*domainServer, error) {
 	return ds, nil
 }
 
-// writeState writes ca.pem and credentials.json into dir.
+// writeState writes ca.pem, credentials.json, krb5.conf (with a KDC) and seed into dir, which
+// safefile.PrepareDir creates or checks (it refuses a symlink, another user's directory or one
+// others can write to). Every file is replaced, never written through: a symlink or a loose mode
+// someone left in dir does not survive.
 func (ds *domainServer) writeState(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), ds.CA.PEM(), 0o644); err != nil {
+	if err := safefile.PrepareDir(dir); err != nil {
 		return err
 	}
 	creds, err := json.MarshalIndent(ds.Pop.Passwords, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "credentials.json"), append(creds, '\n'), 0o600); err != nil {
-		return err
+	type stateFile struct {
+		name string
+		data []byte
+		perm os.FileMode
+	}
+	files := []stateFile{
+		{"ca.pem", ds.CA.PEM(), 0o644}, // a certificate: public, but still not written through a link
+		{"credentials.json", append(creds, '\n'), 0o600},
+		{"seed", fmt.Appendf(nil, "%d\n", ds.World.Seed()), 0o600}, // the seed yields every password: owner only
 	}
 	if ds.KDC != nil {
 		var conf bytes.Buffer
 		if err := kdc.WriteKrb5Conf(&conf, ds.World.Config().Domain, ds.KDC.Addr().String()); err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, "krb5.conf"), conf.Bytes(), 0o644)
+		files = append(files, stateFile{"krb5.conf", conf.Bytes(), 0o644})
+	}
+	for _, f := range files {
+		if err := safefile.WriteFile(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -154,16 +169,28 @@ func (ds *domainServer) Close() error {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
+	// Registered before the ready line is printed, so that a supervisor's SIGTERM right after it
+	// stops the server cleanly rather than killing it.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	return serveUntil(args, stdout, stderr, sig)
+}
+
+// serveUntil is `gmsasim serve` stopping on a value from stop (SIGINT or SIGTERM from runServe; a
+// test sends its own).
+func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o serveOptions
 	fs.StringVar(&o.LDAP, "ldap", "127.0.0.1:3389", "LDAP listen address (\"\" to disable)")
 	fs.StringVar(&o.LDAPS, "ldaps", "127.0.0.1:3636", "LDAPS listen address (\"\" to disable)")
 	fs.StringVar(&o.KDC, "kdc", "127.0.0.1:3088", "Kerberos KDC listen address, TCP and UDP (\"\" to disable)")
-	fs.StringVar(&o.StateDir, "state-dir", "gmsasim-state", "directory for ca.pem and credentials.json")
+	fs.StringVar(&o.StateDir, "state-dir", "gmsasim-state", "directory for ca.pem, credentials.json, krb5.conf and seed: created 0700; "+
+		"an existing one must be a directory (not a symlink) owned by this user that group and others cannot write to")
 	fs.StringVar(&o.AdminPassword, "admin-password", "", "Administrator's password (default: drawn from the seed)")
 	fs.IntVar(&o.SchemaVersion, "schema-version", 88, "schema objectVersion: 47, 52, 56, 69, 87, 88 or 91")
-	fs.Uint64Var(&o.Seed, "seed", 1, "the world's seed: ids, keys and passwords derive from it")
+	fs.Uint64Var(&o.Seed, "seed", 0, "the world's seed: ids, keys and passwords derive from it (default: a random one, printed on the ready line and written to STATE-DIR/seed)")
 	fs.BoolVar(&o.RequireSigning, "require-signing", false, "refuse simple binds over plain LDAP (strongerAuthRequired), as a DC enforcing LDAP signing")
 	fs.BoolVar(&o.Realtime, "realtime", true, "simulated time follows the wall clock (Kerberos clients stamp requests with real time); --realtime=false freezes it at the start")
 	if err := fs.Parse(args); err != nil {
@@ -172,6 +199,16 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "gmsasim serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	if !seedSet {
+		o.Seed = randomSeed()
+	}
+	// Check the state dir before listening: a refusal should cost nothing and open no port.
+	if err := safefile.PrepareDir(o.StateDir); err != nil {
+		fmt.Fprintf(stderr, "gmsasim serve: --state-dir: %v\n", err)
+		return 1
 	}
 	// A long-running server with a small heap: collect less often (GOGC=400) unless the user chose a
 	// GOGC. Every request allocates its reply and decoded messages; at the default 100 the collector
@@ -195,18 +232,30 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if ds.KDC != nil {
 		kdcAddr = ds.KDC.Addr().String()
 	}
+	// The ready line is a public contract (interop/run.sh, bench/run.sh and users parse it): keep
+	// every field and its order.
 	fmt.Fprintf(stdout, "ready ldap=%s ldaps=%s kdc=%s state-dir=%s seed=%d domain=%s dc=%s\n",
 		addrOf(ds.LDAP.LDAPAddr()), addrOf(ds.LDAP.LDAPSAddr()), kdcAddr, o.StateDir, o.Seed,
 		ds.World.Config().Domain, ds.World.DCs()[0].Name())
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	s := <-sig
+	s := <-stop
 	fmt.Fprintf(stdout, "stopping on %v\n", s)
 	if err := ds.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		fmt.Fprintf(stderr, "gmsasim serve: close: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// randomSeed is serve's default seed. Every id, key and password of the world derives from the
+// seed, so a fixed default would hand the passwords of any running server to whoever runs
+// `gmsasim ldif export --seed 1`. This is the one place gmsasim reads global randomness outside
+// TLS: the draw picks which world to build, and the world itself stays deterministic; the seed is
+// printed on the ready line and written to STATE-DIR/seed, so the run replays with --seed N.
+// 63 bits, so that the number also fits tools that parse seed=N as a signed 64-bit integer.
+func randomSeed() uint64 {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (Go 1.24+: it crashes the program rather than return an error)
+	return binary.BigEndian.Uint64(b[:]) >> 1
 }
 
 func addrOf(a interface{ String() string }) string {
