@@ -185,7 +185,7 @@ start_slapd() {
 # measures, in the script, the time from just before the process is started to the moment that line
 # is read.
 start_gmsasim() {
-	mkdir -p "$TMP/gm/state"
+	mkdir -p "$TMP/gm"   # serve creates state/ itself (0700)
 	mkfifo "$TMP/gm/out"
 	local t0=$EPOCHREALTIME
 	"$TMP/gmsasim" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --kdc 127.0.0.1:0 \
