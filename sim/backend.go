@@ -134,3 +134,32 @@ func (w *World) ExportLDIF(dc string, out io.Writer) error {
 		return nil
 	})
 }
+
+// DefaultQueryPolicyDN is the Default Query Policy's DN below the configuration naming context
+// ([MS-ADTS] 3.1.1.3.4.6): its lDAPAdminLimits are the LDAP limits a DC enforces.
+const DefaultQueryPolicyDN = "CN=Default Query Policy,CN=Query-Policies,CN=Directory Service,CN=Windows NT,CN=Services,"
+
+// QueryPolicy returns the lDAPAdminLimits values ("MaxPageSize=1000", ...) of the Default Query
+// Policy as dc's replica holds them, for the LDAP server's limits (ldapsrv.ParseQueryPolicy).
+func (w *World) QueryPolicy(dc string) ([]string, error) {
+	var vals []string
+	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		res, err := d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: DefaultQueryPolicyDN + d.ConfigDN(),
+			Scope: fakead.ScopeBase, Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: []string{"lDAPAdminLimits"}, SDFlags: -1})
+		if err != nil {
+			return err
+		}
+		for _, e := range res {
+			for _, a := range e.Attributes {
+				for _, v := range a.Values {
+					vals = append(vals, string(v))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the Default Query Policy on %s: %w", dc, err)
+	}
+	return vals, nil
+}
