@@ -48,6 +48,8 @@ type pduInfo struct {
 //   - lengths with leading zero octets (Windows' wldap32 sends 4-octet lengths) → minimal;
 //   - an empty and/or filter (RFC 4526; goldap demands at least one element) → a marker present
 //     filter that filter conversion turns back into FilterAnd{}/FilterOr{};
+//   - a control's criticality sent as an explicit FALSE (go-ldap's DirSync control; goldap wants
+//     the DEFAULT omitted) → omitted;
 //   - bind authentication choices other than simple and SASL (Sicily/NTLM [9]/[10]/[11]) → a SASL
 //     choice with a marker mechanism, so the bind handler answers authMethodNotSupported.
 //
@@ -103,6 +105,9 @@ func goldapDecodes(b []byte) (ok bool) {
 
 func normalize(root *tlv) {
 	fixBooleans(root)
+	if len(root.children) >= 3 {
+		dropDefaultCriticality(root.children[2])
+	}
 	op := root.children[1]
 	switch op.tag {
 	case opBind:
@@ -117,6 +122,24 @@ func normalize(root *tlv) {
 	case opSearch:
 		if len(op.children) >= 7 {
 			normalizeFilter(op.children[6])
+		}
+	}
+}
+
+// dropDefaultCriticality removes "criticality FALSE" from every control of a request's controls
+// ([0] SEQUENCE OF Control): DER omits a DEFAULT value and goldap refuses it, while go-ldap's
+// DirSync control (and BER encoders generally) send it.
+func dropDefaultCriticality(ctls *tlv) {
+	if ctls.class != classContext || ctls.tag != 0 || !ctls.constructed {
+		return
+	}
+	for _, c := range ctls.children {
+		if !c.constructed || len(c.children) < 2 {
+			continue
+		}
+		if b := c.children[1]; b.class == classUniversal && b.tag == tagBoolean && !b.constructed &&
+			len(b.value) == 1 && b.value[0] == 0 {
+			c.children = append(c.children[:1], c.children[2:]...)
 		}
 	}
 }

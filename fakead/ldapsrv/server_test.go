@@ -399,6 +399,19 @@ func TestControls(t *testing.T) {
 	if err != nil || len(res.Entries) != 1 {
 		t.Fatalf("non-critical unknown control: %+v, %v", res, err)
 	}
+	// go-ldap's DirSync control with Criticality false sends an explicit BOOLEAN FALSE, which
+	// goldap refuses (DEFAULT FALSE must be omitted): normalised, not a closed connection.
+	dirsync := ldap.NewRequestControlDirSync(0, 0, nil)
+	dirsync.Criticality = false
+	res, err = c.Search(ldap.NewSearchRequest(baseDN, ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil,
+		[]ldap.Control{dirsync}))
+	if err != nil || len(res.Entries) != 1 {
+		t.Fatalf("non-critical DirSync sent with an explicit FALSE: %+v, %v", res, err)
+	}
+	// Critical, it is refused like any unsupported control.
+	_, err = c.Search(ldap.NewSearchRequest(baseDN, ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil,
+		[]ldap.Control{ldap.NewRequestControlDirSync(0, 0, nil)}))
+	wantCode(t, err, fakead.UnavailableCriticalExtension)
 }
 
 func TestUpdatesAndCompare(t *testing.T) {
