@@ -28,7 +28,10 @@ type WhoAmIer interface {
 
 func (r *request) bind(req goldap.BindRequest) {
 	// RFC 4511 4.2.1: the connection is anonymous until a bind succeeds, also when it fails.
+	// Paged-search state holds entries projected for the previous identity (a gMSA's password
+	// read by a host allowed to): any bind, whatever its outcome or method, discards it.
 	r.st.caller = fakead.Caller{}
+	r.st.dropAllPages()
 	reply := func(err error) { r.w.Write(goldap.BindResponse{LDAPResult: result(err)}) }
 
 	if v, err := bindVersion(req); err != nil || (v != 2 && v != 3) {

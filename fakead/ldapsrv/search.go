@@ -3,6 +3,7 @@ package ldapsrv
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	goldap "github.com/lor00x/goldap/message"
 
@@ -11,8 +12,9 @@ import (
 
 // pagedSearch is the rest of a paged search's results, kept on the connection between pages.
 type pagedSearch struct {
-	rest []fakead.SearchEntry
-	err  error // the search's final result (e.g. sizeLimitExceeded), sent with the last page
+	rest  []fakead.SearchEntry
+	err   error         // the search's final result (e.g. sizeLimitExceeded), sent with the last page
+	owner fakead.Caller // the identity the entries were projected for
 }
 
 func (r *request) search(req goldap.SearchRequest) {
@@ -75,13 +77,15 @@ func (r *request) search(req goldap.SearchRequest) {
 			done(err, nil)
 			return
 		}
-		ps = &pagedSearch{rest: entries, err: err}
+		ps = &pagedSearch{rest: entries, err: err, owner: r.caller()}
 	} else {
 		ps = r.st.pages[string(cookie)]
 		r.st.dropPage(string(cookie))
+		if ps != nil && !sameIdentity(ps.owner, r.caller()) {
+			ps = nil // cannot happen while binds drop every page; refused like an unknown cookie
+		}
 		if ps == nil {
-			// Divergence: AD's exact text for an unknown or stale cookie is not reproduced.
-			done(wireErr(fakead.ProtocolError, "search", "00000057: LdapErr: DSID-0C090A4C, comment: Error processing control, data 0, v4563"), nil)
+			done(errBadCookie(), nil)
 			return
 		}
 		if size == 0 { // RFC 2696: size 0 with a cookie abandons the paged search
@@ -100,7 +104,21 @@ func (r *request) search(req goldap.SearchRequest) {
 		done(ps.err, pagedResponseControl(nil))
 		return
 	}
-	done(nil, pagedResponseControl(r.st.savePage(&pagedSearch{rest: rest, err: ps.err})))
+	done(nil, pagedResponseControl(r.st.savePage(&pagedSearch{rest: rest, err: ps.err, owner: ps.owner})))
+}
+
+// errBadCookie answers a cookie this connection does not hold for its bound identity: unknown,
+// already used, evicted, from another connection, or from before a bind. One answer for all, so
+// a client learns nothing about which.
+//
+// Divergence: AD's exact code and text for an unknown or stale cookie are not reproduced.
+func errBadCookie() error {
+	return wireErr(fakead.ProtocolError, "search", "00000057: LdapErr: DSID-0C090A4C, comment: Error processing control, data 0, v4563")
+}
+
+// sameIdentity reports whether two callers are the same principal (encryption aside).
+func sameIdentity(a, b fakead.Caller) bool {
+	return a.DN == b.DN && a.SID == b.SID && a.System == b.System && slices.Equal(a.Token, b.Token)
 }
 
 // sendEntries writes the entries; false if the search was abandoned meanwhile (no more responses).
@@ -141,6 +159,12 @@ func (st *connState) savePage(ps *pagedSearch) []byte {
 		st.pageOrder = st.pageOrder[1:]
 	}
 	return c[:]
+}
+
+// dropAllPages forgets every paged search of the connection (a bind changed its identity).
+func (st *connState) dropAllPages() {
+	clear(st.pages)
+	st.pageOrder = nil
 }
 
 func (st *connState) dropPage(key string) {
