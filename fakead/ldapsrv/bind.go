@@ -3,6 +3,7 @@ package ldapsrv
 import (
 	"crypto/tls"
 	"fmt"
+	"time"
 
 	goldap "github.com/lor00x/goldap/message"
 	"github.com/vjeantet/ldapserver"
@@ -118,12 +119,15 @@ func (r *request) startTLS() {
 		return
 	}
 	tc := tls.Server(r.fc.tlsTransport(), r.s.opts.TLS)
+	// Bounded: a client that asks for TLS and never sends its ClientHello is closed.
+	_ = r.fc.Conn.SetDeadline(time.Now().Add(r.s.lim.TLSHandshakeTimeout)) // wallclock: socket deadline
 	if err := tc.Handshake(); err != nil {
 		// The peer is not speaking TLS: nothing sensible can be written any more.
 		r.fc.aborted.Store(true)
 		_ = r.fc.Conn.Close()
 		return
 	}
+	_ = r.fc.Conn.SetWriteDeadline(time.Time{}) // each response write sets its own
 	r.fc.setCurrent(tc)
 	r.st.encrypted = true
 }
