@@ -2,10 +2,12 @@ package ldapsrv_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
 )
 
 // firstPage runs the first page of a paged search for the users' msDS-ManagedPassword and returns
@@ -81,4 +83,111 @@ func TestPagingCookieBoundToConnectionAndIdentity(t *testing.T) {
 			t.Fatalf("owner's continuation: %v, %v", res, err)
 		}
 	})
+}
+
+// computersPage asks for one page of the seven computers' cn (44 bytes each against
+// MaxResultSetSize: DN, "cn", value) and returns the entries, the cookie and the error.
+func computersPage(t *testing.T, c *ldap.Conn, size uint32, cookie []byte) (int, []byte, error) {
+	t.Helper()
+	paging := ldap.NewControlPaging(size)
+	paging.SetCookie(cookie)
+	res, err := c.Search(ldap.NewSearchRequest("CN=Computers,"+baseDN, ldap.ScopeSingleLevel, 0, 0, 0, false,
+		"(objectClass=computer)", []string{"cn"}, []ldap.Control{paging}))
+	if err != nil {
+		if res != nil && len(res.Entries) > 0 {
+			t.Fatalf("%d entries with error %v", len(res.Entries), err)
+		}
+		return 0, nil, err
+	}
+	ctrl, _ := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+	if ctrl == nil {
+		t.Fatal("no paging control in the response")
+	}
+	return len(res.Entries), ctrl.Cookie, nil
+}
+
+func TestPagedSearchLimits(t *testing.T) {
+	t.Run("MaxPageSize", func(t *testing.T) {
+		f := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxPageSize: 3}})
+		c := f.dial(t)
+		var pages []int
+		var cookie []byte
+		for len(pages) < 10 {
+			n, next, err := computersPage(t, c, 100, cookie)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages = append(pages, n)
+			if cookie = next; len(cookie) == 0 {
+				break
+			}
+		}
+		if len(pages) != 3 || pages[0] != 3 || pages[1] != 3 || pages[2] != 1 {
+			t.Fatalf("pages of a search asking for 100 = %v, want [3 3 1]", pages)
+		}
+		if n, _, err := computersPage(t, c, 0, nil); err != nil || n != 3 {
+			t.Fatalf("first page asking for 0 = %d entries, %v; want MaxPageSize", n, err)
+		}
+	})
+	t.Run("MaxResultSetSize", func(t *testing.T) {
+		f := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxResultSetSize: 200}})
+		c := f.dial(t)
+		// Page of 1: the six left (264 bytes) exceed the limit; refused before any entry.
+		_, _, err := computersPage(t, c, 1, nil)
+		wantCode(t, err, fakead.AdminLimitExceeded)
+		// Page of 3: four left (176 bytes) fit.
+		n, a, err := computersPage(t, c, 3, nil)
+		if err != nil || n != 3 || len(a) == 0 {
+			t.Fatalf("page of 3 under the limit: %d, %v", n, err)
+		}
+		// A second search's 176 bytes push the first out (oldest first).
+		_, b, err := computersPage(t, c, 3, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = computersPage(t, c, 3, a)
+		wantCode(t, err, fakead.ProtocolError)
+		if n, _, err := computersPage(t, c, 3, b); err != nil || n != 3 {
+			t.Fatalf("newest search's next page: %d, %v", n, err)
+		}
+	})
+	t.Run("MaxResultSetsPerConn", func(t *testing.T) {
+		f := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxResultSetsPerConn: 2}})
+		c := f.dial(t)
+		var cookies [][]byte
+		for range 3 {
+			_, ck, err := computersPage(t, c, 1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cookies = append(cookies, ck)
+		}
+		_, _, err := computersPage(t, c, 1, cookies[0])
+		wantCode(t, err, fakead.ProtocolError)
+		for _, ck := range cookies[1:] {
+			if n, _, err := computersPage(t, c, 1, ck); err != nil || n != 1 {
+				t.Fatalf("kept search: %d, %v", n, err)
+			}
+		}
+	})
+}
+
+func TestMaxQueryDuration(t *testing.T) {
+	const limit = 50 * time.Millisecond
+	slow := &slowBackend{Backend: newMemBackend(), delay: 3 * limit} // always past the limit
+	f := start(t, slow, ldapsrv.Options{Limits: ldapsrv.Limits{MaxQueryDuration: limit}})
+	c := f.dial(t)
+	req := ldap.NewSearchRequest("CN=Computers,"+baseDN, ldap.ScopeSingleLevel, 0, 0, 0, false, "(objectClass=computer)", []string{"cn"}, nil)
+	res, err := c.Search(req)
+	wantCode(t, err, fakead.TimeLimitExceeded)
+	if res != nil && len(res.Entries) > 0 {
+		t.Fatalf("%d entries sent after the deadline", len(res.Entries))
+	}
+	_, _, err = computersPage(t, c, 2, nil)
+	wantCode(t, err, fakead.TimeLimitExceeded)
+	// Under the limit, the same search succeeds.
+	g := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxQueryDuration: time.Minute}})
+	if res, err := g.dial(t).Search(req); err != nil || len(res.Entries) != 7 {
+		t.Fatalf("search under MaxQueryDuration: %v", err)
+	}
 }
