@@ -19,20 +19,22 @@ var errConnIdle = errors.New("ldapsrv: connection idle past its limit")
 
 // deadlineReader reads the transport (TCP, or TLS over it) for the framing layer.
 type deadlineReader struct {
-	fc *framedConn
-	r  net.Conn
+	fc        *framedConn
+	r         net.Conn
+	handshook bool // r is not TLS, or its handshake is done
 }
 
 func (d *deadlineReader) Read(p []byte) (int, error) {
 	fc := d.fc
-	if tc, ok := d.r.(*tls.Conn); ok && !tc.ConnectionState().HandshakeComplete {
-		// LDAPS: the handshake, bounded from the accept on.
+	if tc, ok := d.r.(*tls.Conn); ok && !d.handshook && !tc.ConnectionState().HandshakeComplete {
+		// LDAPS: the handshake, bounded from the accept on. (After StartTLS it is already done.)
 		_ = fc.Conn.SetDeadline(fc.start.Add(fc.lim.TLSHandshakeTimeout))
 		if err := tc.Handshake(); err != nil {
 			return 0, err
 		}
 		_ = fc.Conn.SetWriteDeadline(time.Time{})
 	}
+	d.handshook = true
 	for {
 		if fc.aborted.Load() {
 			return 0, errFraming

@@ -175,7 +175,7 @@ func (s *Server) Close() error {
 }
 
 // track registers a freshly accepted connection. It returns nil with closed set once the server
-// is closed, and nil alone when the connection was refused (MaxConnections).
+// is closed, and nil alone when the connection is over MaxConnections (the caller refuses it).
 func (s *Server) track(raw net.Conn, secure bool) (fc *framedConn, closed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -183,7 +183,6 @@ func (s *Server) track(raw net.Conn, secure bool) (fc *framedConn, closed bool) 
 		return nil, true
 	}
 	if len(s.conns) >= s.lim.MaxConnections {
-		refuse(raw, secure)
 		return nil, false
 	}
 	var cur net.Conn = raw
@@ -207,7 +206,7 @@ func (s *Server) track(raw net.Conn, secure bool) (fc *framedConn, closed bool) 
 func refuse(raw net.Conn, secure bool) {
 	if !secure {
 		_ = raw.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)) // wallclock: socket deadline
-		_, _ = raw.Write(noticeBytes(fakead.Busy, "00002024: the server has reached MaxConnections"))
+		_, _ = raw.Write(noticeBytes(fakead.Busy, "server busy: MaxConnections reached"))
 	}
 	_ = raw.Close()
 }
@@ -263,7 +262,8 @@ func (l *listener) Accept() (net.Conn, error) {
 			runtime.Goexit()
 		}
 		if fc == nil {
-			continue // refused: over MaxConnections
+			refuse(c, l.secure) // over MaxConnections; the established connections go on
+			continue
 		}
 		return fc, nil
 	}
