@@ -72,6 +72,9 @@
 //     a nil connection: server.go never calls Stop; its listener ends the accept goroutine with
 //     runtime.Goexit after Close, and Close then closes every connection and waits for them.
 //   - Pipelined requests run concurrently: conn.go serialises them per connection in arrival order.
+//     The library also starts a goroutine per request read, without limit, and its writer blocks
+//     for ever on a client that does not read: the framing layer stops reading at MaxOutstanding
+//     unanswered requests and gives every write a deadline (WriteTimeout).
 //   - No disconnect hook: per-connection state lives on the framedConn.
 //   - When a client stops sending (half-close, or after its last request) the library signals
 //     Abandon to every running request, which would drop answers already owed: only a real
