@@ -218,13 +218,16 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 		p = append(fc.wbuf, p...)
 		fc.wbuf = fc.wbuf[:0:0]
 	}
+	var n int
+	var err error
 	if fc.dead.Load() {
-		return 0, errFraming
+		err = errFraming // fail fast, and through the same release of a StartTLS switch below
+	} else {
+		// A client that does not read must not hold the writer (and through it every handler
+		// and the reader) forever.
+		_ = fc.Conn.SetWriteDeadline(time.Now().Add(fc.lim.WriteTimeout)) // wallclock: socket deadline
+		n, err = cur.Write(p)
 	}
-	// A client that does not read must not hold the writer (and through it every handler and the
-	// reader) forever.
-	_ = fc.Conn.SetWriteDeadline(time.Now().Add(fc.lim.WriteTimeout)) // wallclock: socket deadline
-	n, err := cur.Write(p)
 	if err == nil {
 		n = orig // the caller's bytes are all written; the fix-up and buffered entries are ours
 		fc.touch()
@@ -308,15 +311,13 @@ func (fc *framedConn) Close() error {
 		_ = fc.Conn.SetWriteDeadline(time.Now().Add(fc.lim.WriteTimeout)) // wallclock: socket deadline
 		_, _ = cur.Write(pending)
 	}
-	// Released first, so a client that sees the close can count on its slot (MaxConnections).
-	fc.st.closed()
 	var err error
 	if cur != fc.Conn && !fc.isDone() && !fc.dead.Load() {
-		_ = fc.Conn.SetWriteDeadline(time.Now().Add(fc.lim.WriteTimeout)) // wallclock: close_notify
-		err = cur.Close()
+		err = cur.Close() // close_notify: crypto/tls bounds its write itself (5 s)
 	}
 	_ = fc.Conn.Close()
 	fc.doneOnce.Do(func() { close(fc.done) })
+	fc.st.closed()
 	return err
 }
 

@@ -191,5 +191,6 @@ func TestMaxConnections(t *testing.T) {
 	for _, c := range idle {
 		wantClosedBy(t, c, "idle")
 	}
+	waitConns(t, g.srv, 0) // the server releases a connection just after closing its socket
 	g.served(t)
 }
