@@ -3,6 +3,7 @@ package ldapsrv
 import (
 	"crypto/tls"
 	"fmt"
+	"time"
 
 	goldap "github.com/lor00x/goldap/message"
 	"github.com/vjeantet/ldapserver"
@@ -28,7 +29,10 @@ type WhoAmIer interface {
 
 func (r *request) bind(req goldap.BindRequest) {
 	// RFC 4511 4.2.1: the connection is anonymous until a bind succeeds, also when it fails.
+	// Paged-search state holds entries projected for the previous identity (a gMSA's password
+	// read by a host allowed to): any bind, whatever its outcome or method, discards it.
 	r.st.caller = fakead.Caller{}
+	r.st.dropAllPages()
 	reply := func(err error) { r.w.Write(goldap.BindResponse{LDAPResult: result(err)}) }
 
 	if v, err := bindVersion(req); err != nil || (v != 2 && v != 3) {
@@ -115,12 +119,15 @@ func (r *request) startTLS() {
 		return
 	}
 	tc := tls.Server(r.fc.tlsTransport(), r.s.opts.TLS)
+	// Bounded: a client that asks for TLS and never sends its ClientHello is closed.
+	_ = r.fc.Conn.SetDeadline(time.Now().Add(r.s.lim.TLSHandshakeTimeout)) // wallclock: socket deadline
 	if err := tc.Handshake(); err != nil {
 		// The peer is not speaking TLS: nothing sensible can be written any more.
 		r.fc.aborted.Store(true)
 		_ = r.fc.Conn.Close()
 		return
 	}
+	_ = r.fc.Conn.SetWriteDeadline(time.Time{}) // each response write sets its own
 	r.fc.setCurrent(tc)
 	r.st.encrypted = true
 }

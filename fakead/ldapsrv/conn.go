@@ -7,9 +7,6 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
-// maxPagedSearches bounds the paged-search states one connection keeps; the oldest goes first.
-const maxPagedSearches = 16
-
 // connState is one client connection's state. It lives on the framedConn (the library has no
 // disconnect hook, so a map keyed by connection would grow forever) and survives StartTLS.
 //
@@ -21,20 +18,22 @@ const maxPagedSearches = 16
 type connState struct {
 	srv *Server
 
-	mu         sync.Mutex
-	cond       sync.Cond
-	queue      []int                // message IDs read, not yet started
-	running    bool                 // a handler is running
-	readerDone bool                 // no more requests will be read
-	inflight   map[int]*atomic.Bool // started or waiting handlers' cancel flags, for Abandon
-	abandoned  map[int]bool         // abandoned before their handler arrived
-	closeOnce  sync.Once
+	mu          sync.Mutex
+	cond        sync.Cond
+	queue       []int                // message IDs read, not yet started
+	running     bool                 // a handler is running
+	readerDone  bool                 // no more requests will be read
+	outstanding int                  // requests read whose handler has not returned (MaxOutstanding)
+	inflight    map[int]*atomic.Bool // started or waiting handlers' cancel flags, for Abandon
+	abandoned   map[int]bool         // abandoned before their handler arrived
+	closeOnce   sync.Once
 
 	// Guarded by the turn (only the running handler touches them).
 	caller     fakead.Caller // bound identity; Encrypted always mirrors the connection
 	encrypted  bool
 	pages      map[string]*pagedSearch
 	pageOrder  []string
+	pageBytes  int // cost of every kept paged search (MaxResultSetSize)
 	nextCookie uint64
 	fc         *framedConn
 }
@@ -56,6 +55,59 @@ func (st *connState) enqueue(id int) {
 	st.mu.Lock()
 	st.queue = append(st.queue, id)
 	st.mu.Unlock()
+}
+
+// requestRead counts a request handed to the library: its handler will call requestDone.
+func (st *connState) requestRead() {
+	st.mu.Lock()
+	st.outstanding++
+	n := int64(st.outstanding)
+	st.mu.Unlock()
+	hw := &st.srv.outstandingHW
+	for old := hw.Load(); n > old && !hw.CompareAndSwap(old, n); old = hw.Load() {
+	}
+}
+
+// requestDone is called when a handler returns: its responses are with the writer.
+func (st *connState) requestDone() {
+	st.mu.Lock()
+	st.outstanding--
+	if st.outstanding == 0 {
+		st.fc.touch() // MaxConnIdleTime counts from the last answer
+	}
+	st.cond.Broadcast()
+	st.mu.Unlock()
+}
+
+// waitRoom is the connection's backpressure: before reading another request it waits until
+// fewer than MaxOutstanding are unanswered. Handlers answer in order through one writer, so when
+// the client does not read, the writer blocks, then the handlers, then the reader here: memory
+// stays bounded by MaxOutstanding requests, and WriteTimeout ends the wait. It fails once the
+// connection is aborted or killed.
+func (st *connState) waitRoom() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for st.outstanding >= st.srv.lim.MaxOutstanding && !st.fc.aborted.Load() {
+		st.cond.Wait()
+	}
+	if st.fc.aborted.Load() {
+		return errFraming
+	}
+	return nil
+}
+
+// wake re-checks every waiter (abort, kill, write failure).
+func (st *connState) wake() {
+	st.mu.Lock()
+	st.cond.Broadcast()
+	st.mu.Unlock()
+}
+
+// idle reports whether no request is outstanding.
+func (st *connState) idle() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.outstanding == 0
 }
 
 func (st *connState) stopReading() {

@@ -19,14 +19,46 @@
 // Windows DC is marked "Divergence:".
 //
 // Per connection, requests run one at a time in arrival order; an Abandon request cancels a
-// queued or running one (no response for it). Paged-search state (the rest of the result) is kept
-// on the connection, at most 16 searches, with deterministic cookies.
+// queued or running one (no response for it). Paged-search state (the rest of the result,
+// projected for the caller) is kept on the connection with deterministic cookies. A cookie is
+// good only on its connection and for the identity that started the search: any bind (of any
+// outcome or method) drops every paged search of the connection, and a bad cookie — unknown,
+// used, evicted, foreign, from before a bind — always gets the same protocolError answer.
+//
+// Limits (Options.Limits; AD's Default Query Policy by default, ParseQueryPolicy reads a
+// queryPolicy's lDAPAdminLimits; [MS-ADTS] 3.1.1.3.4.6). The socket limits run on the wall clock,
+// not the world's (a client's socket is real):
+//
+//   - InitRecvTimeout (from the accept to the first whole request), MaxConnIdleTime (no request
+//     outstanding, no traffic) and TLSHandshakeTimeout (LDAPS and StartTLS) close the connection
+//     without a word, as a DC does (deadline.go: read deadlines re-armed on expiry, so a timeout
+//     never cuts a PDU).
+//   - MaxConnections counts LDAP and LDAPS together; one more is accepted and closed at once
+//     (a Notice of Disconnection with busy on plain LDAP), the others go on.
+//   - MaxReceiveBuffer bounds a request PDU (Notice of Disconnection, protocolError).
+//   - MaxPageSize bounds a page; MaxResultSetsPerConn and MaxResultSetSize bound the paged state
+//     a connection keeps (oldest first out; a remainder larger than MaxResultSetSize alone answers
+//     adminLimitExceeded); MaxQueryDuration ends a search with timeLimitExceeded.
+//   - Ours: MaxOutstanding bounds the requests a connection has read but not answered — the
+//     reader waits for the writer, so a client pipelining without reading holds at most that many
+//     requests in the server; WriteTimeout closes a connection whose client does not take its
+//     answers. Server.Close closes the sockets under every goroutine, so nothing blocks it but
+//     a Backend call in progress.
+//
+// Divergences in the limits: a DC at MaxConnections drops another connection for the new one
+// (here the new one is refused); a DC cuts a search without paging at MaxPageSize entries
+// (sizeLimitExceeded), this server does not; a DC keeps an index position per paged search, this
+// server the projected entries, which MaxResultSetSize then counts in bytes; the Backend search
+// cannot be interrupted, so MaxQueryDuration is checked after it and between entries sent;
+// MaxReceiveBuffer is capped at MaxReceiveBufferLimit (the library's 3 length octets); the
+// remaining policies (MaxValRange, MaxActiveQueries, MaxPoolThreads, ...) are parsed, not
+// enforced.
 //
 // The libraries' faults and the layer that fixes each (see shared/notes/ldap-kdc-deps.md):
 //
 //   - A first byte other than 0x30 panics the library's read loop and kills the process; short
 //     reads (any PDU over its 4 KiB buffer, or split by TCP) misparse and then panic: framing.go
-//     reads each PDU whole (io.ReadFull), bounds it (Options.MaxPDU), and hands the library the
+//     reads each PDU whole (io.ReadFull), bounds it (Limits.MaxReceiveBuffer), and hands the library the
 //     header and the body in one Read each; it never returns (0, nil).
 //   - goldap silently drops what it cannot decode and the client hangs: BOOLEAN TRUE as 0x01
 //     (go-ldap's critical controls, typesOnly), extensible matches without dnAttributes, empty
@@ -40,6 +72,9 @@
 //     a nil connection: server.go never calls Stop; its listener ends the accept goroutine with
 //     runtime.Goexit after Close, and Close then closes every connection and waits for them.
 //   - Pipelined requests run concurrently: conn.go serialises them per connection in arrival order.
+//     The library also starts a goroutine per request read, without limit, and its writer blocks
+//     for ever on a client that does not read: the framing layer stops reading at MaxOutstanding
+//     unanswered requests and gives every write a deadline (WriteTimeout).
 //   - No disconnect hook: per-connection state lives on the framedConn.
 //   - When a client stops sending (half-close, or after its last request) the library signals
 //     Abandon to every running request, which would drop answers already owed: only a real

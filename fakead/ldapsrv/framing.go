@@ -35,7 +35,12 @@ const noticeOfDisconnection = "1.3.6.1.4.1.1466.20036"
 type framedConn struct {
 	net.Conn // raw TCP connection
 	st       *connState
-	maxPDU   int
+	lim      *Limits
+	start    time.Time // accepted (wall clock: the socket limits are real time)
+
+	lastActive atomic.Int64 // time.Duration since start of the last byte read or written
+	gotFirst   atomic.Bool  // a complete request has been read (InitRecvTimeout no longer applies)
+	dead       atomic.Bool  // the transport failed or was killed: nothing more can be written
 
 	mu       sync.Mutex
 	cur      net.Conn
@@ -55,8 +60,11 @@ type framedConn struct {
 	bodyNext []byte
 }
 
-func newFramedConn(st *connState, raw, cur net.Conn, maxPDU int) *framedConn {
-	return &framedConn{Conn: raw, st: st, maxPDU: maxPDU, cur: cur, br: bufio.NewReaderSize(cur, 4096), done: make(chan struct{})}
+func newFramedConn(st *connState, raw, cur net.Conn, lim *Limits) *framedConn {
+	fc := &framedConn{Conn: raw, st: st, lim: lim, cur: cur, done: make(chan struct{}),
+		start: time.Now()} // wallclock: socket limits (idle, first request, TLS handshake)
+	fc.br = bufio.NewReaderSize(&deadlineReader{fc: fc, r: cur}, 4096)
+	return fc
 }
 
 // Read returns the next PDU's header, then its body; each call returns at least one byte or an
@@ -81,6 +89,8 @@ func (fc *framedConn) Read(p []byte) (n int, err error) {
 	if len(fc.pending) == 0 {
 		if len(fc.bodyNext) > 0 {
 			fc.pending, fc.bodyNext = fc.bodyNext, nil
+		} else if err := fc.st.waitRoom(); err != nil {
+			return 0, err // killed or aborted while waiting for answers to be written
 		} else if err := fc.readPDU(); err != nil {
 			return 0, err
 		}
@@ -114,8 +124,8 @@ func (fc *framedConn) readPDU() error {
 			length = length<<8 | int(c)
 		}
 	}
-	if length < 0 || length > fc.maxPDU {
-		return fc.protocolError(fmt.Sprintf("PDU of %d bytes exceeds the limit of %d", length, fc.maxPDU))
+	if length < 0 || length > fc.lim.MaxReceiveBuffer {
+		return fc.protocolError(fmt.Sprintf("PDU of %d bytes exceeds MaxReceiveBuffer (%d)", length, fc.lim.MaxReceiveBuffer))
 	}
 	// Grow with the data actually received, so a claimed length costs nothing until sent.
 	var buf bytes.Buffer
@@ -138,6 +148,10 @@ func (fc *framedConn) readPDU() error {
 	if info.op != opAbandon && info.op != opUnbind {
 		fc.st.enqueue(info.msgID)
 	}
+	if info.op != opUnbind { // the library runs a handler for every other request
+		fc.st.requestRead()
+	}
+	fc.gotFirst.Store(true)
 	fc.pending, fc.bodyNext = out[:h], out[h:]
 	return nil
 }
@@ -163,13 +177,27 @@ func (fc *framedConn) abort(code fakead.ResultCode, diag string) {
 	fc.aborted.Store(true)
 	// A deadline in the past unblocks a Read in progress, on TCP and TLS alike.
 	_ = fc.Conn.SetReadDeadline(time.Unix(1, 0))
+	fc.st.wake()
 }
 
 // kill closes the transport under the library's feet (Server.Close).
 func (fc *framedConn) kill() {
+	fc.dead.Store(true)
 	fc.aborted.Store(true)
 	_ = fc.Conn.Close()
 	fc.doneOnce.Do(func() { close(fc.done) })
+	fc.st.wake()
+}
+
+// writeFailed ends a connection whose transport cannot take a response (the client went away,
+// or did not read for WriteTimeout): reading stops, the handlers still queued skip their work,
+// and the library's writer drains what is left without blocking (its bufio.Writer keeps the
+// error).
+func (fc *framedConn) writeFailed() {
+	fc.dead.Store(true)
+	fc.aborted.Store(true)
+	_ = fc.Conn.SetReadDeadline(time.Unix(1, 0))
+	fc.st.wake()
 }
 
 // Write writes one response message (the library flushes each message in one Write) and signals a
@@ -190,11 +218,22 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 		p = append(fc.wbuf, p...)
 		fc.wbuf = fc.wbuf[:0:0]
 	}
-	n, err := cur.Write(p)
+	var n int
+	var err error
+	if fc.dead.Load() {
+		err = errFraming // fail fast, and through the same release of a StartTLS switch below
+	} else {
+		// A client that does not read must not hold the writer (and through it every handler
+		// and the reader) forever.
+		_ = fc.Conn.SetWriteDeadline(time.Now().Add(fc.lim.WriteTimeout)) // wallclock: socket deadline
+		n, err = cur.Write(p)
+	}
 	if err == nil {
 		n = orig // the caller's bytes are all written; the fix-up and buffered entries are ours
+		fc.touch()
 	} else {
 		n = min(n, orig-1)
+		fc.writeFailed()
 	}
 	if err != nil || sw != nil && ok && info.msgID == swID {
 		// The StartTLS response is out, or nothing more will be written: release the handler.
@@ -242,7 +281,7 @@ func (fc *framedConn) setCurrent(c net.Conn) {
 	fc.mu.Lock()
 	fc.cur = c
 	fc.mu.Unlock()
-	fc.br = bufio.NewReaderSize(c, 4096)
+	fc.br = bufio.NewReaderSize(&deadlineReader{fc: fc, r: c}, 4096)
 }
 
 // prefixConn reads prefix before the connection.
@@ -268,12 +307,13 @@ func (fc *framedConn) Close() error {
 	cur, notice := fc.cur, fc.notice
 	fc.notice = nil
 	fc.mu.Unlock()
-	if pending := append(fc.wbuf, notice...); len(pending) > 0 && !fc.isDone() {
+	if pending := append(fc.wbuf, notice...); len(pending) > 0 && !fc.isDone() && !fc.dead.Load() {
+		_ = fc.Conn.SetWriteDeadline(time.Now().Add(fc.lim.WriteTimeout)) // wallclock: socket deadline
 		_, _ = cur.Write(pending)
 	}
 	var err error
-	if cur != fc.Conn && !fc.isDone() {
-		err = cur.Close()
+	if cur != fc.Conn && !fc.isDone() && !fc.dead.Load() {
+		err = cur.Close() // close_notify: crypto/tls bounds its write itself (5 s)
 	}
 	_ = fc.Conn.Close()
 	fc.doneOnce.Do(func() { close(fc.done) })

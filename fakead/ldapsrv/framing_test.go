@@ -29,8 +29,9 @@ func (c *byteConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *byteConn) SetWriteDeadline(time.Time) error { return nil }
 func newByteFramed(b []byte, maxPDU int) *framedConn {
 	bc := &byteConn{r: bytes.NewReader(b)}
-	st := newConnState(nil, false)
-	fc := newFramedConn(st, bc, bc, maxPDU)
+	srv := New(nil, Options{Limits: Limits{MaxReceiveBuffer: maxPDU}})
+	st := newConnState(srv, false)
+	fc := newFramedConn(st, bc, bc, &srv.lim)
 	st.fc = fc
 	return fc
 }
@@ -105,7 +106,7 @@ func TestFramingPassesLargeAndNormalisedPDUs(t *testing.T) {
 			berInt(classUniversal, tagEnumerated, 0), berInt(classUniversal, tagInteger, 0),
 			berInt(classUniversal, tagInteger, 0), []byte{0x01, 0x01, 0x01},
 			berOctets(classContext, filterTagPres, []byte("objectClass")), berSeq(classUniversal, tagSequence)))
-	fc := newByteFramed(append(add, search...), DefaultMaxPDU)
+	fc := newByteFramed(append(add, search...), MaxReceiveBufferLimit)
 	pdus, err := readAllPDUs(t, fc)
 	if !errors.Is(err, io.EOF) || len(pdus) != 2 {
 		t.Fatalf("got %d PDUs, %v; want 2 then EOF", len(pdus), err)
@@ -129,7 +130,7 @@ func TestFramingRefusals(t *testing.T) {
 	}{
 		{"not a sequence", []byte{0x31, 0x00}, true},
 		{"zero-length body", []byte{0x30, 0x00}, true},
-		{"over MaxPDU", append([]byte{0x30, 0x82, 0x10, 0x00}, make([]byte, 4096)...), true},
+		{"over MaxReceiveBuffer", append([]byte{0x30, 0x82, 0x10, 0x00}, make([]byte, 4096)...), true},
 		{"truncated body", []byte{0x30, 0x05, 0x02, 0x01}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ func startShared(t testing.TB, b ldapsrv.Backend) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := ldapsrv.New(b, ldapsrv.Options{TLS: cfg, MaxPDU: 1 << 20})
+	srv := ldapsrv.New(b, ldapsrv.Options{TLS: cfg, Limits: ldapsrv.Limits{MaxReceiveBuffer: 1 << 20}})
 	if err := srv.ListenLDAP("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

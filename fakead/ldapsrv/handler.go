@@ -40,6 +40,7 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 		return // cannot happen: every connection the library gets is ours
 	}
 	st := fc.st
+	defer st.requestDone() // last: after the responses are with the writer
 	id := m.MessageID().Int()
 	if a, ok := m.ProtocolOp().(goldap.AbandonRequest); ok {
 		st.abandon(int(a)) // no response, no turn (RFC 4511 4.11)
@@ -56,8 +57,8 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 		}
 	}()
 	r := &request{s: h.s, st: st, fc: fc, w: w, m: m, id: id, cancel: cancel}
-	if !run || r.abandoned() {
-		return
+	if !run || r.abandoned() || fc.dead.Load() {
+		return // abandoned, or nothing can be written any more: skip the work
 	}
 	if !r.checkControls() {
 		return

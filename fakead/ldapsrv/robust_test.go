@@ -301,8 +301,8 @@ func TestCloseStopsEverything(t *testing.T) {
 	}
 }
 
-func TestMaxPDUAndLargeRequestOverTLS(t *testing.T) {
-	f := start(t, newMemBackend(), ldapsrv.Options{MaxPDU: 100 << 10})
+func TestMaxReceiveBufferAndLargeRequestOverTLS(t *testing.T) {
+	f := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxReceiveBuffer: 100 << 10}})
 	big := strings.Repeat("y", 70<<10)
 	add := ldap.NewAddRequest("CN=tls-big,CN=Users,"+baseDN, nil)
 	add.Attribute("description", []string{big})
@@ -325,7 +325,7 @@ func TestMaxPDUAndLargeRequestOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := c.Add(huge); err == nil {
-		t.Fatal("add over MaxPDU succeeded")
+		t.Fatal("add over MaxReceiveBuffer succeeded")
 	}
 	f.served(t)
 }

@@ -3,6 +3,8 @@ package ldapsrv
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"time"
 
 	goldap "github.com/lor00x/goldap/message"
 
@@ -11,8 +13,10 @@ import (
 
 // pagedSearch is the rest of a paged search's results, kept on the connection between pages.
 type pagedSearch struct {
-	rest []fakead.SearchEntry
-	err  error // the search's final result (e.g. sizeLimitExceeded), sent with the last page
+	rest  []fakead.SearchEntry
+	err   error         // the search's final result (e.g. sizeLimitExceeded), sent with the last page
+	owner fakead.Caller // the identity the entries were projected for
+	cost  int           // entriesCost(rest), against MaxResultSetSize
 }
 
 func (r *request) search(req goldap.SearchRequest) {
@@ -59,15 +63,27 @@ func (r *request) search(req goldap.SearchRequest) {
 		sreq.Attributes = append(sreq.Attributes, string(a))
 	}
 
+	// Divergence: the Backend's search is synchronous and cannot be interrupted, so
+	// MaxQueryDuration is checked when it returns and between entries sent, not inside it.
+	deadline := time.Now().Add(r.s.lim.MaxQueryDuration) // wallclock: MaxQueryDuration
 	if !paged {
+		// Divergence: a DC cuts a search without paging at MaxPageSize entries
+		// (sizeLimitExceeded); this server returns them all.
 		entries, err := r.s.b.Search(r.caller(), sreq)
-		if !r.sendEntries(entries, sreq.TypesOnly) {
-			return
+		switch r.sendEntries(entries, sreq.TypesOnly, deadline) {
+		case sentAll:
+			done(err, nil)
+		case sentTimeout:
+			done(errTimeLimit(), nil)
 		}
-		done(err, nil)
 		return
 	}
+	r.searchPaged(sreq, size, cookie, deadline, done)
+}
 
+// searchPaged answers one page of a paged search: the first (no cookie) runs the search and keeps
+// the rest on the connection; the next ones take the rest by cookie.
+func (r *request) searchPaged(sreq *fakead.SearchRequest, size int, cookie []byte, deadline time.Time, done func(error, []byte)) {
 	var ps *pagedSearch
 	if len(cookie) == 0 {
 		entries, err := r.s.b.Search(r.caller(), sreq)
@@ -75,13 +91,15 @@ func (r *request) search(req goldap.SearchRequest) {
 			done(err, nil)
 			return
 		}
-		ps = &pagedSearch{rest: entries, err: err}
+		ps = &pagedSearch{rest: entries, err: err, owner: r.caller(), cost: entriesCost(entries)}
 	} else {
 		ps = r.st.pages[string(cookie)]
 		r.st.dropPage(string(cookie))
+		if ps != nil && !sameIdentity(ps.owner, r.caller()) {
+			ps = nil // cannot happen while binds drop every page; refused like an unknown cookie
+		}
 		if ps == nil {
-			// Divergence: AD's exact text for an unknown or stale cookie is not reproduced.
-			done(wireErr(fakead.ProtocolError, "search", "00000057: LdapErr: DSID-0C090A4C, comment: Error processing control, data 0, v4563"), nil)
+			done(errBadCookie(), nil)
 			return
 		}
 		if size == 0 { // RFC 2696: size 0 with a cookie abandons the paged search
@@ -89,25 +107,90 @@ func (r *request) search(req goldap.SearchRequest) {
 			return
 		}
 	}
-	if size <= 0 || size > len(ps.rest) {
-		size = len(ps.rest)
+	// A page is at most MaxPageSize entries, also when the client asks for more or for 0.
+	if size <= 0 || size > r.s.lim.MaxPageSize {
+		size = r.s.lim.MaxPageSize
 	}
-	page, rest := ps.rest[:size], ps.rest[size:]
-	if !r.sendEntries(page, sreq.TypesOnly) {
+	size = min(size, len(ps.rest))
+	page := ps.rest[:size]
+	rest := &pagedSearch{rest: ps.rest[size:], err: ps.err, owner: ps.owner, cost: ps.cost - entriesCost(page)}
+	if len(rest.rest) > 0 && rest.cost > r.s.lim.MaxResultSetSize {
+		// Divergence: a DC keeps a position in its index, not the entries, so its result sets
+		// are small; this server keeps the projected entries and refuses a remainder larger
+		// than MaxResultSetSize, before sending any of it. AD's text is not reproduced.
+		done(wireErr(fakead.AdminLimitExceeded, "search", fmt.Sprintf(
+			"00000057: LdapErr: the paged search's remaining result (%d bytes) exceeds MaxResultSetSize (%d)",
+			rest.cost, r.s.lim.MaxResultSetSize)), nil)
 		return
 	}
-	if len(rest) == 0 {
+	switch r.sendEntries(page, sreq.TypesOnly, deadline) {
+	case sentAbandoned:
+		return
+	case sentTimeout:
+		done(errTimeLimit(), nil) // the rest is dropped: no cookie
+		return
+	}
+	if len(rest.rest) == 0 {
 		done(ps.err, pagedResponseControl(nil))
 		return
 	}
-	done(nil, pagedResponseControl(r.st.savePage(&pagedSearch{rest: rest, err: ps.err})))
+	done(nil, pagedResponseControl(r.st.savePage(rest)))
 }
 
-// sendEntries writes the entries; false if the search was abandoned meanwhile (no more responses).
-func (r *request) sendEntries(entries []fakead.SearchEntry, typesOnly bool) bool {
+// errTimeLimit ends a search past MaxQueryDuration.
+//
+// Divergence: AD's diagnostic text for timeLimitExceeded is not reproduced.
+func errTimeLimit() error {
+	return wireErr(fakead.TimeLimitExceeded, "search", "00000055: LdapErr: the search exceeded MaxQueryDuration")
+}
+
+// entriesCost is what kept entries count against MaxResultSetSize: their DNs, attribute names
+// and values in bytes. Linear, and computed once per search (each page subtracts its own).
+func entriesCost(es []fakead.SearchEntry) int {
+	n := 0
+	for _, e := range es {
+		n += len(e.DN)
+		for _, a := range e.Attributes {
+			n += len(a.Name)
+			for _, v := range a.Values {
+				n += len(v)
+			}
+		}
+	}
+	return n
+}
+
+// errBadCookie answers a cookie this connection does not hold for its bound identity: unknown,
+// already used, evicted, from another connection, or from before a bind. One answer for all, so
+// a client learns nothing about which.
+//
+// Divergence: AD's exact code and text for an unknown or stale cookie are not reproduced.
+func errBadCookie() error {
+	return wireErr(fakead.ProtocolError, "search", "00000057: LdapErr: DSID-0C090A4C, comment: Error processing control, data 0, v4563")
+}
+
+// sameIdentity reports whether two callers are the same principal (encryption aside).
+func sameIdentity(a, b fakead.Caller) bool {
+	return a.DN == b.DN && a.SID == b.SID && a.System == b.System && slices.Equal(a.Token, b.Token)
+}
+
+// sendOutcome is how sendEntries ended.
+type sendOutcome int
+
+const (
+	sentAll       sendOutcome = iota
+	sentAbandoned             // an Abandon arrived: no more responses at all
+	sentTimeout               // MaxQueryDuration passed: the caller answers timeLimitExceeded
+)
+
+// sendEntries writes the entries until an Abandon or the deadline.
+func (r *request) sendEntries(entries []fakead.SearchEntry, typesOnly bool, deadline time.Time) sendOutcome {
 	for _, e := range entries {
 		if r.abandoned() {
-			return false
+			return sentAbandoned
+		}
+		if !time.Now().Before(deadline) { // wallclock: MaxQueryDuration
+			return sentTimeout
 		}
 		var out goldap.SearchResultEntry
 		out.SetObjectName(e.DN)
@@ -124,11 +207,18 @@ func (r *request) sendEntries(entries []fakead.SearchEntry, typesOnly bool) bool
 		}
 		r.w.Write(out)
 	}
-	return !r.abandoned()
+	if r.abandoned() {
+		return sentAbandoned
+	}
+	if !time.Now().Before(deadline) { // wallclock: MaxQueryDuration
+		return sentTimeout
+	}
+	return sentAll
 }
 
 // savePage stores a paged search's remainder and returns its cookie: a per-connection counter, so
-// cookies are deterministic. The oldest state goes when there are too many.
+// cookies are deterministic. The oldest states go while there are more than MaxResultSetsPerConn
+// or their cost exceeds MaxResultSetSize (ps alone fits: searchPaged checked).
 func (st *connState) savePage(ps *pagedSearch) []byte {
 	st.nextCookie++
 	var c [8]byte
@@ -136,14 +226,25 @@ func (st *connState) savePage(ps *pagedSearch) []byte {
 	key := string(c[:])
 	st.pages[key] = ps
 	st.pageOrder = append(st.pageOrder, key)
-	for len(st.pageOrder) > maxPagedSearches {
-		delete(st.pages, st.pageOrder[0])
-		st.pageOrder = st.pageOrder[1:]
+	st.pageBytes += ps.cost
+	lim := &st.srv.lim
+	for len(st.pageOrder) > lim.MaxResultSetsPerConn || st.pageBytes > lim.MaxResultSetSize && len(st.pageOrder) > 1 {
+		st.dropPage(st.pageOrder[0])
 	}
 	return c[:]
 }
 
+// dropAllPages forgets every paged search of the connection (a bind changed its identity).
+func (st *connState) dropAllPages() {
+	clear(st.pages)
+	st.pageOrder = nil
+	st.pageBytes = 0
+}
+
 func (st *connState) dropPage(key string) {
+	if ps, ok := st.pages[key]; ok {
+		st.pageBytes -= ps.cost
+	}
 	delete(st.pages, key)
 	for i, k := range st.pageOrder {
 		if k == key {

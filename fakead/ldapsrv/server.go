@@ -11,12 +11,9 @@ import (
 	"time"
 
 	"github.com/vjeantet/ldapserver"
-)
 
-// DefaultMaxPDU bounds one request PDU's body when Options.MaxPDU is 0, and is the largest bound
-// allowed: just under 16 MiB, as the library parses at most three length octets safely. A larger
-// request closes the connection with a Notice of Disconnection.
-const DefaultMaxPDU = 1<<24 - 64
+	"github.com/gmsasim/gmsasim/fakead"
+)
 
 // ErrServerClosed is returned by ListenLDAP and ListenLDAPS after Close.
 var ErrServerClosed = errors.New("ldapsrv: server closed")
@@ -35,15 +32,18 @@ type Options struct {
 	// RequireSigning refuses simple binds with a password over an unencrypted connection, with
 	// strongerAuthRequired and AD's 00002028 text, as a DC enforcing LDAP signing does.
 	RequireSigning bool
-	// MaxPDU bounds one request's body in bytes (0 or above DefaultMaxPDU: DefaultMaxPDU).
-	MaxPDU int
+	// Limits are the administrative limits (AD's query policy and ours); each zero field takes
+	// its DefaultLimits value.
+	Limits Limits
 }
 
 // Server is one domain controller's LDAP endpoint: an LDAP and an LDAPS listener over one Backend.
 type Server struct {
-	b      Backend
-	opts   Options
-	maxPDU int
+	b    Backend
+	opts Options
+	lim  Limits // opts.Limits with defaults
+
+	outstandingHW atomic.Int64 // highest per-connection outstanding count seen (tests)
 
 	mu        sync.Mutex
 	closed    bool
@@ -57,11 +57,7 @@ type Server struct {
 
 // New returns a server answering from b. It listens nowhere until ListenLDAP/ListenLDAPS.
 func New(b Backend, opts Options) *Server {
-	maxPDU := opts.MaxPDU
-	if maxPDU <= 0 || maxPDU > DefaultMaxPDU {
-		maxPDU = DefaultMaxPDU
-	}
-	return &Server{b: b, opts: opts, maxPDU: maxPDU, conns: map[*framedConn]struct{}{}, closeDone: make(chan struct{})}
+	return &Server{b: b, opts: opts, lim: opts.Limits.withDefaults(), conns: map[*framedConn]struct{}{}, closeDone: make(chan struct{})}
 }
 
 // ListenLDAP starts plain LDAP (StartTLS available when Options.TLS is set) on addr, e.g.
@@ -178,23 +174,48 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// track registers a freshly accepted connection; nil once the server is closed.
-func (s *Server) track(raw net.Conn, secure bool) *framedConn {
+// track registers a freshly accepted connection. It returns nil with closed set once the server
+// is closed, and nil alone when the connection is over MaxConnections (the caller refuses it).
+func (s *Server) track(raw net.Conn, secure bool) (fc *framedConn, closed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil
+		return nil, true
+	}
+	if len(s.conns) >= s.lim.MaxConnections {
+		return nil, false
 	}
 	var cur net.Conn = raw
 	if secure {
 		cur = tls.Server(raw, s.opts.TLS)
 	}
 	st := newConnState(s, secure)
-	fc := newFramedConn(st, raw, cur, s.maxPDU)
+	fc = newFramedConn(st, raw, cur, &s.lim)
 	st.fc = fc
 	s.conns[fc] = struct{}{}
 	s.connWG.Add(1)
-	return fc
+	return fc, false
+}
+
+// refuse closes a connection over MaxConnections at once, after a Notice of Disconnection with
+// busy on plain LDAP (LDAPS gets no handshake: the point is to spend nothing on it). The write
+// goes to a fresh socket's empty buffer; its deadline only bounds a pathological case.
+//
+// Divergence: a DC at MaxConnections is documented to drop another connection to admit the new
+// one; this server keeps the established ones and refuses the newcomer.
+func refuse(raw net.Conn, secure bool) {
+	if !secure {
+		_ = raw.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)) // wallclock: socket deadline
+		_, _ = raw.Write(noticeBytes(fakead.Busy, "server busy: MaxConnections reached"))
+	}
+	_ = raw.Close()
+}
+
+// ConnCount is the number of open connections, LDAP and LDAPS.
+func (s *Server) ConnCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 func (s *Server) release(fc *framedConn) {
@@ -235,10 +256,14 @@ func (l *listener) Accept() (net.Conn, error) {
 			time.Sleep(delay)
 			continue
 		}
-		fc := l.srv.track(c, l.secure)
-		if fc == nil {
+		fc, closed := l.srv.track(c, l.secure)
+		if closed {
 			_ = c.Close()
 			runtime.Goexit()
+		}
+		if fc == nil {
+			refuse(c, l.secure) // over MaxConnections; the established connections go on
+			continue
 		}
 		return fc, nil
 	}
