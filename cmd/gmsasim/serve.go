@@ -73,7 +73,17 @@ func startDomain(o serveOptions) (*domainServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issue the server certificate: %w", err)
 	}
-	srv := ldapsrv.New(w.Backend(dc.Name()), ldapsrv.Options{TLS: tlsConf, RequireSigning: o.RequireSigning})
+	// The LDAP limits are the DC's Default Query Policy, read from its configuration partition as a
+	// Windows DC reads them (an administrator's change to lDAPAdminLimits applies at the next start).
+	policy, err := w.QueryPolicy(dc.Name())
+	if err != nil {
+		return nil, err
+	}
+	limits, err := ldapsrv.ParseQueryPolicy(policy)
+	if err != nil {
+		return nil, fmt.Errorf("the Default Query Policy: %w", err)
+	}
+	srv := ldapsrv.New(w.Backend(dc.Name()), ldapsrv.Options{TLS: tlsConf, RequireSigning: o.RequireSigning, Limits: limits})
 	ds := &domainServer{World: w, Pop: pop, CA: ca, LDAP: srv, stop: make(chan struct{})}
 	if o.LDAP != "" {
 		if err := srv.ListenLDAP(o.LDAP); err != nil {

@@ -10,6 +10,7 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
 )
 
 // TestHugeDNDoesNotStallOthers: one connection sends searches whose base DN has 50,000 RDNs
@@ -18,12 +19,17 @@ import (
 // The latency bound is a failure bound for a server that stalls (seconds), not a speed claim:
 // the measured figures are logged; speed belongs in benchmarks.
 //
-// It runs against the in-memory backend: this package's own work on such a request (framing,
-// normalisation, decoding) is linear and per connection. The live model serialises every
-// connection through the world, so its own DN handling decides whether it stalls others.
+// It runs against the in-memory backend (this package's own work on such a request: framing,
+// normalisation, decoding) and against the live model, which serialises every connection through
+// the world, so that its DN handling (refused past fakead.MaxDNRDNs, bestMatch bounded by the
+// directory's depth) must not stall the others either.
 func TestHugeDNDoesNotStallOthers(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { hugeDNDoesNotStallOthers(t, startMem(t)) })
+	t.Run("live-model", func(t *testing.T) { hugeDNDoesNotStallOthers(t, start(t, FuzzBackend(t), ldapsrv.Options{})) })
+}
+
+func hugeDNDoesNotStallOthers(t *testing.T, f *fixture) {
 	const rdns, requests = 50_000, 20
-	f := startMem(t)
 	base := strings.Repeat("CN=x,", rdns) + baseDN
 	var pdus bytes.Buffer
 	for i := range requests {
