@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -35,9 +36,11 @@ type Record struct {
 	At     string            `json:"at,omitempty"` // RFC 3339, from Options.Now
 	Detail string            `json:"detail,omitempty"`
 	Data   map[string]string `json:"data,omitempty"`
-	// Prev is the SHA-256 (hex) of the previous line's bytes as written (without its newline):
-	// for record 1 the header line, which carries the plan and its digest.
+	// Prev is the previous record's Hash; for record 1, the plan's digest (the header's planHash).
 	Prev string `json:"prev"`
+	// Hash is the SHA-256 (hex) of this record's line as written, without its hash member: the
+	// line's bytes up to `,"hash":"`, then `}`. The writer puts it last.
+	Hash string `json:"hash,omitempty"`
 }
 
 // JournalFormat is the journal file's format version: 2 is JSON lines with a hash chain; 1 was
@@ -68,7 +71,7 @@ type Journal struct {
 	Torn int
 
 	path  string
-	head  string       // hash of the last line: the next record's Prev
+	head  string       // the last record's Hash (the plan's digest before any): the next record's Prev
 	size  int64        // bytes of complete lines
 	check chainCheck   // what the next record may be
 	f     *os.File     // open for appending; nil when read-only
@@ -103,9 +106,33 @@ func (e *JournalError) Unwrap() error { return ErrJournal }
 const fixDamaged = "restore the journal from a copy; without one, check the hosts and the directory by hand and " +
 	"start again with a new plan and a new journal (steps are idempotent, and an existing key-set export is verified, never overwritten)"
 
-func lineHash(line []byte) string {
-	h := sha256.Sum256(line)
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+const hashMember = `,"hash":"`
+
+// encodeRecord is r's line (without the newline), its Hash filled in.
+func encodeRecord(r *Record) ([]byte, error) {
+	r.Hash = ""
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	r.Hash = sha256Hex(b)
+	return append(append(append(b[:len(b)-1], hashMember...), r.Hash...), '"', '}'), nil
+}
+
+// recordHash checks that line ends with its hash member and returns the hash the rest of the
+// line has, and the one the line claims.
+func recordHash(line []byte) (got, claimed string, ok bool) {
+	i := bytes.LastIndex(line, []byte(hashMember))
+	if i < 0 || len(line) != i+len(hashMember)+64+2 || !bytes.HasSuffix(line, []byte(`"}`)) {
+		return "", "", false
+	}
+	body := append(bytes.Clone(line[:i]), '}')
+	return sha256Hex(body), string(line[i+len(hashMember) : len(line)-2]), true
 }
 
 func short(h string) string {
@@ -157,7 +184,7 @@ func writeHeader(path string, p *Plan) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
-	j := &Journal{Format: h.Format, PlanHash: h.PlanHash, Plan: p, path: path, head: lineHash(line),
+	j := &Journal{Format: h.Format, PlanHash: h.PlanHash, Plan: p, path: path, head: h.PlanHash,
 		size: int64(len(line) + 1), f: f}
 	j.check = newChainCheck(p)
 	return j, nil
@@ -252,22 +279,32 @@ func readJournal(path string) (*Journal, error) {
 	j.size = int64(len(lines[0]) + 1)
 	for i, line := range lines[1:] {
 		n := i + 1
+		got, claimed, ok := recordHash(line)
+		if !ok {
+			return nil, &JournalError{Path: path, Record: n, Problem: `the line does not end with its "hash" member (a record the engine did not write)`, Fix: fixDamaged}
+		}
+		if got != claimed {
+			return nil, &JournalError{Path: path, Record: n, Problem: fmt.Sprintf("the record was edited: it hashes to %s, its hash says %s", short(got), short(claimed)), Fix: fixDamaged}
+		}
 		var r Record
 		if problem := decodeStrict(line, &r); problem != "" {
 			return nil, &JournalError{Path: path, Record: n, Problem: "not a journal record: " + problem, Fix: fixDamaged}
 		}
 		if r.Seq != n {
-			return nil, &JournalError{Path: path, Record: n, Problem: fmt.Sprintf("seq is %d, want %d (a record was deleted, inserted or moved)", r.Seq, n), Fix: fixDamaged}
+			return nil, &JournalError{Path: path, Record: n, Problem: fmt.Sprintf("seq is %d, want %d: a record before it was deleted or inserted, or records were moved", r.Seq, n), Fix: fixDamaged}
 		}
 		if r.Prev != j.head {
-			return nil, &JournalError{Path: path, Record: n, Problem: fmt.Sprintf("prev is %q, but the line before hashes to %s: the record before it was edited, or records were deleted, inserted or reordered",
-				short(r.Prev), short(j.head)), Fix: fixDamaged}
+			before := fmt.Sprintf("record %d's hash is %s", n-1, short(j.head))
+			if n == 1 {
+				before = fmt.Sprintf("the plan's digest is %s (the records belong to another plan)", short(j.head))
+			}
+			return nil, &JournalError{Path: path, Record: n, Problem: fmt.Sprintf("prev is %q, but %s: records were deleted, inserted or reordered", short(r.Prev), before), Fix: fixDamaged}
 		}
 		if problem := j.check.next(j, r); problem != "" {
 			return nil, &JournalError{Path: path, Record: n, Problem: problem, Fix: fixDamaged}
 		}
 		j.Records = append(j.Records, r)
-		j.head = lineHash(line)
+		j.head = r.Hash
 		j.size += int64(len(line) + 1)
 	}
 	return j, nil
@@ -290,7 +327,7 @@ func (j *Journal) readHeader(line []byte) error {
 		return &JournalError{Path: j.path, Problem: err.Error(), Fix: fixDamaged}
 	}
 	j.Format, j.PlanHash, j.Plan = h.Format, h.PlanHash, h.Plan
-	j.head = lineHash(line)
+	j.head = h.PlanHash
 	j.check = newChainCheck(h.Plan)
 	return nil
 }
@@ -357,7 +394,7 @@ func (j *Journal) append(r Record) error {
 	if problem := check.next(j, r); problem != "" {
 		return fmt.Errorf("%w: %s: refusing to write record %d (%s %s): %s", ErrJournal, j.path, r.Seq, r.Step, r.Phase, problem)
 	}
-	line, err := json.Marshal(r)
+	line, err := encodeRecord(&r)
 	if err != nil {
 		return fmt.Errorf("%w: encode: %v", ErrJournal, err)
 	}
@@ -375,7 +412,7 @@ func (j *Journal) append(r Record) error {
 	}
 	j.Records = append(j.Records, r)
 	j.check = check
-	j.head = lineHash(line)
+	j.head = r.Hash
 	j.size += int64(len(line) + 1)
 	return nil
 }
@@ -417,8 +454,8 @@ var knownPhases = map[Phase]bool{PhaseIntent: true, PhaseDone: true, PhaseFailed
 
 // chainCheck is what the next record may be: what the engine could have written after the
 // records so far. It refuses unknown phases and steps, results of a step that is not running, a
-// step run before its dependencies completed or after it completed, and apply records after a
-// rollback began.
+// step started before every earlier step of the plan completed or after it completed itself, and
+// apply records after a rollback began.
 type chainCheck struct {
 	plan     *Plan
 	open     string          // the step with an intent and no result yet ("" none)
@@ -439,7 +476,7 @@ func (c *chainCheck) next(j *Journal, r Record) string {
 			return fmt.Sprintf("at %q is not an RFC 3339 time", r.At)
 		}
 	}
-	var deps []string
+	var earlier []Step // plan steps that complete before this one starts
 	if strings.HasPrefix(r.Step, rollbackPrefix) {
 		if c.rollback == nil {
 			ids := map[string]bool{}
@@ -452,23 +489,24 @@ func (c *chainCheck) next(j *Journal, r Record) string {
 			return fmt.Sprintf("unknown rollback step %q: the records before it call for no such step", r.Step)
 		}
 	} else {
-		s := c.plan.Step(r.Step)
-		if s == nil {
+		i := slices.IndexFunc(c.plan.Steps, func(s Step) bool { return s.ID == r.Step })
+		if i < 0 {
 			return fmt.Sprintf("unknown step %q: the plan has no such step", r.Step)
 		}
 		if c.rollback != nil {
 			return fmt.Sprintf("step %s after the rollback began (the engine refuses to resume a rolled-back journal)", r.Step)
 		}
-		deps = s.DependsOn
+		earlier = c.plan.Steps[:i]
 	}
 	switch r.Phase {
 	case PhaseIntent:
 		if j.Done(r.Step) {
 			return fmt.Sprintf("intent of step %s, which an earlier record completed (the engine never runs a completed step again)", r.Step)
 		}
-		for _, d := range deps {
-			if !j.Done(d) {
-				return fmt.Sprintf("intent of step %s before its dependency %s completed", r.Step, d)
+		// Apply and resume run the plan in order and stop at the first failure.
+		for _, e := range earlier {
+			if !j.Done(e.ID) {
+				return fmt.Sprintf("intent of step %s before step %s, earlier in the plan, completed", r.Step, e.ID)
 			}
 		}
 		c.open = r.Step
