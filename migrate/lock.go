@@ -118,12 +118,12 @@ func LockJournal(journal, command string) (*JournalLock, error) {
 			f.Close()
 			continue
 		}
-		// wallclock: the holder's start time is for an operator comparing with ps(1), not simulation.
-		h := LockHolder{PID: os.Getpid(), Command: command, Since: time.Now().UTC().Format(time.RFC3339)}
+		since := time.Now().UTC().Format(time.RFC3339) // wallclock: the holder's start, for an operator comparing with ps(1)
+		h := LockHolder{PID: os.Getpid(), Command: command, Since: since}
 		b, _ := json.Marshal(h)
-		if err := f.Truncate(0); err == nil {
-			_, err = f.WriteAt(append(b, '\n'), 0)
-		}
+		// Best effort: the flock is the lock; this line only names its holder.
+		_ = f.Truncate(0)
+		_, _ = f.WriteAt(append(b, '\n'), 0)
 		l := &JournalLock{journal: journal, path: path, key: key, f: f, holder: h}
 		held.Lock()
 		held.m[key] = l
