@@ -51,20 +51,22 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, pre *Report, opt Options
 		}
 		return nil, fmt.Errorf("%w: %d blocker(s): %s", ErrPreflight, len(b), strings.Join(ids, "; "))
 	}
-	j, err := CreateJournal(opt.Journal, plan)
+	j, err := createJournal(opt.Journal, plan, "apply")
 	if err != nil {
 		return nil, err
 	}
+	defer j.Close()
 	return e.run(ctx, j, opt)
 }
 
 // Resume continues the run recorded in the journal: completed steps are skipped, a step with
 // only an intent (or a failure) runs again (steps are idempotent).
 func (e *Engine) Resume(ctx context.Context, opt Options) (*Result, error) {
-	j, err := OpenJournal(opt.Journal)
+	j, err := openJournalForUpdate(opt.Journal, "resume")
 	if err != nil {
 		return nil, err
 	}
+	defer j.Close()
 	if j.RolledBack() {
 		return nil, fmt.Errorf("%w: %s was rolled back; to convert again take a new inventory and plan with a new journal", ErrJournal, opt.Journal)
 	}
@@ -85,6 +87,14 @@ type runner struct {
 	opt Options
 	d   *dirConn
 	res *Result
+}
+
+func newRunner(e *Engine, j *Journal, opt Options) *runner {
+	r := &runner{e: e, j: j, opt: opt, res: &Result{}}
+	if j.Torn > 0 {
+		r.progress("journal: cut off a torn last line (%d bytes): a record a crash interrupted before it was written", j.Torn)
+	}
+	return r
 }
 
 func (r *runner) dir() (*dirConn, error) {
@@ -165,7 +175,7 @@ func (r *runner) do(ctx context.Context, n, total int, s Step, exec func() (map[
 }
 
 func (e *Engine) run(ctx context.Context, j *Journal, opt Options) (*Result, error) {
-	r := &runner{e: e, j: j, opt: opt, res: &Result{}}
+	r := newRunner(e, j, opt)
 	defer r.close()
 	steps := j.Plan.Steps
 	for i, s := range steps {

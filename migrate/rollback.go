@@ -19,11 +19,12 @@ const rollbackPrefix = "rollback:"
 //
 // The old accounts are ordinary accounts: their passwords come from Config.PreviousPasswords.
 func (e *Engine) Rollback(ctx context.Context, opt Options) (*Result, error) {
-	j, err := OpenJournal(opt.Journal)
+	j, err := openJournalForUpdate(opt.Journal, "rollback")
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{e: e, j: j, opt: opt, res: &Result{}}
+	defer j.Close()
+	r := newRunner(e, j, opt)
 	defer r.close()
 	steps := rollbackSteps(j)
 	for i, s := range steps {

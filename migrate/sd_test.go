@@ -86,9 +86,13 @@ func TestJournalRefusesAnEditedPlanOrAForeignFile(t *testing.T) {
 	dir := t.TempDir()
 	p := &migrate.Plan{Version: 1, Domain: "contoso.com", NetBIOS: "CONTOSO", Steps: []migrate.Step{{ID: "group:G", Kind: migrate.StepGroup, Object: "G"}}}
 	path := filepath.Join(dir, "j.json")
-	_, err := migrate.CreateJournal(path, p)
+	j, err := migrate.CreateJournal(path, p)
 	mustf(t, err, "create")
-	if _, err := migrate.CreateJournal(path, p); !errors.Is(err, migrate.ErrJournal) {
+	if _, err := migrate.CreateJournal(path, p); !errors.Is(err, migrate.ErrJournalLocked) {
+		t.Errorf("second create while the first holds the journal: %v, want ErrJournalLocked", err)
+	}
+	mustf(t, j.Close(), "close")
+	if _, err := migrate.CreateJournal(path, p); !errors.Is(err, migrate.ErrJournal) || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("second create: %v", err)
 	}
 	b, _ := os.ReadFile(path)

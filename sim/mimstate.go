@@ -186,6 +186,22 @@ func LoadMIMWorld(b []byte, cfg Config) (*World, *MIM, error) {
 	if s.Format != MIMWorldStateVersion {
 		return nil, nil, fmt.Errorf("sim: loading a saved world: format %d, want %d", s.Format, MIMWorldStateVersion)
 	}
+	// A zero time would become DefaultStart silently, and a time outside the range the KDS and
+	// Kerberos code assume fails far from here (a time in 1601, FILETIME zero, made logons fail
+	// with "access denied"): a saved world's time comes from a simulation that started after 1970.
+	why := ""
+	switch {
+	case s.Now.IsZero():
+		why = "zero, as when the file has no time"
+	case s.Now.Before(time.Unix(0, 0)):
+		why = "before 1970"
+	case s.Now.Year() > 9000:
+		why = "after the year 9000"
+	}
+	if why != "" {
+		return nil, nil, fmt.Errorf("simulated time %s is not a plausible time (it is %s; a saved world's time comes from a simulation that ran after 1970, "+
+			"so the file is damaged or was edited): restore it from a copy, or start again with a new journal", s.Now.UTC().Format(time.RFC3339), why)
+	}
 	cfg.Seed, cfg.Start, cfg.Domain, cfg.NetBIOS = s.Config.Seed, s.Now, s.Config.Domain, s.Config.NetBIOS
 	cfg.SchemaVersion, cfg.DCs, cfg.Links, cfg.LinkDelay = s.Config.SchemaVersion, s.Config.DCs, s.Config.Links, s.Config.LinkDelay
 	cfg.AdminPassword, cfg.Realtime = s.Config.AdminPassword, false

@@ -74,6 +74,26 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gmsasim migrate %s: --journal FILE is required\n", verb)
 		return 2
 	}
+	if verb != "plan" {
+		// The journal's lock is held for the whole command, before the world is loaded and until
+		// it is saved for the last time: the saved world is written with the journal, and a
+		// second writer must neither write it nor run on a copy of it. The engine's run uses
+		// this lock (migrate.LockJournal).
+		lock, err := migrate.LockJournal(*journal, "gmsasim migrate "+verb)
+		if err != nil {
+			fmt.Fprintf(stderr, "gmsasim migrate %s: %v\n", verb, err)
+			return 1
+		}
+		defer lock.Release()
+	}
+	if verb == "apply" {
+		// Refused here as well as by the engine, before a new world is built: after the plan, the
+		// new world would be saved over the one the existing journal belongs to.
+		if _, err := os.Stat(*journal); err == nil {
+			fmt.Fprintf(stderr, "gmsasim migrate apply: journal %s exists: resume or roll it back, or name a new journal file\n", *journal)
+			return 1
+		}
+	}
 	var w *sim.World
 	var m *sim.MIM
 	var err error
@@ -85,7 +105,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 			w, m, err = sim.LoadMIMWorld(b, sim.Config{})
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "gmsasim migrate %s: the world saved next to the journal: %v\n", verb, err)
+			fmt.Fprintf(stderr, "gmsasim migrate %s: world file %s (saved next to the journal): %v\n", verb, statePath(*journal), err)
 			return 1
 		}
 	case *world != "":

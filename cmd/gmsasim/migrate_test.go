@@ -3,10 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -131,6 +135,108 @@ func TestMigrateResumeAfterKill(t *testing.T) {
 		`MIMSVC service: Running as CONTOSO\MIMServiceGMSA$`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("after resume, lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A second apply, a resume and a rollback while an apply runs (stopped with SIGSTOP so that it
+// holds the lock for as long as the test needs) fail at once naming the running process, and
+// change neither the journal nor the saved world; once the apply ends, resume works.
+func TestMigrateSecondWriterIsRefusedWhileApplyRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	j := filepath.Join(t.TempDir(), "journal.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GMSASIM_MIGRATE_CHILD="+strings.Join([]string{"apply", "--journal", j}, "\x1f"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Process.Kill() })
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && !strings.Contains(sc.Text(), "gmsa:MIMSyncGMSA") {
+	}
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	journal, _ := os.ReadFile(j)
+	world, _ := os.ReadFile(statePath(j))
+	want := fmt.Sprintf("journal %s is locked by pid %d (gmsasim migrate apply, since ", j, cmd.Process.Pid)
+	for _, verb := range []string{"apply", "resume", "rollback"} {
+		code, out, errs := migrateCmd(t, verb, "--journal", j)
+		if code != 1 || !strings.Contains(errs, "gmsasim migrate "+verb+": "+want) {
+			t.Errorf("%s during apply: exit %d, stderr %q, want exit 1 and %q\n%s", verb, code, errs, want, out)
+		}
+	}
+	if b, _ := os.ReadFile(j); !bytes.Equal(b, journal) {
+		t.Errorf("the refused commands changed the journal")
+	}
+	if b, _ := os.ReadFile(statePath(j)); !bytes.Equal(b, world) || len(world) == 0 {
+		t.Errorf("the refused commands changed the saved world (or there was none: %d bytes)", len(world))
+	}
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the apply: %v", err)
+	}
+	if _, err := os.Stat(j + ".lock"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock file after the apply: %v, want it removed", err)
+	}
+	code, out, errs := migrateCmd(t, "resume", "--journal", j)
+	if code != 0 || !strings.Contains(out, "ran 0 step(s)") {
+		t.Errorf("resume after the apply: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// A saved world whose time cannot be a simulation's is refused with the file and the time named
+// (it used to fail later with "access denied"); so is apply over an existing journal, before it
+// builds a new world to save over the journal's.
+func TestMigrateRefusesAnImpossibleWorldTimeAndApplyOverAJournal(t *testing.T) {
+	j := filepath.Join(t.TempDir(), "journal.json")
+	if code, out, errs := migrateCmd(t, "apply", "--journal", j, "--crash-after", "group:MIMSync_Servers"); code != exitCrashed {
+		t.Fatalf("apply --crash-after: exit %d\n%s\n%s", code, out, errs)
+	}
+	saved, err := os.ReadFile(statePath(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := migrateCmd(t, "apply", "--journal", j)
+	if code != 1 || !strings.Contains(errs, "journal "+j+" exists") {
+		t.Errorf("apply over the journal: exit %d, %s", code, errs)
+	}
+	if b, _ := os.ReadFile(statePath(j)); !bytes.Equal(b, saved) {
+		t.Errorf("apply over the journal replaced its saved world")
+	}
+	var w map[string]json.RawMessage
+	if err := json.Unmarshal(saved, &w); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ now, shown, why string }{
+		{`"1601-01-01T00:00:00Z"`, "1601-01-01T00:00:00Z", "before 1970"},
+		{`"0001-01-01T00:00:00Z"`, "0001-01-01T00:00:00Z", "zero"},
+		{`"9999-12-31T23:59:59Z"`, "9999-12-31T23:59:59Z", "after the year 9000"},
+	} {
+		w["now"] = json.RawMessage(c.now)
+		b, _ := json.Marshal(w)
+		if err := os.WriteFile(statePath(j), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, verb := range []string{"resume", "rollback"} {
+			code, _, errs := migrateCmd(t, verb, "--journal", j)
+			want := fmt.Sprintf("world file %s (saved next to the journal): simulated time %s is not a plausible time (it is %s", statePath(j), c.shown, c.why)
+			if code != 1 || !strings.Contains(errs, want) || strings.Contains(errs, "access denied") {
+				t.Errorf("%s with now=%s: exit %d, stderr %q\nwant exit 1 and %q", verb, c.now, code, errs, want)
+			}
+		}
+		if got, _ := os.ReadFile(statePath(j)); !bytes.Equal(got, b) {
+			t.Errorf("the refused %s rewrote the world file", c.now)
 		}
 	}
 }
