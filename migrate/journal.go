@@ -9,10 +9,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/internal/safefile"
 )
 
 // Phase is what a journal record says about a step.
@@ -177,8 +178,8 @@ func writeHeader(path string, p *Plan) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: encode: %v", ErrJournal, err)
 	}
-	if err := writeAtomic(path, append(line, '\n')); err != nil {
-		return nil, err
+	if err := safefile.WriteFile(path, append(line, '\n'), 0o600); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
@@ -414,38 +415,6 @@ func (j *Journal) append(r Record) error {
 	j.check = check
 	j.head = r.Hash
 	j.size += int64(len(line) + 1)
-	return nil
-}
-
-// writeAtomic writes a new file whole: temporary file, fsync, rename, fsync of the directory.
-func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrJournal, err)
-	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%w: write %s: %v", ErrJournal, path, err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%w: replace %s: %v", ErrJournal, path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: not every file system syncs directories
-		d.Close()
-	}
 	return nil
 }
 
