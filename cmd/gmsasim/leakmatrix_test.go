@@ -72,11 +72,7 @@ func (env *leakEnv) dial(t *testing.T, p leakPrincipal, transport string) *ldap.
 
 func newLeakEnv(t *testing.T) *leakEnv {
 	t.Helper()
-	ds, err := startDomain(serveOptions{LDAP: "127.0.0.1:0", LDAPS: "127.0.0.1:0", Seed: 11, SchemaVersion: 88})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ds.Close() })
+	ds, _ := startTestDomain(t, serveOptions{LDAP: "127.0.0.1:0", LDAPS: "127.0.0.1:0", Seed: 11, SchemaVersion: 88})
 	env := &leakEnv{ds: ds, pool: x509.NewCertPool()}
 	env.pool.AppendCertsFromPEM(ds.CA.PEM())
 	base := ds.World.DomainDN()

@@ -66,16 +66,24 @@ func TestLDIFExportIsDeterministicAndRoundTrips(t *testing.T) {
 	}
 }
 
-func TestServeStateHasNoPlaintextInLDIF(t *testing.T) {
-	ds, err := startDomain(serveOptions{LDAP: "127.0.0.1:0", Seed: 5, SchemaVersion: 88})
+// startTestDomain starts the default domain with o's listeners, closed when the test ends, and
+// writes its state files to a temporary directory it returns.
+func startTestDomain(t *testing.T, o serveOptions) (*domainServer, string) {
+	t.Helper()
+	ds, err := startDomain(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ds.Close()
+	t.Cleanup(func() { ds.Close() })
 	dir := t.TempDir()
 	if err := ds.writeState(dir); err != nil {
 		t.Fatal(err)
 	}
+	return ds, dir
+}
+
+func TestServeStateHasNoPlaintextInLDIF(t *testing.T) {
+	ds, dir := startTestDomain(t, serveOptions{LDAP: "127.0.0.1:0", Seed: 5, SchemaVersion: 88})
 	raw, err := os.ReadFile(filepath.Join(dir, "credentials.json"))
 	if err != nil {
 		t.Fatal(err)

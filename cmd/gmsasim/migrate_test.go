@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,12 +93,10 @@ func TestMigrateCrashResumeRollback(t *testing.T) {
 	}
 }
 
-// The process is killed (SIGKILL) in the middle of apply; resume in a new process finishes.
-func TestMigrateResumeAfterKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs child processes")
-	}
-	j := filepath.Join(t.TempDir(), "journal.json")
+// startApplyChild runs `gmsasim migrate apply --journal j` in a child process (this test binary,
+// through TestMain) and returns it with its standard output.
+func startApplyChild(t *testing.T, j string) (*exec.Cmd, io.Reader) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "GMSASIM_MIGRATE_CHILD="+strings.Join([]string{"apply", "--journal", j}, "\x1f"))
 	stdout, err := cmd.StdoutPipe()
@@ -107,6 +106,16 @@ func TestMigrateResumeAfterKill(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, stdout
+}
+
+// The process is killed (SIGKILL) in the middle of apply; resume in a new process finishes.
+func TestMigrateResumeAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs child processes")
+	}
+	j := filepath.Join(t.TempDir(), "journal.json")
+	cmd, stdout := startApplyChild(t, j)
 	sc := bufio.NewScanner(stdout)
 	killed := false
 	for sc.Scan() {
@@ -147,15 +156,7 @@ func TestMigrateSecondWriterIsRefusedWhileApplyRuns(t *testing.T) {
 		t.Skip("runs child processes")
 	}
 	j := filepath.Join(t.TempDir(), "journal.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "GMSASIM_MIGRATE_CHILD="+strings.Join([]string{"apply", "--journal", j}, "\x1f"))
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout := startApplyChild(t, j)
 	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Process.Kill() })
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() && !strings.Contains(sc.Text(), "gmsa:MIMSyncGMSA") {

@@ -62,15 +62,7 @@ func TestLDIFExportOutIsPrivate(t *testing.T) {
 // keytab --out, against the default domain over LDAPS in-process, as WEB1$: a symlink at the
 // output is replaced by a 0600 keytab.
 func TestKeytabOutReplacesSymlink(t *testing.T) {
-	ds, err := startDomain(serveOptions{LDAPS: "127.0.0.1:0", Seed: 6, SchemaVersion: 88})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ds.Close()
-	dir := t.TempDir()
-	if err := ds.writeState(dir); err != nil {
-		t.Fatal(err)
-	}
+	ds, dir := startTestDomain(t, serveOptions{LDAPS: "127.0.0.1:0", Seed: 6, SchemaVersion: 88})
 	check := trap(t, dir, "itfarm1.keytab")
 	var out, errb bytes.Buffer
 	code := run([]string{"keytab", "--ldap", "ldaps://" + ds.LDAP.LDAPSAddr().String(), "--ca", filepath.Join(dir, "ca.pem"),
