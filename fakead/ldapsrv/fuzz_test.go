@@ -1,6 +1,7 @@
 package ldapsrv_test
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -20,6 +21,10 @@ import (
 //	func init() { FuzzBackend = func(tb testing.TB) ldapsrv.Backend { return liveWorldBackend(tb) } }
 var FuzzBackend = func(tb testing.TB) ldapsrv.Backend { return newMemBackend() }
 
+// FuzzSecrets, set by FuzzBackend, are byte strings no answer may contain (keys no principal may
+// read): FuzzRequest checks every byte the server sends against them.
+var FuzzSecrets [][]byte
+
 var (
 	fuzzOnce sync.Once
 	fuzzSrv  *fixture
@@ -28,7 +33,8 @@ var (
 // FuzzRequest sends raw bytes as one client's traffic through the framing layer and the handlers
 // of a live server, then checks the server still serves a fresh client. Every input must end with
 // the server answering and/or closing the connection: a hang fails (the read deadline is only the
-// detector, not an assertion about speed).
+// detector, not an assertion about speed). No answer may carry a secret (FuzzSecrets), whatever
+// the request: the seeds bind as Administrator, so the fuzzer explores with full read rights.
 func FuzzRequest(f *testing.F) {
 	for _, h := range ldapsrv.CapturedGoLDAP {
 		f.Add(unhexStr(h))
@@ -53,10 +59,16 @@ func FuzzRequest(f *testing.F) {
 		c.Write(b)
 		c.(*net.TCPConn).CloseWrite()
 		c.SetReadDeadline(time.Now().Add(clientTimeout))
-		if _, err := io.Copy(io.Discard, c); err != nil {
+		var answer bytes.Buffer
+		if _, err := io.Copy(&answer, c); err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				t.Fatalf("server neither answered nor closed the connection for input %x", b)
+			}
+		}
+		for _, s := range FuzzSecrets {
+			if len(s) >= 16 && bytes.Contains(answer.Bytes(), s) {
+				t.Fatalf("the answer to input %x carries a secret key (%x)", b, s[:4])
 			}
 		}
 		l, err := ldap.DialURL("ldap://" + fuzzSrv.srv.LDAPAddr().String())
