@@ -32,7 +32,7 @@ func (r *request) bind(req goldap.BindRequest) {
 	// Paged-search state holds entries projected for the previous identity (a gMSA's password
 	// read by a host allowed to): any bind, whatever its outcome or method, discards it.
 	r.st.caller = fakead.Caller{}
-	r.st.dropAllPages()
+	r.st.dropAllPages(false)
 	reply := func(err error) { r.w.Write(goldap.BindResponse{LDAPResult: result(err)}) }
 
 	if v, err := bindVersion(req); err != nil || (v != 2 && v != 3) {

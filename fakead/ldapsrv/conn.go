@@ -31,11 +31,15 @@ type connState struct {
 	// Guarded by the turn (only the running handler touches them).
 	caller     fakead.Caller // bound identity; Encrypted always mirrors the connection
 	encrypted  bool
-	pages      map[string]*pagedSearch
-	pageOrder  []string
-	pageBytes  int // cost of every kept paged search (MaxResultSetSize)
 	nextCookie uint64
-	fc         *framedConn
+
+	// Paged-search state: touched by the running handler and, once, by the connection's close.
+	pagesMu     sync.Mutex
+	pages       map[string]*pagedSearch
+	pageOrder   []string
+	pageBytes   int  // result-set cost of every kept paged search (MaxResultSetSize)
+	pagesClosed bool // the connection is closed: nothing more is kept
+	fc          *framedConn
 }
 
 func newConnState(srv *Server, encrypted bool) *connState {
@@ -120,6 +124,7 @@ func (st *connState) stopReading() {
 // closed is called once the library has closed the connection.
 func (st *connState) closed() {
 	st.closeOnce.Do(func() {
+		st.dropAllPages(true) // its bytes go back to the server's MaxPagedMemory
 		st.stopReading()
 		st.srv.release(st.fc)
 	})

@@ -36,9 +36,13 @@
 //   - MaxConnections counts LDAP and LDAPS together; one more is accepted and closed at once
 //     (a Notice of Disconnection with busy on plain LDAP), the others go on.
 //   - MaxReceiveBuffer bounds a request PDU (Notice of Disconnection, protocolError).
-//   - MaxPageSize bounds a page; MaxResultSetsPerConn and MaxResultSetSize bound the paged state
-//     a connection keeps (oldest first out; a remainder larger than MaxResultSetSize alone answers
+//   - MaxPageSize bounds a page; MaxResultSetsPerConn and MaxResultSetSize (4 bytes, a DNT, per
+//     remaining entry, as a DC counts its result sets) bound the paged state a connection keeps
+//     (oldest first out; a remainder larger than MaxResultSetSize alone answers
 //     adminLimitExceeded); MaxQueryDuration ends a search with timeLimitExceeded.
+//   - Ours: MaxPagedMemory bounds the bytes of paged state (the projected entries kept between
+//     pages) across all connections; a connection's oldest states make room first, and a search
+//     whose remainder still does not fit answers adminLimitExceeded before any entry is sent.
 //   - Ours: MaxOutstanding bounds the requests a connection has read but not answered — the
 //     reader waits for the writer, so a client pipelining without reading holds at most that many
 //     requests in the server; WriteTimeout closes a connection whose client does not take its
@@ -48,7 +52,7 @@
 // Divergences in the limits: a DC at MaxConnections drops another connection for the new one
 // (here the new one is refused); a DC cuts a search without paging at MaxPageSize entries
 // (sizeLimitExceeded), this server does not; a DC keeps an index position per paged search, this
-// server the projected entries, which MaxResultSetSize then counts in bytes; the Backend search
+// server the projected entries, bounded by MaxPagedMemory besides AD's limits; the Backend search
 // cannot be interrupted, so MaxQueryDuration is checked after it and between entries sent;
 // MaxReceiveBuffer is capped at MaxReceiveBufferLimit (the library's 3 length octets); the
 // remaining policies (MaxValRange, MaxActiveQueries, MaxPoolThreads, ...) are parsed, not

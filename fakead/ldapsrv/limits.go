@@ -30,10 +30,15 @@ type Limits struct {
 	// MaxQueryDuration bounds one search (per page when paged) (AD: 120 s): past it the search
 	// ends with timeLimitExceeded and the entries sent so far.
 	MaxQueryDuration time.Duration
-	// MaxResultSetSize bounds, in bytes, the paged-search state a connection keeps between pages
-	// (AD: 262144). The oldest states go first; a search whose remainder alone is larger fails
-	// with adminLimitExceeded.
+	// MaxResultSetSize bounds, in bytes, the paged-search result sets a connection keeps between
+	// pages (AD: 262144), counted as a DC counts them: 4 bytes (a DNT) per remaining entry. The
+	// oldest states go first; a search whose remainder alone is larger fails with
+	// adminLimitExceeded.
 	MaxResultSetSize int
+	// MaxPagedMemory bounds the bytes of paged-search state (the projected entries this server
+	// keeps between pages) across all connections (ours: 256 MiB); past it a connection's oldest
+	// states go, and a remainder that still does not fit fails with adminLimitExceeded.
+	MaxPagedMemory int
 	// MaxResultSetsPerConn bounds the paged searches a connection keeps (AD: 10); the oldest goes.
 	MaxResultSetsPerConn int
 
@@ -78,6 +83,7 @@ func DefaultLimits() Limits {
 		MaxActiveQueries:       20,
 
 		MaxOutstanding:      64,
+		MaxPagedMemory:      256 << 20,
 		TLSHandshakeTimeout: 30 * time.Second,
 		WriteTimeout:        120 * time.Second,
 	}
@@ -93,6 +99,7 @@ func (l Limits) withDefaults() Limits {
 		{&l.MaxDatagramRecv, &d.MaxDatagramRecv}, {&l.MaxPoolThreads, &d.MaxPoolThreads},
 		{&l.MaxTempTableSize, &d.MaxTempTableSize}, {&l.MaxNotificationPerConn, &d.MaxNotificationPerConn},
 		{&l.MaxActiveQueries, &d.MaxActiveQueries}, {&l.MaxOutstanding, &d.MaxOutstanding},
+		{&l.MaxPagedMemory, &d.MaxPagedMemory},
 	}
 	for _, f := range ints {
 		if *f.v <= 0 {

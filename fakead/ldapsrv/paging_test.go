@@ -130,17 +130,18 @@ func TestPagedSearchLimits(t *testing.T) {
 		}
 	})
 	t.Run("MaxResultSetSize", func(t *testing.T) {
-		f := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxResultSetSize: 200}})
+		// 4 bytes (a DNT) per remaining entry, as a DC counts: 20 bytes hold 5 entries.
+		f := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxResultSetSize: 20}})
 		c := f.dial(t)
-		// Page of 1: the six left (264 bytes) exceed the limit; refused before any entry.
+		// Page of 1: the six left (24 bytes) exceed the limit; refused before any entry.
 		_, _, err := computersPage(t, c, 1, nil)
 		wantCode(t, err, fakead.AdminLimitExceeded)
-		// Page of 3: four left (176 bytes) fit.
+		// Page of 3: four left (16 bytes) fit.
 		n, a, err := computersPage(t, c, 3, nil)
 		if err != nil || n != 3 || len(a) == 0 {
 			t.Fatalf("page of 3 under the limit: %d, %v", n, err)
 		}
-		// A second search's 176 bytes push the first out (oldest first).
+		// A second search's 16 bytes push the first out (oldest first).
 		_, b, err := computersPage(t, c, 3, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -149,6 +150,38 @@ func TestPagedSearchLimits(t *testing.T) {
 		wantCode(t, err, fakead.ProtocolError)
 		if n, _, err := computersPage(t, c, 3, b); err != nil || n != 3 {
 			t.Fatalf("newest search's next page: %d, %v", n, err)
+		}
+	})
+	t.Run("MaxPagedMemory", func(t *testing.T) {
+		// Six remaining entries keep 264 bytes (DN, "cn", value); 300 bytes hold one such remainder
+		// across the whole server.
+		f := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxPagedMemory: 300}})
+		a, b := f.dial(t), f.dial(t)
+		_, first, err := computersPage(t, a, 1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The same connection again: its own oldest state makes room.
+		if _, _, err := computersPage(t, a, 1, nil); err != nil {
+			t.Fatalf("a second search on the same connection: %v", err)
+		}
+		_, _, err = computersPage(t, a, 1, first)
+		wantCode(t, err, fakead.ProtocolError)
+		// Another connection finds the server's budget spent.
+		_, _, err = computersPage(t, b, 1, nil)
+		wantCode(t, err, fakead.AdminLimitExceeded)
+		// Once a's connection is gone, its state is given back.
+		a.Close()
+		deadline := time.Now().Add(failBound)
+		for {
+			_, _, err = computersPage(t, b, 1, nil)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a closed connection's paged state is still counted: %v", err)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 	t.Run("MaxResultSetsPerConn", func(t *testing.T) {

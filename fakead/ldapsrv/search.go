@@ -16,8 +16,16 @@ type pagedSearch struct {
 	rest  []fakead.SearchEntry
 	err   error         // the search's final result (e.g. sizeLimitExceeded), sent with the last page
 	owner fakead.Caller // the identity the entries were projected for
-	cost  int           // entriesCost(rest), against MaxResultSetSize
+	cost  int           // resultSetCost(len(rest)), against MaxResultSetSize
+	mem   int           // entriesMem(rest): the bytes kept, against the server's MaxPagedMemory
 }
+
+// dntSize is what one remaining entry costs against MaxResultSetSize: a DC keeps a paged
+// search's result set as a list of 4-byte DNTs (its rows' ids), so the policy's 262,144 bytes
+// hold 65,536 entries.
+const dntSize = 4
+
+func resultSetCost(entries int) int { return dntSize * entries }
 
 func (r *request) search(req goldap.SearchRequest) {
 	done := func(err error, controls []byte) {
@@ -91,10 +99,9 @@ func (r *request) searchPaged(sreq *fakead.SearchRequest, size int, cookie []byt
 			done(err, nil)
 			return
 		}
-		ps = &pagedSearch{rest: entries, err: err, owner: r.caller(), cost: entriesCost(entries)}
+		ps = &pagedSearch{rest: entries, err: err, owner: r.caller(), cost: resultSetCost(len(entries)), mem: entriesMem(entries)}
 	} else {
-		ps = r.st.pages[string(cookie)]
-		r.st.dropPage(string(cookie))
+		ps = r.st.takePage(string(cookie))
 		if ps != nil && !sameIdentity(ps.owner, r.caller()) {
 			ps = nil // cannot happen while binds drop every page; refused like an unknown cookie
 		}
@@ -113,28 +120,40 @@ func (r *request) searchPaged(sreq *fakead.SearchRequest, size int, cookie []byt
 	}
 	size = min(size, len(ps.rest))
 	page := ps.rest[:size]
-	rest := &pagedSearch{rest: ps.rest[size:], err: ps.err, owner: ps.owner, cost: ps.cost - entriesCost(page)}
+	rest := &pagedSearch{rest: ps.rest[size:], err: ps.err, owner: ps.owner,
+		cost: resultSetCost(len(ps.rest) - size), mem: ps.mem - entriesMem(page)}
 	if len(rest.rest) > 0 && rest.cost > r.s.lim.MaxResultSetSize {
-		// Divergence: a DC keeps a position in its index, not the entries, so its result sets
-		// are small; this server keeps the projected entries and refuses a remainder larger
-		// than MaxResultSetSize, before sending any of it. AD's text is not reproduced.
+		// AD's text is not reproduced.
 		done(wireErr(fakead.AdminLimitExceeded, "search", fmt.Sprintf(
-			"00000057: LdapErr: the paged search's remaining result (%d bytes) exceeds MaxResultSetSize (%d)",
-			rest.cost, r.s.lim.MaxResultSetSize)), nil)
+			"00000057: LdapErr: the paged search's remaining result set (%d entries, %d bytes) exceeds MaxResultSetSize (%d)",
+			len(rest.rest), rest.cost, r.s.lim.MaxResultSetSize)), nil)
 		return
+	}
+	// The rest is kept before the page goes out, so that a server out of paged-state memory
+	// refuses the search before sending any of it.
+	var next []byte
+	if len(rest.rest) > 0 {
+		if next = r.st.savePage(rest); next == nil {
+			done(wireErr(fakead.AdminLimitExceeded, "search", fmt.Sprintf(
+				"00000057: LdapErr: the server keeps no more paged-search state (MaxPagedMemory %d bytes); finish or abandon other paged searches",
+				r.s.lim.MaxPagedMemory)), nil)
+			return
+		}
 	}
 	switch r.sendEntries(page, sreq.TypesOnly, deadline) {
 	case sentAbandoned:
+		r.st.takePage(string(next))
 		return
 	case sentTimeout:
+		r.st.takePage(string(next))
 		done(errTimeLimit(), nil) // the rest is dropped: no cookie
 		return
 	}
-	if len(rest.rest) == 0 {
+	if next == nil {
 		done(ps.err, pagedResponseControl(nil))
 		return
 	}
-	done(nil, pagedResponseControl(r.st.savePage(rest)))
+	done(nil, pagedResponseControl(next))
 }
 
 // errTimeLimit ends a search past MaxQueryDuration.
@@ -144,9 +163,10 @@ func errTimeLimit() error {
 	return wireErr(fakead.TimeLimitExceeded, "search", "00000055: LdapErr: the search exceeded MaxQueryDuration")
 }
 
-// entriesCost is what kept entries count against MaxResultSetSize: their DNs, attribute names
-// and values in bytes. Linear, and computed once per search (each page subtracts its own).
-func entriesCost(es []fakead.SearchEntry) int {
+// entriesMem is what kept entries weigh against the server's MaxPagedMemory: their DNs,
+// attribute names and values in bytes. Linear, and computed once per search (each page subtracts
+// its own).
+func entriesMem(es []fakead.SearchEntry) int {
 	n := 0
 	for _, e := range es {
 		n += len(e.DN)
@@ -218,8 +238,25 @@ func (r *request) sendEntries(entries []fakead.SearchEntry, typesOnly bool, dead
 
 // savePage stores a paged search's remainder and returns its cookie: a per-connection counter, so
 // cookies are deterministic. The oldest states go while there are more than MaxResultSetsPerConn
-// or their cost exceeds MaxResultSetSize (ps alone fits: searchPaged checked).
+// or their result sets exceed MaxResultSetSize (ps alone fits: searchPaged checked), and while
+// the server's paged state would exceed MaxPagedMemory; if ps alone does not fit then, it is
+// not kept and savePage returns nil.
+//
+// Divergence: a DC keeps an index position per result set; this server keeps the projected
+// entries, so besides AD's per-connection bounds it bounds their bytes across all connections.
 func (st *connState) savePage(ps *pagedSearch) []byte {
+	st.pagesMu.Lock()
+	defer st.pagesMu.Unlock()
+	lim := &st.srv.lim
+	for len(st.pageOrder) > 0 && st.srv.pagedMem.Load()+int64(ps.mem) > int64(lim.MaxPagedMemory) {
+		st.dropPageLocked(st.pageOrder[0])
+	}
+	if st.pagesClosed || st.srv.pagedMem.Add(int64(ps.mem)) > int64(lim.MaxPagedMemory) {
+		if !st.pagesClosed {
+			st.srv.pagedMem.Add(-int64(ps.mem))
+		}
+		return nil
+	}
 	st.nextCookie++
 	var c [8]byte
 	binary.BigEndian.PutUint64(c[:], st.nextCookie)
@@ -227,23 +264,36 @@ func (st *connState) savePage(ps *pagedSearch) []byte {
 	st.pages[key] = ps
 	st.pageOrder = append(st.pageOrder, key)
 	st.pageBytes += ps.cost
-	lim := &st.srv.lim
 	for len(st.pageOrder) > lim.MaxResultSetsPerConn || st.pageBytes > lim.MaxResultSetSize && len(st.pageOrder) > 1 {
-		st.dropPage(st.pageOrder[0])
+		st.dropPageLocked(st.pageOrder[0])
 	}
 	return c[:]
 }
 
-// dropAllPages forgets every paged search of the connection (a bind changed its identity).
-func (st *connState) dropAllPages() {
-	clear(st.pages)
-	st.pageOrder = nil
-	st.pageBytes = 0
+// takePage removes and returns the paged search of cookie key (nil if the connection holds none).
+func (st *connState) takePage(key string) *pagedSearch {
+	st.pagesMu.Lock()
+	defer st.pagesMu.Unlock()
+	ps := st.pages[key]
+	st.dropPageLocked(key)
+	return ps
 }
 
-func (st *connState) dropPage(key string) {
+// dropAllPages forgets every paged search of the connection (a bind changed its identity, or the
+// connection closed: closing also refuses any later savePage).
+func (st *connState) dropAllPages(closing bool) {
+	st.pagesMu.Lock()
+	defer st.pagesMu.Unlock()
+	for len(st.pageOrder) > 0 {
+		st.dropPageLocked(st.pageOrder[0])
+	}
+	st.pagesClosed = st.pagesClosed || closing
+}
+
+func (st *connState) dropPageLocked(key string) {
 	if ps, ok := st.pages[key]; ok {
 		st.pageBytes -= ps.cost
+		st.srv.pagedMem.Add(-int64(ps.mem))
 	}
 	delete(st.pages, key)
 	for i, k := range st.pageOrder {

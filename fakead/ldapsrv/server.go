@@ -43,6 +43,8 @@ type Server struct {
 	opts Options
 	lim  Limits // opts.Limits with defaults
 
+	pagedMem atomic.Int64 // bytes of paged-search state kept by every connection (MaxPagedMemory)
+
 	outstandingHW atomic.Int64 // highest per-connection outstanding count seen (tests)
 
 	mu        sync.Mutex
