@@ -3,7 +3,7 @@ GO       ?= go
 BIN      ?= bin/gmsasim
 FUZZTIME ?= 30s
 
-.PHONY: all build run test bench fuzz interop vet clean
+.PHONY: all build run test test-long bench fuzz interop vet clean
 
 all: build
 
@@ -18,6 +18,11 @@ run: build
 
 test:
 	$(GO) test -race ./...
+
+# The long sweeps too: the migration crashed before and after every one of its steps (make test
+# samples every third).
+test-long:
+	GMSASIM_TEST_LONG=1 $(GO) test -race -timeout 60m ./...
 
 vet:
 	gofmt -l . | tee /dev/stderr | (! read)
