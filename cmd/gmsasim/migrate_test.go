@@ -109,60 +109,31 @@ func startApplyChild(t *testing.T, j string) (*exec.Cmd, io.Reader) {
 	return cmd, stdout
 }
 
-// The process is killed (SIGKILL) in the middle of apply; resume in a new process finishes.
-func TestMigrateResumeAfterKill(t *testing.T) {
+// An apply is stopped (SIGSTOP) once the sync server's key set is exported, the change mode
+// still ahead: a second apply, a resume and a rollback fail at once naming the running process
+// and change neither the journal nor the saved world. Then the apply is killed (SIGKILL) while it
+// holds the lock: resume in a new process takes the dead holder's lock over and finishes, without
+// repeating what was done.
+func TestMigrateLockedWhileApplyRunsThenResumeAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs child processes")
 	}
 	j := filepath.Join(t.TempDir(), "journal.json")
 	cmd, stdout := startApplyChild(t, j)
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	sc := bufio.NewScanner(stdout)
-	killed := false
+	stopped := false
 	for sc.Scan() {
-		// Kill once the sync server's export is done: the change mode is still ahead.
 		if strings.Contains(sc.Text(), "keyset-export@mimsync.contoso.com") {
-			_ = cmd.Process.Kill()
-			killed = true
+			if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			stopped = true
 			break
 		}
 	}
-	_ = cmd.Wait()
-	if !killed {
-		t.Fatal("the child finished before it could be killed")
-	}
-	code, out, errs := migrateCmd(t, "resume", "--journal", j)
-	if code != 0 {
-		t.Fatalf("resume after kill: exit %d\n%s\n%s", code, out, errs)
-	}
-	if !strings.Contains(out, "already done") {
-		t.Errorf("resume repeated everything:\n%s", out)
-	}
-	if strings.Contains(out, "ran 0 step(s)") {
-		t.Logf("the child had finished before the kill landed; resume had nothing left")
-	}
-	for _, want := range []string{`MIMSYNC sync: Running as CONTOSO\MIMSyncGMSA$`, "written 1 time(s); keys loaded: true",
-		`MIMSVC service: Running as CONTOSO\MIMServiceGMSA$`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("after resume, lacks %q:\n%s", want, out)
-		}
-	}
-}
-
-// A second apply, a resume and a rollback while an apply runs (stopped with SIGSTOP so that it
-// holds the lock for as long as the test needs) fail at once naming the running process, and
-// change neither the journal nor the saved world; once the apply ends, resume works.
-func TestMigrateSecondWriterIsRefusedWhileApplyRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs child processes")
-	}
-	j := filepath.Join(t.TempDir(), "journal.json")
-	cmd, stdout := startApplyChild(t, j)
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGCONT); _ = cmd.Process.Kill() })
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && !strings.Contains(sc.Text(), "gmsa:MIMSyncGMSA") {
-	}
-	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
+	if !stopped {
+		t.Fatal("the child finished before it could be stopped")
 	}
 	journal, _ := os.ReadFile(j)
 	world, _ := os.ReadFile(statePath(j))
@@ -179,20 +150,26 @@ func TestMigrateSecondWriterIsRefusedWhileApplyRuns(t *testing.T) {
 	if b, _ := os.ReadFile(statePath(j)); !bytes.Equal(b, world) || len(world) == 0 {
 		t.Errorf("the refused commands changed the saved world (or there was none: %d bytes)", len(world))
 	}
-	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	for sc.Scan() {
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the apply: %v", err)
-	}
-	if _, err := os.Stat(j + ".lock"); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("lock file after the apply: %v, want it removed", err)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if _, err := os.Stat(j + ".lock"); err != nil {
+		t.Fatalf("the killed apply's lock file: %v, want it left behind (a crash cannot remove it)", err)
 	}
 	code, out, errs := migrateCmd(t, "resume", "--journal", j)
-	if code != 0 || !strings.Contains(out, "ran 0 step(s)") {
-		t.Errorf("resume after the apply: exit %d\n%s\n%s", code, out, errs)
+	if code != 0 {
+		t.Fatalf("resume after kill: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "already done") || strings.Contains(out, "ran 0 step(s)") {
+		t.Errorf("resume after kill repeated everything or had nothing left:\n%s", out)
+	}
+	for _, want := range []string{`MIMSYNC sync: Running as CONTOSO\MIMSyncGMSA$`, "written 1 time(s); keys loaded: true",
+		`MIMSVC service: Running as CONTOSO\MIMServiceGMSA$`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after resume, lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(j + ".lock"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock file after resume: %v, want it removed", err)
 	}
 }
 
