@@ -149,7 +149,31 @@ else
   bad "MIT Kerberos" "kinit/kvno not installed (Debian krb5-user; .ci/run installs it)"
 fi
 
-# 10. Garbage, a truncated PDU and a 70 KB add leave the server answering.
+# 10. Secrets through filters (issue 9): as alice, a >= probe on Administrator's unicodePwd and on the
+# root key's data answers the same whatever the value (nothing, and everything under negation), as
+# if the attribute did not exist; Compare on the root key answers noSuchAttribute.
+probe() { ldapsearch -x -LLL -ZZ -H "ldap://$LDAP" -D 'CONTOSO\alice' -w "$ALICE_PW" -b "$2" "$1" dn 2>&1 | grep -c '^dn:'; }
+RK="CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,CN=Configuration,$BASE"
+answers=""
+for v in '\00' '\7f' '\ff'; do
+  answers+="$(probe "(&(sAMAccountName=Administrator)(unicodePwd>=$v))" "$BASE")/$(probe "(&(sAMAccountName=Administrator)(!(unicodePwd>=$v)))" "$BASE")"
+  answers+="/$(probe "(&(objectClass=msKds-ProvRootKey)(msKds-RootKeyData>=$v))" "$RK")/$(probe "(&(objectClass=msKds-ProvRootKey)(!(msKds-RootKeyData>=$v)))" "$RK") "
+done
+[ "$answers" = "0/1/0/1 0/1/0/1 0/1/0/1 " ] && ok "filters on unicodePwd and msKds-RootKeyData tell alice nothing" \
+  || bad "secret filters" "answers per probe value: $answers"
+rkdn=$(ldapsearch -x -LLL -o ldif-wrap=no -ZZ -H "ldap://$LDAP" -D 'CONTOSO\alice' -w "$ALICE_PW" -b "$RK" "(objectClass=msKds-ProvRootKey)" dn | sed -n 's/^dn: //p' | head -1)
+check "Compare on msKds-RootKeyData as alice is noSuchAttribute" "No such attribute \(16\)" \
+  ldapcompare -x -ZZ -H "ldap://$LDAP" -D 'CONTOSO\alice' -w "$ALICE_PW" "$rkdn" "msKds-RootKeyData:anything"
+KDC=$(sed -E 's/.* kdc=([^ ]+).*/\1/' <<<"$ready")
+check "a 1-byte UDP datagram to the KDC gets no answer (no amplifier)" "^silent$" \
+  $PY -c "
+import socket,sys
+h,p=sys.argv[1].rsplit(':',1); s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(1.0)
+s.sendto(b'\x6a',(h,int(p)))
+try: s.recvfrom(2048); print('answered')
+except socket.timeout: print('silent')" "$KDC"
+
+# 11. Garbage, a truncated PDU and a 70 KB add leave the server answering.
 check "robustness: garbage, truncated PDU, 70 KB add" "^ok " \
   $PY "$here/robustness.py" "$LDAP" "$ADMIN_PW"
 check "server still answers after the abuse" "defaultNamingContext: $BASE" \
