@@ -12,17 +12,15 @@ import (
 	"time"
 )
 
-// vectorDir holds the public vectors (shared/vectors beside the repository root), each file
-// naming its source. Tests that need them skip, saying so, when the directory is absent; the
-// most important vectors are also inline in inline_vectors_test.go.
-const vectorDir = "../../shared/vectors"
+// vectorDir holds the public vectors produced by Windows and published by Samba, DSInternals,
+// GoldenGMSA and dpapi-ng, each file naming its source (repository, path, commit; see its
+// README.md). They are public facts kept in the repository, so every clone runs every vector
+// test; the most important vectors are also inline in inline_vectors_test.go.
+const vectorDir = "testdata/vectors"
 
 func loadVectors(t *testing.T, name string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(vectorDir, name))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("public vector file %s not found in %s (it lives in shared/vectors beside the repository); skipping", name, vectorDir)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
