@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/gmsasim/gmsasim/fakead"
 )
 
 // The socket limits: InitRecvTimeout, MaxConnIdleTime and TLSHandshakeTimeout. They are real
@@ -13,8 +15,10 @@ import (
 // never cuts a PDU in half: deadlineReader sits under the framing layer's bufio.Reader, and a
 // read that times out is simply retried (TCP and TLS reads both survive a deadline).
 
-// errConnIdle closes a connection past MaxConnIdleTime or InitRecvTimeout. Nothing is sent: a DC
-// closes such connections silently.
+// errConnIdle closes a connection past MaxConnIdleTime or InitRecvTimeout. Past MaxConnIdleTime
+// the client gets a Notice of Disconnection first, as a DC sends one (KB 315071: "the LDAP server
+// returns an LDAP disconnection notification"); a connection that never sent a whole request is
+// closed without a word.
 var errConnIdle = errors.New("ldapsrv: connection idle past its limit")
 
 // deadlineReader reads the transport (TCP, or TLS over it) for the framing layer.
@@ -41,6 +45,9 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 		}
 		deadline, expired := fc.readDeadline()
 		if expired {
+			if fc.gotFirst.Load() {
+				fc.setNotice(fakead.Unavailable, "the connection was idle for longer than MaxConnIdleTime")
+			}
 			return 0, errConnIdle
 		}
 		_ = fc.Conn.SetReadDeadline(deadline)

@@ -29,12 +29,14 @@
 // queryPolicy's lDAPAdminLimits; [MS-ADTS] 3.1.1.3.4.6). The socket limits run on the wall clock,
 // not the world's (a client's socket is real):
 //
-//   - InitRecvTimeout (from the accept to the first whole request), MaxConnIdleTime (no request
-//     outstanding, no traffic) and TLSHandshakeTimeout (LDAPS and StartTLS) close the connection
-//     without a word, as a DC does (deadline.go: read deadlines re-armed on expiry, so a timeout
-//     never cuts a PDU).
-//   - MaxConnections counts LDAP and LDAPS together; one more is accepted and closed at once
-//     (a Notice of Disconnection with busy on plain LDAP), the others go on.
+//   - InitRecvTimeout (from the accept to the first whole request) and TLSHandshakeTimeout (LDAPS
+//     and StartTLS) close the connection without a word; MaxConnIdleTime (no request outstanding,
+//     no traffic) closes it after a Notice of Disconnection (unavailable), as a DC does (KB
+//     315071; deadline.go: read deadlines re-armed on expiry, so a timeout never cuts a PDU).
+//   - MaxConnections counts LDAP and LDAPS together; at the limit a new connection closes the
+//     longest-idle one (Notice of Disconnection, unavailable) and is served, as a DC "drops another
+//     connection"; only when every connection has a request outstanding is the newcomer closed at
+//     once (a Notice of Disconnection with busy on plain LDAP).
 //   - MaxReceiveBuffer bounds a request PDU (Notice of Disconnection, protocolError).
 //   - MaxPageSize bounds a page; MaxResultSetsPerConn and MaxResultSetSize (4 bytes, a DNT, per
 //     remaining entry, as a DC counts its result sets) bound the paged state a connection keeps
@@ -49,8 +51,8 @@
 //     answers. Server.Close closes the sockets under every goroutine, so nothing blocks it but
 //     a Backend call in progress.
 //
-// Divergences in the limits: a DC at MaxConnections drops another connection for the new one
-// (here the new one is refused); a DC cuts a search without paging at MaxPageSize entries
+// Divergences in the limits: which connection a DC drops at MaxConnections is not documented (here
+// the longest idle, and none that is busy); a DC cuts a search without paging at MaxPageSize entries
 // (sizeLimitExceeded), this server does not; a DC keeps an index position per paged search, this
 // server the projected entries, bounded by MaxPagedMemory besides AD's limits; the Backend search
 // cannot be interrupted, so MaxQueryDuration is checked after it and between entries sent;

@@ -41,6 +41,7 @@ type framedConn struct {
 	lastActive atomic.Int64 // time.Duration since start of the last byte read or written
 	gotFirst   atomic.Bool  // a complete request has been read (InitRecvTimeout no longer applies)
 	dead       atomic.Bool  // the transport failed or was killed: nothing more can be written
+	evicted    atomic.Bool  // closed to admit a new connection at MaxConnections
 
 	mu       sync.Mutex
 	cur      net.Conn

@@ -84,6 +84,13 @@ func roundTrip(t *testing.T, c net.Conn, pdu []byte) *ber.Packet {
 	if _, err := c.Write(pdu); err != nil {
 		t.Fatal(err)
 	}
+	return readResponse(t, c)
+}
+
+// readResponse reads c until a message other than a search entry (a done message or any result).
+func readResponse(t *testing.T, c net.Conn) *ber.Packet {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(failBound))
 	for {
 		p, err := ber.ReadPacket(c)
 		if err != nil {
@@ -104,9 +111,11 @@ func TestIdleAndFirstRequestTimeouts(t *testing.T) {
 		f := only(ldapsrv.Limits{MaxConnIdleTime: short})
 		c := dialRaw(t, f.srv.LDAPAddr())
 		roundTrip(t, c, searchPDU(1, ""))
-		if b := wantClosedBy(t, c, "idle"); len(b) != 0 {
-			t.Fatalf("an idle close sent %d bytes; a DC sends nothing", len(b))
+		p, err := ber.ReadPacket(bytes.NewReader(wantClosedBy(t, c, "idle")))
+		if err != nil {
+			t.Fatalf("an idle close sent no Notice of Disconnection: %v", err)
 		}
+		wantNotice(t, []*ber.Packet{p}, fakead.Unavailable)
 		f.served(t)
 	})
 	t.Run("never sends", func(t *testing.T) {
@@ -146,6 +155,19 @@ func TestIdleAndFirstRequestTimeouts(t *testing.T) {
 	})
 }
 
+// gateBackend holds every search until release is closed, saying so on entered.
+type gateBackend struct {
+	ldapsrv.Backend
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gateBackend) Search(c fakead.Caller, req *fakead.SearchRequest) ([]fakead.SearchEntry, error) {
+	g.entered <- struct{}{}
+	<-g.release
+	return g.Backend.Search(c, req)
+}
+
 // slowBackend takes delay over every search: a stand-in for a long query.
 type slowBackend struct {
 	ldapsrv.Backend
@@ -157,40 +179,83 @@ func (s *slowBackend) Search(c fakead.Caller, req *fakead.SearchRequest) ([]fake
 	return s.Backend.Search(c, req)
 }
 
+// TestMaxConnections: at MaxConnections a new connection closes the longest-idle one (with a
+// Notice of Disconnection) and is served, as a DC does (KB 315071); only when every connection is
+// busy is the newcomer refused (busy).
 func TestMaxConnections(t *testing.T) {
 	f := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxConnections: 2}})
-	a, b := f.dial(t), f.dial(t)
+	idle := dialRaw(t, f.srv.LDAPAddr())
+	roundTrip(t, idle, searchPDU(1, ""))
+	a := f.dial(t)
 	if err := a.Bind(adminDN, adminPW); err != nil {
 		t.Fatal(err)
 	}
-	for _, addr := range []net.Addr{f.srv.LDAPAddr(), f.srv.LDAPSAddr()} {
-		c := dialRaw(t, addr)
-		c.Write(searchPDU(1, ""))
-		got := wantClosedBy(t, c, "connection over MaxConnections")
+	for i, addr := range []net.Addr{f.srv.LDAPAddr(), f.srv.LDAPSAddr()} {
 		if addr == f.srv.LDAPAddr() {
-			p, err := ber.ReadPacket(bytes.NewReader(got))
-			if err != nil {
-				t.Fatalf("refused LDAP connection: no notice (%d bytes)", len(got))
+			c := dialRaw(t, addr)
+			if _, tag, code, _ := resultOf(t, roundTrip(t, c, searchPDU(1, ""))); tag != 5 || code != 0 {
+				t.Fatalf("newcomer at MaxConnections: tag %d code %d, want served", tag, code)
 			}
-			wantNotice(t, []*ber.Packet{p}, fakead.Busy)
+			p, err := ber.ReadPacket(bytes.NewReader(wantClosedBy(t, idle, "longest-idle connection")))
+			if err != nil {
+				t.Fatalf("the evicted connection got no notice: %v", err)
+			}
+			wantNotice(t, []*ber.Packet{p}, fakead.Unavailable)
+			// a speaks again, so c is now the longest idle.
+			if _, err := a.WhoAmI(nil); err != nil {
+				t.Fatalf("a after the first eviction: %v", err)
+			}
+			idle = c
+			continue
 		}
+		if err := f.dialTLS(t, "localhost").Bind(adminDN, adminPW); err != nil {
+			t.Fatalf("LDAPS newcomer %d at MaxConnections: %v", i, err)
+		}
+		wantClosedBy(t, idle, "longest-idle connection")
 	}
 	if who, err := a.WhoAmI(nil); err != nil || who.AuthzID != `u:CONTOSO\Administrator` {
-		t.Fatalf("established client after a refusal: %+v, %v", who, err)
+		t.Fatalf("established client after the evictions: %+v, %v", who, err)
 	}
-	if _, err := b.WhoAmI(nil); err != nil {
-		t.Fatalf("second established client after a refusal: %v", err)
+
+	// Every connection busy (a search held in the backend on each): the newcomer is refused.
+	gate := &gateBackend{Backend: newMemBackend(), entered: make(chan struct{}, 2), release: make(chan struct{})}
+	g := start(t, gate, ldapsrv.Options{Limits: ldapsrv.Limits{MaxConnections: 2}})
+	var busy []net.Conn
+	for i := range 2 {
+		c := dialRaw(t, g.srv.LDAPAddr())
+		c.Write(searchPDU(int64(i+1), ""))
+		busy = append(busy, c)
+	}
+	for range 2 {
+		select {
+		case <-gate.entered:
+		case <-time.After(failBound):
+			t.Fatal("the searches never reached the backend")
+		}
+	}
+	c := dialRaw(t, g.srv.LDAPAddr())
+	c.Write(searchPDU(1, ""))
+	p, err := ber.ReadPacket(bytes.NewReader(wantClosedBy(t, c, "connection over MaxConnections")))
+	if err != nil {
+		t.Fatal("refused LDAP connection: no notice")
+	}
+	wantNotice(t, []*ber.Packet{p}, fakead.Busy)
+	close(gate.release)
+	for _, b := range busy {
+		if _, tag, code, _ := resultOf(t, readResponse(t, b)); tag != 5 || code != 0 {
+			t.Fatalf("busy connection after a refusal: tag %d code %d", tag, code)
+		}
 	}
 
 	// Idle connections dropped by MaxConnIdleTime make room for new clients.
-	g := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxConnections: 2, MaxConnIdleTime: 200 * time.Millisecond}})
-	idle := []net.Conn{dialRaw(t, g.srv.LDAPAddr()), dialRaw(t, g.srv.LDAPAddr())}
-	for i, c := range idle {
+	h := start(t, newMemBackend(), ldapsrv.Options{Limits: ldapsrv.Limits{MaxConnections: 2, MaxConnIdleTime: 200 * time.Millisecond}})
+	idles := []net.Conn{dialRaw(t, h.srv.LDAPAddr()), dialRaw(t, h.srv.LDAPAddr())}
+	for i, c := range idles {
 		roundTrip(t, c, searchPDU(int64(i+1), ""))
 	}
-	for _, c := range idle {
+	for _, c := range idles {
 		wantClosedBy(t, c, "idle")
 	}
-	waitConns(t, g.srv, 0) // the server releases a connection just after closing its socket
-	g.served(t)
+	waitConns(t, h.srv, 0) // the server releases a connection just after closing its socket
+	h.served(t)
 }

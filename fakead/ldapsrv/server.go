@@ -185,7 +185,14 @@ func (s *Server) track(raw net.Conn, secure bool) (fc *framedConn, closed bool) 
 		return nil, true
 	}
 	if len(s.conns) >= s.lim.MaxConnections {
-		return nil, false
+		// A DC at MaxConnections drops another connection to admit the new one (KB 315071): the
+		// longest-idle one. Only when every connection is busy is the newcomer refused.
+		victim := s.longestIdleLocked()
+		if victim == nil {
+			return nil, false
+		}
+		victim.evicted.Store(true)
+		victim.abort(fakead.Unavailable, "the server reached MaxConnections; the longest-idle connection is closed for a new one")
 	}
 	var cur net.Conn = raw
 	if secure {
@@ -199,12 +206,27 @@ func (s *Server) track(raw net.Conn, secure bool) (fc *framedConn, closed bool) 
 	return fc, false
 }
 
-// refuse closes a connection over MaxConnections at once, after a Notice of Disconnection with
-// busy on plain LDAP (LDAPS gets no handshake: the point is to spend nothing on it). The write
-// goes to a fresh socket's empty buffer; its deadline only bounds a pathological case.
-//
-// Divergence: a DC at MaxConnections is documented to drop another connection to admit the new
-// one; this server keeps the established ones and refuses the newcomer.
+// longestIdleLocked is the open connection with no request outstanding whose last traffic is the
+// oldest (not one already being evicted), or nil. s.mu is held.
+func (s *Server) longestIdleLocked() *framedConn {
+	var victim *framedConn
+	var oldest time.Time
+	for fc := range s.conns {
+		if fc.evicted.Load() || fc.aborted.Load() || !fc.st.idle() {
+			continue
+		}
+		last := fc.start.Add(time.Duration(fc.lastActive.Load()))
+		if victim == nil || last.Before(oldest) {
+			victim, oldest = fc, last
+		}
+	}
+	return victim
+}
+
+// refuse closes a connection over MaxConnections at once (every established one was busy), after
+// a Notice of Disconnection with busy on plain LDAP (LDAPS gets no handshake: the point is to
+// spend nothing on it). The write goes to a fresh socket's empty buffer; its deadline only bounds
+// a pathological case.
 func refuse(raw net.Conn, secure bool) {
 	if !secure {
 		_ = raw.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)) // wallclock: socket deadline
