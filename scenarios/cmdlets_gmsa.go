@@ -15,8 +15,9 @@ var kerbEnum = []string{"None", "DES", "RC4", "AES128", "AES256"}
 
 const kerbEnumType = "Microsoft.ActiveDirectory.Management.ADKerberosEncryptionType"
 
-func init() {
-	register(&cmdletDef{
+// gmsaCmdlets are the *-ADServiceAccount cmdlets that act on the directory.
+func gmsaCmdlets() []*cmdletDef {
+	return []*cmdletDef{{
 		name: "New-ADServiceAccount",
 		params: []paramDef{
 			{name: "Name", kind: pString, pos: 0, mandatory: true},
@@ -43,8 +44,7 @@ func init() {
 			return name == "DNSHostName" && (b.on("RestrictToOutboundAuthenticationOnly") || b.on("RestrictToSingleComputer"))
 		},
 		run: newServiceAccount,
-	})
-	register(&cmdletDef{
+	}, {
 		name: "Set-ADServiceAccount",
 		params: []paramDef{
 			{name: "Identity", kind: pString, pos: 0, mandatory: true},
@@ -64,8 +64,7 @@ func init() {
 			{name: "TrustedForDelegation", kind: pBool, pos: -1},
 		},
 		run: setServiceAccount,
-	})
-	register(&cmdletDef{
+	}, {
 		name: "Get-ADServiceAccount",
 		params: []paramDef{
 			{name: "Identity", kind: pString, pos: 0},
@@ -77,16 +76,21 @@ func init() {
 		run: func(x *cmdCtx, b bound) ([]any, error) {
 			return getObjects(x, b, "msDS-GroupManagedServiceAccount", true, func(a *adCtx, o *obj) []psProp { return accountProps(o) })
 		},
-	})
-	register(&cmdletDef{
+	}, {
 		name:   "Remove-ADServiceAccount",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}},
 		run: func(x *cmdCtx, b bound) ([]any, error) {
 			return nil, removeObject(x, b.str("Identity"), "msDS-GroupManagedServiceAccount", true)
 		},
-	})
+	}}
+}
+
+// hostCmdlets are the member-host cmdlets (hosts.go runs them): the binder needs only their
+// parameters.
+func hostCmdlets() []*cmdletDef {
+	var out []*cmdletDef
 	for _, n := range []string{"Install-ADServiceAccount", "Uninstall-ADServiceAccount", "Test-ADServiceAccount", "Reset-ADServiceAccountPassword"} {
-		register(&cmdletDef{name: n, onHost: true, params: []paramDef{
+		out = append(out, &cmdletDef{name: n, onHost: true, params: []paramDef{
 			{name: "Identity", kind: pString, pos: 0, mandatory: true},
 			{name: "AccountPassword", kind: pString, pos: -1},
 			{name: "Force", kind: pSwitch, pos: -1},
@@ -94,8 +98,9 @@ func init() {
 		}})
 	}
 	for _, n := range []string{"Restart-Computer", "Start-Service", "Stop-Service", "Restart-Service", "Get-Service", "sc", "klist", "Set-Date", "Restart-KdsService"} {
-		register(&cmdletDef{name: n, onHost: true, params: []paramDef{{name: "Name", kind: pStrings, pos: 0}}})
+		out = append(out, &cmdletDef{name: n, onHost: true, params: []paramDef{{name: "Name", kind: pStrings, pos: 0}}})
 	}
+	return out
 }
 
 func newServiceAccount(x *cmdCtx, b bound) ([]any, error) {

@@ -15,8 +15,9 @@ var (
 	categoryEnum = []string{"Distribution", "Security"}
 )
 
-func init() {
-	register(&cmdletDef{
+// groupCmdlets are the group, computer and user cmdlets, and Remove-ADObject.
+func groupCmdlets() []*cmdletDef {
+	return []*cmdletDef{{
 		name: "New-ADGroup",
 		params: []paramDef{
 			{name: "Name", kind: pString, pos: 0, mandatory: true},
@@ -31,15 +32,13 @@ func init() {
 			{name: "SamAccountName", kind: pString, pos: -1},
 		},
 		run: newGroup,
-	})
-	register(&cmdletDef{
+	}, {
 		name:   "Remove-ADObject",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}, {name: "Recursive", kind: pSwitch, pos: -1}},
 		run: func(x *cmdCtx, b bound) ([]any, error) {
 			return nil, removeObject(x, b.str("Identity"), "", false)
 		},
-	})
-	register(&cmdletDef{
+	}, {
 		name: "Set-ADGroup",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}, {name: "Add", kind: pHash, pos: -1},
 			{name: "Clear", kind: pStrings, pos: -1}, {name: "Description", kind: pString, pos: -1}, {name: "Remove", kind: pHash, pos: -1},
@@ -57,23 +56,20 @@ func init() {
 				return adError(a.d.Modify(a.now, a.c, g.dn, mods), "")
 			})
 		},
-	})
-	register(&cmdletDef{
+	}, {
 		name:   "Remove-ADGroup",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}},
 		run: func(x *cmdCtx, b bound) ([]any, error) {
 			return nil, removeObject(x, b.str("Identity"), "group", false)
 		},
-	})
-	register(&cmdletDef{
+	}, {
 		name: "Get-ADGroup",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0}, {name: "Filter", kind: pString, pos: -1},
 			{name: "LDAPFilter", kind: pString, pos: -1}, {name: "Properties", kind: pStrings, pos: -1}, {name: "SearchBase", kind: pString, pos: -1}},
 		run: func(x *cmdCtx, b bound) ([]any, error) {
 			return getObjects(x, b, "group", false, func(a *adCtx, o *obj) []psProp { return groupProps(o) })
 		},
-	})
-	register(&cmdletDef{
+	}, {
 		name: "Get-ADComputer",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0}, {name: "Filter", kind: pString, pos: -1},
 			{name: "LDAPFilter", kind: pString, pos: -1}, {name: "Properties", kind: pStrings, pos: -1}, {name: "SearchBase", kind: pString, pos: -1}},
@@ -83,8 +79,7 @@ func init() {
 				return append(p[:1], append([]psProp{{"DNSHostName", o.str("dNSHostName")}}, p[1:]...)...)
 			})
 		},
-	})
-	register(&cmdletDef{
+	}, {
 		name: "Get-ADUser",
 		params: []paramDef{{name: "Identity", kind: pString, pos: 0}, {name: "Filter", kind: pString, pos: -1},
 			{name: "LDAPFilter", kind: pString, pos: -1}, {name: "Properties", kind: pStrings, pos: -1}, {name: "SearchBase", kind: pString, pos: -1}},
@@ -94,8 +89,7 @@ func init() {
 				return []psProp{p[0], p[1], {"GivenName", o.str("givenName")}, p[2], p[3], p[4], p[5], p[6], {"Surname", o.str("sn")}, p[7]}
 			})
 		},
-	})
-	register(&cmdletDef{
+	}, {
 		name: "New-ADComputer",
 		params: []paramDef{{name: "Name", kind: pString, pos: 0, mandatory: true}, {name: "SamAccountName", kind: pString, pos: -1},
 			{name: "DNSHostName", kind: pString, pos: -1}, {name: "Path", kind: pString, pos: -1}, {name: "Enabled", kind: pBool, pos: -1},
@@ -105,8 +99,7 @@ func init() {
 				return a.newAccount(b, "computer", "CN=Computers,"+a.d.DomainDN(), true)
 			})
 		},
-	})
-	register(&cmdletDef{
+	}, {
 		name: "New-ADUser",
 		params: []paramDef{{name: "Name", kind: pString, pos: 0, mandatory: true}, {name: "SamAccountName", kind: pString, pos: -1},
 			{name: "Path", kind: pString, pos: -1}, {name: "Enabled", kind: pBool, pos: -1}, {name: "PassThru", kind: pSwitch, pos: -1},
@@ -116,53 +109,61 @@ func init() {
 				return a.newAccount(b, "user", "CN=Users,"+a.d.DomainDN(), false)
 			})
 		},
-	})
-	memberCmd := func(name string, add, principalSide bool) {
+	}}
+}
+
+// memberCmdlets are Add-/Remove-/Get-ADGroupMember and Add-/Remove-/Get-ADPrincipalGroupMembership.
+func memberCmdlets() []*cmdletDef {
+	memberCmd := func(name string, add, principalSide bool) *cmdletDef {
 		second := "Members"
 		if principalSide {
 			second = "MemberOf"
 		}
-		register(&cmdletDef{
+		return &cmdletDef{
 			name:   name,
 			params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}, {name: second, kind: pStrings, pos: 1, mandatory: true}, {name: "PassThru", kind: pSwitch, pos: -1}},
 			run: func(x *cmdCtx, b bound) ([]any, error) {
 				return nil, x.do(func(a *adCtx) error { return a.changeMembers(b, second, add, principalSide) })
 			},
-		})
+		}
 	}
-	memberCmd("Add-ADGroupMember", true, false)
-	memberCmd("Remove-ADGroupMember", false, false)
-	memberCmd("Add-ADPrincipalGroupMembership", true, true)
-	memberCmd("Remove-ADPrincipalGroupMembership", false, true)
-	register(&cmdletDef{
-		name:   "Get-ADGroupMember",
-		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}, {name: "Recursive", kind: pSwitch, pos: -1}},
-		run:    getGroupMembers,
-	})
-	register(&cmdletDef{
-		name:   "Get-ADPrincipalGroupMembership",
-		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}},
-		run: func(x *cmdCtx, b bound) ([]any, error) {
-			var out []any
-			err := x.do(func(a *adCtx) error {
-				o, err := a.find(b.str("Identity"), "", false)
-				if err != nil {
-					return err
-				}
-				dns := o.strs("memberOf")
-				sort.Strings(dns)
-				for _, dn := range dns {
-					g, err := a.find(dn, "group", false)
-					if err != nil {
-						continue
-					}
-					out = append(out, &psObject{props: lowerProps(groupProps(g))})
-				}
-				return nil
-			})
-			return out, err
+	return []*cmdletDef{
+		memberCmd("Add-ADGroupMember", true, false),
+		memberCmd("Remove-ADGroupMember", false, false),
+		memberCmd("Add-ADPrincipalGroupMembership", true, true),
+		memberCmd("Remove-ADPrincipalGroupMembership", false, true),
+		{
+			name:   "Get-ADGroupMember",
+			params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}, {name: "Recursive", kind: pSwitch, pos: -1}},
+			run:    getGroupMembers,
 		},
+		{
+			name:   "Get-ADPrincipalGroupMembership",
+			params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}},
+			run:    getPrincipalGroups,
+		},
+	}
+}
+
+func getPrincipalGroups(x *cmdCtx, b bound) ([]any, error) {
+	var out []any
+	err := x.do(func(a *adCtx) error {
+		o, err := a.find(b.str("Identity"), "", false)
+		if err != nil {
+			return err
+		}
+		dns := o.strs("memberOf")
+		sort.Strings(dns)
+		for _, dn := range dns {
+			g, err := a.find(dn, "group", false)
+			if err != nil {
+				continue
+			}
+			out = append(out, &psObject{props: lowerProps(groupProps(g))})
+		}
+		return nil
 	})
+	return out, err
 }
 
 // lowerProps: ADPrincipal results of the *-Membership and *-Member cmdlets print

@@ -12,8 +12,9 @@ import (
 // seeded stream "scenario/kds") and writes it as an msKds-ProvRootKey object below
 // CN=Master Root Keys on the DC it runs on, as the session's principal.
 
-func init() {
-	register(&cmdletDef{
+// kdsCmdlets are Add-, Get- and Test-KdsRootKey.
+func kdsCmdlets() []*cmdletDef {
+	return []*cmdletDef{{
 		name: "Add-KdsRootKey",
 		params: []paramDef{
 			{name: "EffectiveTime", kind: pDate, pos: 0},
@@ -21,13 +22,13 @@ func init() {
 			{name: "LocalTestOnly", kind: pSwitch, pos: -1},
 		},
 		run: addKdsRootKey,
-	})
-	register(&cmdletDef{name: "Get-KdsRootKey", run: getKdsRootKey})
-	register(&cmdletDef{
+	}, {
+		name: "Get-KdsRootKey", run: getKdsRootKey,
+	}, {
 		name:   "Test-KdsRootKey",
 		params: []paramDef{{name: "KeyId", kind: pGUID, pos: 0, mandatory: true}},
 		run:    testKdsRootKey,
-	})
+	}}
 }
 
 func addKdsRootKey(x *cmdCtx, b bound) ([]any, error) {

@@ -46,12 +46,13 @@ func FuzzPowerShell(f *testing.F) {
 		if err != nil {
 			return
 		}
+		cmdlets := newCmdletTable()
 		s := &session{vars: map[string]any{}}
 		for _, st := range stmts {
 			if st.cmd == nil {
 				continue
 			}
-			if def := lookupCmdlet(st.cmd.name); def != nil {
+			if def := cmdlets.lookup(st.cmd.name); def != nil {
 				_, _ = bind(def, st.cmd.elems, func(e psExpr) (any, error) {
 					if _, ok := e.(exprSub); ok {
 						return nil, nil // subexpressions run commands: they need a world

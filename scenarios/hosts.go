@@ -42,7 +42,7 @@ func (r *runner) host(name string) *sim.Host {
 
 // runHostCommand runs a command on a member host.
 func (s *session) runHostCommand(c *psCommand, h *sim.Host) ([]any, error) {
-	def := lookupCmdlet(c.name)
+	def := s.r.cmdlets.lookup(c.name)
 	name := strings.ToLower(strings.TrimSuffix(strings.ToLower(c.name), ".exe"))
 	raw := func() string {
 		parts := []string{}

@@ -14,8 +14,8 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &runner{sc: sc, opt: Options{noCompare: true}, trace: &traceBuf{}, cut: map[[2]string]bool{}, stopped: map[string]bool{}}
-	defer mimDone(r)
+	r := newRunner(sc, Options{noCompare: true})
+	defer r.closeMIM()
 	wst := sc.Steps[0]
 	ws, err := parseWorld(wst)
 	if err != nil {
@@ -40,11 +40,11 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 		if st.Cmd == "migrate" || st.Cmd == "crash-at" {
 			break
 		}
-		if _, err := directives[st.Cmd].run(r, st); err != nil {
+		if _, err := r.directives[st.Cmd].run(r, st); err != nil {
 			return nil, nil, fmt.Errorf("%s:%d: %w", path, st.Line, err)
 		}
 	}
-	m := mimOf(r).m
+	m := r.mimState().m
 	if m == nil {
 		return nil, nil, fmt.Errorf("%s: no mim block before the first migrate directive: the world has no MIM hosts", path)
 	}

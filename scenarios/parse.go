@@ -142,6 +142,7 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	s := &Scenario{Path: path, lines: lines}
+	directives, cmdlets := directiveTable(), newCmdletTable()
 	perr := func(i int, format string, args ...any) error {
 		return &ParseError{Path: path, Line: i + 1, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -180,7 +181,7 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 		st.Cmd = strings.ToLower(args[0].Key)
 		st.Args = args[1:]
 		if _, ok := directives[st.Cmd]; !ok {
-			return nil, perr(i, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(directiveNames(), ", "))
+			return nil, perr(i, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(sortedKeys(directives), ", "))
 		}
 		i++
 		for ; i < len(lines) && lines[i] != "----"; i++ {
@@ -221,7 +222,7 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 			return nil, perr(st.Line-1, "%s: %v", st.Cmd, err)
 		}
 		if st.Cmd == "ps" {
-			if err := parsePSStep(st, lenient); err != nil {
+			if err := parsePSStep(st, cmdlets, lenient); err != nil {
 				return nil, &ParseError{Path: path, Line: st.Line + err.line, Msg: err.msg}
 			}
 		}

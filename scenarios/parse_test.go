@@ -117,7 +117,7 @@ func TestBind(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := &session{vars: map[string]any{}}
-		b, err := bind(lookupCmdlet(stmts[0].cmd.name), stmts[0].cmd.elems, func(e psExpr) (any, error) { return s.eval(e, "", "") })
+		b, err := bind(newCmdletTable().lookup(stmts[0].cmd.name), stmts[0].cmd.elems, func(e psExpr) (any, error) { return s.eval(e, "", "") })
 		got := ""
 		if err != nil {
 			got = err.Error()

@@ -414,20 +414,3 @@ func (d *cmdletDef) paramList() string {
 	}
 	return strings.Join(names, " ")
 }
-
-var cmdlets = map[string]*cmdletDef{}
-
-func register(d *cmdletDef) { cmdlets[strings.ToLower(d.name)] = d }
-
-func cmdletNames() []string {
-	var out []string
-	for _, d := range cmdlets {
-		out = append(out, d.name)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func lookupCmdlet(name string) *cmdletDef {
-	return cmdlets[strings.ToLower(strings.TrimSuffix(strings.ToLower(name), ".exe"))]
-}

@@ -67,7 +67,7 @@ type psSyntaxError struct {
 }
 
 // parsePSStep splits the step's input into logical lines and parses each.
-func parsePSStep(st *Step, lenient bool) *psSyntaxError {
+func parsePSStep(st *Step, cmdlets cmdletTable, lenient bool) *psSyntaxError {
 	if len(st.Input) == 0 {
 		return &psSyntaxError{0, "ps: expected PowerShell lines between the directive and \"----\""}
 	}
@@ -117,13 +117,13 @@ func parsePSStep(st *Step, lenient bool) *psSyntaxError {
 			return err
 		}
 	}
-	return checkCommands(st, lenient)
+	return checkCommands(st, cmdlets, lenient)
 }
 
 // checkCommands refuses, at parse time, a cmdlet the simulator does not know and a parameter
 // its cmdlet does not have — unless the step's expected output shows PowerShell's own binding
 // error (a scenario may document a broken line from the docs), or when rewriting.
-func checkCommands(st *Step, lenient bool) *psSyntaxError {
+func checkCommands(st *Step, cmdlets cmdletTable, lenient bool) *psSyntaxError {
 	var walk func(stmts []psStmt, off int) *psSyntaxError
 	var walkExpr func(e psExpr, off int) *psSyntaxError
 	walkExpr = func(e psExpr, off int) *psSyntaxError {
@@ -159,12 +159,12 @@ func checkCommands(st *Step, lenient bool) *psSyntaxError {
 			case "get-date", "write-output", "echo":
 				continue
 			}
-			def := lookupCmdlet(s.cmd.name)
+			def := cmdlets.lookup(s.cmd.name)
 			if def == nil {
 				if lenient || strings.Contains(st.Expected, "The term '"+s.cmd.name+"' is not recognized") {
 					continue
 				}
-				return &psSyntaxError{off, fmt.Sprintf("unknown cmdlet %q; the simulator knows: %s", s.cmd.name, strings.Join(cmdletNames(), ", "))}
+				return &psSyntaxError{off, fmt.Sprintf("unknown cmdlet %q; the simulator knows: %s", s.cmd.name, strings.Join(cmdlets.names(), ", "))}
 			}
 			for _, el := range s.cmd.elems {
 				if err := walkExpr(el.value, off); err != nil {

@@ -100,7 +100,7 @@ func (s *session) runCommand(c *psCommand, target, as string) ([]any, error) {
 	var ve *verbatimError
 	if err != nil && !errors.As(err, &pf) && !errors.As(err, &ce) && !errors.As(err, &ve) {
 		name := c.name
-		if def := lookupCmdlet(c.name); def != nil && !def.onHost {
+		if def := s.r.cmdlets.lookup(c.name); def != nil && !def.onHost {
 			name = def.name
 		}
 		err = &cmdError{cmd: name, err: err}
@@ -133,7 +133,7 @@ func (s *session) runCommand1(c *psCommand, target, as string) ([]any, error) {
 		}
 		return out, nil
 	}
-	def := lookupCmdlet(c.name)
+	def := s.r.cmdlets.lookup(c.name)
 	if h := s.r.host(target); h != nil && def == nil {
 		return s.runHostCommand(c, h)
 	}

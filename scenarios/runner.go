@@ -128,6 +128,15 @@ type runner struct {
 	tickets map[string]*sim.Ticket // kerberos ... save=NAME
 	cut     map[[2]string]bool
 	stopped map[string]bool
+	// The language's tables, built for this run.
+	directives map[string]directive
+	cmdlets    cmdletTable
+	mim        *mimRun // the MIM directives' state (migrate.go); nil until the first
+}
+
+func newRunner(sc *Scenario, opt Options) *runner {
+	return &runner{sc: sc, opt: opt, trace: &traceBuf{fwd: opt.TraceWriter}, cut: map[[2]string]bool{}, stopped: map[string]bool{},
+		directives: directiveTable(), cmdlets: newCmdletTable()}
 }
 
 // traceBuf collects trace lines (and forwards them to the run's writer).
@@ -163,10 +172,10 @@ func Run(sc *Scenario, opt Options) *Result {
 		res.Skipped, res.SkipReason = true, "labelled pending (needs a part of the simulator that is still being built); --include-pending runs it"
 		return res
 	}
-	r := &runner{sc: sc, opt: opt, trace: &traceBuf{fwd: opt.TraceWriter}, cut: map[[2]string]bool{}, stopped: map[string]bool{}}
+	r := newRunner(sc, opt)
 	got := map[int]string{}
 	fail := r.run(res, got)
-	mimDone(r) // drops the MIM directives' state and journals (migrate.go)
+	r.closeMIM()
 	res.Failure = fail
 	res.Outputs = got
 	res.Trace = r.trace.lines
@@ -267,7 +276,7 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 		res.Steps++
 		r.tl.add(r.w.Elapsed(), "", "step", fmt.Sprintf("line %d: %s", st.Line, st.String()))
 		mark := len(r.trace.lines)
-		out, err := directives[st.Cmd].run(r, st)
+		out, err := r.directives[st.Cmd].run(r, st)
 		var pf *PendingFeatureError
 		if errors.As(err, &pf) {
 			f := r.failAt(st, "%v", err)
@@ -323,7 +332,7 @@ func (r *runner) psHint(st *Step) string {
 			if s.cmd == nil {
 				continue
 			}
-			def := lookupCmdlet(s.cmd.name)
+			def := r.cmdlets.lookup(s.cmd.name)
 			if def == nil {
 				continue
 			}
