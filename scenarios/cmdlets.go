@@ -3,7 +3,17 @@ package scenarios
 import (
 	"sort"
 	"strings"
+
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 )
+
+// cmdletDef is a cmdlet the simulator knows: what the binder needs (ps.Cmdlet), where it runs
+// and what it does.
+type cmdletDef struct {
+	ps.Cmdlet
+	onHost bool // a member-host cmdlet: hosts.go runs it on the host (run is nil)
+	run    func(x *cmdCtx, b ps.Bound) ([]any, error)
+}
 
 // cmdletTable is every cmdlet the simulator knows, by lower-case name. Get-Date, Write-Output
 // and echo are the session's own (psrun.go); sc and klist run on member hosts (hosts.go).
@@ -21,7 +31,7 @@ func newCmdletTable() cmdletTable {
 		hostCmdlets(),   // cmdlets_gmsa.go: Install-/Test-/Uninstall-ADServiceAccount, *-Service, sc, klist, ...
 	} {
 		for _, d := range set {
-			t[strings.ToLower(d.name)] = d
+			t[strings.ToLower(d.Name)] = d
 		}
 	}
 	return t
@@ -30,7 +40,7 @@ func newCmdletTable() cmdletTable {
 func (t cmdletTable) names() []string {
 	var out []string
 	for _, d := range t {
-		out = append(out, d.name)
+		out = append(out, d.Name)
 	}
 	sort.Strings(out)
 	return out

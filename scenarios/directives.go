@@ -143,7 +143,7 @@ func runPS(r *runner, st *Step) (string, error) {
 	as, _ := st.Arg("as")
 	var out strings.Builder
 	for _, l := range st.ps {
-		r.w.Logf("%s ps> %s", strings.ToUpper(on), strings.TrimSpace(l.text))
+		r.w.Logf("%s ps> %s", strings.ToUpper(on), strings.TrimSpace(l.Text))
 		if err := r.sess.runLine(l, on, as, &out); err != nil {
 			return "", err
 		}

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"github.com/gmsasim/gmsasim/sim"
 )
 
@@ -32,7 +33,7 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 		return nil, nil, fmt.Errorf("%s:%d: world: %w", path, wst.Line, err)
 	}
 	r.kdsRand = r.w.Rand("scenario/kds")
-	r.sess = &session{r: r, vars: map[string]any{}}
+	r.sess = &session{r: r, ps: ps.NewSession()}
 	if _, err := r.buildObjects(ws); err != nil {
 		return nil, nil, fmt.Errorf("%s:%d: %w", path, wst.Line, err)
 	}

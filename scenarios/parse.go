@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"os"
 	"sort"
 	"strings"
@@ -54,7 +55,7 @@ type Step struct {
 	// outFrom/outTo are the line indexes (0-based, half-open) of the expected-output block, the
 	// separators included, for Rewrite.
 	outFrom, outTo int
-	ps             []psLine // parsed PowerShell, for "ps" steps
+	ps             []ps.Line // parsed PowerShell, for "ps" steps
 }
 
 // Arg is one argument of a directive line: key=value, or a bare word (Key only).
@@ -223,7 +224,7 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 		}
 		if st.Cmd == "ps" {
 			if err := parsePSStep(st, cmdlets, lenient); err != nil {
-				return nil, &ParseError{Path: path, Line: st.Line + err.line, Msg: err.msg}
+				return nil, &ParseError{Path: path, Line: st.Line + err.Line, Msg: err.Msg}
 			}
 		}
 		s.Steps = append(s.Steps, st)

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"io"
 	"strings"
 	"time"
@@ -264,7 +265,7 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 	}
 	r.w = w
 	r.kdsRand = w.Rand("scenario/kds")
-	r.sess = &session{r: r, vars: map[string]any{}}
+	r.sess = &session{r: r, ps: ps.NewSession()}
 	out, err := r.buildObjects(ws)
 	if err != nil {
 		return r.failAt(wst, "%v", err)
@@ -328,18 +329,18 @@ func (r *runner) compare(st *Step, out string, got map[int]string) *Failure {
 // psHint names the valid parameters when a binding error shows up unexpectedly.
 func (r *runner) psHint(st *Step) string {
 	for _, l := range st.ps {
-		for _, s := range l.stmts {
-			if s.cmd == nil {
+		for _, s := range l.Stmts {
+			if s.Cmd == nil {
 				continue
 			}
-			def := r.cmdlets.lookup(s.cmd.name)
+			def := r.cmdlets.lookup(s.Cmd.Name)
 			if def == nil {
 				continue
 			}
-			for _, el := range s.cmd.elems {
-				if el.isParam {
-					if _, err := matchParam(def, append(append([]paramDef(nil), def.params...), commonParams...), el.param); err != nil {
-						return fmt.Sprintf("%s:%d: %s has no parameter -%s; its parameters are: %s", r.sc.Path, st.Line+l.off, def.name, el.param, def.paramList())
+			for _, el := range s.Cmd.Elems {
+				if el.IsParam {
+					if _, err := def.Match(el.Param); err != nil {
+						return fmt.Sprintf("%s:%d: %s has no parameter -%s; its parameters are: %s", r.sc.Path, st.Line+l.Off, def.Name, el.Param, def.ParamList())
 					}
 				}
 			}
