@@ -165,12 +165,15 @@ func toObj(e fakead.SearchEntry) *obj {
 	return o
 }
 
-var readAttrs = []string{"*", "msDS-GroupMSAMembership", "msDS-ManagedPasswordInterval", "msDS-ManagedPasswordId",
-	"msDS-SupportedEncryptionTypes", "objectGUID", "objectSid", "member", "memberOf", "servicePrincipalName",
-	"dNSHostName", "userAccountControl", "groupType", "pwdLastSet", "msDS-AllowedToDelegateTo"}
+// readAttrs are the attributes the AD cmdlets ask for when they read objects.
+func readAttrs() []string {
+	return []string{"*", "msDS-GroupMSAMembership", "msDS-ManagedPasswordInterval", "msDS-ManagedPasswordId",
+		"msDS-SupportedEncryptionTypes", "objectGUID", "objectSid", "member", "memberOf", "servicePrincipalName",
+		"dNSHostName", "userAccountControl", "groupType", "pwdLastSet", "msDS-AllowedToDelegateTo"}
+}
 
 func (a *adCtx) search(base string, scope fakead.Scope, f fakead.Filter) ([]*obj, error) {
-	res, err := a.d.Search(a.now, a.c, &fakead.SearchRequest{BaseDN: base, Scope: scope, Filter: f, Attributes: readAttrs, SDFlags: -1})
+	res, err := a.d.Search(a.now, a.c, &fakead.SearchRequest{BaseDN: base, Scope: scope, Filter: f, Attributes: readAttrs(), SDFlags: -1})
 	if err != nil {
 		return nil, err
 	}
@@ -280,16 +283,19 @@ func hashAttrs(h *ps.Hashtable) []fakead.Attribute {
 	return out
 }
 
-// encTypes maps KerberosEncryptionType names to msDS-SupportedEncryptionTypes bits.
-var encTypes = []struct {
+// encType is a KerberosEncryptionType name and its msDS-SupportedEncryptionTypes bits.
+type encType struct {
 	name string
 	bits int64
-}{{"DES", 3}, {"RC4", 4}, {"AES128", 8}, {"AES256", 16}}
+}
+
+// encTypes are the KerberosEncryptionType names and their bits, in bit order.
+func encTypes() []encType { return []encType{{"DES", 3}, {"RC4", 4}, {"AES128", 8}, {"AES256", 16}} }
 
 func encBits(names []string) int64 {
 	var n int64
 	for _, x := range names {
-		for _, e := range encTypes {
+		for _, e := range encTypes() {
 			if strings.EqualFold(e.name, x) {
 				n |= e.bits
 			}
@@ -303,7 +309,7 @@ func encNames(bits int64) string {
 		return "None"
 	}
 	var out []string
-	for _, e := range encTypes {
+	for _, e := range encTypes() {
 		if bits&e.bits == e.bits {
 			out = append(out, e.name)
 		}

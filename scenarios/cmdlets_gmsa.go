@@ -12,7 +12,8 @@ import (
 // The *-ADServiceAccount cmdlets, written as the AD module performs them: LDAP-style operations on
 // the DC as the session's principal, so that the directory model's rules decide the outcome.
 
-var kerbEnum = []string{"None", "DES", "RC4", "AES128", "AES256"}
+// kerbEnum are ADKerberosEncryptionType's names, in value order.
+func kerbEnum() []string { return []string{"None", "DES", "RC4", "AES128", "AES256"} }
 
 const kerbEnumType = "Microsoft.ActiveDirectory.Management.ADKerberosEncryptionType"
 
@@ -28,7 +29,7 @@ func gmsaCmdlets() []*cmdletDef {
 				{Name: "Description", Kind: ps.String, Pos: -1},
 				{Name: "DisplayName", Kind: ps.String, Pos: -1},
 				{Name: "Enabled", Kind: ps.Bool, Pos: -1},
-				{Name: "KerberosEncryptionType", Kind: ps.EnumFlags, Pos: -1, EnumType: kerbEnumType, Enum: kerbEnum},
+				{Name: "KerberosEncryptionType", Kind: ps.EnumFlags, Pos: -1, EnumType: kerbEnumType, Enum: kerbEnum()},
 				{Name: "ManagedPasswordIntervalInDays", Kind: ps.Int, Pos: -1},
 				{Name: "OtherAttributes", Kind: ps.Hash, Pos: -1},
 				{Name: "PassThru", Kind: ps.Switch, Pos: -1},
@@ -54,7 +55,7 @@ func gmsaCmdlets() []*cmdletDef {
 				{Name: "Description", Kind: ps.String, Pos: -1},
 				{Name: "DNSHostName", Kind: ps.String, Pos: -1},
 				{Name: "Enabled", Kind: ps.Bool, Pos: -1},
-				{Name: "KerberosEncryptionType", Kind: ps.EnumFlags, Pos: -1, EnumType: kerbEnumType, Enum: kerbEnum},
+				{Name: "KerberosEncryptionType", Kind: ps.EnumFlags, Pos: -1, EnumType: kerbEnumType, Enum: kerbEnum()},
 				{Name: "PassThru", Kind: ps.Switch, Pos: -1},
 				{Name: "PrincipalsAllowedToDelegateToAccount", Kind: ps.Strings, Pos: -1},
 				{Name: "PrincipalsAllowedToRetrieveManagedPassword", Kind: ps.Strings, Pos: -1},

@@ -11,10 +11,9 @@ import (
 
 // Groups, computers and users, as the AD module does them.
 
-var (
-	scopeEnum    = []string{"DomainLocal", "Global", "Universal"}
-	categoryEnum = []string{"Distribution", "Security"}
-)
+// scopeEnum and categoryEnum are ADGroupScope's and ADGroupCategory's names, in value order.
+func scopeEnum() []string    { return []string{"DomainLocal", "Global", "Universal"} }
+func categoryEnum() []string { return []string{"Distribution", "Security"} }
 
 // groupCmdlets are the group, computer and user cmdlets, and Remove-ADObject.
 func groupCmdlets() []*cmdletDef {
@@ -22,10 +21,10 @@ func groupCmdlets() []*cmdletDef {
 		Cmdlet: ps.Cmdlet{Name: "New-ADGroup",
 			Params: []ps.Param{
 				{Name: "Name", Kind: ps.String, Pos: 0, Mandatory: true},
-				{Name: "GroupScope", Kind: ps.Enum, Pos: 1, Mandatory: true, EnumType: "Microsoft.ActiveDirectory.Management.ADGroupScope", Enum: scopeEnum},
+				{Name: "GroupScope", Kind: ps.Enum, Pos: 1, Mandatory: true, EnumType: "Microsoft.ActiveDirectory.Management.ADGroupScope", Enum: scopeEnum()},
 				{Name: "Description", Kind: ps.String, Pos: -1},
 				{Name: "DisplayName", Kind: ps.String, Pos: -1},
-				{Name: "GroupCategory", Kind: ps.Enum, Pos: -1, EnumType: "Microsoft.ActiveDirectory.Management.ADGroupCategory", Enum: categoryEnum},
+				{Name: "GroupCategory", Kind: ps.Enum, Pos: -1, EnumType: "Microsoft.ActiveDirectory.Management.ADGroupCategory", Enum: categoryEnum()},
 				{Name: "ManagedBy", Kind: ps.String, Pos: -1},
 				{Name: "OtherAttributes", Kind: ps.Hash, Pos: -1},
 				{Name: "PassThru", Kind: ps.Switch, Pos: -1},

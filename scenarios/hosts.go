@@ -139,7 +139,7 @@ func encTypeBits(list string) (int64, error) {
 	for _, x := range strings.Split(list, ",") {
 		x = strings.TrimSpace(x)
 		found := false
-		for _, e := range encTypes {
+		for _, e := range encTypes() {
 			if strings.EqualFold(e.name, x) {
 				bits |= e.bits
 				found = true

@@ -415,10 +415,10 @@ func sortedPairs(m map[[2]string]bool) [][2]string {
 }
 
 // metamorphicScales are the link-delay factors a metamorphic scenario also runs with.
-var metamorphicScales = []float64{0.01, 4}
+func metamorphicScales() []float64 { return []float64{0.01, 4} }
 
 func metamorphic(sc *Scenario, opt Options, base *Result) *Failure {
-	for _, f := range metamorphicScales {
+	for _, f := range metamorphicScales() {
 		o := opt
 		o.TraceWriter = nil
 		o.linkScale = f
