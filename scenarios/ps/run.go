@@ -8,7 +8,6 @@ import (
 	"time"
 )
 
-// runLine runs one logical line: each statement's output and errors, in order.
 // Session is one PowerShell session: its variables, kept from line to line.
 type Session struct {
 	vars map[string]any
@@ -206,7 +205,9 @@ func typeNameOf(v any) string {
 	return "System.Management.Automation.PSCustomObject"
 }
 
-// expand does a double-quoted string's variable expansion and backtick escapes.
+// expand does a double-quoted string's expansion: $var, $(statements) with their commands run
+// through run, and backtick escapes.
+// Divergence: an error inside $(…) expands to nothing; PowerShell also prints its error record.
 func (s *Session) expand(str string, run RunFunc) string {
 	var b strings.Builder
 	rs := []rune(str)
