@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,62 +42,62 @@ func adError(err error, kind string) error {
 	if err == nil {
 		return nil
 	}
-	var pe *psError
+	var pe *ps.Error
 	var pf *PendingFeatureError
 	if errors.As(err, &pe) || errors.As(err, &pf) {
 		return err
 	}
 	if errors.Is(err, sim.ErrUnknownDC) {
-		return psErrf("%s", unreachable)
+		return ps.Errorf("%s", unreachable)
 	}
 	if errors.Is(err, fakekds.ErrNoRootKey) {
-		return psErrf("Key does not exist")
+		return ps.Errorf("Key does not exist")
 	}
 	var fe *fakead.Error
 	if !errors.As(err, &fe) {
-		return psErrf("%s", err.Error())
+		return ps.Errorf("%s", err.Error())
 	}
 	if strings.Contains(fe.Diag, "Key does not exist") {
-		return psErrf("Key does not exist")
+		return ps.Errorf("Key does not exist")
 	}
 	switch fe.Code {
 	case fakead.InsufficientAccessRights:
-		return psErrf("Access is denied")
+		return ps.Errorf("Access is denied")
 	case fakead.Unavailable:
-		return psErrf("%s", unreachable)
+		return ps.Errorf("%s", unreachable)
 	case fakead.EntryAlreadyExists:
 		switch kind {
 		case "group":
-			return psErrf("The specified group already exists")
+			return ps.Errorf("The specified group already exists")
 		case "account":
-			return psErrf("The specified account already exists")
+			return ps.Errorf("The specified account already exists")
 		}
-		return psErrf("The object already exists")
+		return ps.Errorf("The object already exists")
 	case fakead.NoSuchObject:
-		return psErrf("Directory object not found")
+		return ps.Errorf("Directory object not found")
 	case fakead.ConstraintViolation:
 		if kind == "account" && strings.Contains(strings.ToLower(fe.Diag), "samaccountname") {
-			return psErrf("The specified account already exists")
+			return ps.Errorf("The specified account already exists")
 		}
-		return psErrf("A constraint violation occurred")
+		return ps.Errorf("A constraint violation occurred")
 	case fakead.UnwillingToPerform:
-		return psErrf("The server is unwilling to process the request")
+		return ps.Errorf("The server is unwilling to process the request")
 	case fakead.ObjectClassViolation:
-		return psErrf("The requested operation did not satisfy one or more constraints associated with the class of the object")
+		return ps.Errorf("The requested operation did not satisfy one or more constraints associated with the class of the object")
 	case fakead.UndefinedAttributeType:
-		return psErrf("The specified directory service attribute or value does not exist")
+		return ps.Errorf("The specified directory service attribute or value does not exist")
 	case fakead.InvalidAttributeSyntax:
-		return psErrf("The attribute syntax specified to the directory service is invalid")
+		return ps.Errorf("The attribute syntax specified to the directory service is invalid")
 	case fakead.AttributeOrValueExists:
-		return psErrf("The specified value already exists")
+		return ps.Errorf("The specified value already exists")
 	case fakead.NoSuchAttribute:
-		return psErrf("The specified directory service attribute or value does not exist")
+		return ps.Errorf("The specified directory service attribute or value does not exist")
 	case fakead.NotAllowedOnNonLeaf:
-		return psErrf("The operation cannot be performed because child objects exist. This operation can only be performed on a leaf object")
+		return ps.Errorf("The operation cannot be performed because child objects exist. This operation can only be performed on a leaf object")
 	case fakead.NamingViolation:
-		return psErrf("A naming violation occurred")
+		return ps.Errorf("A naming violation occurred")
 	}
-	return psErrf("%s", fe.Error())
+	return ps.Errorf("%s", fe.Error())
 }
 
 // obj is a found directory object.
@@ -164,12 +165,15 @@ func toObj(e fakead.SearchEntry) *obj {
 	return o
 }
 
-var readAttrs = []string{"*", "msDS-GroupMSAMembership", "msDS-ManagedPasswordInterval", "msDS-ManagedPasswordId",
-	"msDS-SupportedEncryptionTypes", "objectGUID", "objectSid", "member", "memberOf", "servicePrincipalName",
-	"dNSHostName", "userAccountControl", "groupType", "pwdLastSet", "msDS-AllowedToDelegateTo"}
+// readAttrs are the attributes the AD cmdlets ask for when they read objects.
+func readAttrs() []string {
+	return []string{"*", "msDS-GroupMSAMembership", "msDS-ManagedPasswordInterval", "msDS-ManagedPasswordId",
+		"msDS-SupportedEncryptionTypes", "objectGUID", "objectSid", "member", "memberOf", "servicePrincipalName",
+		"dNSHostName", "userAccountControl", "groupType", "pwdLastSet", "msDS-AllowedToDelegateTo"}
+}
 
 func (a *adCtx) search(base string, scope fakead.Scope, f fakead.Filter) ([]*obj, error) {
-	res, err := a.d.Search(a.now, a.c, &fakead.SearchRequest{BaseDN: base, Scope: scope, Filter: f, Attributes: readAttrs, SDFlags: -1})
+	res, err := a.d.Search(a.now, a.c, &fakead.SearchRequest{BaseDN: base, Scope: scope, Filter: f, Attributes: readAttrs(), SDFlags: -1})
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +189,7 @@ func eq(attr, val string) fakead.Filter { return fakead.FilterEquality{Attr: att
 // find resolves an AD module identity: a DN, a GUID, a SID or a sAMAccountName (with "$"
 // appended as a fallback when dollar is set, as Get-ADComputer and Get-ADServiceAccount do).
 func (a *adCtx) find(identity, class string, dollar bool) (*obj, error) {
-	notFound := psErrf("Cannot find an object with identity: '%s' under: '%s'.", identity, a.d.DomainDN())
+	notFound := ps.Errorf("Cannot find an object with identity: '%s' under: '%s'.", identity, a.d.DomainDN())
 	var f fakead.Filter
 	switch {
 	case identity == "":
@@ -267,28 +271,31 @@ func attr(name string, vals ...string) fakead.Attribute {
 }
 
 // hashAttrs turns -OtherAttributes/-Add/-Replace @{...} into attributes.
-func hashAttrs(h *psHash) []fakead.Attribute {
+func hashAttrs(h *ps.Hashtable) []fakead.Attribute {
 	var out []fakead.Attribute
-	for i, k := range h.keys {
+	for i, k := range h.Keys {
 		var vals []string
-		for _, v := range flatten(h.vals[i]) {
-			vals = append(vals, psString(v))
+		for _, v := range ps.Flatten(h.Vals[i]) {
+			vals = append(vals, ps.ToString(v))
 		}
 		out = append(out, attr(k, vals...))
 	}
 	return out
 }
 
-// encTypes maps KerberosEncryptionType names to msDS-SupportedEncryptionTypes bits.
-var encTypes = []struct {
+// encType is a KerberosEncryptionType name and its msDS-SupportedEncryptionTypes bits.
+type encType struct {
 	name string
 	bits int64
-}{{"DES", 3}, {"RC4", 4}, {"AES128", 8}, {"AES256", 16}}
+}
+
+// encTypes are the KerberosEncryptionType names and their bits, in bit order.
+func encTypes() []encType { return []encType{{"DES", 3}, {"RC4", 4}, {"AES128", 8}, {"AES256", 16}} }
 
 func encBits(names []string) int64 {
 	var n int64
 	for _, x := range names {
-		for _, e := range encTypes {
+		for _, e := range encTypes() {
 			if strings.EqualFold(e.name, x) {
 				n |= e.bits
 			}
@@ -302,7 +309,7 @@ func encNames(bits int64) string {
 		return "None"
 	}
 	var out []string
-	for _, e := range encTypes {
+	for _, e := range encTypes() {
 		if bits&e.bits == e.bits {
 			out = append(out, e.name)
 		}
@@ -311,17 +318,17 @@ func encNames(bits int64) string {
 }
 
 // baseProps are the default properties of the AD module's objects.
-func accountProps(o *obj, extra ...psProp) []psProp {
+func accountProps(o *obj, extra ...ps.Prop) []ps.Prop {
 	uac := o.int("userAccountControl")
-	p := []psProp{
-		{"DistinguishedName", o.dn},
-		{"Enabled", uac&0x2 == 0},
-		{"Name", o.str("name")},
-		{"ObjectClass", o.lastClass()},
-		{"ObjectGUID", o.guid()},
-		{"SamAccountName", o.str("sAMAccountName")},
-		{"SID", o.sid()},
-		{"UserPrincipalName", o.str("userPrincipalName")},
+	p := []ps.Prop{
+		{Name: "DistinguishedName", Val: o.dn},
+		{Name: "Enabled", Val: uac&0x2 == 0},
+		{Name: "Name", Val: o.str("name")},
+		{Name: "ObjectClass", Val: o.lastClass()},
+		{Name: "ObjectGUID", Val: o.guid()},
+		{Name: "SamAccountName", Val: o.str("sAMAccountName")},
+		{Name: "SID", Val: o.sid()},
+		{Name: "UserPrincipalName", Val: o.str("userPrincipalName")},
 	}
 	return append(p, extra...)
 }
@@ -343,68 +350,68 @@ func groupCategory(gt int64) string {
 	return "Distribution"
 }
 
-func groupProps(o *obj) []psProp {
+func groupProps(o *obj) []ps.Prop {
 	gt := o.int("groupType")
-	return []psProp{
-		{"DistinguishedName", o.dn},
-		{"GroupCategory", groupCategory(gt)},
-		{"GroupScope", groupScope(gt)},
-		{"Name", o.str("name")},
-		{"ObjectClass", o.lastClass()},
-		{"ObjectGUID", o.guid()},
-		{"SamAccountName", o.str("sAMAccountName")},
-		{"SID", o.sid()},
+	return []ps.Prop{
+		{Name: "DistinguishedName", Val: o.dn},
+		{Name: "GroupCategory", Val: groupCategory(gt)},
+		{Name: "GroupScope", Val: groupScope(gt)},
+		{Name: "Name", Val: o.str("name")},
+		{Name: "ObjectClass", Val: o.lastClass()},
+		{Name: "ObjectGUID", Val: o.guid()},
+		{Name: "SamAccountName", Val: o.str("sAMAccountName")},
+		{Name: "SID", Val: o.sid()},
 	}
 }
 
 // extendedProp is one -Properties name: the AD module's friendly names, else the LDAP attribute.
-func (a *adCtx) extendedProp(o *obj, name string) psProp {
+func (a *adCtx) extendedProp(o *obj, name string) ps.Prop {
 	switch strings.ToLower(name) {
 	case "principalsallowedtoretrievemanagedpassword":
 		var dns []string
 		if v := o.attrs["msds-groupmsamembership"]; len(v) > 0 {
 			sids, err := parseGMSAMembershipSD(v[0])
 			if err != nil {
-				return psProp{"PrincipalsAllowedToRetrieveManagedPassword", "(unreadable: " + err.Error() + ")"}
+				return ps.Prop{Name: "PrincipalsAllowedToRetrieveManagedPassword", Val: "(unreadable: " + err.Error() + ")"}
 			}
 			for _, s := range sids {
 				dns = append(dns, a.dnOfSID(s))
 			}
 		}
-		return psProp{"PrincipalsAllowedToRetrieveManagedPassword", nonNil(dns)}
+		return ps.Prop{Name: "PrincipalsAllowedToRetrieveManagedPassword", Val: nonNil(dns)}
 	case "serviceprincipalnames":
-		return psProp{"ServicePrincipalNames", nonNil(o.strs("servicePrincipalName"))}
+		return ps.Prop{Name: "ServicePrincipalNames", Val: nonNil(o.strs("servicePrincipalName"))}
 	case "dnshostname":
-		return psProp{"DNSHostName", o.str("dNSHostName")}
+		return ps.Prop{Name: "DNSHostName", Val: o.str("dNSHostName")}
 	case "managedpasswordintervalindays":
 		var v any
 		if s := o.str("msDS-ManagedPasswordInterval"); s != "" {
 			v = s
 		}
-		return psProp{"ManagedPasswordIntervalInDays", v}
+		return ps.Prop{Name: "ManagedPasswordIntervalInDays", Val: v}
 	case "kerberosencryptiontype":
-		return psProp{"KerberosEncryptionType", encNames(o.int("msDS-SupportedEncryptionTypes"))}
+		return ps.Prop{Name: "KerberosEncryptionType", Val: encNames(o.int("msDS-SupportedEncryptionTypes"))}
 	case "trustedfordelegation":
-		return psProp{"TrustedForDelegation", o.int("userAccountControl")&0x80000 != 0}
+		return ps.Prop{Name: "TrustedForDelegation", Val: o.int("userAccountControl")&0x80000 != 0}
 	case "memberof":
-		return psProp{"MemberOf", nonNil(o.strs("memberOf"))}
+		return ps.Prop{Name: "MemberOf", Val: nonNil(o.strs("memberOf"))}
 	case "members":
-		return psProp{"Members", nonNil(o.strs("member"))}
+		return ps.Prop{Name: "Members", Val: nonNil(o.strs("member"))}
 	case "passwordlastset":
 		var v any
 		if n := o.int("pwdLastSet"); n > 0 {
 			v = fakead.FromFileTime(n)
 		}
-		return psProp{"PasswordLastSet", v}
+		return ps.Prop{Name: "PasswordLastSet", Val: v}
 	}
 	vals := o.attrs[strings.ToLower(name)]
 	switch {
 	case len(vals) == 0:
-		return psProp{name, nil}
+		return ps.Prop{Name: name, Val: nil}
 	case len(vals) == 1 && printableBytes(vals[0]):
-		return psProp{name, string(vals[0])}
+		return ps.Prop{Name: name, Val: string(vals[0])}
 	case len(vals) == 1:
-		return psProp{name, byteList(vals[0])}
+		return ps.Prop{Name: name, Val: byteList(vals[0])}
 	}
 	var ss []string
 	for _, v := range vals {
@@ -414,7 +421,7 @@ func (a *adCtx) extendedProp(o *obj, name string) psProp {
 			ss = append(ss, byteList(v))
 		}
 	}
-	return psProp{name, ss}
+	return ps.Prop{Name: name, Val: ss}
 }
 
 func nonNil(s []string) []string {
@@ -437,7 +444,7 @@ func printableBytes(b []byte) bool {
 func byteList(b []byte) string {
 	var parts []string
 	for i, c := range b {
-		if i == enumerationLimit {
+		if i == ps.EnumerationLimit {
 			return "{" + strings.Join(parts, ", ") + "...}"
 		}
 		parts = append(parts, strconv.Itoa(int(c)))
@@ -446,11 +453,11 @@ func byteList(b []byte) string {
 }
 
 // withProperties adds the requested -Properties and sorts as the AD module's objects print.
-func (a *adCtx) withProperties(o *obj, base []psProp, names []string) *psObject {
-	props := append([]psProp(nil), base...)
+func (a *adCtx) withProperties(o *obj, base []ps.Prop, names []string) *ps.Object {
+	props := append([]ps.Prop(nil), base...)
 	have := map[string]bool{}
 	for _, p := range props {
-		have[strings.ToLower(p.name)] = true
+		have[strings.ToLower(p.Name)] = true
 	}
 	for _, n := range names {
 		if n == "*" {
@@ -462,21 +469,21 @@ func (a *adCtx) withProperties(o *obj, base []psProp, names []string) *psObject 
 			}
 			for _, sn := range star {
 				p := a.extendedProp(o, sn)
-				if !have[strings.ToLower(p.name)] {
+				if !have[strings.ToLower(p.Name)] {
 					props = append(props, p)
-					have[strings.ToLower(p.name)] = true
+					have[strings.ToLower(p.Name)] = true
 				}
 			}
 			continue
 		}
 		p := a.extendedProp(o, n)
-		if !have[strings.ToLower(p.name)] {
+		if !have[strings.ToLower(p.Name)] {
 			props = append(props, p)
-			have[strings.ToLower(p.name)] = true
+			have[strings.ToLower(p.Name)] = true
 		}
 	}
 	if len(names) > 0 {
-		sort.SliceStable(props, func(i, j int) bool { return strings.ToLower(props[i].name) < strings.ToLower(props[j].name) })
+		sort.SliceStable(props, func(i, j int) bool { return strings.ToLower(props[i].Name) < strings.ToLower(props[j].Name) })
 	}
-	return &psObject{props: props}
+	return &ps.Object{Props: props}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"strconv"
 	"strings"
 
@@ -11,96 +12,102 @@ import (
 // The *-ADServiceAccount cmdlets, written as the AD module performs them: LDAP-style operations on
 // the DC as the session's principal, so that the directory model's rules decide the outcome.
 
-var kerbEnum = []string{"None", "DES", "RC4", "AES128", "AES256"}
+// kerbEnum are ADKerberosEncryptionType's names, in value order.
+func kerbEnum() []string { return []string{"None", "DES", "RC4", "AES128", "AES256"} }
 
 const kerbEnumType = "Microsoft.ActiveDirectory.Management.ADKerberosEncryptionType"
 
-func init() {
-	register(&cmdletDef{
-		name: "New-ADServiceAccount",
-		params: []paramDef{
-			{name: "Name", kind: pString, pos: 0, mandatory: true},
-			// Not positional: the Group parameter set has only [-Name] by position.
-			{name: "DNSHostName", kind: pString, pos: -1, mandatory: true},
-			{name: "AccountExpirationDate", kind: pDate, pos: -1},
-			{name: "Description", kind: pString, pos: -1},
-			{name: "DisplayName", kind: pString, pos: -1},
-			{name: "Enabled", kind: pBool, pos: -1},
-			{name: "KerberosEncryptionType", kind: pEnumFlags, pos: -1, enumType: kerbEnumType, enum: kerbEnum},
-			{name: "ManagedPasswordIntervalInDays", kind: pInt, pos: -1},
-			{name: "OtherAttributes", kind: pHash, pos: -1},
-			{name: "PassThru", kind: pSwitch, pos: -1},
-			{name: "Path", kind: pString, pos: -1},
-			{name: "PrincipalsAllowedToDelegateToAccount", kind: pStrings, pos: -1},
-			{name: "PrincipalsAllowedToRetrieveManagedPassword", kind: pStrings, pos: -1},
-			{name: "RestrictToOutboundAuthenticationOnly", kind: pSwitch, pos: -1},
-			{name: "RestrictToSingleComputer", kind: pSwitch, pos: -1},
-			{name: "SamAccountName", kind: pString, pos: -1},
-			{name: "ServicePrincipalNames", kind: pStrings, pos: -1},
-			{name: "TrustedForDelegation", kind: pBool, pos: -1},
-		},
-		optional: func(name string, b bound) bool {
-			return name == "DNSHostName" && (b.on("RestrictToOutboundAuthenticationOnly") || b.on("RestrictToSingleComputer"))
-		},
+// gmsaCmdlets are the *-ADServiceAccount cmdlets that act on the directory.
+func gmsaCmdlets() []*cmdletDef {
+	return []*cmdletDef{{
+		Cmdlet: ps.Cmdlet{Name: "New-ADServiceAccount",
+			Params: []ps.Param{
+				{Name: "Name", Kind: ps.String, Pos: 0, Mandatory: true},
+				// Not positional: the Group parameter set has only [-Name] by position.
+				{Name: "DNSHostName", Kind: ps.String, Pos: -1, Mandatory: true},
+				{Name: "AccountExpirationDate", Kind: ps.Date, Pos: -1},
+				{Name: "Description", Kind: ps.String, Pos: -1},
+				{Name: "DisplayName", Kind: ps.String, Pos: -1},
+				{Name: "Enabled", Kind: ps.Bool, Pos: -1},
+				{Name: "KerberosEncryptionType", Kind: ps.EnumFlags, Pos: -1, EnumType: kerbEnumType, Enum: kerbEnum()},
+				{Name: "ManagedPasswordIntervalInDays", Kind: ps.Int, Pos: -1},
+				{Name: "OtherAttributes", Kind: ps.Hash, Pos: -1},
+				{Name: "PassThru", Kind: ps.Switch, Pos: -1},
+				{Name: "Path", Kind: ps.String, Pos: -1},
+				{Name: "PrincipalsAllowedToDelegateToAccount", Kind: ps.Strings, Pos: -1},
+				{Name: "PrincipalsAllowedToRetrieveManagedPassword", Kind: ps.Strings, Pos: -1},
+				{Name: "RestrictToOutboundAuthenticationOnly", Kind: ps.Switch, Pos: -1},
+				{Name: "RestrictToSingleComputer", Kind: ps.Switch, Pos: -1},
+				{Name: "SamAccountName", Kind: ps.String, Pos: -1},
+				{Name: "ServicePrincipalNames", Kind: ps.Strings, Pos: -1},
+				{Name: "TrustedForDelegation", Kind: ps.Bool, Pos: -1},
+			},
+			Optional: func(name string, b ps.Bound) bool {
+				return name == "DNSHostName" && (b.On("RestrictToOutboundAuthenticationOnly") || b.On("RestrictToSingleComputer"))
+			}},
 		run: newServiceAccount,
-	})
-	register(&cmdletDef{
-		name: "Set-ADServiceAccount",
-		params: []paramDef{
-			{name: "Identity", kind: pString, pos: 0, mandatory: true},
-			{name: "Add", kind: pHash, pos: -1},
-			{name: "Clear", kind: pStrings, pos: -1},
-			{name: "Description", kind: pString, pos: -1},
-			{name: "DNSHostName", kind: pString, pos: -1},
-			{name: "Enabled", kind: pBool, pos: -1},
-			{name: "KerberosEncryptionType", kind: pEnumFlags, pos: -1, enumType: kerbEnumType, enum: kerbEnum},
-			{name: "PassThru", kind: pSwitch, pos: -1},
-			{name: "PrincipalsAllowedToDelegateToAccount", kind: pStrings, pos: -1},
-			{name: "PrincipalsAllowedToRetrieveManagedPassword", kind: pStrings, pos: -1},
-			{name: "Remove", kind: pHash, pos: -1},
-			{name: "Replace", kind: pHash, pos: -1},
-			{name: "SamAccountName", kind: pString, pos: -1},
-			{name: "ServicePrincipalNames", kind: pHash, pos: -1},
-			{name: "TrustedForDelegation", kind: pBool, pos: -1},
-		},
+	}, {
+		Cmdlet: ps.Cmdlet{Name: "Set-ADServiceAccount",
+			Params: []ps.Param{
+				{Name: "Identity", Kind: ps.String, Pos: 0, Mandatory: true},
+				{Name: "Add", Kind: ps.Hash, Pos: -1},
+				{Name: "Clear", Kind: ps.Strings, Pos: -1},
+				{Name: "Description", Kind: ps.String, Pos: -1},
+				{Name: "DNSHostName", Kind: ps.String, Pos: -1},
+				{Name: "Enabled", Kind: ps.Bool, Pos: -1},
+				{Name: "KerberosEncryptionType", Kind: ps.EnumFlags, Pos: -1, EnumType: kerbEnumType, Enum: kerbEnum()},
+				{Name: "PassThru", Kind: ps.Switch, Pos: -1},
+				{Name: "PrincipalsAllowedToDelegateToAccount", Kind: ps.Strings, Pos: -1},
+				{Name: "PrincipalsAllowedToRetrieveManagedPassword", Kind: ps.Strings, Pos: -1},
+				{Name: "Remove", Kind: ps.Hash, Pos: -1},
+				{Name: "Replace", Kind: ps.Hash, Pos: -1},
+				{Name: "SamAccountName", Kind: ps.String, Pos: -1},
+				{Name: "ServicePrincipalNames", Kind: ps.Hash, Pos: -1},
+				{Name: "TrustedForDelegation", Kind: ps.Bool, Pos: -1},
+			}},
 		run: setServiceAccount,
-	})
-	register(&cmdletDef{
-		name: "Get-ADServiceAccount",
-		params: []paramDef{
-			{name: "Identity", kind: pString, pos: 0},
-			{name: "Filter", kind: pString, pos: -1},
-			{name: "LDAPFilter", kind: pString, pos: -1},
-			{name: "Properties", kind: pStrings, pos: -1},
-			{name: "SearchBase", kind: pString, pos: -1},
+	}, {
+		Cmdlet: ps.Cmdlet{Name: "Get-ADServiceAccount",
+			Params: []ps.Param{
+				{Name: "Identity", Kind: ps.String, Pos: 0},
+				{Name: "Filter", Kind: ps.String, Pos: -1},
+				{Name: "LDAPFilter", Kind: ps.String, Pos: -1},
+				{Name: "Properties", Kind: ps.Strings, Pos: -1},
+				{Name: "SearchBase", Kind: ps.String, Pos: -1},
+			}},
+		run: func(x *cmdCtx, b ps.Bound) ([]any, error) {
+			return getObjects(x, b, "msDS-GroupManagedServiceAccount", true, func(a *adCtx, o *obj) []ps.Prop { return accountProps(o) })
 		},
-		run: func(x *cmdCtx, b bound) ([]any, error) {
-			return getObjects(x, b, "msDS-GroupManagedServiceAccount", true, func(a *adCtx, o *obj) []psProp { return accountProps(o) })
+	}, {
+		Cmdlet: ps.Cmdlet{Name: "Remove-ADServiceAccount",
+			Params: []ps.Param{{Name: "Identity", Kind: ps.String, Pos: 0, Mandatory: true}}},
+		run: func(x *cmdCtx, b ps.Bound) ([]any, error) {
+			return nil, removeObject(x, b.Str("Identity"), "msDS-GroupManagedServiceAccount", true)
 		},
-	})
-	register(&cmdletDef{
-		name:   "Remove-ADServiceAccount",
-		params: []paramDef{{name: "Identity", kind: pString, pos: 0, mandatory: true}},
-		run: func(x *cmdCtx, b bound) ([]any, error) {
-			return nil, removeObject(x, b.str("Identity"), "msDS-GroupManagedServiceAccount", true)
-		},
-	})
-	for _, n := range []string{"Install-ADServiceAccount", "Uninstall-ADServiceAccount", "Test-ADServiceAccount", "Reset-ADServiceAccountPassword"} {
-		register(&cmdletDef{name: n, onHost: true, params: []paramDef{
-			{name: "Identity", kind: pString, pos: 0, mandatory: true},
-			{name: "AccountPassword", kind: pString, pos: -1},
-			{name: "Force", kind: pSwitch, pos: -1},
-			{name: "PromptForPassword", kind: pSwitch, pos: -1},
-		}})
-	}
-	for _, n := range []string{"Restart-Computer", "Start-Service", "Stop-Service", "Restart-Service", "Get-Service", "sc", "klist", "Set-Date", "Restart-KdsService"} {
-		register(&cmdletDef{name: n, onHost: true, params: []paramDef{{name: "Name", kind: pStrings, pos: 0}}})
-	}
+	}}
 }
 
-func newServiceAccount(x *cmdCtx, b bound) ([]any, error) {
-	name := b.str("Name")
-	sam := b.str("SamAccountName")
+// hostCmdlets are the member-host cmdlets (hosts.go runs them): the binder needs only their
+// parameters.
+func hostCmdlets() []*cmdletDef {
+	var out []*cmdletDef
+	for _, n := range []string{"Install-ADServiceAccount", "Uninstall-ADServiceAccount", "Test-ADServiceAccount", "Reset-ADServiceAccountPassword"} {
+		out = append(out, &cmdletDef{onHost: true, Cmdlet: ps.Cmdlet{Name: n, Params: []ps.Param{
+			{Name: "Identity", Kind: ps.String, Pos: 0, Mandatory: true},
+			{Name: "AccountPassword", Kind: ps.String, Pos: -1},
+			{Name: "Force", Kind: ps.Switch, Pos: -1},
+			{Name: "PromptForPassword", Kind: ps.Switch, Pos: -1},
+		}}})
+	}
+	for _, n := range []string{"Restart-Computer", "Start-Service", "Stop-Service", "Restart-Service", "Get-Service", "sc", "klist", "Set-Date", "Restart-KdsService"} {
+		out = append(out, &cmdletDef{onHost: true, Cmdlet: ps.Cmdlet{Name: n, Params: []ps.Param{{Name: "Name", Kind: ps.Strings, Pos: 0}}}})
+	}
+	return out
+}
+
+func newServiceAccount(x *cmdCtx, b ps.Bound) ([]any, error) {
+	name := b.Str("Name")
+	sam := b.Str("SamAccountName")
 	if sam == "" {
 		sam = name
 	}
@@ -108,12 +115,12 @@ func newServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 		sam += "$"
 	}
 	class := "msDS-GroupManagedServiceAccount"
-	if b.on("RestrictToSingleComputer") {
+	if b.On("RestrictToSingleComputer") {
 		class = "msDS-ManagedServiceAccount"
 	}
 	var out []any
 	err := x.do(func(a *adCtx) error {
-		path := b.str("Path")
+		path := b.Str("Path")
 		if path == "" {
 			path = "CN=Managed Service Accounts," + a.d.DomainDN()
 		}
@@ -123,39 +130,39 @@ func newServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 			attr("sAMAccountName", sam),
 			attr("userAccountControl", strconv.Itoa(fakead.UACWorkstationTrust)),
 		}
-		if h := b.str("DNSHostName"); h != "" {
+		if h := b.Str("DNSHostName"); h != "" {
 			attrs = append(attrs, attr("dNSHostName", h))
 		}
 		if class == "msDS-GroupManagedServiceAccount" {
 			interval := int64(30)
-			if b.has("ManagedPasswordIntervalInDays") {
+			if b.Has("ManagedPasswordIntervalInDays") {
 				interval = b["ManagedPasswordIntervalInDays"].(int64)
 			}
 			// Divergence: the DC fills in 30 when the request has no interval; the module does it here.
 			attrs = append(attrs, attr("msDS-ManagedPasswordInterval", strconv.FormatInt(interval, 10)))
 		}
 		enc := int64(28) // RC4, AES128, AES256
-		if b.has("KerberosEncryptionType") {
-			enc = encBits(b.strs("KerberosEncryptionType"))
+		if b.Has("KerberosEncryptionType") {
+			enc = encBits(b.Strs("KerberosEncryptionType"))
 		}
 		attrs = append(attrs, attr("msDS-SupportedEncryptionTypes", strconv.FormatInt(enc, 10)))
-		if ps := b.strs("PrincipalsAllowedToRetrieveManagedPassword"); len(ps) > 0 {
+		if ps := b.Strs("PrincipalsAllowedToRetrieveManagedPassword"); len(ps) > 0 {
 			sd, err := a.membershipSD(ps)
 			if err != nil {
 				return err
 			}
 			attrs = append(attrs, fakead.Attribute{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}})
 		}
-		if spns := b.strs("ServicePrincipalNames"); len(spns) > 0 {
+		if spns := b.Strs("ServicePrincipalNames"); len(spns) > 0 {
 			attrs = append(attrs, attr("servicePrincipalName", spns...))
 		}
-		if d := b.str("Description"); d != "" {
+		if d := b.Str("Description"); d != "" {
 			attrs = append(attrs, attr("description", d))
 		}
-		if d := b.str("DisplayName"); d != "" {
+		if d := b.Str("DisplayName"); d != "" {
 			attrs = append(attrs, attr("displayName", d))
 		}
-		if h, ok := b["OtherAttributes"].(*psHash); ok {
+		if h, ok := b["OtherAttributes"].(*ps.Hashtable); ok {
 			attrs = append(attrs, hashAttrs(h)...)
 		}
 		if v := a.schemaVersion(); class == "msDS-GroupManagedServiceAccount" && v > 0 && v < 52 {
@@ -164,7 +171,7 @@ func newServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 			// add; msDS-ManagedPasswordInterval is the first 2012 attribute this request
 			// carries). Not confirmed from a 2008 R2 forest; see
 			// library/requirements-schema-47-refused.scn.
-			return psErrf("The specified directory service attribute or value does not exist\nParameter name: msDS-ManagedPasswordInterval")
+			return ps.Errorf("The specified directory service attribute or value does not exist\nParameter name: msDS-ManagedPasswordInterval")
 		}
 		err := a.d.Add(a.now, a.c, dn, attrs)
 		var fe *fakead.Error
@@ -174,27 +181,27 @@ func newServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 			// account's password id, and the simulator prints the error the module prints when the
 			// KDS has no root key (seed 000). Not confirmed from a 2008 R2-only domain; see
 			// library/requirements-no-2012-dc.scn.
-			return psErrf("Key does not exist")
+			return ps.Errorf("Key does not exist")
 		}
 		if err := adError(err, "account"); err != nil {
 			return err
 		}
-		if b.on("TrustedForDelegation") {
+		if b.On("TrustedForDelegation") {
 			if err := a.setUAC(dn, 0x80000, true); err != nil {
 				return err
 			}
 		}
-		if b.has("Enabled") && !b.on("Enabled") {
+		if b.Has("Enabled") && !b.On("Enabled") {
 			if err := a.setUAC(dn, 0x2, true); err != nil {
 				return err
 			}
 		}
-		if b.on("PassThru") {
+		if b.On("PassThru") {
 			o, err := a.find(dn, "", false)
 			if err != nil {
 				return err
 			}
-			out = append(out, &psObject{props: accountProps(o)})
+			out = append(out, &ps.Object{Props: accountProps(o)})
 		}
 		return nil
 	})
@@ -244,10 +251,10 @@ func (a *adCtx) setUAC(dn string, bit int64, on bool) error {
 	return adError(a.d.Modify(a.now, a.c, dn, []fakead.Modification{{Op: fakead.ModReplace, Attr: attr("userAccountControl", strconv.FormatInt(uac, 10))}}), "")
 }
 
-func setServiceAccount(x *cmdCtx, b bound) ([]any, error) {
+func setServiceAccount(x *cmdCtx, b ps.Bound) ([]any, error) {
 	var out []any
 	err := x.do(func(a *adCtx) error {
-		o, err := a.find(b.str("Identity"), "msDS-GroupManagedServiceAccount", true)
+		o, err := a.find(b.Str("Identity"), "msDS-GroupManagedServiceAccount", true)
 		if err != nil {
 			return err
 		}
@@ -255,8 +262,8 @@ func setServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 		if err != nil {
 			return err
 		}
-		if b.has("PrincipalsAllowedToRetrieveManagedPassword") {
-			ids := b.strs("PrincipalsAllowedToRetrieveManagedPassword")
+		if b.Has("PrincipalsAllowedToRetrieveManagedPassword") {
+			ids := b.Strs("PrincipalsAllowedToRetrieveManagedPassword")
 			if len(ids) == 0 {
 				mods = append(mods, fakead.Modification{Op: fakead.ModReplace, Attr: fakead.Attribute{Name: "msDS-GroupMSAMembership"}})
 			} else {
@@ -267,44 +274,44 @@ func setServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 				mods = append(mods, fakead.Modification{Op: fakead.ModReplace, Attr: fakead.Attribute{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}}})
 			}
 		}
-		if h, ok := b["ServicePrincipalNames"].(*psHash); ok {
-			for i, k := range h.keys {
+		if h, ok := b["ServicePrincipalNames"].(*ps.Hashtable); ok {
+			for i, k := range h.Keys {
 				var vals []string
-				for _, v := range flatten(h.vals[i]) {
-					vals = append(vals, psString(v))
+				for _, v := range ps.Flatten(h.Vals[i]) {
+					vals = append(vals, ps.ToString(v))
 				}
 				op := map[string]fakead.ModOp{"add": fakead.ModAdd, "remove": fakead.ModDelete, "replace": fakead.ModReplace}
 				m, ok := op[strings.ToLower(k)]
 				if !ok {
-					return psErrf("Cannot bind parameter 'ServicePrincipalNames'. The hashtable key '%s' is not valid: use Add, Remove or Replace.", k)
+					return ps.Errorf("Cannot bind parameter 'ServicePrincipalNames'. The hashtable key '%s' is not valid: use Add, Remove or Replace.", k)
 				}
 				mods = append(mods, fakead.Modification{Op: m, Attr: attr("servicePrincipalName", vals...)})
 			}
 		}
-		if b.has("KerberosEncryptionType") {
-			mods = append(mods, fakead.Modification{Op: fakead.ModReplace, Attr: attr("msDS-SupportedEncryptionTypes", strconv.FormatInt(encBits(b.strs("KerberosEncryptionType")), 10))})
+		if b.Has("KerberosEncryptionType") {
+			mods = append(mods, fakead.Modification{Op: fakead.ModReplace, Attr: attr("msDS-SupportedEncryptionTypes", strconv.FormatInt(encBits(b.Strs("KerberosEncryptionType")), 10))})
 		}
 		if len(mods) > 0 {
 			if err := adError(a.d.Modify(a.now, a.c, o.dn, mods), ""); err != nil {
 				return err
 			}
 		}
-		if b.has("TrustedForDelegation") {
-			if err := a.setUAC(o.dn, 0x80000, b.on("TrustedForDelegation")); err != nil {
+		if b.Has("TrustedForDelegation") {
+			if err := a.setUAC(o.dn, 0x80000, b.On("TrustedForDelegation")); err != nil {
 				return err
 			}
 		}
-		if b.has("Enabled") {
-			if err := a.setUAC(o.dn, 0x2, !b.on("Enabled")); err != nil {
+		if b.Has("Enabled") {
+			if err := a.setUAC(o.dn, 0x2, !b.On("Enabled")); err != nil {
 				return err
 			}
 		}
-		if b.on("PassThru") {
+		if b.On("PassThru") {
 			o, err = a.find(o.dn, "", false)
 			if err != nil {
 				return err
 			}
-			out = append(out, &psObject{props: accountProps(o)})
+			out = append(out, &ps.Object{Props: accountProps(o)})
 		}
 		return nil
 	})
@@ -312,54 +319,54 @@ func setServiceAccount(x *cmdCtx, b bound) ([]any, error) {
 }
 
 // commonMods are the generic -Add/-Remove/-Replace/-Clear and simple string parameters.
-func (a *adCtx) commonMods(b bound) ([]fakead.Modification, error) {
+func (a *adCtx) commonMods(b ps.Bound) ([]fakead.Modification, error) {
 	var mods []fakead.Modification
 	for _, p := range []struct {
 		param string
 		op    fakead.ModOp
 	}{{"Add", fakead.ModAdd}, {"Remove", fakead.ModDelete}, {"Replace", fakead.ModReplace}} {
-		if h, ok := b[p.param].(*psHash); ok {
+		if h, ok := b[p.param].(*ps.Hashtable); ok {
 			for _, at := range hashAttrs(h) {
 				mods = append(mods, fakead.Modification{Op: p.op, Attr: at})
 			}
 		}
 	}
-	for _, c := range b.strs("Clear") {
+	for _, c := range b.Strs("Clear") {
 		mods = append(mods, fakead.Modification{Op: fakead.ModReplace, Attr: fakead.Attribute{Name: c}})
 	}
 	for _, p := range []struct{ param, attr string }{{"Description", "description"}, {"DNSHostName", "dNSHostName"}, {"SamAccountName", "sAMAccountName"}} {
-		if b.has(p.param) {
-			mods = append(mods, fakead.Modification{Op: fakead.ModReplace, Attr: attr(p.attr, b.str(p.param))})
+		if b.Has(p.param) {
+			mods = append(mods, fakead.Modification{Op: fakead.ModReplace, Attr: attr(p.attr, b.Str(p.param))})
 		}
 	}
 	return mods, nil
 }
 
 // getObjects is Get-AD*: by identity, or -Filter * / -LDAPFilter.
-func getObjects(x *cmdCtx, b bound, class string, dollar bool, props func(*adCtx, *obj) []psProp) ([]any, error) {
+func getObjects(x *cmdCtx, b ps.Bound, class string, dollar bool, props func(*adCtx, *obj) []ps.Prop) ([]any, error) {
 	var out []any
 	err := x.do(func(a *adCtx) error {
 		var objs []*obj
 		switch {
-		case b.has("Identity"):
-			o, err := a.find(b.str("Identity"), class, dollar)
+		case b.Has("Identity"):
+			o, err := a.find(b.Str("Identity"), class, dollar)
 			if err != nil {
 				return err
 			}
 			objs = []*obj{o}
-		case b.has("Filter") || b.has("LDAPFilter"):
+		case b.Has("Filter") || b.Has("LDAPFilter"):
 			var f fakead.Filter = fakead.FilterEquality{Attr: "objectClass", Value: []byte(class)}
-			if lf := b.str("LDAPFilter"); lf != "" {
+			if lf := b.Str("LDAPFilter"); lf != "" {
 				pf, err := fakead.ParseFilter(lf)
 				if err != nil {
-					return psErrf("The search filter cannot be recognized")
+					return ps.Errorf("The search filter cannot be recognized")
 				}
 				f = fakead.FilterAnd{f, pf}
-			} else if strings.TrimSpace(b.str("Filter")) != "*" {
+			} else if strings.TrimSpace(b.Str("Filter")) != "*" {
 				// Divergence: -Filter's PowerShell expression language is not simulated; use -LDAPFilter.
-				return psErrf("Error parsing query: '%s' (the simulator supports -Filter * and -LDAPFilter)", b.str("Filter"))
+				return ps.Errorf("Error parsing query: '%s' (the simulator supports -Filter * and -LDAPFilter)", b.Str("Filter"))
 			}
-			base := b.str("SearchBase")
+			base := b.Str("SearchBase")
 			if base == "" {
 				base = a.d.DomainDN()
 			}
@@ -369,10 +376,10 @@ func getObjects(x *cmdCtx, b bound, class string, dollar bool, props func(*adCtx
 			}
 			objs = res
 		default:
-			return psErrf("Cannot process command because of one or more missing mandatory parameters: Identity.")
+			return ps.Errorf("Cannot process command because of one or more missing mandatory parameters: Identity.")
 		}
 		for _, o := range objs {
-			out = append(out, a.withProperties(o, props(a, o), b.strs("Properties")))
+			out = append(out, a.withProperties(o, props(a, o), b.Strs("Properties")))
 		}
 		return nil
 	})

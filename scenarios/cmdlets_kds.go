@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"strings"
 	"time"
 
@@ -12,31 +13,32 @@ import (
 // seeded stream "scenario/kds") and writes it as an msKds-ProvRootKey object below
 // CN=Master Root Keys on the DC it runs on, as the session's principal.
 
-func init() {
-	register(&cmdletDef{
-		name: "Add-KdsRootKey",
-		params: []paramDef{
-			{name: "EffectiveTime", kind: pDate, pos: 0},
-			{name: "EffectiveImmediately", kind: pSwitch, pos: -1},
-			{name: "LocalTestOnly", kind: pSwitch, pos: -1},
-		},
+// kdsCmdlets are Add-, Get- and Test-KdsRootKey.
+func kdsCmdlets() []*cmdletDef {
+	return []*cmdletDef{{
+		Cmdlet: ps.Cmdlet{Name: "Add-KdsRootKey",
+			Params: []ps.Param{
+				{Name: "EffectiveTime", Kind: ps.Date, Pos: 0},
+				{Name: "EffectiveImmediately", Kind: ps.Switch, Pos: -1},
+				{Name: "LocalTestOnly", Kind: ps.Switch, Pos: -1},
+			}},
 		run: addKdsRootKey,
-	})
-	register(&cmdletDef{name: "Get-KdsRootKey", run: getKdsRootKey})
-	register(&cmdletDef{
-		name:   "Test-KdsRootKey",
-		params: []paramDef{{name: "KeyId", kind: pGUID, pos: 0, mandatory: true}},
-		run:    testKdsRootKey,
-	})
+	}, {
+		Cmdlet: ps.Cmdlet{Name: "Get-KdsRootKey"}, run: getKdsRootKey,
+	}, {
+		Cmdlet: ps.Cmdlet{Name: "Test-KdsRootKey",
+			Params: []ps.Param{{Name: "KeyId", Kind: ps.GUID, Pos: 0, Mandatory: true}}},
+		run: testKdsRootKey,
+	}}
 }
 
-func addKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
-	if b.on("EffectiveImmediately") && b.has("EffectiveTime") {
-		return nil, psErrf("Parameter set cannot be resolved using the specified named parameters.")
+func addKdsRootKey(x *cmdCtx, b ps.Bound) ([]any, error) {
+	if b.On("EffectiveImmediately") && b.Has("EffectiveTime") {
+		return nil, ps.Errorf("Parameter set cannot be resolved using the specified named parameters.")
 	}
 	var rk *fakekds.RootKey
 	err := x.do(func(a *adCtx) error {
-		opt := fakekds.AddOptions{EffectiveImmediately: b.on("EffectiveImmediately"), LocalTestOnly: b.on("LocalTestOnly")}
+		opt := fakekds.AddOptions{EffectiveImmediately: b.On("EffectiveImmediately"), LocalTestOnly: b.On("LocalTestOnly")}
 		if t, ok := b["EffectiveTime"].(time.Time); ok {
 			ft := fakekds.FileTimeFromTime(t)
 			opt.EffectiveTime = &ft
@@ -45,7 +47,7 @@ func addKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
 		var err error
 		rk, err = fakekds.AddKdsRootKey(x.r.kdsRand, fakekds.FileTimeFromTime(a.now), dcDN, opt)
 		if err != nil {
-			return psErrf("%v", err)
+			return ps.Errorf("%v", err)
 		}
 		if opt.LocalTestOnly {
 			return nil
@@ -62,7 +64,7 @@ func addKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
 	if !rk.LocalTestOnly {
 		x.r.noteRootKey(x.target, rk)
 	}
-	return []any{&psObject{table: true, props: []psProp{{"Guid", rk.ID.String()}}}}, nil
+	return []any{&ps.Object{Table: true, Props: []ps.Prop{{Name: "Guid", Val: rk.ID.String()}}}}, nil
 }
 
 // rootKeys reads the root keys a DC's replica holds, as the caller.
@@ -88,7 +90,7 @@ func parseKey(o *obj) (*fakekds.RootKey, error) {
 	return fakekds.ParseRootKey(attrs)
 }
 
-func getKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
+func getKdsRootKey(x *cmdCtx, b ps.Bound) ([]any, error) {
 	var out []any
 	err := x.do(func(a *adCtx) error {
 		keys, err := a.rootKeys()
@@ -98,34 +100,34 @@ func getKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
 		for _, o := range keys {
 			rk, perr := parseKey(o)
 			valid := perr == nil
-			props := []psProp{{"AttributeOfWrongFormat", nil}}
+			props := []ps.Prop{{Name: "AttributeOfWrongFormat", Val: nil}}
 			if rk == nil {
-				props = append(props, psProp{"KeyValue", nil}, psProp{"EffectiveTime", nil}, psProp{"CreationTime", nil},
-					psProp{"IsFormatValid", false}, psProp{"DomainController", o.str("msKds-DomainID")},
-					psProp{"ServerConfiguration", "Microsoft.KeyDistributionService.Cmdlets.KdsServerConfiguration"},
-					psProp{"KeyId", o.str("cn")}, psProp{"VersionNumber", o.str("msKds-Version")})
+				props = append(props, ps.Prop{Name: "KeyValue", Val: nil}, ps.Prop{Name: "EffectiveTime", Val: nil}, ps.Prop{Name: "CreationTime", Val: nil},
+					ps.Prop{Name: "IsFormatValid", Val: false}, ps.Prop{Name: "DomainController", Val: o.str("msKds-DomainID")},
+					ps.Prop{Name: "ServerConfiguration", Val: "Microsoft.KeyDistributionService.Cmdlets.KdsServerConfiguration"},
+					ps.Prop{Name: "KeyId", Val: o.str("cn")}, ps.Prop{Name: "VersionNumber", Val: o.str("msKds-Version")})
 			} else {
 				props = append(props,
-					psProp{"KeyValue", byteList(rk.Data)},
-					psProp{"EffectiveTime", rk.UseStartTime.Time()},
-					psProp{"CreationTime", rk.CreateTime.Time()},
-					psProp{"IsFormatValid", valid},
-					psProp{"DomainController", rk.DomainID},
-					psProp{"ServerConfiguration", "Microsoft.KeyDistributionService.Cmdlets.KdsServerConfiguration"},
-					psProp{"KeyId", rk.ID.String()},
-					psProp{"VersionNumber", int64(rk.Version)})
+					ps.Prop{Name: "KeyValue", Val: byteList(rk.Data)},
+					ps.Prop{Name: "EffectiveTime", Val: rk.UseStartTime.Time()},
+					ps.Prop{Name: "CreationTime", Val: rk.CreateTime.Time()},
+					ps.Prop{Name: "IsFormatValid", Val: valid},
+					ps.Prop{Name: "DomainController", Val: rk.DomainID},
+					ps.Prop{Name: "ServerConfiguration", Val: "Microsoft.KeyDistributionService.Cmdlets.KdsServerConfiguration"},
+					ps.Prop{Name: "KeyId", Val: rk.ID.String()},
+					ps.Prop{Name: "VersionNumber", Val: int64(rk.Version)})
 			}
-			out = append(out, &psObject{props: props})
+			out = append(out, &ps.Object{Props: props})
 		}
 		return nil
 	})
 	return out, err
 }
 
-func testKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
-	id := strings.ToLower(b.str("KeyId"))
+func testKdsRootKey(x *cmdCtx, b ps.Bound) ([]any, error) {
+	id := strings.ToLower(b.Str("KeyId"))
 	if _, err := fakekds.ParseGUID(id); err != nil {
-		return nil, psErrf("Cannot bind parameter 'KeyId'. Cannot convert value \"%s\" to type \"System.Guid\". Error: \"Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).\"", b.str("KeyId"))
+		return nil, ps.Errorf("Cannot bind parameter 'KeyId'. Cannot convert value \"%s\" to type \"System.Guid\". Error: \"Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).\"", b.Str("KeyId"))
 	}
 	ok := false
 	err := x.do(func(a *adCtx) error {

@@ -18,10 +18,6 @@ type directive struct {
 	run   func(r *runner, st *Step) (string, error)
 }
 
-var directives map[string]directive
-
-func directiveNames() []string { return sortedKeys(directives) }
-
 func needPositional(n int, usage string) func(*Step) error {
 	return func(st *Step) error {
 		if len(st.Positional()) != n {
@@ -37,8 +33,10 @@ func pending(feature string) func(r *runner, st *Step) (string, error) {
 	}
 }
 
-func init() {
-	directives = map[string]directive{
+// directiveTable is every directive of the language, by name. A parse and a run each build
+// their own.
+func directiveTable() map[string]directive {
+	return map[string]directive{
 		"world": {usage: "world [seed=N] [start=TIME] [delay=DURATION]", check: func(st *Step) error { _, err := parseWorld(st); return err }},
 		"ps": {usage: "ps on=DC1|HOST [as=PRINCIPAL]", check: func(st *Step) error {
 			if _, ok := st.Arg("on"); !ok {
@@ -131,6 +129,12 @@ func init() {
 			return traceOutput, h.PurgeTickets()
 		}},
 		"skew": {usage: "skew HOST +5m", check: needPositional(2, "skew Host1 +5m"), run: runSkew},
+		// The MIM directives (migrate.go).
+		"mim": {usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim directory | mim change-mode HOST COMPONENT account=A | mim delete-file HOST PATH",
+			check: checkMIM, run: runMIM},
+		"migrate": {usage: "migrate plan [full=1] | apply | resume | rollback | crash-each [sync-password=P] [as=USER]",
+			check: checkMigrate, run: runMigrate},
+		"crash-at": {usage: "crash-at STEP", check: needPositional(1, "a plan step id: crash-at sync-change-mode"), run: runCrashAt},
 	}
 }
 
@@ -139,7 +143,7 @@ func runPS(r *runner, st *Step) (string, error) {
 	as, _ := st.Arg("as")
 	var out strings.Builder
 	for _, l := range st.ps {
-		r.w.Logf("%s ps> %s", strings.ToUpper(on), strings.TrimSpace(l.text))
+		r.w.Logf("%s ps> %s", strings.ToUpper(on), strings.TrimSpace(l.Text))
 		if err := r.sess.runLine(l, on, as, &out); err != nil {
 			return "", err
 		}

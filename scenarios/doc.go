@@ -23,6 +23,16 @@
 //     with a PendingFeatureError; files that need them carry the label "pending" and are skipped
 //     unless IncludePending is set.
 //
+// # Layout
+//
+// The PowerShell language (tokenizer, parser, binder, runtime values and errors, formatting) is
+// package scenarios/ps, which knows no cmdlet. This package declares the cmdlets and runs them
+// on the world: every cmdlet is listed in newCmdletTable (cmdlets.go, from cmdlets_kds.go,
+// cmdlets_gmsa.go and cmdlets_groups.go; hosts.go runs the member-host ones), every directive
+// in directiveTable (directives.go; the MIM ones run in migrate.go). A parse and a run build
+// their own tables; a run's state, the MIM directives' included, lives on its runner. The
+// package has no init function and no package-level variables.
+//
 // # Failures
 //
 // Every failure starts with "seed=N scenario=path:line t=+HhMm", then the step, expected vs got

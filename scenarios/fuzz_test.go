@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 )
 
 // FuzzParse: no input makes the scenario parser panic; an error is a *ParseError.
@@ -42,22 +44,20 @@ func FuzzPowerShell(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		stmts, err := parsePSText(text)
+		stmts, err := ps.Parse(text)
 		if err != nil {
 			return
 		}
-		s := &session{vars: map[string]any{}}
+		cmdlets := newCmdletTable()
+		s := ps.NewSession()
+		// Commands in subexpressions and "$(...)" need a world: they output nothing here.
+		none := func(*ps.Command) ([]any, error) { return nil, nil }
 		for _, st := range stmts {
-			if st.cmd == nil {
+			if st.Cmd == nil {
 				continue
 			}
-			if def := lookupCmdlet(st.cmd.name); def != nil {
-				_, _ = bind(def, st.cmd.elems, func(e psExpr) (any, error) {
-					if _, ok := e.(exprSub); ok {
-						return nil, nil // subexpressions run commands: they need a world
-					}
-					return s.eval(e, "", "")
-				})
+			if def := cmdlets.lookup(st.Cmd.Name); def != nil {
+				_, _ = ps.Bind(&def.Cmdlet, st.Cmd.Elems, func(e ps.Expr) (any, error) { return s.Eval(e, none) })
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"strings"
 	"time"
 
@@ -16,11 +17,6 @@ import (
 // Member hosts: the world's sim.Host for each "host" line; the host cmdlets call its methods, which
 // print what Windows prints (sim.CmdletError.Text, sim.TestResult.String, Host.SC).
 
-// verbatimError is an error whose text is already what PowerShell prints ("Cmdlet : ...").
-type verbatimError struct{ text string }
-
-func (e *verbatimError) Error() string { return e.text }
-
 // hostError turns a host method's error into what the transcript shows.
 func hostError(cmdlet string, err error) error {
 	if err == nil {
@@ -28,9 +24,9 @@ func hostError(cmdlet string, err error) error {
 	}
 	var ce *sim.CmdletError
 	if errors.As(err, &ce) {
-		return &verbatimError{text: ce.Text}
+		return &ps.Verbatim{Text: ce.Text}
 	}
-	return &cmdError{cmd: cmdlet, err: psErrf("%v", err)}
+	return &ps.CommandError{Cmd: cmdlet, Err: ps.Errorf("%v", err)}
 }
 
 func (r *runner) host(name string) *sim.Host {
@@ -41,13 +37,13 @@ func (r *runner) host(name string) *sim.Host {
 }
 
 // runHostCommand runs a command on a member host.
-func (s *session) runHostCommand(c *psCommand, h *sim.Host) ([]any, error) {
-	def := lookupCmdlet(c.name)
-	name := strings.ToLower(strings.TrimSuffix(strings.ToLower(c.name), ".exe"))
+func (s *session) runHostCommand(c *ps.Command, h *sim.Host) ([]any, error) {
+	def := s.r.cmdlets.lookup(c.Name)
+	name := strings.ToLower(strings.TrimSuffix(strings.ToLower(c.Name), ".exe"))
 	raw := func() string {
 		parts := []string{}
-		for _, el := range c.elems {
-			parts = append(parts, el.raw)
+		for _, el := range c.Elems {
+			parts = append(parts, el.Raw)
 		}
 		return strings.Join(parts, " ")
 	}
@@ -64,58 +60,58 @@ func (s *session) runHostCommand(c *psCommand, h *sim.Host) ([]any, error) {
 		return []any{"Current LogonId is 0:0x3e7\n        Deleting all tickets:\n        Ticket(s) purged!"}, nil
 	}
 	if def == nil {
-		return nil, psErrf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", c.name)
+		return nil, ps.Errorf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", c.Name)
 	}
-	b, err := bind(def, c.elems, func(e psExpr) (any, error) { return s.eval(e, h.Name(), "") })
+	b, err := ps.Bind(&def.Cmdlet, c.Elems, func(e ps.Expr) (any, error) { return s.eval(e, h.Name(), "") })
 	if err != nil {
 		return nil, err
 	}
-	id := b.str("Identity")
-	switch def.name {
+	id := b.Str("Identity")
+	switch def.Name {
 	case "Install-ADServiceAccount":
 		if err := h.InstallADServiceAccount(id); err != nil {
-			return nil, hostError(def.name, err)
+			return nil, hostError(def.Name, err)
 		}
 		return nil, nil
 	case "Uninstall-ADServiceAccount":
 		if err := h.UninstallADServiceAccount(id); err != nil {
-			return nil, hostError(def.name, err)
+			return nil, hostError(def.Name, err)
 		}
 		return nil, nil
 	case "Test-ADServiceAccount":
 		res, err := h.TestADServiceAccount(id)
 		if err != nil {
-			return nil, hostError(def.name, err)
+			return nil, hostError(def.Name, err)
 		}
 		return []any{res.String()}, nil
 	case "Restart-Computer":
 		if err := h.Reboot(); err != nil {
-			return nil, hostError(def.name, err)
+			return nil, hostError(def.Name, err)
 		}
 		return nil, nil
 	case "Start-Service", "Stop-Service", "Get-Service":
 		var out []any
-		for _, n := range b.strs("Name") {
-			switch def.name {
+		for _, n := range b.Strs("Name") {
+			switch def.Name {
 			case "Start-Service":
 				if _, err := h.Start(sim.KindService, n); err != nil {
-					return out, &cmdError{cmd: def.name, err: psErrf("Service '%s (%s)' cannot be started due to the following error: Cannot start service %s on computer '.'.", n, n, n)}
+					return out, &ps.CommandError{Cmd: def.Name, Err: ps.Errorf("Service '%s (%s)' cannot be started due to the following error: Cannot start service %s on computer '.'.", n, n, n)}
 				}
 			case "Stop-Service":
 				if err := h.Stop(sim.KindService, n); err != nil {
-					return out, hostError(def.name, err)
+					return out, hostError(def.Name, err)
 				}
 			default:
 				st, err := h.ServiceState(n)
 				if err != nil {
-					return out, &cmdError{cmd: def.name, err: psErrf("Cannot find any service with service name '%s'.", n)}
+					return out, &ps.CommandError{Cmd: def.Name, Err: ps.Errorf("Cannot find any service with service name '%s'.", n)}
 				}
-				out = append(out, &psObject{table: true, props: []psProp{{"Status", string(st)}, {"Name", n}, {"DisplayName", n}}})
+				out = append(out, &ps.Object{Table: true, Props: []ps.Prop{{Name: "Status", Val: string(st)}, {Name: "Name", Val: n}, {Name: "DisplayName", Val: n}}})
 			}
 		}
 		return out, nil
 	}
-	return nil, &PendingFeatureError{Feature: "this host cmdlet", What: def.name + " on " + h.Name()}
+	return nil, &PendingFeatureError{Feature: "this host cmdlet", What: def.Name + " on " + h.Name()}
 }
 
 func hostLine(h *sim.Host) string {
@@ -143,7 +139,7 @@ func encTypeBits(list string) (int64, error) {
 	for _, x := range strings.Split(list, ",") {
 		x = strings.TrimSpace(x)
 		found := false
-		for _, e := range encTypes {
+		for _, e := range encTypes() {
 			if strings.EqualFold(e.name, x) {
 				bits |= e.bits
 				found = true

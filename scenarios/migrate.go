@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
@@ -49,45 +48,38 @@ type mimRun struct {
 	as           string // the operator, a scenario user; "" Administrator
 }
 
-// mimRuns holds each runner's MIM state (runner is shared with other directives; the MIM part
-// lives here). Run drops a scenario's entry when it ends (mimDone).
-var mimRuns sync.Map // *runner → *mimRun
-
-// mimDone drops a runner's MIM state and removes its journals.
-func mimDone(r *runner) {
-	if v, ok := mimRuns.LoadAndDelete(r); ok {
-		if mr := v.(*mimRun); mr.dir != "" {
-			os.RemoveAll(mr.dir)
-		}
+// mim is the runner's MIM state, made by the first MIM directive.
+func (r *runner) mimState() *mimRun {
+	if r.mim == nil {
+		r.mim = &mimRun{}
 	}
+	return r.mim
 }
 
-func mimOf(r *runner) *mimRun {
-	v, _ := mimRuns.LoadOrStore(r, &mimRun{})
-	return v.(*mimRun)
+// closeMIM removes the MIM directives' journals (Run and BuildMIMWorld call it when they end).
+func (r *runner) closeMIM() {
+	if r.mim != nil && r.mim.dir != "" {
+		os.RemoveAll(r.mim.dir)
+	}
+	r.mim = nil
 }
 
-func init() {
-	directives["mim"] = directive{usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim directory | mim change-mode HOST COMPONENT account=A | mim delete-file HOST PATH",
-		check: checkMIM, run: runMIM}
-	directives["migrate"] = directive{usage: "migrate plan [full=1] | apply | resume | rollback | crash-each [sync-password=P] [as=USER]",
-		check: func(st *Step) error {
-			p := st.Positional()
-			if len(p) != 1 {
-				return fmt.Errorf("expected: migrate plan|apply|resume|rollback|crash-each")
-			}
-			switch p[0] {
-			case "plan", "apply", "resume", "rollback", "crash-each":
-				return nil
-			}
-			return fmt.Errorf("migrate %s: expected plan, apply, resume, rollback or crash-each", p[0])
-		}, run: runMigrate}
-	directives["crash-at"] = directive{usage: "crash-at STEP", check: needPositional(1, "a plan step id: crash-at sync-change-mode"),
-		run: func(r *runner, st *Step) (string, error) {
-			mr := mimOf(r)
-			mr.crash = st.Positional()[0]
-			return "armed: the next apply or resume stops right after step " + mr.crash, nil
-		}}
+func checkMigrate(st *Step) error {
+	p := st.Positional()
+	if len(p) != 1 {
+		return fmt.Errorf("expected: migrate plan|apply|resume|rollback|crash-each")
+	}
+	switch p[0] {
+	case "plan", "apply", "resume", "rollback", "crash-each":
+		return nil
+	}
+	return fmt.Errorf("migrate %s: expected plan, apply, resume, rollback or crash-each", p[0])
+}
+
+func runCrashAt(r *runner, st *Step) (string, error) {
+	mr := r.mimState()
+	mr.crash = st.Positional()[0]
+	return "armed: the next apply or resume stops right after step " + mr.crash, nil
 }
 
 func checkMIM(st *Step) error {
@@ -177,7 +169,7 @@ func parseMIMHost(line string) (*mimHostLine, error) {
 }
 
 func runMIM(r *runner, st *Step) (string, error) {
-	mr := mimOf(r)
+	mr := r.mimState()
 	p := st.Positional()
 	if len(p) > 0 && p[0] != "default" {
 		if mr.m == nil {
@@ -365,7 +357,7 @@ func (mr *mimRun) newJournal() (string, error) {
 }
 
 func runMigrate(r *runner, st *Step) (string, error) {
-	mr := mimOf(r)
+	mr := r.mimState()
 	if v, ok := st.Arg("sync-password"); ok {
 		mr.syncPassword = &v
 	}

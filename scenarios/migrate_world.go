@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"github.com/gmsasim/gmsasim/sim"
 )
 
@@ -14,8 +15,8 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &runner{sc: sc, opt: Options{noCompare: true}, trace: &traceBuf{}, cut: map[[2]string]bool{}, stopped: map[string]bool{}}
-	defer mimDone(r)
+	r := newRunner(sc, Options{noCompare: true})
+	defer r.closeMIM()
 	wst := sc.Steps[0]
 	ws, err := parseWorld(wst)
 	if err != nil {
@@ -32,7 +33,7 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 		return nil, nil, fmt.Errorf("%s:%d: world: %w", path, wst.Line, err)
 	}
 	r.kdsRand = r.w.Rand("scenario/kds")
-	r.sess = &session{r: r, vars: map[string]any{}}
+	r.sess = &session{r: r, ps: ps.NewSession()}
 	if _, err := r.buildObjects(ws); err != nil {
 		return nil, nil, fmt.Errorf("%s:%d: %w", path, wst.Line, err)
 	}
@@ -40,11 +41,11 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 		if st.Cmd == "migrate" || st.Cmd == "crash-at" {
 			break
 		}
-		if _, err := directives[st.Cmd].run(r, st); err != nil {
+		if _, err := r.directives[st.Cmd].run(r, st); err != nil {
 			return nil, nil, fmt.Errorf("%s:%d: %w", path, st.Line, err)
 		}
 	}
-	m := mimOf(r).m
+	m := r.mimState().m
 	if m == nil {
 		return nil, nil, fmt.Errorf("%s: no mim block before the first migrate directive: the world has no MIM hosts", path)
 	}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"os"
 	"sort"
 	"strings"
@@ -54,7 +55,7 @@ type Step struct {
 	// outFrom/outTo are the line indexes (0-based, half-open) of the expected-output block, the
 	// separators included, for Rewrite.
 	outFrom, outTo int
-	ps             []psLine // parsed PowerShell, for "ps" steps
+	ps             []ps.Line // parsed PowerShell, for "ps" steps
 }
 
 // Arg is one argument of a directive line: key=value, or a bare word (Key only).
@@ -142,6 +143,7 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	s := &Scenario{Path: path, lines: lines}
+	directives, cmdlets := directiveTable(), newCmdletTable()
 	perr := func(i int, format string, args ...any) error {
 		return &ParseError{Path: path, Line: i + 1, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -180,7 +182,7 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 		st.Cmd = strings.ToLower(args[0].Key)
 		st.Args = args[1:]
 		if _, ok := directives[st.Cmd]; !ok {
-			return nil, perr(i, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(directiveNames(), ", "))
+			return nil, perr(i, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(sortedKeys(directives), ", "))
 		}
 		i++
 		for ; i < len(lines) && lines[i] != "----"; i++ {
@@ -221,8 +223,8 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 			return nil, perr(st.Line-1, "%s: %v", st.Cmd, err)
 		}
 		if st.Cmd == "ps" {
-			if err := parsePSStep(st, lenient); err != nil {
-				return nil, &ParseError{Path: path, Line: st.Line + err.line, Msg: err.msg}
+			if err := parsePSStep(st, cmdlets, lenient); err != nil {
+				return nil, &ParseError{Path: path, Line: st.Line + err.Line, Msg: err.Msg}
 			}
 		}
 		s.Steps = append(s.Steps, st)

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 )
 
 // Malformed scenarios fail at parse time with file, line and what was expected.
@@ -44,63 +46,6 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-func TestPowerShellTokenizer(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{`New-ADServiceAccount ITFarm1 -DNSHostName ITFarm1.contoso.com -PrincipalsAllowedToRetrieveManagedPassword Host1$,Host2$`,
-			`New-ADServiceAccount [ITFarm1] -DNSHostName [ITFarm1.contoso.com] -PrincipalsAllowedToRetrieveManagedPassword [[Host1$ Host2$]]`},
-		{`Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10))`, `Add-KdsRootKey -EffectiveTime [(sub)]`},
-		{`Set-ADServiceAccount -Identity x -ServicePrincipalNames @{Add='a','b'; Remove="c"}`, `Set-ADServiceAccount -Identity [x] -ServicePrincipalNames [@{Add Remove}]`},
-		{`Remove-ADServiceAccount ITFarm1 -Confirm:$false`, `Remove-ADServiceAccount [ITFarm1] -Confirm:`},
-		{`Add-KDSRootKey –EffectiveImmediately`, `Add-KDSRootKey -EffectiveImmediately`},
-		{`sc.exe config WebSvc obj= CONTOSO\ITFarm1$ password= ""`, `sc.exe [config] [WebSvc] [obj=] [CONTOSO\ITFarm1$] [password=] [""]`},
-	}
-	for _, c := range cases {
-		stmts, err := parsePSText(c.in)
-		if err != nil {
-			t.Errorf("%s: %v", c.in, err)
-			continue
-		}
-		if got := describe(stmts[0].cmd); got != c.want {
-			t.Errorf("%s:\n got  %s\n want %s", c.in, got, c.want)
-		}
-	}
-}
-
-func describe(c *psCommand) string {
-	parts := []string{c.name}
-	for _, el := range c.elems {
-		switch {
-		case el.isParam && el.colon:
-			parts = append(parts, "-"+el.param+":")
-		case el.isParam:
-			parts = append(parts, "-"+el.param)
-		default:
-			parts = append(parts, "["+descExpr(el.value)+"]")
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-func descExpr(e psExpr) string {
-	switch x := e.(type) {
-	case exprLit:
-		return x.v.(string)
-	case exprExpand:
-		return `"` + x.s + `"`
-	case exprArray:
-		var p []string
-		for _, it := range x.items {
-			p = append(p, descExpr(it))
-		}
-		return "[" + strings.Join(p, " ") + "]"
-	case exprHash:
-		return "@{" + strings.Join(x.keys, " ") + "}"
-	case exprSub, exprMember:
-		return "(sub)"
-	}
-	return "?"
-}
-
 // The binder: prefixes, positional arguments, mandatory parameters, enums, as PowerShell reports them.
 func TestBind(t *testing.T) {
 	cases := []struct{ in, want string }{
@@ -112,12 +57,13 @@ func TestBind(t *testing.T) {
 		{`New-ADGroup G1 -GroupScope Global -GroupScope Universal`, "Cannot bind parameter because parameter 'GroupScope' is specified more than once."},
 	}
 	for _, c := range cases {
-		stmts, err := parsePSText(c.in)
+		stmts, err := ps.Parse(c.in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &session{vars: map[string]any{}}
-		b, err := bind(lookupCmdlet(stmts[0].cmd.name), stmts[0].cmd.elems, func(e psExpr) (any, error) { return s.eval(e, "", "") })
+		s := ps.NewSession()
+		def := newCmdletTable().lookup(stmts[0].Cmd.Name)
+		b, err := ps.Bind(&def.Cmdlet, stmts[0].Cmd.Elems, func(e ps.Expr) (any, error) { return s.Eval(e, nil) })
 		got := ""
 		if err != nil {
 			got = err.Error()
@@ -127,7 +73,7 @@ func TestBind(t *testing.T) {
 				if ss, ok := v.([]string); ok {
 					v = "[" + strings.Join(ss, " ") + "]"
 				}
-				kv = append(kv, k+"="+psString(v))
+				kv = append(kv, k+"="+ps.ToString(v))
 			}
 			sort.Strings(kv)
 			got = strings.Join(kv, " ")

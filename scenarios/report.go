@@ -199,8 +199,8 @@ svg{background:#fff;border:1px solid #dde;margin:4px 0} .legend span{display:inl
 `)
 	fmt.Fprintf(&b, "<p>%s</p>\n", html.EscapeString(summary))
 	b.WriteString(`<div class="legend">`)
-	for _, k := range legendKinds {
-		fmt.Fprintf(&b, `<span><i class="sw" style="background:%s"></i>%s</span>`, kindColor[k], html.EscapeString(kindLabel[k]))
+	for _, k := range legendKinds() {
+		fmt.Fprintf(&b, `<span><i class="sw" style="background:%s"></i>%s</span>`, kindColor(k), html.EscapeString(kindLabel(k)))
 	}
 	b.WriteString("</div>\n<table><tr><th>scenario</th><th>result</th><th>seed</th><th>simulated</th><th>labels</th></tr>\n")
 	for i, r := range results {
@@ -231,17 +231,67 @@ svg{background:#fff;border:1px solid #dde;margin:4px 0} .legend span{display:inl
 	return err
 }
 
-var legendKinds = []string{"step", "rootkey-created", "rootkey-visible", "rootkey-eligible", "replication", "rotation", "retrieval", "ticket", "link", "dc", "failure"}
-
-var kindColor = map[string]string{
-	"rootkey-created": "#6a1b9a", "rootkey-visible": "#1565c0", "rootkey-eligible": "#2e7d32",
-	"replication": "#90a4ae", "step": "#b0b8c8", "retrieval": "#00897b", "ticket": "#f9a825", "rotation": "#ef6c00", "link": "#795548", "dc": "#455a64", "failure": "#c62828",
+// legendKinds are the timeline's event kinds, in the legend's order.
+func legendKinds() []string {
+	return []string{"step", "rootkey-created", "rootkey-visible", "rootkey-eligible", "replication", "rotation", "retrieval", "ticket", "link", "dc", "failure"}
 }
 
-var kindLabel = map[string]string{
-	"rootkey-created": "root key created", "rootkey-visible": "root key visible on DC", "rootkey-eligible": "root key eligible (new gMSAs)",
-	"replication": "replication delivery", "step": "scenario step", "retrieval": "host retrieves/caches the password",
-	"ticket": "host decrypts a ticket", "rotation": "password rotation", "link": "link cut/heal", "dc": "DC stop/start, host reboot/klist", "failure": "failure",
+// kindColor is an event kind's colour on the timeline ("" for a kind the legend does not list).
+func kindColor(kind string) string {
+	switch kind {
+	case "rootkey-created":
+		return "#6a1b9a"
+	case "rootkey-visible":
+		return "#1565c0"
+	case "rootkey-eligible":
+		return "#2e7d32"
+	case "replication":
+		return "#90a4ae"
+	case "step":
+		return "#b0b8c8"
+	case "retrieval":
+		return "#00897b"
+	case "ticket":
+		return "#f9a825"
+	case "rotation":
+		return "#ef6c00"
+	case "link":
+		return "#795548"
+	case "dc":
+		return "#455a64"
+	case "failure":
+		return "#c62828"
+	}
+	return ""
+}
+
+// kindLabel is an event kind's legend text.
+func kindLabel(kind string) string {
+	switch kind {
+	case "rootkey-created":
+		return "root key created"
+	case "rootkey-visible":
+		return "root key visible on DC"
+	case "rootkey-eligible":
+		return "root key eligible (new gMSAs)"
+	case "replication":
+		return "replication delivery"
+	case "step":
+		return "scenario step"
+	case "retrieval":
+		return "host retrieves/caches the password"
+	case "ticket":
+		return "host decrypts a ticket"
+	case "rotation":
+		return "password rotation"
+	case "link":
+		return "link cut/heal"
+	case "dc":
+		return "DC stop/start, host reboot/klist"
+	case "failure":
+		return "failure"
+	}
+	return ""
 }
 
 func timelineSVG(r *Result) string {
@@ -286,7 +336,7 @@ func timelineSVG(r *Result) string {
 			lane = "scenario"
 		}
 		y := laneY[lane]
-		c := kindColor[e.Kind]
+		c := kindColor(e.Kind)
 		if c == "" {
 			c = "#333"
 		}
@@ -314,7 +364,7 @@ func timelineSVG(r *Result) string {
 			continue
 		}
 		fmt.Fprintf(&b, `<tr><td>+%s</td><td>%s</td><td><i class="sw" style="background:%s"></i>%s</td><td>%s</td></tr>`,
-			fmtDuration(e.At), html.EscapeString(e.Lane), kindColor[e.Kind], html.EscapeString(kindLabel[e.Kind]), html.EscapeString(e.Text))
+			fmtDuration(e.At), html.EscapeString(e.Lane), kindColor(e.Kind), html.EscapeString(kindLabel(e.Kind)), html.EscapeString(e.Text))
 	}
 	b.WriteString("</table></details>\n")
 	return b.String()

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"io"
 	"strings"
 	"time"
@@ -128,6 +129,15 @@ type runner struct {
 	tickets map[string]*sim.Ticket // kerberos ... save=NAME
 	cut     map[[2]string]bool
 	stopped map[string]bool
+	// The language's tables, built for this run.
+	directives map[string]directive
+	cmdlets    cmdletTable
+	mim        *mimRun // the MIM directives' state (migrate.go); nil until the first
+}
+
+func newRunner(sc *Scenario, opt Options) *runner {
+	return &runner{sc: sc, opt: opt, trace: &traceBuf{fwd: opt.TraceWriter}, cut: map[[2]string]bool{}, stopped: map[string]bool{},
+		directives: directiveTable(), cmdlets: newCmdletTable()}
 }
 
 // traceBuf collects trace lines (and forwards them to the run's writer).
@@ -163,10 +173,10 @@ func Run(sc *Scenario, opt Options) *Result {
 		res.Skipped, res.SkipReason = true, "labelled pending (needs a part of the simulator that is still being built); --include-pending runs it"
 		return res
 	}
-	r := &runner{sc: sc, opt: opt, trace: &traceBuf{fwd: opt.TraceWriter}, cut: map[[2]string]bool{}, stopped: map[string]bool{}}
+	r := newRunner(sc, opt)
 	got := map[int]string{}
 	fail := r.run(res, got)
-	mimDone(r) // drops the MIM directives' state and journals (migrate.go)
+	r.closeMIM()
 	res.Failure = fail
 	res.Outputs = got
 	res.Trace = r.trace.lines
@@ -255,7 +265,7 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 	}
 	r.w = w
 	r.kdsRand = w.Rand("scenario/kds")
-	r.sess = &session{r: r, vars: map[string]any{}}
+	r.sess = &session{r: r, ps: ps.NewSession()}
 	out, err := r.buildObjects(ws)
 	if err != nil {
 		return r.failAt(wst, "%v", err)
@@ -267,7 +277,7 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 		res.Steps++
 		r.tl.add(r.w.Elapsed(), "", "step", fmt.Sprintf("line %d: %s", st.Line, st.String()))
 		mark := len(r.trace.lines)
-		out, err := directives[st.Cmd].run(r, st)
+		out, err := r.directives[st.Cmd].run(r, st)
 		var pf *PendingFeatureError
 		if errors.As(err, &pf) {
 			f := r.failAt(st, "%v", err)
@@ -319,18 +329,18 @@ func (r *runner) compare(st *Step, out string, got map[int]string) *Failure {
 // psHint names the valid parameters when a binding error shows up unexpectedly.
 func (r *runner) psHint(st *Step) string {
 	for _, l := range st.ps {
-		for _, s := range l.stmts {
-			if s.cmd == nil {
+		for _, s := range l.Stmts {
+			if s.Cmd == nil {
 				continue
 			}
-			def := lookupCmdlet(s.cmd.name)
+			def := r.cmdlets.lookup(s.Cmd.Name)
 			if def == nil {
 				continue
 			}
-			for _, el := range s.cmd.elems {
-				if el.isParam {
-					if _, err := matchParam(def, append(append([]paramDef(nil), def.params...), commonParams...), el.param); err != nil {
-						return fmt.Sprintf("%s:%d: %s has no parameter -%s; its parameters are: %s", r.sc.Path, st.Line+l.off, def.name, el.param, def.paramList())
+			for _, el := range s.Cmd.Elems {
+				if el.IsParam {
+					if _, err := def.Match(el.Param); err != nil {
+						return fmt.Sprintf("%s:%d: %s has no parameter -%s; its parameters are: %s", r.sc.Path, st.Line+l.Off, def.Name, el.Param, def.ParamList())
 					}
 				}
 			}
@@ -405,10 +415,10 @@ func sortedPairs(m map[[2]string]bool) [][2]string {
 }
 
 // metamorphicScales are the link-delay factors a metamorphic scenario also runs with.
-var metamorphicScales = []float64{0.01, 4}
+func metamorphicScales() []float64 { return []float64{0.01, 4} }
 
 func metamorphic(sc *Scenario, opt Options, base *Result) *Failure {
-	for _, f := range metamorphicScales {
+	for _, f := range metamorphicScales() {
 		o := opt
 		o.TraceWriter = nil
 		o.linkScale = f
