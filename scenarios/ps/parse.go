@@ -436,22 +436,9 @@ func (p *psParser) primary(closing rune) (Expr, error) {
 	}
 	for p.peek() == '.' && (unicode.IsLetter(p.at(1)) || p.at(1) == '\'' || p.at(1) == '"') {
 		p.pos++
-		var name string
-		switch p.peek() {
-		case '\'':
-			n, err := p.singleQuoted()
-			if err != nil {
-				return nil, err
-			}
-			name = n
-		case '"':
-			n, err := p.doubleQuoted()
-			if err != nil {
-				return nil, err
-			}
-			name = n
-		default:
-			name = p.paramName()
+		name, err := p.quotedOr(p.paramName)
+		if err != nil {
+			return nil, err
 		}
 		m := Member{Target: e, Name: name}
 		if p.peek() == '(' {
@@ -471,6 +458,18 @@ func (p *psParser) primary(closing rune) (Expr, error) {
 	return e, nil
 }
 
+// quotedOr reads a single- or double-quoted string at the cursor, or else a bare word with bare
+// (a member name after '.', a hashtable key).
+func (p *psParser) quotedOr(bare func() string) (string, error) {
+	switch p.peek() {
+	case '\'':
+		return p.singleQuoted()
+	case '"':
+		return p.doubleQuoted()
+	}
+	return bare(), nil
+}
+
 func (p *psParser) hashtable() (Expr, error) {
 	h := HashLit{}
 	for {
@@ -486,26 +485,15 @@ func (p *psParser) hashtable() (Expr, error) {
 			p.pos++
 			return h, nil
 		}
-		var key string
-		switch p.peek() {
-		case '\'':
-			k, err := p.singleQuoted()
-			if err != nil {
-				return nil, err
-			}
-			key = k
-		case '"':
-			k, err := p.doubleQuoted()
-			if err != nil {
-				return nil, err
-			}
-			key = k
-		default:
+		key, err := p.quotedOr(func() string {
 			start := p.pos
 			for p.pos < len(p.src) && !strings.ContainsRune(" \t=;}", p.src[p.pos]) {
 				p.pos++
 			}
-			key = string(p.src[start:p.pos])
+			return string(p.src[start:p.pos])
+		})
+		if err != nil {
+			return nil, err
 		}
 		p.skipSpace()
 		if p.peek() != '=' {
