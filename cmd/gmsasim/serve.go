@@ -39,7 +39,7 @@ type serveOptions struct {
 // domainServer is the default domain with its LDAP listeners.
 type domainServer struct {
 	World *sim.World
-	Pop   *population
+	Pop   *sim.Population
 	CA    *ldapsrv.CA
 	LDAP  *ldapsrv.Server
 	KDC   *kdc.Server // nil unless a KDC address was given
@@ -48,7 +48,7 @@ type domainServer struct {
 
 // startDomain builds the default domain and starts its listeners.
 func startDomain(o serveOptions) (*domainServer, error) {
-	w, err := sim.New(sim.Config{
+	w, pop, err := sim.NewDefaultDomain(sim.Config{
 		Seed:           o.Seed,
 		Start:          o.Start,
 		SchemaVersion:  o.SchemaVersion,
@@ -58,10 +58,6 @@ func startDomain(o serveOptions) (*domainServer, error) {
 	})
 	if err != nil {
 		return nil, err
-	}
-	pop, err := populate(w)
-	if err != nil {
-		return nil, fmt.Errorf("populate the default domain: %w", err)
 	}
 	dc := w.DCs()[0]
 	ca, err := ldapsrv.NewCA(nil)
