@@ -18,8 +18,11 @@
 //
 // # The world loop
 //
-// Every operation runs through World.Exec / ExecOn (the LDAP server through World.Backend), which
-// serialise on one mutex and pass the simulated time. After each closure and each event the world
+// Every operation runs through World.Exec / ExecOn (the LDAP server through World.Backend; World.ServeLDAP
+// starts one for a DC), which serialise on one mutex and pass the simulated time. A closure or event
+// that calls a World method instead of using what it was passed panics with a *ReentryError (the
+// lock is its own) rather than deadlock. NewDefaultDomain builds the domain `gmsasim serve` runs.
+// After each closure and each event the world
 // captures every replica's new changes (ChangesSince) and queues them on each outgoing link,
 // delivered (ApplyReplicated) after the link's delay, carrying the values of the moment they were
 // written. The target resolves conflicts as AD does ([MS-DRSR] 5.11 AttributeStamp:

@@ -6,7 +6,6 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -92,9 +91,11 @@ func (d *DC) Running() bool { return d.running.Load() }
 // World is the simulated domain: a clock, seeded streams, a trace, and N DCs each with its own
 // replica, joined by replication links. Every operation on it is serialised by one mutex, so LDAP
 // connection goroutines may call Exec concurrently; what runs inside the loop (closures, events)
-// must not call back into the World's methods (they would deadlock).
+// must not call back into the World's methods: they would wait for the loop they run in, so they
+// panic with a *ReentryError instead (see loopMutex). Inside the loop, use the time passed in,
+// the Directory passed in and Loop().
 type World struct {
-	mu        sync.Mutex
+	mu        loopMutex
 	cfg       Config
 	clock     *Clock
 	streams   *Streams
@@ -265,7 +266,7 @@ func (w *World) WriteTrace(out io.Writer) error {
 }
 
 // Logf adds a line to the trace at the current simulated time (for layers above: scenarios,
-// hosts). Inside the world loop the lock is already held: use Loop().Logf there.
+// hosts). Inside the world loop the lock is already held (Logf would panic): use Loop().Logf there.
 func (w *World) Logf(format string, args ...any) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -273,7 +274,7 @@ func (w *World) Logf(format string, args ...any) {
 }
 
 // Loop is the world as seen from inside its loop (an Exec closure or an event), where the lock is
-// already held and the World's own methods would deadlock. Use it only there.
+// already held and the World's own methods panic with a *ReentryError. Use it only there.
 type Loop struct{ w *World }
 
 // Loop returns the in-loop view of the world.
@@ -330,6 +331,8 @@ func (w *World) ExecOn(dc string, fn func(now time.Time, d *fakead.Directory) er
 func (w *World) enter(f func() error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.mu.inLoop.Store(true)
+	defer w.mu.inLoop.Store(false)
 	if w.failed != nil {
 		return w.failed
 	}
@@ -355,6 +358,13 @@ func (w *World) enter(f func() error) error {
 func (w *World) guard(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if re, ok := r.(*ReentryError); ok {
+				// A misuse of the API, not a broken invariant: the caller's goroutine panics, with
+				// the message saying what to do. The closure was cut short, so the world stops.
+				w.failed = &Failure{Seed: w.cfg.Seed, Elapsed: w.clock.Elapsed(), Err: fmt.Errorf("%w: %v", ErrWorldPanicked, re),
+					TraceTail: w.trace.Tail(TraceTailLines), Stack: string(debug.Stack())}
+				panic(re)
+			}
 			err = &Failure{Seed: w.cfg.Seed, Elapsed: w.clock.Elapsed(),
 				Err:       fmt.Errorf("%w: panic: %v", ErrWorldPanicked, r),
 				TraceTail: w.trace.Tail(TraceTailLines), Stack: string(debug.Stack())}

@@ -38,12 +38,8 @@ func runLDIFExport(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	w, err := sim.New(sim.Config{Seed: *seed, SchemaVersion: *schema})
+	w, _, err := sim.NewDefaultDomain(sim.Config{Seed: *seed, SchemaVersion: *schema})
 	if err != nil {
-		fmt.Fprintf(stderr, "gmsasim ldif export: seed=%d: %v\n", *seed, err)
-		return 1
-	}
-	if _, err := populate(w); err != nil {
 		fmt.Fprintf(stderr, "gmsasim ldif export: seed=%d: %v\n", *seed, err)
 		return 1
 	}

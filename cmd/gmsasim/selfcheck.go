@@ -212,7 +212,7 @@ func (sc *selfcheck) replicationCheck() error {
 	dn := "CN=replicated,CN=Users," + w.DomainDN()
 	err = w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		return d.Add(now, fakead.SystemCaller, dn, []fakead.Attribute{
-			{Name: "objectClass", Values: bytesOf("user")}, attr("sAMAccountName", "replicated")})
+			{Name: "objectClass", Values: [][]byte{[]byte("user")}}, {Name: "sAMAccountName", Values: [][]byte{[]byte("replicated")}}})
 	})
 	if err != nil {
 		return fmt.Errorf("write on DC1: %w", err)

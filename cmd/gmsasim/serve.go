@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -39,7 +38,7 @@ type serveOptions struct {
 // domainServer is the default domain with its LDAP listeners.
 type domainServer struct {
 	World *sim.World
-	Pop   *population
+	Pop   *sim.Population
 	CA    *ldapsrv.CA
 	LDAP  *ldapsrv.Server
 	KDC   *kdc.Server // nil unless a KDC address was given
@@ -48,7 +47,7 @@ type domainServer struct {
 
 // startDomain builds the default domain and starts its listeners.
 func startDomain(o serveOptions) (*domainServer, error) {
-	w, err := sim.New(sim.Config{
+	w, pop, err := sim.NewDefaultDomain(sim.Config{
 		Seed:           o.Seed,
 		Start:          o.Start,
 		SchemaVersion:  o.SchemaVersion,
@@ -59,44 +58,16 @@ func startDomain(o serveOptions) (*domainServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pop, err := populate(w)
-	if err != nil {
-		return nil, fmt.Errorf("populate the default domain: %w", err)
-	}
 	dc := w.DCs()[0]
 	ca, err := ldapsrv.NewCA(nil)
 	if err != nil {
 		return nil, fmt.Errorf("create the world's CA: %w", err)
 	}
-	dnsName := strings.ToLower(dc.Name()) + "." + strings.ToLower(w.Config().Domain)
-	tlsConf, err := ca.ServerTLSConfig(dnsName)
-	if err != nil {
-		return nil, fmt.Errorf("issue the server certificate: %w", err)
-	}
-	// The LDAP limits are the DC's Default Query Policy, read from its configuration partition as a
-	// Windows DC reads them (an administrator's change to lDAPAdminLimits applies at the next start).
-	policy, err := w.QueryPolicy(dc.Name())
+	srv, err := w.ServeLDAP(dc.Name(), sim.LDAPOptions{CA: ca, LDAP: o.LDAP, LDAPS: o.LDAPS, RequireSigning: o.RequireSigning})
 	if err != nil {
 		return nil, err
 	}
-	limits, err := ldapsrv.ParseQueryPolicy(policy)
-	if err != nil {
-		return nil, fmt.Errorf("the Default Query Policy: %w", err)
-	}
-	srv := ldapsrv.New(w.Backend(dc.Name()), ldapsrv.Options{TLS: tlsConf, RequireSigning: o.RequireSigning, Limits: limits})
 	ds := &domainServer{World: w, Pop: pop, CA: ca, LDAP: srv, stop: make(chan struct{})}
-	if o.LDAP != "" {
-		if err := srv.ListenLDAP(o.LDAP); err != nil {
-			srv.Close()
-			return nil, fmt.Errorf("listen for LDAP on %s: %w", o.LDAP, err)
-		}
-	}
-	if o.LDAPS != "" {
-		if err := srv.ListenLDAPS(o.LDAPS); err != nil {
-			srv.Close()
-			return nil, fmt.Errorf("listen for LDAPS on %s: %w", o.LDAPS, err)
-		}
-	}
 	if o.KDC != "" {
 		ks, err := w.KDCServer(dc.Name())
 		if err == nil {

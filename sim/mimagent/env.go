@@ -40,17 +40,11 @@ func Serve(w *sim.World, m *sim.MIM) (*Env, error) {
 		Hosts:             ForMIM(m),
 		PreviousPasswords: m.KnownPasswords()}
 	for i, dc := range w.DCs() {
-		dns := strings.ToLower(dc.Name()) + "." + domain
-		tc, err := ca.ServerTLSConfig(dns)
+		dns := w.DCDNSName(dc.Name())
+		srv, err := w.ServeLDAP(dc.Name(), sim.LDAPOptions{CA: ca, LDAPS: "127.0.0.1:0"})
 		if err != nil {
 			env.Close()
-			return nil, fmt.Errorf("mimagent: certificate for %s: %w", dns, err)
-		}
-		srv := ldapsrv.New(w.Backend(dc.Name()), ldapsrv.Options{TLS: tc})
-		if err := srv.ListenLDAPS("127.0.0.1:0"); err != nil {
-			srv.Close()
-			env.Close()
-			return nil, fmt.Errorf("mimagent: LDAPS for %s: %w", dc.Name(), err)
+			return nil, fmt.Errorf("mimagent: serve %s: %w", dc.Name(), err)
 		}
 		env.servers = append(env.servers, srv)
 		ep := migrate.Endpoint{Addr: srv.LDAPSAddr().String(), LDAPS: true,

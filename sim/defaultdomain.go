@@ -1,4 +1,4 @@
-package main
+package sim
 
 import (
 	"fmt"
@@ -7,26 +7,40 @@ import (
 
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
-	"github.com/gmsasim/gmsasim/sim"
 )
 
-// The default domain that serve and selfcheck run: contoso.com with the accounts the issue names.
-// Every password comes from the world's seed, so a seed gives the same credentials.json.
+// The default domain that `gmsasim serve`, `selfcheck` and `ldif export` run: contoso.com with the
+// accounts the issue names. Every password comes from the world's seed, so a seed gives the same
+// credentials.json.
 
-// population is what populate created: account name → password.
-type population struct {
+// Population is what PopulateDefault created: account name → password (Administrator included).
+type Population struct {
 	Passwords map[string]string
 }
 
-// populate adds alice, WEB1$..WEB3$ and the group ITFarmHosts (WEB1, WEB2) to the world through
-// its first DC, as the directory itself, and lets replication settle.
-func populate(w *sim.World) (*population, error) {
+// NewDefaultDomain builds a world from cfg and populates it with PopulateDefault.
+func NewDefaultDomain(cfg Config) (*World, *Population, error) {
+	w, err := New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	pop, err := PopulateDefault(w)
+	if err != nil {
+		return nil, nil, fmt.Errorf("populate the default domain: %w", err)
+	}
+	return w, pop, nil
+}
+
+// PopulateDefault adds alice, WEB1$..WEB3$ and the group ITFarmHosts (WEB1, WEB2) to the world
+// through its first DC, as the directory itself, a KDS root key usable at once and the gMSA ITFarm1
+// whose password ITFarmHosts may retrieve, and lets replication settle.
+func PopulateDefault(w *World) (*Population, error) {
 	dc := w.DCs()[0].Name()
 	base := w.DomainDN()
 	realm := strings.ToLower(w.Config().Domain)
-	pop := &population{Passwords: map[string]string{"Administrator": w.Config().AdminPassword}}
+	pop := &Population{Passwords: map[string]string{"Administrator": w.Config().AdminPassword}}
 	rnd := w.Rand("credentials")
-	newPassword := func() string { return randomPassword(rnd) }
+	newPassword := func() string { return fixturePassword(rnd) }
 
 	type account struct {
 		cn, sam, container string
@@ -36,20 +50,20 @@ func populate(w *sim.World) (*population, error) {
 	}
 	accounts := []account{
 		{cn: "alice", sam: "alice", container: "CN=Users", classes: []string{"top", "person", "organizationalPerson", "user"}, uac: "512",
-			extra: []fakead.Attribute{attr("userPrincipalName", "alice@"+realm), attr("givenName", "Alice"), attr("displayName", "Alice")}},
+			extra: []fakead.Attribute{fixtureAttr("userPrincipalName", "alice@"+realm), fixtureAttr("givenName", "Alice"), fixtureAttr("displayName", "Alice")}},
 	}
 	for _, h := range []string{"WEB1", "WEB2", "WEB3"} {
 		accounts = append(accounts, account{cn: h, sam: h + "$", container: "CN=Computers",
 			classes: []string{"top", "person", "organizationalPerson", "user", "computer"}, uac: "4096",
-			extra: []fakead.Attribute{attr("dNSHostName", strings.ToLower(h)+"."+realm),
-				attr("operatingSystem", "Windows Server 2019 Datacenter"), attr("operatingSystemVersion", "10.0 (17763)")}})
+			extra: []fakead.Attribute{fixtureAttr("dNSHostName", strings.ToLower(h)+"."+realm),
+				fixtureAttr("operatingSystem", "Windows Server 2019 Datacenter"), fixtureAttr("operatingSystemVersion", "10.0 (17763)")}})
 	}
 	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
 		for _, a := range accounts {
 			dn := "CN=" + a.cn + "," + a.container + "," + base
 			attrs := []fakead.Attribute{
-				{Name: "objectClass", Values: bytesOf(a.classes...)},
-				attr("cn", a.cn), attr("sAMAccountName", a.sam), attr("userAccountControl", a.uac),
+				{Name: "objectClass", Values: fixtureValues(a.classes...)},
+				fixtureAttr("cn", a.cn), fixtureAttr("sAMAccountName", a.sam), fixtureAttr("userAccountControl", a.uac),
 			}
 			attrs = append(attrs, a.extra...)
 			if err := d.Add(now, fakead.SystemCaller, dn, attrs); err != nil {
@@ -63,11 +77,11 @@ func populate(w *sim.World) (*population, error) {
 		}
 		group := "CN=ITFarmHosts,CN=Users," + base
 		return d.Add(now, fakead.SystemCaller, group, []fakead.Attribute{
-			{Name: "objectClass", Values: bytesOf("top", "group")},
-			attr("cn", "ITFarmHosts"), attr("sAMAccountName", "ITFarmHosts"),
-			attr("groupType", "-2147483646"), // global security group
-			attr("description", "Hosts allowed to retrieve the ITFarm1 gMSA password"),
-			{Name: "member", Values: bytesOf("CN=WEB1,CN=Computers,"+base, "CN=WEB2,CN=Computers,"+base)},
+			{Name: "objectClass", Values: fixtureValues("top", "group")},
+			fixtureAttr("cn", "ITFarmHosts"), fixtureAttr("sAMAccountName", "ITFarmHosts"),
+			fixtureAttr("groupType", "-2147483646"), // global security group
+			fixtureAttr("description", "Hosts allowed to retrieve the ITFarm1 gMSA password"),
+			{Name: "member", Values: fixtureValues("CN=WEB1,CN=Computers,"+base, "CN=WEB2,CN=Computers,"+base)},
 		})
 	})
 	if err != nil {
@@ -86,7 +100,7 @@ func populate(w *sim.World) (*population, error) {
 // key backdated 10 hours (Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10))), so it is usable
 // at once, and the gMSA ITFarm1 with SPN http/ITFarm1.contoso.com whose password the hosts of
 // ITFarmHosts may retrieve (WEB1$ and WEB2$; not WEB3$).
-func addFarmGMSA(w *sim.World, dc string) error {
+func addFarmGMSA(w *World, dc string) error {
 	eff := fakekds.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
 	if _, err := w.AddKdsRootKey(dc, fakekds.AddOptions{EffectiveTime: &eff}); err != nil {
 		return fmt.Errorf("add the KDS root key: %w", err)
@@ -104,13 +118,13 @@ func addFarmGMSA(w *sim.World, dc string) error {
 		}
 		dn := "CN=ITFarm1,CN=Managed Service Accounts," + base
 		err = d.Add(now, fakead.SystemCaller, dn, []fakead.Attribute{
-			{Name: "objectClass", Values: bytesOf("msDS-GroupManagedServiceAccount")},
-			attr("cn", "ITFarm1"), attr("sAMAccountName", "ITFarm1$"),
-			attr("userAccountControl", "4096"),
-			attr("dNSHostName", "ITFarm1."+domain),
-			attr("servicePrincipalName", "http/ITFarm1."+domain),
-			attr("msDS-ManagedPasswordInterval", "30"),
-			attr("msDS-SupportedEncryptionTypes", "28"), // RC4, AES128, AES256: what the AD module sets
+			{Name: "objectClass", Values: fixtureValues("msDS-GroupManagedServiceAccount")},
+			fixtureAttr("cn", "ITFarm1"), fixtureAttr("sAMAccountName", "ITFarm1$"),
+			fixtureAttr("userAccountControl", "4096"),
+			fixtureAttr("dNSHostName", "ITFarm1."+domain),
+			fixtureAttr("servicePrincipalName", "http/ITFarm1."+domain),
+			fixtureAttr("msDS-ManagedPasswordInterval", "30"),
+			fixtureAttr("msDS-SupportedEncryptionTypes", "28"), // RC4, AES128, AES256: what the AD module sets
 			{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}},
 		})
 		if err != nil {
@@ -120,11 +134,11 @@ func addFarmGMSA(w *sim.World, dc string) error {
 	})
 }
 
-func attr(name string, values ...string) fakead.Attribute {
-	return fakead.Attribute{Name: name, Values: bytesOf(values...)}
+func fixtureAttr(name string, values ...string) fakead.Attribute {
+	return fakead.Attribute{Name: name, Values: fixtureValues(values...)}
 }
 
-func bytesOf(values ...string) [][]byte {
+func fixtureValues(values ...string) [][]byte {
 	out := make([][]byte, len(values))
 	for i, v := range values {
 		out[i] = []byte(v)
@@ -132,9 +146,9 @@ func bytesOf(values ...string) [][]byte {
 	return out
 }
 
-// randomPassword draws a 20-character password that meets AD's complexity rule (upper, lower,
+// fixturePassword draws a 20-character password that meets AD's complexity rule (upper, lower,
 // digit, symbol) from a seeded stream.
-func randomPassword(r interface{ Read([]byte) (int, error) }) string {
+func fixturePassword(r interface{ Read([]byte) (int, error) }) string {
 	const (
 		upper  = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 		lower  = "abcdefghijkmnopqrstuvwxyz"

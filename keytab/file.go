@@ -1,4 +1,4 @@
-package main
+package keytab
 
 import (
 	"bytes"
@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// keytabEntry is one key of an MIT keytab: a principal (service/host or account name, realm), the
-// key's kvno, encryption type and bytes.
-type keytabEntry struct {
+// Entry is one key of an MIT keytab: a principal (service/host or account name, realm), the key's
+// kvno, encryption type and bytes.
+type Entry struct {
 	Components []string // "http", "ITFarm1.contoso.com"; or "ITFarm1$"
 	Realm      string
 	NameType   uint32 // 1 = KRB_NT_PRINCIPAL, 2 = KRB_NT_SRV_INST
@@ -20,11 +20,11 @@ type keytabEntry struct {
 	Key        []byte
 }
 
-// marshalKeytab writes entries in the MIT keytab format, version 0x502 (big-endian), as
+// Marshal writes entries in the MIT keytab format, version 0x502 (big-endian), as
 // krb5/src/lib/krb5/keytab/kt_file.c reads it: each entry is a signed 32-bit length followed by
 // the principal (component count, counted realm, counted components, name type), a 32-bit
 // timestamp, the 8-bit kvno, the key block (type, counted contents) and the full 32-bit kvno.
-func marshalKeytab(entries []keytabEntry) ([]byte, error) {
+func Marshal(entries []Entry) ([]byte, error) {
 	var out bytes.Buffer
 	out.Write([]byte{0x05, 0x02})
 	for _, e := range entries {
