@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 //go:embed reference/domain.ldif
@@ -130,11 +132,11 @@ func loadTemplates() ([]templateRecord, error) {
 type renamer struct {
 	pairs  []string // old, new, ... applied in order, case-insensitively
 	exact  []string // old, new, ... applied afterwards, case-sensitively (NetBIOS name, DNS label)
-	refSID SID
-	newSID SID
+	refSID ad.SID
+	newSID ad.SID
 }
 
-func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid SID) *renamer {
+func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid ad.SID) *renamer {
 	return &renamer{
 		pairs: []string{
 			refDomainDN, domainDN,
@@ -143,7 +145,7 @@ func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid SID) *renamer
 			"CN=CONTOSO,", "CN=" + cfg.NetBIOSName + ",",
 		},
 		exact:  []string{"CONTOSO", cfg.NetBIOSName, "contoso", strings.SplitN(cfg.DNSName, ".", 2)[0]},
-		refSID: MustParseSID(refDomainSID), newSID: sid,
+		refSID: ad.MustParseSID(refDomainSID), newSID: sid,
 	}
 }
 
@@ -190,11 +192,11 @@ func replaceFold(s, old, new string) string {
 func (r *renamer) value(t *AttrType, v []byte) []byte {
 	switch t.Syntax {
 	case SynSID:
-		sid, err := SIDFromBytes(v)
+		sid, err := ad.SIDFromBytes(v)
 		if err == nil && sid.Equal(r.refSID) {
 			return r.newSID.Bytes()
 		}
-		if err == nil && len(sid.Sub) == 5 && sid.Domain().Equal(r.refSID) {
+		if err == nil && len(sid.SubAuthority) == 5 && sid.Domain().Equal(r.refSID) {
 			return r.newSID.WithRID(sid.RID()).Bytes()
 		}
 		return v
@@ -215,8 +217,8 @@ func NewDomain(cfg DomainConfig, ids IDSource, now time.Time) ([]*Directory, err
 	if cfg.DNSName == "" || cfg.NetBIOSName == "" {
 		return nil, fmt.Errorf("new domain: DNS and NetBIOS names are required")
 	}
-	sid, err := ParseSID(cfg.DomainSID)
-	if err != nil || len(sid.Sub) != 4 || sid.Sub[0] != 21 {
+	sid, err := ad.ParseSID(cfg.DomainSID)
+	if err != nil || len(sid.SubAuthority) != 4 || sid.SubAuthority[0] != 21 {
 		return nil, fmt.Errorf("new domain %q: domain SID %q: want S-1-5-21-a-b-c", cfg.DNSName, cfg.DomainSID)
 	}
 	s, err := LoadSchema()
@@ -237,7 +239,7 @@ func NewDomain(cfg DomainConfig, ids IDSource, now time.Time) ([]*Directory, err
 		DCs: append([]DCConfig(nil), cfg.DCs...), domainDN: domainDN, configDN: configDN,
 		schemaDN: configDN.Child("CN", "Schema"),
 	}
-	invocations := make([]GUID, len(cfg.DCs))
+	invocations := make([]ad.GUID, len(cfg.DCs))
 	for i := range invocations {
 		invocations[i] = ids.NewGUID()
 	}
@@ -348,8 +350,8 @@ func (b *builder) addTemplate(t templateRecord) {
 func mentionsReference(t *AttrType, raw []byte) bool {
 	switch t.Syntax {
 	case SynSID:
-		sid, err := SIDFromBytes(raw)
-		ref := MustParseSID(refDomainSID)
+		sid, err := ad.SIDFromBytes(raw)
+		ref := ad.MustParseSID(refDomainSID)
 		return err == nil && (sid.Equal(ref) || sid.Domain().Equal(ref))
 	case SynOctet, SynSecurityDescriptor, SynBoolean, SynInteger, SynLargeInteger:
 		return false
@@ -389,7 +391,7 @@ func mkAttr(name string, vals ...string) Attribute {
 // addExtras adds what the reference dump lacks or what is per DC: Deleted Objects, the schema
 // head, the Group Key Distribution Service containers, the DCs' accounts and server objects, and
 // the passwords.
-func (b *builder) addExtras(cfg DomainConfig, invocations []GUID) {
+func (b *builder) addExtras(cfg DomainConfig, invocations []ad.GUID) {
 	d := b.d
 	dom, conf := d.dom.domainDN.String(), d.dom.configDN.String()
 	for _, nc := range []string{dom, conf} {
@@ -434,7 +436,7 @@ func (b *builder) addGKDS(conf string) {
 }
 
 // addDCs creates every DC's computer account, server and NTDS Settings objects and RID Set.
-func (b *builder) addDCs(cfg DomainConfig, invocations []GUID) {
+func (b *builder) addDCs(cfg DomainConfig, invocations []ad.GUID) {
 	d := b.d
 	dom, conf := d.dom.domainDN.String(), d.dom.configDN.String()
 	servers := "CN=Servers,CN=Default-First-Site-Name,CN=Sites," + conf

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // ConstructedAttr is an attribute computed on read (msDS-ManagedPassword, tokenGroups, ...). When
@@ -82,7 +84,7 @@ func (d *Directory) constructedValues(now time.Time, c Caller, e *entry, name st
 		return nil, nil
 	case "primarygrouptoken":
 		if d.isClass(e, "group") {
-			if sid, err := SIDFromBytes(e.first(d.at.objectSid)); err == nil {
+			if sid, err := ad.SIDFromBytes(e.first(d.at.objectSid)); err == nil {
 				return [][]byte{[]byte(strconv.FormatUint(uint64(sid.RID()), 10))}, nil
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -92,7 +93,7 @@ func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, e
 		}
 	}
 	if t := d.schema.Attr("msDS-GroupMSAMembership"); e.get(t) != nil {
-		if _, err := ParseSecurityDescriptor(e.first(t)); err != nil {
+		if _, err := ad.ParseSecurityDescriptor(e.first(t)); err != nil {
 			ae := errSyntaxValue(op, dnStr, t)
 			ae.Err = err
 			return nil, ae
@@ -113,7 +114,7 @@ func (d *Directory) noKeyError(op, dn string, err error) *Error {
 // msDS-KeyVersionNumber at 1). e has its objectSid already.
 func (d *Directory) finishGMSAAdd(now time.Time, e *entry, g *gmsaAdd, usn uint64) error {
 	if !g.keepID {
-		id, err := d.kdsState().policy.NewAccountID(d.KDSRootKeys(), fakekds.FileTimeFromTime(now), d.dom.DNSName, d.dom.DNSName)
+		id, err := d.kdsState().policy.NewAccountID(d.KDSRootKeys(), ad.FileTimeFromTime(now), d.dom.DNSName, d.dom.DNSName)
 		if err != nil {
 			return d.noKeyError("add", e.dn.String(), err)
 		}
@@ -123,7 +124,7 @@ func (d *Directory) finishGMSAAdd(now time.Time, e *entry, g *gmsaAdd, usn uint6
 	if err != nil {
 		return err
 	}
-	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
+	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, ad.FileTimeFromTime(now))
 	if err != nil {
 		if g.keepID {
 			return nil // keys come with the first read the DC can compute
@@ -155,7 +156,7 @@ func (d *Directory) checkGMSAModify(c Caller, e *entry, changed map[*AttrType]bo
 			return attErr(ConstraintViolation, "modify", e.dn.String(), 0x20B1, 1005, "CONSTRAINT_ATT_TYPE", t)
 		case "msds-groupmsamembership":
 			if vals := work[t]; len(vals) > 0 {
-				if _, err := ParseSecurityDescriptor(vals[0].raw); err != nil {
+				if _, err := ad.ParseSecurityDescriptor(vals[0].raw); err != nil {
 					ae := errSyntaxValue("modify", e.dn.String(), t)
 					ae.Err = err
 					return ae
@@ -169,15 +170,12 @@ func (d *Directory) checkGMSAModify(c Caller, e *entry, changed map[*AttrType]bo
 // kdsAccount is what fakekds needs to know about the gMSA e.
 func (d *Directory) kdsAccount(e *entry) (fakekds.Account, error) {
 	var a fakekds.Account
-	sid, err := SIDFromBytes(e.first(d.at.objectSid))
-	if err != nil {
+	var err error
+	if a.SID, err = ad.SIDFromBytes(e.first(d.at.objectSid)); err != nil {
 		return a, fmt.Errorf("gMSA %s has no objectSid: %w", e.dnString(), err)
 	}
-	if a.SID, err = fakekds.SIDFromBytes(sid.Bytes()); err != nil {
-		return a, err
-	}
-	if t, err := parseGeneralizedTime(e.firstString(d.at.whenCreated)); err == nil {
-		a.Created = fakekds.FileTimeFromTime(t)
+	if t, err := ad.ParseGeneralizedTime(e.firstString(d.at.whenCreated)); err == nil {
+		a.Created = ad.FileTimeFromTime(t)
 	}
 	if v := e.firstString(d.schema.Attr("msDS-ManagedPasswordInterval")); v != "" {
 		a.IntervalDays, _ = strconv.ParseInt(v, 10, 64)
@@ -190,11 +188,6 @@ func (d *Directory) kdsAccount(e *entry) (fakekds.Account, error) {
 	}
 	a.Domain, a.Forest = d.dom.DNSName, d.dom.DNSName
 	return a, nil
-}
-
-// parseGeneralizedTime reads whenCreated ("20261122011844.0Z").
-func parseGeneralizedTime(s string) (time.Time, error) {
-	return time.Parse("20060102150405.0Z", s)
 }
 
 // gmsaKeys derives the Kerberos keys of the gMSA e from a managed password (256 bytes of

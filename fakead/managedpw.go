@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -68,7 +69,7 @@ func (d *Directory) mayReadManagedPassword(c Caller, e *entry) bool {
 	if raw == nil {
 		return false
 	}
-	sd, err := ParseSecurityDescriptor(raw)
+	sd, err := ad.ParseSecurityDescriptor(raw)
 	if err != nil {
 		return false
 	}
@@ -76,7 +77,7 @@ func (d *Directory) mayReadManagedPassword(c Caller, e *entry) bool {
 	if c.SID != "" {
 		token = append([]string{c.SID}, token...)
 	}
-	return sd.AccessAllowed(token, RightReadProperty)
+	return sd.AccessAllowed(token, ad.RightReadProperty)
 }
 
 // managedPassword computes the blob of e at now on this DC and performs the lazy rotation write.
@@ -85,7 +86,7 @@ func (d *Directory) managedPassword(now time.Time, e *entry) (*fakekds.ManagedPa
 	if err != nil {
 		return nil, err
 	}
-	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
+	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, ad.FileTimeFromTime(now))
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +167,7 @@ func (d *Directory) CheckManagedPassword(now time.Time, dnStr string) error {
 	}
 	acct, err := d.kdsAccount(e)
 	if err == nil {
-		_, err = d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
+		_, err = d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, ad.FileTimeFromTime(now))
 	}
 	if err != nil {
 		if isKeyError(err) {

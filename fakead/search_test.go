@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 func names(se SearchEntry) []string {
@@ -79,7 +81,7 @@ func TestTokenGroupsBaseOnly(t *testing.T) {
 	base := search(t, d, adm, dn, ScopeBase, "(objectClass=*)", "tokenGroups")
 	var sids []string
 	for _, v := range attrOf(base[0], "tokenGroups") {
-		s, err := SIDFromBytes([]byte(v))
+		s, err := ad.SIDFromBytes([]byte(v))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -38,12 +39,12 @@ func addKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
 	err := x.do(func(a *adCtx) error {
 		opt := fakekds.AddOptions{EffectiveImmediately: b.on("EffectiveImmediately"), LocalTestOnly: b.on("LocalTestOnly")}
 		if t, ok := b["EffectiveTime"].(time.Time); ok {
-			ft := fakekds.FileTimeFromTime(t)
+			ft := ad.FileTimeFromTime(t)
 			opt.EffectiveTime = &ft
 		}
 		dcDN := "CN=" + a.d.DC().Name + ",OU=Domain Controllers," + a.d.DomainDN()
 		var err error
-		rk, err = fakekds.AddKdsRootKey(x.r.kdsRand, fakekds.FileTimeFromTime(a.now), dcDN, opt)
+		rk, err = fakekds.AddKdsRootKey(x.r.kdsRand, ad.FileTimeFromTime(a.now), dcDN, opt)
 		if err != nil {
 			return psErrf("%v", err)
 		}
@@ -69,7 +70,7 @@ func addKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
 func (a *adCtx) rootKeys() ([]*obj, error) {
 	base := fakekds.RootKeyContainerRDNs + "," + a.d.DomainDN()
 	res, err := a.d.Search(a.now, a.c, &fakead.SearchRequest{BaseDN: base, Scope: fakead.ScopeOne,
-		Filter: eq("objectClass", fakekds.ClassProvRootKey), Attributes: []string{"*"}, SDFlags: -1})
+		Filter: eq("objectClass", ad.ClassKdsProvRootKey), Attributes: []string{"*"}, SDFlags: -1})
 	if err != nil {
 		return nil, adError(err, "")
 	}
@@ -124,7 +125,7 @@ func getKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
 
 func testKdsRootKey(x *cmdCtx, b bound) ([]any, error) {
 	id := strings.ToLower(b.str("KeyId"))
-	if _, err := fakekds.ParseGUID(id); err != nil {
+	if _, err := ad.ParseGUID(id); err != nil {
 		return nil, psErrf("Cannot bind parameter 'KeyId'. Cannot convert value \"%s\" to type \"System.Guid\". Error: \"Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).\"", b.str("KeyId"))
 	}
 	ok := false

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
-	"github.com/jcmturner/gokrb5/v8/types"
 )
 
 // The host side of a gMSA: what the AD module's Install-/Test-/Uninstall-ADServiceAccount and
@@ -94,7 +96,7 @@ func readGMSA(now time.Time, d *fakead.Directory, c fakead.Caller, identity stri
 		case "samaccountname":
 			r.sam = string(a.Values[0])
 		case "objectsid":
-			if s, err := fakead.SIDFromBytes(a.Values[0]); err == nil {
+			if s, err := ad.SIDFromBytes(a.Values[0]); err == nil {
 				r.sid = s.String()
 			}
 		case "msds-supportedencryptiontypes":

@@ -8,14 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gmsasim/gmsasim/fakead"
-	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/pac"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
 )
 
 // decodePAC finds the PAC in a decrypted ticket and decodes it with gokrb5, which checks the
@@ -124,7 +126,7 @@ func TestPACExtraSidsAndRC4(t *testing.T) {
 		t.Errorf("server signature type %#x len %d, want KERB_CHECKSUM_HMAC_MD5 (16 bytes)", pc.ServerChecksum.SignatureType, len(pc.ServerChecksum.Signature))
 	}
 	groups := pc.KerbValidationInfo.GetGroupMembershipSIDs()
-	var tg []fakead.SID
+	var tg []ad.SID
 	p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		tg, _ = d.TokenGroups(admin.DN)
 		return nil
