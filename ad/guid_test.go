@@ -9,12 +9,14 @@ import (
 // Known text/wire pairs: msDS-ManagedPassword's schemaIDGUID as [MS-ADA2] names it and the bytes
 // schema.ldif stores; the root key id of Samba's KeyEnvelope NDR test (python/samba/tests/ndr/
 // gkdi.py), bytes 24..40 of the envelope; the GoldenGMSA README lab root key, whose
-// msDS-ManagedPasswordId carries b9b8e546 57ca e601 e8b9fbb267e4adeb.
+// msDS-ManagedPasswordId carries b9b8e546 57ca e601 e8b9fbb267e4adeb; the objectGUID of a container
+// in fakead/reference/domain.ldif (a Samba DC dump), G7kHqwRyTEGImloFSZfl2Q==.
 func TestGUIDTextAndWire(t *testing.T) {
 	for _, c := range []struct{ text, wire string }{
 		{"e362ed86-b728-0842-b27d-2dea7a9df218", "86ed62e328b74208b27d2dea7a9df218"},
 		{"9d922231-af27-b73b-1056-aeb18eeca71a", "3122929d27af3bb71056aeb18eeca71a"},
 		{"46e5b8b9-ca57-01e6-e8b9-fbb267e4adeb", "b9b8e54657cae601e8b9fbb267e4adeb"},
+		{"ab07b91b-7204-414c-889a-5a054997e5d9", "1bb907ab04724c41889a5a054997e5d9"},
 		{"00000000-0000-0000-0000-000000000000", "00000000000000000000000000000000"},
 	} {
 		g, err := ParseGUID(c.text)
