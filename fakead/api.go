@@ -4,8 +4,8 @@ package fakead
 // the configuration of a new domain and the replication records. The operations live with their
 // implementations: NewDomain in bootstrap.go, Directory in directory.go, Bind and passwords in
 // principals.go, Search in search.go, Add/Modify/Delete/ModifyDN/Compare in add.go, modify.go and
-// delete.go, ChangesSince/ApplyReplicated/Digest in repl.go, ExportLDIF/ImportLDIF in ldif.go,
-//
+// delete.go, ChangesSince/ApplyReplicated/Digest in repl.go, ExportLDIF/ImportLDIF in ldif.go;
+// constructed attributes (msDS-ManagedPassword among them) are computed in constructed.go.
 
 import (
 	"time"

@@ -27,10 +27,9 @@ type Directory struct {
 	seq      uint64
 	idx      map[*AttrType]map[string]*entrySet
 
-	constructed map[string]ConstructedAttr // lower-case name
-	grants      map[string][]grant         // container key → grants
-	ids         IDSource
-	kds         *kdsState // this DC's Key Distribution Service (kds.go), created on first use
+	grants map[string][]grant // container key → grants
+	ids    IDSource
+	kds    *kdsState // this DC's Key Distribution Service (kds.go), created on first use
 
 	at attrTypes // frequently used schema attributes
 
@@ -99,12 +98,10 @@ func newDirectory(s *Schema, dom domainInfo, dcIdx int, ids IDSource) *Directory
 	d := &Directory{
 		schema: s, dom: dom, dcIdx: dcIdx, ids: ids,
 		byKey: map[string]*entry{}, byGUID: map[ad.GUID]*entry{},
-		idx:         map[*AttrType]map[string]*entrySet{},
-		constructed: map[string]ConstructedAttr{},
-		grants:      map[string][]grant{},
-		at:          newAttrTypes(s),
+		idx:    map[*AttrType]map[string]*entrySet{},
+		grants: map[string][]grant{},
+		at:     newAttrTypes(s),
 	}
-	d.registerGMSA()
 	if dcIdx >= 0 && dcIdx < len(dom.DCs) {
 		d.dc = dom.DCs[dcIdx]
 	}

@@ -10,7 +10,7 @@ import (
 
 // msDS-ManagedPassword, constructed on read ([MS-ADTS] 3.1.1.4.5.39):
 //   - only on an encrypted connection: otherwise the search fails with operationsError and
-//     0000202D ERROR_DS_CONFIDENTIALITY_REQUIRED, whoever asks (ConstructedAttr.RequiresEncryption);
+//     0000202D ERROR_DS_CONFIDENTIALITY_REQUIRED, whoever asks;
 //   - only for principals the gMSA's msDS-GroupMSAMembership grants read-property, through their
 //     own SID or a group SID of the token they bound with; everyone else gets the entry without
 //     the attribute;
@@ -26,30 +26,22 @@ import (
 // the whole search when the key an existing id names cannot be found. Callers that need the
 // reason use Directory.ManagedPassword, which returns the "Key does not exist" error.
 
-// registerGMSA plugs msDS-ManagedPassword into the replica's constructed attributes.
-func (d *Directory) registerGMSA() {
-	d.RegisterConstructed(ConstructedAttr{Name: "msDS-ManagedPassword", RequiresEncryption: true,
-		Compute: func(now time.Time, c Caller, d *Directory, dn string) ([][]byte, error) {
-			x, err := ParseDN(dn)
-			if err != nil {
-				return nil, nil
-			}
-			e := d.lookup(x)
-			if e == nil || e.deleted || !d.isClass(e, classGMSA) {
-				return nil, nil
-			}
-			if !d.mayReadManagedPassword(c, e) {
-				return nil, nil
-			}
-			res, err := d.managedPassword(now, e)
-			switch {
-			case err == nil:
-				return [][]byte{res.Blob}, nil
-			case isKeyError(err):
-				return nil, nil
-			}
-			return nil, err
-		}})
+// managedPasswordValue is the value a search returns for msDS-ManagedPassword of the gMSA e once
+// the caller passed the checks (constructedValues): the blob this DC's KDS computes, with the
+// lazy rotation write; no value when the DC has no usable root key (the Divergence above).
+func (d *Directory) managedPasswordValue(now time.Time, e *entry) ([][]byte, error) {
+	res, err := d.managedPassword(now, e)
+	switch {
+	case err == nil:
+		return [][]byte{res.Blob}, nil
+	case isKeyError(err):
+		return nil, nil
+	}
+	var ae *Error
+	if errors.As(err, &ae) {
+		return nil, err
+	}
+	return nil, &Error{Code: OperationsError, Op: "search", DN: e.dnString(), Err: err}
 }
 
 // isKeyError reports a failure for want of a usable root key.

@@ -148,7 +148,7 @@ func (d *Directory) searchVirtual(req *SearchRequest, dn string, attrs []Attribu
 type selection struct {
 	all, ops, none bool
 	named          []*AttrType
-	names          []string // the client's spelling, for constructed hooks not in the schema
+	names          []string // the client's spelling, for constructed attributes not in the schema
 }
 
 func (d *Directory) selection(list []string) selection {
@@ -229,7 +229,7 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 		stored(d.at.memberOf)
 	}
 	for _, t := range sel.named {
-		if t.Constructed() || d.constructed[t.lower].Compute != nil || virtualAttr(t.lower) {
+		if t.Constructed() || virtualAttr(t.lower) {
 			vals, err := d.constructedValues(now, c, e, t.Name, req)
 			if err != nil {
 				return se, err
