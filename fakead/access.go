@@ -126,7 +126,7 @@ func (d *Directory) isAdmin(c Caller) bool {
 func (d *Directory) isAccountOp(c Caller) bool { return d.hasSID(c, sidAccountOps) }
 
 // accountOpClasses are the classes Account Operators manage.
-var accountOpClasses = []string{"user", "computer", "group", "inetOrgPerson", "msDS-GroupManagedServiceAccount", "contact"}
+var accountOpClasses = []string{"user", "computer", "group", "inetOrgPerson", ad.ClassGroupManagedServiceAccount, "contact"}
 
 func (d *Directory) accountOpMay(e *entry) bool {
 	if e.firstString(d.schema.Attr("adminCount")) == "1" || e.firstString(d.at.isCritical) == "TRUE" {

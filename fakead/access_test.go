@@ -1,8 +1,9 @@
 package fakead
 
 import (
-	"github.com/gmsasim/gmsasim/ad"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // accessFixture: alice (plain user), olga (Account Operators), mgr (manages group Team), and a

@@ -347,7 +347,7 @@ func (d *Directory) principalDefaults(now time.Time, e *entry, usn uint64) error
 	uac := int64(UACNormalAccount | UACAccountDisable | UACPasswdNotReqd)
 	pg := "513"
 	switch {
-	case d.isClass(e, "msDS-GroupManagedServiceAccount"):
+	case d.isClass(e, ad.ClassGroupManagedServiceAccount):
 		uac, pg = UACWorkstationTrust, "515"
 	case d.isClass(e, "computer"):
 		uac, pg = UACWorkstationTrust|UACPasswdNotReqd, "515"

@@ -430,9 +430,9 @@ func (b *builder) addGKDS(conf string) {
 	b.add("CN=Master Root Keys,"+gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
 	b.add("CN=Server Configuration,"+gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
 	b.add("CN=Group Key Distribution Service Server Configuration,CN=Server Configuration,"+gkds, []Attribute{
-		mkAttr("objectClass", "top", "msKds-ProvServerConfiguration"), mkAttr("msKds-Version", "1"),
-		mkAttr("msKds-KDFAlgorithmID", "SP800_108_CTR_HMAC"), mkAttr("msKds-SecretAgreementAlgorithmID", "DH"),
-		mkAttr("msKds-PublicKeyLength", "2048"), mkAttr("msKds-PrivateKeyLength", "512")})
+		mkAttr("objectClass", "top", ad.ClassKdsProvServerConfiguration), mkAttr(ad.AttrKdsVersion, "1"),
+		mkAttr(ad.AttrKdsKDFAlgorithmID, "SP800_108_CTR_HMAC"), mkAttr(ad.AttrKdsSecretAgreementAlgorithmID, "DH"),
+		mkAttr(ad.AttrKdsPublicKeyLength, "2048"), mkAttr(ad.AttrKdsPrivateKeyLength, "512")})
 }
 
 // addDCs creates every DC's computer account, server and NTDS Settings objects and RID Set.
@@ -450,7 +450,7 @@ func (b *builder) addDCs(cfg DomainConfig, invocations []ad.GUID) {
 			mkAttr("objectSid", string(d.dom.DomainSID.WithRID(uint32(1000+i)).Bytes())),
 			mkAttr("operatingSystem", osName(dc.OS)), mkAttr("operatingSystemVersion", osVersion(dc.OS)),
 			mkAttr("primaryGroupID", "516"), mkAttr("isCriticalSystemObject", "TRUE"),
-			mkAttr("msDS-SupportedEncryptionTypes", "28"),
+			mkAttr(ad.AttrSupportedEncryptionTypes, "28"),
 			mkAttr("servicePrincipalName", "HOST/"+dc.Name, "HOST/"+host, "ldap/"+host, "ldap/"+dc.Name,
 				"ldap/"+host+"/"+strings.ToLower(cfg.DNSName), "ldap/"+host+"/"+cfg.NetBIOSName,
 				"GC/"+host+"/"+strings.ToLower(cfg.DNSName), "HOST/"+host+"/"+cfg.NetBIOSName,
@@ -461,7 +461,7 @@ func (b *builder) addDCs(cfg DomainConfig, invocations []ad.GUID) {
 			mkAttr("serverReference", acct), mkAttr("systemFlags", "1375731712")})
 		b.add("CN=NTDS Settings,"+srv, []Attribute{mkAttr("objectClass", "top", "applicationSettings", "nTDSDSA"),
 			mkAttr("invocationId", string(invocations[i][:])), mkAttr("options", "1"),
-			mkAttr("msDS-Behavior-Version", itoa(int64(dcFunctionality(dc.OS)))),
+			mkAttr(ad.AttrBehaviorVersion, itoa(int64(dcFunctionality(dc.OS)))),
 			mkAttr("hasMasterNCs", dom, conf, d.dom.schemaDN.String()), mkAttr("dMDLocation", d.dom.schemaDN.String()),
 			mkAttr("systemFlags", "33554432")})
 		lo, hi := ridPool(i)

@@ -24,7 +24,7 @@ func (d *Directory) constructedValues(now time.Time, c Caller, e *entry, name st
 		if !c.Encrypted && !c.System {
 			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dnString(), Diag: diagConfidential}
 		}
-		if e.deleted || !d.isClass(e, classGMSA) || !d.mayReadManagedPassword(c, e) {
+		if e.deleted || !d.isClass(e, ad.ClassGroupManagedServiceAccount) || !d.mayReadManagedPassword(c, e) {
 			return nil, nil
 		}
 		return d.managedPasswordValue(now, e)

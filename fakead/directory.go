@@ -90,7 +90,7 @@ func newAttrTypes(s *Schema) attrTypes {
 		managedBy: a("managedBy"), dNSHostName: a("dNSHostName"), objectVersion: a("objectVersion"),
 		isCritical: a("isCriticalSystemObject"), tokenGroups: a("tokenGroups"),
 		accountExpires: a("accountExpires"), badPwdCount: a("badPwdCount"),
-		nTSecurityDescriptor: a("nTSecurityDescriptor"), msDSKeyVersionNumber: a("msDS-KeyVersionNumber"),
+		nTSecurityDescriptor: a("nTSecurityDescriptor"), msDSKeyVersionNumber: a(ad.AttrKeyVersionNumber),
 	}
 }
 

@@ -15,8 +15,6 @@ import (
 // when msDS-GroupManagedServiceAccount is added), the interval that cannot change, and the
 // password id a DC gives a new account. Reading msDS-ManagedPassword is managedpw.go.
 
-const classGMSA = "msDS-GroupManagedServiceAccount"
-
 // Diagnostics of gMSA creation.
 const (
 	// diagNoKey is what a DC answers when its KDS has no usable root key: the AD module shows the
@@ -43,20 +41,20 @@ type gmsaAdd struct{ keepID bool }
 func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, error) {
 	const op = "add"
 	if c.System {
-		if d.isClass(e, classGMSA) {
+		if d.isClass(e, ad.ClassGroupManagedServiceAccount) {
 			// The directory creating a gMSA itself (world set-up) still needs an id and keys.
-			return &gmsaAdd{keepID: e.get(d.schema.Attr("msDS-ManagedPasswordId")) != nil}, nil
+			return &gmsaAdd{keepID: e.get(d.schema.Attr(ad.AttrManagedPasswordID)) != nil}, nil
 		}
 		return nil, nil
 	}
 	if err := d.checkRootKeyAdd(c, e); err != nil {
 		return nil, err
 	}
-	if !d.isClass(e, classGMSA) {
+	if !d.isClass(e, ad.ClassGroupManagedServiceAccount) {
 		return nil, nil
 	}
 	dnStr := e.dn.String()
-	for _, n := range []string{"msDS-ManagedPasswordId", "msDS-ManagedPasswordPreviousId"} {
+	for _, n := range []string{ad.AttrManagedPasswordID, ad.AttrManagedPasswordPreviousID} {
 		if t := d.schema.Attr(n); e.get(t) != nil {
 			return nil, errConstraint(op, dnStr, t) // systemOnly: only the DC writes them
 		}
@@ -83,7 +81,7 @@ func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, e
 				Err: fmt.Errorf("userAccountControl %s of a group managed service account must be WORKSTATION_TRUST_ACCOUNT (0x1000)", v)}
 		}
 	}
-	if t := d.schema.Attr("msDS-ManagedPasswordInterval"); e.get(t) != nil {
+	if t := d.schema.Attr(ad.AttrManagedPasswordInterval); e.get(t) != nil {
 		days, err := strconv.ParseInt(e.firstString(t), 10, 64)
 		if err != nil || days < 1 {
 			return nil, errConstraint(op, dnStr, t)
@@ -92,7 +90,7 @@ func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, e
 			return nil, errConstraint(op, dnStr, t)
 		}
 	}
-	if t := d.schema.Attr("msDS-GroupMSAMembership"); e.get(t) != nil {
+	if t := d.schema.Attr(ad.AttrGroupMSAMembership); e.get(t) != nil {
 		if _, err := ad.ParseSecurityDescriptor(e.first(t)); err != nil {
 			ae := errSyntaxValue(op, dnStr, t)
 			ae.Err = err
@@ -118,7 +116,7 @@ func (d *Directory) finishGMSAAdd(now time.Time, e *entry, g *gmsaAdd, usn uint6
 		if err != nil {
 			return d.noKeyError("add", e.dn.String(), err)
 		}
-		d.put(e, d.schema.Attr("msDS-ManagedPasswordId"), now, usn, id.Marshal())
+		d.put(e, d.schema.Attr(ad.AttrManagedPasswordID), now, usn, id.Marshal())
 	}
 	acct, err := d.kdsAccount(e)
 	if err != nil {
@@ -177,13 +175,13 @@ func (d *Directory) kdsAccount(e *entry) (fakekds.Account, error) {
 	if t, err := ad.ParseGeneralizedTime(e.firstString(d.at.whenCreated)); err == nil {
 		a.Created = ad.FileTimeFromTime(t)
 	}
-	if v := e.firstString(d.schema.Attr("msDS-ManagedPasswordInterval")); v != "" {
+	if v := e.firstString(d.schema.Attr(ad.AttrManagedPasswordInterval)); v != "" {
 		a.IntervalDays, _ = strconv.ParseInt(v, 10, 64)
 	}
-	if v := e.first(d.schema.Attr("msDS-ManagedPasswordId")); v != nil {
+	if v := e.first(d.schema.Attr(ad.AttrManagedPasswordID)); v != nil {
 		a.CurrentID = v
 	}
-	if v := e.first(d.schema.Attr("msDS-ManagedPasswordPreviousId")); v != nil {
+	if v := e.first(d.schema.Attr(ad.AttrManagedPasswordPreviousID)); v != nil {
 		a.PreviousID = v
 	}
 	a.Domain, a.Forest = d.dom.DNSName, d.dom.DNSName

@@ -57,7 +57,7 @@ func (d *Directory) mayReadManagedPassword(c Caller, e *entry) bool {
 	if c.System {
 		return true
 	}
-	raw := e.first(d.schema.Attr("msDS-GroupMSAMembership"))
+	raw := e.first(d.schema.Attr(ad.AttrGroupMSAMembership))
 	if raw == nil {
 		return false
 	}
@@ -119,9 +119,9 @@ func (d *Directory) writeRotation(now time.Time, e *entry, res *fakekds.ManagedP
 		return err
 	}
 	usn := d.nextUSN()
-	d.put(e, d.schema.Attr("msDS-ManagedPasswordId"), now, usn, res.NewCurrentID)
+	d.put(e, d.schema.Attr(ad.AttrManagedPasswordID), now, usn, res.NewCurrentID)
 	if res.NewPreviousID != nil {
-		d.put(e, d.schema.Attr("msDS-ManagedPasswordPreviousId"), now, usn, res.NewPreviousID)
+		d.put(e, d.schema.Attr(ad.AttrManagedPasswordPreviousID), now, usn, res.NewPreviousID)
 	}
 	d.storeKeys(e, k, now, usn)
 	d.touch(e, now, usn)
@@ -192,7 +192,7 @@ func (d *Directory) gmsaEntry(op, dnStr string) (*entry, error) {
 	if e == nil || e.deleted {
 		return nil, errNoSuchObject(op, dnStr, d.bestMatch(dn))
 	}
-	if !d.isClass(e, classGMSA) {
+	if !d.isClass(e, ad.ClassGroupManagedServiceAccount) {
 		return nil, errUnwilling(op, dnStr, "not a group managed service account")
 	}
 	return e, nil
@@ -250,7 +250,7 @@ func (d *Directory) AccountAt(now time.Time, name string) (*Account, bool) {
 // storedPreviousPassword derives the password msDS-ManagedPasswordPreviousId names (nil when
 // absent or underivable).
 func (d *Directory) storedPreviousPassword(e *entry) []byte {
-	raw := e.first(d.schema.Attr("msDS-ManagedPasswordPreviousId"))
+	raw := e.first(d.schema.Attr(ad.AttrManagedPasswordPreviousID))
 	if raw == nil {
 		return nil
 	}
@@ -275,7 +275,7 @@ func (d *Directory) storedPreviousPassword(e *entry) []byte {
 
 // gmsaOf fills the gMSA part of an account from the entry (nil for other principals).
 func (d *Directory) gmsaOf(e *entry) *GMSAAccount {
-	if !d.isClass(e, classGMSA) {
+	if !d.isClass(e, ad.ClassGroupManagedServiceAccount) {
 		return nil
 	}
 	return &GMSAAccount{}

@@ -150,7 +150,7 @@ func (d *Directory) accountOf(e *entry) *Account {
 			a.Classes = append(a.Classes, string(v.raw))
 		}
 	}
-	if v := e.firstString(d.schema.Attr("msDS-SupportedEncryptionTypes")); v != "" {
+	if v := e.firstString(d.schema.Attr(ad.AttrSupportedEncryptionTypes)); v != "" {
 		a.SupportedEncTypes, _ = strconv.ParseInt(v, 10, 64)
 	}
 	a.GMSA = d.gmsaOf(e)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Search runs a search.
@@ -181,7 +183,7 @@ func (d *Directory) selection(list []string) selection {
 
 // operationalAttrs are returned for "+" (and only when named otherwise).
 var operationalAttrs = []string{"createTimeStamp", "modifyTimeStamp", "subSchemaSubEntry", "structuralObjectClass",
-	"canonicalName", "msDS-KeyVersionNumber", "msDS-ReplAttributeMetaData", "primaryGroupToken"}
+	"canonicalName", ad.AttrKeyVersionNumber, ad.AttrReplAttributeMetaData, "primaryGroupToken"}
 
 // project builds the search entry of e with the selected attributes.
 func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, req *SearchRequest) (SearchEntry, error) {
