@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/types"
-
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/jcmturner/gokrb5/v8/types"
 )
 
 // The host side of a gMSA: what the AD module's Install-/Test-/Uninstall-ADServiceAccount and

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
 	"github.com/gmsasim/gmsasim/fakekds"

@@ -8,16 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/pac"
 	"github.com/jcmturner/gokrb5/v8/types"
-
-	"github.com/gmsasim/gmsasim/ad"
-	"github.com/gmsasim/gmsasim/fakead"
-	"github.com/gmsasim/gmsasim/fakead/kdc"
 )
 
 // decodePAC finds the PAC in a decrypted ticket and decodes it with gokrb5, which checks the
