@@ -141,8 +141,7 @@ func TestManagedPasswordAccess(t *testing.T) {
 		t.Errorf("password id names key %s interval %v, want %s %v", id.RootKeyID, id.GKID, f.rk.ID, fakekds.GKIDFromFileTime(ad.FileTimeFromTime(t0)))
 	}
 	acct, _ := f.d.Account("ITFarm1$")
-	sid, _ := ad.ParseSID(acct.SID.String())
-	want, err := fakekds.GMSAPassword(f.rk, id.GKID, sid)
+	want, err := fakekds.GMSAPassword(f.rk, id.GKID, acct.SID) // the directory's SID is fakekds's: one type
 	if err != nil {
 		t.Fatal(err)
 	}
