@@ -19,12 +19,17 @@ const MaxSubAuthorities = 15
 
 // Well-known SIDs ([MS-DTYP] 2.4.2.4) the simulator names.
 const (
-	SIDEnterpriseDCs          = "S-1-5-9"      // ENTERPRISE_DOMAIN_CONTROLLERS
-	SIDAuthenticatedUsers     = "S-1-5-11"     // AUTHENTICATED_USERS
-	SIDLocalSystem            = "S-1-5-18"     // LOCAL_SYSTEM
-	SIDBuiltinAdministrators  = "S-1-5-32-544" // BUILTIN\Administrators, the owner the AD module writes
-	sidAuthorityHexThreshold  = 1 << 32
-	maxIdentifierAuthorityBit = 48
+	SIDEnterpriseDCs         = "S-1-5-9"      // ENTERPRISE_DOMAIN_CONTROLLERS
+	SIDAuthenticatedUsers    = "S-1-5-11"     // AUTHENTICATED_USERS
+	SIDLocalSystem           = "S-1-5-18"     // LOCAL_SYSTEM
+	SIDBuiltinAdministrators = "S-1-5-32-544" // BUILTIN\Administrators, the owner the AD module writes
+)
+
+const (
+	// sidAuthorityHexThreshold: from 2^32 on, ConvertSidToStringSid writes the authority in hex.
+	sidAuthorityHexThreshold = 1 << 32
+	// identifierAuthorityBits is the width of a SID's IdentifierAuthority.
+	identifierAuthorityBits = 48
 )
 
 // ParseSID parses the string form "S-1-5-21-1004336348-1177238915-682003330-512". The identifier
@@ -40,9 +45,9 @@ func ParseSID(s string) (SID, error) {
 	var auth uint64
 	var err error
 	if len(parts[2]) > 2 && (parts[2][:2] == "0x" || parts[2][:2] == "0X") {
-		auth, err = strconv.ParseUint(parts[2][2:], 16, maxIdentifierAuthorityBit)
+		auth, err = strconv.ParseUint(parts[2][2:], 16, identifierAuthorityBits)
 	} else {
-		auth, err = strconv.ParseUint(parts[2], 10, maxIdentifierAuthorityBit)
+		auth, err = strconv.ParseUint(parts[2], 10, identifierAuthorityBits)
 	}
 	if err != nil {
 		return SID{}, syntaxErr("SID", s, "identifier authority %q", parts[2])

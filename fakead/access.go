@@ -112,10 +112,10 @@ const (
 	ridDomainCtrls     = 516
 	ridSchemaAdmins    = 518
 	ridEnterpriseAdmin = 519
-	sidAdministrators  = "S-1-5-32-544"
+	sidAdministrators  = ad.SIDBuiltinAdministrators
 	sidAccountOps      = "S-1-5-32-548"
 	sidEveryone        = "S-1-1-0"
-	sidAuthUsers       = "S-1-5-11"
+	sidAuthUsers       = ad.SIDAuthenticatedUsers
 )
 
 func (d *Directory) isAdmin(c Caller) bool {
