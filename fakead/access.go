@@ -3,6 +3,8 @@ package fakead
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Divergence: AD evaluates nTSecurityDescriptor ACLs ([MS-ADTS] 5.1.3); the model does not store
@@ -75,7 +77,7 @@ func (d *Directory) Grant(dn, sid string, rights Right, classes ...string) error
 	if d.lookup(x) == nil {
 		return errNoSuchObject("grant", dn, d.bestMatch(x))
 	}
-	parsed, err := ParseSID(sid)
+	parsed, err := ad.ParseSID(sid)
 	if err != nil {
 		return &Error{Code: InvalidAttributeSyntax, Op: "grant", DN: dn, Err: err}
 	}
@@ -110,10 +112,10 @@ const (
 	ridDomainCtrls     = 516
 	ridSchemaAdmins    = 518
 	ridEnterpriseAdmin = 519
-	sidAdministrators  = "S-1-5-32-544"
+	sidAdministrators  = ad.SIDBuiltinAdministrators
 	sidAccountOps      = "S-1-5-32-548"
 	sidEveryone        = "S-1-1-0"
-	sidAuthUsers       = "S-1-5-11"
+	sidAuthUsers       = ad.SIDAuthenticatedUsers
 )
 
 func (d *Directory) isAdmin(c Caller) bool {
@@ -124,7 +126,7 @@ func (d *Directory) isAdmin(c Caller) bool {
 func (d *Directory) isAccountOp(c Caller) bool { return d.hasSID(c, sidAccountOps) }
 
 // accountOpClasses are the classes Account Operators manage.
-var accountOpClasses = []string{"user", "computer", "group", "inetOrgPerson", "msDS-GroupManagedServiceAccount", "contact"}
+var accountOpClasses = []string{"user", "computer", "group", "inetOrgPerson", ad.ClassGroupManagedServiceAccount, "contact"}
 
 func (d *Directory) accountOpMay(e *entry) bool {
 	if e.firstString(d.schema.Attr("adminCount")) == "1" || e.firstString(d.at.isCritical) == "TRUE" {
@@ -275,7 +277,7 @@ func (d *Directory) checkModify(c Caller, e *entry, changed map[*AttrType]bool, 
 			}
 			// managedBy naming a group: its members may change membership.
 			if g := d.byKey[mb.vals[0].norm]; g != nil && g.get(d.at.objectSid) != nil {
-				if sid, err := SIDFromBytes(g.first(d.at.objectSid)); err == nil && d.hasSID(c, sid.String()) {
+				if sid, err := ad.SIDFromBytes(g.first(d.at.objectSid)); err == nil && d.hasSID(c, sid.String()) {
 					return nil
 				}
 			}
@@ -311,11 +313,11 @@ func (d *Directory) protectedGroups() map[string]bool {
 // decides at the time of the check.
 func (d *Directory) isProtected(e *entry) bool {
 	p := d.protectedGroups()
-	if sid, err := SIDFromBytes(e.first(d.at.objectSid)); err == nil && p[sid.String()] {
+	if sid, err := ad.SIDFromBytes(e.first(d.at.objectSid)); err == nil && p[sid.String()] {
 		return true
 	}
 	for _, g := range d.groupClosure(e) {
-		if sid, err := SIDFromBytes(g.first(d.at.objectSid)); err == nil && p[sid.String()] {
+		if sid, err := ad.SIDFromBytes(g.first(d.at.objectSid)); err == nil && p[sid.String()] {
 			return true
 		}
 	}

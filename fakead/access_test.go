@@ -2,6 +2,8 @@ package fakead
 
 import (
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // accessFixture: alice (plain user), olga (Account Operators), mgr (manages group Team), and a
@@ -160,7 +162,7 @@ func TestPasswordRules(t *testing.T) {
 	if got := attrOf(res[0], "msDS-KeyVersionNumber"); len(got) != 1 || got[0] != "2" {
 		t.Errorf("msDS-KeyVersionNumber %v", got)
 	}
-	if got := attrOf(res[0], "pwdLastSet"); len(got) != 1 || got[0] != itoa(FileTime(t0)) {
+	if got := attrOf(res[0], "pwdLastSet"); len(got) != 1 || got[0] != ad.FileTimeFromTime(t0).String() {
 		t.Errorf("pwdLastSet %v", got)
 	}
 	if _, err := d.Bind(t0, "CN=krbtgt,CN=Users,DC=contoso,DC=com", "anything", false); CodeOf(err) != InvalidCredentials {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Account control bits ([MS-ADTS] 2.2.16) and sAMAccountType values ([MS-SAMR] 2.2.1.9).
@@ -284,7 +286,7 @@ func (d *Directory) fillDefaults(now time.Time, e *entry, c Caller, usn uint64) 
 	}
 	d.setValues(e, d.at.dn, []value{{raw: []byte(e.dn.String()), norm: e.key}})
 	if g := e.first(d.at.objectGUID); g != nil {
-		e.guid, _ = GUIDFromBytes(g)
+		e.guid, _ = ad.GUIDFromWire(g)
 	}
 	if e.guid.IsZero() {
 		if d.ids == nil {
@@ -333,7 +335,7 @@ func (d *Directory) principalDefaults(now time.Time, e *entry, usn uint64) error
 		d.put(e, d.at.objectSid, now, usn, d.dom.DomainSID.WithRID(rid).Bytes())
 	}
 	if e.get(d.at.sAMAccountName) == nil {
-		sid, _ := SIDFromBytes(e.first(d.at.objectSid))
+		sid, _ := ad.SIDFromBytes(e.first(d.at.objectSid))
 		d.putString(e, d.at.sAMAccountName, now, usn, generatedSAMName(sid.RID(), e.guid))
 	}
 	if d.isClass(e, "group") {
@@ -345,7 +347,7 @@ func (d *Directory) principalDefaults(now time.Time, e *entry, usn uint64) error
 	uac := int64(UACNormalAccount | UACAccountDisable | UACPasswdNotReqd)
 	pg := "513"
 	switch {
-	case d.isClass(e, "msDS-GroupManagedServiceAccount"):
+	case d.isClass(e, ad.ClassGroupManagedServiceAccount):
 		uac, pg = UACWorkstationTrust, "515"
 	case d.isClass(e, "computer"):
 		uac, pg = UACWorkstationTrust|UACPasswdNotReqd, "515"
@@ -386,7 +388,7 @@ func groupSAMType(gt int64) int64 {
 // generatedSAMName is the name AD invents for a principal added without sAMAccountName.
 // Divergence: AD's form is "$" + 6 + "-" + 12 random characters; ours derives them from the RID
 // and the GUID, so it is unique and stable for a seed.
-func generatedSAMName(rid uint32, g GUID) string {
+func generatedSAMName(rid uint32, g ad.GUID) string {
 	s := strings.ToUpper(strings.ReplaceAll(g.String(), "-", ""))
 	return fmt.Sprintf("$%06X-%s", rid, s[len(s)-12:])
 }

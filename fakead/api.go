@@ -4,18 +4,19 @@ package fakead
 // the configuration of a new domain and the replication records. The operations live with their
 // implementations: NewDomain in bootstrap.go, Directory in directory.go, Bind and passwords in
 // principals.go, Search in search.go, Add/Modify/Delete/ModifyDN/Compare in add.go, modify.go and
-// delete.go, ChangesSince/ApplyReplicated/Digest in repl.go, ExportLDIF/ImportLDIF in ldif.go,
-// RegisterConstructed in constructed.go.
+// delete.go, ChangesSince/ApplyReplicated/Digest in repl.go, ExportLDIF/ImportLDIF in ldif.go;
+// constructed attributes (msDS-ManagedPassword among them) are computed in constructed.go.
 
-import "time"
+import (
+	"time"
 
-// GUID is a GUID in MS-DTYP byte order (the first three fields little-endian), as objectGUID holds it.
-type GUID [16]byte
+	"github.com/gmsasim/gmsasim/ad"
+)
 
 // IDSource hands out the identifiers a directory mints. The world implements it from the seed's
 // named random streams, so ids are stable for a seed.
 type IDSource interface {
-	NewGUID() GUID
+	NewGUID() ad.GUID
 }
 
 // DCConfig describes one domain controller of the domain.
@@ -36,11 +37,11 @@ type DomainConfig struct {
 
 // ReplChange is one object's replicated state: identity by objectGUID, the attributes that changed.
 type ReplChange struct {
-	GUID GUID
+	GUID ad.GUID
 	// DN is the object's DN on the source and ParentGUID its parent's objectGUID: with the "name"
 	// attribute's metadata they carry renames and moves, as AD replicates the RDN and parent.
 	DN         string
-	ParentGUID GUID
+	ParentGUID ad.GUID
 	Attrs      []ReplAttr
 }
 
@@ -55,7 +56,7 @@ type ReplAttr struct {
 // AttrMeta is AD's per-attribute replication metadata (msDS-ReplAttributeMetaData).
 type AttrMeta struct {
 	Version  uint32
-	OrigDSA  GUID // invocationId of the originating DC
+	OrigDSA  ad.GUID // invocationId of the originating DC
 	OrigTime time.Time
 	OrigUSN  uint64
 	LocalUSN uint64

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 //go:embed reference/domain.ldif
@@ -130,11 +132,11 @@ func loadTemplates() ([]templateRecord, error) {
 type renamer struct {
 	pairs  []string // old, new, ... applied in order, case-insensitively
 	exact  []string // old, new, ... applied afterwards, case-sensitively (NetBIOS name, DNS label)
-	refSID SID
-	newSID SID
+	refSID ad.SID
+	newSID ad.SID
 }
 
-func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid SID) *renamer {
+func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid ad.SID) *renamer {
 	return &renamer{
 		pairs: []string{
 			refDomainDN, domainDN,
@@ -143,7 +145,7 @@ func newRenamer(cfg DomainConfig, domainDN string, dc1 string, sid SID) *renamer
 			"CN=CONTOSO,", "CN=" + cfg.NetBIOSName + ",",
 		},
 		exact:  []string{"CONTOSO", cfg.NetBIOSName, "contoso", strings.SplitN(cfg.DNSName, ".", 2)[0]},
-		refSID: MustParseSID(refDomainSID), newSID: sid,
+		refSID: ad.MustParseSID(refDomainSID), newSID: sid,
 	}
 }
 
@@ -190,11 +192,11 @@ func replaceFold(s, old, new string) string {
 func (r *renamer) value(t *AttrType, v []byte) []byte {
 	switch t.Syntax {
 	case SynSID:
-		sid, err := SIDFromBytes(v)
+		sid, err := ad.SIDFromBytes(v)
 		if err == nil && sid.Equal(r.refSID) {
 			return r.newSID.Bytes()
 		}
-		if err == nil && len(sid.Sub) == 5 && sid.Domain().Equal(r.refSID) {
+		if err == nil && len(sid.SubAuthority) == 5 && sid.Domain().Equal(r.refSID) {
 			return r.newSID.WithRID(sid.RID()).Bytes()
 		}
 		return v
@@ -215,8 +217,8 @@ func NewDomain(cfg DomainConfig, ids IDSource, now time.Time) ([]*Directory, err
 	if cfg.DNSName == "" || cfg.NetBIOSName == "" {
 		return nil, fmt.Errorf("new domain: DNS and NetBIOS names are required")
 	}
-	sid, err := ParseSID(cfg.DomainSID)
-	if err != nil || len(sid.Sub) != 4 || sid.Sub[0] != 21 {
+	sid, err := ad.ParseSID(cfg.DomainSID)
+	if err != nil || len(sid.SubAuthority) != 4 || sid.SubAuthority[0] != 21 {
 		return nil, fmt.Errorf("new domain %q: domain SID %q: want S-1-5-21-a-b-c", cfg.DNSName, cfg.DomainSID)
 	}
 	s, err := LoadSchema()
@@ -237,7 +239,7 @@ func NewDomain(cfg DomainConfig, ids IDSource, now time.Time) ([]*Directory, err
 		DCs: append([]DCConfig(nil), cfg.DCs...), domainDN: domainDN, configDN: configDN,
 		schemaDN: configDN.Child("CN", "Schema"),
 	}
-	invocations := make([]GUID, len(cfg.DCs))
+	invocations := make([]ad.GUID, len(cfg.DCs))
 	for i := range invocations {
 		invocations[i] = ids.NewGUID()
 	}
@@ -348,8 +350,8 @@ func (b *builder) addTemplate(t templateRecord) {
 func mentionsReference(t *AttrType, raw []byte) bool {
 	switch t.Syntax {
 	case SynSID:
-		sid, err := SIDFromBytes(raw)
-		ref := MustParseSID(refDomainSID)
+		sid, err := ad.SIDFromBytes(raw)
+		ref := ad.MustParseSID(refDomainSID)
 		return err == nil && (sid.Equal(ref) || sid.Domain().Equal(ref))
 	case SynOctet, SynSecurityDescriptor, SynBoolean, SynInteger, SynLargeInteger:
 		return false
@@ -389,7 +391,7 @@ func mkAttr(name string, vals ...string) Attribute {
 // addExtras adds what the reference dump lacks or what is per DC: Deleted Objects, the schema
 // head, the Group Key Distribution Service containers, the DCs' accounts and server objects, and
 // the passwords.
-func (b *builder) addExtras(cfg DomainConfig, invocations []GUID) {
+func (b *builder) addExtras(cfg DomainConfig, invocations []ad.GUID) {
 	d := b.d
 	dom, conf := d.dom.domainDN.String(), d.dom.configDN.String()
 	for _, nc := range []string{dom, conf} {
@@ -428,13 +430,13 @@ func (b *builder) addGKDS(conf string) {
 	b.add("CN=Master Root Keys,"+gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
 	b.add("CN=Server Configuration,"+gkds, []Attribute{mkAttr("objectClass", "top", "container"), mkAttr("showInAdvancedViewOnly", "TRUE")})
 	b.add("CN=Group Key Distribution Service Server Configuration,CN=Server Configuration,"+gkds, []Attribute{
-		mkAttr("objectClass", "top", "msKds-ProvServerConfiguration"), mkAttr("msKds-Version", "1"),
-		mkAttr("msKds-KDFAlgorithmID", "SP800_108_CTR_HMAC"), mkAttr("msKds-SecretAgreementAlgorithmID", "DH"),
-		mkAttr("msKds-PublicKeyLength", "2048"), mkAttr("msKds-PrivateKeyLength", "512")})
+		mkAttr("objectClass", "top", ad.ClassKdsProvServerConfiguration), mkAttr(ad.AttrKdsVersion, "1"),
+		mkAttr(ad.AttrKdsKDFAlgorithmID, "SP800_108_CTR_HMAC"), mkAttr(ad.AttrKdsSecretAgreementAlgorithmID, "DH"),
+		mkAttr(ad.AttrKdsPublicKeyLength, "2048"), mkAttr(ad.AttrKdsPrivateKeyLength, "512")})
 }
 
 // addDCs creates every DC's computer account, server and NTDS Settings objects and RID Set.
-func (b *builder) addDCs(cfg DomainConfig, invocations []GUID) {
+func (b *builder) addDCs(cfg DomainConfig, invocations []ad.GUID) {
 	d := b.d
 	dom, conf := d.dom.domainDN.String(), d.dom.configDN.String()
 	servers := "CN=Servers,CN=Default-First-Site-Name,CN=Sites," + conf
@@ -448,7 +450,7 @@ func (b *builder) addDCs(cfg DomainConfig, invocations []GUID) {
 			mkAttr("objectSid", string(d.dom.DomainSID.WithRID(uint32(1000+i)).Bytes())),
 			mkAttr("operatingSystem", osName(dc.OS)), mkAttr("operatingSystemVersion", osVersion(dc.OS)),
 			mkAttr("primaryGroupID", "516"), mkAttr("isCriticalSystemObject", "TRUE"),
-			mkAttr("msDS-SupportedEncryptionTypes", "28"),
+			mkAttr(ad.AttrSupportedEncryptionTypes, "28"),
 			mkAttr("servicePrincipalName", "HOST/"+dc.Name, "HOST/"+host, "ldap/"+host, "ldap/"+dc.Name,
 				"ldap/"+host+"/"+strings.ToLower(cfg.DNSName), "ldap/"+host+"/"+cfg.NetBIOSName,
 				"GC/"+host+"/"+strings.ToLower(cfg.DNSName), "HOST/"+host+"/"+cfg.NetBIOSName,
@@ -459,7 +461,7 @@ func (b *builder) addDCs(cfg DomainConfig, invocations []GUID) {
 			mkAttr("serverReference", acct), mkAttr("systemFlags", "1375731712")})
 		b.add("CN=NTDS Settings,"+srv, []Attribute{mkAttr("objectClass", "top", "applicationSettings", "nTDSDSA"),
 			mkAttr("invocationId", string(invocations[i][:])), mkAttr("options", "1"),
-			mkAttr("msDS-Behavior-Version", itoa(int64(dcFunctionality(dc.OS)))),
+			mkAttr(ad.AttrBehaviorVersion, itoa(int64(dcFunctionality(dc.OS)))),
 			mkAttr("hasMasterNCs", dom, conf, d.dom.schemaDN.String()), mkAttr("dMDLocation", d.dom.schemaDN.String()),
 			mkAttr("systemFlags", "33554432")})
 		lo, hi := ridPool(i)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // TestBootstrapSatisfiesSchema: every object of a fresh domain passes the checks an add would
@@ -52,7 +54,7 @@ func TestBootstrapRenames(t *testing.T) {
 		t.Errorf("schema version: %+v", res)
 	}
 	res = search(t, d, SystemCaller, "DC=fabrikam,DC=local", ScopeBase, "(objectClass=*)", "objectSid", "dc")
-	sid, _ := SIDFromBytes([]byte(attrOf(res[0], "objectSid")[0]))
+	sid, _ := ad.SIDFromBytes([]byte(attrOf(res[0], "objectSid")[0]))
 	if sid.String() != "S-1-5-21-1-2-3" || attrOf(res[0], "dc")[0] != "fabrikam" {
 		t.Errorf("domain head: sid %s dc %v", sid, attrOf(res[0], "dc"))
 	}
@@ -102,7 +104,7 @@ func TestBootstrapMatchesReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := MustParseSID(refDomainSID)
+	ref := ad.MustParseSID(refDomainSID)
 	checked := 0
 	for _, r := range recs {
 		if skipTemplateDN(r.DN) || strings.Contains(strings.ToLower(r.DN), "cn=displayspecifiers") {
@@ -129,8 +131,8 @@ func TestBootstrapMatchesReference(t *testing.T) {
 			}
 		}
 		if w := want["objectsid"]; w != nil && !strings.HasPrefix(r.DN, "DC=") {
-			rs, _ := SIDFromBytes([]byte(w[0]))
-			gs, _ := SIDFromBytes([]byte(attrOf(got, "objectSid")[0]))
+			rs, _ := ad.SIDFromBytes([]byte(w[0]))
+			gs, _ := ad.SIDFromBytes([]byte(attrOf(got, "objectSid")[0]))
 			if rs.Domain().Equal(ref) {
 				if gs.String() != testSID+"-"+itoa(int64(rs.RID())) {
 					t.Errorf("%s: objectSid %s, reference %s", r.DN, gs, rs)

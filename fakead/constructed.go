@@ -1,50 +1,33 @@
 package fakead
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
-// ConstructedAttr is an attribute computed on read (msDS-ManagedPassword, tokenGroups, ...). When
-// RequiresEncryption is set and the connection is not encrypted, reading it fails the whole search
-// with OperationsError and AD's "0000202D" ERROR_DS_CONFIDENTIALITY_REQUIRED text. Compute returns
-// nil values when the caller may not see it: the entry is then returned without it.
-type ConstructedAttr struct {
-	Name               string
-	RequiresEncryption bool
-	Compute            func(now time.Time, c Caller, d *Directory, dn string) ([][]byte, error)
-}
-
-// RegisterConstructed plugs in a constructed attribute. It is returned only when a search names it.
-func (d *Directory) RegisterConstructed(a ConstructedAttr) {
-	d.constructed[strings.ToLower(a.Name)] = a
-}
-
-// constructedValues computes a constructed or operational attribute of e.
+// constructedValues computes a constructed or operational attribute of e. It is called only for
+// the attributes a search names.
 func (d *Directory) constructedValues(now time.Time, c Caller, e *entry, name string, req *SearchRequest) ([][]byte, error) {
-	lower := strings.ToLower(name)
-	if h, ok := d.constructed[lower]; ok && h.Compute != nil {
-		if t := d.schema.Attr(name); t != nil && e.class != nil && !e.class.Allows(t) && !d.auxAllows(e, t) {
-			return nil, nil // not an attribute of this object's class: nothing to compute
+	switch lower := strings.ToLower(name); lower {
+	case "msds-managedpassword":
+		// [MS-ADTS] 3.1.1.4.5.39 (managedpw.go): absent on a class that cannot hold it, encrypted
+		// connection or not; 0000202D on an unencrypted connection, whoever asks; the blob only
+		// for a live gMSA whose msDS-GroupMSAMembership grants the caller read-property.
+		if !d.classHolds(e, ad.AttrManagedPassword) {
+			return nil, nil
 		}
-		if h.RequiresEncryption && !c.Encrypted && !c.System {
+		if !c.Encrypted && !c.System {
 			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dnString(), Diag: diagConfidential}
 		}
-		vals, err := h.Compute(now, c, d, e.dnString())
-		if err != nil {
-			var ae *Error
-			if errors.As(err, &ae) {
-				return nil, err
-			}
-			return nil, &Error{Code: OperationsError, Op: "search", DN: e.dnString(), Err: err}
+		if e.deleted || !d.isClass(e, ad.ClassGroupManagedServiceAccount) || !d.mayReadManagedPassword(c, e) {
+			return nil, nil
 		}
-		return vals, nil
-	}
-	switch lower {
+		return d.managedPasswordValue(now, e)
 	case "tokengroups":
 		// AD computes tokenGroups only on a base-scope search.
 		if req.Scope != ScopeBase || !d.isSecurityPrincipal(e) {
@@ -82,7 +65,7 @@ func (d *Directory) constructedValues(now time.Time, c Caller, e *entry, name st
 		return nil, nil
 	case "primarygrouptoken":
 		if d.isClass(e, "group") {
-			if sid, err := SIDFromBytes(e.first(d.at.objectSid)); err == nil {
+			if sid, err := ad.SIDFromBytes(e.first(d.at.objectSid)); err == nil {
 				return [][]byte{[]byte(strconv.FormatUint(uint64(sid.RID()), 10))}, nil
 			}
 		}
@@ -132,6 +115,13 @@ func (d *Directory) replMetaXML(e *entry) [][]byte {
 			a.meta.OrigDSA, a.meta.OrigUSN, a.meta.LocalUSN)))
 	}
 	return out
+}
+
+// classHolds reports whether e's structural or auxiliary classes allow the attribute name (true
+// for a name the schema does not know).
+func (d *Directory) classHolds(e *entry, name string) bool {
+	t := d.schema.Attr(name)
+	return t == nil || e.class == nil || e.class.Allows(t) || d.auxAllows(e, t)
 }
 
 func (d *Directory) auxAllows(e *entry, t *AttrType) bool {

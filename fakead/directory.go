@@ -2,6 +2,8 @@ package fakead
 
 import (
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Directory is one DC's replica of the directory. It is a pure state machine: no goroutines, no
@@ -13,22 +15,21 @@ type Directory struct {
 	dc     DCConfig
 	dcIdx  int
 
-	invocationID GUID
+	invocationID ad.GUID
 	usn          uint64
 	ridNext      uint32
 	ridEnd       uint32
 
 	byKey    map[string]*entry
 	maxDepth int // the greatest depth (RDN count) any entry has had: bounds bestMatch
-	byGUID   map[GUID]*entry
+	byGUID   map[ad.GUID]*entry
 	all      []*entry // creation order (tombstones stay: objects are never removed)
 	seq      uint64
 	idx      map[*AttrType]map[string]*entrySet
 
-	constructed map[string]ConstructedAttr // lower-case name
-	grants      map[string][]grant         // container key → grants
-	ids         IDSource
-	kds         *kdsState // this DC's Key Distribution Service (kds.go), created on first use
+	grants map[string][]grant // container key → grants
+	ids    IDSource
+	kds    *kdsState // this DC's Key Distribution Service (kds.go), created on first use
 
 	at attrTypes // frequently used schema attributes
 
@@ -56,7 +57,7 @@ type changeRec struct {
 type domainInfo struct {
 	DNSName       string
 	NetBIOSName   string
-	DomainSID     SID
+	DomainSID     ad.SID
 	SchemaVersion int
 	DCs           []DCConfig
 	domainDN      DN
@@ -89,20 +90,18 @@ func newAttrTypes(s *Schema) attrTypes {
 		managedBy: a("managedBy"), dNSHostName: a("dNSHostName"), objectVersion: a("objectVersion"),
 		isCritical: a("isCriticalSystemObject"), tokenGroups: a("tokenGroups"),
 		accountExpires: a("accountExpires"), badPwdCount: a("badPwdCount"),
-		nTSecurityDescriptor: a("nTSecurityDescriptor"), msDSKeyVersionNumber: a("msDS-KeyVersionNumber"),
+		nTSecurityDescriptor: a("nTSecurityDescriptor"), msDSKeyVersionNumber: a(ad.AttrKeyVersionNumber),
 	}
 }
 
 func newDirectory(s *Schema, dom domainInfo, dcIdx int, ids IDSource) *Directory {
 	d := &Directory{
 		schema: s, dom: dom, dcIdx: dcIdx, ids: ids,
-		byKey: map[string]*entry{}, byGUID: map[GUID]*entry{},
-		idx:         map[*AttrType]map[string]*entrySet{},
-		constructed: map[string]ConstructedAttr{},
-		grants:      map[string][]grant{},
-		at:          newAttrTypes(s),
+		byKey: map[string]*entry{}, byGUID: map[ad.GUID]*entry{},
+		idx:    map[*AttrType]map[string]*entrySet{},
+		grants: map[string][]grant{},
+		at:     newAttrTypes(s),
 	}
-	d.registerGMSA()
 	if dcIdx >= 0 && dcIdx < len(dom.DCs) {
 		d.dc = dom.DCs[dcIdx]
 	}
@@ -136,7 +135,7 @@ func (d *Directory) ConfigDN() string { return d.dom.configDN.String() }
 func (d *Directory) SchemaDN() string { return d.dom.schemaDN.String() }
 
 // DomainSID is the domain's SID.
-func (d *Directory) DomainSID() SID { return d.dom.DomainSID }
+func (d *Directory) DomainSID() ad.SID { return d.dom.DomainSID }
 
 // DNSName is the domain's DNS name.
 func (d *Directory) DNSName() string { return d.dom.DNSName }
@@ -148,7 +147,7 @@ func (d *Directory) NetBIOSName() string { return d.dom.NetBIOSName }
 func (d *Directory) DC() DCConfig { return d.dc }
 
 // InvocationID is this replica's invocationId (the originating-DC id in replication metadata).
-func (d *Directory) InvocationID() GUID { return d.invocationID }
+func (d *Directory) InvocationID() ad.GUID { return d.invocationID }
 
 // HighestUSN is this replica's highestCommittedUSN.
 func (d *Directory) HighestUSN() uint64 { return d.usn }
@@ -327,7 +326,7 @@ func parentKey(k string) string {
 // writes at one simulated instant formats it once).
 func (d *Directory) genTime(now time.Time) string {
 	if !now.Equal(d.lastTime) || d.lastTimeStr == "" {
-		d.lastTime, d.lastTimeStr = now, GeneralizedTime(now)
+		d.lastTime, d.lastTimeStr = now, ad.GeneralizedTime(now)
 	}
 	return d.lastTimeStr
 }

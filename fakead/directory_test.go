@@ -3,6 +3,8 @@ package fakead
 import (
 	"slices"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 func TestNewDomainBindSearch(t *testing.T) {
@@ -28,7 +30,7 @@ func TestNewDomainBindSearch(t *testing.T) {
 	if got := attrOf(res[0], "userAccountControl"); !slices.Equal(got, []string{"514"}) {
 		t.Errorf("krbtgt uac %v", got)
 	}
-	sid, _ := SIDFromBytes([]byte(attrOf(res[0], "objectSid")[0]))
+	sid, _ := ad.SIDFromBytes([]byte(attrOf(res[0], "objectSid")[0]))
 	if sid.String() != testSID+"-502" {
 		t.Errorf("krbtgt sid %s", sid)
 	}

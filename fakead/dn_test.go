@@ -1,6 +1,8 @@
 package fakead
 
-import "testing"
+import (
+	"testing"
+)
 
 func TestParseDN(t *testing.T) {
 	tests := []struct {
@@ -75,55 +77,5 @@ func TestDNRelations(t *testing.T) {
 	}
 	if DN(nil).Parent() != nil || !DN(nil).IsZero() {
 		t.Error("empty DN")
-	}
-}
-
-func TestSID(t *testing.T) {
-	// Well-known SID layout from [MS-DTYP] 2.4.2.2: S-1-5-32-544 (BUILTIN\Administrators).
-	sid := MustParseSID("S-1-5-32-544")
-	want := []byte{1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0}
-	if got := sid.Bytes(); string(got) != string(want) {
-		t.Fatalf("Bytes = %x, want %x", got, want)
-	}
-	// objectSid of "Event Log Readers" in ad-reference/domain.ldif: AQIAAAAAAAUgAAAAPQIAAA== is S-1-5-32-573.
-	back, err := SIDFromBytes([]byte{1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x3d, 2, 0, 0})
-	if err != nil || back.String() != "S-1-5-32-573" || back.RID() != 573 {
-		t.Fatalf("SIDFromBytes = %v %v", back, err)
-	}
-	dom := MustParseSID("S-1-5-21-1004336348-1177238915-682003330")
-	if got := dom.WithRID(512).String(); got != "S-1-5-21-1004336348-1177238915-682003330-512" {
-		t.Errorf("WithRID = %s", got)
-	}
-	if !dom.WithRID(512).Domain().Equal(dom) {
-		t.Error("Domain() should strip the RID")
-	}
-	for _, bad := range []string{"", "S-1", "S-2-5", "X-1-5", "S-1-5-x", "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16"} {
-		if _, err := ParseSID(bad); err == nil {
-			t.Errorf("ParseSID(%q) should fail", bad)
-		}
-	}
-	for _, bad := range [][]byte{nil, {1, 1, 0, 0, 0, 0, 0, 5}, {2, 0, 0, 0, 0, 0, 0, 5}, {1, 16, 0, 0, 0, 0, 0, 5}} {
-		if _, err := SIDFromBytes(bad); err == nil {
-			t.Errorf("SIDFromBytes(%x) should fail", bad)
-		}
-	}
-}
-
-func TestGUID(t *testing.T) {
-	// objectGUID of a container in ad-reference/domain.ldif: G7kHqwRyTEGImloFSZfl2Q== is
-	// ab07b91b-7204-414c-889a-5a054997e5d9 (the first three fields little-endian, MS-DTYP 2.3.4).
-	raw := []byte{0x1b, 0xb9, 0x07, 0xab, 0x04, 0x72, 0x4c, 0x41, 0x88, 0x9a, 0x5a, 0x05, 0x49, 0x97, 0xe5, 0xd9}
-	g, err := GUIDFromBytes(raw)
-	if err != nil || g.String() != "ab07b91b-7204-414c-889a-5a054997e5d9" {
-		t.Fatalf("GUID = %v %v", g, err)
-	}
-	p, err := ParseGUID("{AB07B91B-7204-414C-889A-5A054997E5D9}")
-	if err != nil || p != g {
-		t.Fatalf("ParseGUID = %v %v", p, err)
-	}
-	for _, bad := range []string{"", "ab07b91b72044", "zb07b91b-7204-414c-889a-5a054997e5d9", "ab07b91b-7204-414c-889a_5a054997e5d9"} {
-		if _, err := ParseGUID(bad); err == nil {
-			t.Errorf("ParseGUID(%q) should fail", bad)
-		}
 	}
 }

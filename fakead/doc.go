@@ -15,8 +15,8 @@
 //     a Windows DC answers it and the subschema entry (CN=Aggregate) in RFC 4512 form;
 //   - principals: passwords stored only as NT hash and Kerberos keys, binds by DN, UPN or
 //     DOMAIN\name, tokens with transitive groups, tokenGroups;
-//   - gMSAs and the KDS (gmsa.go, kds.go, managedpw.go, gmsasd.go): KDS root keys as
-//     msKds-ProvRootKey objects that replicate, each DC's KDS seeing only its replica and caching
+//   - gMSAs and the KDS (gmsa.go, kds.go, managedpw.go; SIDs, GUIDs, times and the security
+//     descriptor are package ad's value types): KDS root keys as msKds-ProvRootKey objects that replicate, each DC's KDS seeing only its replica and caching
 //     the keys it loaded until RestartKDS; gMSA creation with AD's rules (schema, a 2012 DC, a
 //     usable root key — "Key does not exist" — and the first msDS-ManagedPasswordId);
 //     msDS-GroupMSAMembership parsed as a security descriptor; msDS-ManagedPassword constructed on

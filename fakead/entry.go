@@ -3,6 +3,8 @@ package fakead
 import (
 	"sort"
 	"strings"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // value is one attribute value: as stored and returned (raw) and as compared (norm).
@@ -50,7 +52,7 @@ type entry struct {
 	depth    int
 	parent   *entry
 	children map[*entry]struct{}
-	guid     GUID
+	guid     ad.GUID
 	attrs    []*attr
 	class    *Class // most specific structural class
 	deleted  bool

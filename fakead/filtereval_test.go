@@ -3,6 +3,8 @@ package fakead
 import (
 	"slices"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // filterFixture adds users and nested groups:
@@ -88,7 +90,7 @@ func TestFilterEvaluation(t *testing.T) {
 
 func TestFilterObjectSidForms(t *testing.T) {
 	d := newTestDomain(t)[0]
-	sid := MustParseSID(testSID + "-512")
+	sid := ad.MustParseSID(testSID + "-512")
 	byString := search(t, d, SystemCaller, "DC=contoso,DC=com", ScopeSub, "(objectSid="+sid.String()+")", "cn")
 	var esc string
 	for _, b := range sid.Bytes() {

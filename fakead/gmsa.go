@@ -7,14 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // Group managed service accounts in the directory: creation rules (what a DC checks and writes
 // when msDS-GroupManagedServiceAccount is added), the interval that cannot change, and the
 // password id a DC gives a new account. Reading msDS-ManagedPassword is managedpw.go.
-
-const classGMSA = "msDS-GroupManagedServiceAccount"
 
 // Diagnostics of gMSA creation.
 const (
@@ -42,20 +41,20 @@ type gmsaAdd struct{ keepID bool }
 func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, error) {
 	const op = "add"
 	if c.System {
-		if d.isClass(e, classGMSA) {
+		if d.isClass(e, ad.ClassGroupManagedServiceAccount) {
 			// The directory creating a gMSA itself (world set-up) still needs an id and keys.
-			return &gmsaAdd{keepID: e.get(d.schema.Attr("msDS-ManagedPasswordId")) != nil}, nil
+			return &gmsaAdd{keepID: e.get(d.schema.Attr(ad.AttrManagedPasswordID)) != nil}, nil
 		}
 		return nil, nil
 	}
 	if err := d.checkRootKeyAdd(c, e); err != nil {
 		return nil, err
 	}
-	if !d.isClass(e, classGMSA) {
+	if !d.isClass(e, ad.ClassGroupManagedServiceAccount) {
 		return nil, nil
 	}
 	dnStr := e.dn.String()
-	for _, n := range []string{"msDS-ManagedPasswordId", "msDS-ManagedPasswordPreviousId"} {
+	for _, n := range []string{ad.AttrManagedPasswordID, ad.AttrManagedPasswordPreviousID} {
 		if t := d.schema.Attr(n); e.get(t) != nil {
 			return nil, errConstraint(op, dnStr, t) // systemOnly: only the DC writes them
 		}
@@ -82,7 +81,7 @@ func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, e
 				Err: fmt.Errorf("userAccountControl %s of a group managed service account must be WORKSTATION_TRUST_ACCOUNT (0x1000)", v)}
 		}
 	}
-	if t := d.schema.Attr("msDS-ManagedPasswordInterval"); e.get(t) != nil {
+	if t := d.schema.Attr(ad.AttrManagedPasswordInterval); e.get(t) != nil {
 		days, err := strconv.ParseInt(e.firstString(t), 10, 64)
 		if err != nil || days < 1 {
 			return nil, errConstraint(op, dnStr, t)
@@ -91,8 +90,8 @@ func (d *Directory) checkGMSAAdd(now time.Time, c Caller, e *entry) (*gmsaAdd, e
 			return nil, errConstraint(op, dnStr, t)
 		}
 	}
-	if t := d.schema.Attr("msDS-GroupMSAMembership"); e.get(t) != nil {
-		if _, err := ParseSecurityDescriptor(e.first(t)); err != nil {
+	if t := d.schema.Attr(ad.AttrGroupMSAMembership); e.get(t) != nil {
+		if _, err := ad.ParseSecurityDescriptor(e.first(t)); err != nil {
 			ae := errSyntaxValue(op, dnStr, t)
 			ae.Err = err
 			return nil, ae
@@ -113,17 +112,17 @@ func (d *Directory) noKeyError(op, dn string, err error) *Error {
 // msDS-KeyVersionNumber at 1). e has its objectSid already.
 func (d *Directory) finishGMSAAdd(now time.Time, e *entry, g *gmsaAdd, usn uint64) error {
 	if !g.keepID {
-		id, err := d.kdsState().policy.NewAccountID(d.KDSRootKeys(), fakekds.FileTimeFromTime(now), d.dom.DNSName, d.dom.DNSName)
+		id, err := d.kdsState().policy.NewAccountID(d.KDSRootKeys(), ad.FileTimeFromTime(now), d.dom.DNSName, d.dom.DNSName)
 		if err != nil {
 			return d.noKeyError("add", e.dn.String(), err)
 		}
-		d.put(e, d.schema.Attr("msDS-ManagedPasswordId"), now, usn, id.Marshal())
+		d.put(e, d.schema.Attr(ad.AttrManagedPasswordID), now, usn, id.Marshal())
 	}
 	acct, err := d.kdsAccount(e)
 	if err != nil {
 		return err
 	}
-	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
+	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, ad.FileTimeFromTime(now))
 	if err != nil {
 		if g.keepID {
 			return nil // keys come with the first read the DC can compute
@@ -155,7 +154,7 @@ func (d *Directory) checkGMSAModify(c Caller, e *entry, changed map[*AttrType]bo
 			return attErr(ConstraintViolation, "modify", e.dn.String(), 0x20B1, 1005, "CONSTRAINT_ATT_TYPE", t)
 		case "msds-groupmsamembership":
 			if vals := work[t]; len(vals) > 0 {
-				if _, err := ParseSecurityDescriptor(vals[0].raw); err != nil {
+				if _, err := ad.ParseSecurityDescriptor(vals[0].raw); err != nil {
 					ae := errSyntaxValue("modify", e.dn.String(), t)
 					ae.Err = err
 					return ae
@@ -169,32 +168,24 @@ func (d *Directory) checkGMSAModify(c Caller, e *entry, changed map[*AttrType]bo
 // kdsAccount is what fakekds needs to know about the gMSA e.
 func (d *Directory) kdsAccount(e *entry) (fakekds.Account, error) {
 	var a fakekds.Account
-	sid, err := SIDFromBytes(e.first(d.at.objectSid))
-	if err != nil {
+	var err error
+	if a.SID, err = ad.SIDFromBytes(e.first(d.at.objectSid)); err != nil {
 		return a, fmt.Errorf("gMSA %s has no objectSid: %w", e.dnString(), err)
 	}
-	if a.SID, err = fakekds.SIDFromBytes(sid.Bytes()); err != nil {
-		return a, err
+	if t, err := ad.ParseGeneralizedTime(e.firstString(d.at.whenCreated)); err == nil {
+		a.Created = ad.FileTimeFromTime(t)
 	}
-	if t, err := parseGeneralizedTime(e.firstString(d.at.whenCreated)); err == nil {
-		a.Created = fakekds.FileTimeFromTime(t)
-	}
-	if v := e.firstString(d.schema.Attr("msDS-ManagedPasswordInterval")); v != "" {
+	if v := e.firstString(d.schema.Attr(ad.AttrManagedPasswordInterval)); v != "" {
 		a.IntervalDays, _ = strconv.ParseInt(v, 10, 64)
 	}
-	if v := e.first(d.schema.Attr("msDS-ManagedPasswordId")); v != nil {
+	if v := e.first(d.schema.Attr(ad.AttrManagedPasswordID)); v != nil {
 		a.CurrentID = v
 	}
-	if v := e.first(d.schema.Attr("msDS-ManagedPasswordPreviousId")); v != nil {
+	if v := e.first(d.schema.Attr(ad.AttrManagedPasswordPreviousID)); v != nil {
 		a.PreviousID = v
 	}
 	a.Domain, a.Forest = d.dom.DNSName, d.dom.DNSName
 	return a, nil
-}
-
-// parseGeneralizedTime reads whenCreated ("20261122011844.0Z").
-func parseGeneralizedTime(s string) (time.Time, error) {
-	return time.Parse("20060102150405.0Z", s)
 }
 
 // gmsaKeys derives the Kerberos keys of the gMSA e from a managed password (256 bytes of

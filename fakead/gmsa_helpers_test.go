@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -22,7 +23,7 @@ func (r *fixedRand) Read(p []byte) (int, error) {
 // RootKey.Attributes()), on d as caller c.
 func addRootKey(t testing.TB, d *Directory, c Caller, created time.Time, opt fakekds.AddOptions, rnd *fixedRand) *fakekds.RootKey {
 	t.Helper()
-	rk, err := fakekds.AddKdsRootKey(rnd, fakekds.FileTimeFromTime(created), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", opt)
+	rk, err := fakekds.AddKdsRootKey(rnd, ad.FileTimeFromTime(created), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +41,6 @@ func addRootKey(t testing.TB, d *Directory, c Caller, created time.Time, opt fak
 // Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10))), usable for gMSAs created at t0.
 func addUsableRootKey(t testing.TB, d *Directory) *fakekds.RootKey {
 	t.Helper()
-	eff := fakekds.FileTimeFromTime(t0.Add(-10 * time.Hour))
+	eff := ad.FileTimeFromTime(t0.Add(-10 * time.Hour))
 	return addRootKey(t, d, SystemCaller, t0, fakekds.AddOptions{EffectiveTime: &eff}, &fixedRand{})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -63,7 +64,7 @@ func newFarmB(t testing.TB) *farmFixture {
 	}
 	f.callers["admin"] = adminCaller(t, d)
 	grp, _ := d.Account("ITFarmHosts")
-	sd, err := GMSAMembershipSD(grp.SID.String())
+	sd, err := ad.GMSAMembershipSD(grp.SID.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,12 +137,11 @@ func TestManagedPasswordAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.RootKeyID != f.rk.ID || id.GKID != fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(t0)) {
-		t.Errorf("password id names key %s interval %v, want %s %v", id.RootKeyID, id.GKID, f.rk.ID, fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(t0)))
+	if id.RootKeyID != f.rk.ID || id.GKID != fakekds.GKIDFromFileTime(ad.FileTimeFromTime(t0)) {
+		t.Errorf("password id names key %s interval %v, want %s %v", id.RootKeyID, id.GKID, f.rk.ID, fakekds.GKIDFromFileTime(ad.FileTimeFromTime(t0)))
 	}
 	acct, _ := f.d.Account("ITFarm1$")
-	sid, _ := fakekds.ParseSID(acct.SID.String())
-	want, err := fakekds.GMSAPassword(f.rk, id.GKID, sid)
+	want, err := fakekds.GMSAPassword(f.rk, id.GKID, acct.SID) // the directory's SID is fakekds's: one type
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,8 +221,8 @@ func TestManagedPasswordRotation(t *testing.T) {
 		t.Errorf("msDS-ManagedPasswordPreviousId is not the old id")
 	}
 	pls, _ := strconv.ParseInt(readAttr(t, f.d, t2, farmDN, "pwdLastSet"), 10, 64)
-	if pls != FileTime(t2) {
-		t.Errorf("pwdLastSet %d, want the rotation write time %d", pls, FileTime(t2))
+	if pls != int64(ad.FileTimeFromTime(t2)) {
+		t.Errorf("pwdLastSet %d, want the rotation write time %d", pls, ad.FileTimeFromTime(t2))
 	}
 	acct, _ := f.d.AccountAt(t2, "ITFarm1$")
 	if !bytes.Equal(acct.Keys.NTHash, fakekds.NTHash(p2.Current)) || acct.KVNO != 2 ||
@@ -262,7 +262,7 @@ func TestGMSACreationRules(t *testing.T) {
 		if err := d.Add(t0.Add(time.Minute), adminCaller(t, d), farmDN, gmsaAttrs("ITFarm1", nil)); CodeOf(err) != Other {
 			t.Fatalf("gMSA one minute after -EffectiveImmediately: %v, want Key does not exist", err)
 		}
-		next := fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(t0)).StartFileTime() + fakekds.KeyCycleDuration
+		next := fakekds.GKIDFromFileTime(ad.FileTimeFromTime(t0)).StartFileTime() + fakekds.KeyCycleDuration
 		if err := d.Add(next.Time(), adminCaller(t, d), farmDN, gmsaAttrs("ITFarm1", nil)); err != nil {
 			t.Fatalf("gMSA at the next 10-hour boundary: %v", err)
 		}
@@ -324,7 +324,7 @@ func TestGMSACreationRules(t *testing.T) {
 	t.Run("root key needs Domain Admins", func(t *testing.T) {
 		f, cs := accessFixture(t)
 		_ = f
-		rk, _ := fakekds.AddKdsRootKey(&fixedRand{n: 9}, fakekds.FileTimeFromTime(t0), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", fakekds.AddOptions{})
+		rk, _ := fakekds.AddKdsRootKey(&fixedRand{n: 9}, ad.FileTimeFromTime(t0), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", fakekds.AddOptions{})
 		var attrs []Attribute
 		for _, a := range rk.Attributes() {
 			attrs = append(attrs, Attribute{Name: a.Name, Values: a.Values})
@@ -366,69 +366,12 @@ func TestDeletedRootKeyCachedUntilRestart(t *testing.T) {
 	}
 }
 
-func TestGMSAMembershipSD(t *testing.T) {
-	sd, err := GMSAMembershipSD("S-1-5-21-1-2-3-1105", "S-1-5-21-1-2-3-1106")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// O:S-1-5-32-544 D:(A;;0xf01ff;;;S-1-5-21-1-2-3-1105)(A;;0xf01ff;;;S-1-5-21-1-2-3-1106)
-	want := "0100048014000000000000000000000024000000" + // header: owner at 20, DACL at 36
-		"01020000000000052000000020020000" + // S-1-5-32-544
-		"020050000200000000002400ff010f00010500000000000515000000010000000200000003000000510400000000" +
-		"2400ff010f0001050000000000051500000001000000020000000300000052040000"
-	if got := hexString(sd); got != want {
-		t.Errorf("GMSAMembershipSD\n got %s\nwant %s", got, want)
-	}
-	p, err := ParseSecurityDescriptor(sd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Owner == nil || p.Owner.String() != "S-1-5-32-544" || len(p.DACL) != 2 || p.DACL[1].Mask != GMSAMembershipMask {
-		t.Errorf("parsed %+v", p)
-	}
-	if !p.AccessAllowed([]string{"S-1-5-11", "S-1-5-21-1-2-3-1106"}, RightReadProperty) ||
-		p.AccessAllowed([]string{"S-1-5-11", "S-1-5-21-1-2-3-1107"}, RightReadProperty) {
-		t.Errorf("AccessAllowed disagrees with the DACL")
-	}
-	for n := 0; n < len(sd); n++ {
-		if _, err := ParseSecurityDescriptor(sd[:n]); err == nil && n < 20 {
-			t.Errorf("truncated to %d bytes parsed", n)
-		}
-	}
-}
-
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&15])
-	}
-	return string(out)
-}
-
-func FuzzParseSecurityDescriptor(f *testing.F) {
-	sd, _ := GMSAMembershipSD("S-1-5-21-1-2-3-1105")
-	f.Add(sd)
-	f.Add([]byte{1, 0, 4, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 2, 0, 8, 0, 0, 0, 0, 0})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ParseSecurityDescriptor(b)
-		if err != nil {
-			if !errors.Is(err, ErrBadSecurityDescriptor) {
-				t.Fatalf("untyped error %v", err)
-			}
-			return
-		}
-		p.AccessAllowed([]string{"S-1-5-11"}, RightReadProperty)
-		p.AllowedSIDs()
-	})
-}
-
 // Set-ADServiceAccount -PrincipalsAllowedToRetrieveManagedPassword replaces the descriptor: the
 // new principal reads, the old one no longer does. A malformed descriptor is refused.
 func TestMembershipReplaced(t *testing.T) {
 	f := newFarm(t)
 	web3, _ := f.d.Account("WEB3$")
-	sd, _ := GMSAMembershipSD(web3.SID.String())
+	sd, _ := ad.GMSAMembershipSD(web3.SID.String())
 	if err := f.d.Modify(t0, f.callers["admin"], farmDN, []Modification{{Op: ModReplace,
 		Attr: Attribute{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}}}}); err != nil {
 		t.Fatal(err)
@@ -450,7 +393,7 @@ func TestMembershipReplaced(t *testing.T) {
 // account's keys (what the KDC uses) stay those of the stored id until it expires.
 func TestNextPasswordWindow(t *testing.T) {
 	f := newFarm(t)
-	start := fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(t0)).StartFileTime().Time()
+	start := fakekds.GKIDFromFileTime(ad.FileTimeFromTime(t0)).StartFileTime().Time()
 	end := start.Add(30 * 24 * time.Hour)
 	b0, _, _ := readPassword(f.d, f.callers["WEB1"], t0, farmDN)
 	p0, _ := fakekds.ParseManagedPasswordBlob(b0)
@@ -519,7 +462,7 @@ func TestKDSPolicyCreationRule(t *testing.T) {
 		t.Fatal("policy not set")
 	}
 	addRootKey(t, d, SystemCaller, t0, fakekds.AddOptions{EffectiveImmediately: true}, &fixedRand{})
-	boundary := (fakekds.GKIDFromFileTime(fakekds.FileTimeFromTime(t0)).StartFileTime() + fakekds.KeyCycleDuration).Time()
+	boundary := (fakekds.GKIDFromFileTime(ad.FileTimeFromTime(t0)).StartFileTime() + fakekds.KeyCycleDuration).Time()
 	adm := adminCaller(t, d)
 	if err := d.Add(boundary.Add(time.Minute), adm, "CN=A1,"+msaDN, gmsaAttrs("A1", nil)); CodeOf(err) != Other {
 		t.Errorf("one-interval-ago at the next boundary: %v, want Key does not exist", err)
@@ -532,11 +475,11 @@ func TestKDSPolicyCreationRule(t *testing.T) {
 // A root key object that does not parse (version 2) is not usable: the KDS skips it.
 func TestMalformedRootKeySkipped(t *testing.T) {
 	d := newTestDomain(t)[0]
-	eff := fakekds.FileTimeFromTime(t0.Add(-10 * time.Hour))
-	rk, _ := fakekds.AddKdsRootKey(&fixedRand{}, fakekds.FileTimeFromTime(t0), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", fakekds.AddOptions{EffectiveTime: &eff})
+	eff := ad.FileTimeFromTime(t0.Add(-10 * time.Hour))
+	rk, _ := fakekds.AddKdsRootKey(&fixedRand{}, ad.FileTimeFromTime(t0), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", fakekds.AddOptions{EffectiveTime: &eff})
 	var attrs []Attribute
 	for _, a := range rk.Attributes() {
-		if a.Name == fakekds.AttrKdsVersion {
+		if a.Name == ad.AttrKdsVersion {
 			a.Values = [][]byte{[]byte("2")}
 		}
 		attrs = append(attrs, Attribute{Name: a.Name, Values: a.Values})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -19,7 +20,7 @@ func (s *tstate) rootKey(mode string) string {
 	case "immediately":
 		opt.EffectiveImmediately = true
 	case "backdated":
-		eff := fakekds.FileTimeFromTime(t0.Add(-10 * time.Hour))
+		eff := ad.FileTimeFromTime(t0.Add(-10 * time.Hour))
 		opt.EffectiveTime = &eff
 	case "default", "":
 	default:
@@ -27,7 +28,7 @@ func (s *tstate) rootKey(mode string) string {
 	}
 	// A distinct key per call: the stream starts where the replica's key count says.
 	rnd := &fixedRand{n: byte(17 * (1 + len(s.d.KDSRootKeys())))}
-	rk, err := fakekds.AddKdsRootKey(rnd, fakekds.FileTimeFromTime(t0), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", opt)
+	rk, err := fakekds.AddKdsRootKey(rnd, ad.FileTimeFromTime(t0), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", opt)
 	if err != nil {
 		return "error: " + err.Error() + "\n"
 	}
@@ -56,7 +57,7 @@ func (s *tstate) gmsaValue(name string, v []byte) []byte {
 		}
 		sids = append(sids, a.SID.String())
 	}
-	sd, err := GMSAMembershipSD(sids...)
+	sd, err := ad.GMSAMembershipSD(sids...)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func (s *tstate) gmsaValue(name string, v []byte) []byte {
 func showGMSAValue(name string, v []byte) (string, bool) {
 	switch strings.ToLower(name) {
 	case "msds-groupmsamembership":
-		sd, err := ParseSecurityDescriptor(v)
+		sd, err := ad.ParseSecurityDescriptor(v)
 		if err != nil {
 			return "", false
 		}
@@ -78,7 +79,7 @@ func showGMSAValue(name string, v []byte) (string, bool) {
 		b.WriteString("D:")
 		for _, a := range sd.DACL {
 			kind := "A"
-			if a.Type == aceDenied || a.Type == aceDeniedObject {
+			if a.Type == ad.ACEAccessDenied || a.Type == ad.ACEAccessDeniedObject {
 				kind = "D"
 			}
 			fmt.Fprintf(&b, "(%s;;0x%x;;;%s)", kind, a.Mask, a.SID)

@@ -3,17 +3,18 @@ package fakead
 import (
 	"encoding/binary"
 	"testing"
-
-	"github.com/gmsasim/gmsasim/fakekds"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // seqIDs is a deterministic IDSource for tests.
 type seqIDs struct{ n uint64 }
 
-func (s *seqIDs) NewGUID() GUID {
+func (s *seqIDs) NewGUID() ad.GUID {
 	s.n++
-	var g GUID
+	var g ad.GUID
 	binary.BigEndian.PutUint64(g[8:], s.n)
 	g[0] = 0x42
 	return g

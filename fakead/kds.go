@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -19,10 +20,10 @@ import (
 type kdsState struct {
 	policy  fakekds.Policy
 	deriver *fakekds.Deriver
-	cache   map[fakekds.GUID]*fakekds.RootKey
+	cache   map[ad.GUID]*fakekds.RootKey
 	// parsed remembers, per root-key object (objectGUID), the USN it was parsed at, so a
 	// replica's keys are parsed once.
-	parsed map[GUID]uint64
+	parsed map[ad.GUID]uint64
 	// keys caches Kerberos keys derived from managed passwords (PBKDF2 costs milliseconds).
 	keys map[string]Keys
 	// container is the key of CN=Master Root Keys in this replica.
@@ -31,8 +32,8 @@ type kdsState struct {
 
 func (d *Directory) kdsState() *kdsState {
 	if d.kds == nil {
-		d.kds = &kdsState{deriver: fakekds.NewDeriver(), cache: map[fakekds.GUID]*fakekds.RootKey{},
-			parsed: map[GUID]uint64{}, keys: map[string]Keys{}}
+		d.kds = &kdsState{deriver: fakekds.NewDeriver(), cache: map[ad.GUID]*fakekds.RootKey{},
+			parsed: map[ad.GUID]uint64{}, keys: map[string]Keys{}}
 		if dn, err := ParseDN(d.RootKeyContainerDN()); err == nil {
 			d.kds.container = dnKey(dn)
 		}
@@ -60,8 +61,8 @@ func (d *Directory) SetKDSDeriver(x *fakekds.Deriver) {
 func (d *Directory) RestartKDS() int {
 	s := d.kdsState()
 	n := len(s.cache)
-	s.cache = map[fakekds.GUID]*fakekds.RootKey{}
-	s.parsed = map[GUID]uint64{}
+	s.cache = map[ad.GUID]*fakekds.RootKey{}
+	s.parsed = map[ad.GUID]uint64{}
 	return n
 }
 
@@ -79,7 +80,7 @@ func (d *Directory) KDSRootKeys() []*fakekds.RootKey {
 	s := d.kdsState()
 	if c := d.byKey[s.container]; c != nil {
 		for ch := range c.children {
-			if ch.deleted || !d.isClass(ch, fakekds.ClassProvRootKey) {
+			if ch.deleted || !d.isClass(ch, ad.ClassKdsProvRootKey) {
 				continue
 			}
 			usn, _ := parseUint(ch.firstString(d.at.uSNChanged))
@@ -106,7 +107,7 @@ func (d *Directory) KDSRootKeys() []*fakekds.RootKey {
 		if out[i].CreateTime != out[j].CreateTime {
 			return out[i].CreateTime < out[j].CreateTime
 		}
-		return string(out[i].ID[:]) < string(out[j].ID[:])
+		return out[i].ID.Compare(out[j].ID) < 0
 	})
 	return out
 }
@@ -120,7 +121,7 @@ func (d *Directory) isDomainAdminOrEA(c Caller) bool {
 // checkRootKeyAdd refuses the creation of a root key by anyone but Domain Admins and Enterprise
 // Admins (Add-KdsRootKey run by a plain Administrators member fails the same way).
 func (d *Directory) checkRootKeyAdd(c Caller, e *entry) error {
-	if !d.isClass(e, fakekds.ClassProvRootKey) || d.isDomainAdminOrEA(c) {
+	if !d.isClass(e, ad.ClassKdsProvRootKey) || d.isDomainAdminOrEA(c) {
 		return nil
 	}
 	return errAccess("add", e.dn.String(), "creating a KDS root key needs Domain Admins or Enterprise Admins")

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // The export format: an RFC 2849 content file. The first record (dn "") holds the replica's own
@@ -149,7 +151,7 @@ func ImportLDIF(r io.Reader) (*Directory, error) {
 func stateFromRecord(s *Schema, st map[string][]string) (*Directory, error) {
 	var dom domainInfo
 	dom.DNSName, dom.NetBIOSName = first(st, "x-gmsasim-dnsname"), first(st, "x-gmsasim-netbiosname")
-	sid, err := ParseSID(first(st, "x-gmsasim-domainsid"))
+	sid, err := ad.ParseSID(first(st, "x-gmsasim-domainsid"))
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +179,7 @@ func stateFromRecord(s *Schema, st map[string][]string) (*Directory, error) {
 		return nil, fmt.Errorf("dc index %q", first(st, "x-gmsasim-dcindex"))
 	}
 	d := newDirectory(s, dom, idx, nil)
-	if d.invocationID, err = ParseGUID(first(st, "x-gmsasim-invocationid")); err != nil {
+	if d.invocationID, err = ad.ParseGUID(first(st, "x-gmsasim-invocationid")); err != nil {
 		return nil, err
 	}
 	if d.usn, err = strconv.ParseUint(first(st, "x-gmsasim-usn"), 10, 64); err != nil {
@@ -275,7 +277,7 @@ func (d *Directory) importEntry(rec LDIFRecord) error {
 	if g == nil {
 		return fmt.Errorf("objectGUID missing")
 	}
-	if e.guid, err = GUIDFromBytes(g); err != nil {
+	if e.guid, err = ad.GUIDFromWire(g); err != nil {
 		return err
 	}
 	if d.byGUID[e.guid] != nil {
@@ -312,7 +314,7 @@ func (d *Directory) parseMeta(s string) (*AttrType, AttrMeta, error) {
 		return nil, m, fmt.Errorf("%s %q: version", ldifMeta, s)
 	}
 	m.Version = uint32(v)
-	if m.OrigDSA, err = ParseGUID(f[2]); err != nil {
+	if m.OrigDSA, err = ad.ParseGUID(f[2]); err != nil {
 		return nil, m, err
 	}
 	if m.OrigTime, err = time.Parse(time.RFC3339Nano, f[3]); err != nil {

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // msDS-ManagedPassword, constructed on read ([MS-ADTS] 3.1.1.4.5.39):
 //   - only on an encrypted connection: otherwise the search fails with operationsError and
-//     0000202D ERROR_DS_CONFIDENTIALITY_REQUIRED, whoever asks (ConstructedAttr.RequiresEncryption);
+//     0000202D ERROR_DS_CONFIDENTIALITY_REQUIRED, whoever asks;
 //   - only for principals the gMSA's msDS-GroupMSAMembership grants read-property, through their
 //     own SID or a group SID of the token they bound with; everyone else gets the entry without
 //     the attribute;
@@ -25,30 +26,22 @@ import (
 // the whole search when the key an existing id names cannot be found. Callers that need the
 // reason use Directory.ManagedPassword, which returns the "Key does not exist" error.
 
-// registerGMSA plugs msDS-ManagedPassword into the replica's constructed attributes.
-func (d *Directory) registerGMSA() {
-	d.RegisterConstructed(ConstructedAttr{Name: "msDS-ManagedPassword", RequiresEncryption: true,
-		Compute: func(now time.Time, c Caller, d *Directory, dn string) ([][]byte, error) {
-			x, err := ParseDN(dn)
-			if err != nil {
-				return nil, nil
-			}
-			e := d.lookup(x)
-			if e == nil || e.deleted || !d.isClass(e, classGMSA) {
-				return nil, nil
-			}
-			if !d.mayReadManagedPassword(c, e) {
-				return nil, nil
-			}
-			res, err := d.managedPassword(now, e)
-			switch {
-			case err == nil:
-				return [][]byte{res.Blob}, nil
-			case isKeyError(err):
-				return nil, nil
-			}
-			return nil, err
-		}})
+// managedPasswordValue is the value a search returns for msDS-ManagedPassword of the gMSA e once
+// the caller passed the checks (constructedValues): the blob this DC's KDS computes, with the
+// lazy rotation write; no value when the DC has no usable root key (the Divergence above).
+func (d *Directory) managedPasswordValue(now time.Time, e *entry) ([][]byte, error) {
+	res, err := d.managedPassword(now, e)
+	switch {
+	case err == nil:
+		return [][]byte{res.Blob}, nil
+	case isKeyError(err):
+		return nil, nil
+	}
+	var ae *Error
+	if errors.As(err, &ae) {
+		return nil, err
+	}
+	return nil, &Error{Code: OperationsError, Op: "search", DN: e.dnString(), Err: err}
 }
 
 // isKeyError reports a failure for want of a usable root key.
@@ -64,11 +57,11 @@ func (d *Directory) mayReadManagedPassword(c Caller, e *entry) bool {
 	if c.System {
 		return true
 	}
-	raw := e.first(d.schema.Attr("msDS-GroupMSAMembership"))
+	raw := e.first(d.schema.Attr(ad.AttrGroupMSAMembership))
 	if raw == nil {
 		return false
 	}
-	sd, err := ParseSecurityDescriptor(raw)
+	sd, err := ad.ParseSecurityDescriptor(raw)
 	if err != nil {
 		return false
 	}
@@ -76,7 +69,7 @@ func (d *Directory) mayReadManagedPassword(c Caller, e *entry) bool {
 	if c.SID != "" {
 		token = append([]string{c.SID}, token...)
 	}
-	return sd.AccessAllowed(token, RightReadProperty)
+	return sd.AccessAllowed(token, ad.RightReadProperty)
 }
 
 // managedPassword computes the blob of e at now on this DC and performs the lazy rotation write.
@@ -85,7 +78,7 @@ func (d *Directory) managedPassword(now time.Time, e *entry) (*fakekds.ManagedPa
 	if err != nil {
 		return nil, err
 	}
-	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
+	res, err := d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, ad.FileTimeFromTime(now))
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +119,9 @@ func (d *Directory) writeRotation(now time.Time, e *entry, res *fakekds.ManagedP
 		return err
 	}
 	usn := d.nextUSN()
-	d.put(e, d.schema.Attr("msDS-ManagedPasswordId"), now, usn, res.NewCurrentID)
+	d.put(e, d.schema.Attr(ad.AttrManagedPasswordID), now, usn, res.NewCurrentID)
 	if res.NewPreviousID != nil {
-		d.put(e, d.schema.Attr("msDS-ManagedPasswordPreviousId"), now, usn, res.NewPreviousID)
+		d.put(e, d.schema.Attr(ad.AttrManagedPasswordPreviousID), now, usn, res.NewPreviousID)
 	}
 	d.storeKeys(e, k, now, usn)
 	d.touch(e, now, usn)
@@ -166,7 +159,7 @@ func (d *Directory) CheckManagedPassword(now time.Time, dnStr string) error {
 	}
 	acct, err := d.kdsAccount(e)
 	if err == nil {
-		_, err = d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, fakekds.FileTimeFromTime(now))
+		_, err = d.kdsState().deriver.ManagedPassword(d.KDSRootKeys(), acct, ad.FileTimeFromTime(now))
 	}
 	if err != nil {
 		if isKeyError(err) {
@@ -199,7 +192,7 @@ func (d *Directory) gmsaEntry(op, dnStr string) (*entry, error) {
 	if e == nil || e.deleted {
 		return nil, errNoSuchObject(op, dnStr, d.bestMatch(dn))
 	}
-	if !d.isClass(e, classGMSA) {
+	if !d.isClass(e, ad.ClassGroupManagedServiceAccount) {
 		return nil, errUnwilling(op, dnStr, "not a group managed service account")
 	}
 	return e, nil
@@ -257,7 +250,7 @@ func (d *Directory) AccountAt(now time.Time, name string) (*Account, bool) {
 // storedPreviousPassword derives the password msDS-ManagedPasswordPreviousId names (nil when
 // absent or underivable).
 func (d *Directory) storedPreviousPassword(e *entry) []byte {
-	raw := e.first(d.schema.Attr("msDS-ManagedPasswordPreviousId"))
+	raw := e.first(d.schema.Attr(ad.AttrManagedPasswordPreviousID))
 	if raw == nil {
 		return nil
 	}
@@ -282,7 +275,7 @@ func (d *Directory) storedPreviousPassword(e *entry) []byte {
 
 // gmsaOf fills the gMSA part of an account from the entry (nil for other principals).
 func (d *Directory) gmsaOf(e *entry) *GMSAAccount {
-	if !d.isClass(e, classGMSA) {
+	if !d.isClass(e, ad.ClassGroupManagedServiceAccount) {
 		return nil
 	}
 	return &GMSAAccount{}

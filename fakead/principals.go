@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // hiddenAttr reports whether t holds secret material that is never returned on read.
@@ -89,14 +91,14 @@ func (d *Directory) storePassword(e *entry, password string, now time.Time, usn 
 func (d *Directory) storeKeys(e *entry, k Keys, now time.Time, usn uint64) {
 	d.put(e, d.at.unicodePwd, now, usn, k.NTHash)
 	d.put(e, d.at.supplementalCredentials, now, usn, encodeSupplemental(k))
-	d.putString(e, d.at.pwdLastSet, now, usn, itoa(FileTime(now)))
+	d.putString(e, d.at.pwdLastSet, now, usn, ad.FileTimeFromTime(now).String())
 }
 
 // Account is what the KDC and the world need to know about a security principal.
 type Account struct {
 	DN                 string
 	SAMAccountName     string
-	SID                SID
+	SID                ad.SID
 	UserAccountControl int64
 	Keys               Keys
 	KVNO               uint32 // msDS-KeyVersionNumber: the version of unicodePwd's metadata
@@ -128,7 +130,7 @@ func (d *Directory) Account(name string) (*Account, bool) {
 func (d *Directory) accountOf(e *entry) *Account {
 	a := &Account{DN: e.dnString(), SAMAccountName: e.firstString(d.at.sAMAccountName),
 		DNSHostName: e.firstString(d.at.dNSHostName)}
-	a.SID, _ = SIDFromBytes(e.first(d.at.objectSid))
+	a.SID, _ = ad.SIDFromBytes(e.first(d.at.objectSid))
 	a.UserAccountControl, _ = strconv.ParseInt(e.firstString(d.at.userAccountControl), 10, 64)
 	if x := e.get(d.at.unicodePwd); x != nil && len(x.vals) > 0 {
 		a.HasPassword = true
@@ -148,7 +150,7 @@ func (d *Directory) accountOf(e *entry) *Account {
 			a.Classes = append(a.Classes, string(v.raw))
 		}
 	}
-	if v := e.firstString(d.schema.Attr("msDS-SupportedEncryptionTypes")); v != "" {
+	if v := e.firstString(d.schema.Attr(ad.AttrSupportedEncryptionTypes)); v != "" {
 		a.SupportedEncTypes, _ = strconv.ParseInt(v, 10, 64)
 	}
 	a.GMSA = d.gmsaOf(e)
@@ -291,14 +293,14 @@ func (d *Directory) groupClosure(e *entry) []*entry {
 }
 
 // tokenGroupSIDs are the SIDs of e's security groups, transitively (tokenGroups), sorted.
-func (d *Directory) tokenGroupSIDs(e *entry) []SID {
-	var out []SID
+func (d *Directory) tokenGroupSIDs(e *entry) []ad.SID {
+	var out []ad.SID
 	for _, g := range d.groupClosure(e) {
 		gt, _ := strconv.ParseInt(g.firstString(d.at.groupType), 10, 64)
 		if gt >= 0 { // distribution groups are not in tokens
 			continue
 		}
-		if sid, err := SIDFromBytes(g.first(d.at.objectSid)); err == nil {
+		if sid, err := ad.SIDFromBytes(g.first(d.at.objectSid)); err == nil {
 			out = append(out, sid)
 		}
 	}
@@ -327,7 +329,7 @@ type cachedToken struct {
 
 func (d *Directory) computeToken(e *entry) []string {
 	var tok []string
-	if sid, err := SIDFromBytes(e.first(d.at.objectSid)); err == nil {
+	if sid, err := ad.SIDFromBytes(e.first(d.at.objectSid)); err == nil {
 		tok = append(tok, sid.String())
 	}
 	for _, s := range d.tokenGroupSIDs(e) {
@@ -337,7 +339,7 @@ func (d *Directory) computeToken(e *entry) []string {
 }
 
 // TokenGroups returns the transitive security group SIDs of the principal dn.
-func (d *Directory) TokenGroups(dnStr string) ([]SID, error) {
+func (d *Directory) TokenGroups(dnStr string) ([]ad.SID, error) {
 	dn, err := ParseDN(dnStr)
 	if err != nil {
 		return nil, errInvalidDN("search", dnStr)

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // ChangesSince returns, for every object with an attribute whose local USN is > usn, the changed
@@ -540,7 +542,7 @@ func (d *Directory) linkTarget(v []byte) *entry {
 		if end < 0 {
 			return nil
 		}
-		g, err := ParseGUID(s[len("<GUID="):end])
+		g, err := ad.ParseGUID(s[len("<GUID="):end])
 		if err != nil {
 			return nil
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // pair replicates between two replicas with USN watermarks, as the world does.
@@ -80,7 +82,7 @@ func TestReplicationAddModifyDelete(t *testing.T) {
 	}
 	p.ab(t, t1.Add(time.Hour))
 	res := search(t, p.b, SystemCaller, "DC=contoso,DC=com", ScopeSub, "(sAMAccountName=bob)", "objectSid", "whenCreated")
-	if len(res) != 1 || attrOf(res[0], "whenCreated")[0] != GeneralizedTime(t1) {
+	if len(res) != 1 || attrOf(res[0], "whenCreated")[0] != ad.GeneralizedTime(t1) {
 		t.Fatalf("bob on DC2: %+v", res)
 	}
 	p.converge(t, t1.Add(2*time.Hour))

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // supportedControls is what a Windows Server 2016+ DC lists in supportedControl.
@@ -79,7 +81,7 @@ func (d *Directory) rootDSE(now time.Time) []Attribute {
 	srv := d.serverDN(d.dc)
 	fl := fmt.Sprint(d.domainFunctionality())
 	return []Attribute{
-		s("currentTime", GeneralizedTime(now)),
+		s("currentTime", ad.GeneralizedTime(now)),
 		s("subschemaSubentry", d.subschemaDN().String()),
 		s("dsServiceName", srv.Child("CN", "NTDS Settings").String()),
 		// Divergence: no DomainDnsZones/ForestDnsZones application partitions.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 //go:embed reference/schema.ldif
@@ -56,7 +58,7 @@ type AttrType struct {
 	SearchFlags     int
 	SystemFlags     int
 	LinkID          int
-	SchemaIDGUID    GUID
+	SchemaIDGUID    ad.GUID
 	RangeLower      *int64
 	RangeUpper      *int64
 
@@ -90,7 +92,7 @@ type Class struct {
 	Aux                   []string
 	PossSuperiors         []string
 	DefaultObjectCategory string // the leftmost RDN value: "Person" for user
-	SchemaIDGUID          GUID
+	SchemaIDGUID          ad.GUID
 	SystemOnly            bool
 
 	lower   string
@@ -188,7 +190,7 @@ func parseSchema(data []byte) (*Schema, error) {
 			a.SearchFlags, _ = strconv.Atoi(first(v, "searchflags"))
 			a.SystemFlags, _ = strconv.Atoi(first(v, "systemflags"))
 			a.LinkID, _ = strconv.Atoi(first(v, "linkid"))
-			a.SchemaIDGUID, _ = GUIDFromBytes([]byte(first(v, "schemaidguid")))
+			a.SchemaIDGUID, _ = ad.GUIDFromWire([]byte(first(v, "schemaidguid")))
 			if x, err := strconv.ParseInt(first(v, "rangelower"), 10, 64); err == nil {
 				a.RangeLower = &x
 			}
@@ -209,7 +211,7 @@ func parseSchema(data []byte) (*Schema, error) {
 				SystemOnly: strings.EqualFold(first(v, "systemonly"), "TRUE"),
 			}
 			c.Category, _ = strconv.Atoi(first(v, "objectclasscategory"))
-			c.SchemaIDGUID, _ = GUIDFromBytes([]byte(first(v, "schemaidguid")))
+			c.SchemaIDGUID, _ = ad.GUIDFromWire([]byte(first(v, "schemaidguid")))
 			if doc := first(v, "defaultobjectcategory"); doc != "" {
 				if dn, err := ParseDN(doc); err == nil && len(dn) > 0 {
 					c.DefaultObjectCategory = dn[0].Value

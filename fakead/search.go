@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Search runs a search.
@@ -148,7 +150,7 @@ func (d *Directory) searchVirtual(req *SearchRequest, dn string, attrs []Attribu
 type selection struct {
 	all, ops, none bool
 	named          []*AttrType
-	names          []string // the client's spelling, for constructed hooks not in the schema
+	names          []string // the client's spelling, for constructed attributes not in the schema
 }
 
 func (d *Directory) selection(list []string) selection {
@@ -181,7 +183,7 @@ func (d *Directory) selection(list []string) selection {
 
 // operationalAttrs are returned for "+" (and only when named otherwise).
 var operationalAttrs = []string{"createTimeStamp", "modifyTimeStamp", "subSchemaSubEntry", "structuralObjectClass",
-	"canonicalName", "msDS-KeyVersionNumber", "msDS-ReplAttributeMetaData", "primaryGroupToken"}
+	"canonicalName", ad.AttrKeyVersionNumber, ad.AttrReplAttributeMetaData, "primaryGroupToken"}
 
 // project builds the search entry of e with the selected attributes.
 func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, req *SearchRequest) (SearchEntry, error) {
@@ -229,7 +231,7 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 		stored(d.at.memberOf)
 	}
 	for _, t := range sel.named {
-		if t.Constructed() || d.constructed[t.lower].Compute != nil || virtualAttr(t.lower) {
+		if t.Constructed() || virtualAttr(t.lower) {
 			vals, err := d.constructedValues(now, c, e, t.Name, req)
 			if err != nil {
 				return se, err

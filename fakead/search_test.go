@@ -5,7 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 func names(se SearchEntry) []string {
@@ -79,7 +80,7 @@ func TestTokenGroupsBaseOnly(t *testing.T) {
 	base := search(t, d, adm, dn, ScopeBase, "(objectClass=*)", "tokenGroups")
 	var sids []string
 	for _, v := range attrOf(base[0], "tokenGroups") {
-		s, err := SIDFromBytes([]byte(v))
+		s, err := ad.SIDFromBytes([]byte(v))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,27 +97,30 @@ func TestTokenGroupsBaseOnly(t *testing.T) {
 	}
 }
 
-func TestConstructedHooks(t *testing.T) {
+// msDS-ManagedPassword in a search: the blob for a caller msDS-GroupMSAMembership grants, only when
+// named, 0000202D over an unencrypted connection, nothing for objects of other classes or for a
+// caller the descriptor does not grant.
+func TestManagedPasswordSearch(t *testing.T) {
 	d := newTestDomain(t)[0]
 	adm := adminCaller(t, d)
-	calls := 0
-	d.RegisterConstructed(ConstructedAttr{Name: "msDS-ManagedPassword", RequiresEncryption: true,
-		Compute: func(now time.Time, c Caller, d *Directory, dn string) ([][]byte, error) {
-			calls++
-			if c.SID != testSID+"-500" {
-				return nil, nil
-			}
-			return [][]byte{[]byte("blob:" + dn)}, nil
-		}})
 	dn := "CN=svc,CN=Managed Service Accounts,DC=contoso,DC=com"
 	addUsableRootKey(t, d)
+	sd, err := ad.GMSAMembershipSD(testSID + "-500")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := d.Add(t0, adm, dn, []Attribute{sattr("objectClass", "msDS-GroupManagedServiceAccount"), sattr("sAMAccountName", "svc$"),
-		sattr("dNSHostName", "svc.contoso.com"), sattr("msDS-ManagedPasswordInterval", "30")}); err != nil {
+		sattr("dNSHostName", "svc.contoso.com"), sattr("msDS-ManagedPasswordInterval", "30"),
+		{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}}}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := d.ManagedPassword(t0, dn)
+	if err != nil {
 		t.Fatal(err)
 	}
 	res := search(t, d, adm, dn, ScopeBase, "(objectClass=*)", "msDS-ManagedPassword")
-	if got := attrOf(res[0], "msDS-ManagedPassword"); !slices.Equal(got, []string{"blob:" + dn}) {
-		t.Errorf("hook value %v", got)
+	if got := attrOf(res[0], "msDS-ManagedPassword"); !slices.Equal(got, []string{string(want.Blob)}) {
+		t.Errorf("msDS-ManagedPassword %x, want the blob %x", got, want.Blob)
 	}
 	if all := search(t, d, adm, dn, ScopeBase, "(objectClass=*)"); attrOf(all[0], "msDS-ManagedPassword") != nil {
 		t.Error("constructed attribute returned without being named")
@@ -124,7 +128,7 @@ func TestConstructedHooks(t *testing.T) {
 	plain := adm
 	plain.Encrypted = false
 	f, _ := ParseFilter("(objectClass=*)")
-	_, err := d.Search(t0, plain, &SearchRequest{BaseDN: dn, Scope: ScopeBase, Filter: f, Attributes: []string{"msDS-ManagedPassword"}})
+	_, err = d.Search(t0, plain, &SearchRequest{BaseDN: dn, Scope: ScopeBase, Filter: f, Attributes: []string{"msDS-ManagedPassword"}})
 	var e *Error
 	if !errors.As(err, &e) || e.Code != OperationsError || !strings.HasPrefix(e.Diag, "0000202D") {
 		t.Errorf("unencrypted read: %v", err)

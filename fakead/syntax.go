@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 var errSyntax = errors.New("value does not match the attribute's syntax")
@@ -46,7 +48,7 @@ func canonical(a *AttrType, v []byte) (raw []byte, norm string, err error) {
 		}
 		return []byte(dn.String()), dnKey(dn), nil
 	case SynSID:
-		if _, err := SIDFromBytes(v); err != nil {
+		if _, err := ad.SIDFromBytes(v); err != nil {
 			return nil, "", errSyntax
 		}
 		return v, string(v), nil
@@ -79,7 +81,7 @@ func normAssertion(a *AttrType, v []byte) (string, bool) {
 	case SynSID:
 		// AD accepts the string form of a SID in filters.
 		if len(v) > 2 && (v[0] == 'S' || v[0] == 's') && v[1] == '-' {
-			sid, err := ParseSID(string(v))
+			sid, err := ad.ParseSID(string(v))
 			if err != nil {
 				return "", false
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/internal/transcript"
 )
 
@@ -66,10 +67,10 @@ func showValue(name string, v []byte) string {
 	if s, ok := showGMSAValue(name, v); ok {
 		return s
 	}
-	if sid, err := SIDFromBytes(v); err == nil && (strings.EqualFold(name, "objectSid") || strings.EqualFold(name, "tokenGroups")) {
+	if sid, err := ad.SIDFromBytes(v); err == nil && (strings.EqualFold(name, "objectSid") || strings.EqualFold(name, "tokenGroups")) {
 		return sid.String()
 	}
-	if g, err := GUIDFromBytes(v); err == nil && strings.EqualFold(name, "objectGUID") {
+	if g, err := ad.GUIDFromWire(v); err == nil && strings.EqualFold(name, "objectGUID") {
 		return g.String()
 	}
 	if !utf8.Valid(v) || strings.ContainsAny(string(v), "\x00") {

@@ -1,7 +1,5 @@
 package fakead
 
-import "time"
-
 // Attribute is one attribute of an entry as it crosses an API boundary: the name as the schema
 // spells it (lDAPDisplayName) and its values in LDAP wire form (strings as UTF-8, integers as
 // decimal text, binary syntaxes as raw bytes).
@@ -70,21 +68,4 @@ type SearchRequest struct {
 type SearchEntry struct {
 	DN         string
 	Attributes []Attribute
-}
-
-// Time helpers: AD's two time syntaxes.
-
-// GeneralizedTime formats t as AD writes whenCreated/whenChanged: "20261122011844.0Z".
-func GeneralizedTime(t time.Time) string { return t.UTC().Format("20060102150405") + ".0Z" }
-
-// FileTime converts t to a FILETIME: 100 ns ticks since 1601-01-01 UTC.
-func FileTime(t time.Time) int64 {
-	const epochDiff = 116444736000000000 // 1601→1970 in 100 ns ticks
-	return t.UTC().UnixNano()/100 + epochDiff
-}
-
-// FromFileTime converts a FILETIME to a time.
-func FromFileTime(ft int64) time.Time {
-	const epochDiff = 116444736000000000
-	return time.Unix(0, (ft-epochDiff)*100).UTC()
 }

@@ -1,6 +1,10 @@
 package fakead
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gmsasim/gmsasim/ad"
+)
 
 // Validated writes ([MS-ADTS] 3.1.1.5.3.1.1.2 and 3.1.1.5.3.1.1.4): a computer holds, on its own
 // object, the Validated-DNS-Host-Name, Validated-MS-DS-Additional-DNS-Host-Name and Validated-SPN
@@ -45,7 +49,7 @@ func (d *Directory) checkValidatedWrites(c Caller, e *entry, p *modPlan) error {
 		return out
 	}
 	dnStr := e.dn.String()
-	for _, attr := range []string{"dNSHostName", "msDS-AdditionalDnsHostName"} {
+	for _, attr := range []string{"dNSHostName", ad.AttrAdditionalDNSHostName} {
 		for _, v := range added(attr) {
 			if !d.validHostDNSName(v, sam) {
 				return errAccess("modify", dnStr, "validated write to "+attr+": "+v+
@@ -54,7 +58,7 @@ func (d *Directory) checkValidatedWrites(c Caller, e *entry, p *modPlan) error {
 		}
 	}
 	names := map[string]bool{sam: true}
-	for _, attr := range []string{"dNSHostName", "msDS-AdditionalDnsHostName", "msDS-AdditionalSamAccountName"} {
+	for _, attr := range []string{"dNSHostName", ad.AttrAdditionalDNSHostName, ad.AttrAdditionalSAMAccountName} {
 		for _, v := range final(attr) {
 			names[strings.TrimSuffix(strings.ToLower(v), "$")] = true
 		}
@@ -85,7 +89,7 @@ func (d *Directory) validHostDNSName(v, sam string) bool {
 		return true
 	}
 	if dom := d.lookup(d.dom.domainDN); dom != nil {
-		if t := d.schema.Attr("msDS-AllowedDNSSuffixes"); t != nil {
+		if t := d.schema.Attr(ad.AttrAllowedDNSSuffixes); t != nil {
 			for _, s := range dom.stringValues(t) {
 				if strings.EqualFold(strings.TrimSuffix(s, "."), suffix) {
 					return true

@@ -1,11 +1,15 @@
 package fakekds
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
+)
 
 // Benchmarks (issue 3). Bound for a cold password: 1 + (32−L1) + (32−L2) seed-key KDF runs plus
 // one password run; target for a warm chain: ≤ 2× one KDF run. Each reports KDF runs per op.
 
-var benchSID = SID{Revision: 1, Authority: 5, SubAuthorities: []uint32{21, 1437000690, 1664695696, 1586295871, 1112}}
+var benchSID = ad.SID{Authority: 5, SubAuthority: []uint32{21, 1437000690, 1664695696, 1586295871, 1112}}
 
 func BenchmarkKDFSeedKey(b *testing.B) {
 	rk := goldenLabKey(b)
@@ -60,7 +64,7 @@ func BenchmarkManagedPassword1000GMSAsOneInterval(b *testing.B) {
 	id := NewPasswordID(rk.ID, GKIDFromFileTime(created), "contoso.com", "contoso.com").Marshal()
 	accts := make([]Account, 1000)
 	for i := range accts {
-		sid := SID{Revision: 1, Authority: 5, SubAuthorities: []uint32{21, 1, 2, 3, uint32(1000 + i)}}
+		sid := ad.SID{Authority: 5, SubAuthority: []uint32{21, 1, 2, 3, uint32(1000 + i)}}
 		accts[i] = Account{SID: sid, Created: created, CurrentID: id, Domain: "contoso.com", Forest: "contoso.com"}
 	}
 	d := NewDeriver()

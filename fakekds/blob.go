@@ -1,6 +1,10 @@
 package fakekds
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/gmsasim/gmsasim/ad"
+)
 
 const blobHeader = 16
 
@@ -20,9 +24,9 @@ type ManagedPasswordBlob struct {
 	Current  []byte // 256 bytes for a gMSA, without the 00 00 terminator
 	Previous []byte // nil when the blob carries no previous password
 	// QueryInterval is the time until the current password expires (100 ns units).
-	QueryInterval FileTime
+	QueryInterval ad.FileTime
 	// UnchangedInterval is the time during which the password will not change (100 ns units).
-	UnchangedInterval FileTime
+	UnchangedInterval ad.FileTime
 }
 
 // Marshal lays the blob out exactly as Windows does: offsets 16 / 0 / 274 / 282 and Length
@@ -86,8 +90,8 @@ func ParseManagedPasswordBlob(b []byte) (*ManagedPasswordBlob, error) {
 		}
 	}
 	m := &ManagedPasswordBlob{
-		QueryInterval:     FileTime(binary.LittleEndian.Uint64(b[q:])),
-		UnchangedInterval: FileTime(binary.LittleEndian.Uint64(b[u:])),
+		QueryInterval:     ad.FileTime(binary.LittleEndian.Uint64(b[q:])),
+		UnchangedInterval: ad.FileTime(binary.LittleEndian.Uint64(b[u:])),
 	}
 	var err error
 	if m.Current, err = wstring(b, cur); err != nil {

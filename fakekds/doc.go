@@ -4,7 +4,7 @@
 // time.
 //
 // It is pure: no I/O, no goroutines, no clock and no randomness of its own. Time is an argument
-// (FileTime, 100 ns ticks since 1601), randomness is an io.Reader handed in (the world's
+// (ad.FileTime, 100 ns ticks since 1601), randomness is an io.Reader handed in (the world's
 // seeded stream). fakekds does not import fakead; fakead calls it to create root keys, to pick
 // the first password id of a new gMSA and to construct msDS-ManagedPassword on read.
 //

@@ -1,6 +1,10 @@
 package fakekds
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/gmsasim/gmsasim/ad"
+)
 
 // KeyEnvelope constants.
 const (
@@ -12,14 +16,6 @@ const (
 	keyEnvelopeHeader = 52
 	// MaxPasswordIDLength is rangeUpper of msDS-ManagedPasswordId ([MS-ADA2]).
 	MaxPasswordIDLength = 1024
-)
-
-// LDAP names of the gMSA attributes fakekds computes values for.
-const (
-	AttrManagedPassword           = "msDS-ManagedPassword"
-	AttrManagedPasswordID         = "msDS-ManagedPasswordId"
-	AttrManagedPasswordPreviousID = "msDS-ManagedPasswordPreviousId"
-	AttrManagedPasswordInterval   = "msDS-ManagedPasswordInterval"
 )
 
 // PasswordID is msDS-ManagedPasswordId / msDS-ManagedPasswordPreviousId, a KeyEnvelope
@@ -34,14 +30,14 @@ type PasswordID struct {
 	Version        uint32 // root key msKds-Version, 1
 	Flags          uint32 // EnvelopeFlagKeyMayEncryptNewData
 	GKID           GKID
-	RootKeyID      GUID
+	RootKeyID      ad.GUID
 	AdditionalInfo []byte // empty for gMSA
 	Domain         string // DNS domain name
 	Forest         string // DNS forest name
 }
 
 // NewPasswordID returns the id Windows writes for a gMSA: version 1, flags 2, no additional info.
-func NewPasswordID(rootKeyID GUID, g GKID, domain, forest string) PasswordID {
+func NewPasswordID(rootKeyID ad.GUID, g GKID, domain, forest string) PasswordID {
 	return PasswordID{Version: RootKeyVersion, Flags: EnvelopeFlagKeyMayEncryptNewData, GKID: g, RootKeyID: rootKeyID, Domain: domain, Forest: forest}
 }
 
@@ -55,7 +51,7 @@ func (p PasswordID) Marshal() []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(p.GKID.L0))
 	b = binary.LittleEndian.AppendUint32(b, uint32(p.GKID.L1))
 	b = binary.LittleEndian.AppendUint32(b, uint32(p.GKID.L2))
-	b = append(b, p.RootKeyID.Bytes()...)
+	b = append(b, p.RootKeyID.Wire()...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(p.AdditionalInfo)))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(dom)))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(forest)))
@@ -88,7 +84,7 @@ func ParsePasswordID(b []byte) (PasswordID, error) {
 	if err := p.GKID.Validate(); err != nil || !p.GKID.IsL2() {
 		return PasswordID{}, errorf(op, ErrMalformed, "GKID %v is not a valid L2 identifier", p.GKID)
 	}
-	p.RootKeyID, _ = GUIDFromBytes(b[24:40])
+	p.RootKeyID, _ = ad.GUIDFromWire(b[24:40])
 	infoLen, domLen, forestLen := uint64(u32(40)), uint64(u32(44)), uint64(u32(48))
 	if total := keyEnvelopeHeader + infoLen + domLen + forestLen; total != uint64(len(b)) {
 		return PasswordID{}, errorf(op, ErrMalformed, "lengths %d+%d+%d after the header need %d bytes, have %d", infoLen, domLen, forestLen, total, len(b))

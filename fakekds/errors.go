@@ -21,8 +21,8 @@ var (
 	// ErrInvalidGKID: a group key identifier out of range, an L0 key where an L1/L2 key is
 	// required, or a GKID in the future (Windows: E_INVALIDARG).
 	ErrInvalidGKID = errors.New("fakekds: invalid group key identifier")
-	// ErrMalformed: a binary structure (KeyEnvelope, MANAGEDPASSWORD_BLOB, KdfParameters,
-	// SID, GUID) could not be parsed.
+	// ErrMalformed: a binary structure (KeyEnvelope, MANAGEDPASSWORD_BLOB, KdfParameters)
+	// could not be parsed (SIDs and GUIDs are package ad's: ad.ErrMalformed).
 	ErrMalformed = errors.New("fakekds: malformed input")
 	// ErrInvalidArgument: any other bad argument (interval of zero days, odd-length
 	// UTF-16, unknown encryption type, ...).

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -12,7 +13,7 @@ import (
 // password id at creation, msDS-ManagedPassword on read, and the lazy rotation 30 days later.
 func Example() {
 	seeded := rand.NewChaCha8([32]byte{1}) // the world's "kds" stream
-	t0 := fakekds.FileTimeFromTime(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	t0 := ad.FileTimeFromTime(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 
 	// Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10)) on DC1.
 	effective := t0 - fakekds.KeyCycleDuration
@@ -25,7 +26,7 @@ func Example() {
 	id, err := fakekds.Policy{}.NewAccountID(keys, created, "contoso.com", "contoso.com")
 	fmt.Println("id:", id.GKID, err)
 
-	sid, _ := fakekds.ParseSID("S-1-5-21-1-2-3-1105")
+	sid, _ := ad.ParseSID("S-1-5-21-1-2-3-1105")
 	acct := fakekds.Account{SID: sid, Created: created, CurrentID: id.Marshal(), Domain: "contoso.com", Forest: "contoso.com"}
 	d := fakekds.NewDeriver()
 

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Seeds for the fuzz corpora: the public Windows structures (sources named in
@@ -79,64 +81,6 @@ func FuzzParseKdfParameters(f *testing.F) {
 	})
 }
 
-func FuzzParseSID(f *testing.F) {
-	f.Add("S-1-5-21-1437000690-1664695696-1586295871-1112")
-	f.Add("S-1-5-9")
-	f.Add("S-1-0x123456789abc-1")
-	f.Fuzz(func(t *testing.T, s string) {
-		sid, err := ParseSID(s)
-		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("untyped error %v", err)
-			}
-			return
-		}
-		back, err := SIDFromBytes(sid.Bytes())
-		if err != nil || back.String() != sid.String() {
-			t.Fatalf("binary round trip of %q: %v", s, err)
-		}
-	})
-}
-
-func FuzzSIDFromBytes(f *testing.F) {
-	s, _ := ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1112")
-	f.Add(s.Bytes())
-	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 5})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		sid, err := SIDFromBytes(b)
-		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("untyped error %v", err)
-			}
-			return
-		}
-		if !bytes.Equal(sid.Bytes(), b) {
-			t.Fatalf("round trip of %x", b)
-		}
-		if again, err := ParseSID(sid.String()); err != nil || !bytes.Equal(again.Bytes(), b) {
-			t.Fatalf("string round trip of %s: %v", sid, err)
-		}
-	})
-}
-
-func FuzzParseGUID(f *testing.F) {
-	f.Add("46e5b8b9-ca57-01e6-e8b9-fbb267e4adeb")
-	f.Add("{46E5B8B9-CA57-01E6-E8B9-FBB267E4ADEB}")
-	f.Fuzz(func(t *testing.T, s string) {
-		g, err := ParseGUID(s)
-		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("untyped error %v", err)
-			}
-			return
-		}
-		back, err := GUIDFromBytes(g.Bytes())
-		if err != nil || back != g {
-			t.Fatalf("MS-DTYP round trip of %q", s)
-		}
-	})
-}
-
 // FuzzParseRootKey mutates the key data, KDF parameters and version of a valid key.
 func FuzzParseRootKey(f *testing.F) {
 	f.Add(MarshalKdfParameters(SHA512), bytes.Repeat([]byte{7}, 64), "1", "132895441920205022")
@@ -173,14 +117,14 @@ func FuzzManagedPassword(f *testing.F) {
 	f.Add([]byte{}, seedIDGolden, uint64(0), uint64(1), int64(0))
 	f.Fuzz(func(t *testing.T, cur, prev []byte, created, now uint64, days int64) {
 		rk := goldenLabKey(t)
-		acct := Account{SID: SID{Revision: 1, Authority: 5, SubAuthorities: []uint32{21, 1}}, Created: FileTime(created), IntervalDays: days % 400, Domain: "x", Forest: "x"}
+		acct := Account{SID: ad.SID{Authority: 5, SubAuthority: []uint32{21, 1}}, Created: ad.FileTime(created), IntervalDays: days % 400, Domain: "x", Forest: "x"}
 		if len(cur) > 0 {
 			acct.CurrentID = cur
 		}
 		if len(prev) > 0 {
 			acct.PreviousID = prev
 		}
-		res, err := NewDeriver().ManagedPassword([]*RootKey{rk}, acct, FileTime(now))
+		res, err := NewDeriver().ManagedPassword([]*RootKey{rk}, acct, ad.FileTime(now))
 		if err != nil {
 			for _, kind := range []error{ErrMalformed, ErrNoRootKey, ErrRootKeyNotYetValid, ErrBadRootKey, ErrInvalidGKID, ErrInvalidArgument} {
 				if errors.Is(err, kind) {

@@ -1,5 +1,7 @@
 package fakekds
 
+import "github.com/gmsasim/gmsasim/ad"
+
 // GetKeyReply is the seed-key part of an [MS-GKDI] GetKey answer (the GroupKeyEnvelope without
 // its algorithm fields): the GKID the answer is built for, and the L1 and L2 seed keys it hands
 // out (nil when absent).
@@ -19,7 +21,7 @@ type GetKeyReply struct {
 //
 // Requests for an L0 or L1 key, or for a GKID later than now, fail with ErrInvalidGKID. The
 // caller is responsible for authorising the caller against sd and for picking rk.
-func (d *Deriver) GetKey(rk *RootKey, sd []byte, requested GKID, now FileTime) (GetKeyReply, error) {
+func (d *Deriver) GetKey(rk *RootKey, sd []byte, requested GKID, now ad.FileTime) (GetKeyReply, error) {
 	if err := requested.Validate(); err != nil {
 		return GetKeyReply{}, err
 	}

@@ -2,53 +2,23 @@ package fakekds
 
 import (
 	"fmt"
-	"time"
-)
 
-// FileTime is a Windows FILETIME / NTTIME: 100 ns ticks since 1601-01-01 UTC. msKds-CreateTime,
-// msKds-UseStartTime, whenCreated-as-LargeInteger and pwdLastSet use it.
-type FileTime uint64
+	"github.com/gmsasim/gmsasim/ad"
+)
 
 // Durations in FILETIME units (100 ns).
 const (
 	// KeyCycleDuration is one GKDI interval, 10 hours ([MS-GKDI] KeyCycleDuration).
-	KeyCycleDuration FileTime = 360000000000
+	KeyCycleDuration ad.FileTime = 360000000000
 	// MaxClockSkew is 5 minutes ([MS-ADTS] MaxClockSkew()).
-	MaxClockSkew FileTime = 3000000000
+	MaxClockSkew ad.FileTime = 3000000000
 	// Day is 24 hours.
-	Day FileTime = 864000000000
+	Day ad.FileTime = 864000000000
 
 	// L1KeyIteration and L2KeyIteration are the number of L1 keys per L0 and L2 keys per L1.
 	L1KeyIteration = 32
 	L2KeyIteration = 32
 )
-
-// filetimeUnixEpoch is 1970-01-01 as a FILETIME.
-const filetimeUnixEpoch = 116444736000000000
-
-// FileTimeFromTime converts t (any zone) to a FILETIME. Times before 1601 give 0.
-func FileTimeFromTime(t time.Time) FileTime {
-	secs := t.Unix() + filetimeUnixEpoch/10000000
-	if secs < 0 {
-		return 0
-	}
-	return FileTime(uint64(secs)*10000000 + uint64(t.Nanosecond()/100))
-}
-
-// Time converts ft to a UTC time.Time.
-func (ft FileTime) Time() time.Time {
-	secs := int64(ft / 10000000)
-	rem := int64(ft % 10000000)
-	return time.Unix(secs-filetimeUnixEpoch/10000000, rem*100).UTC()
-}
-
-// Duration converts a FILETIME difference to a time.Duration (saturating).
-func (ft FileTime) Duration() time.Duration {
-	if ft > FileTime(1<<63-1)/100 {
-		return time.Duration(1<<63 - 1)
-	}
-	return time.Duration(ft) * 100
-}
 
 // GKID is a group key identifier (L0, L1, L2). −1 means "not used": (L0,−1,−1) names an L0
 // seed key, (L0,L1,−1) an L1 seed key, (L0,L1,L2) an L2 seed key.
@@ -58,16 +28,16 @@ type GKID struct {
 
 // GKIDFromFileTime returns the GKID of the 10-hour interval containing ft
 // ([MS-GKDI]; Samba gkdi_get_interval_id; DSInternals KdsRootKey.GetKeyId).
-func GKIDFromFileTime(ft FileTime) GKID {
+func GKIDFromFileTime(ft ad.FileTime) GKID {
 	c := uint64(ft / KeyCycleDuration)
 	return GKID{L0: int32(c / (L1KeyIteration * L2KeyIteration)), L1: int32(c / L2KeyIteration % L1KeyIteration), L2: int32(c % L2KeyIteration)}
 }
 
 // StartFileTime returns the start of the interval g names. It is meaningful for L2 GKIDs; an L1
 // or L0 GKID counts its missing indices as 0.
-func (g GKID) StartFileTime() FileTime {
+func (g GKID) StartFileTime() ad.FileTime {
 	l0, l1, l2 := uint64(max(g.L0, 0)), uint64(max(g.L1, 0)), uint64(max(g.L2, 0))
-	return FileTime(((l0*L1KeyIteration+l1)*L2KeyIteration + l2) * uint64(KeyCycleDuration))
+	return ad.FileTime(((l0*L1KeyIteration+l1)*L2KeyIteration + l2) * uint64(KeyCycleDuration))
 }
 
 // String formats g as "(L0,L1,L2)".

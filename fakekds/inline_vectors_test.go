@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 func unhex(t testing.TB, s string) []byte {
@@ -18,7 +20,7 @@ func unhex(t testing.TB, s string) []byte {
 
 func testRootKey(t testing.TB, id, dataHex string, h HashAlg) *RootKey {
 	t.Helper()
-	g, err := ParseGUID(id)
+	g, err := ad.ParseGUID(id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func TestGoldenGMSAEndToEnd(t *testing.T) {
 	if got := id.Marshal(); !bytes.Equal(got, idBlob) {
 		t.Fatalf("re-marshalled id differs:\n got %x\nwant %x", got, idBlob)
 	}
-	sid, err := ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1112")
+	sid, err := ad.ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1112")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestDSInternalsNTHashAndL0(t *testing.T) {
 	if id.GKID != (GKID{361, 26, 24}) || id.Domain != "contoso.com" || id.RootKeyID != rk.ID {
 		t.Fatalf("parsed id = %+v", id)
 	}
-	sid, _ := ParseSID("S-1-5-21-2468531440-3719951020-3687476655-1109")
+	sid, _ := ad.ParseSID("S-1-5-21-2468531440-3719951020-3687476655-1109")
 	pw, err := GMSAPassword(rk, id.GKID, sid)
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,16 @@
 package fakekds
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/gmsasim/gmsasim/ad"
+)
 
 // Account is what fakekds needs to know about a gMSA to compute msDS-ManagedPassword.
 type Account struct {
-	SID          SID
-	Created      FileTime // whenCreated
-	IntervalDays int64    // msDS-ManagedPasswordInterval; 0 = absent = 30
+	SID          ad.SID
+	Created      ad.FileTime // whenCreated
+	IntervalDays int64       // msDS-ManagedPasswordInterval; 0 = absent = 30
 	// CurrentID and PreviousID are msDS-ManagedPasswordId and msDS-ManagedPasswordPreviousId
 	// as stored (nil when absent).
 	CurrentID  []byte
@@ -32,12 +36,12 @@ type ManagedPasswordResult struct {
 	// StoredPassword is the password of the (possibly new) stored current id: the account's
 	// long-term secret, what its Kerberos keys derive from.
 	StoredPassword []byte
-	NextRotation   FileTime // when the stored id expires
+	NextRotation   ad.FileTime // when the stored id expires
 }
 
 // NewAccountID returns msDS-ManagedPasswordId for a gMSA created at created: the GKID of the
 // creation interval with the root key the policy allows (ErrNoRootKey: "Key does not exist").
-func (p Policy) NewAccountID(keys []*RootKey, created FileTime, domain, forest string) (PasswordID, error) {
+func (p Policy) NewAccountID(keys []*RootKey, created ad.FileTime, domain, forest string) (PasswordID, error) {
 	rk, err := p.RootKeyForNewAccount(keys, created)
 	if err != nil {
 		return PasswordID{}, err
@@ -50,7 +54,7 @@ func (p Policy) NewAccountID(keys []*RootKey, created FileTime, domain, forest s
 // UseStartTime <= the new interval's start) and reports them for write-back. keys is the DC's
 // view of the root keys. Errors: ErrNoRootKey / ErrRootKeyNotYetValid / ErrBadRootKey from key
 // lookup, ErrInvalidGKID for ids in the future, ErrMalformed for unparsable stored ids.
-func (d *Deriver) ManagedPassword(keys []*RootKey, acct Account, now FileTime) (*ManagedPasswordResult, error) {
+func (d *Deriver) ManagedPassword(keys []*RootKey, acct Account, now ad.FileTime) (*ManagedPasswordResult, error) {
 	var stored, storedPrev *PasswordID
 	if acct.CurrentID != nil {
 		id, err := ParsePasswordID(acct.CurrentID)
@@ -84,7 +88,7 @@ func (d *Deriver) ManagedPassword(keys []*RootKey, acct Account, now FileTime) (
 		acct.Domain, acct.Forest = stored.Domain, stored.Forest
 	}
 	// ids maps each GKID the read may need to the root key id to derive it with.
-	ids := map[GKID]GUID{}
+	ids := map[GKID]ad.GUID{}
 	if stored != nil {
 		ids[stored.GKID] = stored.RootKeyID
 	}

@@ -1,5 +1,7 @@
 package fakekds
 
+import "github.com/gmsasim/gmsasim/ad"
+
 // PasswordLength is the size of a gMSA password: 256 bytes, 128 UTF-16 code units.
 const PasswordLength = 256
 
@@ -21,7 +23,7 @@ func PostProcessPassword(raw []byte) []byte {
 
 // RawPassword derives the 256-byte KDF output for the gMSA with the given SID from the L2 seed
 // key g of rk, before post-processing.
-func (d *Deriver) RawPassword(rk *RootKey, g GKID, sid SID) ([]byte, error) {
+func (d *Deriver) RawPassword(rk *RootKey, g GKID, sid ad.SID) ([]byte, error) {
 	if !g.IsL2() {
 		return nil, errorf("Password", ErrInvalidGKID, "%v is not an L2 key identifier", g)
 	}
@@ -35,7 +37,7 @@ func (d *Deriver) RawPassword(rk *RootKey, g GKID, sid SID) ([]byte, error) {
 
 // Password derives the gMSA password (256 bytes, post-processed) for the account with the given
 // SID in interval g of root key rk: KDF(H, L2key(g, gMSA SD), "GMSA PASSWORD", SID, 256 bytes).
-func (d *Deriver) Password(rk *RootKey, g GKID, sid SID) ([]byte, error) {
+func (d *Deriver) Password(rk *RootKey, g GKID, sid ad.SID) ([]byte, error) {
 	raw, err := d.RawPassword(rk, g, sid)
 	if err != nil {
 		return nil, err
@@ -44,6 +46,6 @@ func (d *Deriver) Password(rk *RootKey, g GKID, sid SID) ([]byte, error) {
 }
 
 // GMSAPassword derives a gMSA password without a cache (see Deriver.Password).
-func GMSAPassword(rk *RootKey, g GKID, sid SID) ([]byte, error) {
+func GMSAPassword(rk *RootKey, g GKID, sid ad.SID) ([]byte, error) {
 	return (*Deriver)(nil).Password(rk, g, sid)
 }

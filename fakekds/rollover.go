@@ -1,5 +1,7 @@
 package fakekds
 
+import "github.com/gmsasim/gmsasim/ad"
+
 // DefaultPasswordIntervalDays is msDS-ManagedPasswordInterval when the attribute is absent.
 const DefaultPasswordIntervalDays = 30
 
@@ -10,20 +12,20 @@ const maxIntervalDays = 365000
 // (days*24/10) whole key cycles, with integer division (30 d → 72 cycles = 30 d; 1 d → 2 cycles
 // = 20 h; 14 d → 33 cycles = 13.75 d). days <= 0 is unusable (ErrInvalidArgument); so is an
 // interval shorter than one key cycle.
-func RolloverInterval(days int64) (FileTime, error) {
+func RolloverInterval(days int64) (ad.FileTime, error) {
 	if days <= 0 || days > maxIntervalDays {
 		return 0, errorf("RolloverInterval", ErrInvalidArgument, "msDS-ManagedPasswordInterval %d days is out of range 1..%d", days, maxIntervalDays)
 	}
-	return FileTime(days*24/10) * KeyCycleDuration, nil
+	return ad.FileTime(days*24/10) * KeyCycleDuration, nil
 }
 
 // Schedule is where the stored password ids of a gMSA stand at a given time, after lazy
 // rollover ([MS-ADTS] 3.1.1.4.5.39 as implemented by Samba's gmsa_recalculate_managed_pwd).
 type Schedule struct {
-	Current      GKID     // the interval msDS-ManagedPasswordId names (after rollover)
-	CurrentStart FileTime // start of Current, S'
-	NextRotation FileTime // when Current expires, E' = S' + R
-	Interval     FileTime // R
+	Current      GKID        // the interval msDS-ManagedPasswordId names (after rollover)
+	CurrentStart ad.FileTime // start of Current, S'
+	NextRotation ad.FileTime // when Current expires, E' = S' + R
+	Interval     ad.FileTime // R
 	// Rotated reports that the stored ids must be rewritten: Current becomes
 	// msDS-ManagedPasswordId and Previous msDS-ManagedPasswordPreviousId.
 	Rotated bool
@@ -38,7 +40,7 @@ type Schedule struct {
 // intervalDays (0: default 30), at time now. The anchor is the stored id, not pwdLastSet: ids
 // stay on the 10-hour grid of the creation interval, S' = E + k·R with the largest k such that
 // S' <= now.
-func Rollover(created FileTime, stored *GKID, intervalDays int64, now FileTime) (Schedule, error) {
+func Rollover(created ad.FileTime, stored *GKID, intervalDays int64, now ad.FileTime) (Schedule, error) {
 	if intervalDays == 0 {
 		intervalDays = DefaultPasswordIntervalDays
 	}
@@ -46,7 +48,7 @@ func Rollover(created FileTime, stored *GKID, intervalDays int64, now FileTime) 
 	if err != nil {
 		return Schedule{}, err
 	}
-	var expiry FileTime
+	var expiry ad.FileTime
 	if stored != nil {
 		if !stored.IsL2() || stored.Validate() != nil {
 			return Schedule{}, errorf("Rollover", ErrInvalidGKID, "stored password id %v is not an L2 identifier", *stored)
@@ -58,7 +60,7 @@ func Rollover(created FileTime, stored *GKID, intervalDays int64, now FileTime) 
 	if stored != nil && now < expiry {
 		return Schedule{Current: *stored, CurrentStart: stored.StartFileTime(), NextRotation: expiry, Interval: r}, nil
 	}
-	k := FileTime(0)
+	k := ad.FileTime(0)
 	if now > expiry {
 		k = (now - expiry) / r
 	}
@@ -81,8 +83,8 @@ func Rollover(created FileTime, stored *GKID, intervalDays int64, now FileTime) 
 type ReadView struct {
 	Current           GKID  // password returned as CurrentPassword
 	Previous          *GKID // password returned as PreviousPassword; nil when absent
-	QueryInterval     FileTime
-	UnchangedInterval FileTime
+	QueryInterval     ad.FileTime
+	UnchangedInterval ad.FileTime
 	// NextPasswordWindow: now is within 5 minutes of the rotation, so the next password is
 	// handed out as current and the current one as previous.
 	NextPasswordWindow bool
@@ -98,7 +100,7 @@ type ReadView struct {
 //     Samba's implementation.
 //   - Otherwise the previous password is returned only once the account is one period old
 //     (now − created >= R): from storedPrevious, or GKID(S' − R) when that is absent.
-func (s Schedule) View(created FileTime, storedPrevious *GKID, now FileTime) ReadView {
+func (s Schedule) View(created ad.FileTime, storedPrevious *GKID, now ad.FileTime) ReadView {
 	v := ReadView{Current: s.Current}
 	if s.NextRotation > now {
 		v.QueryInterval = s.NextRotation - now

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Rollover periods from gkdi.md (Samba gkdi_rollover_interval; Samba gmsa_tests run the same
@@ -12,7 +14,7 @@ import (
 func TestRolloverInterval(t *testing.T) {
 	for _, tc := range []struct {
 		days   int64
-		cycles FileTime
+		cycles ad.FileTime
 	}{{30, 72}, {1, 2}, {14, 33}, {37, 88}, {16, 38}, {60, 144}, {100, 240}} {
 		got, err := RolloverInterval(tc.days)
 		if err != nil || got != tc.cycles*KeyCycleDuration {
@@ -39,7 +41,7 @@ func TestRolloverRules(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		stored   *GKID
-		now      FileTime
+		now      ad.FileTime
 		current  GKID
 		rotated  bool
 		previous *GKID
@@ -71,7 +73,7 @@ func TestReadViewRules(t *testing.T) {
 	r, _ := RolloverInterval(30)
 	first := GKIDFromFileTime(created)
 	e := first.StartFileTime() + r
-	view := func(now FileTime) ReadView {
+	view := func(now ad.FileTime) ReadView {
 		s, err := Rollover(created, &first, 30, now)
 		if err != nil {
 			t.Fatal(err)
@@ -121,7 +123,7 @@ func goldenLabKey(t testing.TB) *RootKey {
 // for both CreationRules (the stricter one needs 14:08:12, key start + 10 h 5 min).
 func TestManagedPasswordGoldenGMSALab(t *testing.T) {
 	rk := goldenLabKey(t)
-	createdAt := FileTime(132895801920510000 + 27*60*10000000) // 14:30:12
+	createdAt := ad.FileTime(132895801920510000 + 27*60*10000000) // 14:30:12
 	wantID, _ := base64.StdEncoding.DecodeString("AQAAAEtEU0sCAAAAaAEAABAAAAADAAAAubjlRlfK5gHoufuyZ+St6wAAAAAiAAAAIgAAAHMAaABlAG4AYQBuAGkAZwBhAG4AcwAuAGwAYQBiAHMAAABzAGgAZQBuAGEAbgBpAGcAYQBuAHMALgBsAGEAYgBzAAAA")
 	for _, rule := range []CreationRule{RuleIntervalStart, RuleOneIntervalAgo} {
 		id, err := Policy{CreationRule: rule}.NewAccountID([]*RootKey{rk}, createdAt, "shenanigans.labs", "shenanigans.labs")
@@ -132,7 +134,7 @@ func TestManagedPasswordGoldenGMSALab(t *testing.T) {
 			t.Errorf("%v: id %x, want %x", rule, id.Marshal(), wantID)
 		}
 	}
-	sid, _ := ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1112")
+	sid, _ := ad.ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1112")
 	acct := Account{SID: sid, Created: createdAt, CurrentID: wantID, Domain: "shenanigans.labs", Forest: "shenanigans.labs"}
 	res, err := NewDeriver().ManagedPassword([]*RootKey{rk}, acct, createdAt+Day)
 	if err != nil {
@@ -180,7 +182,7 @@ func TestBlobWithPreviousLayout(t *testing.T) {
 }
 
 func TestRootKeySelection(t *testing.T) {
-	mk := func(id string, create, start FileTime) *RootKey {
+	mk := func(id string, create, start ad.FileTime) *RootKey {
 		rk := testRootKey(t, id, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", SHA512)
 		rk.CreateTime, rk.UseStartTime = create, start
 		return rk
@@ -201,7 +203,7 @@ func TestRootKeySelection(t *testing.T) {
 	fresh := mk("00000000-0000-4000-8000-000000000004", b+h, b+h)
 	for _, tc := range []struct {
 		rule    CreationRule
-		created FileTime
+		created ad.FileTime
 		ok      bool
 	}{
 		{RuleIntervalStart, b + 2*h, false},           // same interval: refused
@@ -217,7 +219,7 @@ func TestRootKeySelection(t *testing.T) {
 	// Explicit ids: accepted up to 10 h 5 min before the key's start.
 	g := GKIDFromFileTime(b)
 	for _, tc := range []struct {
-		start FileTime
+		start ad.FileTime
 		want  error
 	}{{b + RootKeyTolerance, nil}, {b + RootKeyTolerance + 1, ErrRootKeyNotYetValid}, {0, ErrBadRootKey}} {
 		k := mk("00000000-0000-4000-8000-000000000005", b, tc.start)
@@ -225,7 +227,7 @@ func TestRootKeySelection(t *testing.T) {
 			t.Errorf("start %d: err %v, want %v", tc.start, err, tc.want)
 		}
 	}
-	if _, err := RootKeyForID(keys, GUID{}, g); !errors.Is(err, ErrNoRootKey) {
+	if _, err := RootKeyForID(keys, ad.GUID{}, g); !errors.Is(err, ErrNoRootKey) {
 		t.Errorf("unknown id: %v", err)
 	}
 	if err := CheckNotFuture(GKIDFromFileTime(b+KeyCycleDuration), b+KeyCycleDuration-MaxClockSkew); err != nil {
@@ -240,7 +242,7 @@ func TestRootKeySelection(t *testing.T) {
 // while the current one is still returned.
 func TestManagedPasswordPreviousWithoutKey(t *testing.T) {
 	rk := goldenLabKey(t) // UseStartTime 2022-02-17T04:03Z
-	sid, _ := ParseSID("S-1-5-21-1-2-3-1105")
+	sid, _ := ad.ParseSID("S-1-5-21-1-2-3-1105")
 	createdAt := rk.UseStartTime - 60*Day // created long before the key existed, no id yet
 	acct := Account{SID: sid, Created: createdAt, Domain: "x", Forest: "x"}
 	res, err := NewDeriver().ManagedPassword([]*RootKey{rk}, acct, rk.UseStartTime+30*Day)

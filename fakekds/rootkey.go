@@ -5,25 +5,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
-// LDAP names of the msKds-ProvRootKey class and its attributes ([MS-ADSC] 2.159, [MS-ADA2]).
+// The names of the msKds-ProvRootKey class and its attributes are in package ad (ad.ClassKdsProvRootKey,
+// ad.AttrKds...).
 const (
-	ClassProvRootKey                  = "msKds-ProvRootKey"
-	AttrObjectClass                   = "objectClass"
-	AttrCN                            = "cn"
-	AttrKdsVersion                    = "msKds-Version"
-	AttrKdsRootKeyData                = "msKds-RootKeyData"
-	AttrKdsKDFAlgorithmID             = "msKds-KDFAlgorithmID"
-	AttrKdsKDFParam                   = "msKds-KDFParam"
-	AttrKdsSecretAgreementAlgorithmID = "msKds-SecretAgreementAlgorithmID"
-	AttrKdsSecretAgreementParam       = "msKds-SecretAgreementParam"
-	AttrKdsPublicKeyLength            = "msKds-PublicKeyLength"
-	AttrKdsPrivateKeyLength           = "msKds-PrivateKeyLength"
-	AttrKdsDomainID                   = "msKds-DomainID"
-	AttrKdsCreateTime                 = "msKds-CreateTime"
-	AttrKdsUseStartTime               = "msKds-UseStartTime"
-
 	// RootKeyContainerRDNs is the container of root keys below the forest root DN:
 	// CN=<guid>,CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,CN=Configuration,<forest>.
 	RootKeyContainerRDNs = "CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,CN=Configuration"
@@ -55,18 +43,18 @@ func mustHex(s string) []byte {
 
 // RootKey is one msKds-ProvRootKey object, every attribute as Windows writes it.
 type RootKey struct {
-	ID                         GUID     // cn
-	Version                    int      // msKds-Version, 1
-	Data                       []byte   // msKds-RootKeyData, 64 bytes
-	KDFAlgorithmID             string   // msKds-KDFAlgorithmID, "SP800_108_CTR_HMAC"
-	KDFParam                   []byte   // msKds-KDFParam; nil = absent (SHA256)
-	SecretAgreementAlgorithmID string   // msKds-SecretAgreementAlgorithmID, "DH"
-	SecretAgreementParam       []byte   // msKds-SecretAgreementParam (DHParameters)
-	PublicKeyLength            int      // msKds-PublicKeyLength, 2048
-	PrivateKeyLength           int      // msKds-PrivateKeyLength, 512
-	DomainID                   string   // msKds-DomainID: DN of the DC's computer object
-	CreateTime                 FileTime // msKds-CreateTime
-	UseStartTime               FileTime // msKds-UseStartTime
+	ID                         ad.GUID     // cn
+	Version                    int         // msKds-Version, 1
+	Data                       []byte      // msKds-RootKeyData, 64 bytes
+	KDFAlgorithmID             string      // msKds-KDFAlgorithmID, "SP800_108_CTR_HMAC"
+	KDFParam                   []byte      // msKds-KDFParam; nil = absent (SHA256)
+	SecretAgreementAlgorithmID string      // msKds-SecretAgreementAlgorithmID, "DH"
+	SecretAgreementParam       []byte      // msKds-SecretAgreementParam (DHParameters)
+	PublicKeyLength            int         // msKds-PublicKeyLength, 2048
+	PrivateKeyLength           int         // msKds-PrivateKeyLength, 512
+	DomainID                   string      // msKds-DomainID: DN of the DC's computer object
+	CreateTime                 ad.FileTime // msKds-CreateTime
+	UseStartTime               ad.FileTime // msKds-UseStartTime
 
 	// LocalTestOnly records Add-KdsRootKey -LocalTestOnly: the key was generated but must not
 	// be written to the directory. Not an attribute.
@@ -115,28 +103,28 @@ type Attr struct {
 func (rk *RootKey) Attributes() []Attr {
 	s := func(v string) [][]byte { return [][]byte{[]byte(v)} }
 	d := func(v int64) [][]byte { return s(strconv.FormatInt(v, 10)) }
-	u := func(v FileTime) [][]byte { return s(strconv.FormatUint(uint64(v), 10)) }
+	u := func(v ad.FileTime) [][]byte { return s(strconv.FormatUint(uint64(v), 10)) }
 	b := func(v []byte) [][]byte { return [][]byte{append([]byte(nil), v...)} }
 	attrs := []Attr{
-		{AttrObjectClass, [][]byte{[]byte("top"), []byte(ClassProvRootKey)}},
-		{AttrCN, s(rk.ID.String())},
-		{AttrKdsVersion, d(int64(rk.Version))},
-		{AttrKdsRootKeyData, b(rk.Data)},
-		{AttrKdsKDFAlgorithmID, s(rk.KDFAlgorithmID)},
+		{ad.AttrObjectClass, [][]byte{[]byte("top"), []byte(ad.ClassKdsProvRootKey)}},
+		{ad.AttrCN, s(rk.ID.String())},
+		{ad.AttrKdsVersion, d(int64(rk.Version))},
+		{ad.AttrKdsRootKeyData, b(rk.Data)},
+		{ad.AttrKdsKDFAlgorithmID, s(rk.KDFAlgorithmID)},
 	}
 	if rk.KDFParam != nil {
-		attrs = append(attrs, Attr{AttrKdsKDFParam, b(rk.KDFParam)})
+		attrs = append(attrs, Attr{ad.AttrKdsKDFParam, b(rk.KDFParam)})
 	}
-	attrs = append(attrs, Attr{AttrKdsSecretAgreementAlgorithmID, s(rk.SecretAgreementAlgorithmID)})
+	attrs = append(attrs, Attr{ad.AttrKdsSecretAgreementAlgorithmID, s(rk.SecretAgreementAlgorithmID)})
 	if rk.SecretAgreementParam != nil {
-		attrs = append(attrs, Attr{AttrKdsSecretAgreementParam, b(rk.SecretAgreementParam)})
+		attrs = append(attrs, Attr{ad.AttrKdsSecretAgreementParam, b(rk.SecretAgreementParam)})
 	}
 	return append(attrs,
-		Attr{AttrKdsPublicKeyLength, d(int64(rk.PublicKeyLength))},
-		Attr{AttrKdsPrivateKeyLength, d(int64(rk.PrivateKeyLength))},
-		Attr{AttrKdsDomainID, s(rk.DomainID)},
-		Attr{AttrKdsCreateTime, u(rk.CreateTime)},
-		Attr{AttrKdsUseStartTime, u(rk.UseStartTime)},
+		Attr{ad.AttrKdsPublicKeyLength, d(int64(rk.PublicKeyLength))},
+		Attr{ad.AttrKdsPrivateKeyLength, d(int64(rk.PrivateKeyLength))},
+		Attr{ad.AttrKdsDomainID, s(rk.DomainID)},
+		Attr{ad.AttrKdsCreateTime, u(rk.CreateTime)},
+		Attr{ad.AttrKdsUseStartTime, u(rk.UseStartTime)},
 	)
 }
 
@@ -174,11 +162,11 @@ func ParseRootKey(attrs []Attr) (*RootKey, error) {
 		return n, nil
 	}
 	rk := &RootKey{}
-	cn, _, err := one(AttrCN, true)
+	cn, _, err := one(ad.AttrCN, true)
 	if err != nil {
 		return nil, err
 	}
-	if rk.ID, err = ParseGUID(string(cn)); err != nil {
+	if rk.ID, err = ad.ParseGUID(string(cn)); err != nil {
 		return nil, errorf(op, ErrBadRootKey, "cn %q is not a GUID", cn)
 	}
 	var n int64
@@ -186,11 +174,11 @@ func ParseRootKey(attrs []Attr) (*RootKey, error) {
 		name string
 		dst  func(int64)
 	}{
-		{AttrKdsVersion, func(v int64) { rk.Version = int(v) }},
-		{AttrKdsPublicKeyLength, func(v int64) { rk.PublicKeyLength = int(v) }},
-		{AttrKdsPrivateKeyLength, func(v int64) { rk.PrivateKeyLength = int(v) }},
-		{AttrKdsCreateTime, func(v int64) { rk.CreateTime = FileTime(v) }},
-		{AttrKdsUseStartTime, func(v int64) { rk.UseStartTime = FileTime(v) }},
+		{ad.AttrKdsVersion, func(v int64) { rk.Version = int(v) }},
+		{ad.AttrKdsPublicKeyLength, func(v int64) { rk.PublicKeyLength = int(v) }},
+		{ad.AttrKdsPrivateKeyLength, func(v int64) { rk.PrivateKeyLength = int(v) }},
+		{ad.AttrKdsCreateTime, func(v int64) { rk.CreateTime = ad.FileTime(v) }},
+		{ad.AttrKdsUseStartTime, func(v int64) { rk.UseStartTime = ad.FileTime(v) }},
 	} {
 		if n, err = integer(f.name); err != nil {
 			return nil, err
@@ -205,12 +193,12 @@ func ParseRootKey(attrs []Attr) (*RootKey, error) {
 		required bool
 		dst      func([]byte)
 	}{
-		{AttrKdsRootKeyData, true, func(v []byte) { rk.Data = append([]byte(nil), v...) }},
-		{AttrKdsKDFAlgorithmID, true, func(v []byte) { rk.KDFAlgorithmID = string(v) }},
-		{AttrKdsKDFParam, false, func(v []byte) { rk.KDFParam = append([]byte(nil), v...) }},
-		{AttrKdsSecretAgreementAlgorithmID, true, func(v []byte) { rk.SecretAgreementAlgorithmID = string(v) }},
-		{AttrKdsSecretAgreementParam, false, func(v []byte) { rk.SecretAgreementParam = append([]byte(nil), v...) }},
-		{AttrKdsDomainID, true, func(v []byte) { rk.DomainID = string(v) }},
+		{ad.AttrKdsRootKeyData, true, func(v []byte) { rk.Data = append([]byte(nil), v...) }},
+		{ad.AttrKdsKDFAlgorithmID, true, func(v []byte) { rk.KDFAlgorithmID = string(v) }},
+		{ad.AttrKdsKDFParam, false, func(v []byte) { rk.KDFParam = append([]byte(nil), v...) }},
+		{ad.AttrKdsSecretAgreementAlgorithmID, true, func(v []byte) { rk.SecretAgreementAlgorithmID = string(v) }},
+		{ad.AttrKdsSecretAgreementParam, false, func(v []byte) { rk.SecretAgreementParam = append([]byte(nil), v...) }},
+		{ad.AttrKdsDomainID, true, func(v []byte) { rk.DomainID = string(v) }},
 	} {
 		v, ok, err := one(f.name, f.required)
 		if err != nil {
@@ -231,7 +219,7 @@ type AddOptions struct {
 	// EffectiveImmediately: UseStartTime = now.
 	EffectiveImmediately bool
 	// EffectiveTime, when non-nil: UseStartTime = *EffectiveTime (may lie in the past).
-	EffectiveTime *FileTime
+	EffectiveTime *ad.FileTime
 	// LocalTestOnly: the key is generated but not meant to be written (recorded on the key).
 	LocalTestOnly bool
 }
@@ -245,7 +233,7 @@ const EffectiveDelay = 10 * Day
 // data (64 bytes) are read from rnd, the world's seeded stream. CreateTime = now; UseStartTime
 // = now + 10 days by default, now with EffectiveImmediately, *EffectiveTime with EffectiveTime.
 // The key uses SHA512, the DH parameters and the key lengths Windows writes.
-func AddKdsRootKey(rnd io.Reader, now FileTime, domainID string, opt AddOptions) (*RootKey, error) {
+func AddKdsRootKey(rnd io.Reader, now ad.FileTime, domainID string, opt AddOptions) (*RootKey, error) {
 	const op = "AddKdsRootKey"
 	if opt.EffectiveImmediately && opt.EffectiveTime != nil {
 		return nil, errorf(op, ErrInvalidArgument, "-EffectiveImmediately and -EffectiveTime are mutually exclusive")
@@ -256,7 +244,7 @@ func AddKdsRootKey(rnd io.Reader, now FileTime, domainID string, opt AddOptions)
 	if _, err := io.ReadFull(rnd, raw); err != nil {
 		return nil, errorf(op, ErrInvalidArgument, "reading 16 bytes for the key id: %v", err)
 	}
-	id, _ := GUIDFromBytes(raw)
+	id, _ := ad.GUIDFromWire(raw)
 	data := make([]byte, RootKeyDataLength)
 	if _, err := io.ReadFull(rnd, data); err != nil {
 		return nil, errorf(op, ErrInvalidArgument, "reading 64 bytes of key data: %v", err)

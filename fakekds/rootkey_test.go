@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // counter is a deterministic byte stream 0, 1, 2, ... standing in for the world's seeded stream.
@@ -20,12 +22,12 @@ func (c *counter) Read(p []byte) (int, error) {
 }
 
 func TestAddKdsRootKey(t *testing.T) {
-	now := FileTime(133500000000000000)
+	now := ad.FileTime(133500000000000000)
 	past := now - KeyCycleDuration
 	for _, tc := range []struct {
 		name  string
 		opt   AddOptions
-		start FileTime
+		start ad.FileTime
 	}{
 		{"no parameter: 10 days later", AddOptions{}, now + 10*Day},
 		{"-EffectiveImmediately", AddOptions{EffectiveImmediately: true}, now},
@@ -143,7 +145,7 @@ func TestRootKeyAttributes(t *testing.T) {
 // one run per password; the next interval's key was kept on the way down.
 func TestDeriverCacheCost(t *testing.T) {
 	rk := goldenLabKey(t)
-	sid, _ := ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1112")
+	sid, _ := ad.ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1112")
 	g := GKID{360, 16, 3}
 	d := NewDeriver()
 	want, _ := GMSAPassword(rk, g, sid)
@@ -154,7 +156,7 @@ func TestDeriverCacheCost(t *testing.T) {
 	if n := d.KDFRuns(); n != 1+(32-16)+(32-3)+1 {
 		t.Errorf("cold password: %d KDF runs, want %d", n, 1+(32-16)+(32-3)+1)
 	}
-	other, _ := ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1113")
+	other, _ := ad.ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1113")
 	d.Password(rk, g, other)
 	if n := d.KDFRuns(); n != 48 {
 		t.Errorf("warm password: %d runs in total, want 48", n)
@@ -178,7 +180,7 @@ func TestDeriverConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sid := SID{Revision: 1, Authority: 5, SubAuthorities: []uint32{21, 1, 2, 3, uint32(1000 + i%4)}}
+			sid := ad.SID{Authority: 5, SubAuthority: []uint32{21, 1, 2, 3, uint32(1000 + i%4)}}
 			g := GKID{360, int32(10 + i%3), int32(i % 32)}
 			want, _ := GMSAPassword(rk, g, sid)
 			got, err := d.Password(rk, g, sid)
@@ -216,39 +218,6 @@ func TestPostProcessAndUTF16(t *testing.T) {
 	// MS-NLMP: NT hash of "Password" is a4f49c406510bdcab6824ee7c30fd852.
 	if got := NTHashString("Password"); !bytes.Equal(got, unhex(t, "a4f49c406510bdcab6824ee7c30fd852")) {
 		t.Errorf("NTHash(Password) = %x", got)
-	}
-}
-
-func TestSIDAndGUID(t *testing.T) {
-	s, err := ParseSID("S-1-5-21-1437000690-1664695696-1586295871-1112")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// [MS-DTYP] 2.4.2.2 layout: 01 05 000000000005 then LE sub-authorities.
-	if got := s.Bytes(); !bytes.Equal(got[:12], unhex(t, "010500000000000515000000")) || len(got) != 28 {
-		t.Errorf("binary SID %x", got)
-	}
-	back, err := SIDFromBytes(s.Bytes())
-	if err != nil || back.String() != s.String() {
-		t.Errorf("round trip %v %v", back, err)
-	}
-	for _, bad := range []string{"", "S-1", "S-2-5-21", "S-1-5-x", "X-1-5-21", "S-1-5-21-4294967296", "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16"} {
-		if _, err := ParseSID(bad); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseSID(%q): %v", bad, err)
-		}
-	}
-	g, err := ParseGUID("{46E5B8B9-CA57-01E6-E8B9-FBB267E4ADEB}")
-	if err != nil || g.String() != "46e5b8b9-ca57-01e6-e8b9-fbb267e4adeb" {
-		t.Fatal(g, err)
-	}
-	// The GoldenGMSA id carries this GUID as b9b8e546 57ca e601 e8b9fbb267e4adeb.
-	if !bytes.Equal(g.Bytes(), unhex(t, "b9b8e54657cae601e8b9fbb267e4adeb")) {
-		t.Errorf("MS-DTYP bytes %x", g.Bytes())
-	}
-	for _, bad := range []string{"", "46e5b8b9ca5701e6e8b9fbb267e4adeb", "46e5b8b9-ca57-01e6-e8b9-fbb267e4adez"} {
-		if _, err := ParseGUID(bad); !errors.Is(err, ErrMalformed) {
-			t.Errorf("ParseGUID(%q): %v", bad, err)
-		}
 	}
 }
 

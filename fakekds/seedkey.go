@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // SeedKeyLength is the size of every L0, L1 and L2 seed key.
@@ -18,9 +20,9 @@ var GMSASecurityDescriptor = mustHex("010004803000000000000000000000001400000002
 var kdsServiceLabel = UTF16Z("KDS service")
 
 // seedContext is RootKeyId (MS-DTYP) || L0 || L1 || L2 (int32 LE) [|| sd].
-func seedContext(id GUID, l0, l1, l2 int32, sd []byte) []byte {
+func seedContext(id ad.GUID, l0, l1, l2 int32, sd []byte) []byte {
 	b := make([]byte, 0, 28+len(sd))
-	b = append(b, id.Bytes()...)
+	b = append(b, id.Wire()...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(l0))
 	b = binary.LittleEndian.AppendUint32(b, uint32(l1))
 	b = binary.LittleEndian.AppendUint32(b, uint32(l2))
@@ -49,7 +51,7 @@ func NewDeriver() *Deriver { return &Deriver{cache: map[chainKey][]byte{}} }
 // chainKey identifies one cached seed key. rootData keeps two keys with the same GUID but
 // different data (a test, a re-created key) apart.
 type chainKey struct {
-	rootID   GUID
+	rootID   ad.GUID
 	rootData string
 	hash     HashAlg
 	sd       string
@@ -215,7 +217,7 @@ func ComputeL0Key(rk *RootKey, l0 int32) ([]byte, error) { return (*Deriver)(nil
 // (L0,L1,−1) the L1 key (L0,L1−1,−1) when from.L2 == −1 and toL2 is false; from an L1 key
 // (L0,L1,−1) the L2 key (L0,L1,31) when toL2 is true; from an L2 key (L0,L1,L2) the L2 key
 // (L0,L1,L2−1). This is how a GKDI client walks from the keys GetKey returned.
-func NextSeedKeyDown(h HashAlg, rootID GUID, from GKID, key []byte, toL2 bool) (GKID, []byte, error) {
+func NextSeedKeyDown(h HashAlg, rootID ad.GUID, from GKID, key []byte, toL2 bool) (GKID, []byte, error) {
 	if err := from.Validate(); err != nil {
 		return GKID{}, nil, err
 	}

@@ -1,5 +1,7 @@
 package fakekds
 
+import "github.com/gmsasim/gmsasim/ad"
+
 // CreationRule is how a DC decides that a root key is old enough to give a NEW gMSA its first
 // password id. Windows' exact rule is not published; both readings are available (see doc.go).
 type CreationRule int
@@ -39,18 +41,18 @@ const RootKeyTolerance = KeyCycleDuration + MaxClockSkew
 // SelectRootKey returns, among keys, the most recently created (largest msKds-CreateTime) whose
 // msKds-UseStartTime <= at. This is how a key is chosen when no key id is given: for a rollover,
 // at is the start of the new interval. Keys marked LocalTestOnly are never in the directory and
-// are ignored. Ties on CreateTime go to the larger GUID, so the choice does not depend on the
+// are ignored. Ties on CreateTime go to the larger GUID in text order (ad.GUID.Compare), so the choice does not depend on the
 // order of keys (Divergence: Windows' tie-break is unknown; equal FILETIMEs only happen in
 // simulations that create keys in the same 100 ns tick). The chosen key is validated: ErrBadRootKey if it is unusable, ErrNoRootKey if
 // none is eligible.
-func SelectRootKey(keys []*RootKey, at FileTime) (*RootKey, error) {
+func SelectRootKey(keys []*RootKey, at ad.FileTime) (*RootKey, error) {
 	var best *RootKey
 	for _, k := range keys {
 		if k == nil || k.LocalTestOnly || k.UseStartTime > at {
 			continue
 		}
 		if best == nil || k.CreateTime > best.CreateTime ||
-			(k.CreateTime == best.CreateTime && string(k.ID[:]) > string(best.ID[:])) {
+			(k.CreateTime == best.CreateTime && k.ID.Compare(best.ID) > 0) {
 			best = k
 		}
 	}
@@ -65,7 +67,7 @@ func SelectRootKey(keys []*RootKey, at FileTime) (*RootKey, error) {
 
 // RootKeyForNewAccount picks the root key for a gMSA created at time created, per the policy's
 // CreationRule.
-func (p Policy) RootKeyForNewAccount(keys []*RootKey, created FileTime) (*RootKey, error) {
+func (p Policy) RootKeyForNewAccount(keys []*RootKey, created ad.FileTime) (*RootKey, error) {
 	at := GKIDFromFileTime(created).StartFileTime()
 	if p.CreationRule == RuleOneIntervalAgo {
 		if created < RootKeyTolerance {
@@ -79,7 +81,7 @@ func (p Policy) RootKeyForNewAccount(keys []*RootKey, created FileTime) (*RootKe
 // RootKeyForID returns the key named by an existing password id for interval g. The key must
 // exist (ErrNoRootKey), be valid with a non-zero use-start time (ErrBadRootKey), and satisfy
 // UseStartTime − 10 h 5 min <= start(g) (ErrRootKeyNotYetValid).
-func RootKeyForID(keys []*RootKey, id GUID, g GKID) (*RootKey, error) {
+func RootKeyForID(keys []*RootKey, id ad.GUID, g GKID) (*RootKey, error) {
 	const op = "RootKeyForID"
 	var found *RootKey
 	for _, k := range keys {
@@ -105,7 +107,7 @@ func RootKeyForID(keys []*RootKey, id GUID, g GKID) (*RootKey, error) {
 
 // CheckNotFuture refuses a GKID later than the interval of now + 5 minutes: a DC never hands
 // out a key from the future (E_INVALIDARG).
-func CheckNotFuture(g GKID, now FileTime) error {
+func CheckNotFuture(g GKID, now ad.FileTime) error {
 	if limit := GKIDFromFileTime(now + MaxClockSkew); limit.Less(g) {
 		return errorf("CheckNotFuture", ErrInvalidGKID, "%v is later than %v, the interval of now + 5 min", g, limit)
 	}

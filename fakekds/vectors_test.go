@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // vectorDir holds the public vectors produced by Windows and published by Samba, DSInternals,
@@ -84,7 +86,7 @@ func TestVectorsSambaSeedKeys(t *testing.T) {
 		}
 	}
 	for _, v := range f.Failure {
-		g, _ := ParseGUID(v.RootKeyID)
+		g, _ := ad.ParseGUID(v.RootKeyID)
 		rk := &RootKey{ID: g, Version: v.Version, Data: unhex(t, v.Data), KDFAlgorithmID: KDFAlgorithmID}
 		switch v.Hash {
 		case "SHA512":
@@ -116,7 +118,7 @@ func TestVectorsDpapiNGWalk(t *testing.T) {
 		}
 	}
 	loadVectors(t, "dpapi_ng_l2_derivation.json", &f)
-	id, _ := ParseGUID(f.RootKeyID)
+	id, _ := ad.ParseGUID(f.RootKeyID)
 	walked := 0
 	for _, c := range f.Cases {
 		if c.L1Key == "" {
@@ -173,14 +175,14 @@ func TestVectorsDSInternalsPasswords(t *testing.T) {
 	}
 	for _, v := range f.Passwords {
 		rk := testRootKey(t, v.RootKeyID, v.Data, SHA512)
-		sid, err := ParseSID(v.SID)
+		sid, err := ad.ParseSID(v.SID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var g GKID
 		switch {
 		case v.FromFT != nil:
-			g = GKIDFromFileTime(FileTime(*v.FromFT))
+			g = GKIDFromFileTime(ad.FileTime(*v.FromFT))
 		case v.IDHex != "":
 			id, err := ParsePasswordID(unhex(t, v.IDHex))
 			if err != nil {
@@ -192,7 +194,7 @@ func TestVectorsDSInternalsPasswords(t *testing.T) {
 			if created == nil {
 				created = v.Creation
 			}
-			s, err := Rollover(FileTime(*created), nil, v.IntervalDay, FileTime(*v.Effective))
+			s, err := Rollover(ad.FileTime(*created), nil, v.IntervalDay, ad.FileTime(*v.Effective))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -351,7 +353,7 @@ func TestVectorsGoldenGMSA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rk.CreateTime != FileTime(f.RK.Create) || rk.UseStartTime != FileTime(f.RK.UseStart) || rk.PrivateKeyLength != f.RK.PrivLen || rk.PublicKeyLength != f.RK.PubLen {
+	if rk.CreateTime != ad.FileTime(f.RK.Create) || rk.UseStartTime != ad.FileTime(f.RK.UseStart) || rk.PrivateKeyLength != f.RK.PrivLen || rk.PublicKeyLength != f.RK.PubLen {
 		t.Fatalf("parsed root key %+v", rk)
 	}
 	if got := rk.CreateTime.Time().Format(time.RFC3339Nano); got != "2022-02-17T14:03:12.051Z" || got != f.RK.CreateUTC {
@@ -377,7 +379,7 @@ func TestVectorsGoldenGMSA(t *testing.T) {
 	if _, err := RootKeyForID([]*RootKey{rk}, id.RootKeyID, id.GKID); err != nil {
 		t.Fatalf("the lab key must be acceptable for its own id: %v", err)
 	}
-	sid, _ := ParseSID(f.GMSA.SID)
+	sid, _ := ad.ParseSID(f.GMSA.SID)
 	pw, err := GMSAPassword(rk, id.GKID, sid)
 	if err != nil || hex.EncodeToString(pw) != f.Expected {
 		t.Fatalf("password %x, %v; want %s", pw, err, f.Expected)
@@ -474,12 +476,12 @@ func TestVectorsTimestamps(t *testing.T) {
 		switch {
 		case v.UTC != "" && v.Expected != nil:
 			tm, _ := time.Parse(time.RFC3339, v.UTC)
-			if got := GKIDFromFileTime(FileTimeFromTime(tm)); got != (GKID{v.Expected[0], v.Expected[1], v.Expected[2]}) {
+			if got := GKIDFromFileTime(ad.FileTimeFromTime(tm)); got != (GKID{v.Expected[0], v.Expected[1], v.Expected[2]}) {
 				t.Errorf("%s: %v, want %v", v.UTC, got, v.Expected)
 			}
 			n++
 		case v.Filetime != nil:
-			if got := GKIDFromFileTime(FileTime(*v.Filetime)); got != (GKID{v.Expected[0], v.Expected[1], v.Expected[2]}) {
+			if got := GKIDFromFileTime(ad.FileTime(*v.Filetime)); got != (GKID{v.Expected[0], v.Expected[1], v.Expected[2]}) {
 				t.Errorf("%d: %v, want %v", *v.Filetime, got, v.Expected)
 			}
 			n++

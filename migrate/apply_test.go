@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/migrate"
 )
 
 func TestApplyConvertsTheMIMEstate(t *testing.T) {
@@ -77,8 +79,8 @@ func TestApplyConvertsTheMIMEstate(t *testing.T) {
 	if got := grp.GetAttributeValues("member"); len(got) != 1 || got[0] != "CN=MIMSYNC,CN=Computers,DC=contoso,DC=com" {
 		t.Errorf("MIMSync_Servers members %v", got)
 	}
-	sid, _ := migrate.ParseSID(sidString(grp.GetRawAttributeValue("objectSid")))
-	if !bytes.Equal(syncG.GetRawAttributeValue("msDS-GroupMSAMembership"), migrate.GMSAMembership([]migrate.SID{sid})) {
+	sid, _ := ad.SIDFromBytes(grp.GetRawAttributeValue("objectSid"))
+	if !bytes.Equal(syncG.GetRawAttributeValue("msDS-GroupMSAMembership"), ad.GMSAMembership(sid)) {
 		t.Errorf("msDS-GroupMSAMembership is not O:BAD:(A;;0xf01ff;;;<MIMSync_Servers>)")
 	}
 	pamRest := get("(sAMAccountName=PAMRestGMSA$)", "userAccountControl", "msDS-AllowedToDelegateTo", "servicePrincipalName")
@@ -104,10 +106,11 @@ func TestApplyConvertsTheMIMEstate(t *testing.T) {
 }
 
 func sidString(b []byte) string {
-	if len(b) < 8 {
+	sid, err := ad.SIDFromBytes(b)
+	if err != nil {
 		return ""
 	}
-	return migrate.SID(b).String()
+	return sid.String()
 }
 
 func TestResumeRefusesARolledBackJournalAndApplyAnExistingOne(t *testing.T) {

@@ -9,28 +9,12 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
-// AD attribute and class names the engine reads and writes (exact lDAPDisplayNames).
+// AD attribute and class names are package ad's (ad.AttrXxx, exact lDAPDisplayNames).
 const (
-	AttrSAMAccountName           = "sAMAccountName"
-	AttrDNSHostName              = "dNSHostName"
-	AttrObjectSID                = "objectSid"
-	AttrMember                   = "member"
-	AttrSPN                      = "servicePrincipalName"
-	AttrUAC                      = "userAccountControl"
-	AttrAllowedToDelegateTo      = "msDS-AllowedToDelegateTo"
-	AttrGroupMSAMembership       = "msDS-GroupMSAMembership"
-	AttrManagedPasswordInterval  = "msDS-ManagedPasswordInterval"
-	AttrSupportedEncryptionTypes = "msDS-SupportedEncryptionTypes"
-	AttrUseStartTime             = "msKds-UseStartTime"
-	AttrCreateTime               = "msKds-CreateTime"
-	AttrObjectVersion            = "objectVersion"
-	AttrOSVersion                = "operatingSystemVersion"
-	AttrTokenGroups              = "tokenGroups"
-	ClassGMSA                    = "msDS-GroupManagedServiceAccount"
-	ClassRootKey                 = "msKds-ProvRootKey"
-
 	UACWorkstationTrust     = 0x1000  // WORKSTATION_TRUST_ACCOUNT: what New-ADServiceAccount sets
 	UACTrustedForDelegation = 0x80000 // TRUSTED_FOR_DELEGATION
 	// SupportedEncTypesAES is RC4 | AES128 | AES256 (28), the AD module's default for a gMSA.
@@ -128,7 +112,7 @@ func (d *dirConn) readRootDSE() error {
 		return &DirError{Op: "search", DN: "rootDSE", DC: d.addr, Err: errors.New("no rootDSE")}
 	}
 	e := es[0]
-	t, err := parseGeneralizedTime(e.GetAttributeValue("currentTime"))
+	t, err := ad.ParseGeneralizedTime(e.GetAttributeValue("currentTime"))
 	if err != nil {
 		return &DirError{Op: "search", DN: "rootDSE", DC: d.addr, Err: fmt.Errorf("currentTime: %w", err)}
 	}
@@ -139,24 +123,13 @@ func (d *dirConn) readRootDSE() error {
 	return nil
 }
 
-// parseGeneralizedTime reads AD's "20261123103000.0Z".
-func parseGeneralizedTime(s string) (time.Time, error) {
-	for _, layout := range []string{"20060102150405.0Z", "20060102150405Z", "20060102150405.0Z0700", "20060102150405Z0700"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("not a GeneralizedTime: %q", s)
-}
-
 // fileTime converts an LDAP LargeInteger FILETIME string to a time.
 func fileTime(s string) (time.Time, error) {
-	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("not a FILETIME: %q", s)
 	}
-	const epochDiff = 116444736000000000 // 1601-01-01 to 1970-01-01 in 100 ns ticks
-	return time.Unix(0, (v-epochDiff)*100).UTC(), nil
+	return ad.FileTime(v).Time(), nil
 }
 
 // rootKey is what the engine reads of one msKds-ProvRootKey.
@@ -172,15 +145,15 @@ func rootKeyContainer(configNC string) string {
 }
 
 func (d *dirConn) rootKeys() ([]rootKey, error) {
-	es, err := d.search(rootKeyContainer(d.dse.ConfigNC), ldap.ScopeSingleLevel, "(objectClass="+ClassRootKey+")",
-		"cn", AttrUseStartTime, AttrCreateTime)
+	es, err := d.search(rootKeyContainer(d.dse.ConfigNC), ldap.ScopeSingleLevel, "(objectClass="+ad.ClassKdsProvRootKey+")",
+		"cn", ad.AttrKdsUseStartTime, ad.AttrKdsCreateTime)
 	if err != nil {
 		return nil, err
 	}
 	var out []rootKey
 	for _, e := range es {
-		us, err1 := fileTime(e.GetAttributeValue(AttrUseStartTime))
-		ct, err2 := fileTime(e.GetAttributeValue(AttrCreateTime))
+		us, err1 := fileTime(e.GetAttributeValue(ad.AttrKdsUseStartTime))
+		ct, err2 := fileTime(e.GetAttributeValue(ad.AttrKdsCreateTime))
 		if err1 != nil || err2 != nil {
 			continue // unreadable: not usable either
 		}
@@ -190,41 +163,44 @@ func (d *dirConn) rootKeys() ([]rootKey, error) {
 }
 
 func (d *dirConn) schemaVersion() (int, error) {
-	es, err := d.search(d.dse.SchemaNC, ldap.ScopeBaseObject, "(objectClass=*)", AttrObjectVersion)
+	es, err := d.search(d.dse.SchemaNC, ldap.ScopeBaseObject, "(objectClass=*)", ad.AttrObjectVersion)
 	if err != nil {
 		return 0, err
 	}
 	if len(es) == 0 {
 		return 0, &DirError{Op: "search", DN: d.dse.SchemaNC, DC: d.addr, Err: errors.New("schema NC not found")}
 	}
-	return strconv.Atoi(es[0].GetAttributeValue(AttrObjectVersion))
+	return strconv.Atoi(es[0].GetAttributeValue(ad.AttrObjectVersion))
 }
 
 // dcOSVersions returns the operatingSystemVersion of each DC account.
 func (d *dirConn) dcOSVersions() (map[string]string, error) {
 	es, err := d.search("OU=Domain Controllers,"+d.dse.DefaultNC, ldap.ScopeWholeSubtree, "(objectClass=computer)",
-		AttrDNSHostName, AttrOSVersion, "cn")
+		ad.AttrDNSHostName, ad.AttrOperatingSystemVersion, "cn")
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
 	for _, e := range es {
-		out[e.GetAttributeValue("cn")] = e.GetAttributeValue(AttrOSVersion)
+		out[e.GetAttributeValue("cn")] = e.GetAttributeValue(ad.AttrOperatingSystemVersion)
 	}
 	return out, nil
 }
 
 // domainSID reads the domain's objectSid.
-func (d *dirConn) domainSID() (SID, error) {
-	es, err := d.search(d.dse.DefaultNC, ldap.ScopeBaseObject, "(objectClass=*)", AttrObjectSID)
+func (d *dirConn) domainSID() (ad.SID, error) {
+	es, err := d.search(d.dse.DefaultNC, ldap.ScopeBaseObject, "(objectClass=*)", ad.AttrObjectSID)
 	if err != nil {
-		return nil, err
+		return ad.SID{}, err
 	}
 	if len(es) == 0 {
-		return nil, &DirError{Op: "search", DN: d.dse.DefaultNC, DC: d.addr, Err: errors.New("domain head not found")}
+		return ad.SID{}, &DirError{Op: "search", DN: d.dse.DefaultNC, DC: d.addr, Err: errors.New("domain head not found")}
 	}
-	s, _, err := parseBinarySID(es[0].GetRawAttributeValue(AttrObjectSID))
-	return s, err
+	s, err := ad.SIDFromBytes(es[0].GetRawAttributeValue(ad.AttrObjectSID))
+	if err != nil {
+		return ad.SID{}, &DirError{Op: "search", DN: d.dse.DefaultNC, DC: d.addr, Err: fmt.Errorf("objectSid: %w", err)}
+	}
+	return s, nil
 }
 
 // whoAmI returns the DN of the bound account (RFC 4532; "dn:..." or AD's "u:DOMAIN\name").
@@ -255,14 +231,14 @@ func (d *dirConn) whoAmI() (string, error) {
 }
 
 // tokenGroups returns the transitive group SIDs of dn (AD computes them on a base search).
-func (d *dirConn) tokenGroups(dn string) ([]SID, error) {
-	es, err := d.search(dn, ldap.ScopeBaseObject, "(objectClass=*)", AttrTokenGroups)
+func (d *dirConn) tokenGroups(dn string) ([]ad.SID, error) {
+	es, err := d.search(dn, ldap.ScopeBaseObject, "(objectClass=*)", ad.AttrTokenGroups)
 	if err != nil || len(es) == 0 {
 		return nil, err
 	}
-	var out []SID
-	for _, v := range es[0].GetRawAttributeValues(AttrTokenGroups) {
-		if s, _, err := parseBinarySID(v); err == nil {
+	var out []ad.SID
+	for _, v := range es[0].GetRawAttributeValues(ad.AttrTokenGroups) {
+		if s, err := ad.SIDFromBytes(v); err == nil {
 			out = append(out, s)
 		}
 	}
@@ -272,19 +248,19 @@ func (d *dirConn) tokenGroups(dn string) ([]SID, error) {
 // object is what the engine reads of an account or group.
 type object struct {
 	DN         string
-	SID        SID
+	SID        ad.SID
 	SAM        string
 	DNSHost    string
 	UAC        int64
 	SPNs       []string
 	DelegateTo []string
 	Members    []string
-	Membership []SID // msDS-GroupMSAMembership principals
+	Membership []ad.SID // msDS-GroupMSAMembership principals
 	IsGMSA     bool
 }
 
-var objectAttrs = []string{AttrSAMAccountName, AttrObjectSID, AttrDNSHostName, AttrUAC, AttrSPN, AttrAllowedToDelegateTo,
-	AttrMember, AttrGroupMSAMembership, "objectClass"}
+var objectAttrs = []string{ad.AttrSAMAccountName, ad.AttrObjectSID, ad.AttrDNSHostName, ad.AttrUserAccountControl, ad.AttrServicePrincipalName, ad.AttrAllowedToDelegateTo,
+	ad.AttrMember, ad.AttrGroupMSAMembership, "objectClass"}
 
 func (d *dirConn) findOne(filter string) (*object, error) {
 	es, err := d.search(d.dse.DefaultNC, ldap.ScopeWholeSubtree, filter, objectAttrs...)
@@ -298,21 +274,21 @@ func (d *dirConn) findOne(filter string) (*object, error) {
 		return nil, &DirError{Op: "search", DN: d.dse.DefaultNC, DC: d.addr, Err: fmt.Errorf("%d objects match %s, want one", len(es), filter)}
 	}
 	e := es[0]
-	o := &object{DN: e.DN, SAM: e.GetAttributeValue(AttrSAMAccountName), DNSHost: e.GetAttributeValue(AttrDNSHostName),
-		SPNs: e.GetAttributeValues(AttrSPN), DelegateTo: e.GetAttributeValues(AttrAllowedToDelegateTo),
-		Members: e.GetAttributeValues(AttrMember)}
-	o.UAC, _ = strconv.ParseInt(e.GetAttributeValue(AttrUAC), 10, 64)
-	if raw := e.GetRawAttributeValue(AttrObjectSID); len(raw) > 0 {
-		o.SID, _, _ = parseBinarySID(raw)
+	o := &object{DN: e.DN, SAM: e.GetAttributeValue(ad.AttrSAMAccountName), DNSHost: e.GetAttributeValue(ad.AttrDNSHostName),
+		SPNs: e.GetAttributeValues(ad.AttrServicePrincipalName), DelegateTo: e.GetAttributeValues(ad.AttrAllowedToDelegateTo),
+		Members: e.GetAttributeValues(ad.AttrMember)}
+	o.UAC, _ = strconv.ParseInt(e.GetAttributeValue(ad.AttrUserAccountControl), 10, 64)
+	if raw := e.GetRawAttributeValue(ad.AttrObjectSID); len(raw) > 0 {
+		o.SID, _ = ad.SIDFromBytes(raw)
 	}
 	for _, c := range e.GetAttributeValues("objectClass") {
-		if strings.EqualFold(c, ClassGMSA) {
+		if strings.EqualFold(c, ad.ClassGroupManagedServiceAccount) {
 			o.IsGMSA = true
 		}
 	}
-	if raw := e.GetRawAttributeValue(AttrGroupMSAMembership); len(raw) > 0 {
-		if sids, err := MembershipSIDs(raw); err == nil {
-			o.Membership = sids
+	if raw := e.GetRawAttributeValue(ad.AttrGroupMSAMembership); len(raw) > 0 {
+		if sd, err := ad.ParseSecurityDescriptor(raw); err == nil {
+			o.Membership = sd.AllowedSIDs()
 		}
 	}
 	return o, nil

@@ -8,7 +8,8 @@
 // github.com/go-ldap/ldap/v3, bound as the administrator it is given, and to Windows hosts only
 // through its own HostAgent interface (agent.go). It imports nothing of the simulator (sim,
 // fakead, fakekds); the simulator implements HostAgent for its hosts and serves LDAP on a real
-// socket, and the engine cannot tell.
+// socket, and the engine cannot tell. Its AD value types (SID, security descriptor, attribute
+// names, times) are package ad's, a standard-library-only leaf shared with the simulator.
 //
 // The pipeline:
 //
@@ -80,7 +81,7 @@
 // add of msDS-GroupManagedServiceAccount with sAMAccountName NAME$, dNSHostName,
 // msDS-ManagedPasswordInterval 30, msDS-SupportedEncryptionTypes 28, userAccountControl 4096 and
 // msDS-GroupMSAMembership, a self-relative security descriptor
-// "O:S-1-5-32-544D:(A;;0xf01ff;;;<SID>)" built here ([MS-DTYP] 2.4.6); SPNs go to
+// "O:S-1-5-32-544D:(A;;0xf01ff;;;<SID>)" built by package ad ([MS-DTYP] 2.4.6); SPNs go to
 // servicePrincipalName, constrained delegation to msDS-AllowedToDelegateTo, TrustedForDelegation
 // to userAccountControl 0x80000.
 //

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/migrate"
 )
 
 var (
@@ -111,7 +113,10 @@ func (m *mimWorld) dirState(t testing.TB) string {
 		for _, a := range attrs {
 			vals := e.GetAttributeValues(a)
 			if a == "msDS-GroupMSAMembership" {
-				sids, _ := migrate.MembershipSIDs(e.GetRawAttributeValue(a))
+				var sids []ad.SID
+				if sd, err := ad.ParseSecurityDescriptor(e.GetRawAttributeValue(a)); err == nil {
+					sids = sd.AllowedSIDs()
+				}
 				vals = nil
 				for _, s := range sids {
 					vals = append(vals, s.String())

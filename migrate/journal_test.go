@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -212,5 +213,34 @@ func TestJournalRefusesAFormat1Journal(t *testing.T) {
 	mustf(t, os.WriteFile(m.journal, []byte("{\n \"format\": 1,\n \"planHash\": \"x\",\n \"plan\": {},\n \"records\": []\n}\n"), 0o600), "write")
 	if _, err := m.eng.Resume(m.ctx, migrate.Options{Journal: m.journal}); !errors.Is(err, migrate.ErrJournal) || !strings.Contains(err.Error(), "format 1 journal") {
 		t.Errorf("resume of a format 1 journal: %v", err)
+	}
+}
+
+func TestJournalRefusesAnEditedPlanOrAForeignFile(t *testing.T) {
+	dir := t.TempDir()
+	p := &migrate.Plan{Version: 1, Domain: "contoso.com", NetBIOS: "CONTOSO", Steps: []migrate.Step{{ID: "group:G", Kind: migrate.StepGroup, Object: "G"}}}
+	path := filepath.Join(dir, "j.json")
+	j, err := migrate.CreateJournal(path, p)
+	mustf(t, err, "create")
+	if _, err := migrate.CreateJournal(path, p); !errors.Is(err, migrate.ErrJournalLocked) {
+		t.Errorf("second create while the first holds the journal: %v, want ErrJournalLocked", err)
+	}
+	mustf(t, j.Close(), "close")
+	if _, err := migrate.CreateJournal(path, p); !errors.Is(err, migrate.ErrJournal) || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("second create: %v", err)
+	}
+	b, _ := os.ReadFile(path)
+	edited := strings.Replace(string(b), `"group:G"`, `"group:H"`, 1)
+	mustf(t, os.WriteFile(path, []byte(edited), 0o600), "write")
+	if _, err := migrate.OpenJournal(path); !errors.Is(err, migrate.ErrJournal) || !strings.Contains(err.Error(), "edited") {
+		t.Errorf("edited plan: %v", err)
+	}
+	mustf(t, os.WriteFile(path, []byte(`{"format":1,"plan":`), 0o600), "write")
+	if _, err := migrate.OpenJournal(path); !errors.Is(err, migrate.ErrJournal) {
+		t.Errorf("torn file: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %d entries", len(entries))
 	}
 }

@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // exec runs one step's effect. Every branch first looks at the current state and does only what
@@ -321,11 +322,11 @@ func (r *runner) ensureGroup(s Step) (map[string]string, error) {
 	}
 	if g == nil {
 		dn := "CN=" + ldap.EscapeDN(s.Object) + "," + r.e.cfg.groupContainer(d.dse.DefaultNC)
-		attrs := map[string][]string{"objectClass": {"top", "group"}, AttrSAMAccountName: {s.Object},
-			"groupType": {groupTypeGlobalSecurity}, "description": {"Hosts allowed to retrieve MIM gMSA passwords"}, AttrMember: members}
-		order := []string{"objectClass", AttrSAMAccountName, "groupType", "description"}
+		attrs := map[string][]string{"objectClass": {"top", "group"}, ad.AttrSAMAccountName: {s.Object},
+			"groupType": {groupTypeGlobalSecurity}, "description": {"Hosts allowed to retrieve MIM gMSA passwords"}, ad.AttrMember: members}
+		order := []string{"objectClass", ad.AttrSAMAccountName, "groupType", "description"}
 		if len(members) > 0 {
-			order = append(order, AttrMember)
+			order = append(order, ad.AttrMember)
 		}
 		if err := d.add(dn, attrs, order); err != nil {
 			return nil, &StepError{Step: s.ID, Object: dn, Expected: "the group created", Err: err, Fix: "check the admin's rights on " + r.e.cfg.groupContainer(d.dse.DefaultNC)}
@@ -340,7 +341,7 @@ func (r *runner) ensureGroup(s Step) (map[string]string, error) {
 	}
 	if err := d.modify(g.DN, func(m *ldap.ModifyRequest) {
 		if len(missing) > 0 {
-			m.Add(AttrMember, missing)
+			m.Add(ad.AttrMember, missing)
 		}
 	}); err != nil {
 		return nil, &StepError{Step: s.ID, Object: g.DN, Expected: "members added", Err: err, Fix: "add " + strings.Join(missing, "; ") + " by hand and resume"}
@@ -354,15 +355,15 @@ func (r *runner) ensureGMSA(s Step) (map[string]string, error) {
 	if err != nil {
 		return nil, &StepError{Step: s.ID, Object: s.Object, Err: err, Fix: "check the DC and the admin's credentials and resume"}
 	}
-	var sids []SID
+	var sids []ad.SID
 	for _, p := range s.Principals {
 		o, err := d.findSAM(p)
-		if err != nil || o == nil || o.SID == nil {
+		if err != nil || o == nil || o.SID.IsZero() {
 			return nil, &StepError{Step: s.ID, Object: p, Expected: "the principal " + p + " with an objectSid", Err: err, Fix: "run resume (the group step comes first)"}
 		}
 		sids = append(sids, o.SID)
 	}
-	sd := GMSAMembership(sids)
+	sd := ad.GMSAMembership(sids...)
 	uac := UACWorkstationTrust
 	if s.TrustedForDelegation {
 		uac |= UACTrustedForDelegation
@@ -375,17 +376,17 @@ func (r *runner) ensureGMSA(s Step) (map[string]string, error) {
 	if o == nil {
 		dn := "CN=" + ldap.EscapeDN(name) + "," + r.e.cfg.gmsaContainer(d.dse.DefaultNC)
 		attrs := map[string][]string{
-			"objectClass": {ClassGMSA}, AttrSAMAccountName: {name + "$"}, AttrDNSHostName: {s.DNSHostName},
-			AttrManagedPasswordInterval: {strconv.Itoa(DefaultPasswordInterval)}, AttrSupportedEncryptionTypes: {strconv.Itoa(SupportedEncTypesAES)},
-			AttrUAC: {strconv.Itoa(uac)}, AttrGroupMSAMembership: {string(sd)}, AttrSPN: s.SPNs, AttrAllowedToDelegateTo: s.DelegateTo,
+			"objectClass": {ad.ClassGroupManagedServiceAccount}, ad.AttrSAMAccountName: {name + "$"}, ad.AttrDNSHostName: {s.DNSHostName},
+			ad.AttrManagedPasswordInterval: {strconv.Itoa(DefaultPasswordInterval)}, ad.AttrSupportedEncryptionTypes: {strconv.Itoa(SupportedEncTypesAES)},
+			ad.AttrUserAccountControl: {strconv.Itoa(uac)}, ad.AttrGroupMSAMembership: {string(sd)}, ad.AttrServicePrincipalName: s.SPNs, ad.AttrAllowedToDelegateTo: s.DelegateTo,
 		}
-		order := []string{"objectClass", AttrSAMAccountName, AttrDNSHostName, AttrManagedPasswordInterval,
-			AttrSupportedEncryptionTypes, AttrUAC, AttrGroupMSAMembership}
+		order := []string{"objectClass", ad.AttrSAMAccountName, ad.AttrDNSHostName, ad.AttrManagedPasswordInterval,
+			ad.AttrSupportedEncryptionTypes, ad.AttrUserAccountControl, ad.AttrGroupMSAMembership}
 		if len(s.SPNs) > 0 {
-			order = append(order, AttrSPN)
+			order = append(order, ad.AttrServicePrincipalName)
 		}
 		if len(s.DelegateTo) > 0 {
-			order = append(order, AttrAllowedToDelegateTo)
+			order = append(order, ad.AttrAllowedToDelegateTo)
 		}
 		if err := d.add(dn, attrs, order); err != nil {
 			return nil, &StepError{Step: s.ID, Object: dn, Expected: "the gMSA created", Err: err,
@@ -400,24 +401,24 @@ func (r *runner) ensureGMSA(s Step) (map[string]string, error) {
 	var changed []string
 	err = d.modify(o.DN, func(m *ldap.ModifyRequest) {
 		if !sameSIDs(o.Membership, sids) {
-			m.Replace(AttrGroupMSAMembership, []string{string(sd)})
-			changed = append(changed, AttrGroupMSAMembership)
+			m.Replace(ad.AttrGroupMSAMembership, []string{string(sd)})
+			changed = append(changed, ad.AttrGroupMSAMembership)
 		}
 		if !strings.EqualFold(o.DNSHost, s.DNSHostName) {
-			m.Replace(AttrDNSHostName, []string{s.DNSHostName})
-			changed = append(changed, AttrDNSHostName)
+			m.Replace(ad.AttrDNSHostName, []string{s.DNSHostName})
+			changed = append(changed, ad.AttrDNSHostName)
 		}
 		if add := missingOf(o.SPNs, s.SPNs); len(add) > 0 {
-			m.Add(AttrSPN, add)
-			changed = append(changed, AttrSPN)
+			m.Add(ad.AttrServicePrincipalName, add)
+			changed = append(changed, ad.AttrServicePrincipalName)
 		}
 		if add := missingOf(o.DelegateTo, s.DelegateTo); len(add) > 0 {
-			m.Add(AttrAllowedToDelegateTo, add)
-			changed = append(changed, AttrAllowedToDelegateTo)
+			m.Add(ad.AttrAllowedToDelegateTo, add)
+			changed = append(changed, ad.AttrAllowedToDelegateTo)
 		}
 		if s.TrustedForDelegation && o.UAC&UACTrustedForDelegation == 0 {
-			m.Replace(AttrUAC, []string{strconv.FormatInt(o.UAC|UACTrustedForDelegation, 10)})
-			changed = append(changed, AttrUAC)
+			m.Replace(ad.AttrUserAccountControl, []string{strconv.FormatInt(o.UAC|UACTrustedForDelegation, 10)})
+			changed = append(changed, ad.AttrUserAccountControl)
 		}
 	})
 	if err != nil {
@@ -446,7 +447,7 @@ func (r *runner) ensureMember(s Step) (map[string]string, error) {
 	if hasString(g.Members, a.DN) {
 		return map[string]string{"note": "already a member"}, nil
 	}
-	if err := d.modify(g.DN, func(m *ldap.ModifyRequest) { m.Add(AttrMember, []string{a.DN}) }); err != nil {
+	if err := d.modify(g.DN, func(m *ldap.ModifyRequest) { m.Add(ad.AttrMember, []string{a.DN}) }); err != nil {
 		return nil, &StepError{Step: s.ID, Object: g.DN, Expected: a.DN + " added", Err: err, Fix: "add it by hand and resume"}
 	}
 	return nil, nil
@@ -462,12 +463,12 @@ func missingOf(have, want []string) []string {
 	return out
 }
 
-func sameSIDs(a, b []SID) bool {
+func sameSIDs(a, b []ad.SID) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
+		if !a[i].Equal(b[i]) {
 			return false
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
 	"github.com/gmsasim/gmsasim/fakekds"
@@ -103,7 +104,7 @@ func newDomain(t testing.TB, o worldOpts) *testDomain {
 		if on == "" {
 			on = dc0
 		}
-		ft := fakekds.FileTimeFromTime(w.Now().Add(-o.keyAge))
+		ft := ad.FileTimeFromTime(w.Now().Add(-o.keyAge))
 		if _, err := w.AddKdsRootKey(on, fakekds.AddOptions{EffectiveTime: &ft}); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
@@ -129,7 +130,7 @@ func (o *obj) int(name string) int64 {
 }
 
 func (o *obj) sid() string {
-	s, err := fakead.SIDFromBytes(o.attrs["objectsid"][0])
+	s, err := ad.SIDFromBytes(o.attrs["objectsid"][0])
 	if len(o.attrs["objectsid"]) == 0 || err != nil {
 		return ""
 	}
@@ -141,7 +142,7 @@ func (o *obj) guid() string {
 	if len(v) == 0 {
 		return ""
 	}
-	g, err := fakead.GUIDFromBytes(v[0])
+	g, err := ad.GUIDFromWire(v[0])
 	if err != nil {
 		return ""
 	}
@@ -204,13 +205,13 @@ func (a *adCtx) find(identity, class string, dollar bool) (*obj, error) {
 		}
 		return res[0], nil
 	case strings.HasPrefix(strings.ToUpper(identity), "S-1-"):
-		sid, err := fakead.ParseSID(identity)
+		sid, err := ad.ParseSID(identity)
 		if err != nil {
 			return nil, notFound
 		}
 		f = fakead.FilterEquality{Attr: "objectSid", Value: sid.Bytes()}
 	default:
-		if g, err := fakead.ParseGUID(identity); err == nil {
+		if g, err := ad.ParseGUID(identity); err == nil {
 			f = fakead.FilterEquality{Attr: "objectGUID", Value: g[:]}
 		} else if dollar && !strings.HasSuffix(identity, "$") {
 			f = fakead.FilterOr{eq("sAMAccountName", identity), eq("sAMAccountName", identity+"$")}
@@ -400,7 +401,7 @@ func (a *adCtx) extendedProp(o *obj, name string) ps.Prop {
 	case "passwordlastset":
 		var v any
 		if n := o.int("pwdLastSet"); n > 0 {
-			v = fakead.FromFileTime(n)
+			v = ad.FileTime(n).Time()
 		}
 		return ps.Prop{Name: "PasswordLastSet", Val: v}
 	}

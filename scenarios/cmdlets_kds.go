@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -40,12 +41,12 @@ func addKdsRootKey(x *cmdCtx, b ps.Bound) ([]any, error) {
 	err := x.do(func(a *adCtx) error {
 		opt := fakekds.AddOptions{EffectiveImmediately: b.On("EffectiveImmediately"), LocalTestOnly: b.On("LocalTestOnly")}
 		if t, ok := b["EffectiveTime"].(time.Time); ok {
-			ft := fakekds.FileTimeFromTime(t)
+			ft := ad.FileTimeFromTime(t)
 			opt.EffectiveTime = &ft
 		}
 		dcDN := "CN=" + a.d.DC().Name + ",OU=Domain Controllers," + a.d.DomainDN()
 		var err error
-		rk, err = fakekds.AddKdsRootKey(x.r.kdsRand, fakekds.FileTimeFromTime(a.now), dcDN, opt)
+		rk, err = fakekds.AddKdsRootKey(x.r.kdsRand, ad.FileTimeFromTime(a.now), dcDN, opt)
 		if err != nil {
 			return ps.Errorf("%v", err)
 		}
@@ -71,7 +72,7 @@ func addKdsRootKey(x *cmdCtx, b ps.Bound) ([]any, error) {
 func (a *adCtx) rootKeys() ([]*obj, error) {
 	base := fakekds.RootKeyContainerRDNs + "," + a.d.DomainDN()
 	res, err := a.d.Search(a.now, a.c, &fakead.SearchRequest{BaseDN: base, Scope: fakead.ScopeOne,
-		Filter: eq("objectClass", fakekds.ClassProvRootKey), Attributes: []string{"*"}, SDFlags: -1})
+		Filter: eq("objectClass", ad.ClassKdsProvRootKey), Attributes: []string{"*"}, SDFlags: -1})
 	if err != nil {
 		return nil, adError(err, "")
 	}
@@ -126,7 +127,7 @@ func getKdsRootKey(x *cmdCtx, b ps.Bound) ([]any, error) {
 
 func testKdsRootKey(x *cmdCtx, b ps.Bound) ([]any, error) {
 	id := strings.ToLower(b.Str("KeyId"))
-	if _, err := fakekds.ParseGUID(id); err != nil {
+	if _, err := ad.ParseGUID(id); err != nil {
 		return nil, ps.Errorf("Cannot bind parameter 'KeyId'. Cannot convert value \"%s\" to type \"System.Guid\". Error: \"Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).\"", b.Str("KeyId"))
 	}
 	ok := false

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -53,10 +54,10 @@ func (t *timeline) watching() bool {
 // eligibleFrom is when a new gMSA may first use a key whose use-start time is useStart: the
 // start of the first 10-hour GKDI interval at or after it (fakekds.RuleIntervalStart).
 func eligibleFrom(useStart time.Time) time.Time {
-	ft := fakekds.FileTimeFromTime(useStart)
+	ft := ad.FileTimeFromTime(useStart)
 	start := fakekds.GKIDFromFileTime(ft).StartFileTime()
 	if start < ft {
-		start = fakekds.GKIDFromFileTime(ft + fakekds.FileTime(10*time.Hour/100)).StartFileTime()
+		start = fakekds.GKIDFromFileTime(ft + ad.FileTime(10*time.Hour/100)).StartFileTime()
 	}
 	return start.Time()
 }

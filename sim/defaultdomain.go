@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -101,7 +102,7 @@ func PopulateDefault(w *World) (*Population, error) {
 // at once, and the gMSA ITFarm1 with SPN http/ITFarm1.contoso.com whose password the hosts of
 // ITFarmHosts may retrieve (WEB1$ and WEB2$; not WEB3$).
 func addFarmGMSA(w *World, dc string) error {
-	eff := fakekds.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
+	eff := ad.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
 	if _, err := w.AddKdsRootKey(dc, fakekds.AddOptions{EffectiveTime: &eff}); err != nil {
 		return fmt.Errorf("add the KDS root key: %w", err)
 	}
@@ -112,7 +113,7 @@ func addFarmGMSA(w *World, dc string) error {
 		if !ok {
 			return fmt.Errorf("group ITFarmHosts not found")
 		}
-		sd, err := fakead.GMSAMembershipSD(group.SID.String())
+		sd, err := ad.GMSAMembershipSD(group.SID.String())
 		if err != nil {
 			return err
 		}

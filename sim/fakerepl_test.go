@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
@@ -16,9 +17,9 @@ import (
 // GUID → attribute → value with AD's per-attribute stamps and resolves conflicts with the same
 // rule (higher version, then later originating time, then higher invocationId).
 type memReplica struct {
-	inv     fakead.GUID
+	inv     ad.GUID
 	usn     uint64
-	objects map[fakead.GUID]map[string]*memAttr
+	objects map[ad.GUID]map[string]*memAttr
 	applied int // ApplyReplicated calls
 }
 
@@ -28,14 +29,14 @@ type memAttr struct {
 }
 
 func newMemReplica(i int) *memReplica {
-	var inv fakead.GUID
+	var inv ad.GUID
 	inv[0] = byte(i + 1)
-	return &memReplica{inv: inv, objects: map[fakead.GUID]map[string]*memAttr{}}
+	return &memReplica{inv: inv, objects: map[ad.GUID]map[string]*memAttr{}}
 }
 
 // write is an originating update.
 func (m *memReplica) write(now time.Time, obj byte, attr, val string) {
-	g := fakead.GUID{15: obj}
+	g := ad.GUID{15: obj}
 	o := m.objects[g]
 	if o == nil {
 		o = map[string]*memAttr{}
@@ -52,7 +53,7 @@ func (m *memReplica) write(now time.Time, obj byte, attr, val string) {
 }
 
 func (m *memReplica) get(obj byte, attr string) string {
-	if a := m.objects[fakead.GUID{15: obj}][attr]; a != nil {
+	if a := m.objects[ad.GUID{15: obj}][attr]; a != nil {
 		return a.val
 	}
 	return ""
@@ -60,7 +61,7 @@ func (m *memReplica) get(obj byte, attr string) string {
 
 func (m *memReplica) HighestUSN() uint64 { return m.usn }
 
-func (m *memReplica) InvocationID() fakead.GUID { return m.inv }
+func (m *memReplica) InvocationID() ad.GUID { return m.inv }
 
 func (m *memReplica) ChangesSince(usn uint64) []fakead.ReplChange {
 	var out []fakead.ReplChange

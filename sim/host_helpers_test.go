@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -35,8 +36,8 @@ func newFarmWorld(t testing.TB, cfg Config, hosts ...HostSpec) *World {
 	}
 	rnd := NewStreams(cfg.Seed).Get("test-root-key")
 	err = w.ExecOn(w.cfg.DCs[0].Name, func(now time.Time, d *fakead.Directory) error {
-		eff := fakekds.FileTimeFromTime(now.Add(-10 * time.Hour))
-		rk, err := fakekds.AddKdsRootKey(rnd, fakekds.FileTimeFromTime(now), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com",
+		eff := ad.FileTimeFromTime(now.Add(-10 * time.Hour))
+		rk, err := fakekds.AddKdsRootKey(rnd, ad.FileTimeFromTime(now), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com",
 			fakekds.AddOptions{EffectiveTime: &eff})
 		if err != nil {
 			return err
@@ -86,7 +87,7 @@ func newGMSA(t testing.TB, w *World, enc string) {
 		if !ok {
 			t.Fatal("no ITFarmHosts")
 		}
-		sd, err := fakead.GMSAMembershipSD(g.SID.String())
+		sd, err := ad.GMSAMembershipSD(g.SID.String())
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/jcmturner/gokrb5/v8/types"
@@ -94,7 +95,7 @@ func readGMSA(now time.Time, d *fakead.Directory, c fakead.Caller, identity stri
 		case "samaccountname":
 			r.sam = string(a.Values[0])
 		case "objectsid":
-			if s, err := fakead.SIDFromBytes(a.Values[0]); err == nil {
+			if s, err := ad.SIDFromBytes(a.Values[0]); err == nil {
 				r.sid = s.String()
 			}
 		case "msds-supportedencryptiontypes":

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -27,7 +28,7 @@ func (w *World) AddKdsRootKey(dc string, opt fakekds.AddOptions) (*fakekds.RootK
 	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
 		dcDN := "CN=" + d.DC().Name + ",OU=Domain Controllers," + d.DomainDN()
 		var err error
-		rk, err = fakekds.AddKdsRootKey(w.streams.Get(StreamKDS), fakekds.FileTimeFromTime(now), dcDN, opt)
+		rk, err = fakekds.AddKdsRootKey(w.streams.Get(StreamKDS), ad.FileTimeFromTime(now), dcDN, opt)
 		if err != nil {
 			return err
 		}

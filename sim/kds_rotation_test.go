@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -24,7 +25,7 @@ func rotationLines(w *World) []string {
 // the gMSA's SD refuses rotates nothing.
 func TestLazyRotationOnSearchIsTraced(t *testing.T) {
 	w := twoDCWorld(t)
-	eff := fakekds.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
+	eff := ad.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
 	if _, err := w.AddKdsRootKey("DC1", fakekds.AddOptions{EffectiveTime: &eff}); err != nil {
 		t.Fatal(err)
 	}

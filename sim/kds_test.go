@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -111,7 +112,7 @@ func TestKeyReplicationAndEligibility(t *testing.T) {
 // replicates, DC2 then serves the same password with the old one as previous and the same kvno.
 func TestRotationReplicates(t *testing.T) {
 	w := twoDCWorld(t)
-	eff := fakekds.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
+	eff := ad.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
 	if _, err := w.AddKdsRootKey("DC1", fakekds.AddOptions{EffectiveTime: &eff}); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestRotationReplicates(t *testing.T) {
 // until RestartKDS (a traced action).
 func TestRestartKDSDropsDeletedKey(t *testing.T) {
 	w := twoDCWorld(t)
-	eff := fakekds.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
+	eff := ad.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
 	rk, err := w.AddKdsRootKey("DC1", fakekds.AddOptions{EffectiveTime: &eff})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/gmsasim/gmsasim/fakead"
@@ -23,7 +24,7 @@ import (
 // 0000202D; alice gets nothing.
 func TestManagedPasswordOverLDAPS(t *testing.T) {
 	w := newTestWorld(t, Config{Seed: 7})
-	eff := fakekds.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
+	eff := ad.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
 	rk, err := w.AddKdsRootKey("DC1", fakekds.AddOptions{EffectiveTime: &eff})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func TestManagedPasswordOverLDAPS(t *testing.T) {
 			}
 		}
 		g, _ := d.Account("ITFarmHosts")
-		sd, err := fakead.GMSAMembershipSD(g.SID.String())
+		sd, err := ad.GMSAMembershipSD(g.SID.String())
 		if err != nil {
 			return err
 		}
@@ -162,7 +163,7 @@ func TestManagedPasswordOverLDAPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sid, _ := fakekds.ParseSID(gmsaSID)
+	sid, _ := ad.ParseSID(gmsaSID)
 	want, err := fakekds.GMSAPassword(rk, id.GKID, sid)
 	if err != nil || id.RootKeyID != rk.ID {
 		t.Fatalf("independent computation: %v (key %s, want %s)", err, id.RootKeyID, rk.ID)

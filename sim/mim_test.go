@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
@@ -20,7 +21,7 @@ func newMIMGMSA(t *testing.T, w *World, name string, hosts ...*MIMHost) {
 			}
 			sids = append(sids, a.SID.String())
 		}
-		sd, err := fakead.GMSAMembershipSD(sids...)
+		sd, err := ad.GMSAMembershipSD(sids...)
 		if err != nil {
 			return err
 		}

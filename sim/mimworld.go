@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -61,7 +62,7 @@ func NewDefaultMIMWorld(opt DefaultMIMOptions) (*World, *MIM, error) {
 	dc := w.DCs()[0].Name()
 	switch opt.RootKey {
 	case RootKeyEligible:
-		ft := fakekds.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
+		ft := ad.FileTimeFromTime(w.Now().Add(-10 * time.Hour))
 		_, err = w.AddKdsRootKey(dc, fakekds.AddOptions{EffectiveTime: &ft})
 	case RootKeyFresh:
 		_, err = w.AddKdsRootKey(dc, fakekds.AddOptions{EffectiveImmediately: true})

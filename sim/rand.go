@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
@@ -85,8 +86,8 @@ type GUIDSource struct{ S *Stream }
 
 // NewGUID draws the next GUID. The bytes are in MS-DTYP order (Data1..Data3 little-endian), so the
 // version nibble sits in the high half of byte 7 and the RFC 4122 variant in byte 8.
-func (g GUIDSource) NewGUID() fakead.GUID {
-	var id fakead.GUID
+func (g GUIDSource) NewGUID() ad.GUID {
+	var id ad.GUID
 	g.S.Read(id[:])
 	id[7] = id[7]&0x0f | 0x40
 	id[8] = id[8]&0x3f | 0x80

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
@@ -44,7 +45,7 @@ type flow struct {
 
 type batch struct {
 	changes []fakead.ReplChange
-	utd     map[fakead.GUID]uint64 // the source's up-to-dateness vector when it was captured
+	utd     map[ad.GUID]uint64 // the source's up-to-dateness vector when it was captured
 	due     time.Time
 	blocked bool    // its delivery came due while the flow was unhealthy
 	ev      EventID // its pending delivery event
@@ -123,7 +124,7 @@ func (w *World) capture() error {
 	return nil
 }
 
-func (w *World) enqueue(f *flow, changes []fakead.ReplChange, utd map[fakead.GUID]uint64) {
+func (w *World) enqueue(f *flow, changes []fakead.ReplChange, utd map[ad.GUID]uint64) {
 	if changes = filterSeen(changes, f.to.utd); len(changes) == 0 {
 		return // the target has seen all of it (its own writes echoed back)
 	}
@@ -215,7 +216,7 @@ func (w *World) deliver(f *flow, b *batch, how string) error {
 }
 
 // filterSeen drops the attributes whose originating write the up-to-dateness vector covers.
-func filterSeen(in []fakead.ReplChange, utd map[fakead.GUID]uint64) []fakead.ReplChange {
+func filterSeen(in []fakead.ReplChange, utd map[ad.GUID]uint64) []fakead.ReplChange {
 	if len(utd) == 0 {
 		return in
 	}
@@ -236,7 +237,7 @@ func filterSeen(in []fakead.ReplChange, utd map[fakead.GUID]uint64) []fakead.Rep
 	return out
 }
 
-func mergeUTD(dst, src map[fakead.GUID]uint64) {
+func mergeUTD(dst, src map[ad.GUID]uint64) {
 	for k, v := range src {
 		if v > dst[k] {
 			dst[k] = v
@@ -244,8 +245,8 @@ func mergeUTD(dst, src map[fakead.GUID]uint64) {
 	}
 }
 
-func copyUTD(m map[fakead.GUID]uint64) map[fakead.GUID]uint64 {
-	out := make(map[fakead.GUID]uint64, len(m))
+func copyUTD(m map[ad.GUID]uint64) map[ad.GUID]uint64 {
+	out := make(map[ad.GUID]uint64, len(m))
 	for k, v := range m {
 		out[k] = v
 	}

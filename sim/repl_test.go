@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
@@ -435,7 +436,7 @@ func TestMemRandomHistoriesConverge(t *testing.T) {
 				obj, val := byte(rng.IntN(5)), fmt.Sprint("v", i)
 				log = append(log, fmt.Sprintf("write %s obj%d=%s", a, obj, val))
 				write(t, w, r[a], obj, "x", val)
-				if st := r[a].objects[fakead.GUID{15: obj}]["x"]; best[obj] == nil || stampLess(best[obj].meta, st.meta) {
+				if st := r[a].objects[ad.GUID{15: obj}]["x"]; best[obj] == nil || stampLess(best[obj].meta, st.meta) {
 					best[obj] = &memAttr{val: st.val, meta: st.meta}
 				}
 			case k < 7:

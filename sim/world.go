@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
@@ -66,8 +67,8 @@ type DC struct {
 	shipped uint64      // the highest USN already captured for replication
 	// utd is the up-to-dateness vector: for each originating DC (by invocationId), the highest
 	// originating USN this replica has seen everything up to ([MS-DRSR] UPTODATE_VECTOR).
-	utd    map[fakead.GUID]uint64
-	inv    fakead.GUID
+	utd    map[ad.GUID]uint64
+	inv    ad.GUID
 	hasInv bool
 	out    []*flow // outgoing replication, by peer order
 }
@@ -83,7 +84,7 @@ func (d *DC) Directory() *fakead.Directory { return d.dir }
 
 // InvocationID is the DC's invocationId (the originating-DC id in replication stamps), or the zero
 // GUID if its replica does not say.
-func (d *DC) InvocationID() fakead.GUID { return d.inv }
+func (d *DC) InvocationID() ad.GUID { return d.inv }
 
 // Running reports whether the DC is started.
 func (d *DC) Running() bool { return d.running.Load() }
@@ -174,8 +175,8 @@ func newWorld(cfg Config) (*World, error) {
 func (w *World) attach(dirs []*fakead.Directory, reps []replica) {
 	names := make([]string, len(w.cfg.DCs))
 	for i, d := range w.cfg.DCs {
-		dc := &DC{name: d.Name, os: d.OS, index: i, repl: reps[i], shipped: reps[i].HighestUSN(), utd: map[fakead.GUID]uint64{}}
-		if r, ok := reps[i].(interface{ InvocationID() fakead.GUID }); ok {
+		dc := &DC{name: d.Name, os: d.OS, index: i, repl: reps[i], shipped: reps[i].HighestUSN(), utd: map[ad.GUID]uint64{}}
+		if r, ok := reps[i].(interface{ InvocationID() ad.GUID }); ok {
 			dc.inv, dc.hasInv = r.InvocationID(), true
 			dc.utd[dc.inv] = dc.shipped
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
@@ -155,9 +156,9 @@ func TestCutLinkHoldsWriteUntilHealed(t *testing.T) {
 }
 
 // invocationID finds a DC's invocationId from the stamp of a write it originated.
-func invocationID(t *testing.T, w *World, dc string) fakead.GUID {
+func invocationID(t *testing.T, w *World, dc string) ad.GUID {
 	t.Helper()
-	var inv fakead.GUID
+	var inv ad.GUID
 	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
 		before := d.HighestUSN()
 		if err := d.Modify(now, fakead.SystemCaller, krbDN, []fakead.Modification{
@@ -173,7 +174,7 @@ func invocationID(t *testing.T, w *World, dc string) fakead.GUID {
 		}
 		return nil
 	})
-	if err != nil || inv == (fakead.GUID{}) {
+	if err != nil || inv == (ad.GUID{}) {
 		t.Fatalf("invocationId of %s: %v (none found)", dc, err)
 	}
 	return inv

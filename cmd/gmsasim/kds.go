@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -140,12 +141,12 @@ func parseGKIDFlag(s string) (fakekds.GKID, error) {
 
 func gkidJSON(g fakekds.GKID) [3]int32 { return [3]int32{g.L0, g.L1, g.L2} }
 
-func parseFileTime(name, s string) (fakekds.FileTime, error) {
+func parseFileTime(name, s string) (ad.FileTime, error) {
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("--%s %q: want a FILETIME (decimal 100 ns ticks since 1601)", name, s)
 	}
-	return fakekds.FileTime(n), nil
+	return ad.FileTime(n), nil
 }
 
 func kdsGKID(fs *flag.FlagSet, args []string) (any, error) {
@@ -176,7 +177,7 @@ func addRootKeyFlags(fs *flag.FlagSet) rootKeyFlags {
 }
 
 func (f rootKeyFlags) rootKey(version int) (*fakekds.RootKey, error) {
-	id, err := fakekds.ParseGUID(*f.id)
+	id, err := ad.ParseGUID(*f.id)
 	if err != nil {
 		return nil, fmt.Errorf("--root-key-id: %v", err)
 	}
@@ -246,7 +247,7 @@ func kdsPassword(fs *flag.FlagSet, args []string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sid, err := fakekds.ParseSID(*sidFlag)
+	sid, err := ad.ParseSID(*sidFlag)
 	if err != nil {
 		return nil, fmt.Errorf("--sid: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
@@ -87,8 +88,8 @@ func newWorld(t testing.TB) *sim.World {
 	err = w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		// A KDS root key usable at once (Add-KdsRootKey -EffectiveTime ((Get-Date).AddHours(-10))),
 		// so the gMSAs have managed passwords.
-		eff := fakekds.FileTimeFromTime(now.Add(-10 * time.Hour))
-		rk, err := fakekds.AddKdsRootKey(w.Loop().Rand("test/rootkeys"), fakekds.FileTimeFromTime(now),
+		eff := ad.FileTimeFromTime(now.Add(-10 * time.Hour))
+		rk, err := fakekds.AddKdsRootKey(w.Loop().Rand("test/rootkeys"), ad.FileTimeFromTime(now),
 			"CN=DC1,OU=Domain Controllers,DC=contoso,DC=com", fakekds.AddOptions{EffectiveTime: &eff})
 		if err != nil {
 			return err

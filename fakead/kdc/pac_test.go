@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/jcmturner/gofork/encoding/asn1"
@@ -124,7 +125,7 @@ func TestPACExtraSidsAndRC4(t *testing.T) {
 		t.Errorf("server signature type %#x len %d, want KERB_CHECKSUM_HMAC_MD5 (16 bytes)", pc.ServerChecksum.SignatureType, len(pc.ServerChecksum.Signature))
 	}
 	groups := pc.KerbValidationInfo.GetGroupMembershipSIDs()
-	var tg []fakead.SID
+	var tg []ad.SID
 	p.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		tg, _ = d.TokenGroups(admin.DN)
 		return nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
@@ -28,7 +29,7 @@ func gmsa(t *testing.T, w *sim.World, name, spn string, hosts ...*sim.MIMHost) {
 			a, _ := d.Account(h.Host().SAMAccountName())
 			sids = append(sids, a.SID.String())
 		}
-		sd, err := fakead.GMSAMembershipSD(sids...)
+		sd, err := ad.GMSAMembershipSD(sids...)
 		if err != nil {
 			return err
 		}

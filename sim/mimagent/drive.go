@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 
 	"github.com/gmsasim/gmsasim/migrate"
@@ -213,11 +214,11 @@ func DirectoryState(w *sim.World) (string, error) {
 			sort.Strings(del)
 			var principals []string
 			for _, sd := range vals["msds-groupmsamembership"] {
-				sids, err := migrate.MembershipSIDs([]byte(sd))
+				parsed, err := ad.ParseSecurityDescriptor([]byte(sd))
 				if err != nil {
 					return err
 				}
-				for _, s := range sids {
+				for _, s := range parsed.AllowedSIDs() {
 					principals = append(principals, sidName(now, d, s.String()))
 				}
 			}
@@ -234,7 +235,7 @@ func DirectoryState(w *sim.World) (string, error) {
 
 // sidName is the sAMAccountName of the object with that SID (the SID itself when none).
 func sidName(now time.Time, d *fakead.Directory, sid string) string {
-	x, err := fakead.ParseSID(sid)
+	x, err := ad.ParseSID(sid)
 	if err != nil {
 		return sid
 	}
