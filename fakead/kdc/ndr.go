@@ -2,11 +2,10 @@ package kdc
 
 import (
 	"encoding/binary"
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // ndrWriter writes NDR (DCE 1.1 RPC, little-endian) as a type-serialization-1 stream, the
@@ -67,15 +66,12 @@ func (w *ndrWriter) unicodeBuffer(s []uint16) {
 	}
 }
 
-// sid writes an RPC_SID (its conformant SubAuthority count first).
-func (w *ndrWriter) sid(s rpcSID) {
-	w.u32(uint32(len(s.sub)))
-	w.u8(1)
-	w.u8(uint8(len(s.sub)))
-	w.b = append(w.b, s.auth[:]...)
-	for _, x := range s.sub {
-		w.u32(x)
-	}
+// sid writes an RPC_SID: its conformant SubAuthority count, then the SID's binary form
+// (revision, count, 6-byte authority, little-endian subauthorities), which is aligned as NDR
+// wants it after the 4-byte count.
+func (w *ndrWriter) sid(s ad.SID) {
+	w.u32(uint32(len(s.SubAuthority)))
+	w.b = append(w.b, s.Bytes()...)
 }
 
 // stream wraps the body in the common and private headers of type serialization version 1.
@@ -87,44 +83,10 @@ func (w *ndrWriter) stream() []byte {
 	return append(out, w.b...)
 }
 
-// rpcSID is a parsed SID.
-type rpcSID struct {
-	auth [6]byte
-	sub  []uint32
-}
-
-func parseSID(s string) (rpcSID, error) {
-	parts := strings.Split(s, "-")
-	if len(parts) < 3 || parts[0] != "S" || parts[1] != "1" || len(parts) > 18 {
-		return rpcSID{}, fmt.Errorf("kdc: malformed SID %q", s)
-	}
-	a, err := strconv.ParseUint(parts[2], 10, 48)
-	if err != nil {
-		return rpcSID{}, fmt.Errorf("kdc: malformed SID %q", s)
-	}
-	var r rpcSID
-	for i := 0; i < 6; i++ {
-		r.auth[5-i] = byte(a >> (8 * i))
-	}
-	for _, p := range parts[3:] {
-		v, err := strconv.ParseUint(p, 10, 32)
-		if err != nil {
-			return rpcSID{}, fmt.Errorf("kdc: malformed SID %q", s)
-		}
-		r.sub = append(r.sub, uint32(v))
-	}
-	return r, nil
-}
-
 func utf16Of(s string) []uint16 { return utf16.Encode([]rune(s)) }
 
 // fileTime converts t to a FILETIME; the zero time is 0.
-func fileTime(t time.Time) uint64 {
-	if t.IsZero() {
-		return 0
-	}
-	return uint64(t.UTC().UnixNano()/100 + 116444736000000000)
-}
+func fileTime(t time.Time) uint64 { return uint64(ad.FileTimeFromTime(t)) }
 
 // neverFileTime is "never" in a KERB_VALIDATION_INFO ([MS-PAC] 2.5).
 const neverFileTime = 0x7fffffffffffffff

@@ -12,6 +12,8 @@ import (
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
 	"github.com/jcmturner/gokrb5/v8/types"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // The PAC ([MS-PAC]): the group snapshot of a logon travels as AD carries it, an AD-WIN2K-PAC
@@ -67,24 +69,24 @@ func encodeLogonInfo(l pacLogon) ([]byte, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("kdc: malformed SID %q", l.userSID)
 	}
-	domSID, err := parseSID(l.userSID[:i])
+	domSID, err := ad.ParseSID(l.userSID[:i])
 	if err != nil {
 		return nil, err
 	}
-	user, err := parseSID(l.userSID)
+	user, err := ad.ParseSID(l.userSID)
 	if err != nil {
 		return nil, err
 	}
 	var rids []uint32
-	var extra []rpcSID
+	var extra []ad.SID
 	prefix := l.userSID[:i+1]
 	for _, g := range l.groups {
-		s, err := parseSID(g)
+		s, err := ad.ParseSID(g)
 		if err != nil {
 			return nil, err
 		}
 		if strings.HasPrefix(g, prefix) && !strings.Contains(g[len(prefix):], "-") {
-			rids = append(rids, s.sub[len(s.sub)-1])
+			rids = append(rids, s.RID())
 		} else {
 			extra = append(extra, s)
 		}
@@ -109,7 +111,7 @@ func encodeLogonInfo(l pacLogon) ([]byte, error) {
 	}
 	w.u16(0) // LogonCount
 	w.u16(0) // BadPasswordCount
-	w.u32(user.sub[len(user.sub)-1])
+	w.u32(user.RID())
 	w.u32(l.primaryGroupRID)
 	w.u32(uint32(len(rids)))
 	w.pointer(len(rids) > 0)
