@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"sync"
 
 	"github.com/gmsasim/gmsasim/fakekds"
 )
@@ -39,35 +38,9 @@ type Keys struct {
 	Salt   string
 }
 
-// keyCache memoises string-to-key (PBKDF2 with 4096 iterations costs milliseconds): worlds built
-// from one seed set the same passwords again and again. Bounded; cleared when full.
-var keyCache struct {
-	sync.Mutex
-	m map[string]Keys
-}
-
+// deriveKeys derives an account's keys from its password (through fakekds's memo).
 func deriveKeys(password, salt string) (Keys, error) {
-	ck := password + "\x00" + salt
-	keyCache.Lock()
-	if k, ok := keyCache.m[ck]; ok {
-		keyCache.Unlock()
-		return k, nil
-	}
-	keyCache.Unlock()
-	k, err := deriveKeysUncached(password, salt)
-	if err == nil {
-		keyCache.Lock()
-		if keyCache.m == nil || len(keyCache.m) >= 4096 {
-			keyCache.m = map[string]Keys{}
-		}
-		keyCache.m[ck] = k
-		keyCache.Unlock()
-	}
-	return k, err
-}
-
-func deriveKeysUncached(password, salt string) (Keys, error) {
-	k, err := fakekds.KeysFromString(password, salt)
+	k, err := fakekds.CachedKeysFromString(password, salt)
 	if err != nil {
 		return Keys{NTHash: NTHash(password), Salt: salt}, err
 	}

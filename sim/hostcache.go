@@ -2,11 +2,9 @@ package sim
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
@@ -33,37 +31,18 @@ type cachedGMSA struct {
 	lastFailure   error
 }
 
-// keyCache memoises gMSA key derivation across hosts (PBKDF2 costs milliseconds).
-var gmsaKeyCache struct {
-	sync.Mutex
-	m map[[32]byte][]types.EncryptionKey
-}
-
-// gmsaKeys derives a gMSA's keys (AES256, AES128, RC4) from a 256-byte managed password.
+// gmsaKeys derives a gMSA's keys (AES256, AES128, RC4) from a 256-byte managed password, through
+// fakekds's memo (every host of a farm derives the same keys).
 func gmsaKeys(password []byte, salt string) ([]types.EncryptionKey, error) {
 	if password == nil {
 		return nil, nil
 	}
-	h := sha256.Sum256(append(append([]byte(salt), 0), password...))
-	gmsaKeyCache.Lock()
-	ks, ok := gmsaKeyCache.m[h]
-	gmsaKeyCache.Unlock()
-	if ok {
-		return ks, nil
-	}
-	k, err := fakekds.KeysFromUTF16(password, salt)
+	k, err := fakekds.CachedKeys(password, salt)
 	if err != nil {
 		return nil, err
 	}
-	ks = []types.EncryptionKey{{KeyType: kdc.EtypeAES256, KeyValue: k.AES256},
-		{KeyType: kdc.EtypeAES128, KeyValue: k.AES128}, {KeyType: kdc.EtypeRC4, KeyValue: k.NTHash}}
-	gmsaKeyCache.Lock()
-	if gmsaKeyCache.m == nil || len(gmsaKeyCache.m) >= 1024 {
-		gmsaKeyCache.m = map[[32]byte][]types.EncryptionKey{}
-	}
-	gmsaKeyCache.m[h] = ks
-	gmsaKeyCache.Unlock()
-	return ks, nil
+	return []types.EncryptionKey{{KeyType: kdc.EtypeAES256, KeyValue: k.AES256},
+		{KeyType: kdc.EtypeAES128, KeyValue: k.AES128}, {KeyType: kdc.EtypeRC4, KeyValue: k.NTHash}}, nil
 }
 
 // store puts a read into the cache and schedules the refresh: the host asks again when the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
@@ -266,7 +265,9 @@ func loadHost(w *World, now time.Time, sh savedHost) (*Host, error) {
 	h := &Host{w: w, spec: sh.Spec, name: sh.Spec.Name, dn: sh.DN, sam: strings.ToUpper(sh.Spec.Name) + "$",
 		fqdn: strings.ToLower(sh.Spec.Name) + "." + w.cfg.Domain, password: sh.Password, encTypes: sh.EncTypes,
 		boots: sh.Boots, kdssvc: sh.KDSSvc, trigger: sh.Trigger, gmsa: map[string]*cachedGMSA{}, work: map[string]*Workload{}}
-	k, err := machineKeys(h.password, fakead.KerberosSalt(w.cfg.Domain, h.sam, true))
+	// Through fakekds's memo: loading the same saved world many times (crash-each loads one per
+	// plan step) derives the same hosts' keys again each time.
+	k, err := fakekds.CachedKeysFromString(h.password, fakead.KerberosSalt(w.cfg.Domain, h.sam, true))
 	if err != nil {
 		return nil, fmt.Errorf("sim: loading host %s: %w", h.name, err)
 	}
@@ -299,38 +300,6 @@ func loadHost(w *World, now time.Time, sh savedHost) (*Host, error) {
 	}
 	_ = h.logon(now, w.byName[h.spec.DC], false) // as after a boot; a failure leaves it without tickets
 	return h, nil
-}
-
-// machineKeys is fakekds.KeysFromString memoized by (password, salt): string-to-key runs PBKDF2
-// (4096 rounds, twice), and loading the same saved world many times (crash-each loads one per
-// plan step) would derive the same hosts' keys again each time. The keys are a pure function of
-// the two strings; the memo is bounded and holds nothing else.
-func machineKeys(password, salt string) (fakekds.Keys, error) {
-	key := salt + "\x00" + password
-	machineKeyMemo.Lock()
-	k, ok := machineKeyMemo.m[key]
-	machineKeyMemo.Unlock()
-	if ok { // copies: a caller may keep or change its slices
-		return fakekds.Keys{NTHash: bytes.Clone(k.NTHash), AES128: bytes.Clone(k.AES128), AES256: bytes.Clone(k.AES256)}, nil
-	}
-	k, err := fakekds.KeysFromString(password, salt)
-	if err != nil {
-		return k, err
-	}
-	machineKeyMemo.Lock()
-	if machineKeyMemo.m == nil || len(machineKeyMemo.m) >= machineKeyMemoMax {
-		machineKeyMemo.m = map[string]fakekds.Keys{}
-	}
-	machineKeyMemo.m[key] = fakekds.Keys{NTHash: bytes.Clone(k.NTHash), AES128: bytes.Clone(k.AES128), AES256: bytes.Clone(k.AES256)}
-	machineKeyMemo.Unlock()
-	return k, nil
-}
-
-const machineKeyMemoMax = 1024
-
-var machineKeyMemo struct {
-	sync.Mutex
-	m map[string]fakekds.Keys
 }
 
 func loadMIM(m *MIM, h *Host, sm savedMIM) *MIMHost {

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"testing"
 	"time"
-
-	"github.com/gmsasim/gmsasim/fakead"
-	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 func TestMIMWorldSaveLoad(t *testing.T) {
@@ -74,31 +71,5 @@ func TestMIMWorldSaveLoad(t *testing.T) {
 	newMIMGMSA(t, w2, "MIMServiceGMSA", m2.Host("MIMSVC"))
 	if err := w2.Advance(40 * 24 * time.Hour); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// machineKeys is fakekds.KeysFromString, memoized; what a caller gets is its own copy.
-func TestMachineKeysMemo(t *testing.T) {
-	salt := fakead.KerberosSalt("contoso.com", "MIMSYNC$", true)
-	want, err := fakekds.KeysFromString("p@ss word 1", salt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 2; i++ {
-		got, err := machineKeys("p@ss word 1", salt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got.AES256, want.AES256) || !bytes.Equal(got.AES128, want.AES128) || !bytes.Equal(got.NTHash, want.NTHash) {
-			t.Fatalf("call %d: machineKeys = %x, want %x", i, got, want)
-		}
-		got.AES256[0] ^= 0xff // must not reach the memo
-	}
-	other, err := machineKeys("p@ss word 2", salt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Equal(other.AES256, want.AES256) {
-		t.Errorf("a different password got the same key %x", other.AES256)
 	}
 }
