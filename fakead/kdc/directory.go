@@ -75,18 +75,20 @@ func (x *Directory) client(now time.Time, name string) (*Principal, error) {
 	return x.principal(now, a)
 }
 
-// hostAliases are the service classes AD maps to host/ (the sPNMappings value of CN=Directory
-// Service,CN=Windows NT,CN=Services,CN=Configuration: "host=alerter,http,cifs,...").
-var hostAliases = map[string]bool{"host": true}
-
-func init() {
-	for _, s := range strings.Split("alerter,appmgmt,cisvc,clipsrv,browser,dhcp,dnscache,replicator,eventlog,"+
-		"eventsystem,policyagent,oakley,dmserver,dns,mcsvc,fax,msiserver,ias,messenger,netlogon,netman,"+
-		"netdde,netddedsm,nmagent,plugplay,protectedstorage,rasman,rpclocator,rpc,rpcss,remoteaccess,rsvp,"+
-		"samss,scardsvr,scesrv,seclogon,scm,dcom,cifs,spooler,snmp,schedule,tapisrv,trksvr,trkwks,ups,time,"+
-		"wins,www,http,w3svc,iisadmin,msdtc", ",") {
-		hostAliases[s] = true
+// isHostAlias reports whether class is host or a service class AD maps to host/ (the default
+// sPNMappings value of CN=Directory Service,CN=Windows NT,CN=Services,CN=Configuration:
+// "host=alerter,http,cifs,...").
+func isHostAlias(class string) bool {
+	switch strings.ToLower(class) {
+	case "host", "alerter", "appmgmt", "cisvc", "clipsrv", "browser", "dhcp", "dnscache", "replicator", "eventlog",
+		"eventsystem", "policyagent", "oakley", "dmserver", "dns", "mcsvc", "fax", "msiserver", "ias", "messenger",
+		"netlogon", "netman", "netdde", "netddedsm", "nmagent", "plugplay", "protectedstorage", "rasman",
+		"rpclocator", "rpc", "rpcss", "remoteaccess", "rsvp", "samss", "scardsvr", "scesrv", "seclogon", "scm",
+		"dcom", "cifs", "spooler", "snmp", "schedule", "tapisrv", "trksvr", "trkwks", "ups", "time", "wins", "www",
+		"http", "w3svc", "iisadmin", "msdtc":
+		return true
 	}
+	return false
 }
 
 // Service implements Principals: an explicit servicePrincipalName first; then, for one component,
@@ -120,7 +122,7 @@ func (x *Directory) service(now time.Time, name []string) (*Principal, error) {
 		spn := strings.Join(name, "/")
 		if acc, ok := x.d.Account(spn); ok && hasSPN(acc, spn) {
 			a = acc
-		} else if len(name) == 2 && hostAliases[strings.ToLower(name[0])] {
+		} else if len(name) == 2 && isHostAlias(name[0]) {
 			a = x.hostComputer(name[1])
 		}
 	}
