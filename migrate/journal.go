@@ -181,7 +181,7 @@ func writeHeader(path string, p *Plan) (*Journal, error) {
 	if err := safefile.WriteFile(path, append(line, '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|openNoFollow, 0) // a symlink put in its place is not written through
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
@@ -206,7 +206,7 @@ func openJournalForUpdate(path, op string) (*Journal, error) {
 	}
 	j, err := readJournal(path)
 	if err == nil {
-		j.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		j.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|openNoFollow, 0) // a symlink put in its place is not written through
 		if err == nil && j.Torn > 0 {
 			if err = j.f.Truncate(j.size); err == nil {
 				err = j.f.Sync()

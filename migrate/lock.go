@@ -102,8 +102,13 @@ func LockJournal(journal, command string) (*JournalLock, error) {
 	// longer the lock file once flock succeeds, so take the one now at the path. Bounded: each
 	// round means another writer took and released the lock meanwhile.
 	for range 16 {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		// No-follow: the holder's line is written into the file, so a symlink someone left at the
+		// lock's path must not lead that write (and its truncation) to another file.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNoFollow, 0o600)
 		if err != nil {
+			if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+				return nil, fmt.Errorf("%w: lock %s is a symlink; refusing to write through it (remove it and run again)", ErrJournal, path)
+			}
 			return nil, fmt.Errorf("%w: lock %s: %v", ErrJournal, path, err)
 		}
 		if err := flockExclusive(f); err != nil {

@@ -9,6 +9,9 @@ import (
 
 var errWouldBlock = syscall.EWOULDBLOCK
 
+// openNoFollow makes opening the lock file fail on a symlink instead of writing through it.
+const openNoFollow = syscall.O_NOFOLLOW
+
 // flockExclusive takes an exclusive flock(2) on f without waiting.
 func flockExclusive(f *os.File) error {
 	for {

@@ -11,6 +11,8 @@ import (
 
 var errWouldBlock = errors.New("would block")
 
+const openNoFollow = 0 // no flock here either: the engine writes no journal
+
 // Divergence: the journal lock is flock(2); where there is none (Windows, Plan 9, Solaris) the
 // engine refuses to write a journal rather than write one unlocked.
 func flockExclusive(*os.File) error {

@@ -133,3 +133,28 @@ func TestLockJournalIsUsedByThisProcessesRuns(t *testing.T) {
 		t.Errorf("rollback ran nothing")
 	}
 }
+
+// A symlink at the lock's path is refused, and the file it points to is left as it was: taking
+// the lock writes the holder's line into the lock file, which must not reach another file.
+func TestLockFileSymlinkIsNotWrittenThrough(t *testing.T) {
+	dir := t.TempDir()
+	journal := dir + "/journal.json"
+	victim := dir + "/precious"
+	if err := os.WriteFile(victim, []byte("keep me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, journal+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := migrate.LockJournal(journal, "test")
+	if err == nil {
+		l.Release()
+		t.Fatal("a symlinked lock file was taken")
+	}
+	if !errors.Is(err, migrate.ErrJournal) || !strings.Contains(err.Error(), "is a symlink") {
+		t.Errorf("error %v, want one saying the lock file is a symlink", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Errorf("the symlink's target was changed: %q", b)
+	}
+}
