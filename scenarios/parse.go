@@ -1,11 +1,14 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
-	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/gmsasim/gmsasim/internal/transcript"
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 )
 
 // Scenario is one parsed scenario file.
@@ -164,61 +167,22 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 		return nil, perr(0, "expected a leading # paragraph saying what the scenario shows and which seed section it comes from")
 	}
 	sort.Strings(s.Labels)
-	for i < len(lines) {
-		line := lines[i]
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			i++
-			continue
-		}
-		if trimmed == "----" {
-			return nil, perr(i, "expected a directive line before \"----\" (ps, world, advance, ...)")
-		}
-		st := &Step{Line: i + 1}
-		args, err := splitArgs(trimmed)
+	blocks, err := transcript.ParseLines(lines, i)
+	if err != nil {
+		return nil, scenarioSyntaxError(path, err)
+	}
+	for _, b := range blocks {
+		st := &Step{Line: b.Line, Input: b.Input, outFrom: b.OutFrom, outTo: b.OutTo}
+		args, err := splitArgs(strings.TrimSpace(b.Cmd))
 		if err != nil {
-			return nil, perr(i, "%v", err)
+			return nil, perr(b.Line-1, "%v", err)
 		}
 		st.Cmd = strings.ToLower(args[0].Key)
 		st.Args = args[1:]
 		if _, ok := directives[st.Cmd]; !ok {
-			return nil, perr(i, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(sortedKeys(directives), ", "))
+			return nil, perr(b.Line-1, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(sortedKeys(directives), ", "))
 		}
-		i++
-		for ; i < len(lines) && lines[i] != "----"; i++ {
-			if strings.TrimSpace(lines[i]) == "" {
-				return nil, perr(i, "directive %q (line %d): expected its input lines to end with a line \"----\", found a blank line", st.Cmd, st.Line)
-			}
-			st.Input = append(st.Input, lines[i])
-		}
-		if i >= len(lines) {
-			return nil, perr(i-1, "directive %q (line %d): expected a line \"----\" before the end of the file", st.Cmd, st.Line)
-		}
-		st.outFrom = i
-		i++ // past ----
-		var out []string
-		if i < len(lines) && lines[i] == "----" {
-			// Doubled separator: the output runs until "----" "----".
-			i++
-			closed := false
-			for ; i < len(lines); i++ {
-				if lines[i] == "----" && i+1 < len(lines) && lines[i+1] == "----" {
-					i += 2
-					closed = true
-					break
-				}
-				out = append(out, lines[i])
-			}
-			if !closed {
-				return nil, perr(st.outFrom, "directive %q (line %d): expected the output opened by a doubled \"----\" to be closed by another doubled \"----\"", st.Cmd, st.Line)
-			}
-		} else {
-			for ; i < len(lines) && strings.TrimSpace(lines[i]) != ""; i++ {
-				out = append(out, lines[i])
-			}
-		}
-		st.outTo = i
-		st.Expected = normaliseOutput(strings.Join(out, "\n"))
+		st.Expected = normaliseOutput(strings.Join(b.Out, "\n"))
 		if err := directives[st.Cmd].check(st); err != nil {
 			return nil, perr(st.Line-1, "%s: %v", st.Cmd, err)
 		}
@@ -238,6 +202,34 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 		}
 	}
 	return s, nil
+}
+
+// scenarioSyntaxError words a transcript grammar error in the scenario's vocabulary (directives).
+func scenarioSyntaxError(path string, err error) error {
+	var se *transcript.SyntaxError
+	if !errors.As(err, &se) {
+		return &ParseError{Path: path, Line: 1, Msg: err.Error()}
+	}
+	msg := se.Error()
+	switch se.Kind {
+	case transcript.SepWithoutCommand:
+		msg = "expected a directive line before \"----\" (ps, world, advance, ...)"
+	case transcript.BlankInInput:
+		msg = fmt.Sprintf("directive %q (line %d): expected its input lines to end with a line \"----\", found a blank line", directiveName(se.Cmd), se.CmdLine)
+	case transcript.NoSeparator:
+		msg = fmt.Sprintf("directive %q (line %d): expected a line \"----\" before the end of the file", directiveName(se.Cmd), se.CmdLine)
+	case transcript.UnclosedOutput:
+		msg = fmt.Sprintf("directive %q (line %d): expected the output opened by a doubled \"----\" to be closed by another doubled \"----\"", directiveName(se.Cmd), se.CmdLine)
+	}
+	return &ParseError{Path: path, Line: se.Line, Msg: msg}
+}
+
+// directiveName is the directive word of a directive line, as the parser names it.
+func directiveName(line string) string {
+	if args, err := splitArgs(line); err == nil && len(args) > 0 {
+		return strings.ToLower(args[0].Key)
+	}
+	return strings.ToLower(strings.Fields(line + " x")[0])
 }
 
 // normaliseOutput trims trailing spaces on each line and blank lines at both ends.
