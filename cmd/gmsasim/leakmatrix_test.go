@@ -196,6 +196,7 @@ func search(c *ldap.Conn, base string, scope int, filter string, attrs []string,
 }
 
 func TestLeakMatrixRetrieval(t *testing.T) {
+	t.Parallel() // a long test with its own world and files: it overlaps the others
 	env := newLeakEnv(t)
 	base := env.ds.World.DomainDN()
 	scopes := []struct {
@@ -265,6 +266,7 @@ func answer(entries []*ldap.Entry, err error) string {
 // the probed value, for every principal not allowed to read the attribute; Compare answers the
 // right value and a wrong one alike.
 func TestLeakMatrixFiltersAndCompare(t *testing.T) {
+	t.Parallel() // a long test with its own world and files: it overlaps the others
 	env := newLeakEnv(t)
 	base := env.ds.World.DomainDN()
 	type secret struct {

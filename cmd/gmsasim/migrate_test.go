@@ -58,6 +58,7 @@ func TestMigratePlanDefaultWorld(t *testing.T) {
 }
 
 func TestMigrateCrashResumeRollback(t *testing.T) {
+	t.Parallel() // a long test with its own world and files: it overlaps the others
 	j := filepath.Join(t.TempDir(), "journal.json")
 	code, out, errs := migrateCmd(t, "apply", "--journal", j, "--crash-after", "change-mode:sync@mimsync.contoso.com")
 	if code != exitCrashed {
@@ -118,6 +119,7 @@ func TestMigrateLockedWhileApplyRunsThenResumeAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs child processes")
 	}
+	t.Parallel() // a long test with its own world and files: it overlaps the others
 	j := filepath.Join(t.TempDir(), "journal.json")
 	cmd, stdout := startApplyChild(t, j)
 	t.Cleanup(func() { _ = cmd.Process.Kill() })

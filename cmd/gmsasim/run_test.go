@@ -16,6 +16,7 @@ const libDir = "../../scenarios/library"
 // HTML page. Every fourth file of the library (the whole library runs as Ginkgo specs in harness
 // and under make run; this test is about the command).
 func TestRunLibrary(t *testing.T) {
+	t.Parallel() // a long test with its own world and files: it overlaps the others
 	dir := t.TempDir()
 	lib := filepath.Join(dir, "lib")
 	all, _ := filepath.Glob(filepath.Join(libDir, "*.scn"))
