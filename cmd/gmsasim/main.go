@@ -1,5 +1,7 @@
-// Command gmsasim is the front door of the simulator: serve a fake domain on loopback, check it,
-// export and import replicas, and compute KDS/gMSA values offline.
+// Command gmsasim is the front door of the simulator, a thin shell over the packages: run
+// scenarios, serve a fake domain on loopback, migrate MIM services to gMSAs, fetch a gMSA's
+// keytab, check the default domain, export and import replicas, and compute KDS/gMSA values
+// offline.
 package main
 
 import (
