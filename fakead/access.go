@@ -260,10 +260,7 @@ func (d *Directory) checkModify(c Caller, e *entry, changed map[*AttrType]bool, 
 		}
 		return errAccess("modify", dnStr, "configuration and schema writes need Enterprise Admins or Domain Admins")
 	}
-	if d.isAdmin(c) || d.granted(c, e, e, RightWriteProperty) {
-		return nil
-	}
-	if d.isAccountOp(c) && d.accountOpMay(e) {
+	if d.writesWithoutValidation(c, e) {
 		return nil
 	}
 	onlyMember := len(changed) == 1 && changed[d.at.member] && !password

@@ -49,7 +49,7 @@ func (d *Directory) checkValidatedWrites(c Caller, e *entry, p *modPlan) error {
 		return out
 	}
 	dnStr := e.dn.String()
-	for _, attr := range []string{"dNSHostName", ad.AttrAdditionalDNSHostName} {
+	for _, attr := range []string{ad.AttrDNSHostName, ad.AttrAdditionalDNSHostName} {
 		for _, v := range added(attr) {
 			if !d.validHostDNSName(v, sam) {
 				return errAccess("modify", dnStr, "validated write to "+attr+": "+v+
@@ -58,12 +58,12 @@ func (d *Directory) checkValidatedWrites(c Caller, e *entry, p *modPlan) error {
 		}
 	}
 	names := map[string]bool{sam: true}
-	for _, attr := range []string{"dNSHostName", ad.AttrAdditionalDNSHostName, ad.AttrAdditionalSAMAccountName} {
+	for _, attr := range []string{ad.AttrDNSHostName, ad.AttrAdditionalDNSHostName, ad.AttrAdditionalSAMAccountName} {
 		for _, v := range final(attr) {
 			names[strings.TrimSuffix(strings.ToLower(v), "$")] = true
 		}
 	}
-	for _, spn := range added("servicePrincipalName") {
+	for _, spn := range added(ad.AttrServicePrincipalName) {
 		if !spnNamesHost(spn, names) {
 			return errAccess("modify", dnStr, "validated write to servicePrincipalName: "+spn+
 				" does not name this computer (its host must be one of its own DNS or NetBIOS names)")
