@@ -64,3 +64,23 @@ func TestGUIDRejects(t *testing.T) {
 		t.Errorf("GUIDFromWire of 15 bytes: %v", err)
 	}
 }
+
+// FuzzParseGUID: text that parses round-trips through the wire form, and every refusal is
+// ErrMalformed.
+func FuzzParseGUID(f *testing.F) {
+	f.Add("46e5b8b9-ca57-01e6-e8b9-fbb267e4adeb")
+	f.Add("{46E5B8B9-CA57-01E6-E8B9-FBB267E4ADEB}")
+	f.Fuzz(func(t *testing.T, s string) {
+		g, err := ParseGUID(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		back, err := GUIDFromWire(g.Wire())
+		if err != nil || back != g {
+			t.Fatalf("wire round trip of %q: %v", s, err)
+		}
+	})
+}

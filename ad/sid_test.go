@@ -108,3 +108,24 @@ func FuzzSIDFromBytes(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSID: text that parses round-trips through the binary form, and every refusal is
+// ErrMalformed.
+func FuzzParseSID(f *testing.F) {
+	f.Add("S-1-5-21-1437000690-1664695696-1586295871-1112")
+	f.Add("S-1-5-9")
+	f.Add("S-1-0x123456789abc-1")
+	f.Fuzz(func(t *testing.T, s string) {
+		sid, err := ParseSID(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		back, err := SIDFromBytes(sid.Bytes())
+		if err != nil || back.String() != sid.String() {
+			t.Fatalf("binary round trip of %q: %v", s, err)
+		}
+	})
+}
