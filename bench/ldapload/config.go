@@ -29,7 +29,7 @@ var Profiles = map[string]Profile{
 // Config is everything one invocation does, after flag parsing and validation.
 type Config struct {
 	Mode       string // "load" or "bench"
-	Op         string // "base", "eq" or "bind" (bench mode)
+	Op         string // "base", "eq", "bind", "connbind" or "gssapi" (bench mode)
 	Server     string // label printed in the result line
 	URL        string
 	CAFile     string // PEM bundle trusted for ldaps:// URLs
@@ -50,6 +50,11 @@ type Config struct {
 	CredsKey   string // account in CredsFile whose password becomes BindPW
 	Timeout    time.Duration
 	ServerPID  int // when > 0: report the server's CPU time over the measured phase (Linux /proc)
+	// The gssapi operation: every worker logs on once as user<worker> with UserPW through the
+	// KDC of Krb5Conf and binds each new connection with a service ticket for SPN.
+	Krb5Conf string
+	Realm    string
+	SPN      string
 }
 
 // Limits keep every run bounded, whatever the flags say.
@@ -70,7 +75,7 @@ func parseConfig(args []string, out io.Writer) (*Config, error) {
 	var profile, filterAttr, attrs string
 	var seed int64
 	fs.StringVar(&c.Mode, "mode", "bench", "load | bench")
-	fs.StringVar(&c.Op, "op", "base", "bench operation: base | eq | bind")
+	fs.StringVar(&c.Op, "op", "base", "bench operation: base | eq | bind | connbind (new connection, simple bind, base search) | gssapi (new connection, SASL GSSAPI bind, base search)")
 	fs.StringVar(&c.Server, "server", "ldap", "label for the result line (gmsasim, slapd)")
 	fs.StringVar(&c.URL, "url", "ldap://127.0.0.1:389", "server URL (ldap:// or ldaps://)")
 	fs.StringVar(&c.CAFile, "ca", "", "PEM CA bundle for ldaps:// (e.g. gmsasim's ca.pem)")
@@ -91,6 +96,9 @@ func parseConfig(args []string, out io.Writer) (*Config, error) {
 	fs.StringVar(&c.CredsKey, "creds-key", "Administrator", "account whose password -creds supplies")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "PID of the server on this machine: report its CPU time per operation (from /proc)")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "per-request timeout")
+	fs.StringVar(&c.Krb5Conf, "krb5conf", "", "krb5.conf naming the KDC (gmsasim's STATE/krb5.conf), for -op gssapi")
+	fs.StringVar(&c.Realm, "realm", "CONTOSO.COM", "Kerberos realm of the users, for -op gssapi")
+	fs.StringVar(&c.SPN, "spn", "ldap/dc1.contoso.com", "the LDAP server's service principal, for -op gssapi")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -159,12 +167,15 @@ func (c *Config) validate() error {
 		return bad("-mode %q: want load or bench", c.Mode)
 	}
 	switch c.Op {
-	case "base", "eq", "bind":
+	case "base", "eq", "bind", "connbind", "gssapi":
 	default:
-		return bad("-op %q: want base, eq or bind", c.Op)
+		return bad("-op %q: want base, eq, bind, connbind or gssapi", c.Op)
 	}
-	if c.Mode == "bench" && c.Op == "bind" && c.UserPW == "" {
-		return bad("-op bind needs -user-pw")
+	if c.Mode == "bench" && (c.Op == "bind" || c.Op == "connbind" || c.Op == "gssapi") && c.UserPW == "" {
+		return bad("-op %s needs -user-pw", c.Op)
+	}
+	if c.Mode == "bench" && c.Op == "gssapi" && c.Krb5Conf == "" {
+		return bad("-op gssapi needs -krb5conf")
 	}
 	if !strings.HasPrefix(c.URL, "ldap://") && !strings.HasPrefix(c.URL, "ldaps://") {
 		return bad("-url %q: want ldap://host:port or ldaps://host:port", c.URL)

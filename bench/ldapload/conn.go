@@ -14,6 +14,21 @@ import (
 
 // dial opens one connection to c.URL and, when c.BindDN is set, binds it as that account.
 func dial(c *Config) (*ldap.Conn, error) {
+	conn, err := dialOnly(c)
+	if err != nil {
+		return nil, err
+	}
+	if c.BindDN != "" {
+		if err := conn.Bind(c.BindDN, c.BindPW); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("bind as %q on %s: %w", c.BindDN, c.URL, err)
+		}
+	}
+	return conn, nil
+}
+
+// dialOnly opens one connection to c.URL, unbound.
+func dialOnly(c *Config) (*ldap.Conn, error) {
 	opts := []ldap.DialOpt{ldap.DialWithDialer(&net.Dialer{Timeout: c.Timeout})}
 	if strings.HasPrefix(c.URL, "ldaps://") {
 		tc, err := tlsConfig(c.CAFile)
@@ -27,12 +42,6 @@ func dial(c *Config) (*ldap.Conn, error) {
 		return nil, fmt.Errorf("dial %s: %w", c.URL, err)
 	}
 	conn.SetTimeout(c.Timeout)
-	if c.BindDN != "" {
-		if err := conn.Bind(c.BindDN, c.BindPW); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("bind as %q on %s: %w", c.BindDN, c.URL, err)
-		}
-	}
 	return conn, nil
 }
 

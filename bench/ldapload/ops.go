@@ -10,8 +10,18 @@ import (
 // opFunc runs one operation on conn for user i and checks its answer.
 type opFunc func(conn *ldap.Conn, i int) error
 
-// newOp returns the operation c.Op names.
-func newOp(c *Config) opFunc {
+// newOp returns the operation c.Op names for worker w (an operation may hold per-worker state,
+// such as a Kerberos client).
+func newOp(c *Config, w int) (opFunc, error) {
+	switch c.Op {
+	case "connbind", "gssapi":
+		return newConnOp(c, w)
+	}
+	return sameConnOp(c), nil
+}
+
+// sameConnOp is an operation on the worker's long-lived connection.
+func sameConnOp(c *Config) opFunc {
 	switch c.Op {
 	case "eq":
 		return func(conn *ldap.Conn, i int) error {

@@ -17,7 +17,7 @@ type Result = loadkit.Result
 
 // phase runs op on every connection until the budget runs out and returns the tally and the
 // wall time it took (from start to the last worker's return).
-func phase(c *Config, conns []*ldap.Conn, op opFunc, pickers []picker, b *loadkit.Budget) (*loadkit.Tally, time.Duration) {
+func phase(c *Config, conns []*ldap.Conn, ops []opFunc, pickers []picker, b *loadkit.Budget) (*loadkit.Tally, time.Duration) {
 	t := &loadkit.Tally{}
 	var wg sync.WaitGroup
 	start := time.Now() // wallclock: measuring throughput
@@ -26,7 +26,7 @@ func phase(c *Config, conns []*ldap.Conn, op opFunc, pickers []picker, b *loadki
 		go func() {
 			defer wg.Done()
 			for b.Take() {
-				if err := op(conn, pickers[w].next(c.Users)); err != nil {
+				if err := ops[w](conn, pickers[w].next(c.Users)); err != nil {
 					t.Fail(err)
 					continue
 				}
@@ -45,14 +45,17 @@ func Bench(c *Config) (Result, error) {
 		return Result{}, err
 	}
 	defer closeAll(conns)
-	op := newOp(c)
+	ops := make([]opFunc, len(conns))
 	pickers := make([]picker, len(conns))
 	for w := range pickers {
 		pickers[w] = newPicker(c.Seed, w)
+		if ops[w], err = newOp(c, w); err != nil {
+			return Result{}, err
+		}
 	}
 	if c.Warmup > 0 {
 		now := time.Now() // wallclock: warm-up deadline
-		wt, _ := phase(c, conns, op, pickers, &loadkit.Budget{Deadline: now.Add(c.Warmup)})
+		wt, _ := phase(c, conns, ops, pickers, &loadkit.Budget{Deadline: now.Add(c.Warmup)})
 		if wt.Failed.Load() > 0 && wt.OK.Load() == 0 {
 			return Result{}, fmt.Errorf("warm-up: every operation failed, first: %w", wt.First())
 		}
@@ -62,7 +65,7 @@ func Bench(c *Config) (Result, error) {
 		return Result{}, err
 	}
 	now := time.Now() // wallclock: measurement deadline
-	t, d := phase(c, conns, op, pickers, &loadkit.Budget{Max: c.MaxOps, Deadline: now.Add(c.Duration)})
+	t, d := phase(c, conns, ops, pickers, &loadkit.Budget{Max: c.MaxOps, Deadline: now.Add(c.Duration)})
 	res := Result{Server: c.Server, Op: c.Op, Conc: c.Conc, Ops: t.OK.Load(), Errors: t.Failed.Load(),
 		Secs: d.Seconds(), FirstErr: t.First()}
 	return res, cpu.Stop(&res)
