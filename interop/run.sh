@@ -173,6 +173,43 @@ s.sendto(b'\x6a',(h,int(p)))
 try: s.recvfrom(2048); print('answered')
 except socket.timeout: print('silent')" "$KDC"
 
+# 12. Vendor mode (issue 11): the member host's own keytab, SASL GSSAPI with sealing, NTLM, impacket.
+# Kerberos clients need the DC by name: dc1.contoso.com must resolve to 127.0.0.1 (.ci/run maps it).
+if ! getent hosts dc1.contoso.com | grep -q '^127\.0\.0\.1'; then
+  if [ -w /etc/hosts ]; then echo '127.0.0.1 dc1.contoso.com' >>/etc/hosts; fi
+fi
+if getent hosts dc1.contoso.com | grep -q '^127\.0\.0\.1' && command -v kinit >/dev/null; then
+  LPORT=${LDAP##*:}; SPORT=${LDAPS##*:}; KPORT=$(sed -E 's/.* kdc=[^:]+:([0-9]+).*/\1/' <<<"$ready")
+  export KRB5_CONFIG="$tmp/state/krb5.conf"
+  w1() { KRB5CCNAME="FILE:$tmp/web1cc" "$@"; }
+  w3() { KRB5CCNAME="FILE:$tmp/web3cc" "$@"; }
+  check "kinit -k with STATE/keytabs/WEB1.keytab" "^$" w1 kinit -k -t "$tmp/state/keytabs/WEB1.keytab" 'WEB1$@CONTOSO.COM'
+  check "kinit -k with STATE/keytabs/WEB3.keytab" "^$" w3 kinit -k -t "$tmp/state/keytabs/WEB3.keytab" 'WEB3$@CONTOSO.COM'
+  gss() { ldapsearch -LLL -Y GSSAPI -N -H "ldap://dc1.contoso.com:$LPORT" "$@" 2>&1; }
+  out=$(w1 gss -b "$BASE" "(sAMAccountName=ITFarm1\$)" msDS-ManagedPassword)
+  if grep -q '^msDS-ManagedPassword::' <<<"$out" && grep -Eq 'SASL SSF: [1-9][0-9]*' <<<"$out"; then
+    ok "ldapsearch -Y GSSAPI as WEB1\$ (sealed: SASL SSF > 0) reads msDS-ManagedPassword over ldap://"
+  else bad "ldapsearch -Y GSSAPI sealed" "$(head -c 600 <<<"$out")"; fi
+  check "ldapsearch -Y GSSAPI -O maxssf=0 (no layer) gets 0000202D" "0000202D" \
+    w1 gss -O maxssf=0 -b "$BASE" "(sAMAccountName=ITFarm1\$)" msDS-ManagedPassword
+  out=$(w3 gss -b "$BASE" "(sAMAccountName=ITFarm1\$)" msDS-ManagedPassword sAMAccountName)
+  if grep -q '^sAMAccountName: ITFarm1\$' <<<"$out" && ! grep -q '^msDS-ManagedPassword' <<<"$out"; then
+    ok "ldapsearch -Y GSSAPI as WEB3\$ gets ITFarm1 without the password"
+  else bad "GSSAPI as WEB3\$" "$(head -c 600 <<<"$out")"; fi
+  check "ldapwhoami -Y GSSAPI prints u:CONTOSO\\WEB1\$" '^u:CONTOSO\\WEB1\$$' \
+    w1 ldapwhoami -Y GSSAPI -N -Q -H "ldap://dc1.contoso.com:$LPORT"
+  if $PY -c 'import gssapi' 2>/dev/null; then
+    check "python ldap3 SASL/KERBEROS from WEB1's keytab, StartTLS, password = gmsasim kds" "^ok " \
+      w1 $PY "$here/vendor_check.py" ldap3-kerberos "$BIN" "$LPORT" "$SPORT" "$KPORT" "$tmp/state/ca.pem" "$tmp/state/credentials.json"
+  else bad "python ldap3 SASL/KERBEROS" "python3-gssapi not installed (.ci/run installs it)"; fi
+  check "python ldap3 NTLM as CONTOSO\\WEB1\$: StartTLS reads, plain 0000202D, wrong password 52e" "^ok " \
+    $PY "$here/vendor_check.py" ldap3-ntlm "$BIN" "$LPORT" "$SPORT" "$KPORT" "$tmp/state/ca.pem" "$tmp/state/credentials.json"
+  check "impacket LDAPConnection login() (NTLM) and kerberosLogin()" "^ok " \
+    $PY "$here/vendor_check.py" impacket "$BIN" "$LPORT" "$SPORT" "$KPORT" "$tmp/state/ca.pem" "$tmp/state/credentials.json"
+else
+  bad "vendor mode" "dc1.contoso.com does not resolve to 127.0.0.1 (run as root, or map it in /etc/hosts) or MIT kinit is missing"
+fi
+
 # 11. Garbage, a truncated PDU and a 70 KB add leave the server answering.
 check "robustness: garbage, truncated PDU, 70 KB add" "^ok " \
   $PY "$here/robustness.py" "$LDAP" "$ADMIN_PW"
