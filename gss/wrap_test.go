@@ -1,0 +1,190 @@
+package gss
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/jcmturner/gokrb5/v8/gssapi"
+	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
+	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
+	"github.com/jcmturner/gokrb5/v8/types"
+)
+
+// seeded is a deterministic confounder source.
+type seeded struct{ r *rand.ChaCha8 }
+
+func (s seeded) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+func newSeeded(n byte) seeded { return seeded{rand.NewChaCha8([32]byte{n})} }
+
+func aesKey(t byte) types.EncryptionKey {
+	if t == 128 {
+		return types.EncryptionKey{KeyType: etypeID.AES128_CTS_HMAC_SHA1_96, KeyValue: bytes.Repeat([]byte{0x11}, 16)}
+	}
+	return types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: bytes.Repeat([]byte{0x22}, 32)}
+}
+
+func pair(key types.EncryptionKey, subkey bool) (initiator, acceptor *Context) {
+	return &Context{Key: key, AcceptorSubkey: subkey, Rand: newSeeded(1), SendSeq: 7, RecvSeq: 9},
+		&Context{Key: key, AcceptorSubkey: subkey, Acceptor: true, Rand: newSeeded(2), SendSeq: 9, RecvSeq: 7}
+}
+
+// An integrity-only token is the one gokrb5's independent implementation builds and checks.
+func TestIntegrityTokenMatchesGokrb5(t *testing.T) {
+	for _, bits := range []byte{128, 0} {
+		key := aesKey(bits)
+		ini, acc := pair(key, false)
+		payload := []byte("0\x0c\x02\x01\x02`\x07\x02\x01\x03\x04\x00\x80\x00")
+		tok, err := ini.Wrap(payload, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wt gssapi.WrapToken
+		if err := wt.Unmarshal(tok, false); err != nil {
+			t.Fatalf("gokrb5 cannot parse our token: %v", err)
+		}
+		if ok, err := wt.Verify(key, keyusage.GSSAPI_INITIATOR_SEAL); !ok {
+			t.Fatalf("gokrb5 rejects our checksum: %v", err)
+		}
+		if wt.SndSeqNum != 7 || !bytes.Equal(wt.Payload, payload) {
+			t.Fatalf("seq %d payload %x", wt.SndSeqNum, wt.Payload)
+		}
+		// And the other way: gokrb5's initiator token, checked by our acceptor.
+		theirs, err := gssapi.NewInitiatorWrapToken(payload, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := theirs.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, sealed, err := acc.Unwrap(b)
+		if err != nil || sealed || !bytes.Equal(got, payload) {
+			t.Fatalf("Unwrap(gokrb5 token) = %x, %v, %v", got, sealed, err)
+		}
+	}
+}
+
+func TestSealedRoundTripBothWays(t *testing.T) {
+	for _, bits := range []byte{128, 0} {
+		for _, subkey := range []bool{false, true} {
+			ini, acc := pair(aesKey(bits), subkey)
+			for i, msg := range [][]byte{{}, []byte("x"), bytes.Repeat([]byte("search request "), 200)} {
+				tok, err := ini.Wrap(msg, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if bytes.Contains(tok, []byte("search request")) {
+					t.Fatal("sealed token carries the plaintext")
+				}
+				got, sealed, err := acc.Unwrap(tok)
+				if err != nil || !sealed || !bytes.Equal(got, msg) {
+					t.Fatalf("msg %d: Unwrap = %q, %v, %v", i, got, sealed, err)
+				}
+				back, err := acc.Wrap(msg, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, sealed, err = ini.Unwrap(back)
+				if err != nil || !sealed || !bytes.Equal(got, msg) {
+					t.Fatalf("msg %d back: Unwrap = %q, %v, %v", i, got, sealed, err)
+				}
+			}
+			if ini.SendSeq != 10 || acc.RecvSeq != 10 || acc.SendSeq != 12 || ini.RecvSeq != 12 {
+				t.Fatalf("sequence numbers: ini send %d recv %d, acc send %d recv %d", ini.SendSeq, ini.RecvSeq, acc.SendSeq, acc.RecvSeq)
+			}
+		}
+	}
+}
+
+// Windows sends sealed tokens rotated (RRC 28) with filler: both are undone on receipt.
+func TestSealedRotatedTokenAccepted(t *testing.T) {
+	ini, acc := pair(aesKey(0), true)
+	tok, err := ini.Wrap([]byte("rotated"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := tok[HeaderLen:]
+	const rrc = 28
+	rot := append(append([]byte(nil), body[len(body)-rrc:]...), body[:len(body)-rrc]...)
+	binary.BigEndian.PutUint16(tok[6:], rrc)
+	tok = append(tok[:HeaderLen], rot...)
+	got, sealed, err := acc.Unwrap(tok)
+	if err != nil || !sealed || string(got) != "rotated" {
+		t.Fatalf("Unwrap(RRC %d) = %q, %v, %v", rrc, got, sealed, err)
+	}
+}
+
+func TestUnwrapRefuses(t *testing.T) {
+	ini, acc := pair(aesKey(0), false)
+	tok, _ := ini.Wrap([]byte("payload"), true)
+	flip := append([]byte(nil), tok...)
+	flip[len(flip)-20] ^= 1
+	if _, _, err := acc.Unwrap(flip); !errors.Is(err, ErrIntegrity) {
+		t.Errorf("tampered sealed token: %v, want ErrIntegrity", err)
+	}
+	if _, _, err := ini.Unwrap(tok); !errors.Is(err, ErrDirection) {
+		t.Errorf("own token reflected back: %v, want ErrDirection", err)
+	}
+	plain, _ := ini.Wrap([]byte("payload"), false)
+	plain[HeaderLen] ^= 1
+	if _, _, err := acc.Unwrap(plain); !errors.Is(err, ErrIntegrity) {
+		t.Errorf("tampered integrity token: %v, want ErrIntegrity", err)
+	}
+	other := &Context{Key: aesKey(128), Acceptor: true}
+	if _, _, err := other.Unwrap(tok); !errors.Is(err, ErrToken) {
+		t.Errorf("token under another key: %v, want ErrToken", err)
+	}
+	subkeyCtx := &Context{Key: aesKey(0), Acceptor: true, AcceptorSubkey: true}
+	if _, _, err := subkeyCtx.Unwrap(tok); !errors.Is(err, ErrToken) {
+		t.Errorf("acceptor-subkey flag mismatch: %v, want ErrToken", err)
+	}
+	rc4 := &Context{Key: types.EncryptionKey{KeyType: etypeID.RC4_HMAC, KeyValue: make([]byte, 16)}}
+	if _, err := rc4.Wrap([]byte("x"), true); !errors.Is(err, ErrEtype) {
+		t.Errorf("RC4 session key: %v, want ErrEtype", err)
+	}
+}
+
+// The confounder comes from the context's Rand: the same seed gives the same bytes.
+func TestSealedTokenDeterministic(t *testing.T) {
+	a, _ := pair(aesKey(0), false)
+	b, _ := pair(aesKey(0), false)
+	ta, _ := a.Wrap([]byte("same"), true)
+	tb, _ := b.Wrap([]byte("same"), true)
+	if !bytes.Equal(ta, tb) {
+		t.Fatal("same seed, different tokens")
+	}
+}
+
+func TestLayerMessage(t *testing.T) {
+	m := LayerMessage{Layers: LayerNone | LayerIntegrity | LayerConfidentiality, MaxSize: 0x989680}
+	if got := m.Marshal(); !bytes.Equal(got, []byte{0x07, 0x98, 0x96, 0x80}) {
+		t.Fatalf("Marshal = %x", got)
+	}
+	back, err := ParseLayerMessage([]byte{0x04, 0x00, 0x10, 0x00, 'u', ':', 'x'})
+	if err != nil || back.Layers != LayerConfidentiality || back.MaxSize != 4096 || back.AuthzID != "u:x" {
+		t.Fatalf("Parse = %+v, %v", back, err)
+	}
+	if _, err := ParseLayerMessage([]byte{1, 2, 3}); err == nil {
+		t.Fatal("3-byte message accepted")
+	}
+}
+
+func FuzzUnwrap(f *testing.F) {
+	ini, _ := pair(aesKey(0), false)
+	sealed, _ := ini.Wrap([]byte("seed"), true)
+	plain, _ := ini.Wrap([]byte("seed"), false)
+	f.Add(sealed)
+	f.Add(plain)
+	f.Add([]byte{0x05, 0x04, 0x02, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, tok []byte) {
+		acc := &Context{Key: aesKey(0), Acceptor: true}
+		payload, _, err := acc.Unwrap(tok)
+		if err == nil && len(payload) > len(tok) {
+			t.Fatalf("payload longer than the token")
+		}
+	})
+}
