@@ -108,25 +108,43 @@ func (c *Context) Wrap(payload []byte, seal bool) ([]byte, error) {
 	}
 	flags |= FlagSealed
 	hdr := c.header(flags, 0, 0, seq)
-	// header | E(confounder | plaintext | header) with the checksum of RFC 3961 after it.
-	plain := make([]byte, e.GetConfounderByteSize(), e.GetConfounderByteSize()+len(payload)+HeaderLen)
-	if _, err := io.ReadFull(c.Rand, plain); err != nil {
+	// header | E(plaintext | header): RFC 3961 encryption with the send usage.
+	ct, err := Encrypt(c.Rand, c.Key, send, append(append(make([]byte, 0, len(payload)+HeaderLen), payload...), hdr...))
+	if err != nil {
+		return nil, err
+	}
+	return append(hdr, ct...), nil
+}
+
+// Encrypt is RFC 3961/3962 encryption of plain with an AES key for the key usage — confounder,
+// AES-CTS, HMAC-SHA1-96 — drawing the confounder from rnd rather than crypto/rand, as gokrb5's
+// own EncryptMessage does. Any Kerberos implementation decrypts the result.
+func Encrypt(rnd io.Reader, key types.EncryptionKey, usage uint32, plain []byte) ([]byte, error) {
+	e, err := (&Context{Key: key}).etype()
+	if err != nil {
+		return nil, err
+	}
+	if len(key.KeyValue) != e.GetKeyByteSize() {
+		return nil, fmt.Errorf("gss: key of etype %d has %d bytes, want %d", key.KeyType, len(key.KeyValue), e.GetKeyByteSize())
+	}
+	msg := make([]byte, e.GetConfounderByteSize(), e.GetConfounderByteSize()+len(plain))
+	if _, err := io.ReadFull(rnd, msg); err != nil {
 		return nil, fmt.Errorf("gss: confounder: %w", err)
 	}
-	plain = append(append(plain, payload...), hdr...)
-	ke, err := e.DeriveKey(c.Key.KeyValue, common.GetUsageKe(send))
+	msg = append(msg, plain...)
+	ke, err := e.DeriveKey(key.KeyValue, common.GetUsageKe(usage))
 	if err != nil {
 		return nil, err
 	}
-	_, ct, err := e.EncryptData(ke, plain)
+	_, ct, err := e.EncryptData(ke, msg)
 	if err != nil {
 		return nil, err
 	}
-	mac, err := common.GetIntegrityHash(plain, c.Key.KeyValue, send, e)
+	mac, err := common.GetIntegrityHash(msg, key.KeyValue, usage, e)
 	if err != nil {
 		return nil, err
 	}
-	return append(append(hdr, ct...), mac...), nil
+	return append(ct, mac...), nil
 }
 
 // Unwrap checks a token from the other side and returns its payload and whether it was sealed.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/gssapi"
 	"github.com/jcmturner/gokrb5/v8/iana/etypeID"
 	"github.com/jcmturner/gokrb5/v8/iana/keyusage"
@@ -187,4 +188,19 @@ func FuzzUnwrap(f *testing.F) {
 			t.Fatalf("payload longer than the token")
 		}
 	})
+}
+
+// Encrypt's output is what gokrb5's independent decryption takes (RFC 3961 message format).
+func TestEncryptDecryptsWithGokrb5(t *testing.T) {
+	for _, bits := range []byte{128, 0} {
+		key := aesKey(bits)
+		ct, err := Encrypt(newSeeded(3), key, 11, []byte("authenticator"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := crypto.DecryptMessage(ct, key, 11)
+		if err != nil || string(plain) != "authenticator" {
+			t.Fatalf("gokrb5 DecryptMessage = %q, %v", plain, err)
+		}
+	}
 }
