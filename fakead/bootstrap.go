@@ -46,11 +46,9 @@ type templateValue struct {
 	rename bool // mentions the reference domain, DC or SID: rewrite per domain
 }
 
-var (
-	templateOnce sync.Once
-	templates    []templateRecord
-	templateErr  error
-)
+// loadTemplates parses the embedded reference data into templates, once per process: the
+// result is immutable, shared by every domain built.
+var loadTemplates = sync.OnceValues(parseTemplates)
 
 // dropFromTemplate are attributes a fresh domain generates rather than copies.
 var dropFromTemplate = map[string]bool{
@@ -67,65 +65,60 @@ func skipTemplateDN(dn string) bool {
 		strings.Contains(l, "cn=dc1,cn=servers,") || strings.Contains(l, "cn=displayspecifiers,")
 }
 
-func loadTemplates() ([]templateRecord, error) {
-	templateOnce.Do(func() {
-		s, err := LoadSchema()
+func parseTemplates() ([]templateRecord, error) {
+	var templates []templateRecord
+	s, err := LoadSchema()
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range [][]byte{domainLDIF, configurationLDIF} {
+		recs, err := ReadLDIF(bytes.NewReader(src))
 		if err != nil {
-			templateErr = err
-			return
+			return nil, fmt.Errorf("reference data: %w", err)
 		}
-		for _, src := range [][]byte{domainLDIF, configurationLDIF} {
-			recs, err := ReadLDIF(bytes.NewReader(src))
+		for _, r := range recs {
+			if skipTemplateDN(r.DN) {
+				continue
+			}
+			dn, err := ParseDN(r.DN)
 			if err != nil {
-				templateErr = fmt.Errorf("reference data: %w", err)
-				return
+				return nil, fmt.Errorf("reference data: %s: %w", r.DN, err)
 			}
-			for _, r := range recs {
-				if skipTemplateDN(r.DN) {
+			ref := MustParseDN(refDomainDN)
+			if !dn.IsUnder(ref) {
+				continue
+			}
+			tr := templateRecord{dn: r.DN, depth: len(dn), prefix: append(DN(nil), dn[:len(dn)-len(ref)]...)}
+			for _, a := range r.Attrs {
+				t := s.Attr(a.Name)
+				if t == nil || dropFromTemplate[t.lower] || t.IsBackLink() {
 					continue
 				}
-				dn, err := ParseDN(r.DN)
-				if err != nil {
-					templateErr = fmt.Errorf("reference data: %s: %w", r.DN, err)
-					return
-				}
-				ref := MustParseDN(refDomainDN)
-				if !dn.IsUnder(ref) {
-					continue
-				}
-				tr := templateRecord{dn: r.DN, depth: len(dn), prefix: append(DN(nil), dn[:len(dn)-len(ref)]...)}
-				for _, a := range r.Attrs {
-					t := s.Attr(a.Name)
-					if t == nil || dropFromTemplate[t.lower] || t.IsBackLink() {
-						continue
+				ta := templateAttr{t: t}
+				for _, v := range a.Values {
+					raw, norm, err := canonical(t, v)
+					if err != nil {
+						return nil, fmt.Errorf("reference data: %s: %s: %w", r.DN, t.Name, err)
 					}
-					ta := templateAttr{t: t}
-					for _, v := range a.Values {
-						raw, norm, err := canonical(t, v)
-						if err != nil {
-							templateErr = fmt.Errorf("reference data: %s: %s: %w", r.DN, t.Name, err)
-							return
+					if t == s.Attr("objectClass") {
+						if cl := s.Class(string(v)); cl != nil {
+							raw, norm = []byte(cl.Name), cl.lower
 						}
-						if t == s.Attr("objectClass") {
-							if cl := s.Class(string(v)); cl != nil {
-								raw, norm = []byte(cl.Name), cl.lower
-							}
-						}
-						ta.vals = append(ta.vals, templateValue{raw: raw, norm: norm, rename: mentionsReference(t, raw)})
 					}
-					tr.attrs = append(tr.attrs, ta)
+					ta.vals = append(ta.vals, templateValue{raw: raw, norm: norm, rename: mentionsReference(t, raw)})
 				}
-				templates = append(templates, tr)
+				tr.attrs = append(tr.attrs, ta)
 			}
+			templates = append(templates, tr)
 		}
-		sort.SliceStable(templates, func(i, j int) bool {
-			if templates[i].depth != templates[j].depth {
-				return templates[i].depth < templates[j].depth
-			}
-			return MustParseDN(templates[i].dn).Key() < MustParseDN(templates[j].dn).Key()
-		})
+	}
+	sort.SliceStable(templates, func(i, j int) bool {
+		if templates[i].depth != templates[j].depth {
+			return templates[i].depth < templates[j].depth
+		}
+		return MustParseDN(templates[i].dn).Key() < MustParseDN(templates[j].dn).Key()
 	})
-	return templates, templateErr
+	return templates, nil
 }
 
 // renamer rewrites the reference names (contoso, DC1, the reference domain SID) to a new domain's.
@@ -527,6 +520,7 @@ func osVersion(os string) string {
 func (d *Directory) clone() *Directory {
 	c := newDirectory(d.schema, d.dom, d.dcIdx, d.ids)
 	c.invocationID, c.usn, c.ridNext, c.ridEnd = d.invocationID, d.usn, d.ridNext, d.ridEnd
+	c.snc = d.snc
 	for k, v := range d.grants {
 		c.grants[k] = append([]grant(nil), v...)
 	}

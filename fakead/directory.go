@@ -30,6 +30,7 @@ type Directory struct {
 	grants map[string][]grant // container key → grants
 	ids    IDSource
 	kds    *kdsState // this DC's Key Distribution Service (kds.go), created on first use
+	snc    *schemaNC // the schema partition's objects, built on first use, shared by the replicas (schemanc.go)
 
 	at attrTypes // frequently used schema attributes
 
@@ -101,6 +102,7 @@ func newDirectory(s *Schema, dom domainInfo, dcIdx int, ids IDSource) *Directory
 		idx:    map[*AttrType]map[string]*entrySet{},
 		grants: map[string][]grant{},
 		at:     newAttrTypes(s),
+		snc:    &schemaNC{},
 	}
 	if dcIdx >= 0 && dcIdx < len(dom.DCs) {
 		d.dc = dom.DCs[dcIdx]

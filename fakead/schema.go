@@ -113,17 +113,11 @@ type Schema struct {
 	classList []*Class             // sorted by name
 }
 
-var (
-	schemaOnce sync.Once
-	theSchema  *Schema
-	schemaErr  error
-)
+// LoadSchema returns the schema parsed from the embedded reference data (once per process: the
+// schema is immutable and shared by every directory).
+func LoadSchema() (*Schema, error) { return loadSchema() }
 
-// LoadSchema returns the schema parsed from the embedded reference data (once per process).
-func LoadSchema() (*Schema, error) {
-	schemaOnce.Do(func() { theSchema, schemaErr = parseSchema(schemaLDIF) })
-	return theSchema, schemaErr
-}
+var loadSchema = sync.OnceValues(func() (*Schema, error) { return parseSchema(schemaLDIF) })
 
 func mustSchema() *Schema {
 	s, err := LoadSchema()

@@ -8,12 +8,11 @@ import (
 )
 
 // The schema partition's attributeSchema and classSchema objects (1,737 of them) are not stored in
-// each replica: NewDomain must stay cheap. They live in one read-only directory per schema DN and
-// process, built on the first search that needs them, and searches below CN=Schema read from it.
+// each replica: NewDomain must stay cheap. They live in one read-only directory per domain, shared
+// by its replicas (clone passes it on), built on the first search that needs them; searches below
+// CN=Schema read from it.
 // The schema head (CN=Schema, with objectVersion) is a normal entry of every replica.
 // Divergence: the schema objects have no replication metadata and cannot be modified.
-
-var schemaNCs sync.Map // schema DN key → *schemaNC
 
 type schemaNC struct {
 	once sync.Once
@@ -21,8 +20,7 @@ type schemaNC struct {
 }
 
 func (d *Directory) schemaObjects() *Directory {
-	v, _ := schemaNCs.LoadOrStore(dnKey(d.dom.schemaDN), &schemaNC{})
-	nc := v.(*schemaNC)
+	nc := d.snc
 	nc.once.Do(func() { nc.dir = buildSchemaNC(d.schema, d.dom) })
 	return nc.dir
 }
