@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // IDSource hands out the identifiers a directory mints. The world implements it from the seed's
@@ -33,6 +34,9 @@ type DomainConfig struct {
 	SchemaVersion int    // CN=Schema objectVersion: 47, 52, 56, 69, 87, 88, 91
 	DCs           []DCConfig
 	AdminPassword string
+	// Keys memoises the derivation of accounts' keys from their passwords; nil gives the domain
+	// its own (see fakekds.KeyMemo for who shares one).
+	Keys *fakekds.KeyMemo
 }
 
 // ReplChange is one object's replicated state: identity by objectGUID, the attributes that changed.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 //go:embed reference/domain.ldif
@@ -230,7 +231,10 @@ func NewDomain(cfg DomainConfig, ids IDSource, now time.Time) ([]*Directory, err
 	dom := domainInfo{
 		DNSName: cfg.DNSName, NetBIOSName: cfg.NetBIOSName, DomainSID: sid, SchemaVersion: cfg.SchemaVersion,
 		DCs: append([]DCConfig(nil), cfg.DCs...), domainDN: domainDN, configDN: configDN,
-		schemaDN: configDN.Child("CN", "Schema"),
+		schemaDN: configDN.Child("CN", "Schema"), keys: cfg.Keys,
+	}
+	if dom.keys == nil {
+		dom.keys = fakekds.NewKeyMemo()
 	}
 	invocations := make([]ad.GUID, len(cfg.DCs))
 	for i := range invocations {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // Directory is one DC's replica of the directory. It is a pure state machine: no goroutines, no
@@ -64,6 +65,7 @@ type domainInfo struct {
 	domainDN      DN
 	configDN      DN
 	schemaDN      DN
+	keys          *fakekds.KeyMemo // derived keys, shared by the replicas (and maybe other domains)
 }
 
 // attrTypes caches the schema attributes the model touches on every operation.

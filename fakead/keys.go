@@ -38,9 +38,9 @@ type Keys struct {
 	Salt   string
 }
 
-// deriveKeys derives an account's keys from its password (through fakekds's memo).
-func deriveKeys(password, salt string) (Keys, error) {
-	k, err := fakekds.CachedKeysFromString(password, salt)
+// deriveKeys derives an account's keys from its password (through the domain's memo).
+func (d *Directory) deriveKeys(password, salt string) (Keys, error) {
+	k, err := d.dom.keys.KeysFromString(password, salt)
 	if err != nil {
 		return Keys{NTHash: NTHash(password), Salt: salt}, err
 	}

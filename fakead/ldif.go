@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // The export format: an RFC 2849 content file. The first record (dn "") holds the replica's own
@@ -149,7 +150,7 @@ func ImportLDIF(r io.Reader) (*Directory, error) {
 }
 
 func stateFromRecord(s *Schema, st map[string][]string) (*Directory, error) {
-	var dom domainInfo
+	dom := domainInfo{keys: fakekds.NewKeyMemo()}
 	dom.DNSName, dom.NetBIOSName = first(st, "x-gmsasim-dnsname"), first(st, "x-gmsasim-netbiosname")
 	sid, err := ad.ParseSID(first(st, "x-gmsasim-domainsid"))
 	if err != nil {

@@ -80,7 +80,7 @@ func (d *Directory) SetPassword(now time.Time, c Caller, dnStr, password string)
 func (d *Directory) storePassword(e *entry, password string, now time.Time, usn uint64) {
 	sam := e.firstString(d.at.sAMAccountName)
 	salt := KerberosSalt(d.dom.DNSName, sam, d.isClass(e, "computer"))
-	k, err := deriveKeys(password, salt)
+	k, err := d.deriveKeys(password, salt)
 	if err != nil {
 		k = Keys{NTHash: NTHash(password), Salt: salt}
 	}

@@ -6,31 +6,38 @@ import (
 	"sync"
 )
 
-// keyMemo remembers derived keys across the process: string-to-key runs PBKDF2 (4096 rounds,
-// twice) and costs milliseconds, while worlds built from one seed — every scenario, every
-// saved world loaded back, every host refreshing the same gMSA password — derive the same keys
-// again and again. The keys are a pure function of the password and the salt, so a memo cannot
-// change a result; it is bounded (cleared when full) and keyed by a digest, so it holds no
-// password. The one memo of derived keys in the project.
-var keyMemo struct {
-	sync.Mutex
-	m map[[32]byte]Keys
+// KeyMemo remembers derived keys: string-to-key runs PBKDF2 (4096 rounds, twice) and costs
+// milliseconds, while a world derives the same keys again and again (every host refreshing the
+// same gMSA password, a saved world loaded back), and so do the worlds of one run built from the
+// same seed. The keys are a pure function of the password and the salt, so a memo cannot change
+// a result; it is bounded (cleared when full) and keyed by a digest, so it holds no password.
+//
+// Its owner decides how far it is shared: a world makes its own unless given one, and a scenario
+// run hands one to all its worlds. A nil *KeyMemo derives every time. Safe for concurrent use.
+type KeyMemo struct {
+	mu sync.Mutex
+	m  map[[32]byte]Keys
 }
 
 const keyMemoMax = 4096
 
-// CachedKeys is KeysFromUTF16 through the process-wide memo. The slices returned are the
-// caller's own.
-func CachedKeys(password []byte, salt string) (Keys, error) {
+// NewKeyMemo returns an empty memo.
+func NewKeyMemo() *KeyMemo { return &KeyMemo{} }
+
+// Keys is KeysFromUTF16 through the memo. The slices returned are the caller's own.
+func (km *KeyMemo) Keys(password []byte, salt string) (Keys, error) {
+	if km == nil {
+		return KeysFromUTF16(password, salt)
+	}
 	h := sha256.New()
 	h.Write([]byte(salt))
 	h.Write([]byte{0})
 	h.Write(password)
 	var id [32]byte
 	h.Sum(id[:0])
-	keyMemo.Lock()
-	k, ok := keyMemo.m[id]
-	keyMemo.Unlock()
+	km.mu.Lock()
+	k, ok := km.m[id]
+	km.mu.Unlock()
 	if ok {
 		return k.clone(), nil
 	}
@@ -38,20 +45,34 @@ func CachedKeys(password []byte, salt string) (Keys, error) {
 	if err != nil {
 		return k, err
 	}
-	keyMemo.Lock()
-	if keyMemo.m == nil || len(keyMemo.m) >= keyMemoMax {
-		keyMemo.m = map[[32]byte]Keys{}
+	km.mu.Lock()
+	if km.m == nil || len(km.m) >= keyMemoMax {
+		km.m = map[[32]byte]Keys{}
 	}
-	keyMemo.m[id] = k.clone()
-	keyMemo.Unlock()
+	km.m[id] = k.clone()
+	km.mu.Unlock()
 	return k, nil
 }
 
-// CachedKeysFromString is KeysFromString through the process-wide memo.
-func CachedKeysFromString(password, salt string) (Keys, error) {
-	return CachedKeys(UTF16LE(password), salt)
+// KeysFromString is KeysFromString through the memo.
+func (km *KeyMemo) KeysFromString(password, salt string) (Keys, error) {
+	return km.Keys(UTF16LE(password), salt)
 }
 
 func (k Keys) clone() Keys {
 	return Keys{NTHash: bytes.Clone(k.NTHash), AES128: bytes.Clone(k.AES128), AES256: bytes.Clone(k.AES256)}
+}
+
+// CachedKeys and CachedKeysFromString go through a memo of the process until the member hosts'
+// code, moving into its own package, takes its world's memo.
+//
+// Deprecated: use a KeyMemo.
+var processMemo = NewKeyMemo()
+
+// CachedKeys is processMemo.Keys. Deprecated: use a KeyMemo.
+func CachedKeys(password []byte, salt string) (Keys, error) { return processMemo.Keys(password, salt) }
+
+// CachedKeysFromString is processMemo.KeysFromString. Deprecated: use a KeyMemo.
+func CachedKeysFromString(password, salt string) (Keys, error) {
+	return processMemo.KeysFromString(password, salt)
 }

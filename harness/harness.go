@@ -13,6 +13,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/scenarios"
 	"github.com/gmsasim/gmsasim/sim"
 )
@@ -57,6 +58,7 @@ func Specs(cfg Config) {
 		It("finds the scenario files", func() { gomega.Expect(err).NotTo(gomega.HaveOccurred()) })
 		return
 	}
+	keys := fakekds.NewKeyMemo() // the specs' worlds share their key derivations (ginkgo -p: per process)
 	for _, f := range files {
 		f := f
 		sc, perr := scenarios.ParseFile(f)
@@ -69,7 +71,7 @@ func Specs(cfg Config) {
 			args = append(args, Pending)
 		}
 		args = append(args, func() {
-			res := scenarios.Run(sc, scenarios.Options{Seed: cfg.Seed, SeedSet: cfg.SeedSet, IncludePending: cfg.IncludePending})
+			res := scenarios.Run(sc, scenarios.Options{Seed: cfg.Seed, SeedSet: cfg.SeedSet, IncludePending: cfg.IncludePending, Keys: keys})
 			AddReportEntry("seed", res.Seed)
 			AddReportEntry("simulated", res.SimElapsed.String())
 			gomega.Expect(res).To(PassScenario())

@@ -436,7 +436,7 @@ func (mr *mimRun) reload(r *runner) error {
 		return err
 	}
 	cfg := r.w.Config()
-	w, m, err := sim.LoadMIMWorld(b, sim.Config{TraceWriter: r.trace, MaxEvents: cfg.MaxEvents, MaxSimTime: cfg.MaxSimTime})
+	w, m, err := sim.LoadMIMWorld(b, sim.Config{TraceWriter: r.trace, MaxEvents: cfg.MaxEvents, MaxSimTime: cfg.MaxSimTime, Keys: r.w.Keys()})
 	if err != nil {
 		return err
 	}

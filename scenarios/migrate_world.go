@@ -29,6 +29,7 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 		cfg.Links = nil
 	}
 	cfg.TraceWriter = r.trace
+	cfg.Keys = r.opt.Keys
 	if r.w, err = sim.New(cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s:%d: world: %w", path, wst.Line, err)
 	}

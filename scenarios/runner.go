@@ -21,6 +21,9 @@ type Options struct {
 	IncludePending bool // run files labelled pending instead of skipping them
 	// TraceWriter receives every trace line of the run as it is written.
 	TraceWriter io.Writer
+	// Keys is shared by the scenario's worlds for key derivations (nil: each world its own); a
+	// run of many scenarios passes one to all of them (cmd run, the harness).
+	Keys *fakekds.KeyMemo
 	// linkScale multiplies every link delay (metamorphic variants); 0 means 1.
 	linkScale float64
 	// noCompare runs the steps without comparing outputs (metamorphic variants).
@@ -259,6 +262,7 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 		}
 	}
 	cfg.TraceWriter = r.trace
+	cfg.Keys = r.opt.Keys
 	w, err := sim.New(cfg)
 	if err != nil {
 		return r.failAt(wst, "world: %v", err)

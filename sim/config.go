@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // Defaults of a Config. All are fixed values: nothing here reads the wall clock.
@@ -75,6 +77,9 @@ type Config struct {
 	Realtime    bool
 	TraceWriter io.Writer // receives every trace line as it is written (--trace FILE)
 	TraceLines  int       // lines kept in memory; 0: DefaultTraceLines
+	// Keys memoises key derivations (PBKDF2); nil gives the world its own. A run of many worlds
+	// built from the same seeds (a scenario library) shares one.
+	Keys *fakekds.KeyMemo
 }
 
 // ConfigError says which Config field was wrong, with what value, and what is accepted.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
 )
 
 // TraceTailLines is how many trace lines a Failure carries.
@@ -132,6 +133,7 @@ func New(cfg Config) (*World, error) {
 			SchemaVersion: cfg.SchemaVersion,
 			DCs:           dcCfgs,
 			AdminPassword: cfg.AdminPassword,
+			Keys:          cfg.Keys,
 		}, GUIDSource{w.streams.Get(StreamGUIDs)}, cfg.Start)
 		return err
 	})
@@ -163,6 +165,9 @@ func newWorld(cfg Config) (*World, error) {
 	}
 	w.trace = NewTrace(cfg.Start, cfg.TraceWriter, cfg.TraceLines)
 	w.domainSID = DomainSID(cfg.Seed)
+	if w.cfg.Keys == nil {
+		w.cfg.Keys = fakekds.NewKeyMemo()
+	}
 	if w.cfg.AdminPassword == "" {
 		w.cfg.AdminPassword = generatePassword(w.streams.Get(StreamPasswords))
 	}
@@ -206,6 +211,9 @@ var _ replica = (*fakead.Directory)(nil)
 
 // Config returns the configuration in use, defaults filled in (AdminPassword included).
 func (w *World) Config() Config { return w.cfg }
+
+// Keys is the world's memo of derived keys (Config.Keys, or its own).
+func (w *World) Keys() *fakekds.KeyMemo { return w.cfg.Keys }
 
 // Seed is the world's seed.
 func (w *World) Seed() uint64 { return w.cfg.Seed }

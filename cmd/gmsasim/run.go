@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/internal/safefile"
 	"github.com/gmsasim/gmsasim/scenarios"
 )
@@ -74,7 +75,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	var results []*scenarios.Result
 	failed, skipped, parseErrs := 0, 0, 0
 	var simTotal time.Duration
-	start := time.Now() // wallclock: the summary's simulated-seconds per wall-second
+	start := time.Now()          // wallclock: the summary's simulated-seconds per wall-second
+	keys := fakekds.NewKeyMemo() // one memo of key derivations for every world of the run
 	for _, f := range files {
 		parse := scenarios.ParseFile
 		if *rewrite {
@@ -89,7 +91,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		if !lf.Match(sc) {
 			continue
 		}
-		res := scenarios.Run(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending})
+		res := scenarios.Run(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending, Keys: keys})
 		if *traceFile != "" && !res.Skipped {
 			fmt.Fprintf(&trace, "== %s seed=%d\n", sc.Path, res.Seed)
 			for _, l := range res.Trace {
