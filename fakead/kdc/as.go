@@ -99,7 +99,7 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	}
 	tkey, _ := longTermKey(svc, tktEt)
 	kkey, _ := longTermKey(krbtgt, krbtgt.ticketEtype())
-	ad, err := newPAC(pacLogon{authTime: now, name: client.Name, userSID: client.SID,
+	ad, err := k.keys.newPAC(pacLogon{authTime: now, name: client.Name, userSID: client.SID,
 		primaryGroupRID: client.PrimaryGroupID, groups: groups, uac: client.UserAccountControl,
 		domain: k.cfg.NetBIOSName, server: k.cfg.DCName}, tkey, kkey)
 	if err != nil {

@@ -191,10 +191,9 @@ func checksumType(et int32) (int32, int, error) {
 	return 0, 0, fmt.Errorf("kdc: no PAC signature for etype %d", et)
 }
 
-// pacKeys memoises the checksum keys of the krbtgt and service keys, which sign every PAC.
-var pacKeys keyCache
-
-func pacChecksum(key types.EncryptionKey, data []byte) ([]byte, error) {
+// pacChecksum signs data with key; c memoises the checksum keys of the krbtgt and service keys,
+// which sign every PAC.
+func (c *keyCache) pacChecksum(key types.EncryptionKey, data []byte) ([]byte, error) {
 	ct, _, err := checksumType(key.KeyType)
 	if err != nil {
 		return nil, err
@@ -205,7 +204,7 @@ func pacChecksum(key types.EncryptionKey, data []byte) ([]byte, error) {
 	}
 	if isAES(key.KeyType) {
 		// HMAC-SHA1-96 with Kc, as gokrb5's GetChecksumHash computes it, without deriving Kc anew.
-		kc, err := pacKeys.kc(e, key.KeyValue, keyusage.KERB_NON_KERB_CKSUM_SALT)
+		kc, err := c.kc(e, key.KeyValue, keyusage.KERB_NON_KERB_CKSUM_SALT)
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +219,7 @@ func align8(n int) int { return (n + 7) &^ 7 }
 
 // assemblePAC lays out PACTYPE with bufs followed by the server signature (with server, the key
 // of the ticket the PAC goes in) and the KDC signature (with kdc, the krbtgt key).
-func assemblePAC(bufs []pacBuffer, server, kdc types.EncryptionKey) ([]byte, error) {
+func (c *keyCache) assemblePAC(bufs []pacBuffer, server, kdc types.EncryptionKey) ([]byte, error) {
 	sct, ssz, err := checksumType(server.KeyType)
 	if err != nil {
 		return nil, err
@@ -250,13 +249,13 @@ func assemblePAC(bufs []pacBuffer, server, kdc types.EncryptionKey) ([]byte, err
 		binary.LittleEndian.PutUint64(h[8:], uint64(offsets[i]))
 		copy(out[offsets[i]:], b.data)
 	}
-	ssig, err := pacChecksum(server, out)
+	ssig, err := c.pacChecksum(server, out)
 	if err != nil {
 		return nil, err
 	}
 	so := offsets[len(all)-2] + 4
 	copy(out[so:so+ssz], ssig)
-	ksig, err := pacChecksum(kdc, ssig)
+	ksig, err := c.pacChecksum(kdc, ssig)
 	if err != nil {
 		return nil, err
 	}
@@ -317,12 +316,12 @@ func pacOf(ad types.AuthorizationData) ([]byte, bool) {
 }
 
 // newPAC is the PAC of a logon, signed for the ticket's key (server) and krbtgt's (kdc).
-func newPAC(l pacLogon, server, kdc types.EncryptionKey) (types.AuthorizationData, error) {
+func (c *keyCache) newPAC(l pacLogon, server, kdc types.EncryptionKey) (types.AuthorizationData, error) {
 	li, err := encodeLogonInfo(l)
 	if err != nil {
 		return nil, err
 	}
-	pac, err := assemblePAC([]pacBuffer{{pacLogonInfo, li}, {pacClientInfo, encodeClientInfo(l.authTime, l.name)}}, server, kdc)
+	pac, err := c.assemblePAC([]pacBuffer{{pacLogonInfo, li}, {pacClientInfo, encodeClientInfo(l.authTime, l.name)}}, server, kdc)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +330,7 @@ func newPAC(l pacLogon, server, kdc types.EncryptionKey) (types.AuthorizationDat
 
 // resignPAC copies the PAC of a TGT's authorization data for a service ticket, signed with the
 // service's key. Without a PAC in the TGT there is none in the service ticket.
-func resignPAC(ad types.AuthorizationData, server, kdc types.EncryptionKey) (types.AuthorizationData, error) {
+func (c *keyCache) resignPAC(ad types.AuthorizationData, server, kdc types.EncryptionKey) (types.AuthorizationData, error) {
 	pac, ok := pacOf(ad)
 	if !ok {
 		return nil, nil
@@ -340,7 +339,7 @@ func resignPAC(ad types.AuthorizationData, server, kdc types.EncryptionKey) (typ
 	if err != nil {
 		return nil, err
 	}
-	out, err := assemblePAC(bufs, server, kdc)
+	out, err := c.assemblePAC(bufs, server, kdc)
 	if err != nil {
 		return nil, err
 	}

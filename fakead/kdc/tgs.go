@@ -181,7 +181,7 @@ func (k *KDC) tgsReply(now time.Time, o Outcome, body messages.KDCReqBody, t tic
 	skeyLT, _ := longTermKey(svc, tktEt)
 	kkey, _ := longTermKey(krbtgt, krbtgt.ticketEtype())
 	var err error
-	if t.authz, err = resignPAC(tp.AuthorizationData, skeyLT, kkey); err != nil {
+	if t.authz, err = k.keys.resignPAC(tp.AuthorizationData, skeyLT, kkey); err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "the TGT's PAC is malformed", nil)
 	}
 	tkt, skey, err := k.issue(t, svc, tktEt, sessEt)
