@@ -60,6 +60,7 @@ type DC struct {
 	name    string
 	os      string
 	index   int
+	pw      string // the computer account's password (stream "dc/<NAME>")
 	dir     *fakead.Directory
 	repl    replica // dir, or a stand-in in tests of the replication machinery
 	stopped bool
@@ -78,6 +79,15 @@ func (d *DC) Name() string { return d.name }
 
 // OS is the DC's operating system ("2022").
 func (d *DC) OS() string { return d.os }
+
+// SAMAccountName is the DC's computer account name, "DC1$".
+func (d *DC) SAMAccountName() string { return strings.ToUpper(d.name) + "$" }
+
+// MachinePassword is the DC's computer-account password, drawn from the seed (stream "dc/<NAME>");
+// the account's keys (AES256, AES128 with the computer salt, RC4) derive from it.
+// Divergence: a Windows DC changes its machine password every 30 days; a simulated DC keeps the one
+// it was promoted with.
+func (d *DC) MachinePassword() string { return d.pw }
 
 // Directory is the DC's replica. Use it only inside the world loop.
 func (d *DC) Directory() *fakead.Directory { return d.dir }
@@ -120,7 +130,8 @@ func New(cfg Config) (*World, error) {
 	cfg = w.cfg
 	dcCfgs := make([]fakead.DCConfig, len(cfg.DCs))
 	for i, d := range cfg.DCs {
-		dcCfgs[i] = fakead.DCConfig{Name: d.Name, OS: d.OS}
+		pw := generatePassword(w.streams.Get(StreamDCPrefix + strings.ToUpper(d.Name)))
+		dcCfgs[i] = fakead.DCConfig{Name: d.Name, OS: d.OS, Password: pw}
 	}
 	var dirs []*fakead.Directory
 	err = w.guard(func() error {
@@ -146,6 +157,9 @@ func New(cfg Config) (*World, error) {
 		reps[i] = d
 	}
 	w.attach(dirs, reps)
+	for i, dc := range w.dcs {
+		dc.pw = dcCfgs[i].Password
+	}
 	return w, nil
 }
 
