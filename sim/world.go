@@ -130,8 +130,7 @@ func New(cfg Config) (*World, error) {
 	cfg = w.cfg
 	dcCfgs := make([]fakead.DCConfig, len(cfg.DCs))
 	for i, d := range cfg.DCs {
-		pw := generatePassword(w.streams.Get(StreamDCPrefix + strings.ToUpper(d.Name)))
-		dcCfgs[i] = fakead.DCConfig{Name: d.Name, OS: d.OS, Password: pw}
+		dcCfgs[i] = fakead.DCConfig{Name: d.Name, OS: d.OS, Password: dcPassword(cfg.Seed, d.Name)}
 	}
 	var dirs []*fakead.Directory
 	err = w.guard(func() error {
@@ -157,10 +156,14 @@ func New(cfg Config) (*World, error) {
 		reps[i] = d
 	}
 	w.attach(dirs, reps)
-	for i, dc := range w.dcs {
-		dc.pw = dcCfgs[i].Password
-	}
 	return w, nil
+}
+
+// dcPassword is the computer-account password of the DC called name in the world of seed: the
+// first draw of its own stream ("dc/<NAME>"), so a world restored from saved replicas knows the
+// password its DCs' keys were derived from.
+func dcPassword(seed uint64, name string) string {
+	return generatePassword(newStream(seed, StreamDCPrefix+strings.ToUpper(name)))
 }
 
 // newWorld validates cfg and builds everything but the replicas.
@@ -189,7 +192,8 @@ func newWorld(cfg Config) (*World, error) {
 func (w *World) attach(dirs []*fakead.Directory, reps []replica) {
 	names := make([]string, len(w.cfg.DCs))
 	for i, d := range w.cfg.DCs {
-		dc := &DC{name: d.Name, os: d.OS, index: i, repl: reps[i], shipped: reps[i].HighestUSN(), utd: map[ad.GUID]uint64{}}
+		dc := &DC{name: d.Name, os: d.OS, index: i, pw: dcPassword(w.cfg.Seed, d.Name), repl: reps[i],
+			shipped: reps[i].HighestUSN(), utd: map[ad.GUID]uint64{}}
 		if r, ok := reps[i].(interface{ InvocationID() ad.GUID }); ok {
 			dc.inv, dc.hasInv = r.InvocationID(), true
 			dc.utd[dc.inv] = dc.shipped
