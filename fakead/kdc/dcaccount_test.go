@@ -1,6 +1,7 @@
 package kdc_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -40,10 +41,15 @@ func TestDCAccountServiceTickets(t *testing.T) {
 	}
 	want := map[string]bool{"ldap/dc1.contoso.com": false, "ldap/DC1": false, "HOST/dc1.contoso.com": false,
 		"GC/dc1.contoso.com/contoso.com": false, "RestrictedKrbHost/dc1.contoso.com": false, "RestrictedKrbHost/DC1": false}
+	drs := false // E3514235-4B06-11D1-AB04-00C04FC2DCD2/<DSA GUID>/contoso.com: directory replication
 	for _, s := range spns {
 		if _, ok := want[s]; ok {
 			want[s] = true
 		}
+		drs = drs || (strings.HasPrefix(s, "E3514235-4B06-11D1-AB04-00C04FC2DCD2/") && strings.HasSuffix(s, "/contoso.com") && len(s) == 37+36+12)
+	}
+	if !drs {
+		t.Errorf("DC1$ lacks the replication SPN E3514235-4B06-11D1-AB04-00C04FC2DCD2/<guid>/contoso.com (has %v)", spns)
 	}
 	for s, ok := range want {
 		if !ok {
