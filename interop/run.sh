@@ -154,6 +154,8 @@ if command -v kinit >/dev/null && command -v kvno >/dev/null; then
     || bad "klist -k keytabs/WEB1.keytab" "$n of 9 entries: $out"
   check "kinit -k -t keytabs/WEB1.keytab WEB1\$" "Default principal: WEB1\\\$@CONTOSO.COM" \
     bash -c "KRB5CCNAME=FILE:$tmp/web1 kinit -k -t '$tmp/state/keytabs/WEB1.keytab' 'WEB1\$' 2>&1 && KRB5CCNAME=FILE:$tmp/web1 klist"
+  check "kinit -k -t keytabs/DC1.keytab DC1\$ (the DC's account logs on)" "Default principal: DC1\\\$@CONTOSO.COM" \
+    bash -c "KRB5CCNAME=FILE:$tmp/dc1 kinit -k -t '$tmp/state/keytabs/DC1.keytab' 'DC1\$' 2>&1 && KRB5CCNAME=FILE:$tmp/dc1 klist"
   check "as WEB1\$, kvno -k keytabs/DC1.keytab ldap/dc1.contoso.com validates" "ldap/dc1.contoso.com@CONTOSO.COM: kvno = [0-9]+, keytab entry valid" \
     bash -c "KRB5CCNAME=FILE:$tmp/web1 kvno -k '$tmp/state/keytabs/DC1.keytab' ldap/dc1.contoso.com 2>&1"
   out=$("$BIN" keytab --ldap "ldaps://$LDAPS" --ca "$tmp/state/ca.pem" --bind 'WEB3$@contoso.com' --password "$WEB3_PW" \
