@@ -24,6 +24,10 @@ type IDSource interface {
 type DCConfig struct {
 	Name string // NetBIOS name, "DC1"
 	OS   string // "2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"
+	// Password is the DC's computer-account password: NewDomain stores its NT hash and AES keys
+	// (computer salt) on the account, so the KDC issues tickets for the DC's SPNs. Empty: the
+	// account has no keys. The replicas never keep it (Directory.DC returns it empty).
+	Password string
 }
 
 // DomainConfig is what a fresh domain is built from.

@@ -230,7 +230,7 @@ func NewDomain(cfg DomainConfig, ids IDSource, now time.Time) ([]*Directory, err
 	configDN := domainDN.Child("CN", "Configuration")
 	dom := domainInfo{
 		DNSName: cfg.DNSName, NetBIOSName: cfg.NetBIOSName, DomainSID: sid, SchemaVersion: cfg.SchemaVersion,
-		DCs: append([]DCConfig(nil), cfg.DCs...), domainDN: domainDN, configDN: configDN,
+		DCs: withoutPasswords(cfg.DCs), domainDN: domainDN, configDN: configDN,
 		schemaDN: configDN.Child("CN", "Schema"), keys: cfg.Keys,
 	}
 	if dom.keys == nil {
@@ -256,12 +256,22 @@ func NewDomain(cfg DomainConfig, ids IDSource, now time.Time) ([]*Directory, err
 	out := []*Directory{d}
 	for i := 1; i < len(cfg.DCs); i++ {
 		c := d.clone()
-		c.dcIdx, c.dc, c.invocationID = i, cfg.DCs[i], invocations[i]
+		c.dcIdx, c.dc, c.invocationID = i, dom.DCs[i], invocations[i]
 		c.ridNext, c.ridEnd = ridPool(i)
 		out = append(out, c)
 	}
 	d.ridNext, d.ridEnd = ridPool(0)
 	return out, nil
+}
+
+// withoutPasswords copies the DCs' configuration without their passwords: a replica keeps only
+// the keys derived from them, on the accounts.
+func withoutPasswords(dcs []DCConfig) []DCConfig {
+	out := append([]DCConfig(nil), dcs...)
+	for i := range out {
+		out[i].Password = ""
+	}
+	return out
 }
 
 // ridPool is DC i's RID range.
@@ -448,11 +458,15 @@ func (b *builder) addDCs(cfg DomainConfig, invocations []ad.GUID) {
 			mkAttr("operatingSystem", osName(dc.OS)), mkAttr("operatingSystemVersion", osVersion(dc.OS)),
 			mkAttr("primaryGroupID", "516"), mkAttr("isCriticalSystemObject", "TRUE"),
 			mkAttr(ad.AttrSupportedEncryptionTypes, "28"),
-			mkAttr("servicePrincipalName", "HOST/"+dc.Name, "HOST/"+host, "ldap/"+host, "ldap/"+dc.Name,
-				"ldap/"+host+"/"+strings.ToLower(cfg.DNSName), "ldap/"+host+"/"+cfg.NetBIOSName,
-				"GC/"+host+"/"+strings.ToLower(cfg.DNSName), "HOST/"+host+"/"+cfg.NetBIOSName,
-				"HOST/"+host+"/"+strings.ToLower(cfg.DNSName), "RestrictedKrbHost/"+dc.Name, "RestrictedKrbHost/"+host),
+			mkAttr("servicePrincipalName", dcSPNs(dc.Name, host, cfg, invocations[i])...),
 		})
+		if dc.Password != "" {
+			// dcpromo sets the password in the same operation that creates the account: its keys
+			// carry the account's creation USN (and kvno 1), and no later USN moves.
+			if e := d.lookup(MustParseDN(acct)); e != nil {
+				d.storePassword(e, dc.Password, b.now, d.usn)
+			}
+		}
 		srv := "CN=" + dc.Name + "," + servers
 		b.add(srv, []Attribute{mkAttr("objectClass", "top", "server"), mkAttr("dNSHostName", host),
 			mkAttr("serverReference", acct), mkAttr("systemFlags", "1375731712")})
@@ -466,6 +480,21 @@ func (b *builder) addDCs(cfg DomainConfig, invocations []ad.GUID) {
 			mkAttr("rIDAllocationPool", itoa(int64(hi-1)<<32|int64(lo))), mkAttr("rIDPreviousAllocationPool", itoa(int64(hi-1)<<32|int64(lo))),
 			mkAttr("rIDUsedPool", "0"), mkAttr("rIDNextRID", itoa(int64(lo)))})
 	}
+}
+
+// dcSPNs are the servicePrincipalName values of a DC's account, as dcpromo registers them for a
+// DC of a single-domain forest (the forest's DNS name is the domain's): host, ldap, the global
+// catalog (GC/<fqdn>/<forest>), directory replication (the DRS RPC interface GUID
+// E3514235-4B06-11D1-AB04-00C04FC2DCD2/<DSA GUID>/<domain>) and RestrictedKrbHost.
+// Divergence: on a fresh DC the DSA GUID (the NTDS Settings objectGUID) equals the invocationId;
+// here they are different GUIDs, and the replication SPN names the invocationId.
+func dcSPNs(name, host string, cfg DomainConfig, invocation ad.GUID) []string {
+	dns := strings.ToLower(cfg.DNSName)
+	return []string{"HOST/" + name, "HOST/" + host, "ldap/" + host, "ldap/" + name,
+		"ldap/" + host + "/" + dns, "ldap/" + host + "/" + cfg.NetBIOSName,
+		"GC/" + host + "/" + dns, "HOST/" + host + "/" + cfg.NetBIOSName,
+		"HOST/" + host + "/" + dns, "RestrictedKrbHost/" + name, "RestrictedKrbHost/" + host,
+		"E3514235-4B06-11D1-AB04-00C04FC2DCD2/" + invocation.String() + "/" + dns}
 }
 
 // setPasswords sets Administrator's password and krbtgt's keys.

@@ -14,7 +14,10 @@
 //   - a fresh domain (NewDomain) like reference/domain.ldif and configuration.ldif, the rootDSE as
 //     a Windows DC answers it and the subschema entry (CN=Aggregate) in RFC 4512 form;
 //   - principals: passwords stored only as NT hash and Kerberos keys, binds by DN, UPN or
-//     DOMAIN\name, tokens with transitive groups, tokenGroups;
+//     DOMAIN\name, tokens with transitive groups, tokenGroups; each DC's computer account gets
+//     the keys of DCConfig.Password at creation (kvno 1, computer salt) and the SPNs dcpromo
+//     registers (host, ldap, GC, the DRS replication GUID, RestrictedKrbHost); DCAccount is the
+//     replica's own DC account with its keys;
 //   - gMSAs and the KDS (gmsa.go, kds.go, managedpw.go; SIDs, GUIDs, times and the security
 //     descriptor are package ad's value types): KDS root keys as msKds-ProvRootKey objects that replicate, each DC's KDS seeing only its replica and caching
 //     the keys it loaded until RestartKDS; gMSA creation with AD's rules (schema, a 2012 DC, a

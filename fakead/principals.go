@@ -127,6 +127,17 @@ func (d *Directory) Account(name string) (*Account, bool) {
 	return d.accountOf(e), true
 }
 
+// DCAccount is the computer account of the DC this replica belongs to (sAMAccountName DC().Name+"$"):
+// its current keys (AES256, AES128, the NT hash for RC4) and kvno are what a service on the DC
+// (LDAP's SASL GSSAPI, host/) decrypts AP-REQs with. ok is false when the replica has no such
+// account. Call it inside the world loop, as every access to a replica.
+func (d *Directory) DCAccount() (*Account, bool) {
+	if d.dc.Name == "" {
+		return nil, false
+	}
+	return d.Account(strings.ToUpper(d.dc.Name) + "$")
+}
+
 func (d *Directory) accountOf(e *entry) *Account {
 	a := &Account{DN: e.dnString(), SAMAccountName: e.firstString(d.at.sAMAccountName),
 		DNSHostName: e.firstString(d.at.dNSHostName)}

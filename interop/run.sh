@@ -140,6 +140,24 @@ if command -v kinit >/dev/null && command -v kvno >/dev/null; then
     kvno -k "$tmp/itfarm1.keytab" http/ITFarm1.contoso.com
   check "kinit -k -t as the gMSA (outbound authentication)" "^$" \
     bash -c "KRB5CCNAME=FILE:$tmp/gmsa kinit -k -t '$tmp/itfarm1.keytab' 'ITFarm1\$@CONTOSO.COM' 2>&1"
+  # The DC's own account has keys (issue 11): tickets for its ldap/ and host/ SPNs and its account
+  # name. The names are taken as given (krb5.conf: dns_canonicalize_hostname = false), so
+  # dc1.contoso.com need not resolve here.
+  out=$(kvno ldap/dc1.contoso.com host/dc1.contoso.com 'DC1$' 2>&1); rc=$?
+  n=$(grep -Ec '^(ldap/dc1\.contoso\.com|host/dc1\.contoso\.com|DC1\$)@CONTOSO\.COM: kvno = [0-9]+$' <<<"$out")
+  if [ $rc = 0 ] && [ "$n" = 3 ]; then ok "kvno ldap/dc1.contoso.com host/dc1.contoso.com DC1\$"
+  else bad "kvno of the DC's SPNs" "rc=$rc $out"; fi
+  # serve's keytab per joined computer, as a domain join leaves /etc/krb5.keytab.
+  out=$(klist -k -e "$tmp/state/keytabs/WEB1.keytab" 2>&1)
+  n=$(grep -Ec '^ +[0-9]+ (WEB1\$|host/web1\.contoso\.com|host/WEB1)@CONTOSO\.COM \((aes256-cts-hmac-sha1-96|aes128-cts-hmac-sha1-96|(DEPRECATED:)?arcfour-hmac)\) *$' <<<"$out")
+  [ "$n" = 9 ] && ok "klist -k keytabs/WEB1.keytab lists WEB1\$, host/web1.contoso.com, host/WEB1 x aes256, aes128, rc4" \
+    || bad "klist -k keytabs/WEB1.keytab" "$n of 9 entries: $out"
+  check "kinit -k -t keytabs/WEB1.keytab WEB1\$" "Default principal: WEB1\\\$@CONTOSO.COM" \
+    bash -c "KRB5CCNAME=FILE:$tmp/web1 kinit -k -t '$tmp/state/keytabs/WEB1.keytab' 'WEB1\$' 2>&1 && KRB5CCNAME=FILE:$tmp/web1 klist"
+  check "kinit -k -t keytabs/DC1.keytab DC1\$ (the DC's account logs on)" "Default principal: DC1\\\$@CONTOSO.COM" \
+    bash -c "KRB5CCNAME=FILE:$tmp/dc1 kinit -k -t '$tmp/state/keytabs/DC1.keytab' 'DC1\$' 2>&1 && KRB5CCNAME=FILE:$tmp/dc1 klist"
+  check "as WEB1\$, kvno -k keytabs/DC1.keytab ldap/dc1.contoso.com validates" "ldap/dc1.contoso.com@CONTOSO.COM: kvno = [0-9]+, keytab entry valid" \
+    bash -c "KRB5CCNAME=FILE:$tmp/web1 kvno -k '$tmp/state/keytabs/DC1.keytab' ldap/dc1.contoso.com 2>&1"
   out=$("$BIN" keytab --ldap "ldaps://$LDAPS" --ca "$tmp/state/ca.pem" --bind 'WEB3$@contoso.com' --password "$WEB3_PW" \
       --account 'ITFarm1$' --out "$tmp/web3.keytab" 2>&1); rc=$?
   if [ $rc != 0 ] && grep -q "may not retrieve the managed password of ITFarm1\\$" <<<"$out" && [ ! -e "$tmp/web3.keytab" ]; then

@@ -14,9 +14,13 @@ import (
 // accounts the issue names. Every password comes from the world's seed, so a seed gives the same
 // credentials.json.
 
-// Population is what PopulateDefault created: account name → password (Administrator included).
+// Population is what PopulateDefault created: account name → password (Administrator and the
+// DCs' accounts included), and which of the accounts are computers.
 type Population struct {
 	Passwords map[string]string
+	// Computers are the sAMAccountNames of the domain's computer accounts, the DCs' first
+	// ("DC1$", "WEB1$", "WEB2$", "WEB3$"): the accounts a domain join leaves a keytab for.
+	Computers []string
 }
 
 // NewDefaultDomain builds a world from cfg and populates it with PopulateDefault.
@@ -40,6 +44,10 @@ func PopulateDefault(w *World) (*Population, error) {
 	base := w.DomainDN()
 	realm := strings.ToLower(w.Config().Domain)
 	pop := &Population{Passwords: map[string]string{"Administrator": w.Config().AdminPassword}}
+	for _, d := range w.DCs() {
+		pop.Passwords[d.SAMAccountName()] = d.MachinePassword()
+		pop.Computers = append(pop.Computers, d.SAMAccountName())
+	}
 	rnd := w.Rand("credentials")
 	newPassword := func() string { return fixturePassword(rnd) }
 
@@ -75,6 +83,9 @@ func PopulateDefault(w *World) (*Population, error) {
 				return fmt.Errorf("set the password of %s: %w", a.sam, err)
 			}
 			pop.Passwords[a.sam] = pw
+			if a.container == "CN=Computers" {
+				pop.Computers = append(pop.Computers, a.sam)
+			}
 		}
 		group := "CN=ITFarmHosts,CN=Users," + base
 		return d.Add(now, fakead.SystemCaller, group, []fakead.Attribute{

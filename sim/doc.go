@@ -34,6 +34,9 @@
 // tombstones, stamps); only when digests differ does it also compare what a client reads (every
 // object, every attribute but the per-DC ones), to name the DN and attribute that differ.
 //
+// Each DC's computer account has a password drawn from the seed (stream "dc/<NAME>", DC.MachinePassword)
+// and the keys derived from it, so the KDC issues tickets for the DC's SPNs (ldap/, host/, GC/, ...).
+//
 // # Member hosts
 //
 // World.AddHost joins a host (host.go): its computer account is created (or taken over) on its DC

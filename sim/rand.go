@@ -16,6 +16,9 @@ const (
 	StreamGUIDs     = "guids"     // objectGUIDs and invocationIds minted by the directory
 	StreamDomainSID = "domainsid" // the domain SID's three sub-authorities
 	StreamPasswords = "passwords" // generated account passwords (the default admin password)
+	// StreamDCPrefix + a DC's name ("dc/DC1") is the stream of that DC's computer-account
+	// password: one stream per DC, so adding a DC shifts no other DC's password.
+	StreamDCPrefix = "dc/"
 )
 
 // Stream is one named random stream: a ChaCha8 generator seeded with SHA-256(seed || name), so

@@ -61,6 +61,7 @@ type DC struct {
 	name    string
 	os      string
 	index   int
+	pw      string // the computer account's password (stream "dc/<NAME>")
 	dir     *fakead.Directory
 	repl    replica // dir, or a stand-in in tests of the replication machinery
 	stopped bool
@@ -79,6 +80,15 @@ func (d *DC) Name() string { return d.name }
 
 // OS is the DC's operating system ("2022").
 func (d *DC) OS() string { return d.os }
+
+// SAMAccountName is the DC's computer account name, "DC1$".
+func (d *DC) SAMAccountName() string { return strings.ToUpper(d.name) + "$" }
+
+// MachinePassword is the DC's computer-account password, drawn from the seed (stream "dc/<NAME>");
+// the account's keys (AES256, AES128 with the computer salt, RC4) derive from it.
+// Divergence: a Windows DC changes its machine password every 30 days; a simulated DC keeps the one
+// it was promoted with.
+func (d *DC) MachinePassword() string { return d.pw }
 
 // Directory is the DC's replica. Use it only inside the world loop.
 func (d *DC) Directory() *fakead.Directory { return d.dir }
@@ -121,7 +131,7 @@ func New(cfg Config) (*World, error) {
 	cfg = w.cfg
 	dcCfgs := make([]fakead.DCConfig, len(cfg.DCs))
 	for i, d := range cfg.DCs {
-		dcCfgs[i] = fakead.DCConfig{Name: d.Name, OS: d.OS}
+		dcCfgs[i] = fakead.DCConfig{Name: d.Name, OS: d.OS, Password: dcPassword(cfg.Seed, d.Name)}
 	}
 	var dirs []*fakead.Directory
 	err = w.guard(func() error {
@@ -149,6 +159,13 @@ func New(cfg Config) (*World, error) {
 	}
 	w.attach(dirs, reps)
 	return w, nil
+}
+
+// dcPassword is the computer-account password of the DC called name in the world of seed: the
+// first draw of its own stream ("dc/<NAME>"), so a world restored from saved replicas knows the
+// password its DCs' keys were derived from.
+func dcPassword(seed uint64, name string) string {
+	return generatePassword(newStream(seed, StreamDCPrefix+strings.ToUpper(name)))
 }
 
 // newWorld validates cfg and builds everything but the replicas.
@@ -180,7 +197,8 @@ func newWorld(cfg Config) (*World, error) {
 func (w *World) attach(dirs []*fakead.Directory, reps []replica) {
 	names := make([]string, len(w.cfg.DCs))
 	for i, d := range w.cfg.DCs {
-		dc := &DC{name: d.Name, os: d.OS, index: i, repl: reps[i], shipped: reps[i].HighestUSN(), utd: map[ad.GUID]uint64{}}
+		dc := &DC{name: d.Name, os: d.OS, index: i, pw: dcPassword(w.cfg.Seed, d.Name), repl: reps[i],
+			shipped: reps[i].HighestUSN(), utd: map[ad.GUID]uint64{}}
 		if r, ok := reps[i].(interface{ InvocationID() ad.GUID }); ok {
 			dc.inv, dc.hasInv = r.InvocationID(), true
 			dc.utd[dc.inv] = dc.shipped

@@ -92,13 +92,13 @@ func TestServeStateHasNoPlaintextInLDIF(t *testing.T) {
 	if err := json.Unmarshal(raw, &creds); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Administrator", "alice", "WEB1$", "WEB2$", "WEB3$"} {
+	for _, name := range []string{"Administrator", "alice", "DC1$", "WEB1$", "WEB2$", "WEB3$"} {
 		if len(creds[name]) < 12 {
 			t.Errorf("credentials.json: %s has password %q", name, creds[name])
 		}
 	}
-	if len(creds) != 5 {
-		t.Errorf("credentials.json has %d accounts, want 5: %v", len(creds), creds)
+	if len(creds) != 6 {
+		t.Errorf("credentials.json has %d accounts, want 6: %v", len(creds), creds)
 	}
 	pem, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	if !bytes.HasPrefix(pem, []byte("-----BEGIN CERTIFICATE-----")) {

@@ -98,7 +98,8 @@ func startDomain(o serveOptions) (*domainServer, error) {
 	return ds, nil
 }
 
-// writeState writes ca.pem, credentials.json, krb5.conf (with a KDC) and seed into dir, which
+// writeState writes ca.pem, credentials.json, krb5.conf (with a KDC), seed and keytabs/NAME.keytab
+// for every computer account (servekeytabs.go) into dir, which
 // safefile.PrepareDir creates or checks (it refuses a symlink, another user's directory or one
 // others can write to). Every file is replaced, never written through: a symlink or a loose mode
 // someone left in dir does not survive.
@@ -132,7 +133,7 @@ func (ds *domainServer) writeState(dir string) error {
 			return err
 		}
 	}
-	return nil
+	return ds.writeComputerKeytabs(dir)
 }
 
 // Close stops the listeners; it may be called more than once.
@@ -167,7 +168,7 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 	fs.StringVar(&o.LDAP, "ldap", "127.0.0.1:3389", "LDAP listen address (\"\" to disable)")
 	fs.StringVar(&o.LDAPS, "ldaps", "127.0.0.1:3636", "LDAPS listen address (\"\" to disable)")
 	fs.StringVar(&o.KDC, "kdc", "127.0.0.1:3088", "Kerberos KDC listen address, TCP and UDP (\"\" to disable)")
-	fs.StringVar(&o.StateDir, "state-dir", "gmsasim-state", "directory for ca.pem, credentials.json, krb5.conf and seed: created 0700; "+
+	fs.StringVar(&o.StateDir, "state-dir", "gmsasim-state", "directory for ca.pem, credentials.json, krb5.conf, seed and keytabs/: created 0700; "+
 		"an existing one must be a directory (not a symlink) owned by this user that group and others cannot write to")
 	fs.StringVar(&o.AdminPassword, "admin-password", "", "Administrator's password (default: drawn from the seed)")
 	fs.IntVar(&o.SchemaVersion, "schema-version", 88, "schema objectVersion: 47, 52, 56, 69, 87, 88 or 91")
