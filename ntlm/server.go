@@ -54,7 +54,8 @@ const (
 )
 
 // Server is the accepting side of one NTLM handshake (one connection's bind): Challenge, then
-// Authenticate, each once. Not safe for concurrent use.
+// Authenticate, each once; a failed call uses the Server up (ErrState afterwards), so a challenge
+// is never answered twice. Not safe for concurrent use.
 type Server struct {
 	cfg   ServerConfig
 	state serverState

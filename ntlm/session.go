@@ -170,12 +170,13 @@ func (s *Session) Wrap(msg []byte) ([]byte, error) {
 // Unwrap is Wrap's inverse for an inbound buffer (without the 4-byte length): it splits off the
 // signature, unseals or verifies, and returns the LDAP bytes.
 func (s *Session) Unwrap(buf []byte) ([]byte, error) {
+	if !s.Signing() {
+		return nil, errorf(ErrNotNegotiated, "Unwrap without SIGN or SEAL negotiated (flags %v)", s.Flags)
+	}
 	if len(buf) < SignatureSize {
-		if s.Signing() {
-			s.in.mu.Lock()
-			s.in.broken = true
-			s.in.mu.Unlock()
-		}
+		s.in.mu.Lock()
+		s.in.broken = true
+		s.in.mu.Unlock()
 		return nil, errorf(ErrBadSignature, "wrapped buffer of %d bytes has no room for a signature", len(buf))
 	}
 	sig, body := buf[:SignatureSize], buf[SignatureSize:]
