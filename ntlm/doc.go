@@ -93,7 +93,15 @@
 // or the raw NTLMSSP token itself (Metasploit's LDAP client sends raw NTLMSSP as GSS-SPNEGO
 // credentials and finds the challenge by searching the reply for "NTLMSSP"). Reply
 // saslBindInProgress (14) with the challenge in serverSaslCreds, then success. This package has no
-// SPNEGO codec: unwrap to the NTLMSSP bytes first.
+// SPNEGO codec: unwrap to the NTLMSSP bytes first. (gokrb5/v8/spnego's SPNEGOToken and
+// NegTokenResp frame NTLM tokens too, but importing that package needs
+// github.com/jcmturner/goidentity/v6, which go.mod does not list; encoding/asn1 with explicit
+// tags 0-3 is enough for NegTokenInit and NegTokenResp.) When the client's final NegTokenResp
+// carries a mechListMIC ([RFC 4178] 5, [MS-SPNG] 3.3.5.1), it is an NTLM signature (Verify) over
+// the DER of the client's mechTypes list, and the server's accept-completed reply carries its own
+// (Sign over the same bytes); each takes sequence number 0 of its direction, so LDAP traffic
+// after the bind starts at 1. That is how RFC 4178 and Samba's gensec order it; this package's
+// tests do not exercise it.
 //
 // Sealing on LDAP: after a bind that negotiated SEAL (or SIGN), every LDAP PDU in both directions
 // travels in a SASL security-layer buffer ([RFC 4422] 3.7): a 4-byte big-endian length N, then N
