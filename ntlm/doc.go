@@ -97,11 +97,13 @@
 // NegTokenResp frame NTLM tokens too, but importing that package needs
 // github.com/jcmturner/goidentity/v6, which go.mod does not list; encoding/asn1 with explicit
 // tags 0-3 is enough for NegTokenInit and NegTokenResp.) When the client's final NegTokenResp
-// carries a mechListMIC ([RFC 4178] 5, [MS-SPNG] 3.3.5.1), it is an NTLM signature (Verify) over
+// carries a mechListMIC ([RFC 4178] 5, [MS-SPNG]), it is an NTLM signature (Session.Verify) over
 // the DER of the client's mechTypes list, and the server's accept-completed reply carries its own
-// (Sign over the same bytes); each takes sequence number 0 of its direction, so LDAP traffic
-// after the bind starts at 1. That is how RFC 4178 and Samba's gensec order it; this package's
-// tests do not exercise it.
+// (Session.Sign over the same bytes). Each takes sequence number 0 of its direction; then that
+// direction's RC4 stream restarts (Session.ResetInboundRC4 after Verify, Session.ResetOutboundRC4
+// after Sign) while the sequence numbers go on at 1: [MS-SPNG] wants the first application message
+// under the same RC4 state as the mechListMIC, and pyspnego does exactly this
+// (_reset_ntlm_crypto_state resets the handle only). Not exercised against a real client here.
 //
 // Sealing on LDAP: after a bind that negotiated SEAL (or SIGN), every LDAP PDU in both directions
 // travels in a SASL security-layer buffer ([RFC 4422] 3.7): a 4-byte big-endian length N, then N

@@ -216,3 +216,21 @@ func (s *Session) check(d *direction, msg, signature []byte) error {
 	}
 	return nil
 }
+
+// ResetInboundRC4 restarts the client-to-server RC4 stream from its sealing key, keeping the
+// sequence number. GSS-SPNEGO needs it after verifying the client's mechListMIC: [MS-SPNG] has the
+// RC4 state of the first application message equal that of the mechListMIC (pyspnego's
+// _reset_ntlm_crypto_state resets the handle alone, the same way).
+func (s *Session) ResetInboundRC4() { s.in.resetRC4() }
+
+// ResetOutboundRC4 is ResetInboundRC4 for the server-to-client direction, after signing the
+// server's own mechListMIC.
+func (s *Session) ResetOutboundRC4() { s.out.resetRC4() }
+
+func (d *direction) resetRC4() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sealKey != nil {
+		d.handle, _ = rc4.NewCipher(d.sealKey)
+	}
+}

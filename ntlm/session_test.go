@@ -75,3 +75,44 @@ func TestNotNegotiated(t *testing.T) {
 		t.Errorf("Unwrap without SIGN = %v, want ErrNotNegotiated", err)
 	}
 }
+
+// TestResetRC4: after the mechListMIC (sequence 0) and a reset, the next sealed message is
+// encrypted with the RC4 stream from its start, as a fresh session's first message is, while its
+// signature carries sequence number 1.
+func TestResetRC4(t *testing.T) {
+	key := bytes.Repeat([]byte{0x55}, 16)
+	msg := []byte("first LDAP message after the bind")
+	fresh := newSession(key, 0xe2888235, &Authenticate{})
+	freshSealed, _, err := fresh.Seal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSession(key, 0xe2888235, &Authenticate{})
+	if _, err := s.Sign([]byte("mechTypes DER")); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetOutboundRC4()
+	sealed, sig, err := s.Seal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(sealed, freshSealed) {
+		t.Errorf("sealed after reset %x, want the stream's start %x", sealed, freshSealed)
+	}
+	if seq := sig[12:]; !bytes.Equal(seq, []byte{1, 0, 0, 0}) {
+		t.Errorf("sequence number %x, want 1", seq)
+	}
+
+	// The inbound side mirrors it.
+	c := clientView(key, 0xe2888235)
+	mic, _ := c.Sign([]byte("mechTypes DER"))
+	if err := s.Verify([]byte("mechTypes DER"), mic); err != nil {
+		t.Fatal(err)
+	}
+	c.ResetOutboundRC4()
+	s.ResetInboundRC4()
+	up, _ := c.Wrap(msg)
+	if got, err := s.Unwrap(up); err != nil || !bytes.Equal(got, msg) {
+		t.Errorf("Unwrap after both resets: %q, %v", got, err)
+	}
+}
