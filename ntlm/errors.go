@@ -5,9 +5,10 @@ import (
 	"fmt"
 )
 
-// The package's errors. Every error it returns wraps exactly one of these (test with errors.Is);
-// the message around it says what was being done and with which value. A lookup function's error
-// is wrapped as it is, so the caller's own sentinels (ErrUnknownUser or its own) survive too.
+// The package's errors. Every error it returns wraps one of these (test with errors.Is), with two
+// exceptions passed through wrapped as they are: a LookupFunc's error (so ErrUnknownUser or the
+// caller's own sentinels survive) and ServerConfig.Rand's read error. The message around it says
+// what was being done and with which value.
 var (
 	// ErrMalformed: a message does not parse (bad signature or type, an offset or length outside the
 	// message, odd UTF-16, a truncated NTLMv2 blob).
