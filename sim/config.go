@@ -105,7 +105,7 @@ func (cfg Config) normalise() (Config, error) {
 		cfg.NetBIOS = strings.ToUpper(strings.SplitN(cfg.Domain, ".", 2)[0])
 	}
 	cfg.NetBIOS = strings.ToUpper(cfg.NetBIOS)
-	if !validNetBIOS(cfg.NetBIOS) {
+	if !ValidNetBIOS(cfg.NetBIOS) {
 		return cfg, &ConfigError{"NetBIOS", cfg.NetBIOS, "want 1-15 letters, digits or '-'"}
 	}
 	if cfg.SchemaVersion == 0 {
@@ -122,7 +122,7 @@ func (cfg Config) normalise() (Config, error) {
 	for i := range cfg.DCs {
 		d := &cfg.DCs[i]
 		d.Name = strings.ToUpper(d.Name)
-		if !validNetBIOS(d.Name) {
+		if !ValidNetBIOS(d.Name) {
 			return cfg, &ConfigError{fmt.Sprintf("DCs[%d].Name", i), d.Name, "want 1-15 letters, digits or '-'"}
 		}
 		if seen[d.Name] {
@@ -203,7 +203,9 @@ func pairOf(a, b string) [2]string {
 	return [2]string{a, b}
 }
 
-func validNetBIOS(s string) bool {
+// ValidNetBIOS reports whether s is a NetBIOS computer name as the world accepts it: 1-15 letters,
+// digits or '-'.
+func ValidNetBIOS(s string) bool {
 	if len(s) == 0 || len(s) > 15 {
 		return false
 	}

@@ -34,21 +34,24 @@
 // tombstones, stamps); only when digests differ does it also compare what a client reads (every
 // object, every attribute but the per-DC ones), to name the DN and attribute that differ.
 //
-// # Member hosts
+// # Layers above: member hosts and MIM
 //
-// World.AddHost joins a host (host.go): its computer account is created (or taken over) on its DC
-// as SYSTEM with a machine password from the seed (stream "host/<NAME>"), and it boots: a TGT from
-// its DC's in-process KDC (fakead/kdc, stream "kdc/<DC>") whose PAC carries the group snapshot of
-// that moment. Reboot and PurgeTickets (klist -li 0x3e7 purge) take a new snapshot; until then the
-// DC sees the host with the old groups, as Windows does. Install-/Test-/Uninstall-ADServiceAccount
-// (hostgmsa.go) read msDS-ManagedPassword from the host's DC as the host (token = snapshot, on an
-// encrypted connection) and print what PowerShell prints; the local cache is refreshed when the
-// blob's UnchangedPasswordInterval has passed (5 minutes before a rotation), and kept when a
-// refresh fails. Services, IIS application pools and scheduled tasks (hostsvc.go) run as
-// CONTOSO\name$ with an empty password, start only with the current password, and hang in Start
-// Pending on 2012 R2 after a restart unless kdssvc has its network-on trigger. Kerberos probes
-// (hostkrb.go): World.Logon (a user's kinit), Client/Host.ServiceTicket, Host.DecryptTicket and
-// Host.Accept (current or previous key). World.CheckHostCaches is the harness's invariant.
+// Member hosts (package sim/host) and MIM (package sim/mim) are built on this package and it
+// imports neither: the World holds no host. They keep their own state in the loop and reach the
+// world only through exported calls:
+//
+//   - Exec / ExecOn run a closure in the loop; Loop() is the world from inside it: Now, Logf,
+//     Rand, At/After/Cancel (events, whose changes replicate as after Exec), KDC (a DC's in-process
+//     KDC, stream "kdc/<DC>", the one KDCServer serves) and Save (the core's SavedState).
+//   - Locked runs a closure under the world's lock without entering the loop (no event runs, time
+//     does not move): a layer's getters of its own loop state. From inside the loop it panics with
+//     a *ReentryError naming its caller, as the World's methods do.
+//   - DC(name) with DC.Running and DC.Directory; Fail wraps a layer's invariant failure as a
+//     Failure; Restore rebuilds a world from a SavedState; GeneratePassword and ValidNetBIOS are the
+//     rules the world's own accounts follow.
+//
+// AddDomainUser, AddDomainGroup and their Ensure forms (domainaccounts.go) create the domain
+// accounts such a layer needs before it starts.
 //
 // # The Key Distribution Service
 //

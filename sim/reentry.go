@@ -41,6 +41,8 @@ type loopMutex struct {
 var (
 	// enterFunc is the name of World.enter as the runtime reports it in a stack.
 	enterFunc = reflect.TypeFor[World]().PkgPath() + ".(*World).enter"
+	// lockedFunc is World.Locked's name: a re-entry through it names Locked's caller.
+	lockedFunc = reflect.TypeFor[World]().PkgPath() + ".(*World).Locked"
 	// pkgDir is what precedes "sim." in those names: "github.com/gmsasim/gmsasim/".
 	pkgDir = strings.TrimSuffix(reflect.TypeFor[World]().PkgPath(), "sim")
 )
@@ -74,15 +76,17 @@ func insideLoop() bool {
 	}
 }
 
-// callerMethod names the World method that took the lock, "sim.(*World).Now": the first frame
-// that is none of the lock's own.
+// callerMethod names the World method that took the lock, "sim.(*World).Now", or for
+// World.Locked the method that called it, "sim/host.(*Host).Boots": the first frame that is none
+// of the lock's own.
 func callerMethod() string {
 	pcs := make([]uintptr, 16)
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
 	for {
 		f, more := frames.Next()
 		switch {
-		case f.Function == enterFunc, strings.HasSuffix(f.Function, ".callerMethod"), strings.HasSuffix(f.Function, ".(*loopMutex).Lock"):
+		case f.Function == enterFunc, strings.HasSuffix(f.Function, ".callerMethod"), strings.HasSuffix(f.Function, ".(*loopMutex).Lock"),
+			f.Function == lockedFunc: // World.Locked: name the method of the layer above that called it
 		default:
 			return strings.TrimPrefix(f.Function, pkgDir)
 		}

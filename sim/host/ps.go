@@ -1,4 +1,4 @@
-package sim
+package host
 
 import (
 	"errors"
@@ -96,7 +96,7 @@ func (h *Host) Klist(line string) (string, error) {
 	out += "\tDeleting all tickets:\n\tTicket(s) purged!"
 	if target == "0x3e7" || target == "999" {
 		if err := h.PurgeTickets(); err != nil {
-			var he *HostError
+			var he *Error
 			if !errors.As(err, &he) {
 				return "", err
 			}
