@@ -63,20 +63,6 @@
 // ManagedPassword (what a DC computes for a gMSA now, with the lazy rotation write that then
 // replicates). Each is traced.
 //
-// # MIM hosts
-//
-// NewMIM (mim.go) puts Microsoft Identity Manager on member hosts: the Synchronization Service with
-// its encryption key set (export needs the current sync account's name, password and domain; after
-// the installer's change mode the service will not start until a key set is restored, and a wrong
-// one leaves it unable to run), the MIM Service with its Exchange settings and registry values, the
-// PAM REST API, Monitoring and Component services, the SSPR portals, and the unsupported MIM Portal,
-// Certificate Management and BHOLD. ChangeMode behaves as the installers do (a gMSA without "$" or
-// with a password is refused; the LogonUser warning is shown and recorded). NewDefaultMIMWorld
-// builds the built-in MIM world; SaveMIMWorld/LoadMIMWorld (mimstate.go) write and reload a whole
-// world (replicas as LDIF, hosts as JSON, simulated time) so that `gmsasim migrate resume` can
-// continue after a killed process. The engine reaches these hosts only through sim/mimagent, the
-// simulator's implementation of migrate.HostAgent.
-//
 // # Determinism
 //
 // Inside the world loop a run replays bit for bit from its seed: the trace (World.Trace) and each

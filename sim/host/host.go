@@ -276,7 +276,7 @@ func (h *Host) SAMAccountName() string { return h.sam }
 // the one it joined with.
 func (h *Host) MachinePassword() string { return h.password }
 
-// Boots is how many times the host has started (1 after AddHost).
+// Boots is how many times the host has started (1 after Fleet.Add).
 func (h *Host) Boots() int {
 	return locked(h.w, func() int {
 		return h.boots

@@ -29,7 +29,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //	ticket NAME client=alice           alice's service ticket for the farm SPN, remembered as NAME
 //	decrypt NAME on=HOST               does HOST decrypt ticket NAME?
 //	advance 30d | advance rotation[-1h|+1m]   (rotation: ITFarm1's next rotation on DC1)
-//	invariant                          World.CheckHostCaches
+//	invariant                          Fleet.CheckCaches
 func TestHostTranscripts(t *testing.T) {
 	transcript.RunFiles(t, "testdata/*.txt", *rewrite, func(t *testing.T) func(string) string {
 		return (&hostRun{t: t, tickets: map[string]*Ticket{}}).run

@@ -212,7 +212,7 @@ type Host struct {
 
 type regValue struct{ key, name, kind, data string }
 
-// AddHost joins a host (sim.World.AddHost) and installs MIM on it: each component's service or
+// AddHost joins a host to the deployment's fleet (host.Fleet.Add) and installs MIM on it: each component's service or
 // application pool (automatic start) under its account, started; a sync database encrypted with a
 // fresh key set (stream "mim/<NAME>"); the MIM Service's Exchange registry values.
 func (m *Deployment) AddHost(spec HostSpec) (*Host, error) {
