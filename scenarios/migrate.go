@@ -136,7 +136,7 @@ func parseMIMHost(line string) (*mimHostLine, error) {
 		case "components":
 			for _, c := range strings.Split(a.Val, ",") {
 				if _, _, ok := mim.Workload(mim.Component(c)); !ok {
-					return nil, fmt.Errorf("mim host %s: unknown component %q; expected one of %v", args[0].Key, c, mim.Components)
+					return nil, fmt.Errorf("mim host %s: unknown component %q; expected one of %v", args[0].Key, c, mim.Components())
 				}
 				hl.spec.Components = append(hl.spec.Components, mim.Component(c))
 			}
@@ -274,7 +274,7 @@ func runMIM(r *runner, st *Step) (string, error) {
 		mr.m = m
 	}
 	dc := r.w.DCs()[0].Name()
-	for _, g := range mim.SyncGroups {
+	for _, g := range mim.SyncGroups() {
 		if err := sim.EnsureDomainGroup(r.w, dc, g); err != nil {
 			return "", err
 		}

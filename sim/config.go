@@ -33,11 +33,13 @@ const (
 )
 
 // SchemaVersions are the CN=Schema objectVersion values a world accepts: 47 (2008 R2), 52 (2012
-// beta), 56 (2012), 69 (2012 R2), 87 (2016), 88 (2019 and 2022), 91 (2025).
-var SchemaVersions = []int{47, 52, 56, 69, 87, 88, 91}
+// beta), 56 (2012), 69 (2012 R2), 87 (2016), 88 (2019 and 2022), 91 (2025). A new slice each call.
+func SchemaVersions() []int { return []int{47, 52, 56, 69, 87, 88, 91} }
 
-// DCOSVersions are the operating systems a DC may run.
-var DCOSVersions = []string{"2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"}
+// DCOSVersions are the operating systems a DC may run. A new slice each call.
+func DCOSVersions() []string {
+	return []string{"2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"}
+}
 
 // DCSpec describes one domain controller.
 type DCSpec struct {
@@ -111,8 +113,8 @@ func (cfg Config) normalise() (Config, error) {
 	if cfg.SchemaVersion == 0 {
 		cfg.SchemaVersion = DefaultSchemaVersion
 	}
-	if !containsInt(SchemaVersions, cfg.SchemaVersion) {
-		return cfg, &ConfigError{"SchemaVersion", cfg.SchemaVersion, fmt.Sprintf("want one of %v", SchemaVersions)}
+	if !containsInt(SchemaVersions(), cfg.SchemaVersion) {
+		return cfg, &ConfigError{"SchemaVersion", cfg.SchemaVersion, fmt.Sprintf("want one of %v", SchemaVersions())}
 	}
 	if len(cfg.DCs) == 0 {
 		cfg.DCs = []DCSpec{{Name: DefaultDCName}}
@@ -132,8 +134,8 @@ func (cfg Config) normalise() (Config, error) {
 		if d.OS == "" {
 			d.OS = DefaultDCOS
 		}
-		if !containsString(DCOSVersions, d.OS) {
-			return cfg, &ConfigError{fmt.Sprintf("DCs[%d].OS", i), d.OS, fmt.Sprintf("want one of %v", DCOSVersions)}
+		if !containsString(DCOSVersions(), d.OS) {
+			return cfg, &ConfigError{fmt.Sprintf("DCs[%d].OS", i), d.OS, fmt.Sprintf("want one of %v", DCOSVersions())}
 		}
 	}
 	if cfg.LinkDelay == 0 {

@@ -286,6 +286,14 @@ func (w *World) Locked(fn func()) {
 	fn()
 }
 
+// LockedValue is World.Locked returning fn's result: a layer's getter in one line. Re-entry names
+// its caller, as with Locked.
+func LockedValue[T any](w *World, fn func() T) T {
+	var v T
+	w.Locked(func() { v = fn() })
+	return v
+}
+
 // Fail wraps err as a Failure of this world at the current simulated time, with the trace tail,
 // for layers above that check an invariant of their own (host caches); nil and Failures pass
 // through.

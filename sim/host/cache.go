@@ -147,7 +147,7 @@ type CachedAccount struct {
 
 // Cache lists the gMSAs the host holds, by sAMAccountName.
 func (h *Host) Cache() []CachedAccount {
-	return locked(h.w, func() []CachedAccount {
+	return sim.LockedValue(h.w, func() []CachedAccount {
 		var out []CachedAccount
 		for _, k := range sortedKeys(h.gmsa) {
 			c := h.gmsa[k]

@@ -364,7 +364,7 @@ func (h *Host) UninstallADServiceAccount(identity string) error {
 
 // Installed reports whether the gMSA is installed (Install-ADServiceAccount) on the host.
 func (h *Host) Installed(identity string) bool {
-	return locked(h.w, func() bool {
+	return sim.LockedValue(h.w, func() bool {
 		c := h.gmsa[strings.ToLower(samOf(identity))]
 		return c != nil && c.installed
 	})

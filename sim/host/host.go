@@ -15,8 +15,9 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
-// OSVersions are the operating systems a member host may run.
-var OSVersions = sim.DCOSVersions
+// OSVersions are the operating systems a member host may run (those of a DC). A new slice each
+// call.
+func OSVersions() []string { return sim.DCOSVersions() }
 
 // DefaultEncryptionTypes is what a Windows Server 2012+ host allows when the policy "Network
 // security: Configure encryption types allowed for Kerberos" is not configured: RC4-HMAC,
@@ -154,8 +155,8 @@ func (f *Fleet) Add(spec Spec) (*Host, error) {
 	if spec.OS == "" {
 		spec.OS = sim.DefaultDCOS
 	}
-	if !slices.Contains(OSVersions, spec.OS) {
-		return nil, &sim.ConfigError{Field: "HostSpec.OS", Value: spec.OS, Reason: fmt.Sprintf("want one of %v", OSVersions)}
+	if !slices.Contains(OSVersions(), spec.OS) {
+		return nil, &sim.ConfigError{Field: "HostSpec.OS", Value: spec.OS, Reason: fmt.Sprintf("want one of %v", OSVersions())}
 	}
 	if spec.DC == "" {
 		spec.DC = w.Config().DCs[0].Name
@@ -278,7 +279,7 @@ func (h *Host) MachinePassword() string { return h.password }
 
 // Boots is how many times the host has started (1 after Fleet.Add).
 func (h *Host) Boots() int {
-	return locked(h.w, func() int {
+	return sim.LockedValue(h.w, func() int {
 		return h.boots
 	})
 }
@@ -386,7 +387,7 @@ func (h *Host) SetClockSkew(d time.Duration) error {
 
 // ClockSkew is the host's clock minus the world's.
 func (h *Host) ClockSkew() time.Duration {
-	return locked(h.w, func() time.Duration {
+	return sim.LockedValue(h.w, func() time.Duration {
 		return h.skew
 	})
 }
@@ -451,7 +452,7 @@ func (h *Host) PurgeTickets() error {
 
 // GroupSnapshot returns the group SIDs the host's current TGT carries, sorted.
 func (h *Host) GroupSnapshot() []string {
-	return locked(h.w, func() []string {
+	return sim.LockedValue(h.w, func() []string {
 		out := append([]string(nil), h.snap.Groups...)
 		sort.Strings(out)
 		return out
@@ -460,7 +461,7 @@ func (h *Host) GroupSnapshot() []string {
 
 // LoggedOn reports whether the host holds a TGT.
 func (h *Host) LoggedOn() bool {
-	return locked(h.w, func() bool {
+	return sim.LockedValue(h.w, func() bool {
 		return h.creds != nil
 	})
 }
@@ -471,14 +472,6 @@ func (h *Host) SetEncryptionTypes(mask int64) {
 	h.w.Locked(func() {
 		h.encTypes = mask
 	})
-}
-
-// locked runs fn under the world's lock (World.Locked) and returns its result: the hosts'
-// getters read state that lives in the world loop.
-func locked[T any](w *sim.World, fn func() T) T {
-	var v T
-	w.Locked(func() { v = fn() })
-	return v
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -379,3 +379,27 @@ func TestHostCacheView(t *testing.T) {
 		t.Errorf("after a refused refresh: %+v", c)
 	}
 }
+
+// A Host getter called inside the loop panics like a World method (World.Locked), naming the
+// getter rather than Locked.
+func TestHostGetterReentry(t *testing.T) {
+	w := newFarmWorld(t, sim.Config{Seed: 5}, host("Web1"))
+	h := w.Host("Web1")
+	var re *sim.ReentryError
+	func() {
+		defer func() {
+			r := recover()
+			var ok bool
+			if re, ok = r.(*sim.ReentryError); !ok {
+				t.Fatalf("recovered %v, want a *sim.ReentryError", r)
+			}
+		}()
+		_ = w.Exec(func(time.Time) error { h.Boots(); return nil })
+	}()
+	if want := "sim/host.(*Host).Boots"; re.Method != want {
+		t.Errorf("Method %q, want %q", re.Method, want)
+	}
+	if !strings.Contains(re.Error(), "sim/host.(*Host).Boots called inside the world loop") {
+		t.Errorf("message: %s", re.Error())
+	}
+}

@@ -303,11 +303,11 @@ func (h *Host) SetKDSSvcTrigger(on bool) {
 }
 
 // KDSSvcTrigger reports whether kdssvc has its network-on start trigger.
-func (h *Host) KDSSvcTrigger() bool { return locked(h.w, func() bool { return h.trigger }) }
+func (h *Host) KDSSvcTrigger() bool { return sim.LockedValue(h.w, func() bool { return h.trigger }) }
 
 // KDSSvcRunning reports whether kdssvc runs on the host.
 func (h *Host) KDSSvcRunning() bool {
-	return locked(h.w, func() bool {
+	return sim.LockedValue(h.w, func() bool {
 		return h.kdssvc
 	})
 }

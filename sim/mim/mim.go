@@ -35,9 +35,11 @@ const (
 	CompBHOLD            Component = "bhold"             // BHOLD: not supported
 )
 
-// Components lists every component in a stable order.
-var Components = []Component{CompSync, CompService, CompPAMRestAPI, CompPAMMonitoring, CompPAMComponent,
-	CompSSPRRegistration, CompSSPRReset, CompPortal, CompCertManagement, CompBHOLD}
+// Components lists every component in a stable order. A new slice each call.
+func Components() []Component {
+	return []Component{CompSync, CompService, CompPAMRestAPI, CompPAMMonitoring, CompPAMComponent,
+		CompSSPRRegistration, CompSSPRReset, CompPortal, CompCertManagement, CompBHOLD}
+}
 
 // Workload is the service or application pool a component runs as.
 // Divergence: the IIS application pool names of the PAM REST API and the SSPR portals are the
@@ -80,7 +82,7 @@ func Supported(c Component) bool {
 
 // ComponentByWorkload finds the component of a service or application pool name.
 func ComponentByWorkload(name string) (Component, bool) {
-	for _, c := range Components {
+	for _, c := range Components() {
 		if _, n, _ := Workload(c); strings.EqualFold(n, name) {
 			return c, true
 		}
@@ -166,14 +168,14 @@ func (m *Deployment) World() *sim.World { return m.w }
 
 // Host returns the MIM host called name (case-insensitive), or nil.
 func (m *Deployment) Host(name string) *Host {
-	return locked(m.w, func() *Host {
+	return sim.LockedValue(m.w, func() *Host {
 		return m.hosts[strings.ToUpper(name)]
 	})
 }
 
 // Hosts returns the MIM hosts in the order they were added.
 func (m *Deployment) Hosts() []*Host {
-	return locked(m.w, func() []*Host {
+	return sim.LockedValue(m.w, func() []*Host {
 		return append([]*Host(nil), m.order...)
 	})
 }
@@ -182,7 +184,7 @@ func (m *Deployment) Hosts() []*Host {
 // (at installation or in change mode), by the account as configured (CONTOSO\svc-mimsync): what
 // the operator knows and types, also after the services moved to gMSAs (for rollback).
 func (m *Deployment) KnownPasswords() map[string]string {
-	return locked(m.w, func() map[string]string {
+	return sim.LockedValue(m.w, func() map[string]string {
 		out := map[string]string{}
 		for k, v := range m.known {
 			out[k] = v
@@ -232,7 +234,7 @@ func (m *Deployment) AddHost(spec HostSpec) (*Host, error) {
 	for _, c := range spec.Components {
 		kind, name, ok := Workload(c)
 		if !ok {
-			return nil, &sim.ConfigError{Field: "MIMHostSpec.Components", Value: c, Reason: fmt.Sprintf("want one of %v", Components)}
+			return nil, &sim.ConfigError{Field: "MIMHostSpec.Components", Value: c, Reason: fmt.Sprintf("want one of %v", Components())}
 		}
 		if err := h.AddWorkload(kind, name, host.StartAuto); err != nil {
 			return nil, err
@@ -256,7 +258,7 @@ func (m *Deployment) AddHost(spec HostSpec) (*Host, error) {
 			mh.setExchangeLocked(spec.Exchange)
 			mh.setRegLocked(RegFIMServiceKey, "PollExchangeEnabled", "0")
 		}
-		for _, c := range Components {
+		for _, c := range Components() {
 			if mh.comps[c] {
 				kind, name, _ := Workload(c)
 				h.StartLocked(now, dc, h.WorkloadLocked(kind, name))
@@ -275,7 +277,7 @@ func (m *Deployment) AddHost(spec HostSpec) (*Host, error) {
 
 func (mh *Host) componentsLocked() []string {
 	var out []string
-	for _, c := range Components {
+	for _, c := range Components() {
 		if mh.comps[c] {
 			out = append(out, string(c))
 		}
@@ -314,16 +316,16 @@ func (mh *Host) SPNOwner(spn string) string {
 
 // Version is the installed MIM build.
 func (mh *Host) Version() string {
-	return locked(mh.m.w, func() string {
+	return sim.LockedValue(mh.m.w, func() string {
 		return mh.version
 	})
 }
 
 // Components lists the installed components in Components order.
 func (mh *Host) Components() []Component {
-	return locked(mh.m.w, func() []Component {
+	return sim.LockedValue(mh.m.w, func() []Component {
 		var out []Component
-		for _, c := range Components {
+		for _, c := range Components() {
 			if mh.comps[c] {
 				out = append(out, c)
 			}
@@ -334,28 +336,28 @@ func (mh *Host) Components() []Component {
 
 // Has reports whether a component is installed.
 func (mh *Host) Has(c Component) bool {
-	return locked(mh.m.w, func() bool {
+	return sim.LockedValue(mh.m.w, func() bool {
 		return mh.comps[c]
 	})
 }
 
 // Agents are the sync database's management agents.
 func (mh *Host) Agents() []ManagementAgent {
-	return locked(mh.m.w, func() []ManagementAgent {
+	return sim.LockedValue(mh.m.w, func() []ManagementAgent {
 		return append([]ManagementAgent(nil), mh.agents...)
 	})
 }
 
 // PCNS reports whether PCNS targets this sync server.
 func (mh *Host) PCNS() bool {
-	return locked(mh.m.w, func() bool {
+	return sim.LockedValue(mh.m.w, func() bool {
 		return mh.pcns
 	})
 }
 
 // Exchange is the MIM Service's Exchange mode.
 func (mh *Host) Exchange() ExchangeMode {
-	return locked(mh.m.w, func() ExchangeMode {
+	return sim.LockedValue(mh.m.w, func() ExchangeMode {
 		return mh.exchange
 	})
 }
@@ -382,14 +384,14 @@ func (mh *Host) State(c Component) (host.ServiceState, error) {
 
 // Warnings are the installer warnings shown on this host, in order.
 func (mh *Host) Warnings() []string {
-	return locked(mh.m.w, func() []string {
+	return sim.LockedValue(mh.m.w, func() []string {
 		return append([]string(nil), mh.warnings...)
 	})
 }
 
 // Events is the host's Application event log (MIM's entries).
 func (mh *Host) Events() []string {
-	return locked(mh.m.w, func() []string {
+	return sim.LockedValue(mh.m.w, func() []string {
 		return append([]string(nil), mh.events...)
 	})
 }
@@ -455,14 +457,14 @@ func (mh *Host) SetRegistryValue(key, name, kind, data string) error {
 
 // RegistryKind is a value's kind ("REG_SZ", "REG_DWORD"; "" when absent).
 func (mh *Host) RegistryKind(key, name string) string {
-	return locked(mh.m.w, func() string {
+	return sim.LockedValue(mh.m.w, func() string {
 		return mh.registry[strings.ToLower(key+`\`+name)].kind
 	})
 }
 
 // RegistryValues lists every value as KEY\NAME=DATA, sorted.
 func (mh *Host) RegistryValues() []string {
-	return locked(mh.m.w, func() []string {
+	return sim.LockedValue(mh.m.w, func() []string {
 		var out []string
 		for _, v := range mh.registry {
 			out = append(out, v.key+`\`+v.name+"="+v.data)
@@ -496,12 +498,4 @@ func (mh *Host) setExchangeLocked(mode ExchangeMode) {
 		mh.setRegLocked(RegMIMServiceKey, "ExchangeOnline", "")
 		mh.setRegLocked(RegMIMServiceKey, "ExchangeOnPremise", "(encrypted)")
 	}
-}
-
-// locked runs fn under the world's lock (World.Locked) and returns its result: the MIM hosts'
-// getters read state that lives in the world loop.
-func locked[T any](w *sim.World, fn func() T) T {
-	var v T
-	w.Locked(func() { v = fn() })
-	return v
 }

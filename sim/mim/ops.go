@@ -249,14 +249,14 @@ func (mh *Host) DeleteFile(path string) {
 
 // DatabaseKeyID is the id of the key set the sync database is encrypted with ("" without sync).
 func (mh *Host) DatabaseKeyID() string {
-	return locked(mh.m.w, func() string {
+	return sim.LockedValue(mh.m.w, func() string {
 		return mh.keyDB
 	})
 }
 
 // KeysLoaded reports whether the sync service holds the key set its database needs.
 func (mh *Host) KeysLoaded() bool {
-	return locked(mh.m.w, func() bool {
+	return sim.LockedValue(mh.m.w, func() bool {
 		return mh.keyDB != "" && mh.keyRun == mh.keyDB
 	})
 }

@@ -74,7 +74,7 @@ func Save(m *Deployment) ([]byte, error) {
 func saveMIM(mh *Host) savedMIM {
 	sm := savedMIM{Version: mh.version, Agents: mh.agents, PCNS: mh.pcns, Exchange: mh.exchange, Files: mh.files,
 		Writes: mh.writes, KeyDB: mh.keyDB, KeyRun: mh.keyRun, SyncAuto: mh.syncAuto, Events: mh.events, Warnings: mh.warnings}
-	for _, c := range Components {
+	for _, c := range Components() {
 		if mh.comps[c] {
 			sm.Components = append(sm.Components, c)
 		}

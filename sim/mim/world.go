@@ -24,7 +24,9 @@ const (
 
 // SyncGroups are the Synchronization Service's security groups; the MIM Service account joins
 // MIMSyncBrowse and MIMSyncPasswordSet for SSPR.
-var SyncGroups = []string{"MIMSyncAdmins", "MIMSyncOperators", "MIMSyncJoiners", "MIMSyncBrowse", "MIMSyncPasswordSet"}
+func SyncGroups() []string {
+	return []string{"MIMSyncAdmins", "MIMSyncOperators", "MIMSyncJoiners", "MIMSyncBrowse", "MIMSyncPasswordSet"}
+}
 
 // DefaultOptions shapes the built-in MIM world.
 type DefaultOptions struct {
@@ -38,7 +40,9 @@ type DefaultOptions struct {
 }
 
 // ServiceUsers are the domain accounts the default world's services run as before conversion.
-var ServiceUsers = []string{"svc-mimsync", "svc-mimservice", "svc-mimpam", "svc-mimsspr", "svc-mimma"}
+func ServiceUsers() []string {
+	return []string{"svc-mimsync", "svc-mimservice", "svc-mimpam", "svc-mimsspr", "svc-mimma"}
+}
 
 // NewDefaultWorld builds the built-in MIM world: hosts MIMSYNC (sync, PCNS, an AD MA and the
 // MIM Service MA), MIMSVC (MIM Service with Exchange, the MIM Portal on SharePoint), MIMPAM (PAM
@@ -100,12 +104,12 @@ func InstallDefaultOn(m *Deployment, opt DefaultOptions) (*Deployment, error) {
 		opt.Exchange = ExchangeOnPremise
 	}
 	dc := w.DCs()[0].Name()
-	for _, g := range SyncGroups {
+	for _, g := range SyncGroups() {
 		if err := sim.EnsureDomainGroup(w, dc, g); err != nil {
 			return nil, err
 		}
 	}
-	for _, u := range ServiceUsers {
+	for _, u := range ServiceUsers() {
 		if err := sim.EnsureDomainUser(w, dc, u, UserPassword(w, u)); err != nil {
 			return nil, err
 		}
