@@ -43,9 +43,10 @@
 //   - Exec / ExecOn run a closure in the loop; Loop() is the world from inside it: Now, Logf,
 //     Rand, At/After/Cancel (events, whose changes replicate as after Exec), KDC (a DC's in-process
 //     KDC, stream "kdc/<DC>", the one KDCServer serves) and Save (the core's SavedState).
-//   - Locked runs a closure under the world's lock without entering the loop (no event runs, time
-//     does not move): a layer's getters of its own loop state. From inside the loop it panics with
-//     a *ReentryError naming its caller, as the World's methods do.
+//   - Locked (and LockedValue, its one-line form for getters) runs a closure under the world's
+//     lock without entering the loop (no event runs, time does not move): a layer's getters of its
+//     own loop state. From inside the loop it panics with a *ReentryError naming its caller, as
+//     the World's methods do.
 //   - DC(name) with DC.Running and DC.Directory; Fail wraps a layer's invariant failure as a
 //     Failure; Restore rebuilds a world from a SavedState; GeneratePassword and ValidNetBIOS are the
 //     rules the world's own accounts follow.
