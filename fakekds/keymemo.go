@@ -62,17 +62,3 @@ func (km *KeyMemo) KeysFromString(password, salt string) (Keys, error) {
 func (k Keys) clone() Keys {
 	return Keys{NTHash: bytes.Clone(k.NTHash), AES128: bytes.Clone(k.AES128), AES256: bytes.Clone(k.AES256)}
 }
-
-// CachedKeys and CachedKeysFromString go through a memo of the process until the member hosts'
-// code, moving into its own package, takes its world's memo.
-//
-// Deprecated: use a KeyMemo.
-var processMemo = NewKeyMemo()
-
-// CachedKeys is processMemo.Keys. Deprecated: use a KeyMemo.
-func CachedKeys(password []byte, salt string) (Keys, error) { return processMemo.Keys(password, salt) }
-
-// CachedKeysFromString is processMemo.KeysFromString. Deprecated: use a KeyMemo.
-func CachedKeysFromString(password, salt string) (Keys, error) {
-	return processMemo.KeysFromString(password, salt)
-}

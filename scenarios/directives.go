@@ -251,10 +251,10 @@ func runCheck(r *runner, st *Step) (string, error) {
 	case "password-equal":
 		return runPasswordEqual(r, st)
 	case "host-passwords":
-		if err := r.w.CheckHostCaches(); err != nil {
+		if err := r.hosts.CheckCaches(); err != nil {
 			return "not ok: " + oneLine(err), nil
 		}
-		if n := len(r.w.Hosts()); n != 1 {
+		if n := len(r.hosts.Hosts()); n != 1 {
 			return fmt.Sprintf("ok: %d hosts hold the current or previous password", n), nil
 		}
 		return "ok: 1 host holds the current or previous password", nil

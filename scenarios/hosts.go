@@ -12,32 +12,33 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
 )
 
-// Member hosts: the world's sim.Host for each "host" line; the host cmdlets call its methods, which
-// print what Windows prints (sim.CmdletError.Text, sim.TestResult.String, Host.SC).
+// Member hosts: the world's host.Host for each "host" line; the host cmdlets call its methods, which
+// print what Windows prints (host.CmdletError.Text, host.TestResult.String, Host.SC).
 
 // hostError turns a host method's error into what the transcript shows.
 func hostError(cmdlet string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var ce *sim.CmdletError
+	var ce *host.CmdletError
 	if errors.As(err, &ce) {
 		return &ps.Verbatim{Text: ce.Text}
 	}
 	return &ps.CommandError{Cmd: cmdlet, Err: ps.Errorf("%v", err)}
 }
 
-func (r *runner) host(name string) *sim.Host {
+func (r *runner) host(name string) *host.Host {
 	if r.w == nil {
 		return nil
 	}
-	return r.w.Host(name)
+	return r.hosts.Host(name)
 }
 
 // runHostCommand runs a command on a member host.
-func (s *session) runHostCommand(c *ps.Command, h *sim.Host) ([]any, error) {
+func (s *session) runHostCommand(c *ps.Command, h *host.Host) ([]any, error) {
 	def := s.r.cmdlets.lookup(c.Name)
 	name := strings.ToLower(strings.TrimSuffix(strings.ToLower(c.Name), ".exe"))
 	raw := func() string {
@@ -94,11 +95,11 @@ func (s *session) runHostCommand(c *ps.Command, h *sim.Host) ([]any, error) {
 		for _, n := range b.Strs("Name") {
 			switch def.Name {
 			case "Start-Service":
-				if _, err := h.Start(sim.KindService, n); err != nil {
+				if _, err := h.Start(host.KindService, n); err != nil {
 					return out, &ps.CommandError{Cmd: def.Name, Err: ps.Errorf("Service '%s (%s)' cannot be started due to the following error: Cannot start service %s on computer '.'.", n, n, n)}
 				}
 			case "Stop-Service":
-				if err := h.Stop(sim.KindService, n); err != nil {
+				if err := h.Stop(host.KindService, n); err != nil {
 					return out, hostError(def.Name, err)
 				}
 			default:
@@ -114,7 +115,7 @@ func (s *session) runHostCommand(c *ps.Command, h *sim.Host) ([]any, error) {
 	return nil, &PendingFeatureError{Feature: "this host cmdlet", What: def.Name + " on " + h.Name()}
 }
 
-func hostLine(h *sim.Host) string {
+func hostLine(h *host.Host) string {
 	sp := h.Spec()
 	arch := "x64"
 	if !sp.Is64Bit {
@@ -169,7 +170,7 @@ func runKerberos(r *runner, st *Step) (string, error) {
 	if !ok {
 		dc = r.w.DCs()[0].Name()
 	}
-	var t *sim.Ticket
+	var t *host.Ticket
 	if name, ok := st.Arg("ticket"); ok {
 		t = r.tickets[name]
 		if t == nil {
@@ -177,7 +178,7 @@ func runKerberos(r *runner, st *Step) (string, error) {
 		}
 		spn = t.SPN
 	} else {
-		c, err := r.w.Logon(dc, client, userPassword(client))
+		c, err := host.Logon(r.w, dc, client, userPassword(client))
 		if err != nil {
 			return "error: " + client + " cannot log on: " + oneLine(err), nil
 		}
@@ -187,7 +188,7 @@ func runKerberos(r *runner, st *Step) (string, error) {
 	}
 	if saving {
 		if r.tickets == nil {
-			r.tickets = map[string]*sim.Ticket{}
+			r.tickets = map[string]*host.Ticket{}
 		}
 		r.tickets[save] = t
 		return fmt.Sprintf("saved %s: ticket for %s (kvno %d)", save, spn, t.KVNO), nil
@@ -200,9 +201,9 @@ func runKerberos(r *runner, st *Step) (string, error) {
 	if err != nil {
 		why := oneLine(err)
 		switch {
-		case errors.Is(err, sim.ErrNoKeyDecrypts):
+		case errors.Is(err, host.ErrNoKeyDecrypts):
 			why = "KRB_AP_ERR_MODIFIED, none of its keys decrypts it"
-		case errors.Is(err, sim.ErrClockSkew):
+		case errors.Is(err, host.ErrClockSkew):
 			why = "KRB_AP_ERR_SKEW, the client's clock and the host's differ by more than 5 minutes"
 		}
 		return fmt.Sprintf("error: %s cannot decrypt the ticket for %s (kvno %d): %s", h.Name(), spn, t.KVNO, why), nil

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
+	"github.com/gmsasim/gmsasim/sim/mim"
 	"github.com/gmsasim/gmsasim/sim/mimagent"
 )
 
@@ -34,12 +36,12 @@ import (
 //	                                             a reloaded world, compared with an uninterrupted run
 //	crash-at STEP                                the next apply/resume stops right after STEP
 //
-// After a crash the world is saved and loaded back (sim.SaveMIMWorld / LoadMIMWorld), as
+// After a crash the world is saved and loaded back (mim.Save / LoadMIMWorld), as
 // `gmsasim migrate resume` does after a killed process.
 
 // mimRun is a runner's MIM state.
 type mimRun struct {
-	m            *sim.MIM
+	m            *mim.Deployment
 	dir          string // the journal's directory
 	runs         int    // journals made
 	journal      string
@@ -116,7 +118,7 @@ func checkMIM(st *Step) error {
 
 // mimHostLine is one host line of a mim block.
 type mimHostLine struct {
-	spec    sim.MIMHostSpec
+	spec    mim.HostSpec
 	account string
 }
 
@@ -128,15 +130,15 @@ func parseMIMHost(line string) (*mimHostLine, error) {
 	if len(args) == 0 || args[0].HasVal {
 		return nil, fmt.Errorf("mim host line %q: expected HOST components=...", line)
 	}
-	hl := &mimHostLine{spec: sim.MIMHostSpec{Host: sim.HostSpec{Name: args[0].Key, Is64Bit: true}}}
+	hl := &mimHostLine{spec: mim.HostSpec{Host: host.Spec{Name: args[0].Key, Is64Bit: true}}}
 	for _, a := range args[1:] {
 		switch strings.ToLower(a.Key) {
 		case "components":
 			for _, c := range strings.Split(a.Val, ",") {
-				if _, _, ok := sim.MIMWorkload(sim.MIMComponent(c)); !ok {
-					return nil, fmt.Errorf("mim host %s: unknown component %q; expected one of %v", args[0].Key, c, sim.MIMComponents)
+				if _, _, ok := mim.Workload(mim.Component(c)); !ok {
+					return nil, fmt.Errorf("mim host %s: unknown component %q; expected one of %v", args[0].Key, c, mim.Components())
 				}
-				hl.spec.Components = append(hl.spec.Components, sim.MIMComponent(c))
+				hl.spec.Components = append(hl.spec.Components, mim.Component(c))
 			}
 		case "account":
 			hl.account = a.Val
@@ -153,10 +155,10 @@ func parseMIMHost(line string) (*mimHostLine, error) {
 		case "kdssvc":
 			hl.spec.Host.KDSSvcTrigger = a.Val == "trigger"
 		case "exchange":
-			hl.spec.Exchange = sim.ExchangeMode(a.Val)
+			hl.spec.Exchange = mim.ExchangeMode(a.Val)
 		case "agents":
 			for _, t := range strings.Split(a.Val, ",") {
-				hl.spec.Agents = append(hl.spec.Agents, sim.ManagementAgent{Name: t + " MA", Type: t})
+				hl.spec.Agents = append(hl.spec.Agents, mim.ManagementAgent{Name: t + " MA", Type: t})
 			}
 		default:
 			return nil, fmt.Errorf("mim host %s: unknown argument %q", args[0].Key, a.Key)
@@ -175,7 +177,7 @@ func runMIM(r *runner, st *Step) (string, error) {
 		if mr.m == nil {
 			return "", fmt.Errorf("no MIM hosts yet: install them with a mim block first")
 		}
-		mh := func(name string) (*sim.MIMHost, error) {
+		mh := func(name string) (*mim.Host, error) {
 			h := mr.m.Host(name)
 			if h == nil {
 				return nil, fmt.Errorf("%s is not a MIM host", name)
@@ -197,8 +199,8 @@ func runMIM(r *runner, st *Step) (string, error) {
 			ex, _ := st.Arg("exchange")
 			ma, _ := st.Arg("mail-account")
 			mp, _ := st.Arg("mail-password")
-			res, err := h.ChangeMode(sim.ChangeModeRequest{Component: sim.MIMComponent(p[2]), Account: acct, Password: pw,
-				Exchange: sim.ExchangeMode(ex), MailAccount: ma, MailPassword: mp})
+			res, err := h.ChangeMode(mim.ChangeModeRequest{Component: mim.Component(p[2]), Account: acct, Password: pw,
+				Exchange: mim.ExchangeMode(ex), MailAccount: ma, MailPassword: mp})
 			if err != nil {
 				return "error: " + err.Error(), nil
 			}
@@ -212,7 +214,7 @@ func runMIM(r *runner, st *Step) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			acct, _ := h.Account(sim.CompSync)
+			acct, _ := h.Account(mim.CompSync)
 			dom, name, _ := strings.Cut(acct, `\`)
 			path, _ := st.Arg("path")
 			f, err := h.ExportKeySet(name, mr.m.KnownPasswords()[acct], dom, path)
@@ -234,7 +236,7 @@ func runMIM(r *runner, st *Step) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			st, err := h.Start(sim.MIMComponent(p[2]))
+			st, err := h.Start(mim.Component(p[2]))
 			if err != nil {
 				return "error: " + err.Error(), nil
 			}
@@ -252,9 +254,9 @@ func runMIM(r *runner, st *Step) (string, error) {
 		}
 	}
 	if mr.m == nil {
-		mr.m = sim.NewMIM(r.w)
+		mr.m = mim.New(r.hosts)
 	}
-	var opt sim.DefaultMIMOptions
+	var opt mim.DefaultOptions
 	if v, ok := st.Arg("version"); ok {
 		opt.Version = v
 	}
@@ -262,17 +264,17 @@ func runMIM(r *runner, st *Step) (string, error) {
 		opt.OS = v
 	}
 	if v, ok := st.Arg("exchange"); ok {
-		opt.Exchange = sim.ExchangeMode(v)
+		opt.Exchange = mim.ExchangeMode(v)
 	}
 	if len(p) > 0 && p[0] == "default" {
-		m, err := sim.InstallDefaultMIMOn(mr.m, opt)
+		m, err := mim.InstallDefaultOn(mr.m, opt)
 		if err != nil {
 			return "", err
 		}
 		mr.m = m
 	}
 	dc := r.w.DCs()[0].Name()
-	for _, g := range sim.MIMSyncGroups {
+	for _, g := range mim.SyncGroups() {
 		if err := sim.EnsureDomainGroup(r.w, dc, g); err != nil {
 			return "", err
 		}
@@ -289,21 +291,21 @@ func runMIM(r *runner, st *Step) (string, error) {
 		if hl.spec.Host.OS == "" {
 			hl.spec.Host.OS = opt.OS
 		}
-		if hl.spec.Exchange == "" && hasComponent(hl.spec.Components, sim.CompService) {
-			hl.spec.Exchange = sim.ExchangeOnPremise
+		if hl.spec.Exchange == "" && hasComponent(hl.spec.Components, mim.CompService) {
+			hl.spec.Exchange = mim.ExchangeOnPremise
 		}
 		if hl.account != "" {
 			udc := dc // the host's DC: the account must resolve there at once
 			if hl.spec.Host.DC != "" {
 				udc = hl.spec.Host.DC
 			}
-			if err := sim.EnsureDomainUser(r.w, udc, hl.account, sim.MIMUserPassword(r.w, hl.account)); err != nil {
+			if err := sim.EnsureDomainUser(r.w, udc, hl.account, mim.UserPassword(r.w, hl.account)); err != nil {
 				return "", err
 			}
-			hl.spec.Accounts, hl.spec.Passwords = map[sim.MIMComponent]string{}, map[sim.MIMComponent]string{}
+			hl.spec.Accounts, hl.spec.Passwords = map[mim.Component]string{}, map[mim.Component]string{}
 			for _, c := range hl.spec.Components {
 				hl.spec.Accounts[c] = nb + `\` + hl.account
-				hl.spec.Passwords[c] = sim.MIMUserPassword(r.w, hl.account)
+				hl.spec.Passwords[c] = mim.UserPassword(r.w, hl.account)
 			}
 		}
 		for i := range hl.spec.Agents {
@@ -316,7 +318,7 @@ func runMIM(r *runner, st *Step) (string, error) {
 	return mimagent.HostState(mr.m), nil
 }
 
-func hasComponent(cs []sim.MIMComponent, c sim.MIMComponent) bool {
+func hasComponent(cs []mim.Component, c mim.Component) bool {
 	for _, x := range cs {
 		if x == c {
 			return true
@@ -431,16 +433,16 @@ func runMigrate(r *runner, st *Step) (string, error) {
 
 // reload saves the world and loads it back into the runner, as a restarted process would.
 func (mr *mimRun) reload(r *runner) error {
-	b, err := sim.SaveMIMWorld(r.w, mr.m)
+	b, err := mim.Save(mr.m)
 	if err != nil {
 		return err
 	}
 	cfg := r.w.Config()
-	w, m, err := sim.LoadMIMWorld(b, sim.Config{TraceWriter: r.trace, MaxEvents: cfg.MaxEvents, MaxSimTime: cfg.MaxSimTime, Keys: r.w.Keys()})
+	w, m, err := mim.Load(b, sim.Config{TraceWriter: r.trace, MaxEvents: cfg.MaxEvents, MaxSimTime: cfg.MaxSimTime, Keys: r.w.Keys()})
 	if err != nil {
 		return err
 	}
-	r.w, mr.m = w, m
+	r.w, r.hosts, mr.m = w, m.Fleet(), m
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mim"
 	"github.com/gmsasim/gmsasim/sim/mimagent"
 )
 
@@ -32,7 +33,7 @@ func crashEach(r *runner, mr *mimRun) (string, error) {
 	if mr.m == nil {
 		return "", fmt.Errorf("no MIM hosts: install them with a mim block first")
 	}
-	start, err := sim.SaveMIMWorld(r.w, mr.m)
+	start, err := mim.Save(mr.m)
 	if err != nil {
 		return "", err
 	}
@@ -43,7 +44,7 @@ func crashEach(r *runner, mr *mimRun) (string, error) {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	load := func(b []byte) (*mimagent.Env, error) {
-		w, m, err := sim.LoadMIMWorld(b, sim.Config{})
+		w, m, err := mim.Load(b, sim.Config{Keys: r.w.Keys()}) // one memo for every world the sweep loads
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +141,7 @@ type crashSnapshot struct {
 }
 
 func snapshot(env *mimagent.Env, journal string) (crashSnapshot, error) {
-	w, err := sim.SaveMIMWorld(env.World, env.MIM)
+	w, err := mim.Save(env.MIM)
 	if err != nil {
 		return crashSnapshot{}, err
 	}
@@ -149,7 +150,7 @@ func snapshot(env *mimagent.Env, journal string) (crashSnapshot, error) {
 }
 
 // endState is what crash-each compares: the hosts, then the directory by names.
-func endState(w *sim.World, m *sim.MIM) (string, error) {
+func endState(w *sim.World, m *mim.Deployment) (string, error) {
 	d, err := mimagent.DirectoryState(w)
 	return mimagent.HostState(m) + "\n" + d, err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mim"
 	"github.com/gmsasim/gmsasim/sim/mimagent"
 )
 
@@ -66,16 +67,16 @@ func TestCrashSample(t *testing.T) {
 // The shortcut's honesty check: a snapshot taken at the after-step crash point is what a
 // from-scratch crash reaches; one taken before the step is not, and is reported.
 func TestCrashSnapshotMatchesFromScratch(t *testing.T) {
-	w, m, err := BuildMIMWorld("mim/crash-after-every-step.scn")
+	_, m, err := BuildMIMWorld("mim/crash-after-every-step.scn")
 	if err != nil {
 		t.Fatal(err)
 	}
-	start, err := sim.SaveMIMWorld(w, m)
+	start, err := mim.Save(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	load := func(b []byte) (*mimagent.Env, error) {
-		w, m, err := sim.LoadMIMWorld(b, sim.Config{})
+		w, m, err := mim.Load(b, sim.Config{})
 		if err != nil {
 			return nil, err
 		}

@@ -5,12 +5,14 @@ import (
 
 	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
+	"github.com/gmsasim/gmsasim/sim/mim"
 )
 
 // BuildMIMWorld builds the world of a scenario file for `gmsasim migrate --world FILE`: its world
 // block, then its steps up to the first migrate or crash-at directive (a mim block among them
 // installs the MIM hosts), without comparing outputs.
-func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
+func BuildMIMWorld(path string) (*sim.World, *mim.Deployment, error) {
 	sc, err := ParseFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -33,6 +35,7 @@ func BuildMIMWorld(path string) (*sim.World, *sim.MIM, error) {
 	if r.w, err = sim.New(cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s:%d: world: %w", path, wst.Line, err)
 	}
+	r.hosts = host.NewFleet(r.w)
 	r.kdsRand = r.w.Rand("scenario/kds")
 	r.sess = &session{r: r, ps: ps.NewSession()}
 	if _, err := r.buildObjects(ws); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
 )
 
 // Options of a run.
@@ -124,12 +125,13 @@ type runner struct {
 	sc      *Scenario
 	opt     Options
 	w       *sim.World
+	hosts   *host.Fleet // the world's member hosts
 	ws      *worldSpec
 	sess    *session
 	kdsRand io.Reader
 	trace   *traceBuf
 	tl      timeline
-	tickets map[string]*sim.Ticket // kerberos ... save=NAME
+	tickets map[string]*host.Ticket // kerberos ... save=NAME
 	cut     map[[2]string]bool
 	stopped map[string]bool
 	// The language's tables, built for this run.
@@ -190,7 +192,7 @@ func Run(sc *Scenario, opt Options) *Result {
 		for _, d := range r.w.DCs() {
 			res.DCs = append(res.DCs, d.Name())
 		}
-		for _, h := range r.w.Hosts() {
+		for _, h := range r.hosts.Hosts() {
 			res.Hosts = append(res.Hosts, h.Name())
 		}
 	}
@@ -267,7 +269,7 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 	if err != nil {
 		return r.failAt(wst, "world: %v", err)
 	}
-	r.w = w
+	r.w, r.hosts = w, host.NewFleet(w)
 	r.kdsRand = w.Rand("scenario/kds")
 	r.sess = &session{r: r, ps: ps.NewSession()}
 	out, err := r.buildObjects(ws)
@@ -384,9 +386,9 @@ func (r *runner) invariants(res *Result) *Failure {
 	if err := r.w.CheckConverged(); err != nil {
 		return r.failAt(last, "invariant: replicas differ after quiescence: %v", err)
 	}
-	if len(r.w.Hosts()) > 0 {
+	if len(r.hosts.Hosts()) > 0 {
 		// Every host's cached gMSA password is the current or the previous one.
-		if err := r.w.CheckHostCaches(); err != nil {
+		if err := r.hosts.CheckCaches(); err != nil {
 			return r.failAt(last, "invariant: host password caches: %v", err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
 )
 
 // worldSpec is a parsed "world" block.
@@ -247,7 +248,7 @@ func (r *runner) buildObjects(ws *worldSpec) (string, error) {
 		return "", err
 	}
 	for _, hs := range ws.hosts {
-		h, err := r.w.AddHost(sim.HostSpec{Name: hs.Name, OS: hs.OS, Is64Bit: hs.Arch != "x86", Cluster: hs.Cluster,
+		h, err := r.hosts.Add(host.Spec{Name: hs.Name, OS: hs.OS, Is64Bit: hs.Arch != "x86", Cluster: hs.Cluster,
 			KDSSvcTrigger: hs.KdsSvc == "trigger", DC: hs.DC, Groups: hs.MemberOf, EncryptionTypes: hs.EncTypes})
 		if err != nil {
 			return "", fmt.Errorf("world: host %s: %w", hs.Name, err)

@@ -35,11 +35,13 @@ const (
 )
 
 // SchemaVersions are the CN=Schema objectVersion values a world accepts: 47 (2008 R2), 52 (2012
-// beta), 56 (2012), 69 (2012 R2), 87 (2016), 88 (2019 and 2022), 91 (2025).
-var SchemaVersions = []int{47, 52, 56, 69, 87, 88, 91}
+// beta), 56 (2012), 69 (2012 R2), 87 (2016), 88 (2019 and 2022), 91 (2025). A new slice each call.
+func SchemaVersions() []int { return []int{47, 52, 56, 69, 87, 88, 91} }
 
-// DCOSVersions are the operating systems a DC may run.
-var DCOSVersions = []string{"2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"}
+// DCOSVersions are the operating systems a DC may run. A new slice each call.
+func DCOSVersions() []string {
+	return []string{"2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"}
+}
 
 // DCSpec describes one domain controller.
 type DCSpec struct {
@@ -110,14 +112,14 @@ func (cfg Config) normalise() (Config, error) {
 		cfg.NetBIOS = strings.ToUpper(strings.SplitN(cfg.Domain, ".", 2)[0])
 	}
 	cfg.NetBIOS = strings.ToUpper(cfg.NetBIOS)
-	if !validNetBIOS(cfg.NetBIOS) {
+	if !ValidNetBIOS(cfg.NetBIOS) {
 		return cfg, &ConfigError{"NetBIOS", cfg.NetBIOS, "want 1-15 letters, digits or '-'"}
 	}
 	if cfg.SchemaVersion == 0 {
 		cfg.SchemaVersion = DefaultSchemaVersion
 	}
-	if !containsInt(SchemaVersions, cfg.SchemaVersion) {
-		return cfg, &ConfigError{"SchemaVersion", cfg.SchemaVersion, fmt.Sprintf("want one of %v", SchemaVersions)}
+	if !containsInt(SchemaVersions(), cfg.SchemaVersion) {
+		return cfg, &ConfigError{"SchemaVersion", cfg.SchemaVersion, fmt.Sprintf("want one of %v", SchemaVersions())}
 	}
 	if len(cfg.DCs) == 0 {
 		cfg.DCs = []DCSpec{{Name: DefaultDCName}}
@@ -127,7 +129,7 @@ func (cfg Config) normalise() (Config, error) {
 	for i := range cfg.DCs {
 		d := &cfg.DCs[i]
 		d.Name = strings.ToUpper(d.Name)
-		if !validNetBIOS(d.Name) {
+		if !ValidNetBIOS(d.Name) {
 			return cfg, &ConfigError{fmt.Sprintf("DCs[%d].Name", i), d.Name, "want 1-15 letters, digits or '-'"}
 		}
 		if seen[d.Name] {
@@ -137,8 +139,8 @@ func (cfg Config) normalise() (Config, error) {
 		if d.OS == "" {
 			d.OS = DefaultDCOS
 		}
-		if !containsString(DCOSVersions, d.OS) {
-			return cfg, &ConfigError{fmt.Sprintf("DCs[%d].OS", i), d.OS, fmt.Sprintf("want one of %v", DCOSVersions)}
+		if !containsString(DCOSVersions(), d.OS) {
+			return cfg, &ConfigError{fmt.Sprintf("DCs[%d].OS", i), d.OS, fmt.Sprintf("want one of %v", DCOSVersions())}
 		}
 	}
 	if cfg.LinkDelay == 0 {
@@ -208,7 +210,9 @@ func pairOf(a, b string) [2]string {
 	return [2]string{a, b}
 }
 
-func validNetBIOS(s string) bool {
+// ValidNetBIOS reports whether s is a NetBIOS computer name as the world accepts it: 1-15 letters,
+// digits or '-'.
+func ValidNetBIOS(s string) bool {
 	if len(s) == 0 || len(s) > 15 {
 		return false
 	}

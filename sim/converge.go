@@ -9,13 +9,17 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 )
 
-// localAttrs are attributes AD keeps per DC (not replicated, or local bookkeeping): they may differ
-// between converged replicas, so the convergence check skips them.
-var localAttrs = map[string]bool{
-	"usnchanged": true, "usncreated": true, "whenchanged": true,
-	"lastlogon": true, "lastlogoff": true, "logoncount": true, "badpwdcount": true, "badpasswordtime": true,
-	"repsfrom": true, "repsto": true, "repluptodatevector": true,
-	"replpropertymetadata": true, "msds-replattributemetadata": true, "msds-replvaluemetadata": true,
+// localAttr reports whether AD keeps the attribute (lower-case name) per DC (not replicated, or
+// local bookkeeping): it may differ between converged replicas, so the convergence check skips it.
+func localAttr(name string) bool {
+	switch name {
+	case "usnchanged", "usncreated", "whenchanged",
+		"lastlogon", "lastlogoff", "logoncount", "badpwdcount", "badpasswordtime",
+		"repsfrom", "repsto", "repluptodatevector",
+		"replpropertymetadata", "msds-replattributemetadata", "msds-replvaluemetadata":
+		return true
+	}
+	return false
 }
 
 // CheckConverged checks the replication invariant: once nothing is pending (no queued delivery, no
@@ -134,7 +138,7 @@ func (w *World) searchSnapshot(d *DC) (*snapshot, error) {
 			m := map[string][][]byte{}
 			for _, a := range e.Attributes {
 				n := strings.ToLower(a.Name)
-				if localAttrs[n] {
+				if localAttr(n) {
 					continue
 				}
 				vals := append([][]byte(nil), a.Values...)

@@ -34,7 +34,7 @@ func TestDCMachinePasswords(t *testing.T) {
 	if again.DC("DC1").MachinePassword() != pw1 || other.DC("DC1").MachinePassword() == pw1 {
 		t.Errorf("DC1's password: not the same for seed 21 twice, or the same for seed 22")
 	}
-	if got, want := w.Config().AdminPassword, generatePassword(newStream(21, StreamPasswords)); got != want {
+	if got, want := w.Config().AdminPassword, GeneratePassword(newStream(21, StreamPasswords)); got != want {
 		t.Errorf("Administrator's password %q, want the first draw of stream %q (%q)", got, StreamPasswords, want)
 	}
 	for _, dc := range w.DCs() {

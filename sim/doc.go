@@ -37,21 +37,25 @@
 // Each DC's computer account has a password drawn from the seed (stream "dc/<NAME>", DC.MachinePassword)
 // and the keys derived from it, so the KDC issues tickets for the DC's SPNs (ldap/, host/, GC/, ...).
 //
-// # Member hosts
+// # Layers above: member hosts and MIM
 //
-// World.AddHost joins a host (host.go): its computer account is created (or taken over) on its DC
-// as SYSTEM with a machine password from the seed (stream "host/<NAME>"), and it boots: a TGT from
-// its DC's in-process KDC (fakead/kdc, stream "kdc/<DC>") whose PAC carries the group snapshot of
-// that moment. Reboot and PurgeTickets (klist -li 0x3e7 purge) take a new snapshot; until then the
-// DC sees the host with the old groups, as Windows does. Install-/Test-/Uninstall-ADServiceAccount
-// (hostgmsa.go) read msDS-ManagedPassword from the host's DC as the host (token = snapshot, on an
-// encrypted connection) and print what PowerShell prints; the local cache is refreshed when the
-// blob's UnchangedPasswordInterval has passed (5 minutes before a rotation), and kept when a
-// refresh fails. Services, IIS application pools and scheduled tasks (hostsvc.go) run as
-// CONTOSO\name$ with an empty password, start only with the current password, and hang in Start
-// Pending on 2012 R2 after a restart unless kdssvc has its network-on trigger. Kerberos probes
-// (hostkrb.go): World.Logon (a user's kinit), Client/Host.ServiceTicket, Host.DecryptTicket and
-// Host.Accept (current or previous key). World.CheckHostCaches is the harness's invariant.
+// Member hosts (package sim/host) and MIM (package sim/mim) are built on this package and it
+// imports neither: the World holds no host. They keep their own state in the loop and reach the
+// world only through exported calls:
+//
+//   - Exec / ExecOn run a closure in the loop; Loop() is the world from inside it: Now, Logf,
+//     Rand, At/After/Cancel (events, whose changes replicate as after Exec), KDC (a DC's in-process
+//     KDC, stream "kdc/<DC>", the one KDCServer serves) and Save (the core's SavedState).
+//   - Locked (and LockedValue, its one-line form for getters) runs a closure under the world's
+//     lock without entering the loop (no event runs, time does not move): a layer's getters of its
+//     own loop state. From inside the loop it panics with a *ReentryError naming its caller, as
+//     the World's methods do.
+//   - DC(name) with DC.Running and DC.Directory; Fail wraps a layer's invariant failure as a
+//     Failure; Restore rebuilds a world from a SavedState; GeneratePassword and ValidNetBIOS are the
+//     rules the world's own accounts follow.
+//
+// AddDomainUser, AddDomainGroup and their Ensure forms (domainaccounts.go) create the domain
+// accounts such a layer needs before it starts.
 //
 // # The Key Distribution Service
 //
@@ -62,20 +66,6 @@
 // key stops working there), SetKDSPolicy (the reading of the 10-hour rule, on every DC) and
 // ManagedPassword (what a DC computes for a gMSA now, with the lazy rotation write that then
 // replicates). Each is traced.
-//
-// # MIM hosts
-//
-// NewMIM (mim.go) puts Microsoft Identity Manager on member hosts: the Synchronization Service with
-// its encryption key set (export needs the current sync account's name, password and domain; after
-// the installer's change mode the service will not start until a key set is restored, and a wrong
-// one leaves it unable to run), the MIM Service with its Exchange settings and registry values, the
-// PAM REST API, Monitoring and Component services, the SSPR portals, and the unsupported MIM Portal,
-// Certificate Management and BHOLD. ChangeMode behaves as the installers do (a gMSA without "$" or
-// with a password is refused; the LogonUser warning is shown and recorded). NewDefaultMIMWorld
-// builds the built-in MIM world; SaveMIMWorld/LoadMIMWorld (mimstate.go) write and reload a whole
-// world (replicas as LDIF, hosts as JSON, simulated time) so that `gmsasim migrate resume` can
-// continue after a killed process. The engine reaches these hosts only through sim/mimagent, the
-// simulator's implementation of migrate.HostAgent.
 //
 // # Determinism
 //

@@ -34,3 +34,16 @@ func (w *World) KDCServer(dc string) (*kdc.Server, error) {
 		},
 	})
 }
+
+// kdcLocked is the in-process KDC of dc over its replica (stream "kdc/<DC>"). Inside the loop.
+func (w *World) kdcLocked(dc *DC) (*kdc.KDC, error) {
+	if k := w.kdcs[dc.name]; k != nil {
+		return k, nil
+	}
+	k, err := kdc.ForDirectory(dc.dir, w.streams.Get("kdc/"+dc.name))
+	if err != nil {
+		return nil, err
+	}
+	w.kdcs[dc.name] = k
+	return k, nil
+}

@@ -111,9 +111,9 @@ func DomainSID(seed uint64) string {
 	return fmt.Sprintf("S-1-5-21-%d-%d-%d", sub[0], sub[1], sub[2])
 }
 
-// generatePassword draws a password that satisfies AD's default complexity rules (three of:
+// GeneratePassword draws a password that satisfies AD's default complexity rules (three of:
 // upper, lower, digit, symbol; length >= 7): here all four classes, 16 characters.
-func generatePassword(st *Stream) string {
+func GeneratePassword(st *Stream) string {
 	const (
 		upper  = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 		lower  = "abcdefghijkmnopqrstuvwxyz"

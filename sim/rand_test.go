@@ -95,12 +95,12 @@ func TestDomainSID(t *testing.T) {
 }
 
 func TestGeneratePassword(t *testing.T) {
-	p := generatePassword(NewStreams(3).Get(StreamPasswords))
+	p := GeneratePassword(NewStreams(3).Get(StreamPasswords))
 	if len(p) != 16 || !strings.ContainsAny(p, "ABCDEFGHJKLMNPQRSTUVWXYZ") || !strings.ContainsAny(p, "abcdefghijkmnopqrstuvwxyz") ||
 		!strings.ContainsAny(p, "23456789") || !strings.ContainsAny(p, "!#%+-.=@_") {
 		t.Errorf("password %q does not meet complexity", p)
 	}
-	if q := generatePassword(NewStreams(3).Get(StreamPasswords)); q != p {
+	if q := GeneratePassword(NewStreams(3).Get(StreamPasswords)); q != p {
 		t.Errorf("not stable: %q vs %q", p, q)
 	}
 }

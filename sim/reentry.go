@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -38,11 +37,18 @@ type loopMutex struct {
 	inLoop atomic.Bool // enter runs code under the lock
 }
 
-var (
+const (
+	// simPkg is this package's path as the runtime names it in a stack (TestReentryNames checks
+	// it against reflect).
+	simPkg = "github.com/gmsasim/gmsasim/sim"
 	// enterFunc is the name of World.enter as the runtime reports it in a stack.
-	enterFunc = reflect.TypeFor[World]().PkgPath() + ".(*World).enter"
+	enterFunc = simPkg + ".(*World).enter"
+	// lockedFunc is World.Locked's name: a re-entry through it names Locked's caller.
+	lockedFunc = simPkg + ".(*World).Locked"
+	// lockedValueFunc is LockedValue's name as the runtime gives a generic function's.
+	lockedValueFunc = simPkg + ".LockedValue[...]"
 	// pkgDir is what precedes "sim." in those names: "github.com/gmsasim/gmsasim/".
-	pkgDir = strings.TrimSuffix(reflect.TypeFor[World]().PkgPath(), "sim")
+	pkgDir = "github.com/gmsasim/gmsasim/"
 )
 
 func (m *loopMutex) Lock() {
@@ -74,15 +80,17 @@ func insideLoop() bool {
 	}
 }
 
-// callerMethod names the World method that took the lock, "sim.(*World).Now": the first frame
-// that is none of the lock's own.
+// callerMethod names the World method that took the lock, "sim.(*World).Now", or for
+// World.Locked and LockedValue the method that called them, "sim/host.(*Host).Boots": the first frame that is none
+// of the lock's own.
 func callerMethod() string {
 	pcs := make([]uintptr, 16)
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
 	for {
 		f, more := frames.Next()
 		switch {
-		case f.Function == enterFunc, strings.HasSuffix(f.Function, ".callerMethod"), strings.HasSuffix(f.Function, ".(*loopMutex).Lock"):
+		case f.Function == enterFunc, strings.HasSuffix(f.Function, ".callerMethod"), strings.HasSuffix(f.Function, ".(*loopMutex).Lock"),
+			f.Function == lockedFunc, f.Function == lockedValueFunc: // name the layer's method that called them
 		default:
 			return strings.TrimPrefix(f.Function, pkgDir)
 		}

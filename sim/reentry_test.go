@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -115,5 +116,12 @@ func TestConcurrentCallsWaitForTheLoop(t *testing.T) {
 	}
 	if err := w.Exec(func(time.Time) error { return nil }); err != nil {
 		t.Fatalf("the world stopped: %v", err)
+	}
+}
+
+// The re-entry check names frames by this package's path: it must be the path the runtime uses.
+func TestReentryNames(t *testing.T) {
+	if got := reflect.TypeFor[World]().PkgPath(); got != simPkg || pkgDir+"sim" != simPkg {
+		t.Errorf("package path %q; reentry.go says %q (pkgDir %q)", got, simPkg, pkgDir)
 	}
 }

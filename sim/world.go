@@ -11,6 +11,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
@@ -118,7 +119,7 @@ type World struct {
 	domainSID string
 	failed    error
 	snap      func(*DC) (*snapshot, error) // reads a replica for CheckConverged
-	hosts     *hostSet                     // member hosts and the DCs' in-process KDCs (host.go)
+	kdcs      map[string]*kdc.KDC          // the DCs' in-process KDCs, made on first use (kdcserve.go)
 }
 
 // New builds a world: the domain of cfg with every DC holding an identical fresh replica, at
@@ -165,7 +166,7 @@ func New(cfg Config) (*World, error) {
 // first draw of its own stream ("dc/<NAME>"), so a world restored from saved replicas knows the
 // password its DCs' keys were derived from.
 func dcPassword(seed uint64, name string) string {
-	return generatePassword(newStream(seed, StreamDCPrefix+strings.ToUpper(name)))
+	return GeneratePassword(newStream(seed, StreamDCPrefix+strings.ToUpper(name)))
 }
 
 // newWorld validates cfg and builds everything but the replicas.
@@ -174,7 +175,8 @@ func newWorld(cfg Config) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &World{cfg: cfg, streams: NewStreams(cfg.Seed), byName: map[string]*DC{}, links: map[[2]string]*link{}}
+	w := &World{cfg: cfg, streams: NewStreams(cfg.Seed), byName: map[string]*DC{}, links: map[[2]string]*link{},
+		kdcs: map[string]*kdc.KDC{}}
 	if cfg.Realtime {
 		w.clock = NewWallClock(cfg.Start, cfg.Seed, cfg.bounds())
 	} else {
@@ -186,7 +188,7 @@ func newWorld(cfg Config) (*World, error) {
 		w.cfg.Keys = fakekds.NewKeyMemo()
 	}
 	if w.cfg.AdminPassword == "" {
-		w.cfg.AdminPassword = generatePassword(w.streams.Get(StreamPasswords))
+		w.cfg.AdminPassword = GeneratePassword(w.streams.Get(StreamPasswords))
 	}
 	w.snap = w.searchSnapshot
 	return w, nil
@@ -300,6 +302,33 @@ func (w *World) Logf(format string, args ...any) {
 	w.trace.Logf(w.clock.Now(), format, args...)
 }
 
+// Locked runs fn holding the world's lock, outside the loop: no event runs, the clock does not
+// move and nothing is captured for replication. It is for layers above that keep their own state
+// in the loop (member hosts, MIM) and read or set it from outside: a Host's getters. Called from
+// inside the loop it panics with a *ReentryError naming its caller, as the World's methods do.
+func (w *World) Locked(fn func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fn()
+}
+
+// LockedValue is World.Locked returning fn's result: a layer's getter in one line. Re-entry names
+// its caller, as with Locked.
+func LockedValue[T any](w *World, fn func() T) T {
+	var v T
+	w.Locked(func() { v = fn() })
+	return v
+}
+
+// Fail wraps err as a Failure of this world at the current simulated time, with the trace tail,
+// for layers above that check an invariant of their own (host caches); nil and Failures pass
+// through.
+func (w *World) Fail(err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fail(err)
+}
+
 // Loop is the world as seen from inside its loop (an Exec closure or an event), where the lock is
 // already held and the World's own methods panic with a *ReentryError. Use it only there.
 type Loop struct{ w *World }
@@ -328,6 +357,11 @@ func (l Loop) Logf(format string, args ...any) { l.w.trace.Logf(l.w.clock.Now(),
 
 // Rand returns a named stream of the world's seed.
 func (l Loop) Rand(name string) *Stream { return l.w.streams.Get(name) }
+
+// KDC is dc's in-process KDC over its replica (draws from stream "kdc/<DC>"), made on first use:
+// the one the member hosts log on at and KDCServer serves. It answers whether dc runs or not:
+// callers check DC.Running first.
+func (l Loop) KDC(dc *DC) (*kdc.KDC, error) { return l.w.kdcLocked(dc) }
 
 // Exec runs fn inside the world loop: serialised with every other operation, with the current
 // simulated time. Whatever fn changed on any replica is then shipped to that DC's replication

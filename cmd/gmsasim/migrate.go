@@ -12,6 +12,7 @@ import (
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/scenarios"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mim"
 	"github.com/gmsasim/gmsasim/sim/mimagent"
 )
 
@@ -55,7 +56,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 	journal := fs.String("journal", "", "the journal file")
 	crash := fs.String("crash-after", "", "apply/resume: stop right after this step (a simulated crash)")
 	seed := fs.Uint64("seed", 1, "seed of the built-in MIM world")
-	rootKey := fs.String("root-key", string(sim.RootKeyEligible), "built-in world: eligible, fresh or none")
+	rootKey := fs.String("root-key", string(mim.RootKeyEligible), "built-in world: eligible, fresh or none")
 	asJSON := fs.Bool("json", false, "plan: print the plan as JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -95,14 +96,14 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var w *sim.World
-	var m *sim.MIM
+	var m *mim.Deployment
 	var err error
 	switch {
 	case verb == "resume" || verb == "rollback":
 		var b []byte
 		b, err = os.ReadFile(statePath(*journal))
 		if err == nil {
-			w, m, err = sim.LoadMIMWorld(b, sim.Config{})
+			w, m, err = mim.Load(b, sim.Config{})
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "gmsasim migrate %s: world file %s (saved next to the journal): %v\n", verb, statePath(*journal), err)
@@ -111,7 +112,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 	case *world != "":
 		w, m, err = scenarios.BuildMIMWorld(*world)
 	default:
-		w, m, err = sim.NewDefaultMIMWorld(sim.DefaultMIMOptions{Seed: *seed, RootKey: sim.RootKeyState(*rootKey)})
+		w, m, err = mim.NewDefaultWorld(mim.DefaultOptions{Seed: *seed, RootKey: mim.RootKeyState(*rootKey)})
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gmsasim migrate %s: building the world: %v\n", verb, err)
@@ -146,7 +147,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	save := func() error { return saveWorld(w, m, statePath(*journal)) }
+	save := func() error { return saveWorld(m, statePath(*journal)) }
 	o := mimagent.RunOptions{Journal: *journal, CrashAfter: *crash, Save: save, Progress: stdout}
 	var res *migrate.Result
 	switch verb {
@@ -182,8 +183,8 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 
 // saveWorld writes the world's state atomically: a temporary file in the same directory, then a
 // rename over the old one.
-func saveWorld(w *sim.World, m *sim.MIM, path string) error {
-	b, err := sim.SaveMIMWorld(w, m)
+func saveWorld(m *mim.Deployment, path string) error {
+	b, err := mim.Save(m)
 	if err != nil {
 		return err
 	}

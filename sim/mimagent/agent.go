@@ -7,21 +7,22 @@ import (
 	"strings"
 
 	"github.com/gmsasim/gmsasim/migrate"
-	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
+	"github.com/gmsasim/gmsasim/sim/mim"
 )
 
 // Agent is migrate.HostAgent over one simulated MIM host.
 type Agent struct {
-	mh *sim.MIMHost
+	mh *mim.Host
 }
 
 var _ migrate.HostAgent = (*Agent)(nil)
 
 // New is the agent of one MIM host.
-func New(mh *sim.MIMHost) *Agent { return &Agent{mh: mh} }
+func New(mh *mim.Host) *Agent { return &Agent{mh: mh} }
 
 // ForMIM is one agent per MIM host of the deployment, in the order the hosts were added.
-func ForMIM(m *sim.MIM) []migrate.HostAgent {
+func ForMIM(m *mim.Deployment) []migrate.HostAgent {
 	var out []migrate.HostAgent
 	for _, mh := range m.Hosts() {
 		out = append(out, New(mh))
@@ -66,8 +67,8 @@ func (a *Agent) OSInfo(ctx context.Context) (migrate.OSInfo, error) {
 }
 
 // kindOf maps the simulator's workload kind to the engine's.
-func kindOf(k sim.WorkloadKind) migrate.ServiceKind {
-	if k == sim.KindAppPool {
+func kindOf(k host.WorkloadKind) migrate.ServiceKind {
+	if k == host.KindAppPool {
 		return migrate.KindAppPool
 	}
 	return migrate.KindService
@@ -80,15 +81,15 @@ func (a *Agent) Components(ctx context.Context) (migrate.Inventory, error) {
 	}
 	var inv migrate.Inventory
 	for _, c := range a.mh.Components() {
-		kind, name, _ := sim.MIMWorkload(c)
+		kind, name, _ := mim.Workload(c)
 		acct, _ := a.mh.Account(c)
 		inv.Components = append(inv.Components, migrate.InstalledComponent{Component: migrate.Component(c),
 			Version: a.mh.Version(), Service: name, Kind: kindOf(kind), Account: acct})
-		if c == sim.CompSync {
+		if c == mim.CompSync {
 			inv.PCNS = a.mh.PCNS()
 		}
-		if c == sim.CompService && a.mh.Exchange() != sim.ExchangeNone {
-			inv.Exchange = &migrate.ExchangeOptions{Online: a.mh.Exchange() == sim.ExchangeOnline}
+		if c == mim.CompService && a.mh.Exchange() != mim.ExchangeNone {
+			inv.Exchange = &migrate.ExchangeOptions{Online: a.mh.Exchange() == mim.ExchangeOnline}
 		}
 	}
 	for _, ma := range a.mh.Agents() {
@@ -98,11 +99,11 @@ func (a *Agent) Components(ctx context.Context) (migrate.Inventory, error) {
 }
 
 // workload finds a service (or application pool) by name.
-func (a *Agent) workload(name string) (sim.Workload, bool) {
-	if wl, ok := a.mh.Host().Workload(sim.KindService, name); ok {
+func (a *Agent) workload(name string) (host.Workload, bool) {
+	if wl, ok := a.mh.Host().Workload(host.KindService, name); ok {
 		return wl, true
 	}
-	return a.mh.Host().Workload(sim.KindAppPool, name)
+	return a.mh.Host().Workload(host.KindAppPool, name)
 }
 
 // QueryService is the service's state, start type and account.
@@ -116,11 +117,11 @@ func (a *Agent) QueryService(ctx context.Context, name string) (migrate.ServiceS
 	}
 	st := migrate.ServiceState(wl.State)
 	switch {
-	case wl.State == sim.StateRunning:
+	case wl.State == host.StateRunning:
 		st = migrate.StateRunning
-	case wl.State == sim.StateStopped && wl.LastError != nil:
+	case wl.State == host.StateStopped && wl.LastError != nil:
 		st = migrate.StateFailed
-	case wl.State == sim.StateStopped:
+	case wl.State == host.StateStopped:
 		st = migrate.StateStopped
 	}
 	return migrate.ServiceStatus{Name: wl.Name, Kind: kindOf(wl.Kind), State: st, StartType: string(wl.StartType),
@@ -151,14 +152,14 @@ func (a *Agent) StartService(ctx context.Context, name string) error {
 	if !ok {
 		return a.fail("StartService", name, migrate.ErrNotFound, nil)
 	}
-	var st sim.ServiceState
+	var st host.ServiceState
 	var err error
-	if c, isMIM := sim.MIMComponentByWorkload(name); isMIM && a.mh.Has(c) {
+	if c, isMIM := mim.ComponentByWorkload(name); isMIM && a.mh.Has(c) {
 		st, err = a.mh.Start(c)
 	} else {
 		st, err = a.mh.Host().Start(wl.Kind, wl.Name)
 	}
-	if err == nil && st != sim.StateRunning {
+	if err == nil && st != host.StateRunning {
 		err = errors.New("the service is " + string(st))
 	}
 	if err != nil {
@@ -173,11 +174,11 @@ func (a *Agent) ChangeMode(ctx context.Context, req migrate.ChangeModeRequest) (
 	if err := ctx.Err(); err != nil {
 		return migrate.ChangeModeResult{}, a.fail("ChangeMode", item, migrate.ErrUnreachable, err)
 	}
-	sreq := sim.ChangeModeRequest{Component: sim.MIMComponent(req.Component), Account: req.Account, Password: req.Password}
+	sreq := mim.ChangeModeRequest{Component: mim.Component(req.Component), Account: req.Account, Password: req.Password}
 	if req.Exchange != nil {
-		sreq.Exchange = sim.ExchangeOnPremise
+		sreq.Exchange = mim.ExchangeOnPremise
 		if req.Exchange.Online {
-			sreq.Exchange = sim.ExchangeOnline
+			sreq.Exchange = mim.ExchangeOnline
 		}
 		sreq.MailAccount, sreq.MailPassword = req.Exchange.MailAccount, req.Exchange.MailPassword
 	}
@@ -185,9 +186,9 @@ func (a *Agent) ChangeMode(ctx context.Context, req migrate.ChangeModeRequest) (
 	if err != nil {
 		kind := migrate.ErrRejected
 		switch {
-		case errors.Is(err, sim.ErrMIMNotInstalled):
+		case errors.Is(err, mim.ErrNotInstalled):
 			kind = migrate.ErrNotInstalled
-		case errors.Is(err, sim.ErrDCUnavailable):
+		case errors.Is(err, host.ErrDCUnavailable):
 			kind = migrate.ErrUnreachable
 		}
 		return migrate.ChangeModeResult{}, a.fail("ChangeMode", item, kind, err)
@@ -195,7 +196,7 @@ func (a *Agent) ChangeMode(ctx context.Context, req migrate.ChangeModeRequest) (
 	return migrate.ChangeModeResult{Account: res.Account, Warnings: res.Warnings}, nil
 }
 
-func keyInfo(f sim.KeySetFile) migrate.KeySetInfo {
+func keyInfo(f mim.KeySetFile) migrate.KeySetInfo {
 	return migrate.KeySetInfo{Path: f.Path, Size: int64(f.Size), SHA256: f.SHA256, KeyID: f.KeyID}
 }
 
@@ -206,7 +207,7 @@ func (a *Agent) ExportKeySet(ctx context.Context, req migrate.KeySetExportReques
 	}
 	path := req.Path
 	if path == "" {
-		path = sim.DefaultKeySetPath
+		path = mim.DefaultKeySetPath
 	}
 	if _, ok := a.mh.KeySet(path); ok {
 		return migrate.KeySetInfo{}, a.fail("ExportKeySet", path, migrate.ErrExists, nil)
@@ -214,7 +215,7 @@ func (a *Agent) ExportKeySet(ctx context.Context, req migrate.KeySetExportReques
 	f, err := a.mh.ExportKeySet(req.Account, req.Password, req.Domain, path)
 	if err != nil {
 		kind := migrate.ErrAccessDenied
-		if errors.Is(err, sim.ErrMIMNotInstalled) {
+		if errors.Is(err, mim.ErrNotInstalled) {
 			kind = migrate.ErrNotInstalled
 		}
 		return migrate.KeySetInfo{}, a.fail("ExportKeySet", path, kind, err)
@@ -227,7 +228,7 @@ func (a *Agent) VerifyKeySet(ctx context.Context, path string) (migrate.KeySetIn
 	if err := ctx.Err(); err != nil {
 		return migrate.KeySetInfo{}, a.fail("VerifyKeySet", path, migrate.ErrUnreachable, err)
 	}
-	if !a.mh.Has(sim.CompSync) {
+	if !a.mh.Has(mim.CompSync) {
 		return migrate.KeySetInfo{}, a.fail("VerifyKeySet", path, migrate.ErrNotInstalled, nil)
 	}
 	f, ok := a.mh.KeySet(path)
@@ -249,9 +250,9 @@ func (a *Agent) RestoreKeySet(ctx context.Context, path string) error {
 	if err := a.mh.RestoreKeySet(path); err != nil {
 		kind := migrate.ErrInvalid
 		switch {
-		case errors.Is(err, sim.ErrMIMNoKeyFile):
+		case errors.Is(err, mim.ErrNoKeyFile):
 			kind = migrate.ErrNotFound
-		case errors.Is(err, sim.ErrMIMNotInstalled):
+		case errors.Is(err, mim.ErrNotInstalled):
 			kind = migrate.ErrNotInstalled
 		}
 		return a.fail("RestoreKeySet", path, kind, err)
@@ -327,7 +328,7 @@ func (a *Agent) TestServiceAccount(ctx context.Context, name string) (bool, erro
 	res, err := a.mh.Host().TestADServiceAccount(strings.TrimSuffix(name, "$"))
 	if err != nil {
 		kind := migrate.ErrNotFound
-		if errors.Is(err, sim.ErrDCUnavailable) {
+		if errors.Is(err, host.ErrDCUnavailable) {
 			kind = migrate.ErrUnreachable
 		}
 		return false, a.fail("TestServiceAccount", name, kind, err)
@@ -342,7 +343,7 @@ func (a *Agent) InstallServiceAccount(ctx context.Context, name string) error {
 	}
 	if err := a.mh.Host().InstallADServiceAccount(strings.TrimSuffix(name, "$")); err != nil {
 		kind := migrate.ErrAccessDenied
-		if errors.Is(err, sim.ErrNoSuchAccount) || errors.Is(err, sim.ErrNotGMSA) {
+		if errors.Is(err, host.ErrNoSuchAccount) || errors.Is(err, host.ErrNotGMSA) {
 			kind = migrate.ErrNotFound
 		}
 		return a.fail("InstallServiceAccount", name, kind, err)
@@ -363,7 +364,7 @@ func (a *Agent) VerifyKerberos(ctx context.Context, spn string) (string, error) 
 	}
 	owner := a.mh.SPNOwner(spn)
 	for _, c := range a.mh.Components() {
-		kind, name, _ := sim.MIMWorkload(c)
+		kind, name, _ := mim.Workload(c)
 		wl, ok := h.Workload(kind, name)
 		if !ok || owner == "" || !strings.EqualFold(accountName(wl.Account), owner) {
 			continue

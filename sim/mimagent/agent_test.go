@@ -10,6 +10,7 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mim"
 )
 
 func attr(name string, v ...string) fakead.Attribute {
@@ -21,7 +22,7 @@ func attr(name string, v ...string) fakead.Attribute {
 }
 
 // gmsa creates NAME$ retrievable by the hosts, with an SPN.
-func gmsa(t *testing.T, w *sim.World, name, spn string, hosts ...*sim.MIMHost) {
+func gmsa(t *testing.T, w *sim.World, name, spn string, hosts ...*mim.Host) {
 	t.Helper()
 	err := w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		var sids []string
@@ -46,7 +47,7 @@ func gmsa(t *testing.T, w *sim.World, name, spn string, hosts ...*sim.MIMHost) {
 
 func TestAgentSync(t *testing.T) {
 	ctx := context.Background()
-	w, m, err := sim.NewDefaultMIMWorld(sim.DefaultMIMOptions{Seed: 11})
+	w, m, err := mim.NewDefaultWorld(mim.DefaultOptions{Seed: 11})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestAgentSync(t *testing.T) {
 		t.Fatalf("inventory = %+v, %v", inv, err)
 	}
 	req := migrate.KeySetExportRequest{Path: `C:\keys\miiskeys.bin`, Account: "svc-mimsync",
-		Password: sim.MIMUserPassword(w, "svc-mimsync"), Domain: "CONTOSO"}
+		Password: mim.UserPassword(w, "svc-mimsync"), Domain: "CONTOSO"}
 	info, err := a.ExportKeySet(ctx, req)
 	if err != nil || info.KeyID != mh.DatabaseKeyID() || info.SHA256 == "" {
 		t.Fatalf("export = %+v, %v", info, err)
@@ -90,7 +91,7 @@ func TestAgentSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := a.ChangeMode(ctx, migrate.ChangeModeRequest{Component: migrate.CompSync, Account: `CONTOSO\MIMSyncGMSA$`})
-	if err != nil || len(res.Warnings) != 1 || res.Warnings[0] != sim.LogonUserWarning {
+	if err != nil || len(res.Warnings) != 1 || res.Warnings[0] != mim.LogonUserWarning {
 		t.Fatalf("change mode = %+v, %v", res, err)
 	}
 	if err := a.StartService(ctx, "FIMSynchronizationService"); !errors.Is(err, migrate.ErrServiceFailed) {
@@ -120,7 +121,7 @@ func TestAgentSync(t *testing.T) {
 
 func TestAgentRegistryAndTrigger(t *testing.T) {
 	ctx := context.Background()
-	_, m, err := sim.NewDefaultMIMWorld(sim.DefaultMIMOptions{Seed: 12, OS: "2012R2"})
+	_, m, err := mim.NewDefaultWorld(mim.DefaultOptions{Seed: 12, OS: "2012R2"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package mimagent is the simulator's implementation of migrate.HostAgent: one Agent per simulated
-// MIM host (sim.MIMHost), every call going through the world loop of the host's *sim.World.
+// MIM host (mim.Host), every call going through the world loop of the host's *sim.World.
 //
 // The agent translates the engine's requests into what the simulated host does (the installers'
 // change mode, the Key Management tool, sc.exe, the registry, Test-/Install-ADServiceAccount, a

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mim"
 )
 
 // Driving the engine against a served world, as `gmsasim migrate` and the scenario directives do.
@@ -118,20 +119,20 @@ func (e *Env) Rollback(ctx context.Context, o RunOptions) (*migrate.Result, erro
 // HostState is the MIM hosts as the simulator sees them, one line per component, then the key
 // set exports and the installer warnings: the end state the scenarios and `gmsasim migrate`
 // print and compare.
-func HostState(m *sim.MIM) string {
+func HostState(m *mim.Deployment) string {
 	var b strings.Builder
 	for _, mh := range m.Hosts() {
 		for _, c := range mh.Components() {
 			acct, _ := mh.Account(c)
 			st, _ := mh.State(c)
 			note := ""
-			if !sim.MIMSupported(c) {
+			if !mim.Supported(c) {
 				note = " (unsupported, left alone)"
 			}
 			fmt.Fprintf(&b, "%s %s: %s as %s%s\n", mh.Name(), c, st, acct, note)
 		}
-		if mh.Has(sim.CompSync) {
-			f, ok := mh.KeySet(sim.DefaultKeySetPath)
+		if mh.Has(mim.CompSync) {
+			f, ok := mh.KeySet(mim.DefaultKeySetPath)
 			switch {
 			case !ok:
 				fmt.Fprintf(&b, "%s key set export: none; keys loaded: %t\n", mh.Name(), mh.KeysLoaded())
@@ -140,15 +141,15 @@ func HostState(m *sim.MIM) string {
 					mh.Name(), f.Path, f.KeyID == mh.DatabaseKeyID(), f.Writes, mh.KeysLoaded())
 			}
 		}
-		if mh.Has(sim.CompService) {
-			poll, _ := mh.Registry(sim.RegFIMServiceKey, "PollExchangeEnabled")
-			online, _ := mh.Registry(sim.RegMIMServiceKey, "ExchangeOnline")
-			onprem, _ := mh.Registry(sim.RegMIMServiceKey, "ExchangeOnPremise")
+		if mh.Has(mim.CompService) {
+			poll, _ := mh.Registry(mim.RegFIMServiceKey, "PollExchangeEnabled")
+			online, _ := mh.Registry(mim.RegMIMServiceKey, "ExchangeOnline")
+			onprem, _ := mh.Registry(mim.RegMIMServiceKey, "ExchangeOnPremise")
 			fmt.Fprintf(&b, "%s exchange: %s PollExchangeEnabled=%s ExchangeOnline=%s ExchangeOnPremise=%s\n",
 				mh.Name(), mh.Exchange(), poll, emptyOr(online), emptyOr(onprem))
 		}
 		if n := len(mh.Warnings()); n > 0 {
-			fmt.Fprintf(&b, "%s installer warnings: %d x %q\n", mh.Name(), n, sim.LogonUserWarning)
+			fmt.Fprintf(&b, "%s installer warnings: %d x %q\n", mh.Name(), n, mim.LogonUserWarning)
 		}
 		if mh.KDSSvcTrigger() {
 			fmt.Fprintf(&b, "%s kdssvc trigger: start/networkon\n", mh.Name())

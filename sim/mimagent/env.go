@@ -10,6 +10,7 @@ import (
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mim"
 )
 
 // Env is a simulated MIM world served to the engine: one LDAPS listener per DC on 127.0.0.1:0
@@ -18,13 +19,13 @@ import (
 // account's credentials and the current services' passwords (what the operator would type).
 type Env struct {
 	World   *sim.World
-	MIM     *sim.MIM
+	MIM     *mim.Deployment
 	Config  migrate.Config
 	servers []*ldapsrv.Server
 }
 
 // Serve starts the listeners. Close them with Env.Close.
-func Serve(w *sim.World, m *sim.MIM) (*Env, error) {
+func Serve(w *sim.World, m *mim.Deployment) (*Env, error) {
 	// wallclock: the TLS key material of the per-run CA is not part of the simulation (nil: crypto/rand).
 	ca, err := ldapsrv.NewCA(nil)
 	if err != nil {
@@ -55,22 +56,22 @@ func Serve(w *sim.World, m *sim.MIM) (*Env, error) {
 		}
 	}
 	for _, mh := range m.Hosts() {
-		if !mh.Has(sim.CompSync) {
+		if !mh.Has(mim.CompSync) {
 			continue
 		}
-		acct, _ := mh.Account(sim.CompSync)
+		acct, _ := mh.Account(mim.CompSync)
 		dom, name, _ := strings.Cut(acct, `\`)
 		mc.SyncAccount = migrate.KeySetExportRequest{Account: name, Domain: dom, Password: mc.PreviousPasswords[acct]}
 		break
 	}
 	for _, mh := range m.Hosts() {
-		if !mh.Has(sim.CompService) || mh.Exchange() == sim.ExchangeNone {
+		if !mh.Has(mim.CompService) || mh.Exchange() == mim.ExchangeNone {
 			continue
 		}
 		// The mailbox stays with the account the MIM Service used before ("use the current
 		// Exchange account"); the operator types its password.
-		acct, _ := mh.Account(sim.CompService)
-		mc.Exchange = &migrate.ExchangeOptions{Online: mh.Exchange() == sim.ExchangeOnline, MailAccount: acct,
+		acct, _ := mh.Account(mim.CompService)
+		mc.Exchange = &migrate.ExchangeOptions{Online: mh.Exchange() == mim.ExchangeOnline, MailAccount: acct,
 			MailPassword: mc.PreviousPasswords[acct]}
 		break
 	}

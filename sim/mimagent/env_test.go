@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/mim"
 )
 
 func TestEnvApplyDefaultWorld(t *testing.T) {
-	w, m, err := sim.NewDefaultMIMWorld(sim.DefaultMIMOptions{Seed: 1})
+	w, m, err := mim.NewDefaultWorld(mim.DefaultOptions{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

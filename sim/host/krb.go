@@ -1,4 +1,4 @@
-package sim
+package host
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
@@ -41,7 +42,7 @@ func ticketOf(client string, st *kdc.ServiceTicket) (*Ticket, error) {
 
 // Client is a user logged on at a DC's KDC (kinit), able to ask for service tickets.
 type Client struct {
-	w        *World
+	w        *sim.World
 	dc       string
 	name     string // sAMAccountName
 	password string
@@ -49,9 +50,9 @@ type Client struct {
 	creds    *kdc.Credentials
 }
 
-// Logon logs a user on at dc's KDC with its password (the AES256 key with AD's salt) and returns
+// Logon logs a user on at dc's KDC (kinit) with its password (the AES256 key with AD's salt) and returns
 // the client. A KRB-ERROR comes back as *kdc.Error.
-func (w *World) Logon(dc, name, password string) (*Client, error) {
+func Logon(w *sim.World, dc, name, password string) (*Client, error) {
 	c := &Client{w: w, dc: strings.ToUpper(dc), password: password}
 	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
 		a, ok := d.Account(name)
@@ -81,7 +82,7 @@ func (w *World) Logon(dc, name, password string) (*Client, error) {
 // a scenario need not know. An account without a password has no key: C_PRINCIPAL_UNKNOWN-like
 // *kdc.Error from the KDC, or an error saying so.
 // Divergence: a real client needs the password; the simulator reads the stored key.
-func (w *World) LogonAccount(dc, name string) (*Client, error) {
+func LogonAccount(w *sim.World, dc, name string) (*Client, error) {
 	c := &Client{w: w, dc: strings.ToUpper(dc)}
 	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
 		a, ok := d.Account(name)
@@ -102,11 +103,11 @@ func (w *World) LogonAccount(dc, name string) (*Client, error) {
 }
 
 func (c *Client) logon(now time.Time) error {
-	dc := c.w.byName[c.dc]
-	if dc == nil || dc.stopped {
-		return &HostError{Host: c.name, Op: "logon", Reason: ErrDCUnavailable}
+	dc := c.w.DC(c.dc)
+	if dc == nil || !dc.Running() {
+		return &Error{Host: c.name, Op: "logon", Reason: ErrDCUnavailable}
 	}
-	k, err := c.w.kdcLocked(dc)
+	k, err := c.w.Loop().KDC(dc)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func (c *Client) logon(now time.Time) error {
 		return err
 	}
 	c.creds = creds
-	c.w.trace.Logf(now, "%s logon at %s", c.name, c.dc)
+	c.w.Loop().Logf("%s logon at %s", c.name, c.dc)
 	return nil
 }
 
@@ -129,18 +130,18 @@ func (c *Client) ServiceTicket(spn string) (*Ticket, error) {
 				return err
 			}
 		}
-		k, err := c.w.kdcLocked(c.w.byName[c.dc])
+		k, err := c.w.Loop().KDC(c.w.DC(c.dc))
 		if err != nil {
 			return err
 		}
 		st, err := k.ServiceTicket(now, c.creds, spn)
 		if err != nil {
-			c.w.trace.Logf(now, "%s ticket for %s: %v", c.name, spn, err)
+			c.w.Loop().Logf("%s ticket for %s: %v", c.name, spn, err)
 			return err
 		}
 		t, err = ticketOf(c.name, st)
 		if err == nil {
-			c.w.trace.Logf(now, "%s ticket for %s: kvno %d etype %d", c.name, spn, t.KVNO, t.EType)
+			c.w.Loop().Logf("%s ticket for %s: kvno %d etype %d", c.name, spn, t.KVNO, t.EType)
 		}
 		return err
 	})
@@ -152,10 +153,10 @@ func (c *Client) ServiceTicket(spn string) (*Ticket, error) {
 func (h *Host) ServiceTicket(spn string) (*Ticket, error) {
 	var t *Ticket
 	err := h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
-		if err := h.ensureLogon(now, h.w.byName[h.spec.DC]); err != nil {
+		if err := h.ensureLogon(now, h.w.DC(h.spec.DC)); err != nil {
 			return err
 		}
-		k, err := h.w.kdcLocked(h.w.byName[h.spec.DC])
+		k, err := h.w.Loop().KDC(h.w.DC(h.spec.DC))
 		if err != nil {
 			return err
 		}
@@ -191,7 +192,7 @@ func (x *Decrypted) String() string {
 
 // DecryptTicket is the service side on this host: does a ticket decrypt, and is it within its
 // lifetime, with the keys the host derived from the gMSA passwords it retrieved or cached
-// (current and previous), or its own machine keys? No key working is a *HostError with
+// (current and previous), or its own machine keys? No key working is a *Error with
 // ErrNoKeyDecrypts wrapping the *kdc.Error (KRB_AP_ERR_MODIFIED); a ticket out of its lifetime
 // is ErrTicketTime wrapping KRB_AP_ERR_TKT_EXPIRED or KRB_AP_ERR_TKT_NYV.
 func (h *Host) DecryptTicket(t *Ticket) (*Decrypted, error) {
@@ -219,7 +220,7 @@ func (h *Host) DecryptTicket(t *Ticket) (*Decrypted, error) {
 		// against its own.
 		acc, err := kdc.AcceptTicketAt(h.clock(now), now.Add(t.skew), t.der, keys...)
 		if err != nil {
-			h.w.trace.Logf(now, "host %s cannot decrypt the ticket for %s (kvno %d): %v", h.name, t.SPN, t.KVNO, err)
+			h.w.Loop().Logf("host %s cannot decrypt the ticket for %s (kvno %d): %v", h.name, t.SPN, t.KVNO, err)
 			reason := ErrNoKeyDecrypts
 			var ke *kdc.Error
 			switch {
@@ -228,11 +229,11 @@ func (h *Host) DecryptTicket(t *Ticket) (*Decrypted, error) {
 			case errors.As(err, &ke) && ke.Code == 37: // KRB_AP_ERR_SKEW
 				reason = ErrClockSkew
 			}
-			return &HostError{Host: h.name, Op: "decrypt ticket for " + t.SPN, Reason: reason, Err: err}
+			return &Error{Host: h.name, Op: "decrypt ticket for " + t.SPN, Reason: reason, Err: err}
 		}
 		o := owners[acc.KeyIndex]
 		out = &Decrypted{Account: o.account, Previous: o.previous, Client: acc.Client, Groups: acc.Snapshot.Groups}
-		h.w.trace.Logf(now, "host %s decrypts the ticket for %s (kvno %d) with %s", h.name, t.SPN, t.KVNO, out)
+		h.w.Loop().Logf("host %s decrypts the ticket for %s (kvno %d) with %s", h.name, t.SPN, t.KVNO, out)
 		return nil
 	})
 	return out, err
@@ -243,10 +244,10 @@ func (h *Host) DecryptTicket(t *Ticket) (*Decrypted, error) {
 func (h *Host) Accept(kind WorkloadKind, name string, t *Ticket) (*Decrypted, error) {
 	wl, ok := h.Workload(kind, name)
 	if !ok {
-		return nil, &HostError{Host: h.name, Op: "accept " + name, Reason: ErrUnknownService}
+		return nil, &Error{Host: h.name, Op: "accept " + name, Reason: ErrUnknownService}
 	}
 	if wl.State != StateRunning {
-		return nil, &HostError{Host: h.name, Op: "accept " + name, Reason: ErrServiceNotReady}
+		return nil, &Error{Host: h.name, Op: "accept " + name, Reason: ErrServiceNotReady}
 	}
 	x, err := h.DecryptTicket(t)
 	if err != nil {
@@ -257,7 +258,7 @@ func (h *Host) Accept(kind WorkloadKind, name string, t *Ticket) (*Decrypted, er
 		want = h.sam
 	}
 	if !strings.EqualFold(x.Account, want) {
-		return nil, &HostError{Host: h.name, Op: "accept " + name, Reason: ErrNoKeyDecrypts,
+		return nil, &Error{Host: h.name, Op: "accept " + name, Reason: ErrNoKeyDecrypts,
 			Err: errors.New("the ticket is for " + x.Account + ", the service runs as " + wl.Account)}
 	}
 	return x, nil

@@ -1,10 +1,12 @@
-package sim
+package host
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/sim"
 )
 
 // What runs on a host under an account: Windows services (the service control manager), IIS
@@ -51,6 +53,18 @@ type Workload struct {
 	gmsa      string // sAMAccountName of the gMSA it runs as, "" otherwise
 }
 
+// Password is the password the workload's logon account was configured with ("" for a gMSA).
+func (wl *Workload) Password() string { return wl.password }
+
+// GMSA is the sAMAccountName of the gMSA the workload runs as, "" when it runs as another account.
+func (wl *Workload) GMSA() string { return wl.gmsa }
+
+// SetLogon sets the workload's logon account, its password and the gMSA it names ("" when it is
+// none) as an installer does after checking the account itself. Inside the loop (Host.Exec).
+func (wl *Workload) SetLogon(account, password, gmsa string) {
+	wl.Account, wl.password, wl.gmsa = account, password, gmsa
+}
+
 func workKey(k WorkloadKind, name string) string { return string(k) + "/" + strings.ToLower(name) }
 
 // AddWorkload installs a service (`sc.exe create`, New-Service), an application pool or a scheduled
@@ -60,33 +74,42 @@ func (h *Host) AddWorkload(kind WorkloadKind, name string, startType StartType) 
 	if startType == "" {
 		startType = StartManual
 	}
-	return h.exec(func(now time.Time, dc *DC) error {
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
 		k := workKey(kind, name)
 		if h.work[k] != nil {
-			return &HostError{Host: h.name, Op: "create " + string(kind) + " " + name, Reason: errors.New("it exists already")}
+			return &Error{Host: h.name, Op: "create " + string(kind) + " " + name, Reason: errors.New("it exists already")}
 		}
 		h.work[k] = &Workload{Kind: kind, Name: name, Account: "LocalSystem", StartType: startType, State: StateStopped}
-		h.w.trace.Logf(now, "host %s %s %s created (%s)", h.name, kind, name, startType)
+		h.w.Loop().Logf("host %s %s %s created (%s)", h.name, kind, name, startType)
 		return nil
 	})
 }
 
 // Workload returns a copy of a workload's state.
 func (h *Host) Workload(kind WorkloadKind, name string) (Workload, bool) {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	wl := h.work[workKey(kind, name)]
-	if wl == nil {
-		return Workload{}, false
-	}
-	return *wl, true
+	var (
+		out Workload
+		ok  bool
+	)
+	h.w.Locked(func() {
+		if wl := h.work[workKey(kind, name)]; wl != nil {
+			out, ok = *wl, true
+		}
+	})
+	return out, ok
+}
+
+// WorkloadLocked is the workload itself, not a copy, for a layer above that changes it inside the
+// loop (Host.Exec); nil when there is none.
+func (h *Host) WorkloadLocked(kind WorkloadKind, name string) *Workload {
+	return h.work[workKey(kind, name)]
 }
 
 // ServiceState is the state of a service (ErrUnknownService when there is none).
 func (h *Host) ServiceState(name string) (ServiceState, error) {
 	wl, ok := h.Workload(KindService, name)
 	if !ok {
-		return "", &HostError{Host: h.name, Op: "query " + name, Reason: ErrUnknownService}
+		return "", &Error{Host: h.name, Op: "query " + name, Reason: ErrUnknownService}
 	}
 	return wl.State, nil
 }
@@ -96,33 +119,33 @@ func (h *Host) ServiceState(name string) (ServiceState, error) {
 // named with its trailing $ and an empty password; an account that does not resolve is refused
 // with ErrInvalidAccount (sc.exe's 1057).
 func (h *Host) SetAccount(kind WorkloadKind, name, account, password string) error {
-	return h.exec(func(now time.Time, dc *DC) error {
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
 		wl := h.work[workKey(kind, name)]
 		if wl == nil {
-			return &HostError{Host: h.name, Op: "config " + name, Reason: ErrUnknownService}
+			return &Error{Host: h.name, Op: "config " + name, Reason: ErrUnknownService}
 		}
 		gmsa, err := h.resolveAccount(now, dc, account, password)
 		if err != nil {
-			h.w.trace.Logf(now, "host %s %s %s obj=%s: refused: %v", h.name, kind, name, account, err)
+			h.w.Loop().Logf("host %s %s %s obj=%s: refused: %v", h.name, kind, name, account, err)
 			return err
 		}
 		wl.Account, wl.password, wl.gmsa = account, password, gmsa
-		h.w.trace.Logf(now, "host %s %s %s runs as %s", h.name, kind, name, account)
+		h.w.Loop().Logf("host %s %s %s runs as %s", h.name, kind, name, account)
 		return nil
 	})
 }
 
 // resolveAccount checks a logon account and returns the gMSA's sAMAccountName if it is one.
-func (h *Host) resolveAccount(now time.Time, dc *DC, account, password string) (string, error) {
+func (h *Host) resolveAccount(now time.Time, dc *sim.DC, account, password string) (string, error) {
 	switch strings.ToLower(account) {
 	case "localsystem", "nt authority\\system", "nt authority\\networkservice", "nt authority\\localservice":
 		return "", nil
 	}
-	bad := &HostError{Host: h.name, Op: "config obj= " + account, Reason: ErrInvalidAccount}
-	if dc.stopped { // the name cannot be looked up
+	bad := &Error{Host: h.name, Op: "config obj= " + account, Reason: ErrInvalidAccount}
+	if !dc.Running() { // the name cannot be looked up
 		return "", bad
 	}
-	d := dc.dir
+	d := dc.Directory()
 	dom, name, ok := strings.Cut(account, "\\")
 	if !ok {
 		dom, name = "", account
@@ -148,10 +171,10 @@ func (h *Host) resolveAccount(now time.Time, dc *DC, account, password string) (
 // Start starts a workload (Start-Service, `sc.exe start`, Start-WebAppPool, Start-ScheduledTask).
 // Under a gMSA it needs the gMSA's current password: retrieved from the DC now, or cached and
 // still current. On 2012 R2 with kdssvc not running it hangs in StartPending. The result is the
-// workload's state; a failed start is a *HostError with ErrLogonFailure.
+// workload's state; a failed start is a *Error with ErrLogonFailure.
 func (h *Host) Start(kind WorkloadKind, name string) (ServiceState, error) {
 	var st ServiceState
-	err := h.exec(func(now time.Time, dc *DC) error {
+	err := h.Exec(func(now time.Time, dc *sim.DC) error {
 		if kind == KindService && strings.EqualFold(name, "kdssvc") {
 			h.startKdssvc(now, dc)
 			st = StateRunning
@@ -159,13 +182,13 @@ func (h *Host) Start(kind WorkloadKind, name string) (ServiceState, error) {
 		}
 		wl := h.work[workKey(kind, name)]
 		if wl == nil {
-			return &HostError{Host: h.name, Op: "start " + name, Reason: ErrUnknownService}
+			return &Error{Host: h.name, Op: "start " + name, Reason: ErrUnknownService}
 		}
 		if wl.State == StateRunning {
 			st = wl.State
 			return nil
 		}
-		h.startLocked(now, dc, wl)
+		h.StartLocked(now, dc, wl)
 		st = wl.State
 		if wl.State == StateStopped {
 			return wl.LastError
@@ -175,18 +198,19 @@ func (h *Host) Start(kind WorkloadKind, name string) (ServiceState, error) {
 	return st, err
 }
 
-// startLocked starts wl. Inside the loop.
-func (h *Host) startLocked(now time.Time, dc *DC, wl *Workload) {
+// StartLocked starts wl, a workload of this host (WorkloadLocked), as Start does. Inside the
+// loop (Exec), with the host's DC.
+func (h *Host) StartLocked(now time.Time, dc *sim.DC, wl *Workload) {
 	wl.LastError = nil
 	if wl.gmsa == "" {
 		wl.State = StateRunning
-		h.w.trace.Logf(now, "host %s %s %s started", h.name, wl.Kind, wl.Name)
+		h.w.Loop().Logf("host %s %s %s started", h.name, wl.Kind, wl.Name)
 		return
 	}
 	if !h.kdssvc {
 		wl.State = StateStartPending
-		wl.LastError = &HostError{Host: h.name, Op: "start " + wl.Name, Reason: errors.New("kdssvc is not running (Windows Server 2012 R2 after a restart; `sc triggerinfo kdssvc start/networkon` starts it with the network)")}
-		h.w.trace.Logf(now, "host %s %s %s hangs (Start Pending): kdssvc is not running", h.name, wl.Kind, wl.Name)
+		wl.LastError = &Error{Host: h.name, Op: "start " + wl.Name, Reason: errors.New("kdssvc is not running (Windows Server 2012 R2 after a restart; `sc triggerinfo kdssvc start/networkon` starts it with the network)")}
+		h.w.Loop().Logf("host %s %s %s hangs (Start Pending): kdssvc is not running", h.name, wl.Kind, wl.Name)
 		return
 	}
 	r, err := h.retrieve(now, dc, wl.gmsa)
@@ -203,12 +227,12 @@ func (h *Host) startLocked(now time.Time, dc *DC, wl *Workload) {
 	}
 	if err != nil {
 		wl.State = StateStopped
-		wl.LastError = &HostError{Host: h.name, Op: "start " + wl.Name, Reason: ErrLogonFailure, Err: err}
-		h.w.trace.Logf(now, "host %s %s %s failed to start: logon failure: %v", h.name, wl.Kind, wl.Name, err)
+		wl.LastError = &Error{Host: h.name, Op: "start " + wl.Name, Reason: ErrLogonFailure, Err: err}
+		h.w.Loop().Logf("host %s %s %s failed to start: logon failure: %v", h.name, wl.Kind, wl.Name, err)
 		return
 	}
 	wl.State = StateRunning
-	h.w.trace.Logf(now, "host %s %s %s started as %s", h.name, wl.Kind, wl.Name, wl.Account)
+	h.w.Loop().Logf("host %s %s %s started as %s", h.name, wl.Kind, wl.Name, wl.Account)
 }
 
 // serviceLogonCheck is the Kerberos logon of the service's gMSA when the host's clock is off:
@@ -216,12 +240,12 @@ func (h *Host) startLocked(now time.Time, dc *DC, wl *Workload) {
 // beyond 5 minutes (KRB_AP_ERR_SKEW). A host on time skips it.
 // Divergence: the simulator does not model the service logon otherwise (a cached current
 // password is enough), nor an NTLM fallback.
-func (h *Host) serviceLogonCheck(now time.Time, dc *DC, gmsa string) error {
+func (h *Host) serviceLogonCheck(now time.Time, dc *sim.DC, gmsa string) error {
 	c := h.gmsa[strings.ToLower(gmsa)]
-	if h.skew == 0 || c == nil || len(c.cur) == 0 || dc.stopped {
+	if h.skew == 0 || c == nil || len(c.cur) == 0 || !dc.Running() {
 		return nil
 	}
-	k, err := h.w.kdcLocked(dc)
+	k, err := h.w.Loop().KDC(dc)
 	if err != nil {
 		return err
 	}
@@ -231,13 +255,13 @@ func (h *Host) serviceLogonCheck(now time.Time, dc *DC, gmsa string) error {
 
 // Stop stops a workload.
 func (h *Host) Stop(kind WorkloadKind, name string) error {
-	return h.exec(func(now time.Time, dc *DC) error {
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
 		wl := h.work[workKey(kind, name)]
 		if wl == nil {
-			return &HostError{Host: h.name, Op: "stop " + name, Reason: ErrUnknownService}
+			return &Error{Host: h.name, Op: "stop " + name, Reason: ErrUnknownService}
 		}
 		wl.State, wl.LastError = StateStopped, nil
-		h.w.trace.Logf(now, "host %s %s %s stopped", h.name, wl.Kind, wl.Name)
+		h.w.Loop().Logf("host %s %s %s stopped", h.name, wl.Kind, wl.Name)
 		return nil
 	})
 }
@@ -255,15 +279,15 @@ func (h *Host) inUse(sam string) bool {
 // startKdssvc starts kdssvc; workloads hanging on it go on starting. Inside the loop.
 // Divergence: whether a service stuck in Start Pending recovers when kdssvc is started by hand is
 // not documented; the simulator lets it finish starting.
-func (h *Host) startKdssvc(now time.Time, dc *DC) {
+func (h *Host) startKdssvc(now time.Time, dc *sim.DC) {
 	if h.kdssvc {
 		return
 	}
 	h.kdssvc = true
-	h.w.trace.Logf(now, "host %s kdssvc started", h.name)
+	h.w.Loop().Logf("host %s kdssvc started", h.name)
 	for _, k := range sortedKeys(h.work) {
 		if wl := h.work[k]; wl.State == StateStartPending {
-			h.startLocked(now, dc, wl)
+			h.StartLocked(now, dc, wl)
 		}
 	}
 }
@@ -271,18 +295,21 @@ func (h *Host) startKdssvc(now time.Time, dc *DC) {
 // SetKDSSvcTrigger sets or clears kdssvc's network-on start trigger (`sc triggerinfo kdssvc
 // start/networkon`; `sc triggerinfo kdssvc delete` clears it). It takes effect at the next boot.
 func (h *Host) SetKDSSvcTrigger(on bool) {
-	_ = h.exec(func(now time.Time, dc *DC) error {
+	_ = h.Exec(func(now time.Time, dc *sim.DC) error {
 		h.trigger = on
-		h.w.trace.Logf(now, "host %s kdssvc trigger start/networkon=%t", h.name, on)
+		h.w.Loop().Logf("host %s kdssvc trigger start/networkon=%t", h.name, on)
 		return nil
 	})
 }
 
+// KDSSvcTrigger reports whether kdssvc has its network-on start trigger.
+func (h *Host) KDSSvcTrigger() bool { return sim.LockedValue(h.w, func() bool { return h.trigger }) }
+
 // KDSSvcRunning reports whether kdssvc runs on the host.
 func (h *Host) KDSSvcRunning() bool {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	return h.kdssvc
+	return sim.LockedValue(h.w, func() bool {
+		return h.kdssvc
+	})
 }
 
 // SC runs an sc.exe command line on the host ("config WebSvc obj= CONTOSO\ITFarm1$ password= \"\"",
@@ -325,7 +352,7 @@ func (h *Host) SC(line string) string {
 			}
 		}
 		if s, ok := opts["start="]; ok {
-			_ = h.exec(func(now time.Time, dc *DC) error {
+			_ = h.Exec(func(now time.Time, dc *sim.DC) error {
 				if wl := h.work[workKey(KindService, name)]; wl != nil {
 					wl.StartType = map[string]StartType{"auto": StartAuto, "demand": StartManual, "disabled": StartDisabled}[strings.ToLower(s)]
 				}

@@ -1,19 +1,22 @@
-package sim
+package mim
 
 import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
 )
 
 func TestMIMWorldSaveLoad(t *testing.T) {
-	w, m, err := NewDefaultMIMWorld(DefaultMIMOptions{Seed: 9})
+	w, m, err := NewDefaultWorld(DefaultOptions{Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := m.Host("MIMSYNC")
 	newMIMGMSA(t, w, "MIMSyncGMSA", s)
-	if _, err := s.ExportKeySet("svc-mimsync", MIMUserPassword(w, "svc-mimsync"), "CONTOSO", ""); err != nil {
+	if _, err := s.ExportKeySet("svc-mimsync", UserPassword(w, "svc-mimsync"), "CONTOSO", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.ChangeMode(ChangeModeRequest{Component: CompSync, Account: `CONTOSO\MIMSyncGMSA$`}); err != nil {
@@ -22,11 +25,11 @@ func TestMIMWorldSaveLoad(t *testing.T) {
 	if err := m.Host("MIMSVC").SetRegistryValue(RegFIMServiceKey, "PollExchangeEnabled", "REG_DWORD", "1"); err != nil {
 		t.Fatal(err)
 	}
-	saved, err := SaveMIMWorld(w, m)
+	saved, err := Save(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w2, m2, err := LoadMIMWorld(saved, Config{})
+	w2, m2, err := Load(saved, sim.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +46,7 @@ func TestMIMWorldSaveLoad(t *testing.T) {
 	if a.String() != b.String() {
 		t.Error("the restored replica's LDIF differs")
 	}
-	again, err := SaveMIMWorld(w2, m2)
+	again, err := Save(m2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +63,7 @@ func TestMIMWorldSaveLoad(t *testing.T) {
 	if err := s2.RestoreKeySet(DefaultKeySetPath); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := s2.Start(CompSync); err != nil || st != StateRunning {
+	if st, err := s2.Start(CompSync); err != nil || st != host.StateRunning {
 		t.Fatalf("start after restore in the reloaded world: %s %v", st, err)
 	}
 	res, err := s2.Host().TestADServiceAccount("MIMSyncGMSA")

@@ -1,16 +1,18 @@
-package sim
+package host
 
 import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/gmsasim/gmsasim/sim"
 )
 
 // A host whose clock is more than 5 minutes off its DC's: Test-ADServiceAccount is False with
 // ErrClockSkew, Install fails, a purge leaves it without tickets (its logon is refused), and a
 // user's ticket does not pass its AP-REQ check. 4 minutes off, and back on time, all work.
 func TestHostClockSkew(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 45}, host("Web1", "ITFarmHosts"), host("Web2", "ITFarmHosts"))
+	w := newFarmWorld(t, sim.Config{Seed: 45}, host("Web1", "ITFarmHosts"), host("Web2", "ITFarmHosts"))
 	newGMSA(t, w, "28")
 	web1, web2 := w.Host("Web1"), w.Host("Web2")
 	alice, err := w.Logon("DC1", "alice", alicePwd)

@@ -1,4 +1,4 @@
-package sim
+package host
 
 import (
 	"errors"
@@ -7,8 +7,8 @@ import (
 )
 
 // The service cmdlets as PowerShell prints them, for the scenario language: Start-Service,
-// Stop-Service, Get-Service. Install-/Test-/Uninstall-ADServiceAccount are in hostgmsa.go and sc.exe
-// in hostsvc.go.
+// Stop-Service, Get-Service. Install-/Test-/Uninstall-ADServiceAccount are in gmsa.go and sc.exe in
+// svc.go.
 
 // StartService is `Start-Service NAME`: "" when the service starts; a warning line when it hangs
 // in Start Pending (the 2012 R2 kdssvc issue); a *CmdletError with PowerShell's text when it
@@ -96,7 +96,7 @@ func (h *Host) Klist(line string) (string, error) {
 	out += "\tDeleting all tickets:\n\tTicket(s) purged!"
 	if target == "0x3e7" || target == "999" {
 		if err := h.PurgeTickets(); err != nil {
-			var he *HostError
+			var he *Error
 			if !errors.As(err, &he) {
 				return "", err
 			}

@@ -1,19 +1,21 @@
-package sim
+package host
 
 import (
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gmsasim/gmsasim/sim"
 )
 
 // Acceptance 5 of issue 4 (seed 000's known issue): on Windows Server 2012 R2, after a restart,
 // a service running as a gMSA hangs in Start Pending unless kdssvc has the network-on trigger;
 // `sc triggerinfo kdssvc start/networkon` fixes it from the next boot on.
 func TestHostKdssvc2012R2(t *testing.T) {
-	mim := HostSpec{Name: "MIMSync", OS: "2012R2", Is64Bit: true, Groups: []string{"ITFarmHosts"}}
-	preset := HostSpec{Name: "MIMSvc", OS: "2012R2", Is64Bit: true, Groups: []string{"ITFarmHosts"}, KDSSvcTrigger: true}
-	w := newFarmWorld(t, Config{Seed: 45}, mim, preset, host("Web2016", "ITFarmHosts"))
+	mim := Spec{Name: "MIMSync", OS: "2012R2", Is64Bit: true, Groups: []string{"ITFarmHosts"}}
+	preset := Spec{Name: "MIMSvc", OS: "2012R2", Is64Bit: true, Groups: []string{"ITFarmHosts"}, KDSSvcTrigger: true}
+	w := newFarmWorld(t, sim.Config{Seed: 45}, mim, preset, host("Web2016", "ITFarmHosts"))
 	newGMSA(t, w, "28")
 	for _, h := range w.Hosts() {
 		for _, line := range []struct{ cmd, want string }{
@@ -76,7 +78,7 @@ func TestHostKdssvc2012R2(t *testing.T) {
 // sc.exe config with the gMSA's name without its $ is refused with 1057 (pain point 6); a missing
 // service is 1060.
 func TestHostSCConfig(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 46}, host("Host1", "ITFarmHosts"))
+	w := newFarmWorld(t, sim.Config{Seed: 46}, host("Host1", "ITFarmHosts"))
 	newGMSA(t, w, "28")
 	h := w.Host("Host1")
 	if got := h.SC(`sc.exe config WebSvc obj= CONTOSO\ITFarm1$ password= ""`); got != "[SC] OpenService FAILED 1060:\n\nThe specified service does not exist as an installed service.\n" {
@@ -105,7 +107,7 @@ func TestHostSCConfig(t *testing.T) {
 // rotation; on a host removed from the group a restart after the rotation fails with a logon
 // failure.
 func TestHostWorkloadsFollowRotation(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 47}, host("Web1", "ITFarmHosts"), host("Web2", "ITFarmHosts"), host("Out1"))
+	w := newFarmWorld(t, sim.Config{Seed: 47}, host("Web1", "ITFarmHosts"), host("Web2", "ITFarmHosts"), host("Out1"))
 	newGMSA(t, w, "28")
 	for _, name := range []string{"Web1", "Web2", "Out1"} {
 		h := w.Host(name)
@@ -120,7 +122,7 @@ func TestHostWorkloadsFollowRotation(t *testing.T) {
 	}
 	// Out1 is no member: its service cannot log on.
 	st, err := w.Host("Out1").Start(KindService, "ITFarm")
-	if st != StateStopped || !errors.Is(err, ErrLogonFailure) || !errors.Is(err, ErrHostNotAllowed) {
+	if st != StateStopped || !errors.Is(err, ErrLogonFailure) || !errors.Is(err, ErrNotAllowed) {
 		t.Errorf("Out1: %s %v, want Stopped with a logon failure (not allowed)", st, err)
 	}
 	if got := w.Host("Out1").SC("sc start ITFarm"); got != "[SC] StartService FAILED 1069:\n\nThe service did not start due to a logon failure.\n" {
@@ -190,7 +192,7 @@ func TestHostWorkloadsFollowRotation(t *testing.T) {
 // Same seed, same operations: the same trace, byte for byte.
 func TestHostTraceDeterministic(t *testing.T) {
 	run := func() []string {
-		w := newFarmWorld(t, Config{Seed: 48}, host("Web1", "ITFarmHosts"), host("Web2"))
+		w := newFarmWorld(t, sim.Config{Seed: 48}, host("Web1", "ITFarmHosts"), host("Web2"))
 		newGMSA(t, w, "28")
 		if err := w.Host("Web1").InstallADServiceAccount(farmGMSAName); err != nil {
 			t.Fatal(err)
@@ -224,7 +226,7 @@ func TestHostTraceDeterministic(t *testing.T) {
 // The service cmdlets' texts: Start-Service on a missing service, a logon failure and the 2012 R2
 // hang; Get-Service's table.
 func TestHostServiceCmdlets(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 51}, HostSpec{Name: "Sync1", OS: "2012R2", Is64Bit: true}, host("Out1"))
+	w := newFarmWorld(t, sim.Config{Seed: 51}, Spec{Name: "Sync1", OS: "2012R2", Is64Bit: true}, host("Out1"))
 	newGMSA(t, w, "28")
 	sync1, out1 := w.Host("Sync1"), w.Host("Out1")
 	if _, err := out1.StartService("Nope"); err == nil || err.Error() != "Start-Service : Cannot find any service with service name 'Nope'." {
@@ -240,7 +242,7 @@ func TestHostServiceCmdlets(t *testing.T) {
 	}
 	_, err := out1.StartService("FIMSynchronizationService")
 	want := "Start-Service : Service 'FIMSynchronizationService (FIMSynchronizationService)' cannot be started due to the following error: Cannot start service FIMSynchronizationService on computer '.'."
-	if err == nil || err.Error() != want || !errors.Is(err, ErrHostNotAllowed) {
+	if err == nil || err.Error() != want || !errors.Is(err, ErrNotAllowed) {
 		t.Errorf("Out1 (not allowed): %v", err)
 	}
 	setMember(t, w, sync1, true)
@@ -273,7 +275,7 @@ func FuzzHostSC(f *testing.F) {
 		`sc.exe triggerinfo kdssvc start/networkon`, `sc query kdssvc`, `sc create X start= auto binPath=`, ``} {
 		f.Add(s)
 	}
-	w := newFarmWorld(f, Config{Seed: 52}, host("Fz1", "ITFarmHosts"))
+	w := newFarmWorld(f, sim.Config{Seed: 52}, host("Fz1", "ITFarmHosts"))
 	h := w.Host("Fz1")
 	f.Fuzz(func(t *testing.T, line string) {
 		if out := h.SC(line); out == "" {
@@ -284,7 +286,7 @@ func FuzzHostSC(f *testing.F) {
 
 // `klist purge` purges the administrator's tickets only; `klist -li 0x3e7 purge` the machine's.
 func TestHostKlist(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 54}, host("Host1"))
+	w := newFarmWorld(t, sim.Config{Seed: 54}, host("Host1"))
 	newGMSA(t, w, "28")
 	h := w.Host("Host1")
 	setMember(t, w, h, true)

@@ -1,4 +1,4 @@
-package sim
+package mim
 
 import (
 	"errors"
@@ -7,10 +7,12 @@ import (
 
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
 )
 
 // newMIMGMSA creates a gMSA the MIM hosts may retrieve (SYSTEM on DC1).
-func newMIMGMSA(t *testing.T, w *World, name string, hosts ...*MIMHost) {
+func newMIMGMSA(t *testing.T, w *sim.World, name string, hosts ...*Host) {
 	t.Helper()
 	err := w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
 		var sids []string
@@ -36,7 +38,7 @@ func newMIMGMSA(t *testing.T, w *World, name string, hosts ...*MIMHost) {
 }
 
 func TestMIMDefaultWorld(t *testing.T) {
-	w, m, err := NewDefaultMIMWorld(DefaultMIMOptions{Seed: 7})
+	w, m, err := NewDefaultWorld(DefaultOptions{Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func TestMIMDefaultWorld(t *testing.T) {
 	if acct, _ := sync.Account(CompSync); acct != `CONTOSO\svc-mimsync` {
 		t.Errorf("sync account = %q", acct)
 	}
-	if st, _ := sync.State(CompSync); st != StateRunning {
+	if st, _ := sync.State(CompSync); st != host.StateRunning {
 		t.Errorf("sync state = %s", st)
 	}
 	if !sync.KeysLoaded() || sync.DatabaseKeyID() == "" {
@@ -60,7 +62,7 @@ func TestMIMDefaultWorld(t *testing.T) {
 	if v, _ := svc.Registry(RegMIMServiceKey, "ExchangeOnline"); v != "" {
 		t.Errorf("ExchangeOnline = %q, want empty", v)
 	}
-	if !MIMSupported(CompService) || MIMSupported(CompPortal) {
+	if !Supported(CompService) || Supported(CompPortal) {
 		t.Error("supported components wrong")
 	}
 	if got := m.Host("MIMPAM").Components(); len(got) != 3 {
@@ -70,7 +72,7 @@ func TestMIMDefaultWorld(t *testing.T) {
 }
 
 func TestMIMChangeModeChecks(t *testing.T) {
-	w, m, err := NewDefaultMIMWorld(DefaultMIMOptions{Seed: 3})
+	w, m, err := NewDefaultWorld(DefaultOptions{Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,10 +82,10 @@ func TestMIMChangeModeChecks(t *testing.T) {
 		acct, pw string
 		want     error
 	}{
-		{`CONTOSO\MIMServiceGMSA`, "", ErrMIMNoDollar},
-		{`CONTOSO\MIMServiceGMSA$`, "secret", ErrMIMGMSAPassword},
-		{`CONTOSO\svc-mimservice`, "wrong", ErrMIMCredentials},
-		{`CONTOSO\nobody`, "x", ErrInvalidAccount},
+		{`CONTOSO\MIMServiceGMSA`, "", ErrNoDollar},
+		{`CONTOSO\MIMServiceGMSA$`, "secret", ErrGMSAPassword},
+		{`CONTOSO\svc-mimservice`, "wrong", ErrCredentials},
+		{`CONTOSO\nobody`, "x", host.ErrInvalidAccount},
 	}
 	for _, c := range cases {
 		_, err := svc.ChangeMode(ChangeModeRequest{Component: CompService, Account: c.acct, Password: c.pw})
@@ -95,7 +97,7 @@ func TestMIMChangeModeChecks(t *testing.T) {
 		t.Errorf("a refusal changed the account to %q", acct)
 	}
 	_, err = svc.ChangeMode(ChangeModeRequest{Component: CompService, Account: `CONTOSO\MIMServiceGMSA$`, Exchange: ExchangeOnline})
-	if !errors.Is(err, ErrMIMMailPassword) {
+	if !errors.Is(err, ErrMailPassword) {
 		t.Errorf("a managed account with Exchange and no mail password: %v", err)
 	}
 	res, err := svc.ChangeMode(ChangeModeRequest{Component: CompService, Account: `CONTOSO\MIMServiceGMSA$`, Exchange: ExchangeOnline,
@@ -106,7 +108,7 @@ func TestMIMChangeModeChecks(t *testing.T) {
 	if len(res.Warnings) != 1 || res.Warnings[0] != LogonUserWarning {
 		t.Errorf("warnings = %q", res.Warnings)
 	}
-	if st, _ := svc.State(CompService); st != StateRunning {
+	if st, _ := svc.State(CompService); st != host.StateRunning {
 		t.Errorf("FIMService = %s after change mode", st)
 	}
 	if v, _ := svc.Registry(RegMIMServiceKey, "ExchangeOnline"); v == "" {
@@ -121,30 +123,30 @@ func TestMIMChangeModeChecks(t *testing.T) {
 }
 
 func TestMIMOldVersionRefusesGMSA(t *testing.T) {
-	w, m, err := NewDefaultMIMWorld(DefaultMIMOptions{Seed: 3, Version: "4.5.25.0"})
+	w, m, err := NewDefaultWorld(DefaultOptions{Seed: 3, Version: "4.5.25.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pam := m.Host("MIMPAM")
 	newMIMGMSA(t, w, "MIMPAMGMSA", pam)
 	_, err = pam.ChangeMode(ChangeModeRequest{Component: CompPAMMonitoring, Account: `CONTOSO\MIMPAMGMSA$`})
-	if !errors.Is(err, ErrMIMVersion) {
+	if !errors.Is(err, ErrVersion) {
 		t.Fatalf("err = %v, want ErrMIMVersion", err)
 	}
 }
 
 func TestMIMSyncKeySet(t *testing.T) {
-	w, m, err := NewDefaultMIMWorld(DefaultMIMOptions{Seed: 5})
+	w, m, err := NewDefaultWorld(DefaultOptions{Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := m.Host("MIMSYNC")
 	newMIMGMSA(t, w, "MIMSyncGMSA", s)
-	pw := MIMUserPassword(w, "svc-mimsync")
-	if _, err := s.ExportKeySet("svc-mimsync", "bad", "CONTOSO", ""); !errors.Is(err, ErrMIMCredentials) {
+	pw := UserPassword(w, "svc-mimsync")
+	if _, err := s.ExportKeySet("svc-mimsync", "bad", "CONTOSO", ""); !errors.Is(err, ErrCredentials) {
 		t.Errorf("export with a wrong password: %v", err)
 	}
-	if _, err := s.ExportKeySet("svc-other", pw, "CONTOSO", ""); !errors.Is(err, ErrMIMWrongAccount) {
+	if _, err := s.ExportKeySet("svc-other", pw, "CONTOSO", ""); !errors.Is(err, ErrWrongAccount) {
 		t.Errorf("export as another account: %v", err)
 	}
 	f, err := s.ExportKeySet("svc-mimsync", pw, "CONTOSO", "")
@@ -160,31 +162,31 @@ func TestMIMSyncKeySet(t *testing.T) {
 	if _, err := s.ChangeMode(ChangeModeRequest{Component: CompSync, Account: `CONTOSO\MIMSyncGMSA$`}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Start(CompSync); !errors.Is(err, ErrMIMKeySet) {
+	if _, err := s.Start(CompSync); !errors.Is(err, ErrKeySet) {
 		t.Fatalf("start before the restore: %v, want ErrMIMKeySet", err)
 	}
 	// A reboot does not bring it up either.
 	if err := s.Host().Reboot(); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := s.State(CompSync); st != StateStopped {
+	if st, _ := s.State(CompSync); st != host.StateStopped {
 		t.Errorf("after a reboot without keys: %s", st)
 	}
 	s.WriteFile(`C:\other.bin`, []byte("MIISKMU keyset v1\nkeyset=0000\n"))
 	if err := s.RestoreKeySet(`C:\other.bin`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Start(CompSync); !errors.Is(err, ErrMIMKeySet) {
+	if _, err := s.Start(CompSync); !errors.Is(err, ErrKeySet) {
 		t.Fatalf("start with a foreign key set: %v", err)
 	}
-	if err := s.RestoreKeySet(`C:\missing.bin`); !errors.Is(err, ErrMIMNoKeyFile) {
+	if err := s.RestoreKeySet(`C:\missing.bin`); !errors.Is(err, ErrNoKeyFile) {
 		t.Fatalf("restore of a missing file: %v", err)
 	}
 	if err := s.RestoreKeySet(DefaultKeySetPath); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.Start(CompSync)
-	if err != nil || st != StateRunning {
+	if err != nil || st != host.StateRunning {
 		t.Fatalf("start after the restore: %s %v", st, err)
 	}
 	if acct, _ := s.Account(CompSync); acct != `CONTOSO\MIMSyncGMSA$` {
@@ -193,7 +195,15 @@ func TestMIMSyncKeySet(t *testing.T) {
 	if err := s.Host().Reboot(); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := s.State(CompSync); st != StateRunning {
+	if st, _ := s.State(CompSync); st != host.StateRunning {
 		t.Errorf("after a reboot with keys: %s", st)
 	}
+}
+
+func at(name string, vals ...string) fakead.Attribute {
+	a := fakead.Attribute{Name: name}
+	for _, v := range vals {
+		a.Values = append(a.Values, []byte(v))
+	}
+	return a
 }

@@ -1,8 +1,9 @@
-package sim
+package host
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -10,29 +11,31 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
-// HostOSVersions are the operating systems a member host may run.
-var HostOSVersions = DCOSVersions
+// OSVersions are the operating systems a member host may run (those of a DC). A new slice each
+// call.
+func OSVersions() []string { return sim.DCOSVersions() }
 
-// DefaultHostEncryptionTypes is what a Windows Server 2012+ host allows when the policy "Network
+// DefaultEncryptionTypes is what a Windows Server 2012+ host allows when the policy "Network
 // security: Configure encryption types allowed for Kerberos" is not configured: RC4-HMAC,
 // AES128 and AES256 (msDS-SupportedEncryptionTypes bits 0x4 | 0x8 | 0x10).
-const DefaultHostEncryptionTypes = 0x1C
+const DefaultEncryptionTypes = 0x1C
 
-// Sentinels for errors.Is on host errors (wrapped by *HostError and *CmdletError).
+// Sentinels for errors.Is on host errors (wrapped by *Error and *CmdletError).
 var (
-	ErrUnknownHost     = errors.New("no such host")
-	ErrHostExists      = errors.New("a host of that name exists")
+	ErrUnknown         = errors.New("no such host")
+	ErrExists          = errors.New("a host of that name exists")
 	ErrNotLoggedOn     = errors.New("the host has no Kerberos ticket (its logon failed)")
 	ErrDCUnavailable   = errors.New("the host's domain controller is stopped")
 	ErrNoSuchAccount   = errors.New("no such account")
 	ErrNotGMSA         = errors.New("the account is not a group managed service account")
-	ErrHostNotAllowed  = errors.New("the host may not retrieve the managed password")
+	ErrNotAllowed      = errors.New("the host may not retrieve the managed password")
 	ErrStaleGroups     = errors.New("the host's Kerberos ticket predates its group membership: reboot it or purge its tickets (klist -li 0x3e7 purge)")
-	ErrHostOSTooOld    = errors.New("gMSAs need a member host running Windows Server 2012 or later")
-	ErrHost32Bit       = errors.New("a 64-bit architecture is required to run the Active Directory PowerShell commands for gMSAs")
+	ErrOSTooOld        = errors.New("gMSAs need a member host running Windows Server 2012 or later")
+	Err32Bit           = errors.New("a 64-bit architecture is required to run the Active Directory PowerShell commands for gMSAs")
 	ErrClusterNode     = errors.New("failover clusters do not support gMSAs")
 	ErrDCNoPassword    = errors.New("the domain controller cannot compute the managed password (no usable KDS root key)")
 	ErrEncTypes        = errors.New("the host does not support the Kerberos encryption types the gMSA requires")
@@ -45,15 +48,15 @@ var (
 	ErrClockSkew       = errors.New("the host's clock differs from its domain controller's by more than 5 minutes (KRB_AP_ERR_SKEW)")
 )
 
-// HostError says what a host was doing, to what, and why it failed.
-type HostError struct {
+// Error says what a host was doing, to what, and why it failed.
+type Error struct {
 	Host   string
 	Op     string // "logon", "retrieve ITFarm1$", "decrypt", ...
 	Reason error  // one of the sentinels above
 	Err    error  // the underlying error (a *fakead.Error, a *kdc.Error), may be nil
 }
 
-func (e *HostError) Error() string {
+func (e *Error) Error() string {
 	s := fmt.Sprintf("sim: host %s: %s: %v", e.Host, e.Op, e.Reason)
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
@@ -62,17 +65,17 @@ func (e *HostError) Error() string {
 }
 
 // Unwrap gives both the reason and the underlying error to errors.Is / errors.As.
-func (e *HostError) Unwrap() []error {
+func (e *Error) Unwrap() []error {
 	if e.Err == nil {
 		return []error{e.Reason}
 	}
 	return []error{e.Reason, e.Err}
 }
 
-// HostSpec describes a member host.
-type HostSpec struct {
+// Spec describes a member host.
+type Spec struct {
 	Name    string // NetBIOS name, "WEB1": 1-15 letters, digits or '-'; unique among hosts
-	OS      string // one of HostOSVersions; "" means DefaultDCOS
+	OS      string // one of OSVersions; "" means sim.DefaultDCOS
 	Is64Bit bool   // false: x86. Divergence: no Windows Server from 2008 R2 on ships for x86; kept for the seed's requirement
 	Cluster bool   // a failover cluster node
 	// KDSSvcTrigger: kdssvc has the trigger `sc triggerinfo kdssvc start/networkon` (matters on 2012 R2).
@@ -80,7 +83,7 @@ type HostSpec struct {
 	DC            string   // the DC the host talks to (LDAP, Kerberos); "" means the first DC
 	Groups        []string // groups (sAMAccountName or DN) the computer account is added to at creation
 	// EncryptionTypes the host's Kerberos allows (msDS-SupportedEncryptionTypes bits); 0 means
-	// DefaultHostEncryptionTypes.
+	// DefaultEncryptionTypes.
 	EncryptionTypes int64
 }
 
@@ -89,8 +92,9 @@ type HostSpec struct {
 // pools and scheduled tasks. Its methods run through the world loop; they must not be called from
 // inside it (an Exec closure or an event).
 type Host struct {
-	w        *World
-	spec     HostSpec
+	w        *sim.World
+	f        *Fleet
+	spec     Spec
 	name     string // as given, "Web1"
 	dn       string
 	sam      string // "WEB1$"
@@ -108,100 +112,83 @@ type Host struct {
 	skew     time.Duration          // the host's clock minus the world's (SetClockSkew)
 }
 
-// hostSet is the world's member hosts and the DCs' in-process KDCs.
-type hostSet struct {
+// Fleet is the member hosts of one world. Make it with NewFleet; the World does not know it (the
+// world core stays below the hosts). Its state lives in the world loop, under the world's lock.
+type Fleet struct {
+	w      *sim.World
+	domain string // the domain's DNS name, "contoso.com"
 	byName map[string]*Host
 	order  []*Host
-	kdcs   map[string]*kdc.KDC
 }
 
-func (w *World) hostsLocked() *hostSet {
-	if w.hosts == nil {
-		w.hosts = &hostSet{byName: map[string]*Host{}, kdcs: map[string]*kdc.KDC{}}
-	}
-	return w.hosts
+// NewFleet starts an empty fleet of member hosts over w.
+func NewFleet(w *sim.World) *Fleet {
+	return &Fleet{w: w, domain: w.Config().Domain, byName: map[string]*Host{}}
 }
 
-// kdcLocked is the in-process KDC of dc over its replica (stream "kdc/<DC>"). Inside the loop.
-func (w *World) kdcLocked(dc *DC) (*kdc.KDC, error) {
-	hs := w.hostsLocked()
-	if k := hs.kdcs[dc.name]; k != nil {
-		return k, nil
-	}
-	k, err := kdc.ForDirectory(dc.dir, w.streams.Get("kdc/"+dc.name))
-	if err != nil {
-		return nil, err
-	}
-	hs.kdcs[dc.name] = k
-	return k, nil
-}
+// World is the world the hosts are members of.
+func (f *Fleet) World() *sim.World { return f.w }
 
 // Host returns the host called name (case-insensitive), or nil.
-func (w *World) Host(name string) *Host {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.hosts == nil {
-		return nil
-	}
-	return w.hosts.byName[strings.ToUpper(name)]
+func (f *Fleet) Host(name string) *Host {
+	var h *Host
+	f.w.Locked(func() { h = f.byName[strings.ToUpper(name)] })
+	return h
 }
 
 // Hosts returns the hosts in the order they were added.
-func (w *World) Hosts() []*Host {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.hosts == nil {
-		return nil
-	}
-	return append([]*Host(nil), w.hosts.order...)
+func (f *Fleet) Hosts() []*Host {
+	var out []*Host
+	f.w.Locked(func() { out = append([]*Host(nil), f.order...) })
+	return out
 }
 
-// AddHost joins a member host to the domain: it creates (or takes over) the computer account
+// Add joins a member host to the domain: it creates (or takes over) the computer account
 // CN=<name>,CN=Computers on the host's DC as SYSTEM, sets a machine password drawn from the seed
 // (stream "host/<NAME>"), adds the account to spec.Groups, and boots the host (logon: a TGT from
 // its DC's KDC with the group snapshot of that moment).
-func (w *World) AddHost(spec HostSpec) (*Host, error) {
-	if !validNetBIOS(spec.Name) {
-		return nil, &ConfigError{"HostSpec.Name", spec.Name, "want 1-15 letters, digits or '-'"}
+func (f *Fleet) Add(spec Spec) (*Host, error) {
+	w := f.w
+	if !sim.ValidNetBIOS(spec.Name) {
+		return nil, &sim.ConfigError{Field: "HostSpec.Name", Value: spec.Name, Reason: "want 1-15 letters, digits or '-'"}
 	}
 	if spec.OS == "" {
-		spec.OS = DefaultDCOS
+		spec.OS = sim.DefaultDCOS
 	}
-	if !containsString(HostOSVersions, spec.OS) {
-		return nil, &ConfigError{"HostSpec.OS", spec.OS, fmt.Sprintf("want one of %v", HostOSVersions)}
+	if !slices.Contains(OSVersions(), spec.OS) {
+		return nil, &sim.ConfigError{Field: "HostSpec.OS", Value: spec.OS, Reason: fmt.Sprintf("want one of %v", OSVersions())}
 	}
 	if spec.DC == "" {
-		spec.DC = w.cfg.DCs[0].Name
+		spec.DC = w.Config().DCs[0].Name
 	}
 	spec.DC = strings.ToUpper(spec.DC)
 	if w.DC(spec.DC) == nil {
-		return nil, &ConfigError{"HostSpec.DC", spec.DC, "no DC of that name"}
+		return nil, &sim.ConfigError{Field: "HostSpec.DC", Value: spec.DC, Reason: "no DC of that name"}
 	}
 	if spec.EncryptionTypes == 0 {
-		spec.EncryptionTypes = DefaultHostEncryptionTypes
+		spec.EncryptionTypes = DefaultEncryptionTypes
 	}
 	spec.Groups = append([]string(nil), spec.Groups...)
-	h := &Host{w: w, spec: spec, name: spec.Name, sam: strings.ToUpper(spec.Name) + "$",
-		fqdn: strings.ToLower(spec.Name) + "." + w.cfg.Domain, encTypes: spec.EncryptionTypes,
+	h := &Host{w: w, f: f, spec: spec, name: spec.Name, sam: strings.ToUpper(spec.Name) + "$",
+		fqdn: strings.ToLower(spec.Name) + "." + f.domain, encTypes: spec.EncryptionTypes,
 		trigger: spec.KDSSvcTrigger, gmsa: map[string]*cachedGMSA{}, work: map[string]*Workload{}}
 	err := w.ExecOn(spec.DC, func(now time.Time, d *fakead.Directory) error {
-		hs := w.hostsLocked()
 		key := strings.ToUpper(spec.Name)
-		if hs.byName[key] != nil {
-			return fmt.Errorf("sim: AddHost %s: %w", spec.Name, ErrHostExists)
+		if f.byName[key] != nil {
+			return fmt.Errorf("sim: AddHost %s: %w", spec.Name, ErrExists)
 		}
-		h.password = generatePassword(w.streams.Get("host/" + key))
+		h.password = sim.GeneratePassword(w.Loop().Rand("host/" + key))
 		if err := h.join(now, d); err != nil {
 			return err
 		}
-		hs.byName[key] = h
-		hs.order = append(hs.order, h)
+		f.byName[key] = h
+		f.order = append(f.order, h)
 		arch := "x64"
 		if !spec.Is64Bit {
 			arch = "x86"
 		}
-		w.trace.Logf(now, "host %s joined: os=%s arch=%s cluster=%t dc=%s account=%s", h.name, spec.OS, arch, spec.Cluster, spec.DC, h.dn)
-		h.boot(now, w.byName[spec.DC], true)
+		w.Loop().Logf("host %s joined: os=%s arch=%s cluster=%t dc=%s account=%s", h.name, spec.OS, arch, spec.Cluster, spec.DC, h.dn)
+		h.boot(now, w.DC(spec.DC), true)
 		return nil
 	})
 	if err != nil {
@@ -274,7 +261,10 @@ func hostOSName(os string) string {
 func (h *Host) Name() string { return h.name }
 
 // Spec is what the host was made from (defaults filled in).
-func (h *Host) Spec() HostSpec { return h.spec }
+func (h *Host) Spec() Spec { return h.spec }
+
+// FQDN is the host's DNS name, "web1.contoso.com".
+func (h *Host) FQDN() string { return h.fqdn }
 
 // DN is the computer account's DN.
 func (h *Host) DN() string { return h.dn }
@@ -287,24 +277,26 @@ func (h *Host) SAMAccountName() string { return h.sam }
 // the one it joined with.
 func (h *Host) MachinePassword() string { return h.password }
 
-// Boots is how many times the host has started (1 after AddHost).
+// Boots is how many times the host has started (1 after Fleet.Add).
 func (h *Host) Boots() int {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	return h.boots
+	return sim.LockedValue(h.w, func() int {
+		return h.boots
+	})
 }
 
-// exec runs fn in the world loop with the host's DC, which may be stopped: what needs it checks.
-func (h *Host) exec(fn func(now time.Time, dc *DC) error) error {
+// Exec runs fn in the world loop with the host's DC, which may be stopped (DC.Running): what
+// needs it checks. Layers above (MIM) change the host's workloads there, with WorkloadLocked and
+// StartLocked.
+func (h *Host) Exec(fn func(now time.Time, dc *sim.DC) error) error {
 	return h.w.Exec(func(now time.Time) error {
-		return fn(now, h.w.byName[h.spec.DC])
+		return fn(now, h.w.DC(h.spec.DC))
 	})
 }
 
 // boot is a (re)start: the machine logs on (fresh group snapshot), kdssvc comes up as the OS
 // and its trigger say, and services set to start automatically start. Inside the loop. joined
 // is the host as it joins the world: up and running for a while, kdssvc started.
-func (h *Host) boot(now time.Time, dc *DC, joined bool) {
+func (h *Host) boot(now time.Time, dc *sim.DC, joined bool) {
 	h.boots++
 	h.creds = nil
 	_ = h.logon(now, dc, false) // a failed logon leaves the host without tickets; retrievals then fail
@@ -315,7 +307,7 @@ func (h *Host) boot(now time.Time, dc *DC, joined bool) {
 		wl := h.work[k]
 		wl.State = StateStopped
 		if wl.Kind != KindTask && wl.StartType == StartAuto { // services, and app pools (IIS autoStart)
-			h.startLocked(now, dc, wl)
+			h.StartLocked(now, dc, wl)
 		}
 	}
 }
@@ -327,15 +319,15 @@ func (h *Host) boot(now time.Time, dc *DC, joined bool) {
 // from a ticket to the host itself (the DCs' computer accounts hold no keys in the model). Both
 // carry the groups of the logon.
 // renewal is a logon because the TGT expired: traced only when the groups changed.
-func (h *Host) logon(now time.Time, dc *DC, renewal bool) error {
+func (h *Host) logon(now time.Time, dc *sim.DC, renewal bool) error {
 	fail := func(err error) error {
-		h.w.trace.Logf(now, "host %s logon at %s failed: %v", h.name, dc.name, err)
-		return &HostError{Host: h.name, Op: "logon", Reason: ErrNotLoggedOn, Err: err}
+		h.w.Loop().Logf("host %s logon at %s failed: %v", h.name, dc.Name(), err)
+		return &Error{Host: h.name, Op: "logon", Reason: ErrNotLoggedOn, Err: err}
 	}
-	if dc.stopped {
+	if !dc.Running() {
 		return fail(ErrDCUnavailable)
 	}
-	k, err := h.w.kdcLocked(dc)
+	k, err := h.w.Loop().KDC(dc)
 	if err != nil {
 		return fail(err)
 	}
@@ -358,7 +350,7 @@ func (h *Host) logon(now time.Time, dc *DC, renewal bool) error {
 	same := renewal && strings.Join(h.snap.Groups, ",") == strings.Join(snap.Groups, ",")
 	h.creds, h.snap = creds, snap
 	if !same {
-		h.w.trace.Logf(now, "host %s logon at %s: TGT until %s, %d groups", h.name, dc.name, FormatOffset(creds.EndTime.Sub(h.w.cfg.Start)), len(snap.Groups))
+		h.w.Loop().Logf("host %s logon at %s: TGT until %s, %d groups", h.name, dc.Name(), sim.FormatOffset(creds.EndTime.Sub(h.w.Start())), len(snap.Groups))
 	}
 	return nil
 }
@@ -388,16 +380,16 @@ func skewErr(err error) error {
 func (h *Host) SetClockSkew(d time.Duration) error {
 	return h.w.Exec(func(now time.Time) error {
 		h.skew = d
-		h.w.trace.Logf(now, "host %s clock skew %s", h.name, formatSkew(d))
+		h.w.Loop().Logf("host %s clock skew %s", h.name, formatSkew(d))
 		return nil
 	})
 }
 
 // ClockSkew is the host's clock minus the world's.
 func (h *Host) ClockSkew() time.Duration {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	return h.skew
+	return sim.LockedValue(h.w, func() time.Duration {
+		return h.skew
+	})
 }
 
 // formatSkew prints a skew with its sign: "+10m0s", "-5m0s", "0s".
@@ -419,7 +411,7 @@ func (h *Host) keyFor(etype int32) types.EncryptionKey {
 }
 
 // ensureLogon logs on again when the host has no TGT or it has expired. Inside the loop.
-func (h *Host) ensureLogon(now time.Time, dc *DC) error {
+func (h *Host) ensureLogon(now time.Time, dc *sim.DC) error {
 	if h.creds != nil && now.Before(h.creds.EndTime) {
 		return nil
 	}
@@ -438,8 +430,8 @@ func (h *Host) caller() fakead.Caller {
 // Reboot restarts the host: a new logon (fresh group snapshot), kdssvc per its trigger, automatic
 // services started again. The gMSA cache survives (it is stored locally).
 func (h *Host) Reboot() error {
-	return h.exec(func(now time.Time, dc *DC) error {
-		h.w.trace.Logf(now, "host %s reboot", h.name)
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
+		h.w.Loop().Logf("host %s reboot", h.name)
 		h.boot(now, dc, false)
 		return nil
 	})
@@ -450,8 +442,8 @@ func (h *Host) Reboot() error {
 // succeeds; a failed logon (a stopped DC, a clock more than 5 minutes off) leaves the host without
 // tickets, as after a boot: traced, and its next Kerberos use tries again.
 func (h *Host) PurgeTickets() error {
-	return h.exec(func(now time.Time, dc *DC) error {
-		h.w.trace.Logf(now, "host %s klist purge", h.name)
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
+		h.w.Loop().Logf("host %s klist purge", h.name)
 		h.creds = nil
 		_ = h.logon(now, dc, false)
 		return nil
@@ -460,26 +452,26 @@ func (h *Host) PurgeTickets() error {
 
 // GroupSnapshot returns the group SIDs the host's current TGT carries, sorted.
 func (h *Host) GroupSnapshot() []string {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	out := append([]string(nil), h.snap.Groups...)
-	sort.Strings(out)
-	return out
+	return sim.LockedValue(h.w, func() []string {
+		out := append([]string(nil), h.snap.Groups...)
+		sort.Strings(out)
+		return out
+	})
 }
 
 // LoggedOn reports whether the host holds a TGT.
 func (h *Host) LoggedOn() bool {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	return h.creds != nil
+	return sim.LockedValue(h.w, func() bool {
+		return h.creds != nil
+	})
 }
 
 // SetEncryptionTypes sets the Kerberos encryption types the host allows (the "Configure
 // encryption types allowed for Kerberos" policy), as msDS-SupportedEncryptionTypes bits.
 func (h *Host) SetEncryptionTypes(mask int64) {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	h.encTypes = mask
+	h.w.Locked(func() {
+		h.encTypes = mask
+	})
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,15 +1,19 @@
-package sim
+package host
 
 import (
+	"flag"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gmsasim/gmsasim/internal/transcript"
+	"github.com/gmsasim/gmsasim/sim"
 )
 
-// TestHostTranscripts runs testdata/hosts/*.txt, transcripts of member hosts: each block is a
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/*.txt transcripts (review the diff!)")
+
+// TestHostTranscripts runs testdata/*.txt, transcripts of member hosts: each block is a
 // command, "----", and what it printed after the trace lines it caused. -rewrite regenerates them
 // (review the diff).
 //
@@ -25,16 +29,16 @@ import (
 //	ticket NAME client=alice           alice's service ticket for the farm SPN, remembered as NAME
 //	decrypt NAME on=HOST               does HOST decrypt ticket NAME?
 //	advance 30d | advance rotation[-1h|+1m]   (rotation: ITFarm1's next rotation on DC1)
-//	invariant                          World.CheckHostCaches
+//	invariant                          Fleet.CheckCaches
 func TestHostTranscripts(t *testing.T) {
-	transcript.RunFiles(t, "testdata/hosts/*.txt", *rewrite, func(t *testing.T) func(string) string {
+	transcript.RunFiles(t, "testdata/*.txt", *rewrite, func(t *testing.T) func(string) string {
 		return (&hostRun{t: t, tickets: map[string]*Ticket{}}).run
 	})
 }
 
 type hostRun struct {
 	t       *testing.T
-	w       *World
+	w       *farmWorld
 	alice   *Client
 	tickets map[string]*Ticket
 }
@@ -62,17 +66,17 @@ func (r *hostRun) run(cmd string) string {
 	var err error
 	switch verb {
 	case "farm":
-		cfg := Config{}
+		cfg := sim.Config{}
 		fmt.Sscan(args["seed"], &cfg.Seed)
 		if dcs, ok := args["dcs"]; ok {
 			for _, n := range strings.Split(dcs, ",") {
-				cfg.DCs = append(cfg.DCs, DCSpec{Name: n})
+				cfg.DCs = append(cfg.DCs, sim.DCSpec{Name: n})
 			}
 		}
 		r.w = newFarmWorld(t, cfg)
 		before = 0
 	case "host":
-		spec := HostSpec{Name: pos[0], OS: args["os"], Is64Bit: true, DC: args["dc"]}
+		spec := Spec{Name: pos[0], OS: args["os"], Is64Bit: true, DC: args["dc"]}
 		for _, p := range pos[1:] {
 			switch p {
 			case "x86":
@@ -106,7 +110,7 @@ func (r *hostRun) run(cmd string) string {
 		var tk *Ticket
 		if tk, err = r.alice.ServiceTicket(farmSPN); err == nil {
 			r.tickets[pos[0]] = tk
-			printed = fmt.Sprintf("%s: kvno %d etype %d until %s", pos[0], tk.KVNO, tk.EType, FormatOffset(tk.EndTime.Sub(r.w.Start())))
+			printed = fmt.Sprintf("%s: kvno %d etype %d until %s", pos[0], tk.KVNO, tk.EType, sim.FormatOffset(tk.EndTime.Sub(r.w.Start())))
 		}
 	case "decrypt":
 		var x *Decrypted

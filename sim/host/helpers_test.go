@@ -1,4 +1,4 @@
-package sim
+package host
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
 )
 
 const (
@@ -28,14 +29,15 @@ func at(name string, vals ...string) fakead.Attribute {
 // newFarmWorld is seed 001's lab: a root key effective 10 hours ago (Add-KdsRootKey
 // -EffectiveTime ((Get-Date).AddHours(-10))), the group ITFarmHosts, the user alice, and the
 // hosts given (added before the gMSA, as in "Deploying a new server farm").
-func newFarmWorld(t testing.TB, cfg Config, hosts ...HostSpec) *World {
+func newFarmWorld(t testing.TB, cfg sim.Config, hosts ...Spec) *farmWorld {
 	t.Helper()
-	w, err := New(cfg)
+	sw, err := sim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rnd := NewStreams(cfg.Seed).Get("test-root-key")
-	err = w.ExecOn(w.cfg.DCs[0].Name, func(now time.Time, d *fakead.Directory) error {
+	w := &farmWorld{sw, NewFleet(sw)}
+	rnd := sim.NewStreams(cfg.Seed).Get("test-root-key")
+	err = w.ExecOn(w.Config().DCs[0].Name, func(now time.Time, d *fakead.Directory) error {
 		eff := ad.FileTimeFromTime(now.Add(-10 * time.Hour))
 		rk, err := fakekds.AddKdsRootKey(rnd, ad.FileTimeFromTime(now), "CN=DC1,OU=Domain Controllers,DC=contoso,DC=com",
 			fakekds.AddOptions{EffectiveTime: &eff})
@@ -80,9 +82,9 @@ func newFarmWorld(t testing.TB, cfg Config, hosts ...HostSpec) *World {
 // newGMSA creates ITFarm1 (New-ADServiceAccount ITFarm1 -DNSHostName ITFarm1.contoso.com
 // -PrincipalsAllowedToRetrieveManagedPassword ITFarmHosts -ServicePrincipalNames http/ITFarm1.contoso.com)
 // with the given msDS-SupportedEncryptionTypes.
-func newGMSA(t testing.TB, w *World, enc string) {
+func newGMSA(t testing.TB, w *farmWorld, enc string) {
 	t.Helper()
-	err := w.ExecOn(w.cfg.DCs[0].Name, func(now time.Time, d *fakead.Directory) error {
+	err := w.ExecOn(w.Config().DCs[0].Name, func(now time.Time, d *fakead.Directory) error {
 		g, ok := d.Account("ITFarmHosts")
 		if !ok {
 			t.Fatal("no ITFarmHosts")
@@ -103,7 +105,7 @@ func newGMSA(t testing.TB, w *World, enc string) {
 }
 
 // setMember adds (or removes) a host's computer account to (from) ITFarmHosts.
-func setMember(t *testing.T, w *World, h *Host, add bool) {
+func setMember(t *testing.T, w *farmWorld, h *Host, add bool) {
 	t.Helper()
 	op := fakead.ModAdd
 	if !add {
@@ -118,10 +120,10 @@ func setMember(t *testing.T, w *World, h *Host, add bool) {
 }
 
 // nextRotation is when ITFarm1's stored password id expires, as DC1 computes it.
-func nextRotation(t *testing.T, w *World) time.Time {
+func nextRotation(t *testing.T, w *farmWorld) time.Time {
 	t.Helper()
 	var next time.Time
-	err := w.ExecOn(w.cfg.DCs[0].Name, func(now time.Time, d *fakead.Directory) error {
+	err := w.ExecOn(w.Config().DCs[0].Name, func(now time.Time, d *fakead.Directory) error {
 		a, ok := d.AccountAt(now, "ITFarm1$")
 		if !ok || a.GMSA == nil {
 			t.Fatal("ITFarm1$ is not a gMSA")
@@ -135,6 +137,21 @@ func nextRotation(t *testing.T, w *World) time.Time {
 	return next
 }
 
-func host(name string, groups ...string) HostSpec {
-	return HostSpec{Name: name, OS: "2016", Is64Bit: true, Groups: groups}
+// farmWorld is a test's world with its fleet, and the calls the tests make on the pair.
+type farmWorld struct {
+	*sim.World
+	*Fleet
+}
+
+func (w *farmWorld) AddHost(s Spec) (*Host, error) { return w.Fleet.Add(s) }
+func (w *farmWorld) CheckHostCaches() error        { return w.Fleet.CheckCaches() }
+func (w *farmWorld) Logon(dc, name, password string) (*Client, error) {
+	return Logon(w.World, dc, name, password)
+}
+func (w *farmWorld) LogonAccount(dc, name string) (*Client, error) {
+	return LogonAccount(w.World, dc, name)
+}
+
+func host(name string, groups ...string) Spec {
+	return Spec{Name: name, OS: "2016", Is64Bit: true, Groups: groups}
 }

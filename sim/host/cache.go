@@ -1,4 +1,4 @@
-package sim
+package host
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
@@ -25,19 +26,19 @@ type cachedGMSA struct {
 	cur, prevKeys []types.EncryptionKey
 	retrieved     time.Time
 	validUntil    time.Time // the cached current password stops being current
-	refresh       EventID
+	refresh       sim.EventID
 	hasRefresh    bool
 	failures      int
 	lastFailure   error
 }
 
 // gmsaKeys derives a gMSA's keys (AES256, AES128, RC4) from a 256-byte managed password, through
-// fakekds's memo (every host of a farm derives the same keys).
-func gmsaKeys(password []byte, salt string) ([]types.EncryptionKey, error) {
+// the world's memo (every host of a farm derives the same keys).
+func (f *Fleet) gmsaKeys(password []byte, salt string) ([]types.EncryptionKey, error) {
 	if password == nil {
 		return nil, nil
 	}
-	k, err := fakekds.CachedKeys(password, salt)
+	k, err := f.w.Keys().Keys(password, salt)
 	if err != nil {
 		return nil, err
 	}
@@ -55,12 +56,12 @@ func (h *Host) store(now time.Time, r *gmsaRead) (*cachedGMSA, error) {
 		c = &cachedGMSA{sam: r.sam, dn: r.dn}
 		h.gmsa[key] = c
 	}
-	salt := fakekds.MachineSalt(h.w.cfg.Domain, r.sam)
-	cur, err := gmsaKeys(r.blob.Current, salt)
+	salt := fakekds.MachineSalt(h.f.domain, r.sam)
+	cur, err := h.f.gmsaKeys(r.blob.Current, salt)
 	if err != nil {
 		return nil, err
 	}
-	prev, err := gmsaKeys(r.blob.Previous, salt)
+	prev, err := h.f.gmsaKeys(r.blob.Previous, salt)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +73,7 @@ func (h *Host) store(now time.Time, r *gmsaRead) (*cachedGMSA, error) {
 	c.validUntil = now.Add(unchanged + 5*time.Minute)
 	c.failures, c.lastFailure = 0, nil
 	if changed {
-		h.w.trace.Logf(now, "host %s cached %s password (current until %s)", h.name, r.sam, FormatOffset(c.validUntil.Sub(h.w.cfg.Start)))
+		h.w.Loop().Logf("host %s cached %s password (current until %s)", h.name, r.sam, sim.FormatOffset(c.validUntil.Sub(h.w.Start())))
 	}
 	next := unchanged
 	if next < time.Minute {
@@ -84,13 +85,13 @@ func (h *Host) store(now time.Time, r *gmsaRead) (*cachedGMSA, error) {
 
 func (h *Host) scheduleRefresh(at time.Time, c *cachedGMSA) {
 	if c.hasRefresh {
-		h.w.clock.Cancel(c.refresh)
+		h.w.Loop().Cancel(c.refresh)
 	}
 	sam := c.sam
-	c.refresh = h.w.clock.At(at, "host "+h.name+" refresh "+sam, h.w.wrapEvent(func(now time.Time) error {
+	c.refresh = h.w.Loop().At(at, "host "+h.name+" refresh "+sam, func(now time.Time) error {
 		h.refreshEvent(now, sam)
 		return nil
-	}))
+	})
 	c.hasRefresh = true
 }
 
@@ -103,7 +104,7 @@ func (h *Host) refreshEvent(now time.Time, sam string) {
 		return
 	}
 	c.hasRefresh = false
-	r, err := h.retrieve(now, h.w.byName[h.spec.DC], c.dn)
+	r, err := h.retrieve(now, h.w.DC(h.spec.DC), c.dn)
 	if err == nil {
 		_, err = h.store(now, r)
 	}
@@ -111,7 +112,7 @@ func (h *Host) refreshEvent(now time.Time, sam string) {
 		return
 	}
 	if c.failures == 0 {
-		h.w.trace.Logf(now, "host %s refresh of %s failed, keeping the cached password: %v", h.name, sam, err)
+		h.w.Loop().Logf("host %s refresh of %s failed, keeping the cached password: %v", h.name, sam, err)
 	}
 	c.failures++
 	c.lastFailure = err
@@ -125,13 +126,12 @@ func (h *Host) refreshEvent(now time.Time, sam string) {
 // CachedPassword returns the current and previous managed passwords the host holds for the gMSA
 // (nil when it holds none).
 func (h *Host) CachedPassword(identity string) (current, previous []byte) {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	c := h.gmsa[strings.ToLower(samOf(identity))]
-	if c == nil {
-		return nil, nil
-	}
-	return append([]byte(nil), c.current...), append([]byte(nil), c.prev...)
+	h.w.Locked(func() {
+		if c := h.gmsa[strings.ToLower(samOf(identity))]; c != nil {
+			current, previous = append([]byte(nil), c.current...), append([]byte(nil), c.prev...)
+		}
+	})
+	return current, previous
 }
 
 // CachedAccount is one gMSA in a host's local cache, as a probe sees it.
@@ -147,41 +147,39 @@ type CachedAccount struct {
 
 // Cache lists the gMSAs the host holds, by sAMAccountName.
 func (h *Host) Cache() []CachedAccount {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	var out []CachedAccount
-	for _, k := range sortedKeys(h.gmsa) {
-		c := h.gmsa[k]
-		out = append(out, CachedAccount{SAMAccountName: c.sam, Installed: c.installed, Retrieved: c.retrieved,
-			ValidUntil: c.validUntil, HasPrevious: c.prev != nil, Failures: c.failures, LastFailure: c.lastFailure})
-	}
-	return out
+	return sim.LockedValue(h.w, func() []CachedAccount {
+		var out []CachedAccount
+		for _, k := range sortedKeys(h.gmsa) {
+			c := h.gmsa[k]
+			out = append(out, CachedAccount{SAMAccountName: c.sam, Installed: c.installed, Retrieved: c.retrieved,
+				ValidUntil: c.validUntil, HasPrevious: c.prev != nil, Failures: c.failures, LastFailure: c.lastFailure})
+		}
+		return out
+	})
 }
 
-// CheckHostCaches is the harness's invariant: every password a host holds for a gMSA is the
+// CheckCaches is the harness's invariant: every password a host holds for a gMSA is the
 // account's current or previous one as its DC computes it now — unless the host may no longer
 // retrieve it or its DC is unreachable, where a stale cache is what Windows has too. It reports
 // every violation at once.
-func (w *World) CheckHostCaches() error {
+func (f *Fleet) CheckCaches() error {
+	w := f.w
 	var bad []string
 	err := w.Exec(func(now time.Time) error {
-		if w.hosts == nil {
-			return nil
-		}
-		for _, h := range w.hosts.order {
-			dc := w.byName[h.spec.DC]
+		for _, h := range f.order {
+			dc := w.DC(h.spec.DC)
 			for _, k := range sortedKeys(h.gmsa) {
 				c := h.gmsa[k]
-				if dc.stopped || c.failures > 0 {
+				if !dc.Running() || c.failures > 0 {
 					continue
 				}
-				r, err := readGMSA(now, dc.dir, fakead.SystemCaller, c.dn)
+				r, err := readGMSA(now, dc.Directory(), fakead.SystemCaller, c.dn)
 				if err != nil || r.blob == nil {
 					continue // the DC cannot compute it either
 				}
 				if !bytes.Equal(c.current, r.blob.Current) && !bytes.Equal(c.current, r.blob.Previous) {
 					bad = append(bad, fmt.Sprintf("host %s holds a password for %s that is neither its current nor its previous one (cached at %s)",
-						h.name, c.sam, FormatOffset(c.retrieved.Sub(w.cfg.Start))))
+						h.name, c.sam, sim.FormatOffset(c.retrieved.Sub(w.Start()))))
 				}
 			}
 		}
@@ -191,7 +189,7 @@ func (w *World) CheckHostCaches() error {
 		return err
 	}
 	if len(bad) > 0 {
-		return w.fail(errors.New("sim: host caches: " + strings.Join(bad, "; ")))
+		return w.Fail(errors.New("sim: host caches: " + strings.Join(bad, "; ")))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sim
+package host
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
@@ -32,7 +33,7 @@ const testWarning = "WARNING: Test failed for Managed Service Account %s. If sta
 const installFailed = "Install-ADServiceAccount : Cannot install service account. Error Message: 'An unspecified error has occurred'."
 
 // CmdletError is a terminating error of a host cmdlet: Text is what PowerShell prints, Reason
-// why (a sentinel, or a *HostError wrapping the sentinels: use errors.Is).
+// why (a sentinel, or a *Error wrapping the sentinels: use errors.Is).
 type CmdletError struct {
 	Cmdlet string
 	Text   string
@@ -129,7 +130,7 @@ func samOf(identity string) string {
 func (h *Host) eligible() error {
 	switch {
 	case h.spec.OS == "2008R2":
-		return ErrHostOSTooOld
+		return ErrOSTooOld
 	case h.spec.Cluster:
 		// Divergence: services on top of the Cluster service may use a gMSA on Windows; the
 		// simulator refuses gMSAs on every cluster node.
@@ -139,31 +140,31 @@ func (h *Host) eligible() error {
 }
 
 // retrieve reads the gMSA's password from the host's DC, as the host. Inside the loop.
-func (h *Host) retrieve(now time.Time, dc *DC, identity string) (*gmsaRead, error) {
+func (h *Host) retrieve(now time.Time, dc *sim.DC, identity string) (*gmsaRead, error) {
 	op := "retrieve " + identity
 	if err := h.eligible(); err != nil {
-		return nil, &HostError{Host: h.name, Op: op, Reason: err}
+		return nil, &Error{Host: h.name, Op: op, Reason: err}
 	}
-	if dc.stopped {
-		return nil, &HostError{Host: h.name, Op: op, Reason: ErrDCUnavailable}
+	if !dc.Running() {
+		return nil, &Error{Host: h.name, Op: op, Reason: ErrDCUnavailable}
 	}
 	if err := h.ensureLogon(now, dc); err != nil {
 		return nil, err
 	}
 	if err := h.bindCheck(now, dc); err != nil {
-		return nil, &HostError{Host: h.name, Op: op, Reason: ErrClockSkew, Err: err}
+		return nil, &Error{Host: h.name, Op: op, Reason: ErrClockSkew, Err: err}
 	}
-	d := dc.dir
+	d := dc.Directory()
 	r, err := readGMSA(now, d, h.caller(), identity)
 	switch {
 	case errors.Is(err, ErrNoSuchAccount) || errors.Is(err, ErrNotGMSA):
-		return nil, &HostError{Host: h.name, Op: op, Reason: err}
+		return nil, &Error{Host: h.name, Op: op, Reason: err}
 	case err != nil:
-		return nil, &HostError{Host: h.name, Op: op, Reason: ErrDCNoPassword, Err: err}
+		return nil, &Error{Host: h.name, Op: op, Reason: ErrDCNoPassword, Err: err}
 	case r.blob != nil:
 		return r, nil
 	}
-	return nil, &HostError{Host: h.name, Op: op, Reason: h.whyRefused(now, d, r.dn)}
+	return nil, &Error{Host: h.name, Op: op, Reason: h.whyRefused(now, d, r.dn)}
 }
 
 // bindCheck is the Kerberos part of the host's LDAP bind to its DC when its clock is off: a TGS
@@ -171,11 +172,11 @@ func (h *Host) retrieve(now time.Time, dc *DC, identity string) (*gmsaRead, erro
 // 5 minutes. A host on time skips it (its bind cannot fail on time).
 // Divergence: the bind asks for ldap/DC; the model's DC accounts hold no keys, so the request is
 // for the host's own host/ name, which the KDC checks the same way.
-func (h *Host) bindCheck(now time.Time, dc *DC) error {
+func (h *Host) bindCheck(now time.Time, dc *sim.DC) error {
 	if h.skew == 0 {
 		return nil
 	}
-	k, err := h.w.kdcLocked(dc)
+	k, err := h.w.Loop().KDC(dc)
 	if err != nil {
 		return err
 	}
@@ -195,13 +196,13 @@ func (h *Host) whyRefused(now time.Time, d *fakead.Directory, dn string) error {
 			return ErrStaleGroups
 		}
 	}
-	return ErrHostNotAllowed
+	return ErrNotAllowed
 }
 
 // notRecognized is PowerShell's answer for a cmdlet the host does not have.
 // Divergence: on a 32-bit host the simulator treats the AD module's gMSA cmdlets as absent.
 func notRecognized(cmdlet string) *CmdletError {
-	return &CmdletError{Cmdlet: cmdlet, Reason: ErrHost32Bit, Text: cmdlet + " : The term '" + cmdlet +
+	return &CmdletError{Cmdlet: cmdlet, Reason: Err32Bit, Text: cmdlet + " : The term '" + cmdlet +
 		"' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the " +
 		"spelling of the name, or if a path was included, verify that the path is correct and try again."}
 }
@@ -225,10 +226,10 @@ func (h *Host) InstallADServiceAccount(identity string) error {
 	if !h.spec.Is64Bit {
 		return notRecognized(cmdlet)
 	}
-	return h.exec(func(now time.Time, dc *DC) error {
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
 		r, err := h.retrieve(now, dc, identity)
 		if err != nil {
-			h.w.trace.Logf(now, "host %s %s %s: refused: %v", h.name, cmdlet, identity, err)
+			h.w.Loop().Logf("host %s %s %s: refused: %v", h.name, cmdlet, identity, err)
 			switch {
 			case errors.Is(err, ErrNoSuchAccount) || errors.Is(err, ErrNotGMSA):
 				return h.notFound(cmdlet, identity)
@@ -242,14 +243,14 @@ func (h *Host) InstallADServiceAccount(identity string) error {
 			return err
 		}
 		c.installed = true
-		h.w.trace.Logf(now, "host %s %s %s: installed", h.name, cmdlet, r.sam)
+		h.w.Loop().Logf("host %s %s %s: installed", h.name, cmdlet, r.sam)
 		return nil
 	})
 }
 
-// reasonOf is the sentinel a HostError carries.
-func reasonOf(err error) error {
-	var he *HostError
+// ReasonOf is the sentinel a Error carries.
+func ReasonOf(err error) error {
+	var he *Error
 	if errors.As(err, &he) {
 		return he.Reason
 	}
@@ -265,7 +266,7 @@ func (h *Host) TestADServiceAccount(identity string) (TestResult, error) {
 		return TestResult{}, notRecognized(cmdlet)
 	}
 	var res TestResult
-	err := h.exec(func(now time.Time, dc *DC) error {
+	err := h.Exec(func(now time.Time, dc *sim.DC) error {
 		why := h.testLocked(now, dc, identity)
 		switch {
 		case errors.Is(why, ErrNoSuchAccount) || errors.Is(why, ErrNotGMSA):
@@ -275,27 +276,27 @@ func (h *Host) TestADServiceAccount(identity string) (TestResult, error) {
 		}
 		if why == nil {
 			res = TestResult{OK: true}
-			h.w.trace.Logf(now, "host %s %s %s: True", h.name, cmdlet, identity)
+			h.w.Loop().Logf("host %s %s %s: True", h.name, cmdlet, identity)
 			return nil
 		}
-		res = TestResult{Warning: fmt.Sprintf(testWarning, identity), Reason: reasonOf(why)}
-		h.w.trace.Logf(now, "host %s %s %s: False: %v", h.name, cmdlet, identity, why)
+		res = TestResult{Warning: fmt.Sprintf(testWarning, identity), Reason: ReasonOf(why)}
+		h.w.Loop().Logf("host %s %s %s: False: %v", h.name, cmdlet, identity, why)
 		return nil
 	})
 	return res, err
 }
 
-func (h *Host) testLocked(now time.Time, dc *DC, identity string) error {
+func (h *Host) testLocked(now time.Time, dc *sim.DC, identity string) error {
 	r, err := h.retrieve(now, dc, identity)
 	if err != nil {
 		return err
 	}
 	enc := r.enc
 	if enc == 0 {
-		enc = DefaultHostEncryptionTypes
+		enc = DefaultEncryptionTypes
 	}
-	salt := fakekds.MachineSalt(dc.dir.DNSName(), r.sam)
-	keys, err := gmsaKeys(r.blob.Current, salt)
+	salt := fakekds.MachineSalt(dc.Directory().DNSName(), r.sam)
+	keys, err := h.f.gmsaKeys(r.blob.Current, salt)
 	if err != nil {
 		return err
 	}
@@ -310,15 +311,15 @@ func (h *Host) testLocked(now time.Time, dc *DC, identity string) error {
 		}
 	}
 	if key == nil {
-		return &HostError{Host: h.name, Op: "test " + identity, Reason: ErrEncTypes,
+		return &Error{Host: h.name, Op: "test " + identity, Reason: ErrEncTypes,
 			Err: fmt.Errorf("gMSA msDS-SupportedEncryptionTypes 0x%x, host allows 0x%x", enc, h.encTypes)}
 	}
-	k, err := h.w.kdcLocked(dc)
+	k, err := h.w.Loop().KDC(dc)
 	if err != nil {
 		return err
 	}
 	if _, err := k.LogonAt(now, h.clock(now), r.sam, *key); err != nil {
-		return &HostError{Host: h.name, Op: "test " + identity, Reason: ErrHostNotAllowed, Err: err}
+		return &Error{Host: h.name, Op: "test " + identity, Reason: ErrNotAllowed, Err: err}
 	}
 	return nil
 }
@@ -330,7 +331,7 @@ func (h *Host) UninstallADServiceAccount(identity string) error {
 	if !h.spec.Is64Bit {
 		return notRecognized(cmdlet)
 	}
-	return h.exec(func(now time.Time, dc *DC) error {
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
 		key := strings.ToLower(samOf(identity))
 		if strings.Contains(identity, "=") {
 			for k, c := range h.gmsa {
@@ -341,10 +342,10 @@ func (h *Host) UninstallADServiceAccount(identity string) error {
 		}
 		c := h.gmsa[key]
 		if c == nil {
-			if dc.stopped {
+			if !dc.Running() {
 				return unreachable(cmdlet)
 			}
-			if _, err := readGMSA(now, dc.dir, fakead.SystemCaller, identity); err != nil {
+			if _, err := readGMSA(now, dc.Directory(), fakead.SystemCaller, identity); err != nil {
 				return h.notFound(cmdlet, identity)
 			}
 			return nil
@@ -352,19 +353,19 @@ func (h *Host) UninstallADServiceAccount(identity string) error {
 		c.installed = false
 		if !h.inUse(c.sam) {
 			if c.hasRefresh {
-				h.w.clock.Cancel(c.refresh)
+				h.w.Loop().Cancel(c.refresh)
 			}
 			delete(h.gmsa, key)
 		}
-		h.w.trace.Logf(now, "host %s %s %s: removed from the local cache", h.name, cmdlet, c.sam)
+		h.w.Loop().Logf("host %s %s %s: removed from the local cache", h.name, cmdlet, c.sam)
 		return nil
 	})
 }
 
 // Installed reports whether the gMSA is installed (Install-ADServiceAccount) on the host.
 func (h *Host) Installed(identity string) bool {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	c := h.gmsa[strings.ToLower(samOf(identity))]
-	return c != nil && c.installed
+	return sim.LockedValue(h.w, func() bool {
+		c := h.gmsa[strings.ToLower(samOf(identity))]
+		return c != nil && c.installed
+	})
 }

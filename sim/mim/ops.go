@@ -1,4 +1,4 @@
-package sim
+package mim
 
 import (
 	"crypto/sha256"
@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
 )
 
 // The MIM installers' change mode, the Synchronization Service Key Management tool (export,
@@ -14,7 +17,7 @@ import (
 
 // ChangeModeRequest is one run of a MIM installer in change (Configure) mode for one component.
 type ChangeModeRequest struct {
-	Component MIMComponent
+	Component Component
 	Account   string // DOMAIN\name; a gMSA with its trailing $
 	Password  string // empty for a gMSA
 	// Exchange (MIM Service only): "Use different user for Exchange (for managed accounts)" with
@@ -38,24 +41,24 @@ type ChangeModeResult struct {
 // reconfigures the service or application pool and, except for the Synchronization Service,
 // starts it again. The Synchronization Service is left stopped with no key set loaded: restore
 // the key set (RestoreKeySet) before starting it. A refusal changes nothing.
-func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
+func (mh *Host) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 	var res ChangeModeResult
 	h := mh.h
-	err := h.exec(func(now time.Time, dc *DC) error {
+	err := h.Exec(func(now time.Time, dc *sim.DC) error {
 		op := "change mode " + string(req.Component)
 		fail := func(reason error, err error) error {
-			mh.m.w.trace.Logf(now, "host %s MIM %s as %s: refused: %v", h.name, op, req.Account, reason)
+			mh.m.w.Loop().Logf("host %s MIM %s as %s: refused: %v", h.Name(), op, req.Account, reason)
 			mh.events = append(mh.events, fmt.Sprintf("MsiInstaller: %s failed: %v", op, reason))
-			return &HostError{Host: h.name, Op: op, Reason: reason, Err: err}
+			return &host.Error{Host: h.Name(), Op: op, Reason: reason, Err: err}
 		}
-		kind, name, ok := MIMWorkload(req.Component)
+		kind, name, ok := Workload(req.Component)
 		if !ok || !mh.comps[req.Component] {
-			return fail(ErrMIMNotInstalled, nil)
+			return fail(ErrNotInstalled, nil)
 		}
-		wl := h.work[workKey(kind, name)]
+		wl := h.WorkloadLocked(kind, name)
 		gmsa, err := mh.checkAccountLocked(now, dc, req.Account, req.Password)
 		if err != nil {
-			return fail(reasonOf(err), nil)
+			return fail(host.ReasonOf(err), nil)
 		}
 		mode := req.Exchange
 		if mode == ExchangeNone {
@@ -63,11 +66,11 @@ func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 		}
 		if req.Component == CompService && gmsa != "" && mode != ExchangeNone {
 			if req.MailPassword == "" {
-				return fail(ErrMIMMailPassword, nil)
+				return fail(ErrMailPassword, nil)
 			}
 			if mode == ExchangeOnPremise && req.MailAccount != "" {
-				if _, err := dc.dir.Bind(now, req.MailAccount, req.MailPassword, true); err != nil {
-					return fail(ErrMIMCredentials, err)
+				if _, err := dc.Directory().Bind(now, req.MailAccount, req.MailPassword, true); err != nil {
+					return fail(ErrCredentials, err)
 				}
 			}
 		}
@@ -77,8 +80,8 @@ func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 			mh.warnings = append(mh.warnings, LogonUserWarning)
 			mh.events = append(mh.events, fmt.Sprintf("MIM installer: %s: %s (%s)", name, LogonUserWarning, req.Account))
 		}
-		wl.State, wl.LastError = StateStopped, nil
-		wl.Account, wl.password, wl.gmsa = req.Account, req.Password, gmsa
+		wl.State, wl.LastError = host.StateStopped, nil
+		wl.SetLogon(req.Account, req.Password, gmsa)
 		if gmsa == "" && req.Password != "" {
 			mh.m.known[req.Account] = req.Password
 		}
@@ -89,17 +92,17 @@ func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 			// managed account; it logs that in the Application log.
 			mh.events = append(mh.events, "MIM installer: Exchange password encrypted under "+req.Account)
 		}
-		mh.m.w.trace.Logf(now, "host %s MIM %s: %s %s runs as %s", h.name, op, kind, name, req.Account)
+		mh.m.w.Loop().Logf("host %s MIM %s: %s %s runs as %s", h.Name(), op, kind, name, req.Account)
 		if req.Component == CompSync {
 			// Divergence: while no key set is loaded the simulator keeps the sync service from
 			// starting at boot by setting it to Manual (RestoreKeySet of the right key set sets the
 			// configured start type back); Windows would try to start it and log the failure.
 			mh.keyRun = "" // the installer asks for the key set: restore it before starting
-			wl.StartType = StartManual
+			wl.StartType = host.StartManual
 			mh.events = append(mh.events, "FIMSynchronizationService: the encryption key set must be restored")
 			return nil
 		}
-		h.startLocked(now, dc, wl)
+		h.StartLocked(now, dc, wl)
 		return nil
 	})
 	return res, err
@@ -109,44 +112,44 @@ func (mh *MIMHost) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
 // gMSA's sAMAccountName when it is one. Inside the loop.
 // Divergence: the installers' exact refusal texts are not documented; the simulator's say what
 // was wrong.
-func (mh *MIMHost) checkAccountLocked(now time.Time, dc *DC, account, password string) (string, error) {
+func (mh *Host) checkAccountLocked(now time.Time, dc *sim.DC, account, password string) (string, error) {
 	h := mh.h
 	bad := func(reason error) (string, error) {
-		return "", &HostError{Host: h.name, Op: "account " + account, Reason: reason}
+		return "", &host.Error{Host: h.Name(), Op: "account " + account, Reason: reason}
 	}
 	switch strings.ToLower(account) {
 	case "localsystem", "nt authority\\system", "nt authority\\networkservice":
 		return "", nil
 	}
-	if dc.stopped {
-		return bad(ErrDCUnavailable)
+	if !dc.Running() {
+		return bad(host.ErrDCUnavailable)
 	}
-	d := dc.dir
+	d := dc.Directory()
 	dom, name, ok := strings.Cut(account, `\`)
 	if !ok {
 		dom, name = d.NetBIOSName(), account
 	}
 	if !strings.EqualFold(dom, d.NetBIOSName()) && !strings.EqualFold(dom, d.DNSName()) {
-		return bad(ErrInvalidAccount)
+		return bad(host.ErrInvalidAccount)
 	}
 	a, found := d.Account(name)
 	if !found || !strings.EqualFold(a.SAMAccountName, name) {
 		if g, ok := d.Account(name + "$"); ok && g.GMSA != nil {
-			return bad(ErrMIMNoDollar)
+			return bad(ErrNoDollar)
 		}
-		return bad(ErrInvalidAccount)
+		return bad(host.ErrInvalidAccount)
 	}
 	if a.GMSA == nil {
 		if _, err := d.Bind(now, dom+`\`+name, password, true); err != nil || password == "" {
-			return bad(ErrMIMCredentials)
+			return bad(ErrCredentials)
 		}
 		return "", nil
 	}
 	if !VersionAtLeast(mh.version, MinGMSAVersion) {
-		return bad(ErrMIMVersion)
+		return bad(ErrVersion)
 	}
 	if password != "" {
-		return bad(ErrMIMGMSAPassword)
+		return bad(ErrGMSAPassword)
 	}
 	return a.SAMAccountName, nil
 }
@@ -165,45 +168,45 @@ type KeySetFile struct {
 // (DefaultKeySetPath when empty), overwriting a file there.
 // Divergence: for a sync service already running as a gMSA the tool is given an empty password;
 // how the real tool authenticates then is not documented.
-func (mh *MIMHost) ExportKeySet(account, password, domain, path string) (KeySetFile, error) {
+func (mh *Host) ExportKeySet(account, password, domain, path string) (KeySetFile, error) {
 	var out KeySetFile
 	if path == "" {
 		path = DefaultKeySetPath
 	}
 	h := mh.h
-	err := h.exec(func(now time.Time, dc *DC) error {
+	err := h.Exec(func(now time.Time, dc *sim.DC) error {
 		op := "export key set to " + path
 		fail := func(reason error) error {
-			mh.m.w.trace.Logf(now, "host %s MIM %s: refused: %v", h.name, op, reason)
-			return &HostError{Host: h.name, Op: op, Reason: reason}
+			mh.m.w.Loop().Logf("host %s MIM %s: refused: %v", h.Name(), op, reason)
+			return &host.Error{Host: h.Name(), Op: op, Reason: reason}
 		}
 		if !mh.comps[CompSync] {
-			return fail(ErrMIMNotInstalled)
+			return fail(ErrNotInstalled)
 		}
-		kind, name, _ := MIMWorkload(CompSync)
-		wl := h.work[workKey(kind, name)]
+		kind, name, _ := Workload(CompSync)
+		wl := h.WorkloadLocked(kind, name)
 		dom, acct, ok := strings.Cut(wl.Account, `\`)
-		if !ok || !strings.EqualFold(acct, account) || (!strings.EqualFold(dom, domain) && !strings.EqualFold(dc.dir.DNSName(), domain)) {
-			return fail(ErrMIMWrongAccount)
+		if !ok || !strings.EqualFold(acct, account) || (!strings.EqualFold(dom, domain) && !strings.EqualFold(dc.Directory().DNSName(), domain)) {
+			return fail(ErrWrongAccount)
 		}
-		if wl.gmsa == "" && (password == "" || password != wl.password) {
-			return fail(ErrMIMCredentials)
+		if wl.GMSA() == "" && (password == "" || password != wl.Password()) {
+			return fail(ErrCredentials)
 		}
-		if wl.gmsa != "" && password != "" {
-			return fail(ErrMIMGMSAPassword)
+		if wl.GMSA() != "" && password != "" {
+			return fail(ErrGMSAPassword)
 		}
 		key := strings.ToLower(path)
-		mh.files[key] = []byte(fmt.Sprintf("MIISKMU keyset v1\nserver=%s\nkeyset=%s\n", strings.ToUpper(h.name), mh.keyDB))
+		mh.files[key] = []byte(fmt.Sprintf("MIISKMU keyset v1\nserver=%s\nkeyset=%s\n", strings.ToUpper(h.Name()), mh.keyDB))
 		mh.writes[key]++
 		out = mh.fileLocked(path)
-		mh.m.w.trace.Logf(now, "host %s MIM key set %s exported to %s", h.name, mh.keyDB, path)
+		mh.m.w.Loop().Logf("host %s MIM key set %s exported to %s", h.Name(), mh.keyDB, path)
 		return nil
 	})
 	return out, err
 }
 
 // fileLocked describes a key set file. Inside the loop.
-func (mh *MIMHost) fileLocked(path string) KeySetFile {
+func (mh *Host) fileLocked(path string) KeySetFile {
 	b := mh.files[strings.ToLower(path)]
 	sum := sha256.Sum256(b)
 	f := KeySetFile{Path: path, Size: len(b), SHA256: hex.EncodeToString(sum[:]), Writes: mh.writes[strings.ToLower(path)]}
@@ -216,97 +219,97 @@ func (mh *MIMHost) fileLocked(path string) KeySetFile {
 }
 
 // KeySet reads a key set file (ok false when there is none).
-func (mh *MIMHost) KeySet(path string) (KeySetFile, bool) {
-	mh.m.w.mu.Lock()
-	defer mh.m.w.mu.Unlock()
-	if _, ok := mh.files[strings.ToLower(path)]; !ok {
-		return KeySetFile{}, false
-	}
-	return mh.fileLocked(path), true
+func (mh *Host) KeySet(path string) (f KeySetFile, ok bool) {
+	mh.m.w.Locked(func() {
+		if _, ok = mh.files[strings.ToLower(path)]; ok {
+			f = mh.fileLocked(path)
+		}
+	})
+	return f, ok
 }
 
 // WriteFile puts a file on the host (a scenario planting a wrong or foreign key set).
-func (mh *MIMHost) WriteFile(path string, content []byte) {
-	_ = mh.h.exec(func(now time.Time, dc *DC) error {
+func (mh *Host) WriteFile(path string, content []byte) {
+	_ = mh.h.Exec(func(now time.Time, dc *sim.DC) error {
 		mh.files[strings.ToLower(path)] = append([]byte(nil), content...)
 		mh.writes[strings.ToLower(path)]++
-		mh.m.w.trace.Logf(now, "host %s file %s written (%d bytes)", mh.h.name, path, len(content))
+		mh.m.w.Loop().Logf("host %s file %s written (%d bytes)", mh.h.Name(), path, len(content))
 		return nil
 	})
 }
 
 // DeleteFile removes a file from the host (an operator's mistake; the engine never does this).
-func (mh *MIMHost) DeleteFile(path string) {
-	_ = mh.h.exec(func(now time.Time, dc *DC) error {
+func (mh *Host) DeleteFile(path string) {
+	_ = mh.h.Exec(func(now time.Time, dc *sim.DC) error {
 		delete(mh.files, strings.ToLower(path))
-		mh.m.w.trace.Logf(now, "host %s file %s deleted", mh.h.name, path)
+		mh.m.w.Loop().Logf("host %s file %s deleted", mh.h.Name(), path)
 		return nil
 	})
 }
 
 // DatabaseKeyID is the id of the key set the sync database is encrypted with ("" without sync).
-func (mh *MIMHost) DatabaseKeyID() string {
-	mh.m.w.mu.Lock()
-	defer mh.m.w.mu.Unlock()
-	return mh.keyDB
+func (mh *Host) DatabaseKeyID() string {
+	return sim.LockedValue(mh.m.w, func() string {
+		return mh.keyDB
+	})
 }
 
 // KeysLoaded reports whether the sync service holds the key set its database needs.
-func (mh *MIMHost) KeysLoaded() bool {
-	mh.m.w.mu.Lock()
-	defer mh.m.w.mu.Unlock()
-	return mh.keyDB != "" && mh.keyRun == mh.keyDB
+func (mh *Host) KeysLoaded() bool {
+	return sim.LockedValue(mh.m.w, func() bool {
+		return mh.keyDB != "" && mh.keyRun == mh.keyDB
+	})
 }
 
 // RestoreKeySet is the Key Management tool's restore from a key set file. A missing file is
-// ErrMIMNoKeyFile; a file that holds another key set is loaded all the same, and the service then
-// cannot run (ErrMIMKeySet at start), as with the real tool.
-func (mh *MIMHost) RestoreKeySet(path string) error {
+// ErrNoKeyFile; a file that holds another key set is loaded all the same, and the service then
+// cannot run (ErrKeySet at start), as with the real tool.
+func (mh *Host) RestoreKeySet(path string) error {
 	h := mh.h
-	return h.exec(func(now time.Time, dc *DC) error {
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
 		op := "restore key set from " + path
 		if !mh.comps[CompSync] {
-			return &HostError{Host: h.name, Op: op, Reason: ErrMIMNotInstalled}
+			return &host.Error{Host: h.Name(), Op: op, Reason: ErrNotInstalled}
 		}
 		if _, ok := mh.files[strings.ToLower(path)]; !ok {
-			mh.m.w.trace.Logf(now, "host %s MIM %s: no such file", h.name, op)
-			return &HostError{Host: h.name, Op: op, Reason: ErrMIMNoKeyFile}
+			mh.m.w.Loop().Logf("host %s MIM %s: no such file", h.Name(), op)
+			return &host.Error{Host: h.Name(), Op: op, Reason: ErrNoKeyFile}
 		}
 		f := mh.fileLocked(path)
 		mh.keyRun = f.KeyID
 		if mh.keyRun == mh.keyDB {
-			kind, name, _ := MIMWorkload(CompSync)
-			h.work[workKey(kind, name)].StartType = mh.syncAuto
+			kind, name, _ := Workload(CompSync)
+			h.WorkloadLocked(kind, name).StartType = mh.syncAuto
 		}
-		mh.m.w.trace.Logf(now, "host %s MIM key set %q restored from %s (database needs %s)", h.name, f.KeyID, path, mh.keyDB)
+		mh.m.w.Loop().Logf("host %s MIM key set %q restored from %s (database needs %s)", h.Name(), f.KeyID, path, mh.keyDB)
 		return nil
 	})
 }
 
 // Start starts a component's service or application pool. The Synchronization Service does not
-// run without the key set its database is encrypted with (ErrMIMKeySet).
-func (mh *MIMHost) Start(c MIMComponent) (ServiceState, error) {
-	kind, name, ok := MIMWorkload(c)
+// run without the key set its database is encrypted with (ErrKeySet).
+func (mh *Host) Start(c Component) (host.ServiceState, error) {
+	kind, name, ok := Workload(c)
 	if !ok || !mh.Has(c) {
-		return "", &HostError{Host: mh.h.name, Op: "start " + string(c), Reason: ErrMIMNotInstalled}
+		return "", &host.Error{Host: mh.h.Name(), Op: "start " + string(c), Reason: ErrNotInstalled}
 	}
 	if c == CompSync {
-		var st ServiceState
-		err := mh.h.exec(func(now time.Time, dc *DC) error {
-			wl := mh.h.work[workKey(kind, name)]
+		var st host.ServiceState
+		err := mh.h.Exec(func(now time.Time, dc *sim.DC) error {
+			wl := mh.h.WorkloadLocked(kind, name)
 			if mh.keyRun != mh.keyDB {
-				wl.State = StateStopped
-				wl.LastError = &HostError{Host: mh.h.name, Op: "start " + name, Reason: ErrMIMKeySet}
+				wl.State = host.StateStopped
+				wl.LastError = &host.Error{Host: mh.h.Name(), Op: "start " + name, Reason: ErrKeySet}
 				mh.events = append(mh.events, "FIMSynchronizationService: the service was unable to load its encryption keys (6323)")
-				mh.m.w.trace.Logf(now, "host %s service %s failed to start: %v", mh.h.name, name, ErrMIMKeySet)
-				st = StateStopped
+				mh.m.w.Loop().Logf("host %s service %s failed to start: %v", mh.h.Name(), name, ErrKeySet)
+				st = host.StateStopped
 				return wl.LastError
 			}
-			if wl.State != StateRunning {
-				mh.h.startLocked(now, dc, wl)
+			if wl.State != host.StateRunning {
+				mh.h.StartLocked(now, dc, wl)
 			}
 			st = wl.State
-			if st == StateStopped {
+			if st == host.StateStopped {
 				return wl.LastError
 			}
 			return nil
@@ -317,18 +320,18 @@ func (mh *MIMHost) Start(c MIMComponent) (ServiceState, error) {
 }
 
 // Stop stops a component's service or application pool.
-func (mh *MIMHost) Stop(c MIMComponent) error {
-	kind, name, ok := MIMWorkload(c)
+func (mh *Host) Stop(c Component) error {
+	kind, name, ok := Workload(c)
 	if !ok || !mh.Has(c) {
-		return &HostError{Host: mh.h.name, Op: "stop " + string(c), Reason: ErrMIMNotInstalled}
+		return &host.Error{Host: mh.h.Name(), Op: "stop " + string(c), Reason: ErrNotInstalled}
 	}
 	return mh.h.Stop(kind, name)
 }
 
-// IsMIMError reports whether err carries one of the MIM sentinels.
-func IsMIMError(err error) bool {
-	for _, s := range []error{ErrMIMMailPassword, ErrMIMNotInstalled, ErrMIMVersion, ErrMIMNoDollar, ErrMIMGMSAPassword,
-		ErrMIMCredentials, ErrMIMKeySet, ErrMIMNoKeyFile, ErrMIMWrongAccount} {
+// IsError reports whether err carries one of the MIM sentinels.
+func IsError(err error) bool {
+	for _, s := range []error{ErrMailPassword, ErrNotInstalled, ErrVersion, ErrNoDollar, ErrGMSAPassword,
+		ErrCredentials, ErrKeySet, ErrNoKeyFile, ErrWrongAccount} {
 		if errors.Is(err, s) {
 			return true
 		}

@@ -1,4 +1,4 @@
-package sim
+package host
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
+	"github.com/gmsasim/gmsasim/sim"
 )
 
 // Acceptance 2 of issue 4: a farm of three hosts in ITFarmHosts. A client's ticket for
@@ -16,7 +17,7 @@ import (
 // decrypt until they expire; a host removed from the group keeps the current key until the
 // rotation and then fails.
 func TestHostFarmRotation(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 42}, host("Web1", "ITFarmHosts"), host("Web2", "ITFarmHosts"), host("Web3", "ITFarmHosts"))
+	w := newFarmWorld(t, sim.Config{Seed: 42}, host("Web1", "ITFarmHosts"), host("Web2", "ITFarmHosts"), host("Web3", "ITFarmHosts"))
 	newGMSA(t, w, "28")
 	hosts := w.Hosts()
 	for _, h := range hosts {
@@ -121,7 +122,7 @@ func TestHostFarmRotation(t *testing.T) {
 
 // Acceptance 3: a host added to ITFarmHosts tests False until it reboots or purges its tickets.
 func TestHostGroupSnapshot(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 43}, host("Host1"), host("Host2"))
+	w := newFarmWorld(t, sim.Config{Seed: 43}, host("Host1"), host("Host2"))
 	newGMSA(t, w, "28")
 	h1, h2 := w.Host("Host1"), w.Host("Host2")
 
@@ -129,7 +130,7 @@ func TestHostGroupSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK || !errors.Is(res.Reason, ErrHostNotAllowed) {
+	if res.OK || !errors.Is(res.Reason, ErrNotAllowed) {
 		t.Fatalf("not a member: %v (%v), want False, not allowed", res, res.Reason)
 	}
 	want := "False\nWARNING: Test failed for Managed Service Account ITFarm1. If standalone Managed Service Account, the account is linked"
@@ -192,9 +193,9 @@ func TestHostRequirements(t *testing.T) {
 	node.Cluster = true
 	x86 := host("X86", "ITFarmHosts")
 	x86.Is64Bit = false
-	w := newFarmWorld(t, Config{Seed: 44}, old, node, x86, host("New1", "ITFarmHosts"))
+	w := newFarmWorld(t, sim.Config{Seed: 44}, old, node, x86, host("New1", "ITFarmHosts"))
 	newGMSA(t, w, "16") // AES256 only
-	for name, reason := range map[string]error{"Old1": ErrHostOSTooOld, "Node1": ErrClusterNode, "X86": ErrHost32Bit} {
+	for name, reason := range map[string]error{"Old1": ErrOSTooOld, "Node1": ErrClusterNode, "X86": Err32Bit} {
 		err := w.Host(name).InstallADServiceAccount(farmGMSAName)
 		if !errors.Is(err, reason) {
 			t.Errorf("%s Install: %v, want %v", name, err, reason)
@@ -218,8 +219,8 @@ func TestHostRequirements(t *testing.T) {
 // restarted): Install fails and Test is False; a stopped DC makes the AD module say it cannot
 // reach the server, while a service still starts from a cached password that is current.
 func TestHostDCRefusals(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 49, DCs: []DCSpec{{Name: "DC1"}, {Name: "DC2"}}},
-		host("Web1", "ITFarmHosts"), HostSpec{Name: "Web2", OS: "2019", Is64Bit: true, DC: "DC2", Groups: []string{"ITFarmHosts"}})
+	w := newFarmWorld(t, sim.Config{Seed: 49, DCs: []sim.DCSpec{{Name: "DC1"}, {Name: "DC2"}}},
+		host("Web1", "ITFarmHosts"), Spec{Name: "Web2", OS: "2019", Is64Bit: true, DC: "DC2", Groups: []string{"ITFarmHosts"}})
 	newGMSA(t, w, "28")
 	if err := w.Settle(); err != nil {
 		t.Fatal(err)
@@ -286,7 +287,7 @@ func TestHostDCRefusals(t *testing.T) {
 // The host's snapshot is what its TGT says; a wrong password gets PREAUTH_FAILED; a host asks for
 // a service ticket as itself.
 func TestHostSnapshotAndClients(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 50}, host("Web1"))
+	w := newFarmWorld(t, sim.Config{Seed: 50}, host("Web1"))
 	newGMSA(t, w, "28")
 	web1 := w.Host("Web1")
 	var groupSID string
@@ -345,17 +346,17 @@ func TestHostSnapshotAndClients(t *testing.T) {
 	if !errors.As(err, &ke) || ke.Code != 24 {
 		t.Errorf("wrong password: %v, want KDC_ERR_PREAUTH_FAILED (24)", err)
 	}
-	if _, err := w.AddHost(host("web1")); !errors.Is(err, ErrHostExists) {
+	if _, err := w.AddHost(host("web1")); !errors.Is(err, ErrExists) {
 		t.Errorf("duplicate host: %v", err)
 	}
-	if _, err := w.AddHost(HostSpec{Name: "Bad", OS: "2003"}); err == nil {
+	if _, err := w.AddHost(Spec{Name: "Bad", OS: "2003"}); err == nil {
 		t.Errorf("OS 2003 accepted")
 	}
 }
 
 // The cache as a probe sees it: installed, current until the rotation, a failing refresh counted.
 func TestHostCacheView(t *testing.T) {
-	w := newFarmWorld(t, Config{Seed: 53}, host("Web1", "ITFarmHosts"))
+	w := newFarmWorld(t, sim.Config{Seed: 53}, host("Web1", "ITFarmHosts"))
 	newGMSA(t, w, "28")
 	web1 := w.Host("Web1")
 	if err := web1.InstallADServiceAccount(farmGMSAName); err != nil {
@@ -374,7 +375,31 @@ func TestHostCacheView(t *testing.T) {
 		t.Fatal(err)
 	}
 	c = web1.Cache()
-	if len(c) != 1 || c[0].Failures != 1 || !errors.Is(c[0].LastFailure, ErrHostNotAllowed) || !c[0].ValidUntil.Equal(rot) {
+	if len(c) != 1 || c[0].Failures != 1 || !errors.Is(c[0].LastFailure, ErrNotAllowed) || !c[0].ValidUntil.Equal(rot) {
 		t.Errorf("after a refused refresh: %+v", c)
+	}
+}
+
+// A Host getter called inside the loop panics like a World method (World.Locked), naming the
+// getter rather than Locked.
+func TestHostGetterReentry(t *testing.T) {
+	w := newFarmWorld(t, sim.Config{Seed: 5}, host("Web1"))
+	h := w.Host("Web1")
+	var re *sim.ReentryError
+	func() {
+		defer func() {
+			r := recover()
+			var ok bool
+			if re, ok = r.(*sim.ReentryError); !ok {
+				t.Fatalf("recovered %v, want a *sim.ReentryError", r)
+			}
+		}()
+		_ = w.Exec(func(time.Time) error { h.Boots(); return nil })
+	}()
+	if want := "sim/host.(*Host).Boots"; re.Method != want {
+		t.Errorf("Method %q, want %q", re.Method, want)
+	}
+	if !strings.Contains(re.Error(), "sim/host.(*Host).Boots called inside the world loop") {
+		t.Errorf("message: %s", re.Error())
 	}
 }
