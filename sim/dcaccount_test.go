@@ -67,11 +67,15 @@ func TestDCMachinePasswords(t *testing.T) {
 		t.Errorf("DC2's DCAccount is not DC2$ with a password (%v)", self != nil)
 	}
 
-	saved, err := SaveMIMWorld(w, NewMIM(w))
-	if err != nil {
+	var saved SavedState
+	if err := w.Exec(func(time.Time) error {
+		var err error
+		saved, err = w.Loop().Save()
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
-	restored, _, err := LoadMIMWorld(saved, Config{})
+	restored, err := Restore(saved, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
