@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-var t0 = DefaultStart
+var t0 = DefaultStart()
 
 // recorder collects "name@offset" for each event run.
 type recorder struct {
@@ -251,9 +251,9 @@ func TestFormatOffset(t *testing.T) {
 }
 
 func ExampleClock() {
-	c := NewClock(DefaultStart, 1, Bounds{})
+	c := NewClock(DefaultStart(), 1, Bounds{})
 	c.After(time.Hour, "replicate", func(now time.Time) error {
-		fmt.Println("replicate at", FormatOffset(now.Sub(DefaultStart)))
+		fmt.Println("replicate at", FormatOffset(now.Sub(DefaultStart())))
 		return nil
 	})
 	c.Advance(2 * time.Hour)

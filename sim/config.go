@@ -9,12 +9,11 @@ import (
 	"github.com/gmsasim/gmsasim/fakekds"
 )
 
-// Defaults of a Config. All are fixed values: nothing here reads the wall clock.
-var (
-	// DefaultStart is where simulated time starts unless Config.Start says otherwise.
-	DefaultStart = time.Date(2026, time.November, 23, 10, 30, 0, 0, time.UTC)
-)
+// DefaultStart is where simulated time starts unless Config.Start says otherwise: a fixed
+// instant, never the wall clock.
+func DefaultStart() time.Time { return time.Date(2026, time.November, 23, 10, 30, 0, 0, time.UTC) }
 
+// Defaults of a Config.
 const (
 	DefaultDomain        = "contoso.com"
 	DefaultNetBIOS       = "CONTOSO"
@@ -98,7 +97,7 @@ func (e *ConfigError) Error() string {
 // normalise fills the defaults in and validates; it returns a copy.
 func (cfg Config) normalise() (Config, error) {
 	if cfg.Start.IsZero() {
-		cfg.Start = DefaultStart
+		cfg.Start = DefaultStart()
 	}
 	cfg.Start = cfg.Start.UTC()
 	if cfg.Domain == "" {

@@ -254,7 +254,7 @@ func TestHandleASReply(t *testing.T) {
 // Same seed, same request, same time: the same reply, byte for byte (session keys and confounders
 // come from the world's stream).
 func TestHandleDeterministic(t *testing.T) {
-	start := sim.DefaultStart
+	start := sim.DefaultStart()
 	var replies [2][]byte
 	var req []byte
 	for i := range replies {
