@@ -3,9 +3,12 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/go-ldap/ldap/v3"
 
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/sim"
@@ -83,10 +86,25 @@ func directiveTable() map[string]directive {
 			}
 			return nil
 		}, run: runCheck},
-		"ldap": {usage: "ldap on=DC1 as=PRINCIPAL [tls] object=NAME attr=A[,B]", check: func(st *Step) error {
+		"ldap": {usage: "ldap on=DC1 as=PRINCIPAL [tls] [auth=simple|kerberos|ntlm [protect=none|sign|seal|tls]] object=NAME attr=A[,B]", check: func(st *Step) error {
 			for _, k := range []string{"on", "as", "object", "attr"} {
 				if _, ok := st.Arg(k); !ok {
 					return fmt.Errorf("expected %s=...: ldap on=DC1 as=Host1$ tls object=ITFarm1$ attr=msDS-ManagedPassword", k)
+				}
+			}
+			auth, hasAuth := st.Arg("auth")
+			if hasAuth && !slices.Contains(probeAuths, strings.ToLower(auth)) {
+				return fmt.Errorf("auth=%q: expected one of %s", auth, strings.Join(probeAuths, ", "))
+			}
+			if p, ok := st.Arg("protect"); ok {
+				if !hasAuth {
+					return fmt.Errorf("protect=%s needs auth=simple|kerberos|ntlm (the probe then binds over the wire)", p)
+				}
+				if !slices.Contains(probeProtects, strings.ToLower(p)) {
+					return fmt.Errorf("protect=%q: expected one of %s", p, strings.Join(probeProtects, ", "))
+				}
+				if st.Flag("tls") && !strings.EqualFold(p, "tls") {
+					return fmt.Errorf("tls and protect=%s contradict each other", p)
 				}
 			}
 			return nil
@@ -262,11 +280,12 @@ func runCheck(r *runner, st *Step) (string, error) {
 	return "", &PendingFeatureError{Feature: "member hosts and per-DC KDS (issues 3 and 4)", What: st.String()}
 }
 
-// runLDAP reads attributes of an object as a principal, over plain LDAP or TLS, through the
-// model's Search with the caller d.CallerFor(principal, encrypted) — what the principal's own
-// LDAP client would get.
-// Divergence: the probe calls the model in-process (what ldapsrv would call for that bind); it
-// does not open a socket.
+// runLDAP reads attributes of an object as a principal. Without auth= it asks the model
+// in-process, as the caller d.CallerFor(principal, tls) — what the principal's own LDAP client
+// would get once bound. With auth=simple|kerberos|ntlm it goes over the wire (ldapwire.go): a
+// real bind of that kind to the DC's LDAP server, the connection protected as protect= says
+// (none, sign, seal, tls; the tls flag is protect=tls).
+// Divergence: without auth= the probe calls the model in-process and opens no socket.
 func runLDAP(r *runner, st *Step) (string, error) {
 	on, _ := st.Arg("on")
 	as, _ := st.Arg("as")
@@ -274,20 +293,23 @@ func runLDAP(r *runner, st *Step) (string, error) {
 	attrList, _ := st.Arg("attr")
 	tls := st.Flag("tls")
 	attrs := strings.Split(attrList, ",")
+	if auth, ok := st.Arg("auth"); ok {
+		protect, _ := st.Arg("protect")
+		if protect == "" {
+			protect = "none"
+			if tls {
+				protect = "tls"
+			}
+		}
+		return runWireLDAP(r, on, as, strings.ToLower(auth), strings.ToLower(protect), objName, attrs)
+	}
 	var out strings.Builder
 	err := r.w.ExecOn(on, func(now time.Time, d *fakead.Directory) error {
 		c, err := r.callerOn(d, as, tls)
 		if err != nil {
 			return err
 		}
-		target, ok := d.Account(objName)
-		if !ok && !strings.HasSuffix(objName, "$") {
-			target, ok = d.Account(objName + "$")
-		}
-		dn := objName
-		if ok {
-			dn = target.DN
-		}
+		dn := r.objectDN(d, objName)
 		res, err := d.Search(now, c, &fakead.SearchRequest{BaseDN: dn, Scope: fakead.ScopeBase,
 			Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: attrs, SDFlags: -1})
 		if err != nil {
@@ -302,27 +324,7 @@ func runLDAP(r *runner, st *Step) (string, error) {
 		for _, a := range res[0].Attributes {
 			got[strings.ToLower(a.Name)] = a.Values
 		}
-		fmt.Fprintf(&out, "dn: %s\n", res[0].DN)
-		for _, a := range attrs {
-			vals, ok := got[strings.ToLower(a)]
-			switch {
-			case !ok:
-				fmt.Fprintf(&out, "%s: (not returned)\n", a)
-			case len(vals) == 1 && printableBytes(vals[0]):
-				fmt.Fprintf(&out, "%s: %s\n", a, vals[0])
-			default:
-				var parts []string
-				for _, v := range vals {
-					if printableBytes(v) {
-						parts = append(parts, string(v))
-					} else {
-						parts = append(parts, fmt.Sprintf("<%d bytes>", len(v)))
-					}
-				}
-				sort.Strings(parts)
-				fmt.Fprintf(&out, "%s: %s\n", a, strings.Join(parts, "; "))
-			}
-		}
+		writeProbeEntry(&out, res[0].DN, attrs, got)
 		return nil
 	})
 	if err != nil {
@@ -332,6 +334,73 @@ func runLDAP(r *runner, st *Step) (string, error) {
 		return "", err
 	}
 	return out.String(), nil
+}
+
+// runWireLDAP is the ldap probe over a real bind and connection (ldapwire.go).
+func runWireLDAP(r *runner, on, as, auth, protect, objName string, attrs []string) (string, error) {
+	var dn string
+	if err := r.w.ExecOn(on, func(now time.Time, d *fakead.Directory) error {
+		dn = r.objectDN(d, objName)
+		return nil
+	}); err != nil {
+		return "", err
+	}
+	e, err := r.wireSearch(on, as, auth, protect, dn, attrs)
+	if err != nil {
+		var le *ldap.Error
+		if errors.As(err, &le) {
+			return "error: " + wireErrText(err) + "\n", nil
+		}
+		return "", err
+	}
+	if e == nil {
+		return "no entry\n", nil
+	}
+	got := map[string][][]byte{}
+	for _, a := range e.Attributes {
+		got[strings.ToLower(a.Name)] = a.ByteValues
+	}
+	var out strings.Builder
+	writeProbeEntry(&out, e.DN, attrs, got)
+	return out.String(), nil
+}
+
+// objectDN is the DN the probe reads: the account named, or objName itself as a DN.
+func (r *runner) objectDN(d *fakead.Directory, objName string) string {
+	target, ok := d.Account(objName)
+	if !ok && !strings.HasSuffix(objName, "$") {
+		target, ok = d.Account(objName + "$")
+	}
+	if ok {
+		return target.DN
+	}
+	return objName
+}
+
+// writeProbeEntry prints an entry as the ldap probe does: its DN, then each attribute asked for,
+// printable single values as text, others as "<N bytes>", missing ones as "(not returned)".
+func writeProbeEntry(out *strings.Builder, dn string, attrs []string, got map[string][][]byte) {
+	fmt.Fprintf(out, "dn: %s\n", dn)
+	for _, a := range attrs {
+		vals, ok := got[strings.ToLower(a)]
+		switch {
+		case !ok:
+			fmt.Fprintf(out, "%s: (not returned)\n", a)
+		case len(vals) == 1 && printableBytes(vals[0]):
+			fmt.Fprintf(out, "%s: %s\n", a, vals[0])
+		default:
+			var parts []string
+			for _, v := range vals {
+				if printableBytes(v) {
+					parts = append(parts, string(v))
+				} else {
+					parts = append(parts, fmt.Sprintf("<%d bytes>", len(v)))
+				}
+			}
+			sort.Strings(parts)
+			fmt.Fprintf(out, "%s: %s\n", a, strings.Join(parts, "; "))
+		}
+	}
 }
 
 // ldapErrText is a model error as an LDAP client shows it: code name (number) and diagnostic.

@@ -137,7 +137,8 @@ type runner struct {
 	// The language's tables, built for this run.
 	directives map[string]directive
 	cmdlets    cmdletTable
-	mim        *mimRun // the MIM directives' state (migrate.go); nil until the first
+	mim        *mimRun   // the MIM directives' state (migrate.go); nil until the first
+	wire       *wireLDAP // the DCs' LDAP servers for wire probes (ldapwire.go); nil until the first
 }
 
 func newRunner(sc *Scenario, opt Options) *runner {
@@ -182,6 +183,7 @@ func Run(sc *Scenario, opt Options) *Result {
 	got := map[int]string{}
 	fail := r.run(res, got)
 	r.closeMIM()
+	r.closeWire()
 	res.Failure = fail
 	res.Outputs = got
 	res.Trace = r.trace.lines

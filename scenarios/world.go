@@ -335,3 +335,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// hasUser reports whether the world block declares user name (it then has userPassword(name)).
+func (ws *worldSpec) hasUser(name string) bool {
+	for _, o := range ws.objects {
+		if o.kind == "user" && strings.EqualFold(o.name, name) {
+			return true
+		}
+	}
+	return false
+}

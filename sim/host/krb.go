@@ -10,6 +10,7 @@ import (
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
+	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
@@ -26,10 +27,20 @@ type Ticket struct {
 	EndTime time.Time
 	der     []byte
 	skew    time.Duration // the client's clock minus the world's: its AP-REQ authenticator's time
+	msg     messages.Ticket
+	session types.EncryptionKey
 }
 
 // Bytes is the ticket's DER encoding, as it travels in an AP-REQ.
 func (t *Ticket) Bytes() []byte { return append([]byte(nil), t.der...) }
+
+// Credential is the ticket with the session key the KDC gave its client: what the client needs to
+// build an AP-REQ (an LDAP SASL bind, for instance).
+func (t *Ticket) Credential() (messages.Ticket, types.EncryptionKey) { return t.msg, t.session }
+
+// ClockSkew is the client's clock minus the world's when it got the ticket: the time its
+// authenticators carry.
+func (t *Ticket) ClockSkew() time.Duration { return t.skew }
 
 func ticketOf(client string, st *kdc.ServiceTicket) (*Ticket, error) {
 	b, err := st.Bytes()
@@ -37,7 +48,7 @@ func ticketOf(client string, st *kdc.ServiceTicket) (*Ticket, error) {
 		return nil, err
 	}
 	return &Ticket{SPN: st.Service, Client: client, KVNO: st.Ticket.EncPart.KVNO, EType: st.Ticket.EncPart.EType,
-		EndTime: st.EndTime, der: b}, nil
+		EndTime: st.EndTime, der: b, msg: st.Ticket, session: st.SessionKey}, nil
 }
 
 // Client is a user logged on at a DC's KDC (kinit), able to ask for service tickets.
