@@ -374,7 +374,9 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 		}
 		sb.micDone = true
 	}
-	resp := &negTokenResp{state: negAcceptCompleted, responseToken: krb5APRepToken(oid, sb.ctx.APRep)}
+	// The AP-REP is framed with the Kerberos OID proper even when the client listed Microsoft's, as
+	// Windows does; supportedMech echoes the client's choice.
+	resp := &negTokenResp{state: negAcceptCompleted, responseToken: krb5APRepToken(oidKRB5, sb.ctx.APRep)}
 	if first {
 		resp.supportedMech = oid
 	}
