@@ -237,21 +237,18 @@ func (r *request) gssapiOffer(sb *saslBind) {
 // gssapiChoose reads the client's wrapped [layer, max buffer, authzid] and completes the bind.
 func (r *request) gssapiChoose(sb *saslBind, creds []byte) {
 	u, err := unwrapToken(sb.keys, creds)
-	if err != nil || len(u.payload) < 4 {
+	if err != nil {
 		r.replySASL(wireErr(fakead.InvalidCredentials, "bind", diagSASLInvalidToken), nil)
 		return
 	}
-	layer := u.payload[0]
-	if layer == 0 {
-		layer = layerNone // go-ldap's gssapi client answers 0 for "no security layer"; RFC 4752 wants 1
+	layer, maxBuf, _, err := parseLayerMessage(u.payload)
+	if err != nil {
+		r.replySASL(wireErr(fakead.InvalidCredentials, "bind", diagSASLInvalidToken), nil)
+		return
 	}
-	maxBuf := int(binary.BigEndian.Uint32(u.payload) & 0xffffff)
 	// Divergence: an authorization identity (the bytes after the first four) is ignored; AD does not
 	// support proxied authorization either.
 	switch {
-	case layer != layerNone && layer != layerInteg && layer != layerConf:
-		r.replySASL(wireErr(fakead.InvalidCredentials, "bind", diagSASLInvalidToken), nil)
-		return
 	case layer != layerNone && (r.st.encrypted || r.st.layer != nil):
 		r.replySASL(wireErr(fakead.UnwillingToPerform, "bind", DiagSignSealOverTLS), nil)
 		return
@@ -272,6 +269,23 @@ func (r *request) gssapiChoose(sb *saslBind, creds []byte) {
 		l.inSeq, l.inKnown = u.seq+1, true
 	}
 	r.completeSASL(sb, l, nil)
+}
+
+// parseLayerMessage reads RFC 4752 3.1's client message: one security layer (0, which go-ldap's
+// gssapi client sends, is taken as "none"), the client's maximum buffer (3 octets) and an
+// optional authorization identity.
+func parseLayerMessage(b []byte) (layer byte, maxBuf int, authz []byte, err error) {
+	if len(b) < 4 {
+		return 0, 0, nil, fmt.Errorf("%w: security layer message of %d bytes", errGSS, len(b))
+	}
+	layer = b[0]
+	if layer == 0 {
+		layer = layerNone
+	}
+	if layer != layerNone && layer != layerInteg && layer != layerConf {
+		return 0, 0, nil, fmt.Errorf("%w: security layer %#x is not exactly one layer", errGSS, b[0])
+	}
+	return layer, int(binary.BigEndian.Uint32(b) & 0xffffff), b[4:], nil
 }
 
 // completeSASL answers success (with creds as serverSaslCreds), binds the caller and installs the
