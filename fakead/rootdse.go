@@ -10,10 +10,10 @@ import (
 )
 
 // supportedControls are the controls the LDAP server (fakead/ldapsrv) implements: paged results,
-// SD flags, domain scope. Divergence: a Windows Server 2016+ DC lists 38 controls (server-side
-// sort, show deleted, DirSync, VLV, ...); only those that work are listed, so a client never picks
+// SD flags, server-side sort (request and response), domain scope. Divergence: a Windows Server 2016+ DC lists 38 controls (show deleted, DirSync, VLV, ...); only those that work are listed, so a client never picks
 // a control the server then refuses with unavailableCriticalExtension.
-var supportedControls = []string{"1.2.840.113556.1.4.319", "1.2.840.113556.1.4.801", "1.2.840.113556.1.4.1339"}
+var supportedControls = []string{"1.2.840.113556.1.4.319", "1.2.840.113556.1.4.801", "1.2.840.113556.1.4.473",
+	"1.2.840.113556.1.4.474", "1.2.840.113556.1.4.1339"}
 
 // supportedExtensions are the extended operations the LDAP server implements: StartTLS and WhoAmI.
 // Divergence: a DC also lists fast concurrent bind (1.2.840.113556.1.4.1781), batch requests

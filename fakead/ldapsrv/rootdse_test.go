@@ -3,6 +3,7 @@ package ldapsrv_test
 import (
 	"crypto/tls"
 	"slices"
+	"strings"
 	"testing"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -64,6 +65,9 @@ func TestRootDSETellsTheTruth(t *testing.T) {
 			ctl = ldap.NewControlString(oid, true, string(v.Bytes()))
 		case ldapsrv.OIDDomainScope:
 			ctl = ldap.NewControlString(oid, true, "")
+		case ldapsrv.OIDServerSort, ldapsrv.OIDSortResult: // the response control comes with the request's
+			testServerSort(t, c)
+			continue
 		default:
 			t.Errorf("supportedControl %s has no test", oid)
 			continue
@@ -73,5 +77,51 @@ func TestRootDSETellsTheTruth(t *testing.T) {
 		if err != nil {
 			t.Errorf("critical control %s: %v", oid, err)
 		}
+	}
+}
+
+// testServerSort: a critical sort by sAMAccountName descending (not among the attributes asked
+// for, so it is fetched and dropped again), also across pages, answered with sortResult success.
+func testServerSort(t *testing.T, c *ldap.Conn) {
+	t.Helper()
+	// go-ldap's own sort control is never critical: encode it critical by hand.
+	keys := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+	key := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+	key.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "sAMAccountName", ""))
+	key.AppendChild(ber.NewBoolean(ber.ClassContext, ber.TypePrimitive, 1, true, ""))
+	keys.AppendChild(key)
+	sortCtl := ldap.NewControlString(ldapsrv.OIDServerSort, true, string(keys.Bytes()))
+	req := func(ctls ...ldap.Control) *ldap.SearchRequest {
+		return ldap.NewSearchRequest("CN=Computers,DC=contoso,DC=com", ldap.ScopeSingleLevel, 0, 0, 0, false,
+			"(objectClass=computer)", []string{"cn"}, ctls)
+	}
+	res, err := c.Search(req(sortCtl))
+	if err != nil {
+		t.Fatalf("sorted search: %v", err)
+	}
+	var got []string
+	for _, e := range res.Entries {
+		got = append(got, e.GetAttributeValue("cn"))
+		if e.GetAttributeValue("sAMAccountName") != "" {
+			t.Errorf("%s carries the sort attribute it did not ask for", e.DN)
+		}
+	}
+	if want := []string{"WEB3", "WEB2", "WEB1"}; !slices.Equal(got, want) {
+		t.Errorf("sorted descending: %v, want %v", got, want)
+	}
+	rc := ldap.FindControl(res.Controls, ldapsrv.OIDSortResult)
+	if sr, ok := rc.(*ldap.ControlServerSideSortingResult); !ok || sr.Result != 0 {
+		t.Errorf("sortResult control %#v", rc)
+	}
+	paged, err := c.SearchWithPaging(req(sortCtl), 1)
+	if err != nil {
+		t.Fatalf("sorted paged search: %v", err)
+	}
+	got = got[:0]
+	for _, e := range paged.Entries {
+		got = append(got, e.GetAttributeValue("cn"))
+	}
+	if strings.Join(got, ",") != "WEB3,WEB2,WEB1" {
+		t.Errorf("sorted across pages of 1: %v", got)
 	}
 }
