@@ -2,6 +2,7 @@ package ldapsrv_test
 
 import (
 	"crypto/tls"
+	"encoding/binary"
 	"strings"
 	"testing"
 	"time"
@@ -232,5 +233,47 @@ func TestRequireSigningSASL(t *testing.T) {
 	tc := kw.f.dialTLS(t, "dc1.contoso.com")
 	if err := tc.GSSAPIBind(goLDAPKerberos(t, kw, "WEB1$"), ldapSPN, ""); err != nil {
 		t.Fatalf("GSSAPIBind over LDAPS under RequireSigning: %v", err)
+	}
+}
+
+// TestSASLLayerMalformedBuffers: on a sealed connection a forged token, a token replayed out of
+// sequence, an unsealed token and a buffer past MaxReceiveBuffer each close the connection with
+// a Notice of Disconnection (protocolError), itself sent through the layer.
+func TestSASLLayerMalformedBuffers(t *testing.T) {
+	kw := newKrbWorld(t, ldapsrv.Options{})
+	cases := map[string]func(r *rawLDAP) []byte{
+		"forged": func(r *rawLDAP) []byte {
+			tok := r.ctx.wrap(t, []byte{0x30, 0x05, 0x02, 0x01, 0x09, 0x42, 0x00}, true)
+			tok[len(tok)-1] ^= 1
+			return append(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok...)
+		},
+		"out of sequence": func(r *rawLDAP) []byte {
+			r.ctx.sendSeq += 5
+			tok := r.ctx.wrap(t, []byte{0x30, 0x05, 0x02, 0x01, 0x09, 0x42, 0x00}, true)
+			return append(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok...)
+		},
+		"unsealed": func(r *rawLDAP) []byte {
+			tok := r.ctx.wrap(t, []byte{0x30, 0x05, 0x02, 0x01, 0x09, 0x42, 0x00}, false)
+			return append(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok...)
+		},
+		"too large": func(r *rawLDAP) []byte { return []byte{0x7f, 0xff, 0xff, 0xff, 1, 2, 3} },
+	}
+	for name, mk := range cases {
+		tok, ctx := apReqToken(t, kw.ticket(t, "WEB1$", ldapSPN), "WEB1$", kw.w.Now(), gssFlagsAll)
+		r := dialKrb(t, kw.f.srv.LDAPAddr(), nil)
+		if res, _ := r.gssapiBind(tok, ctx, 4); res.code != 0 {
+			t.Fatalf("%s: bind %d %q", name, res.code, res.diag)
+		}
+		if _, err := r.c.Write(mk(r)); err != nil {
+			t.Fatal(err)
+		}
+		p := r.recv()
+		res := krbResultOf(p)
+		if id := p.Children[0].Value.(int64); id != 0 || res.code != 2 || p.Children[1].Tag != 24 {
+			t.Errorf("%s: message %d op %d code %d %q, want a Notice of Disconnection with protocolError", name, id, p.Children[1].Tag, res.code, res.diag)
+		}
+		if n, err := r.c.Read(make([]byte, 1)); err == nil {
+			t.Errorf("%s: connection still open (%d bytes)", name, n)
+		}
 	}
 }
