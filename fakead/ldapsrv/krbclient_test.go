@@ -44,7 +44,9 @@ type krbWorld struct {
 // of their own (branch dckeys), the tests give DC1$ one.
 const dc1Password = "dc1-machine-password-for-tests"
 
-func newKrbWorld(t *testing.T, opts ldapsrv.Options) *krbWorld {
+func newKrbWorld(t *testing.T, opts ldapsrv.Options) *krbWorld { return newKrbWorldTB(t, opts) }
+
+func newKrbWorldTB(t testing.TB, opts ldapsrv.Options) *krbWorld {
 	t.Helper()
 	// The clock starts at the wall clock's now: gokrb5 clients (go-ldap's GSSAPIBind) stamp their
 	// authenticators with time.Now(); the hand-driven client uses the world's time.
@@ -84,13 +86,13 @@ func newKrbWorld(t *testing.T, opts ldapsrv.Options) *krbWorld {
 
 // ticket logs name on (the world's KDC, in process, at the world's time) and gets a service
 // ticket for spn.
-func (kw *krbWorld) ticket(t *testing.T, name, spn string) *kdc.ServiceTicket {
+func (kw *krbWorld) ticket(t testing.TB, name, spn string) *kdc.ServiceTicket {
 	t.Helper()
 	creds := kw.logon(t, name)
 	return kw.serviceTicket(t, creds, spn)
 }
 
-func (kw *krbWorld) logon(t *testing.T, name string) *kdc.Credentials {
+func (kw *krbWorld) logon(t testing.TB, name string) *kdc.Credentials {
 	t.Helper()
 	var creds *kdc.Credentials
 	err := kw.w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
@@ -108,7 +110,7 @@ func (kw *krbWorld) logon(t *testing.T, name string) *kdc.Credentials {
 	return creds
 }
 
-func (kw *krbWorld) serviceTicket(t *testing.T, creds *kdc.Credentials, spn string) *kdc.ServiceTicket {
+func (kw *krbWorld) serviceTicket(t testing.TB, creds *kdc.Credentials, spn string) *kdc.ServiceTicket {
 	t.Helper()
 	var st *kdc.ServiceTicket
 	err := kw.w.ExecOn("DC1", func(now time.Time, _ *fakead.Directory) error {
@@ -132,7 +134,7 @@ type gssContext struct {
 
 // apReqToken builds the GSS-framed AP-REQ for st, stamped at ctime, with GSS flags and an
 // initiator subkey (AES256, from crypto/rand: the test's own client).
-func apReqToken(t *testing.T, st *kdc.ServiceTicket, client string, ctime time.Time, gssFlags uint32) ([]byte, *gssContext) {
+func apReqToken(t testing.TB, st *kdc.ServiceTicket, client string, ctime time.Time, gssFlags uint32) ([]byte, *gssContext) {
 	t.Helper()
 	sub := make([]byte, 32)
 	_, _ = rand.Read(sub)
@@ -168,7 +170,7 @@ func gssLen(tag byte, n int) []byte {
 }
 
 // readAPRep checks the server's AP-REP token and learns the acceptor subkey.
-func (c *gssContext) readAPRep(t *testing.T, tok []byte) {
+func (c *gssContext) readAPRep(t testing.TB, tok []byte) {
 	t.Helper()
 	if !bytes.HasPrefix(tok[2:], oidKRB5) && !bytes.HasPrefix(tok[3:], oidKRB5) {
 		t.Fatalf("AP-REP token not framed with the Kerberos OID: %x", tok)
@@ -204,7 +206,7 @@ func cfxHdr(wrap bool, fl byte, ec, rrc uint16, seq uint64) []byte {
 	return h
 }
 
-func cksum(t *testing.T, key types.EncryptionKey, data []byte, usage uint32) []byte {
+func cksum(t testing.TB, key types.EncryptionKey, data []byte, usage uint32) []byte {
 	t.Helper()
 	e, err := crypto.GetEtype(key.KeyType)
 	if err != nil {
@@ -219,7 +221,7 @@ func cksum(t *testing.T, key types.EncryptionKey, data []byte, usage uint32) []b
 
 // wrap is the initiator's wrap token (usage 24), with the acceptor subkey; sealed ones are sent
 // rotated by RRC 28 as Windows does.
-func (c *gssContext) wrap(t *testing.T, payload []byte, seal bool) []byte {
+func (c *gssContext) wrap(t testing.TB, payload []byte, seal bool) []byte {
 	t.Helper()
 	fl := byte(0x04)
 	seq := c.sendSeq
@@ -239,7 +241,7 @@ func (c *gssContext) wrap(t *testing.T, payload []byte, seal bool) []byte {
 }
 
 // unwrap opens the acceptor's wrap token (usage 22) and reports whether it was sealed.
-func (c *gssContext) unwrap(t *testing.T, tok []byte) ([]byte, bool) {
+func (c *gssContext) unwrap(t testing.TB, tok []byte) ([]byte, bool) {
 	t.Helper()
 	if len(tok) < 16 || tok[0] != 5 || tok[1] != 4 || tok[2]&1 == 0 {
 		t.Fatalf("not an acceptor wrap token: %x", tok)
@@ -270,7 +272,7 @@ func (c *gssContext) unwrap(t *testing.T, tok []byte) ([]byte, bool) {
 
 // rawLDAP is an LDAP connection spoken by hand.
 type rawLDAP struct {
-	t     *testing.T
+	t     testing.TB
 	c     net.Conn
 	id    int64
 	ctx   *gssContext
@@ -279,7 +281,7 @@ type rawLDAP struct {
 	in    []byte // plaintext received, not yet parsed
 }
 
-func dialKrb(t *testing.T, addr net.Addr, tlsCfg *tls.Config) *rawLDAP {
+func dialKrb(t testing.TB, addr net.Addr, tlsCfg *tls.Config) *rawLDAP {
 	t.Helper()
 	var c net.Conn
 	var err error
