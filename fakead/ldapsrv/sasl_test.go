@@ -213,6 +213,19 @@ func TestGoLDAPGSSAPIBind(t *testing.T) {
 	if err != nil || len(res.Entries) != 1 || len(res.Entries[0].GetRawAttributeValue(pwAttr)) < 256 {
 		t.Fatalf("password over LDAPS after GSSAPIBind: %v", err)
 	}
+
+	// After StartTLS, with a ticket for another of the DC account's SPNs (HOST/dc1.contoso.com).
+	sc := kw.f.dial(t)
+	if err := sc.StartTLS(&tls.Config{RootCAs: kw.f.pool, ServerName: "dc1.contoso.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.GSSAPIBind(goLDAPKerberos(t, kw, "WEB1$"), "HOST/dc1.contoso.com", ""); err != nil {
+		t.Fatalf("GSSAPIBind after StartTLS with a HOST/ ticket: %v", err)
+	}
+	res, err = sc.Search(req)
+	if err != nil || len(res.Entries) != 1 || len(res.Entries[0].GetRawAttributeValue(pwAttr)) < 256 {
+		t.Fatalf("password after StartTLS + GSSAPIBind: %v", err)
+	}
 }
 
 // TestRequireSigningSASL: a DC enforcing signing refuses go-ldap's unprotected GSSAPI bind with
@@ -233,6 +246,21 @@ func TestRequireSigningSASL(t *testing.T) {
 	tc := kw.f.dialTLS(t, "dc1.contoso.com")
 	if err := tc.GSSAPIBind(goLDAPKerberos(t, kw, "WEB1$"), ldapSPN, ""); err != nil {
 		t.Fatalf("GSSAPIBind over LDAPS under RequireSigning: %v", err)
+	}
+	// GSS-SPNEGO without integrity is refused the same way; with it, bound.
+	for _, fl := range []uint32{kdc.GSSFlagMutual, gssFlagsAll} {
+		tok, ctx := apReqToken(t, kw.ticket(t, "WEB1$", ldapSPN), "WEB1$", kw.w.Now(), fl)
+		r := dialKrb(t, kw.f.srv.LDAPAddr(), nil)
+		r.ctx = ctx
+		res := r.saslBind(ldapsrv.MechGSSSPNEGO, negTokenInit([][]byte{oidKRB5}, tok, nil))
+		if want := int64(8); fl == gssFlagsAll {
+			want = 0
+			if res.code != want {
+				t.Errorf("sealed SPNEGO under RequireSigning: %d %q", res.code, res.diag)
+			}
+		} else if res.code != want || res.diag != ldapsrv.DiagSigningRequired {
+			t.Errorf("unprotected SPNEGO under RequireSigning: %d %q", res.code, res.diag)
+		}
 	}
 }
 
