@@ -9,19 +9,16 @@ import (
 	"github.com/gmsasim/gmsasim/ad"
 )
 
-// supportedControls is what a Windows Server 2016+ DC lists in supportedControl.
-var supportedControls = []string{
-	"1.2.840.113556.1.4.319", "1.2.840.113556.1.4.801", "1.2.840.113556.1.4.473", "1.2.840.113556.1.4.528",
-	"1.2.840.113556.1.4.417", "1.2.840.113556.1.4.619", "1.2.840.113556.1.4.841", "1.2.840.113556.1.4.529",
-	"1.2.840.113556.1.4.805", "1.2.840.113556.1.4.521", "1.2.840.113556.1.4.970", "1.2.840.113556.1.4.1338",
-	"1.2.840.113556.1.4.474", "1.2.840.113556.1.4.1339", "1.2.840.113556.1.4.1340", "1.2.840.113556.1.4.1413",
-	"2.16.840.1.113730.3.4.9", "2.16.840.1.113730.3.4.10", "1.2.840.113556.1.4.1504", "1.2.840.113556.1.4.1852",
-	"1.2.840.113556.1.4.802", "1.2.840.113556.1.4.1907", "1.2.840.113556.1.4.1948", "1.2.840.113556.1.4.1974",
-	"1.2.840.113556.1.4.1341", "1.2.840.113556.1.4.2026", "1.2.840.113556.1.4.2064", "1.2.840.113556.1.4.2065",
-	"1.2.840.113556.1.4.2066", "1.2.840.113556.1.4.2090", "1.2.840.113556.1.4.2205", "1.2.840.113556.1.4.2204",
-	"1.2.840.113556.1.4.2206", "1.2.840.113556.1.4.2211", "1.2.840.113556.1.4.2239", "1.2.840.113556.1.4.2255",
-	"1.2.840.113556.1.4.2256", "1.2.840.113556.1.4.2309",
-}
+// supportedControls are the controls the LDAP server (fakead/ldapsrv) implements: paged results,
+// SD flags, server-side sort (request and response), domain scope. Divergence: a Windows Server 2016+ DC lists 38 controls (show deleted, DirSync, VLV, ...); only those that work are listed, so a client never picks
+// a control the server then refuses with unavailableCriticalExtension.
+var supportedControls = []string{"1.2.840.113556.1.4.319", "1.2.840.113556.1.4.801", "1.2.840.113556.1.4.473",
+	"1.2.840.113556.1.4.474", "1.2.840.113556.1.4.1339"}
+
+// supportedExtensions are the extended operations the LDAP server implements: StartTLS and WhoAmI.
+// Divergence: a DC also lists fast concurrent bind (1.2.840.113556.1.4.1781), batch requests
+// (1.2.840.113556.1.4.2212) and TTL refresh (1.3.6.1.4.1.1466.101.119.1).
+var supportedExtensions = []string{"1.3.6.1.4.1.1466.20037", "1.3.6.1.4.1.4203.1.11.3"}
 
 var supportedCapabilities = []string{"1.2.840.113556.1.4.800", "1.2.840.113556.1.4.1670",
 	"1.2.840.113556.1.4.1791", "1.2.840.113556.1.4.1935", "1.2.840.113556.1.4.2080", "1.2.840.113556.1.4.2237"}
@@ -98,7 +95,9 @@ func (d *Directory) rootDSE(now time.Time) []Attribute {
 			"MaxResultSetSize", "MinResultSets", "MaxResultSetsPerConn", "MaxNotificationPerConn", "MaxValRange",
 			"MaxValRangeTransitive", "ThreadMemoryLimit", "SystemMemoryLimitPercent"),
 		s("highestCommittedUSN", fmt.Sprint(d.usn)),
-		s("supportedSASLMechanisms", "GSSAPI", "GSS-SPNEGO", "EXTERNAL", "DIGEST-MD5"),
+		// Divergence: a DC also offers EXTERNAL and DIGEST-MD5; only the Kerberos mechanisms work here.
+		s("supportedSASLMechanisms", "GSSAPI", "GSS-SPNEGO"),
+		s("supportedExtension", supportedExtensions...),
 		s("dnsHostName", d.DNSHostName()),
 		s("ldapServiceName", strings.ToLower(d.dom.DNSName)+":"+strings.ToLower(d.dc.Name)+"$@"+strings.ToUpper(d.dom.DNSName)),
 		s("serverName", srv.String()),

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
 )
 
 // Round-trips over loopback with go-ldap against the in-memory backend: the wire edge's cost
@@ -52,4 +54,45 @@ func BenchmarkBaseObjectSearchParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkGSSAPISealedBindSearch is what a Windows member host does to read a gMSA's password:
+// per connection, a GSSAPI bind with a sealed layer (three round trips; the AP-REQ built by the
+// hand-driven client from a ticket obtained once) and one base search through the layer.
+// Against the live model (a sim world), so it compares with BenchmarkSimpleBindSearch only.
+func BenchmarkGSSAPISealedBindSearch(b *testing.B) {
+	kw := newKrbWorldTB(b, ldapsrv.Options{})
+	st := kw.ticket(b, "WEB1$", ldapSPN)
+	b.ReportAllocs()
+	for b.Loop() {
+		tok, ctx := apReqToken(b, st, "WEB1$", kw.w.Now(), gssFlagsAll)
+		r := dialKrb(b, kw.f.srv.LDAPAddr(), nil)
+		if res, _ := r.gssapiBind(tok, ctx, 4); res.code != 0 {
+			b.Fatal(res.diag)
+		}
+		if vals, res := r.readAttr(itFarm1DN, "sAMAccountName"); len(vals) != 1 {
+			b.Fatal(res.diag)
+		}
+		r.c.Close()
+	}
+}
+
+// BenchmarkSimpleBindSearch is the same with a simple bind (WEB1$'s password) over plain LDAP.
+func BenchmarkSimpleBindSearch(b *testing.B) {
+	kw := newKrbWorldTB(b, ldapsrv.Options{})
+	req := ldap.NewSearchRequest(itFarm1DN, ldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", []string{"sAMAccountName"}, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := ldap.DialURL("ldap://" + kw.f.srv.LDAPAddr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Bind(`CONTOSO\WEB1$`, kw.pop.Passwords["WEB1$"]); err != nil {
+			b.Fatal(err)
+		}
+		if res, err := c.Search(req); err != nil || len(res.Entries) != 1 {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
 }

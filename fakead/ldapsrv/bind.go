@@ -39,21 +39,31 @@ func (r *request) bind(req goldap.BindRequest) {
 		reply(wireErr(fakead.ProtocolError, "bind", fmt.Sprintf("00000057: LdapErr: unsupported LDAP version %d", v)))
 		return
 	}
-	switch req.AuthenticationChoice() {
-	case "simple":
-	default:
+	if req.AuthenticationChoice() != "simple" {
 		mech, _ := saslMechanism(req)
+		if ka, ok := r.s.b.(KerberosAcceptor); ok && (mech == MechGSSAPI || mech == MechGSSSPNEGO) {
+			creds, err := saslCredentials(req)
+			if err != nil {
+				r.st.sasl = nil
+				reply(wireErr(fakead.ProtocolError, "bind", err.Error()))
+				return
+			}
+			r.saslBindKerberos(ka, mech, creds)
+			return
+		}
+		r.st.sasl = nil
 		what := "SASL mechanism " + mech
 		if mech == sicilyMarker {
 			what = "NTLM/Sicily authentication"
 		}
-		// Divergence: a DC supports GSSAPI, GSS-SPNEGO, EXTERNAL and DIGEST-MD5 SASL binds and
-		// Sicily NTLM; this server does simple binds only.
+		// Divergence: a DC supports EXTERNAL and DIGEST-MD5 SASL binds and Sicily NTLM; this
+		// server does GSSAPI and GSS-SPNEGO (Kerberos) only.
 		reply(wireErr(fakead.AuthMethodNotSupported, "bind", what+" is not supported by this simulated DC"))
 		return
 	}
+	r.st.sasl = nil
 	name, password := string(req.Name()), string(req.AuthenticationSimple())
-	if r.s.opts.RequireSigning && !r.st.encrypted && password != "" {
+	if r.s.opts.RequireSigning && !r.st.encrypted && r.st.layer == nil && password != "" {
 		reply(wireErr(fakead.StrongerAuthRequired, "bind", DiagSigningRequired))
 		return
 	}
@@ -106,6 +116,10 @@ func (r *request) startTLS() {
 		return
 	case r.st.encrypted:
 		reply(wireErr(fakead.OperationsError, "extended", "00000000: LdapErr: TLS is already active on this connection"))
+		return
+	case r.st.layer != nil:
+		// [MS-ADTS] 5.1.2.2: no TLS under a SASL security layer (nor a layer over TLS, sasl.go).
+		reply(wireErr(fakead.OperationsError, "extended", "00000000: LdapErr: a SASL security layer is active on this connection"))
 		return
 	}
 	// RFC 4511 4.14.1 asks for operationsError while other operations are outstanding. None can

@@ -30,7 +30,9 @@ type connState struct {
 
 	// Guarded by the turn (only the running handler touches them).
 	caller     fakead.Caller // bound identity; Encrypted always mirrors the connection
-	encrypted  bool
+	encrypted  bool          // TLS (LDAPS or StartTLS)
+	sasl       *saslBind     // a SASL bind in progress (saslBindInProgress answered)
+	layer      *saslLayer    // the SASL security layer installed, if any
 	nextCookie uint64
 
 	// Paged-search state: touched by the running handler and, once, by the connection's close.
@@ -195,9 +197,10 @@ func (st *connState) abandon(target int) {
 	}
 }
 
-// currentCaller is the bound caller with the connection's encryption state.
+// currentCaller is the bound caller with the connection's encryption state: TLS, or a sealed SASL
+// layer (a signed-only one does not count: msDS-ManagedPassword still answers 0000202D).
 func (st *connState) currentCaller() fakead.Caller {
 	c := st.caller
-	c.Encrypted = st.encrypted
+	c.Encrypted = st.encrypted || st.layer != nil && st.layer.seal // a sealed layer encrypts too
 	return c
 }

@@ -50,7 +50,7 @@ func (r *request) checkControls() bool {
 	for _, c := range *cs {
 		oid := string(c.ControlType())
 		switch {
-		case oid == OIDPagedResults && isSearch, oid == OIDSDFlags, oid == OIDDomainScope, oid == OIDManageDsaIT:
+		case oid == OIDPagedResults && isSearch, oid == OIDServerSort && isSearch, oid == OIDSDFlags, oid == OIDDomainScope, oid == OIDManageDsaIT:
 			continue
 		}
 		if !c.Criticality().Bool() {
@@ -118,7 +118,7 @@ func (r *request) pagedControl() (present bool, size int, cookie []byte, err err
 	return true, int(n), t.children[1].value, nil
 }
 
-// pagedResponseControl encodes the response's controls: the paged-results control with cookie.
+// pagedResponseControl encodes the paged-results response control with cookie.
 func pagedResponseControl(cookie []byte) []byte {
 	value := berSeq(classUniversal, tagSequence,
 		berInt(classUniversal, tagInteger, 0), // size estimate: AD sends 0 too
@@ -126,5 +126,5 @@ func pagedResponseControl(cookie []byte) []byte {
 	ctrl := berSeq(classUniversal, tagSequence,
 		berString(OIDPagedResults),
 		berOctets(classUniversal, tagOctetString, value))
-	return berSeq(classContext, 0, ctrl)
+	return ctrl
 }

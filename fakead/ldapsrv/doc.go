@@ -4,19 +4,33 @@
 // time) and encodes the answer. It is the only package importing those two libraries.
 //
 // What it does: anonymous and simple binds (the name — DN, UPN or CONTOSO\user — goes to the
-// Backend as sent), AD's LDAP-signing refusal (Options.RequireSigning), LDAPS and StartTLS with a
-// per-world CA (NewCA, CA.PEM, CA.ServerTLSConfig), search with every RFC 4515 filter including
-// AD's extensible matches, attribute lists, typesOnly, size limits, the paged-results control
-// (1.2.840.113556.1.4.319) and the SD-flags control (1.2.840.113556.1.4.801), add, modify, delete,
-// modify DN, compare, the WhoAmI and StartTLS extended operations, abandon. Unknown critical
-// controls answer unavailableCriticalExtension. One function (resultOf) turns *fakead.Error into
-// LDAPResult fields.
+// Backend as sent), SASL GSSAPI (RFC 4752) and GSS-SPNEGO (RFC 4178, [MS-SPNG]) binds with
+// Kerberos when the Backend is a KerberosAcceptor (sasl.go: the AP-REQ checked by the Backend with
+// the DC's keys at the world's time, the caller taken from the ticket's PAC, mutual authentication,
+// saslBindInProgress steps, mechListMIC), RFC 4121 security layers after such a bind (sasllayer.go:
+// every PDU a SASL buffer holding a CFX wrap token, signed or sealed; a sealed connection counts
+// as encrypted for msDS-ManagedPassword), AD's LDAP-signing refusal (Options.RequireSigning),
+// LDAPS and StartTLS with a per-world CA (NewCA, CA.PEM, CA.ServerTLSConfig), search with every
+// RFC 4515 filter including AD's extensible matches, attribute lists, typesOnly, size limits, the
+// paged-results control (1.2.840.113556.1.4.319), the SD-flags control (1.2.840.113556.1.4.801),
+// server-side sort (1.2.840.113556.1.4.473, RFC 2891, sort.go), add, modify, delete, modify DN,
+// compare, the WhoAmI and StartTLS extended operations, abandon. Unknown critical controls answer
+// unavailableCriticalExtension. One function (resultOf) turns *fakead.Error into LDAPResult fields.
 //
-// What it does not: SASL (GSSAPI, GSS-SPNEGO, DIGEST-MD5, EXTERNAL) and NTLM/Sicily binds answer
-// authMethodNotSupported; no referrals, no LDAP signing/sealing, no server-side sort, VLV, DirSync,
-// show-deleted or other AD controls (critical ones answer unavailableCriticalExtension; only
-// paged results, SD flags, domain scope and ManageDsaIT are accepted). Each difference from a
-// Windows DC is marked "Divergence:".
+// A SASL layer and TLS are never combined ([MS-ADTS] 5.1.2.1 and the SASL bind section: AD "does
+// not permit the use of SASL-layer encryption/integrity verification mechanisms" on an SSL/TLS
+// connection and rejects such a bind from Windows Server 2008 on): over TLS a GSSAPI bind is offered
+// "no security layer" only, a client choosing one anyway (or a GSS-SPNEGO bind asking for
+// integrity or confidentiality) is refused with unwillingToPerform and 00002029 "Cannot bind using
+// sign/seal on a connection on which TLS or SSL is in effect"; StartTLS on a layered connection
+// answers operationsError. (Divergence: the result code and DSID are ours; the spec gives none.)
+//
+// What it does not: SASL EXTERNAL and DIGEST-MD5, NTLM (Sicily, and inside SPNEGO) answer
+// authMethodNotSupported; RFC 4757 (RC4-HMAC) wrap tokens are not implemented, so a GSSAPI bind
+// with an RC4 session key, or a signed/sealed SPNEGO one, is refused; no replay cache and no
+// channel bindings for AP-REQs; no referrals, no VLV, DirSync, show-deleted or other AD controls
+// (critical ones answer unavailableCriticalExtension; only paged results, SD flags, sort, domain
+// scope and ManageDsaIT are accepted). Each difference from a Windows DC is marked "Divergence:".
 //
 // Per connection, requests run one at a time in arrival order; an Abandon request cancels a
 // queued or running one (no response for it). Paged-search state (the rest of the result,

@@ -48,8 +48,12 @@ type framedConn struct {
 	notice   []byte        // Notice of Disconnection to write on close
 	switchID int           // StartTLS: message ID whose response must be on the wire first
 	switchCh chan struct{} // closed once that response is written
-	done     chan struct{} // closed when the connection is closed or killed
-	doneOnce sync.Once
+	gate     chan struct{} // a bind is being handled: the reader waits (its answer may install a SASL layer)
+	// gateBinds arms the gate for every bind: set when the Backend accepts Kerberos (only then can
+	// a bind install a SASL layer). Immutable after creation.
+	gateBinds bool
+	done      chan struct{} // closed when the connection is closed or killed
+	doneOnce  sync.Once
 
 	aborted  atomic.Bool
 	writeErr bool   // guarded by mu: a write failed, the library's bufio.Writer will not call Write again
@@ -92,6 +96,8 @@ func (fc *framedConn) Read(p []byte) (n int, err error) {
 			fc.pending, fc.bodyNext = fc.bodyNext, nil
 		} else if err := fc.st.waitRoom(); err != nil {
 			return 0, err // killed or aborted while waiting for answers to be written
+		} else if err := fc.waitGate(); err != nil {
+			return 0, err
 		} else if err := fc.readPDU(); err != nil {
 			return 0, err
 		}
@@ -149,6 +155,9 @@ func (fc *framedConn) readPDU() error {
 	if info.op != opAbandon && info.op != opUnbind {
 		fc.st.enqueue(info.msgID)
 	}
+	if info.op == opBind && fc.gateBinds {
+		fc.armGate() // nothing more is read until the bind is answered (RFC 4511 4.2.1 allows no pipelining)
+	}
 	if info.op != opUnbind { // the library runs a handler for every other request
 		fc.st.requestRead()
 	}
@@ -178,6 +187,7 @@ func (fc *framedConn) abort(code fakead.ResultCode, diag string) {
 	fc.aborted.Store(true)
 	// A deadline in the past unblocks a Read in progress, on TCP and TLS alike.
 	_ = fc.Conn.SetReadDeadline(time.Unix(1, 0))
+	fc.openGate()
 	fc.st.wake()
 }
 
@@ -187,6 +197,7 @@ func (fc *framedConn) kill() {
 	fc.aborted.Store(true)
 	_ = fc.Conn.Close()
 	fc.doneOnce.Do(func() { close(fc.done) })
+	fc.openGate()
 	fc.st.wake()
 }
 
@@ -198,7 +209,42 @@ func (fc *framedConn) writeFailed() {
 	fc.dead.Store(true)
 	fc.aborted.Store(true)
 	_ = fc.Conn.SetReadDeadline(time.Unix(1, 0))
+	fc.openGate()
 	fc.st.wake()
+}
+
+// armGate holds the reader back from the next PDU until openGate: a bind's answer may switch the
+// transport to a SASL layer, and the client's next bytes must be read through it.
+func (fc *framedConn) armGate() {
+	fc.mu.Lock()
+	fc.gate = make(chan struct{})
+	fc.mu.Unlock()
+}
+
+// openGate releases the reader (the bind handler returned, or the connection is ending).
+func (fc *framedConn) openGate() {
+	fc.mu.Lock()
+	if fc.gate != nil {
+		close(fc.gate)
+		fc.gate = nil
+	}
+	fc.mu.Unlock()
+}
+
+func (fc *framedConn) waitGate() error {
+	fc.mu.Lock()
+	g := fc.gate
+	fc.mu.Unlock()
+	if g != nil {
+		select {
+		case <-g:
+		case <-fc.done:
+		}
+	}
+	if fc.aborted.Load() {
+		return errFraming
+	}
+	return nil
 }
 
 // Write writes one response message (the library flushes each message in one Write) and signals a

@@ -42,6 +42,9 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 	st := fc.st
 	defer st.requestDone() // last: after the responses are with the writer
 	id := m.MessageID().Int()
+	if _, ok := m.ProtocolOp().(goldap.BindRequest); ok {
+		defer fc.openGate() // last: after a SASL layer is installed
+	}
 	if a, ok := m.ProtocolOp().(goldap.AbandonRequest); ok {
 		st.abandon(int(a)) // no response, no turn (RFC 4511 4.11)
 		return

@@ -28,12 +28,16 @@ const dntSize = 4
 func resultSetCost(entries int) int { return dntSize * entries }
 
 func (r *request) search(req goldap.SearchRequest) {
-	done := func(err error, controls []byte) {
-		if controls == nil {
+	var sortCtl []byte // the sortResult control, once the entries are sorted
+	done := func(err error, ctrls [][]byte) {
+		if sortCtl != nil {
+			ctrls = append(ctrls, sortCtl)
+		}
+		if ctrls == nil {
 			r.w.Write(goldap.SearchResultDone(result(err)))
 			return
 		}
-		if werr := r.writeEncoded(resultOp(5, err), controls); werr != nil {
+		if werr := r.writeEncoded(resultOp(5, err), berSeq(classContext, 0, ctrls...)); werr != nil {
 			// Divergence: without the chanOut route no cookie can be sent; say so instead of
 			// returning a page the client cannot continue.
 			r.w.Write(goldap.SearchResultDone(result(wireErr(fakead.UnavailableCriticalExtension, "search",
@@ -70,6 +74,21 @@ func (r *request) search(req goldap.SearchRequest) {
 	for _, a := range req.Attributes() {
 		sreq.Attributes = append(sreq.Attributes, string(a))
 	}
+	keys, sorted, err := r.sortControl()
+	if err != nil {
+		done(err, nil)
+		return
+	}
+	var sortBy func([]fakead.SearchEntry)
+	if sorted && paged && len(cookie) > 0 {
+		sortCtl = sortResultControl() // later pages come from the sorted remainder
+	} else if sorted {
+		added := sortAttributes(sreq, keys)
+		sortBy = func(es []fakead.SearchEntry) {
+			sortEntries(es, keys, added)
+			sortCtl = sortResultControl()
+		}
+	}
 
 	// Divergence: the Backend's search is synchronous and cannot be interrupted, so
 	// MaxQueryDuration is checked when it returns and between entries sent, not inside it.
@@ -78,6 +97,9 @@ func (r *request) search(req goldap.SearchRequest) {
 		// Divergence: a DC cuts a search without paging at MaxPageSize entries
 		// (sizeLimitExceeded); this server returns them all.
 		entries, err := r.s.b.Search(r.caller(), sreq)
+		if sortBy != nil {
+			sortBy(entries)
+		}
 		switch r.sendEntries(entries, sreq.TypesOnly, deadline) {
 		case sentAll:
 			done(err, nil)
@@ -86,18 +108,22 @@ func (r *request) search(req goldap.SearchRequest) {
 		}
 		return
 	}
-	r.searchPaged(sreq, size, cookie, deadline, done)
+	r.searchPaged(sreq, size, cookie, deadline, sortBy, done)
 }
 
 // searchPaged answers one page of a paged search: the first (no cookie) runs the search and keeps
 // the rest on the connection; the next ones take the rest by cookie.
-func (r *request) searchPaged(sreq *fakead.SearchRequest, size int, cookie []byte, deadline time.Time, done func(error, []byte)) {
+func (r *request) searchPaged(sreq *fakead.SearchRequest, size int, cookie []byte, deadline time.Time,
+	sortBy func([]fakead.SearchEntry), done func(error, [][]byte)) {
 	var ps *pagedSearch
 	if len(cookie) == 0 {
 		entries, err := r.s.b.Search(r.caller(), sreq)
 		if err != nil && fakead.CodeOf(err) != fakead.SizeLimitExceeded {
 			done(err, nil)
 			return
+		}
+		if sortBy != nil {
+			sortBy(entries)
 		}
 		ps = &pagedSearch{rest: entries, err: err, owner: r.caller(), cost: resultSetCost(len(entries)), mem: entriesMem(entries)}
 	} else {
@@ -110,7 +136,7 @@ func (r *request) searchPaged(sreq *fakead.SearchRequest, size int, cookie []byt
 			return
 		}
 		if size == 0 { // RFC 2696: size 0 with a cookie abandons the paged search
-			done(nil, pagedResponseControl(nil))
+			done(nil, [][]byte{pagedResponseControl(nil)})
 			return
 		}
 	}
@@ -150,10 +176,10 @@ func (r *request) searchPaged(sreq *fakead.SearchRequest, size int, cookie []byt
 		return
 	}
 	if next == nil {
-		done(ps.err, pagedResponseControl(nil))
+		done(ps.err, [][]byte{pagedResponseControl(nil)})
 		return
 	}
-	done(nil, pagedResponseControl(next))
+	done(nil, [][]byte{pagedResponseControl(next)})
 }
 
 // errTimeLimit ends a search past MaxQueryDuration.

@@ -200,6 +200,7 @@ func (s *Server) track(raw net.Conn, secure bool) (fc *framedConn, closed bool) 
 	}
 	st := newConnState(s, secure)
 	fc = newFramedConn(st, raw, cur, &s.lim)
+	_, fc.gateBinds = s.b.(KerberosAcceptor)
 	st.fc = fc
 	s.conns[fc] = struct{}{}
 	s.connWG.Add(1)

@@ -1,0 +1,151 @@
+package ldapsrv
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+)
+
+// The SASL security layer (RFC 4752 3.3, RFC 4422 3.7; [MS-ADTS] 5.1.2.1): after a bind that
+// negotiated integrity or confidentiality, every LDAP PDU in both directions travels in SASL
+// buffers — a 4-octet big-endian length, then an RFC 4121 wrap token, signed or sealed. The
+// framing layer switches to it like it switches to TLS: after the successful BindResponse is on
+// the wire (setLayer), with the reader held back until then (the bind gate, framing.go). Incoming
+// buffers are bounded by MaxReceiveBuffer (what the bind offered); a malformed, forged, replayed
+// or reordered token closes the connection with a Notice of Disconnection (protocolError).
+
+// saslLayer is one connection's installed layer.
+type saslLayer struct {
+	keys   gssKeys
+	seal   bool
+	maxOut int // the peer's receive limit: no buffer we send is larger
+	maxIn  int // our limit
+
+	mu     sync.Mutex // the writer goroutine and Close
+	outSeq uint64
+	rnd    *confounders
+
+	// Read side: the reading goroutine only.
+	inSeq   uint64
+	inKnown bool // GSS-SPNEGO: the initiator's first sequence number is learnt from its first token
+}
+
+func newSASLLayer(sb *saslBind, seal bool, maxOut, maxIn int) *saslLayer {
+	key, _ := sb.keys.ours()
+	return &saslLayer{keys: sb.keys, seal: seal, maxOut: maxOut, maxIn: maxIn, outSeq: sb.seq,
+		rnd: &confounders{key: key.KeyValue}}
+}
+
+// sealOverhead bounds what a wrap token adds to its payload: the header, and for a sealed token
+// the confounder, the encrypted header copy and the integrity tag (AES: 16+16+12); for a signed
+// one the checksum.
+const sealOverhead = cfxHeaderLen + 16 + cfxHeaderLen + 16
+
+// wrap protects p in as many SASL buffers as the peer's limit needs.
+func (l *saslLayer) wrap(p []byte) ([]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	chunk := max(l.maxOut-4-sealOverhead, 1)
+	var out []byte
+	for len(p) > 0 {
+		n := min(len(p), chunk)
+		tok, err := wrapToken(l.keys, l.seal, l.outSeq, p[:n], l.rnd)
+		if err != nil {
+			return nil, err
+		}
+		l.outSeq++
+		out = binary.BigEndian.AppendUint32(out, uint32(len(tok)))
+		out = append(out, tok...)
+		p = p[n:]
+	}
+	return out, nil
+}
+
+// unwrap opens one incoming token, checking its protection and its sequence number.
+func (l *saslLayer) unwrap(tok []byte) ([]byte, error) {
+	u, err := unwrapToken(l.keys, tok)
+	if err != nil {
+		return nil, err
+	}
+	if l.seal && !u.sealed {
+		return nil, fmt.Errorf("%w: an unsealed token on a sealed connection", errGSS)
+	}
+	if l.inKnown && u.seq != l.inSeq {
+		return nil, fmt.Errorf("%w: sequence number %d, want %d", errGSS, u.seq, l.inSeq)
+	}
+	l.inSeq, l.inKnown = u.seq+1, true
+	return u.payload, nil
+}
+
+// saslConn is the transport the framing layer writes to once a layer is installed: every Write
+// (one or more whole LDAP messages) goes out wrapped.
+type saslConn struct {
+	net.Conn // the TCP connection (a layer is never combined with TLS)
+	l        *saslLayer
+}
+
+func (c *saslConn) Write(p []byte) (int, error) {
+	b, err := c.l.wrap(p)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := c.Conn.Write(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// saslReader unwraps SASL buffers into the LDAP byte stream the framing layer reads.
+type saslReader struct {
+	fc  *framedConn
+	src *bufio.Reader // over the deadline reader over TCP
+	l   *saslLayer
+	buf []byte
+}
+
+func (s *saslReader) Read(p []byte) (int, error) {
+	for len(s.buf) == 0 {
+		var h [4]byte
+		if _, err := io.ReadFull(s.src, h[:]); err != nil {
+			return 0, err
+		}
+		n := int(binary.BigEndian.Uint32(h[:]))
+		if n > s.l.maxIn || n < cfxHeaderLen {
+			return 0, s.fc.protocolError(fmt.Sprintf("SASL buffer of %d bytes (limit %d)", n, s.l.maxIn))
+		}
+		tok := make([]byte, 0, min(n, 64<<10))
+		var bb = sliceWriter{b: tok}
+		if _, err := io.CopyN(&bb, s.src, int64(n)); err != nil {
+			if err == io.EOF {
+				return 0, io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		out, err := s.l.unwrap(bb.b)
+		if err != nil {
+			return 0, s.fc.protocolError("SASL security layer: " + err.Error())
+		}
+		s.buf = out
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	return n, nil
+}
+
+// sliceWriter grows with the bytes actually received, so a claimed length costs nothing until sent.
+type sliceWriter struct{ b []byte }
+
+func (w *sliceWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// setLayer installs a SASL layer on both directions. Called by the bind handler once its
+// BindResponse is written, while the reader waits at the bind gate.
+func (fc *framedConn) setLayer(l *saslLayer) {
+	src := bufio.NewReaderSize(&deadlineReader{fc: fc, r: fc.tlsTransport()}, 4096)
+	fc.mu.Lock()
+	fc.cur = &saslConn{Conn: fc.Conn, l: l}
+	fc.mu.Unlock()
+	fc.br = bufio.NewReaderSize(&saslReader{fc: fc, src: src, l: l}, 4096)
+}
