@@ -220,7 +220,7 @@ func (c *gssapiClient) NegotiateSaslAuth(input []byte, authzid string) ([]byte, 
 	}
 	c.serverMax = offer.MaxSize
 	c.recvSeq = recv.RecvSeq
-	max := uint32(maxFrame)
+	max := uint32(maxFrame - 1) // the largest 24-bit size
 	if c.want == None {
 		max = 0
 	}
