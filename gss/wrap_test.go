@@ -28,9 +28,17 @@ func aesKey(t byte) types.EncryptionKey {
 	return types.EncryptionKey{KeyType: etypeID.AES256_CTS_HMAC_SHA1_96, KeyValue: bytes.Repeat([]byte{0x22}, 32)}
 }
 
+// pair is the two sides of a context whose tokens are protected with key: the acceptor's subkey
+// when subkey is true (the initiator's key then another one), else the initiator's key.
 func pair(key types.EncryptionKey, subkey bool) (initiator, acceptor *Context) {
-	return &Context{Key: key, AcceptorSubkey: subkey, Rand: newSeeded(1), SendSeq: 7, RecvSeq: 9},
-		&Context{Key: key, AcceptorSubkey: subkey, Acceptor: true, Rand: newSeeded(2), SendSeq: 9, RecvSeq: 7}
+	ini, acc := Context{InitiatorKey: key, Rand: newSeeded(1), SendSeq: 7, RecvSeq: 9},
+		Context{InitiatorKey: key, Acceptor: true, Rand: newSeeded(2), SendSeq: 9, RecvSeq: 7}
+	if subkey {
+		other := types.EncryptionKey{KeyType: key.KeyType, KeyValue: bytes.Repeat([]byte{0x33}, len(key.KeyValue))}
+		ini.AcceptorSubkey, ini.InitiatorKey = key, other
+		acc.AcceptorSubkey, acc.InitiatorKey = key, other
+	}
+	return &ini, &acc
 }
 
 // An integrity-only token is the one gokrb5's independent implementation builds and checks.
@@ -135,15 +143,16 @@ func TestUnwrapRefuses(t *testing.T) {
 	if _, _, err := acc.Unwrap(plain); !errors.Is(err, ErrIntegrity) {
 		t.Errorf("tampered integrity token: %v, want ErrIntegrity", err)
 	}
-	other := &Context{Key: aesKey(128), Acceptor: true}
+	other := &Context{InitiatorKey: aesKey(128), Acceptor: true}
 	if _, _, err := other.Unwrap(tok); !errors.Is(err, ErrToken) {
 		t.Errorf("token under another key: %v, want ErrToken", err)
 	}
-	subkeyCtx := &Context{Key: aesKey(0), Acceptor: true, AcceptorSubkey: true}
-	if _, _, err := subkeyCtx.Unwrap(tok); !errors.Is(err, ErrToken) {
-		t.Errorf("acceptor-subkey flag mismatch: %v, want ErrToken", err)
+	subIni, _ := pair(aesKey(0), true)
+	flagged, _ := subIni.Wrap([]byte("payload"), true)
+	if _, _, err := acc.Unwrap(flagged); !errors.Is(err, ErrToken) {
+		t.Errorf("a token flagged with an acceptor subkey the context never had: %v, want ErrToken", err)
 	}
-	rc4 := &Context{Key: types.EncryptionKey{KeyType: etypeID.RC4_HMAC, KeyValue: make([]byte, 16)}}
+	rc4 := &Context{InitiatorKey: types.EncryptionKey{KeyType: etypeID.RC4_HMAC, KeyValue: make([]byte, 16)}}
 	if _, err := rc4.Wrap([]byte("x"), true); !errors.Is(err, ErrEtype) {
 		t.Errorf("RC4 session key: %v, want ErrEtype", err)
 	}
@@ -182,7 +191,7 @@ func FuzzUnwrap(f *testing.F) {
 	f.Add(plain)
 	f.Add([]byte{0x05, 0x04, 0x02, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, tok []byte) {
-		acc := &Context{Key: aesKey(0), Acceptor: true}
+		acc := &Context{InitiatorKey: aesKey(0), Acceptor: true}
 		payload, _, err := acc.Unwrap(tok)
 		if err == nil && len(payload) > len(tok) {
 			t.Fatalf("payload longer than the token")
@@ -202,5 +211,45 @@ func TestEncryptDecryptsWithGokrb5(t *testing.T) {
 		if err != nil || string(plain) != "authenticator" {
 			t.Fatalf("gokrb5 DecryptMessage = %q, %v", plain, err)
 		}
+	}
+}
+
+// Windows rotates what it sends; the other side undoes any rotation, and go-ldap's expectation
+// (a signed token's checksum right after the header) holds.
+func TestWindowsRotation(t *testing.T) {
+	ini, acc := pair(aesKey(0), true)
+	acc.WindowsRotation = true
+	signed, err := acc.Wrap([]byte("payload"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rrc := binary.BigEndian.Uint16(signed[6:]); rrc != 12 || string(signed[HeaderLen+12:]) != "payload" {
+		t.Fatalf("signed token: RRC %d, data after the checksum %q", rrc, signed[HeaderLen+12:])
+	}
+	sealed, _ := acc.Wrap([]byte("payload"), true)
+	if rrc := binary.BigEndian.Uint16(sealed[6:]); rrc != 28 {
+		t.Fatalf("sealed token: RRC %d, want 28", rrc)
+	}
+	for _, tok := range [][]byte{signed, sealed} {
+		if got, _, err := ini.Unwrap(tok); err != nil || string(got) != "payload" {
+			t.Fatalf("Unwrap = %q, %v", got, err)
+		}
+	}
+}
+
+func TestMIC(t *testing.T) {
+	ini, acc := pair(aesKey(128), true)
+	mic, err := ini.GetMIC([]byte("mechTypes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := acc.VerifyMIC(mic, []byte("mechTypes")); err != nil {
+		t.Fatalf("VerifyMIC: %v", err)
+	}
+	if err := acc.VerifyMIC(mic, []byte("mechtypes")); !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("MIC over other data: %v, want ErrIntegrity", err)
+	}
+	if err := ini.VerifyMIC(mic, []byte("mechTypes")); !errors.Is(err, ErrToken) {
+		t.Fatalf("own MIC reflected: %v, want ErrToken", err)
 	}
 }

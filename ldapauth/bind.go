@@ -98,16 +98,15 @@ type gssapiClient struct {
 
 	session   types.EncryptionKey // the ticket's session key
 	subkey    types.EncryptionKey // ours, in the authenticator
-	key       types.EncryptionKey // the context key
-	accSubkey bool
+	accSubkey types.EncryptionKey // the AP-REP's (KeyType 0: none)
 	sendSeq   uint64
 	recvSeq   uint64
 	serverMax uint32
 }
 
 func (c *gssapiClient) contexts() (send, recv *gss.Context) {
-	send = &gss.Context{Key: c.key, AcceptorSubkey: c.accSubkey, Rand: c.k.Rand, SendSeq: c.sendSeq}
-	recv = &gss.Context{Key: c.key, AcceptorSubkey: c.accSubkey, RecvSeq: c.recvSeq}
+	send = &gss.Context{AcceptorSubkey: c.accSubkey, InitiatorKey: c.subkey, Rand: c.k.Rand, SendSeq: c.sendSeq}
+	recv = &gss.Context{AcceptorSubkey: c.accSubkey, InitiatorKey: c.subkey, RecvSeq: c.recvSeq}
 	return send, recv
 }
 
@@ -196,9 +195,9 @@ func (c *gssapiClient) apRep(tok []byte) error {
 	if err := part.Unmarshal(plain); err != nil {
 		return fmt.Errorf("ldapauth: AP-REP: %w", err)
 	}
-	c.key, c.accSubkey = c.subkey, false
+	c.accSubkey = types.EncryptionKey{}
 	if part.Subkey.KeyType != 0 && len(part.Subkey.KeyValue) > 0 {
-		c.key, c.accSubkey = part.Subkey, true
+		c.accSubkey = part.Subkey
 	}
 	c.recvSeq = uint64(part.SequenceNumber)
 	return nil

@@ -39,10 +39,10 @@ func TestLayerStartsUnderABlockedRead(t *testing.T) {
 		got <- b[:n]
 	}()
 	key := testKey()
-	send := &gss.Context{Key: key, AcceptorSubkey: true, Rand: chacha{rand.NewChaCha8([32]byte{1})}}
-	recv := &gss.Context{Key: key, AcceptorSubkey: true}
+	send := &gss.Context{AcceptorSubkey: key, InitiatorKey: key, Rand: chacha{rand.NewChaCha8([32]byte{1})}}
+	recv := &gss.Context{AcceptorSubkey: key, InitiatorKey: key}
 	lc.start(send, recv, true, 1<<20)
-	acc := &gss.Context{Key: key, AcceptorSubkey: true, Acceptor: true, Rand: chacha{rand.NewChaCha8([32]byte{2})}}
+	acc := &gss.Context{AcceptorSubkey: key, InitiatorKey: key, Acceptor: true, Rand: chacha{rand.NewChaCha8([32]byte{2})}}
 	tok, err := acc.Wrap([]byte("sealed answer"), true)
 	if err != nil {
 		t.Fatal(err)
