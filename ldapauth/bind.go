@@ -122,36 +122,54 @@ func (c *gssapiClient) InitSecContextWithOptions(target string, input []byte, ap
 	return nil, false, c.apRep(input)
 }
 
-// apReq is the initial context token: the AP-REQ with mutual authentication, an authenticator
-// carrying the GSS checksum (RFC 4121 4.1.1: mutual, integrity, confidentiality, sequence) and
-// an initiator subkey of the session key's type.
+// apReq is the initial context token: the AP-REQ of NewAPReq framed for the Kerberos mechanism.
 func (c *gssapiClient) apReq(spn string, apOptions []int) ([]byte, error) {
 	tkt, session, err := c.k.Ticket(spn)
 	if err != nil {
 		return nil, fmt.Errorf("ldapauth: service ticket for %s: %w", spn, err)
 	}
 	c.session = session
-	rnd := make([]byte, len(session.KeyValue)+4)
-	if _, err := io.ReadFull(c.k.Rand, rnd); err != nil {
+	ap, err := NewAPReq(c.k, tkt, session, apOptions...)
+	if err != nil {
 		return nil, err
 	}
-	c.subkey = types.EncryptionKey{KeyType: session.KeyType, KeyValue: rnd[:len(session.KeyValue)]}
-	c.sendSeq = uint64(binary.BigEndian.Uint32(rnd[len(session.KeyValue):]) & 0x3fffffff)
+	c.subkey, c.sendSeq = ap.Subkey, ap.Seq
+	return frame(gssapi.OIDKRB5.OID(), []byte{0x01, 0x00}, ap.DER)
+}
+
+// APReq is an AP-REQ a client built, with what it keeps for the context.
+type APReq struct {
+	DER    []byte              // the KRB_AP_REQ message
+	Subkey types.EncryptionKey // the initiator's subkey in the authenticator
+	Seq    uint64              // the initiator's first sequence number
+}
+
+// NewAPReq builds the AP-REQ a GSS initiator sends (RFC 4121 4.1): mutual authentication
+// required, an authenticator stamped with k.Now carrying the GSS checksum (mutual, integrity,
+// confidentiality, sequence), an initiator subkey of the session key's type and a sequence
+// number, both drawn from k.Rand, encrypted with the ticket's session key.
+func NewAPReq(k Kerberos, tkt messages.Ticket, session types.EncryptionKey, apOptions ...int) (APReq, error) {
+	rnd := make([]byte, len(session.KeyValue)+4)
+	if _, err := io.ReadFull(k.Rand, rnd); err != nil {
+		return APReq{}, err
+	}
+	out := APReq{Subkey: types.EncryptionKey{KeyType: session.KeyType, KeyValue: rnd[:len(session.KeyValue)]},
+		Seq: uint64(binary.BigEndian.Uint32(rnd[len(session.KeyValue):]) & 0x3fffffff)}
 	cksum := make([]byte, 24)
 	binary.LittleEndian.PutUint32(cksum, 16)
 	binary.LittleEndian.PutUint32(cksum[20:], uint32(gssapi.ContextFlagMutual|gssapi.ContextFlagInteg|gssapi.ContextFlagConf|gssapi.ContextFlagSequence))
-	now := c.k.Now().UTC()
-	auth := types.Authenticator{AVNO: 5, CRealm: c.k.Realm, CName: c.k.CName,
+	now := k.Now().UTC()
+	auth := types.Authenticator{AVNO: 5, CRealm: k.Realm, CName: k.CName,
 		Cksum: types.Checksum{CksumType: chksumtype.GSSAPI, Checksum: cksum},
 		CTime: now.Truncate(time.Second), Cusec: now.Nanosecond() / 1000 % 1000000,
-		SubKey: c.subkey, SeqNumber: int64(c.sendSeq)}
+		SubKey: out.Subkey, SeqNumber: int64(out.Seq)}
 	ab, err := auth.Marshal()
 	if err != nil {
-		return nil, err
+		return APReq{}, err
 	}
-	ct, err := gss.Encrypt(c.k.Rand, session, keyusage.AP_REQ_AUTHENTICATOR, ab)
+	ct, err := gss.Encrypt(k.Rand, session, keyusage.AP_REQ_AUTHENTICATOR, ab)
 	if err != nil {
-		return nil, err
+		return APReq{}, err
 	}
 	req := messages.APReq{PVNO: 5, MsgType: msgtype.KRB_AP_REQ, APOptions: types.NewKrbFlags(), Ticket: tkt,
 		EncryptedAuthenticator: types.EncryptedData{EType: session.KeyType, Cipher: ct}}
@@ -159,11 +177,10 @@ func (c *gssapiClient) apReq(spn string, apOptions []int) ([]byte, error) {
 	for _, o := range apOptions {
 		types.SetFlag(&req.APOptions, o)
 	}
-	rb, err := req.Marshal()
-	if err != nil {
-		return nil, err
+	if out.DER, err = req.Marshal(); err != nil {
+		return APReq{}, err
 	}
-	return frame(gssapi.OIDKRB5.OID(), []byte{0x01, 0x00}, rb)
+	return out, nil
 }
 
 // apRep checks the server's AP-REP (mutual authentication) and takes its subkey and sequence

@@ -74,20 +74,9 @@ func dcKeys(now time.Time, d *fakead.Directory, dc string) ([]types.EncryptionKe
 
 // kerberosContext builds the bound caller from the ticket's PAC and the AP-REP.
 func kerberosContext(d *fakead.Directory, a *kdc.APAccepted, rnd io.Reader) (*ldapsrv.KerberosContext, error) {
-	name, _, _ := strings.Cut(a.Client, "@")
-	acct, ok := d.Account(name)
-	if !ok {
-		// The ticket is good but its client is gone (deleted since the logon): AD cannot map it.
-		return nil, &fakead.Error{Code: fakead.InvalidCredentials, Op: "bind", DN: name,
-			Diag: "8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 0, v4563"}
-	}
-	c := fakead.Caller{DN: acct.DN, SID: acct.SID.String()}
-	if s := a.Snapshot; s.SID != "" {
-		c.SID = s.SID
-		c.Token = append(append([]string{s.SID}, s.Groups...), sidEveryone, ad.SIDAuthenticatedUsers)
-	} else {
-		// Divergence: a ticket without a PAC (none of this KDC's) gets no groups at all.
-		c.Token = []string{c.SID, sidEveryone, ad.SIDAuthenticatedUsers}
+	c, err := ticketCaller(d, a)
+	if err != nil {
+		return nil, err
 	}
 	ctxKey := a.ContextKey()
 	subkey, err := kdc.NewSubkey(rnd, ctxKey.KeyType)
@@ -105,6 +94,46 @@ func kerberosContext(d *fakead.Directory, a *kdc.APAccepted, rnd io.Reader) (*ld
 	}
 	return &ldapsrv.KerberosContext{Caller: c, Client: a.Client, APRep: rep, AcceptorSubkey: subkey,
 		ServerSeq: uint64(seq), InitiatorKey: ctxKey, GSSFlags: a.GSSFlags}, nil
+}
+
+// KerberosBind is the DC's LDAP service accepting a Kerberos bind from inside the loop — what
+// AcceptKerberos does for a bind over a socket: the AP-REQ checked with the keys of dc's own
+// account at now (clock skew included), the caller the ticket's client with the groups of its
+// PAC. encrypted says whether the connection is sealed (or TLS). Member hosts read their gMSAs
+// through it.
+func (l Loop) KerberosBind(dc *DC, now time.Time, apReq []byte, encrypted bool) (fakead.Caller, error) {
+	d := dc.Directory()
+	keys, err := dcKeys(now, d, dc.Name())
+	if err != nil {
+		return fakead.Caller{}, err
+	}
+	a, err := kdc.AcceptAPReq(now, apReq, keys...)
+	if err != nil {
+		return fakead.Caller{}, err
+	}
+	c, err := ticketCaller(d, a)
+	c.Encrypted = encrypted
+	return c, err
+}
+
+// ticketCaller is the caller a DC binds for an accepted ticket: its client with the PAC's groups.
+func ticketCaller(d *fakead.Directory, a *kdc.APAccepted) (fakead.Caller, error) {
+	name, _, _ := strings.Cut(a.Client, "@")
+	acct, ok := d.Account(name)
+	if !ok {
+		// The ticket is good but its client is gone (deleted since the logon): AD cannot map it.
+		return fakead.Caller{}, &fakead.Error{Code: fakead.InvalidCredentials, Op: "bind", DN: name,
+			Diag: "8009030C: LdapErr: DSID-0C0906B5, comment: AcceptSecurityContext error, data 0, v4563"}
+	}
+	c := fakead.Caller{DN: acct.DN, SID: acct.SID.String()}
+	if s := a.Snapshot; s.SID != "" {
+		c.SID = s.SID
+		c.Token = append(append([]string{s.SID}, s.Groups...), sidEveryone, ad.SIDAuthenticatedUsers)
+	} else {
+		// Divergence: a ticket without a PAC (none of this KDC's) gets no groups at all.
+		c.Token = []string{c.SID, sidEveryone, ad.SIDAuthenticatedUsers}
+	}
+	return c, nil
 }
 
 // WhoAmI answers as a DC does: "u:" and the caller's down-level logon name, CONTOSO\WEB1$.

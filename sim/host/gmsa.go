@@ -10,6 +10,7 @@ import (
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/ldapauth"
 	"github.com/gmsasim/gmsasim/sim"
 	"github.com/jcmturner/gokrb5/v8/types"
 )
@@ -151,11 +152,16 @@ func (h *Host) retrieve(now time.Time, dc *sim.DC, identity string) (*gmsaRead, 
 	if err := h.ensureLogon(now, dc); err != nil {
 		return nil, err
 	}
-	if err := h.bindCheck(now, dc); err != nil {
-		return nil, &Error{Host: h.name, Op: op, Reason: ErrClockSkew, Err: err}
+	c, err := h.ldapBind(now, dc)
+	if err != nil {
+		reason := ErrNotLoggedOn
+		if errors.Is(err, ErrClockSkew) {
+			reason = ErrClockSkew
+		}
+		return nil, &Error{Host: h.name, Op: op, Reason: reason, Err: err}
 	}
 	d := dc.Directory()
-	r, err := readGMSA(now, d, h.caller(), identity)
+	r, err := readGMSA(now, d, c, identity)
 	switch {
 	case errors.Is(err, ErrNoSuchAccount) || errors.Is(err, ErrNotGMSA):
 		return nil, &Error{Host: h.name, Op: op, Reason: err}
@@ -167,21 +173,29 @@ func (h *Host) retrieve(now time.Time, dc *sim.DC, identity string) (*gmsaRead, 
 	return nil, &Error{Host: h.name, Op: op, Reason: h.whyRefused(now, d, r.dn)}
 }
 
-// bindCheck is the Kerberos part of the host's LDAP bind to its DC when its clock is off: a TGS
-// request with an authenticator stamped at the host's time, refused with KRB_AP_ERR_SKEW beyond
-// 5 minutes. A host on time skips it (its bind cannot fail on time).
-// Divergence: the bind asks for ldap/DC; the model's DC accounts hold no keys, so the request is
-// for the host's own host/ name, which the KDC checks the same way.
-func (h *Host) bindCheck(now time.Time, dc *sim.DC) error {
-	if h.skew == 0 {
-		return nil
-	}
+// ldapBind is the host's LDAP bind to its DC as Windows binds (LSA's
+// NetQueryServiceAccount path): a service ticket for ldap/<DC's DNS name> from its logon's TGT,
+// an AP-REQ stamped with the host's clock, accepted by the DC's LDAP service exactly as a SASL
+// GSSAPI bind over a socket is (sim.Loop.KerberosBind: the DC's keys, the 5-minute skew, the
+// groups of the PAC, so of the host's last logon), on a sealed connection.
+// Divergence: the host runs inside the world's loop, so no socket is opened and no wrap token is
+// exchanged; the bind's decisions are the LDAP server's.
+func (h *Host) ldapBind(now time.Time, dc *sim.DC) (fakead.Caller, error) {
 	k, err := h.w.Loop().KDC(dc)
 	if err != nil {
-		return err
+		return fakead.Caller{}, err
 	}
-	_, err = k.ServiceTicketAt(now, h.clock(now), h.creds, "host/"+h.fqdn)
-	return err
+	st, err := k.ServiceTicketAt(now, h.clock(now), h.creds, "ldap/"+h.w.DCDNSName(dc.Name()))
+	if err != nil {
+		return fakead.Caller{}, skewErr(err)
+	}
+	ap, err := ldapauth.NewAPReq(ldapauth.Kerberos{Realm: strings.ToUpper(h.f.domain), CName: types.NewPrincipalName(1, h.sam),
+		Now: func() time.Time { return h.clock(now) }, Rand: h.w.Loop().Rand("host/" + h.name + "/ldap")}, st.Ticket, st.SessionKey)
+	if err != nil {
+		return fakead.Caller{}, err
+	}
+	c, err := h.w.Loop().KerberosBind(dc, now, ap.DER, true)
+	return c, skewErr(err)
 }
 
 // whyRefused tells apart, for the trace and errors.Is, why a read came back without the

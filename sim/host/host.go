@@ -419,14 +419,6 @@ func (h *Host) ensureLogon(now time.Time, dc *sim.DC) error {
 	return h.logon(now, dc, true)
 }
 
-// caller is how the host's DC sees the host on an encrypted, Kerberos-authenticated LDAP
-// connection: the token is the ticket's group snapshot, not the current membership.
-func (h *Host) caller() fakead.Caller {
-	tok := append([]string{h.snap.SID}, h.snap.Groups...)
-	tok = append(tok, "S-1-1-0", "S-1-5-11") // Everyone, Authenticated Users
-	return fakead.Caller{DN: h.dn, SID: h.snap.SID, Token: tok, Encrypted: true}
-}
-
 // Reboot restarts the host: a new logon (fresh group snapshot), kdssvc per its trigger, automatic
 // services started again. The gMSA cache survives (it is stored locally).
 func (h *Host) Reboot() error {
