@@ -24,7 +24,7 @@ for tool in ldapsearch ldapadd ldapmodify ldapdelete; do
   command -v $tool >/dev/null || { echo "interop: $tool not installed (Debian package ldap-utils; .ci/run installs it)"; exit 1; }
 done
 
-"$BIN" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --kdc 127.0.0.1:0 --state-dir "$tmp/state" --seed 1 >"$tmp/serve.log" 2>&1 &
+"$BIN" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --kdc 127.0.0.1:0 --dns 127.0.0.1:0 --state-dir "$tmp/state" --seed 1 >"$tmp/serve.log" 2>&1 &
 srv=$!
 for _ in $(seq 1 200); do grep -q '^ready' "$tmp/serve.log" && break; kill -0 $srv 2>/dev/null || break; sleep 0.05; done
 ready=$(grep '^ready' "$tmp/serve.log") || { echo "interop: gmsasim serve did not become ready:"; cat "$tmp/serve.log"; exit 1; }
@@ -227,6 +227,17 @@ if getent hosts dc1.contoso.com | grep -q '^127\.0\.0\.1' && command -v kinit >/
 else
   bad "vendor mode" "dc1.contoso.com does not resolve to 127.0.0.1 (run as root, or map it in /etc/hosts) or MIT kinit is missing"
 fi
+
+# 13. DNS (issue 12): the DC locator's SRV records with the ports serve listens on.
+DNSADDR=$(sed -E 's/.* dns=([^ ]+).*/\1/' <<<"$ready")
+if command -v dig >/dev/null; then
+  check "dig SRV _ldap._tcp.dc._msdcs.contoso.com lists DC1 with its LDAP port" "^0 100 ${LDAP##*:} dc1\.contoso\.com\.$" \
+    dig +short -p "${DNSADDR##*:}" @"${DNSADDR%:*}" -t SRV _ldap._tcp.dc._msdcs.contoso.com
+  check "dig SRV _kerberos._udp.contoso.com lists DC1 with its KDC port" "^0 100 $(sed -E 's/.* kdc=[^:]+:([0-9]+).*/\1/' <<<"$ready") dc1\.contoso\.com\.$" \
+    dig +short -p "${DNSADDR##*:}" @"${DNSADDR%:*}" -t SRV _kerberos._udp.contoso.com
+  check "dig for a name outside the domain is REFUSED (not a resolver)" "status: REFUSED" \
+    dig -p "${DNSADDR##*:}" @"${DNSADDR%:*}" example.org A
+else bad "dig" "not installed (Debian bind9-dnsutils; .ci/run installs it)"; fi
 
 # 11. Garbage, a truncated PDU and a 70 KB add leave the server answering.
 check "robustness: garbage, truncated PDU, 70 KB add" "^ok " \

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gmsasim/gmsasim/fakead/dnssrv"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
 	"github.com/gmsasim/gmsasim/internal/safefile"
@@ -26,6 +28,7 @@ import (
 type serveOptions struct {
 	LDAP, LDAPS    string
 	KDC            string
+	DNS            string    // "": no DNS server
 	Start          time.Time // the world's start; zero: sim's fixed default
 	StateDir       string
 	AdminPassword  string
@@ -41,7 +44,8 @@ type domainServer struct {
 	Pop   *sim.Population
 	CA    *ldapsrv.CA
 	LDAP  *ldapsrv.Server
-	KDC   *kdc.Server // nil unless a KDC address was given
+	KDC   *kdc.Server    // nil unless a KDC address was given
+	DNS   *dnssrv.Server // nil unless a DNS address was given
 	stop  chan struct{}
 }
 
@@ -77,6 +81,12 @@ func startDomain(o serveOptions) (*domainServer, error) {
 		if err != nil {
 			ds.Close()
 			return nil, fmt.Errorf("listen for Kerberos on %s (TCP and UDP): %w", o.KDC, err)
+		}
+	}
+	if o.DNS != "" {
+		if err := ds.serveDNS(o.DNS); err != nil {
+			ds.Close()
+			return nil, fmt.Errorf("listen for DNS on %s (TCP and UDP): %w", o.DNS, err)
 		}
 	}
 	if o.Realtime {
@@ -147,7 +157,37 @@ func (ds *domainServer) Close() error {
 	if ds.KDC != nil {
 		err = errors.Join(err, ds.KDC.Close())
 	}
+	if ds.DNS != nil {
+		err = errors.Join(err, ds.DNS.Close())
+	}
 	return err
+}
+
+// serveDNS starts the domain's DNS on addr: A records of the DCs and the DC locator's SRV records
+// with the ports the DCs listen on (LDAP, and the KDC when it runs).
+func (ds *domainServer) serveDNS(addr string) error {
+	z := dnssrv.Zone{Domain: ds.World.Config().Domain}
+	for i, dc := range ds.World.DCs() {
+		rec := dnssrv.DC{Name: dc.Name(), IP: net.IPv4(127, 0, 0, 1), PDC: i == 0}
+		if a, ok := ds.LDAP.LDAPAddr().(*net.TCPAddr); ok {
+			rec.IP, rec.LDAP = a.IP, a.Port
+		}
+		if ds.KDC != nil {
+			if a, ok := ds.KDC.Addr().(*net.TCPAddr); ok {
+				rec.KDC = a.Port
+			}
+		}
+		z.DCs = append(z.DCs, rec)
+	}
+	s, err := dnssrv.New(z)
+	if err != nil {
+		return err
+	}
+	if err := s.Listen(addr); err != nil {
+		return err
+	}
+	ds.DNS = s
+	return nil
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -168,6 +208,7 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 	fs.StringVar(&o.LDAP, "ldap", "127.0.0.1:3389", "LDAP listen address (\"\" to disable)")
 	fs.StringVar(&o.LDAPS, "ldaps", "127.0.0.1:3636", "LDAPS listen address (\"\" to disable)")
 	fs.StringVar(&o.KDC, "kdc", "127.0.0.1:3088", "Kerberos KDC listen address, TCP and UDP (\"\" to disable)")
+	fs.StringVar(&o.DNS, "dns", "", "DNS listen address, TCP and UDP, e.g. 127.0.0.1:5353: the DCs' A records and the DC locator's SRV records (_ldap._tcp.dc._msdcs.DOMAIN, _kerberos._tcp.DOMAIN, ...) with their real ports (\"\": none)")
 	fs.StringVar(&o.StateDir, "state-dir", "gmsasim-state", "directory for ca.pem, credentials.json, krb5.conf, seed and keytabs/: created 0700; "+
 		"an existing one must be a directory (not a symlink) owned by this user that group and others cannot write to")
 	fs.StringVar(&o.AdminPassword, "admin-password", "", "Administrator's password (default: drawn from the seed)")
@@ -215,10 +256,14 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 		kdcAddr = ds.KDC.Addr().String()
 	}
 	// The ready line is a public contract (interop/run.sh, bench/run.sh and users parse it): keep
-	// every field and its order.
-	fmt.Fprintf(stdout, "ready ldap=%s ldaps=%s kdc=%s state-dir=%s seed=%d domain=%s dc=%s\n",
+	// every field and its order; new fields go at the end.
+	extra := ""
+	if ds.DNS != nil {
+		extra += " dns=" + ds.DNS.Addr().String()
+	}
+	fmt.Fprintf(stdout, "ready ldap=%s ldaps=%s kdc=%s state-dir=%s seed=%d domain=%s dc=%s%s\n",
 		addrOf(ds.LDAP.LDAPAddr()), addrOf(ds.LDAP.LDAPSAddr()), kdcAddr, o.StateDir, o.Seed,
-		ds.World.Config().Domain, ds.World.DCs()[0].Name())
+		ds.World.Config().Domain, ds.World.DCs()[0].Name(), extra)
 	s := <-stop
 	fmt.Fprintf(stdout, "stopping on %v\n", s)
 	if err := ds.Close(); err != nil && !errors.Is(err, os.ErrClosed) {

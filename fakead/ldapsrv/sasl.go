@@ -208,20 +208,26 @@ func (r *request) accept(ka KerberosAcceptor, sb *saslBind, apReq, oid []byte) b
 	return true
 }
 
-// gssapiOffer sends RFC 4752 3.1's wrapped [layers, max buffer] offer. Over TLS only "no security
-// layer" is offered: [MS-ADTS] 5.1.1.1.2 ("Using SASL", SASL bind) and 5.1.2.1/5.1.2.2 (message
-// security): AD "does not permit the use of SASL-layer encryption/integrity verification
-// mechanisms" on an SSL/TLS-protected connection, and from Windows Server 2008 on rejects a bind
-// requesting them there. So does a connection that already has a layer: a new one is not installed.
+// gssapiOffer sends RFC 4752 3.1's wrapped [layers, max buffer] offer. The offer is the same over
+// TLS: [MS-ADTS] 5.1.1.1.2 ("Using SASL", SASL bind) and 5.1.2.1/5.1.2.2 (message security) say AD
+// "does not permit the use of SASL-layer encryption/integrity verification mechanisms" on an
+// SSL/TLS-protected connection and, from Windows Server 2008 on, rejects a bind that picks one
+// there (gssapiChoose) — not that it offers less: python ldap3, which works with Kerberos over
+// LDAPS against AD, fails on an offer of "no security layer" alone (it compares the size octets
+// with a str). A connection that already has a layer is offered none: a second is not installed.
 func (r *request) gssapiOffer(sb *saslBind) {
 	sb.offered = layerNone | layerInteg | layerConf
-	if r.st.encrypted || r.st.layer != nil {
+	if r.st.layer != nil {
 		sb.offered = layerNone
 	}
 	if r.s.opts.RequireSigning && !r.st.encrypted && r.st.layer == nil {
 		sb.offered = layerInteg | layerConf // the DC requires integrity: "none" is not on the menu
 	}
-	msg := binary.BigEndian.AppendUint32(nil, uint32(r.s.lim.MaxReceiveBuffer)&0xffffff)
+	size := uint32(r.s.lim.MaxReceiveBuffer) & 0xffffff
+	if sb.offered == layerNone {
+		size = 0 // RFC 4752 3.1: no layer offered, no buffer size (python ldap3 refuses anything else)
+	}
+	msg := binary.BigEndian.AppendUint32(nil, size)
 	msg[0] = sb.offered
 	tok, err := wrapToken(sb.keys, false, sb.seq, msg, &confounders{key: sb.keys.forFlags(flagAcceptorSubkey).KeyValue})
 	if err != nil {
