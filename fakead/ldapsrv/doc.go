@@ -20,7 +20,8 @@
 // A SASL layer and TLS are never combined ([MS-ADTS] 5.1.2.1 and the SASL bind section: AD "does
 // not permit the use of SASL-layer encryption/integrity verification mechanisms" on an SSL/TLS
 // connection and rejects such a bind from Windows Server 2008 on): over TLS a GSSAPI bind is offered
-// "no security layer" only, a client choosing one anyway (or a GSS-SPNEGO bind asking for
+// every layer as on plain LDAP (as AD does; python ldap3 fails on a none-only offer), a client
+// choosing sign or seal there (or a GSS-SPNEGO bind asking for
 // integrity or confidentiality) is refused with unwillingToPerform and 00002029 "Cannot bind using
 // sign/seal on a connection on which TLS or SSL is in effect"; StartTLS on a layered connection
 // answers operationsError. (Divergence: the result code and DSID are ours; the spec gives none.)
