@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,10 +18,13 @@ import (
 	"github.com/gmsasim/gmsasim/scenarios"
 )
 
-const runUsage = `usage: gmsasim run [PATH...] [--seed N] [--label-filter EXPR] [--junit FILE] [--report DIR]
-                   [--trace FILE] [--include-pending] [--rewrite]
+const runUsage = `usage: gmsasim run [PATH...] [--seed N] [--label-filter EXPR] [--shard K/N] [--junit FILE]
+                   [--report DIR] [--trace FILE] [--include-pending] [--rewrite]
   PATH is a scenario file (read as one whatever its extension) or a directory (every *.scn below
   it, testdata directories excluded); default: scenarios/library.
+  --shard K/N runs the K-th of N parts (1 <= K <= N) of the selected scenarios for a CI matrix:
+  scenario i of the sorted selection (after --label-filter, malformed files included) goes to part
+  i mod N + 1, so the N parts are disjoint, cover the selection, and differ in size by one at most.
 `
 
 // runRun is `gmsasim run`: run scenario files, print a progress line per scenario and a
@@ -35,6 +39,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	report := fset.String("report", "", "write an HTML report (index.html) into this directory")
 	traceFile := fset.String("trace", "", "write every scenario's trace here")
 	pending := fset.Bool("include-pending", false, "also run scenarios labelled pending")
+	shardFlag := fset.String("shard", "", "run part K of N of the selection (K/N, e.g. 2/4)")
 	rewrite := fset.Bool("rewrite", false, "rewrite expected outputs with what the run printed")
 	fset.BoolVar(rewrite, "update", false, "same as --rewrite")
 	var paths []string
@@ -66,6 +71,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	shardK, shardN, err := parseShard(*shardFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "gmsasim run: --shard: %v\n", err)
+		return 2
+	}
 	files, err := collectScenarios(paths)
 	if err != nil {
 		fmt.Fprintf(stderr, "gmsasim run: %v\n", err)
@@ -77,18 +87,40 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	var simTotal time.Duration
 	start := time.Now()          // wallclock: the summary's simulated-seconds per wall-second
 	keys := fakekds.NewKeyMemo() // one memo of key derivations for every world of the run
+	// The selection: every file that parses and matches the filter, and every malformed one (it
+	// must fail somewhere); then this shard's part of it.
+	type selected struct {
+		file string
+		sc   *scenarios.Scenario
+		err  error
+	}
+	var sel []selected
 	for _, f := range files {
 		parse := scenarios.ParseFile
 		if *rewrite {
 			parse = scenarios.ParseFileForRewrite
 		}
 		sc, err := parse(f)
-		if err != nil {
-			parseErrs++
-			fmt.Fprintf(stdout, "FAIL %s\n  %v\n", f, err)
+		if err == nil && !lf.Match(sc) {
 			continue
 		}
-		if !lf.Match(sc) {
+		sel = append(sel, selected{f, sc, err})
+	}
+	if shardN > 0 {
+		var part []selected
+		for i, s := range sel {
+			if i%shardN == shardK-1 {
+				part = append(part, s)
+			}
+		}
+		fmt.Fprintf(stdout, "shard %d/%d: %d of %d scenarios\n", shardK, shardN, len(part), len(sel))
+		sel = part
+	}
+	for _, s := range sel {
+		f, sc := s.file, s.sc
+		if s.err != nil {
+			parseErrs++
+			fmt.Fprintf(stdout, "FAIL %s\n  %v\n", f, s.err)
 			continue
 		}
 		res := scenarios.Run(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending, Keys: keys})
@@ -165,6 +197,20 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseShard reads --shard K/N; "" is no sharding (0, 0).
+func parseShard(v string) (k, n int, err error) {
+	if v == "" {
+		return 0, 0, nil
+	}
+	ks, ns, ok := strings.Cut(v, "/")
+	k, errK := strconv.Atoi(ks)
+	n, errN := strconv.Atoi(ns)
+	if !ok || errK != nil || errN != nil || n < 1 || k < 1 || k > n {
+		return 0, 0, fmt.Errorf("%q: want K/N with 1 <= K <= N, e.g. 2/4", v)
+	}
+	return k, n, nil
 }
 
 // collectScenarios expands directories to their *.scn files (sorted, testdata excluded); a file

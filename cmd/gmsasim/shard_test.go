@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// --shard K/N splits the selection into N disjoint parts that cover it, sizes within one, the same
+// parts on every run (issue 12, item 6).
+func TestRunShards(t *testing.T) {
+	files, err := filepath.Glob("../../scenarios/library/kds-*.scn")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("want at least 5 library files: %v %v", files, err)
+	}
+	ran := func(args ...string) []string {
+		var out, errb bytes.Buffer
+		if code := runRun(append(append([]string{}, files...), args...), &out, &errb); code != 0 {
+			t.Fatalf("run %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+		var names []string
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(l, "ok   ") {
+				names = append(names, strings.Fields(l)[1])
+			}
+		}
+		return names
+	}
+	all := ran()
+	var union []string
+	sizes := map[int]bool{}
+	for k := 1; k <= 3; k++ {
+		part := ran("--shard", []string{"1/3", "2/3", "3/3"}[k-1])
+		if again := ran("--shard", []string{"1/3", "2/3", "3/3"}[k-1]); !slices.Equal(part, again) {
+			t.Errorf("shard %d/3 differs between runs: %v vs %v", k, part, again)
+		}
+		sizes[len(part)] = true
+		union = append(union, part...)
+	}
+	slices.Sort(union)
+	slices.Sort(all)
+	if !slices.Equal(union, all) {
+		t.Errorf("the shards' union %v is not the selection %v (overlap or a gap)", union, all)
+	}
+	if len(sizes) > 2 {
+		t.Errorf("shard sizes %v differ by more than one", sizes)
+	}
+	var out, errb bytes.Buffer
+	if code := runRun([]string{"--shard", "0/3"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "want K/N") {
+		t.Errorf("--shard 0/3: exit %d, %q", code, errb.String())
+	}
+}
