@@ -334,8 +334,9 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 		}
 		switch {
 		case krb < 0:
-			// Divergence: NTLM inside SPNEGO is not implemented yet; a DC would select it.
-			r.replySASL(wireErr(fakead.AuthMethodNotSupported, "bind", "00000000: LdapErr: GSS-SPNEGO: no Kerberos mechanism offered; this simulated DC supports only Kerberos in SPNEGO"),
+			// Neither Kerberos nor NTLM (NTLM is routed to spnegontlm.go before this).
+			// Divergence: AD's text for it is not reproduced.
+			r.replySASL(wireErr(fakead.AuthMethodNotSupported, "bind", "00000000: LdapErr: GSS-SPNEGO: neither Kerberos nor NTLM offered"),
 				(&negTokenResp{state: negReject}).encode())
 			return
 		case krb > 0 || init.mechToken == nil:
@@ -348,7 +349,7 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 			return
 		}
 		first = true
-		if apReq, err = krb5APReq(init.mechToken); err != nil {
+		if apReq, err = spnegoAPReq(init.mechToken); err != nil {
 			bad()
 			return
 		}
@@ -360,7 +361,7 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 			bad()
 			return
 		}
-		if apReq, err = krb5APReq(resp.responseToken); err != nil {
+		if apReq, err = spnegoAPReq(resp.responseToken); err != nil {
 			bad()
 			return
 		}
@@ -412,6 +413,16 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 		return
 	}
 	r.finishSPNEGO(sb, resp.encode())
+}
+
+// spnegoAPReq takes the AP-REQ out of a Kerberos token inside SPNEGO: the RFC 4121 initial
+// context token, or the bare AP-REQ ([APPLICATION 14]) that impacket's LDAPConnection.kerberosLogin
+// puts in mechToken and Windows accepts.
+func spnegoAPReq(tok []byte) ([]byte, error) {
+	if len(tok) > 0 && tok[0] == 0x6e {
+		return tok, nil
+	}
+	return krb5APReq(tok)
 }
 
 // finishSPNEGO completes a GSS-SPNEGO bind with the layer its GSS flags ask for.
