@@ -4,7 +4,9 @@ Usage: vendor_check.py MODE GMSASIM LDAP_PORT LDAPS_PORT KDC_PORT CA CREDENTIALS
   ldap3-kerberos  ldap3 SASL/KERBEROS from the ticket cache in KRB5CCNAME (WEB1$'s, from its keytab), after
                   StartTLS: reads ITFarm1's password, checked against `gmsasim kds`; WhoAmI is u:CONTOSO\\WEB1$.
   ldap3-ntlm      ldap3 NTLM (Sicily) as CONTOSO\\WEB1$: over StartTLS it reads the password; over plain LDAP
-                  (no sealing in ldap3) it gets 0000202D; a wrong password gets 49 with "data 52e".
+                  (no sealing in ldap3) it gets 0000202D; a wrong password gets 49 with "data 52e". The
+                  password goes to ldap3 as "LMHASH:NTHASH" (no MD4 in OpenSSL 3); the wrong one is the
+                  hash of a wrong password.
   impacket        impacket's LDAPConnection: login() (NTLM) and kerberosLogin(), each followed by a search.
 The DC is reached by its DNS name, dc1.contoso.com (mapped to 127.0.0.1), as Kerberos clients need.
 Prints one "ok ..." line, or exits non-zero saying what differed.
@@ -54,8 +56,17 @@ def ldap3_kerberos():
           f"= gmsasim kds); WhoAmI {who}")
 
 
+def nt_hash(password):
+    """The NT hash (MD4 of UTF-16LE) as ldap3's "LMHASH:NTHASH" password form. OpenSSL 3 (Debian 12)
+    has no MD4, so ldap3's own NTOWF fails with a plaintext password (it falls back to the "Crypto"
+    package, which Debian does not ship); pycryptodomex ("Cryptodome", an impacket dependency) has
+    one. The empty LM hash goes first: ldap3 uses only the NT half."""
+    from Cryptodome.Hash import MD4
+    return "aad3b435b51404eeaad3b435b51404ee:" + MD4.new(password.encode("utf-16-le")).hexdigest()
+
+
 def ntlm_conn(password, start_tls):
-    c = Connection(plain_server(), user="CONTOSO\\WEB1$", password=password, authentication=NTLM,
+    c = Connection(plain_server(), user="CONTOSO\\WEB1$", password=nt_hash(password), authentication=NTLM,
                    receive_timeout=10)
     c.open()
     if start_tls and not c.start_tls():
@@ -95,10 +106,11 @@ def impacket_check():
 
     socket.getaddrinfo = getaddrinfo
     from impacket.ldap import ldap as ildap
+    from impacket.ldap import ldapasn1
 
     def search(c, who):
         resp = c.search(searchFilter="(sAMAccountName=WEB1$)", attributes=["sAMAccountName", "dNSHostName"])
-        names = [str(a["vals"][0]) for e in resp if isinstance(e, ildap.SearchResultEntry)
+        names = [str(a["vals"][0]) for e in resp if isinstance(e, ldapasn1.SearchResultEntry)
                  for a in e["attributes"] if str(a["type"]) == "sAMAccountName"]
         if names != ["WEB1$"]:
             sys.exit(f"impacket search after {who}: {names}")
