@@ -29,10 +29,11 @@
 // sign/seal on a connection on which TLS or SSL is in effect"; StartTLS on a layered connection
 // answers operationsError. (Divergence: the result code and DSID are ours; the spec gives none.)
 //
-// What it does not: SASL EXTERNAL and DIGEST-MD5 answer authMethodNotSupported; RFC 4757 (RC4-HMAC) wrap tokens are not implemented, so a GSSAPI bind
-// with an RC4 session key, or a signed/sealed SPNEGO one, is refused; no replay cache and no
-// channel bindings for AP-REQs or NTLM (MsvAvChannelBindings is not checked, as on a DC not enforcing
-// LDAP channel binding); no referrals, no VLV, DirSync, show-deleted or other AD controls
+// What it does not: SASL EXTERNAL and DIGEST-MD5 answer authMethodNotSupported; RFC 4757
+// (RC4-HMAC) wrap tokens are not implemented, so a GSSAPI bind with an RC4 session key, or a
+// signed/sealed SPNEGO one, is refused; no replay cache and no channel bindings for AP-REQs or
+// NTLM (MsvAvChannelBindings is not checked, as on a DC not enforcing LDAP channel binding); no
+// referrals, no VLV, DirSync, show-deleted or other AD controls
 // (critical ones answer unavailableCriticalExtension; only paged results, SD flags, sort, domain
 // scope and ManageDsaIT are accepted). Each difference from a Windows DC is marked "Divergence:".
 //
