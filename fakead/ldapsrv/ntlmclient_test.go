@@ -8,6 +8,8 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -350,4 +352,60 @@ func TestSPNEGONTLM(t *testing.T) {
 	if got := r.whoAmI(); got != "" {
 		t.Errorf("bound as %q after a forged MIC", got)
 	}
+}
+
+// FuzzNTLMBuffers feeds raw bytes to the reader of an installed sealed NTLM layer: it never
+// panics, never returns (0, nil), and hands on only what a good buffer carried (never more
+// plaintext than input); a bad one ends the connection (errFraming).
+func FuzzNTLMBuffers(f *testing.F) {
+	newSession := func(t testing.TB) (*ntlm.Session, *ntlmClient) {
+		srv := ntlm.NewServer(ntlm.ServerConfig{NetBIOSDomain: "CONTOSO", NetBIOSComputer: "DC1", DNSDomain: "contoso.com",
+			DNSComputer: "dc1.contoso.com", Now: func() time.Time { return time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC) },
+			Rand: bytes.NewReader([]byte("chal-012"))})
+		c := newNTLMClient(cliFlagsSeal)
+		chal, err := srv.Challenge(c.negotiate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := ntlm.NTHash("Secret123!")
+		sess, err := srv.Authenticate(c.authenticate(t, chal, "CONTOSO", "alice", h, false),
+			func(string, string) ([]byte, error) { return h, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sess, c
+	}
+	sess, c := newSession(f)
+	good := c.wrap([]byte("0\x05\x02\x01\x01B\x00"))
+	if got, err := io.ReadAll(io.LimitReader(ldapsrv.NTLMLayerReader(sess, bytes.NewReader(good), 1<<16), 7)); err != nil || string(got) != "0\x05\x02\x01\x01B\x00" {
+		f.Fatalf("the seed buffer reads %x, %v", got, err)
+	}
+	_, c = newSession(f)
+	good = c.wrap([]byte("0\x05\x02\x01\x01B\x00"))
+	f.Add(good)
+	f.Add(append(append([]byte(nil), good...), c.wrap([]byte("0\x05\x02\x01\x02B\x00"))...))
+	f.Add([]byte{0, 0, 0, 15})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sess, _ := newSession(t)
+		r := ldapsrv.NTLMLayerReader(sess, bytes.NewReader(b), 1<<16)
+		buf := make([]byte, 512)
+		total := 0
+		for {
+			n, err := r.Read(buf)
+			if n == 0 && err == nil {
+				t.Fatal("Read returned (0, nil)")
+			}
+			total += n
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ldapsrv.ErrFraming) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				break
+			}
+		}
+		if total > len(b) {
+			t.Fatalf("%d plaintext bytes out of %d input bytes", total, len(b))
+		}
+	})
 }
