@@ -23,10 +23,10 @@
 //
 // A SASL layer and TLS are never combined ([MS-ADTS] 5.1.2.1 and the SASL bind section: AD "does
 // not permit the use of SASL-layer encryption/integrity verification mechanisms" on an SSL/TLS
-// connection and rejects such a bind from Windows Server 2008 on): over TLS a GSSAPI bind is offered
-// "no security layer" only, a client choosing one anyway (or a GSS-SPNEGO bind asking for
-// integrity or confidentiality) is refused with unwillingToPerform and 00002029 "Cannot bind using
-// sign/seal on a connection on which TLS or SSL is in effect"; StartTLS on a layered connection
+// connection and rejects such a bind from Windows Server 2008 on): over TLS a GSSAPI bind is
+// offered every layer, as a DC offers them, and a client choosing integrity or confidentiality (or
+// a GSS-SPNEGO or NTLM bind asking for them) is refused with unwillingToPerform and 00002029
+// "Cannot bind using sign/seal on a connection on which TLS or SSL is in effect"; StartTLS on a layered connection
 // answers operationsError. (Divergence: the result code and DSID are ours; the spec gives none.)
 //
 // What it does not: SASL EXTERNAL and DIGEST-MD5 answer authMethodNotSupported; RFC 4757

@@ -208,16 +208,17 @@ func (r *request) accept(ka KerberosAcceptor, sb *saslBind, apReq, oid []byte) b
 	return true
 }
 
-// gssapiOffer sends RFC 4752 3.1's wrapped [layers, max buffer] offer. Over TLS only "no security
-// layer" is offered: [MS-ADTS] 5.1.1.1.2 ("Using SASL", SASL bind) and 5.1.2.1/5.1.2.2 (message
-// security): AD "does not permit the use of SASL-layer encryption/integrity verification
-// mechanisms" on an SSL/TLS-protected connection, and from Windows Server 2008 on rejects a bind
-// requesting them there. So does a connection that already has a layer: a new one is not installed.
+// gssapiOffer sends RFC 4752 3.1's wrapped [layers, max buffer] offer: all three layers, on TLS
+// too. [MS-ADTS] 5.1.1.1.2 ("Using SASL", SASL bind) and 5.1.2.1/5.1.2.2 (message security): AD
+// "does not permit the use of SASL-layer encryption/integrity verification mechanisms" on an
+// SSL/TLS-protected connection and from Windows Server 2008 on rejects a bind requesting them
+// there, which gssapiChoose does (00002029); the offer itself is not narrowed, as a DC's is not:
+// OpenLDAP's ldapsearch -Y GSSAPI over ldaps:// to AD picks sealing and fails that way unless
+// given -O maxssf=0, and python ldap3 2.9.1's KERBEROS mechanism cannot take an offer of "no
+// security layer" alone (it compares the buffer size, bytes, with a str and always refuses), yet
+// binds to AD over TLS. The same holds on a connection that already has a layer.
 func (r *request) gssapiOffer(sb *saslBind) {
 	sb.offered = layerNone | layerInteg | layerConf
-	if r.st.encrypted || r.st.layer != nil {
-		sb.offered = layerNone
-	}
 	if r.s.opts.RequireSigning && !r.st.encrypted && r.st.layer == nil {
 		sb.offered = layerInteg | layerConf // the DC requires integrity: "none" is not on the menu
 	}
