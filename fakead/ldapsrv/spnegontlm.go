@@ -29,7 +29,7 @@ var ntlmSSPSignature = []byte("NTLMSSP\x00")
 
 // spnegoIsNTLM reports whether a GSS-SPNEGO bind's credentials are for NTLM.
 func (r *request) spnegoIsNTLM(creds []byte, pending *ntlmBind) bool {
-	if pending != nil && pending.spnego {
+	if pending != nil && pending.spnego && !isFreshSPNEGO(creds) {
 		return true
 	}
 	if bytes.HasPrefix(creds, ntlmSSPSignature) {
@@ -57,8 +57,15 @@ func ntlmChosen(mechTypes [][]byte) int {
 	return at
 }
 
+// isFreshSPNEGO reports whether creds start a new exchange (a GSS-framed negTokenInit, [APPLICATION
+// 0]) rather than continue one: a client starting over drops the handshake in progress.
+func isFreshSPNEGO(creds []byte) bool { return len(creds) > 0 && creds[0] == 0x60 }
+
 // spnegoNTLM runs one step of an NTLM exchange inside GSS-SPNEGO.
 func (r *request) spnegoNTLM(na NTLMAcceptor, creds []byte, pending *ntlmBind) {
+	if pending != nil && (!pending.spnego || isFreshSPNEGO(creds)) {
+		pending = nil
+	}
 	bad := func() { r.replySASL(wireErr(fakead.InvalidCredentials, "bind", diagNTLMInvalid), nil) }
 	inProgress := func(nb *ntlmBind, tok []byte) {
 		r.st.ntlm = nb
