@@ -120,7 +120,9 @@ def impacket_check():
     search(c, "login() (NTLM)")
     c.close()
     c = ildap.LDAPConnection(f"ldap://{DC}", "DC=contoso,DC=com")
-    c.kerberosLogin("WEB1$", creds["WEB1$"], "contoso.com", kdcHost=DC)
+    # useCache=False: the check logs on with the password; impacket would otherwise open
+    # KRB5CCNAME, which run.sh sets as "FILE:..." (a prefix impacket does not strip).
+    c.kerberosLogin("WEB1$", creds["WEB1$"], "contoso.com", kdcHost=DC, useCache=False)
     search(c, "kerberosLogin()")
     c.close()
     print("ok impacket LDAPConnection: login() (NTLM) and kerberosLogin() as WEB1$, each then a search")
