@@ -80,7 +80,7 @@ func (r *request) bind(req goldap.BindRequest) {
 		r.st.sasl = nil
 		what := "SASL mechanism " + mech
 		if mech == sicilyMarker {
-			what = "NTLM/Sicily authentication"
+			what = "An authentication choice other than simple, SASL and Sicily"
 		}
 		// Divergence: a DC supports EXTERNAL and DIGEST-MD5 SASL binds; this server does GSSAPI
 		// and GSS-SPNEGO (Kerberos and NTLM) and Sicily NTLM only.
