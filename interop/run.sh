@@ -224,6 +224,8 @@ if getent hosts dc1.contoso.com | grep -q '^127\.0\.0\.1' && command -v kinit >/
     $PY "$here/vendor_check.py" ldap3-ntlm "$BIN" "$LPORT" "$SPORT" "$KPORT" "$tmp/state/ca.pem" "$tmp/state/credentials.json"
   check "impacket LDAPConnection login() (NTLM) and kerberosLogin()" "^ok " \
     $PY "$here/vendor_check.py" impacket "$BIN" "$LPORT" "$SPORT" "$KPORT" "$tmp/state/ca.pem" "$tmp/state/credentials.json"
+  check "impacket NTLM with SEAL over Sicily: WhoAmI and the password over sealed plain LDAP" "^ok " \
+    $PY "$here/vendor_check.py" impacket-sealed "$BIN" "$LPORT" "$SPORT" "$KPORT" "$tmp/state/ca.pem" "$tmp/state/credentials.json"
 else
   bad "vendor mode" "dc1.contoso.com does not resolve to 127.0.0.1 (run as root, or map it in /etc/hosts) or MIT kinit is missing"
 fi

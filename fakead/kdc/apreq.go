@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/iana/flags"
@@ -95,7 +96,10 @@ func AcceptAPReq(now time.Time, apReq []byte, keys ...types.EncryptionKey) (a *A
 			return nil, apErr(41, client, svc, "the authenticator does not decrypt with the ticket's session key")
 		}
 		au := req.Authenticator
-		if principalString(au.CName, au.CRealm) != client {
+		// Windows compares principal and realm names case-insensitively: impacket's
+		// LDAPConnection.kerberosLogin writes the realm as given ("contoso.com") into the
+		// authenticator of a ticket whose client realm is CONTOSO.COM.
+		if !strings.EqualFold(principalString(au.CName, au.CRealm), client) {
 			return nil, apErr(36, client, svc, "the authenticator names "+principalString(au.CName, au.CRealm))
 		}
 		ctime := au.CTime.Add(time.Duration(au.Cusec) * time.Microsecond)

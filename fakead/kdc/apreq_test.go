@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,12 @@ import (
 // GSS flags and an initiator subkey.
 func apReqFor(t testing.TB, p *inproc, ctime time.Time, gss uint32) (apReq []byte, st *kdc.ServiceTicket, sub types.EncryptionKey) {
 	t.Helper()
+	return apReqAs(t, p, ctime, gss, realm, "alice")
+}
+
+// apReqAs is apReqFor with the authenticator naming crealm and cname (the ticket is alice's).
+func apReqAs(t testing.TB, p *inproc, ctime time.Time, gss uint32, crealm, cname string) (apReq []byte, st *kdc.ServiceTicket, sub types.EncryptionKey) {
+	t.Helper()
 	err := p.w.ExecOn("DC1", func(now time.Time, _ *fakead.Directory) error {
 		c, err := p.k.Logon(now, "alice", adKey(t, kdc.EtypeAES256, pwAlice, realm+"alice"))
 		if err != nil {
@@ -37,7 +44,7 @@ func apReqFor(t testing.TB, p *inproc, ctime time.Time, gss uint32) (apReq []byt
 	ck := make([]byte, 24)
 	binary.LittleEndian.PutUint32(ck, 16)
 	binary.LittleEndian.PutUint32(ck[20:], gss)
-	auth := types.Authenticator{AVNO: 5, CRealm: realm, CName: types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, "alice"),
+	auth := types.Authenticator{AVNO: 5, CRealm: crealm, CName: types.NewPrincipalName(nametype.KRB_NT_PRINCIPAL, cname),
 		Cksum: types.Checksum{CksumType: 0x8003, Checksum: ck}, CTime: ctime.UTC().Truncate(time.Second), Cusec: 4242,
 		SeqNumber: 77, SubKey: sub}
 	req, err := messages.NewAPReq(st.Ticket, st.SessionKey, auth)
@@ -130,6 +137,16 @@ func TestAcceptAPReqErrors(t *testing.T) {
 		if !errors.As(err, &ke) || ke.Code != c.code {
 			t.Errorf("%s: %v, want code %d", c.name, err, c.code)
 		}
+	}
+	// The authenticator names the ticket's client in another case (impacket writes the realm as
+	// given, "contoso.com"): accepted, as Windows compares case-insensitively. Another client: 36.
+	lower, _, _ := apReqAs(t, p, now, 0, strings.ToLower(realm), "Alice")
+	if a, err := kdc.AcceptAPReq(now, lower, svcKey); err != nil || a.Client != "alice@CONTOSO.COM" {
+		t.Errorf("authenticator naming alice@%s: %+v, %v", strings.ToLower(realm), a, err)
+	}
+	bob, _, _ := apReqAs(t, p, now, 0, realm, "bob")
+	if _, err := kdc.AcceptAPReq(now, bob, svcKey); err == nil || err.(*kdc.Error).Code != 36 {
+		t.Errorf("authenticator naming bob on alice's ticket: %v, want 36", err)
 	}
 	late, _, _ := apReqFor(t, p, now.Add(11*time.Hour), 0)
 	if _, err := kdc.AcceptAPReq(now.Add(11*time.Hour), late, svcKey); err == nil || err.(*kdc.Error).Code != 32 {

@@ -33,6 +33,10 @@ func (r *request) bind(req goldap.BindRequest) {
 	// read by a host allowed to): any bind, whatever its outcome or method, discards it.
 	r.st.caller = fakead.Caller{}
 	r.st.dropAllPages(false)
+	// An NTLM handshake continues only with the very next bind (its AUTHENTICATE_MESSAGE); a bind
+	// of any other kind in between abandons it.
+	pendingNTLM := r.st.ntlm
+	r.st.ntlm = nil
 	reply := func(err error) { r.w.Write(goldap.BindResponse{LDAPResult: result(err)}) }
 
 	if v, err := bindVersion(req); err != nil || (v != 2 && v != 3) {
@@ -41,6 +45,28 @@ func (r *request) bind(req goldap.BindRequest) {
 	}
 	if req.AuthenticationChoice() != "simple" {
 		mech, _ := saslMechanism(req)
+		na, isNTLM := r.s.b.(NTLMAcceptor)
+		switch mech {
+		case sicilyDiscoveryMarker, sicilyNegotiateMarker, sicilyResponseMarker:
+			r.st.sasl = nil
+			if !isNTLM {
+				reply(wireErr(fakead.AuthMethodNotSupported, "bind", "NTLM/Sicily authentication is not supported by this simulated DC"))
+				return
+			}
+			creds, err := saslCredentials(req)
+			if err != nil {
+				reply(wireErr(fakead.ProtocolError, "bind", err.Error()))
+				return
+			}
+			r.sicilyBind(na, mech, creds, pendingNTLM)
+			return
+		case MechGSSSPNEGO:
+			if creds, err := saslCredentials(req); isNTLM && err == nil && r.spnegoIsNTLM(creds, pendingNTLM) {
+				r.st.sasl = nil
+				r.spnegoNTLM(na, creds, pendingNTLM)
+				return
+			}
+		}
 		if ka, ok := r.s.b.(KerberosAcceptor); ok && (mech == MechGSSAPI || mech == MechGSSSPNEGO) {
 			creds, err := saslCredentials(req)
 			if err != nil {
@@ -54,10 +80,10 @@ func (r *request) bind(req goldap.BindRequest) {
 		r.st.sasl = nil
 		what := "SASL mechanism " + mech
 		if mech == sicilyMarker {
-			what = "NTLM/Sicily authentication"
+			what = "An authentication choice other than simple, SASL and Sicily"
 		}
-		// Divergence: a DC supports EXTERNAL and DIGEST-MD5 SASL binds and Sicily NTLM; this
-		// server does GSSAPI and GSS-SPNEGO (Kerberos) only.
+		// Divergence: a DC supports EXTERNAL and DIGEST-MD5 SASL binds; this server does GSSAPI
+		// and GSS-SPNEGO (Kerberos and NTLM) and Sicily NTLM only.
 		reply(wireErr(fakead.AuthMethodNotSupported, "bind", what+" is not supported by this simulated DC"))
 		return
 	}

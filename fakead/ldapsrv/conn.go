@@ -32,7 +32,8 @@ type connState struct {
 	caller     fakead.Caller // bound identity; Encrypted always mirrors the connection
 	encrypted  bool          // TLS (LDAPS or StartTLS)
 	sasl       *saslBind     // a SASL bind in progress (saslBindInProgress answered)
-	layer      *saslLayer    // the SASL security layer installed, if any
+	layer      securityLayer // the SASL security layer installed, if any
+	ntlm       *ntlmBind     // an NTLM handshake in progress (challenge sent)
 	nextCookie uint64
 
 	// Paged-search state: touched by the running handler and, once, by the connection's close.
@@ -201,6 +202,6 @@ func (st *connState) abandon(target int) {
 // layer (a signed-only one does not count: msDS-ManagedPassword still answers 0000202D).
 func (st *connState) currentCaller() fakead.Caller {
 	c := st.caller
-	c.Encrypted = st.encrypted || st.layer != nil && st.layer.seal // a sealed layer encrypts too
+	c.Encrypted = st.encrypted || st.layer != nil && st.layer.encrypts() // a sealed layer encrypts too
 	return c
 }

@@ -9,7 +9,11 @@
 // the DC's keys at the world's time, the caller taken from the ticket's PAC, mutual authentication,
 // saslBindInProgress steps, mechListMIC), RFC 4121 security layers after such a bind (sasllayer.go:
 // every PDU a SASL buffer holding a CFX wrap token, signed or sealed; a sealed connection counts
-// as encrypted for msDS-ManagedPassword), AD's LDAP-signing refusal (Options.RequireSigning),
+// as encrypted for msDS-ManagedPassword), NTLM binds when the Backend is an NTLMAcceptor
+// (ntlmbind.go, spnegontlm.go: Sicily package discovery, negotiate and response, and NTLM inside
+// GSS-SPNEGO, NTLMv2 only through package ntlm, the account and its current groups from the
+// Backend, AD's 8009030C "data 52e"/"data 533" texts) with NTLM session security after them when
+// the client negotiated SIGN or SEAL (sealed counts as encrypted), AD's LDAP-signing refusal (Options.RequireSigning),
 // LDAPS and StartTLS with a per-world CA (NewCA, CA.PEM, CA.ServerTLSConfig), search with every
 // RFC 4515 filter including AD's extensible matches, attribute lists, typesOnly, size limits, the
 // paged-results control (1.2.840.113556.1.4.319), the SD-flags control (1.2.840.113556.1.4.801),
@@ -19,17 +23,17 @@
 //
 // A SASL layer and TLS are never combined ([MS-ADTS] 5.1.2.1 and the SASL bind section: AD "does
 // not permit the use of SASL-layer encryption/integrity verification mechanisms" on an SSL/TLS
-// connection and rejects such a bind from Windows Server 2008 on): over TLS a GSSAPI bind is offered
-// every layer as on plain LDAP (as AD does; python ldap3 fails on a none-only offer), a client
-// choosing sign or seal there (or a GSS-SPNEGO bind asking for
-// integrity or confidentiality) is refused with unwillingToPerform and 00002029 "Cannot bind using
-// sign/seal on a connection on which TLS or SSL is in effect"; StartTLS on a layered connection
+// connection and rejects such a bind from Windows Server 2008 on): over TLS a GSSAPI bind is
+// offered every layer, as a DC offers them, and a client choosing integrity or confidentiality (or
+// a GSS-SPNEGO or NTLM bind asking for them) is refused with unwillingToPerform and 00002029
+// "Cannot bind using sign/seal on a connection on which TLS or SSL is in effect"; StartTLS on a layered connection
 // answers operationsError. (Divergence: the result code and DSID are ours; the spec gives none.)
 //
-// What it does not: SASL EXTERNAL and DIGEST-MD5, NTLM (Sicily, and inside SPNEGO) answer
-// authMethodNotSupported; RFC 4757 (RC4-HMAC) wrap tokens are not implemented, so a GSSAPI bind
-// with an RC4 session key, or a signed/sealed SPNEGO one, is refused; no replay cache and no
-// channel bindings for AP-REQs; no referrals, no VLV, DirSync, show-deleted or other AD controls
+// What it does not: SASL EXTERNAL and DIGEST-MD5 answer authMethodNotSupported; RFC 4757
+// (RC4-HMAC) wrap tokens are not implemented, so a GSSAPI bind with an RC4 session key, or a
+// signed/sealed SPNEGO one, is refused; no replay cache and no channel bindings for AP-REQs or
+// NTLM (MsvAvChannelBindings is not checked, as on a DC not enforcing LDAP channel binding); no
+// referrals, no VLV, DirSync, show-deleted or other AD controls
 // (critical ones answer unavailableCriticalExtension; only paged results, SD flags, sort, domain
 // scope and ManageDsaIT are accepted). Each difference from a Windows DC is marked "Divergence:".
 //
@@ -83,7 +87,8 @@
 //     header and the body in one Read each; it never returns (0, nil).
 //   - goldap silently drops what it cannot decode and the client hangs: BOOLEAN TRUE as 0x01
 //     (go-ldap's critical controls, typesOnly), extensible matches without dnAttributes, empty
-//     and/or filters, non-minimal lengths, Sicily/NTLM auth choices. normalize.go rewrites those
+//     and/or filters, non-minimal lengths, Sicily/NTLM auth choices (carried as SASL marker
+//     mechanisms with the choice's octets as credentials). normalize.go rewrites those
 //     into bytes goldap decodes and closes the connection (Notice of Disconnection, protocolError)
 //     on anything still undecodable, on responses sent as requests and on nesting deeper than 64
 //     (goldap recurses; a stack overflow is fatal, not a panic).

@@ -49,8 +49,8 @@ type framedConn struct {
 	switchID int           // StartTLS: message ID whose response must be on the wire first
 	switchCh chan struct{} // closed once that response is written
 	gate     chan struct{} // a bind is being handled: the reader waits (its answer may install a SASL layer)
-	// gateBinds arms the gate for every bind: set when the Backend accepts Kerberos (only then can
-	// a bind install a SASL layer). Immutable after creation.
+	// gateBinds arms the gate for every bind: set when the Backend accepts Kerberos or NTLM (only
+	// then can a bind install a security layer). Immutable after creation.
 	gateBinds bool
 	done      chan struct{} // closed when the connection is closed or killed
 	doneOnce  sync.Once

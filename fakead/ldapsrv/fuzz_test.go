@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
@@ -46,6 +48,9 @@ func FuzzRequest(f *testing.F) {
 	f.Add(all)
 	f.Add([]byte("garbage"))
 	f.Add([]byte{0x30, 0x00})
+	for _, s := range ntlmSeeds() {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzOnce.Do(func() {
 			// One server for the whole fuzzing process: it must survive every input.
@@ -95,6 +100,46 @@ func startShared(t testing.TB, b ldapsrv.Backend) *fixture {
 		t.Fatal(err)
 	}
 	return &fixture{srv: srv, ca: ca}
+}
+
+// ntlmSeeds are NTLM binds as clients send them: Sicily discovery, negotiate (impacket's
+// signingRequired NEGOTIATE_MESSAGE) and response (an AUTHENTICATE_MESSAGE to another challenge,
+// so it fails as a wrong password does), each alone and in sequence, and GSS-SPNEGO with NTLM
+// inside a negTokenInit and bare.
+func ntlmSeeds() [][]byte {
+	negotiate := unhexStr("4e544c4d5353500001000000358288e000000000000000000000000000000000")
+	authenticate := unhexStr("4e544c4d53535000030000001800180040000000180018005800000000000000700000000a000a0070000000000000007a000000000000007a000000358288e0" +
+		strings.Repeat("00", 48) + "57004500420031002400")
+	pdu := func(id int64, auth *ber.Packet) []byte {
+		env := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+		env.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, ""))
+		op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, 0, nil, "")
+		op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, 3, ""))
+		op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "NTLM", ""))
+		op.AppendChild(auth)
+		env.AppendChild(op)
+		return env.Bytes()
+	}
+	sicily := func(id int64, tag ber.Tag, payload []byte) []byte {
+		return pdu(id, ber.NewString(ber.ClassContext, ber.TypePrimitive, tag, string(payload), ""))
+	}
+	spnego := func(id int64, creds []byte) []byte {
+		sasl := ber.Encode(ber.ClassContext, ber.TypeConstructed, 3, nil, "")
+		sasl.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, ldapsrv.MechGSSSPNEGO, ""))
+		sasl.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, string(creds), ""))
+		return pdu(id, sasl)
+	}
+	disc, neg, resp := sicily(1, 9, nil), sicily(2, 10, negotiate), sicily(3, 11, authenticate)
+	ntlmOID := []byte{0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a}
+	spnegoOID := []byte{0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02}
+	init := derTLV(0x60, spnegoOID, derTLV(0xa0, derTLV(0x30, derTLV(0xa0, derTLV(0x30, ntlmOID)), derTLV(0xa2, derTLV(0x04, negotiate)))))
+	resp2 := derTLV(0xa1, derTLV(0x30, derTLV(0xa2, derTLV(0x04, authenticate)), derTLV(0xa3, derTLV(0x04, make([]byte, 16)))))
+	return [][]byte{
+		disc, neg, resp,
+		bytes.Join([][]byte{disc, neg, resp}, nil),
+		bytes.Join([][]byte{spnego(1, init), spnego(2, resp2)}, nil),
+		bytes.Join([][]byte{spnego(1, negotiate), spnego(2, authenticate)}, nil),
+	}
 }
 
 func unhexStr(s string) []byte {

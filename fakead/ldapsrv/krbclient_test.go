@@ -278,7 +278,8 @@ type rawLDAP struct {
 	ctx   *gssContext
 	seal  bool
 	layer bool
-	in    []byte // plaintext received, not yet parsed
+	nt    *ntlmClient // set: the layer is NTLM session security (ntlmclient_test.go)
+	in    []byte      // plaintext received, not yet parsed
 }
 
 func dialKrb(t testing.TB, addr net.Addr, tlsCfg *tls.Config) *rawLDAP {
@@ -305,7 +306,9 @@ func (r *rawLDAP) send(op *ber.Packet) {
 	env.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, r.id, ""))
 	env.AppendChild(op)
 	b := env.Bytes()
-	if r.layer {
+	if r.layer && r.nt != nil {
+		b = r.nt.wrap(b)
+	} else if r.layer {
 		tok := r.ctx.wrap(r.t, b, r.seal)
 		b = append(binary.BigEndian.AppendUint32(nil, uint32(len(tok))), tok...)
 	}
@@ -341,6 +344,10 @@ func (r *rawLDAP) recv() *ber.Packet {
 		tok := make([]byte, binary.BigEndian.Uint32(h[:]))
 		if _, err := io.ReadFull(r.c, tok); err != nil {
 			r.t.Fatalf("read SASL buffer: %v", err)
+		}
+		if r.nt != nil {
+			r.in = append(r.in, r.nt.unwrap(r.t, tok)...)
+			continue
 		}
 		p, sealed := r.ctx.unwrap(r.t, tok)
 		if sealed != r.seal {

@@ -9,28 +9,36 @@ import (
 
 // LDAP protocolOp application tags (RFC 4511 4.2 ff.).
 const (
-	opBind        = 0
-	opUnbind      = 2
-	opSearch      = 3
-	opModify      = 6
-	opAdd         = 8
-	opDelete      = 10
-	opModifyDN    = 12
-	opCompare     = 14
-	opAbandon     = 16
-	opExtended    = 23
-	maxMessageID  = 1<<31 - 1
-	sicilyMarker  = "GMSASIM-UNSUPPORTED-AUTH-CHOICE"
-	emptyAndAttr  = "gmsasim-empty-and"
-	emptyOrAttr   = "gmsasim-empty-or"
-	filterTagAnd  = 0
-	filterTagOr   = 1
-	filterTagNot  = 2
-	filterTagPres = 7
-	filterTagExt  = 9
+	opBind       = 0
+	opUnbind     = 2
+	opSearch     = 3
+	opModify     = 6
+	opAdd        = 8
+	opDelete     = 10
+	opModifyDN   = 12
+	opCompare    = 14
+	opAbandon    = 16
+	opExtended   = 23
+	maxMessageID = 1<<31 - 1
+	sicilyMarker = "GMSASIM-UNSUPPORTED-AUTH-CHOICE"
+	// Sicily choices ([MS-ADTS] 5.1.1.1.3) carried through goldap as SASL marker mechanisms, the
+	// choice's OCTET STRING as the credentials (ntlmbind.go).
+	sicilyDiscoveryMarker = "GMSASIM-SICILY-PACKAGE-DISCOVERY" // [9]
+	sicilyNegotiateMarker = "GMSASIM-SICILY-NEGOTIATE"         // [10]
+	sicilyResponseMarker  = "GMSASIM-SICILY-RESPONSE"          // [11]
+	emptyAndAttr          = "gmsasim-empty-and"
+	emptyOrAttr           = "gmsasim-empty-or"
+	filterTagAnd          = 0
+	filterTagOr           = 1
+	filterTagNot          = 2
+	filterTagPres         = 7
+	filterTagExt          = 9
 )
 
 var errNotRequest = errors.New("protocolOp is not a request")
+
+// sicilyMarkers maps the Sicily AuthenticationChoice tags to their marker mechanisms.
+var sicilyMarkers = map[int]string{9: sicilyDiscoveryMarker, 10: sicilyNegotiateMarker, 11: sicilyResponseMarker}
 
 // pduInfo is what the framing layer learns about one request before the library sees it.
 type pduInfo struct {
@@ -50,8 +58,11 @@ type pduInfo struct {
 //     filter that filter conversion turns back into FilterAnd{}/FilterOr{};
 //   - a control's criticality sent as an explicit FALSE (go-ldap's DirSync control; goldap wants
 //     the DEFAULT omitted) → omitted;
-//   - bind authentication choices other than simple and SASL (Sicily/NTLM [9]/[10]/[11]) → a SASL
-//     choice with a marker mechanism, so the bind handler answers authMethodNotSupported.
+//   - the Sicily authentication choices (primitive [9] sicilyPackageDiscovery, [10] sicilyNegotiate,
+//     [11] sicilyResponse; goldap knows only simple and SASL) → a SASL choice with a marker
+//     mechanism per choice and the choice's octets as the credentials, which the bind handler runs
+//     as NTLM (ntlmbind.go); any other choice → a SASL choice with a marker mechanism the bind
+//     handler answers authMethodNotSupported.
 //
 // Anything still undecodable is an error: the connection gets a Notice of Disconnection with
 // protocolError and is closed, never a silently dropped request (a hung client).
@@ -114,9 +125,17 @@ func normalize(root *tlv) {
 		if len(op.children) == 3 {
 			auth := op.children[2]
 			if auth.class == classContext && auth.tag != 0 && auth.tag != 3 {
-				op.children[2] = &tlv{class: classContext, constructed: true, tag: 3, children: []*tlv{
-					{class: classUniversal, tag: tagOctetString, value: []byte(sicilyMarker)},
+				mech, creds := sicilyMarker, []byte(nil)
+				if m, ok := sicilyMarkers[auth.tag]; ok && !auth.constructed {
+					mech, creds = m, auth.value
+				}
+				sasl := &tlv{class: classContext, constructed: true, tag: 3, children: []*tlv{
+					{class: classUniversal, tag: tagOctetString, value: []byte(mech)},
 				}}
+				if creds != nil {
+					sasl.children = append(sasl.children, &tlv{class: classUniversal, tag: tagOctetString, value: creds})
+				}
+				op.children[2] = sasl
 			}
 		}
 	case opSearch:

@@ -157,7 +157,8 @@ func berLen(n int) []byte {
 func TestDecodableOddities(t *testing.T) {
 	f := startMem(t)
 	addr := f.srv.LDAPAddr().String()
-	// Sicily/NTLM discovery bind ([9]): a clean authMethodNotSupported, not a hang.
+	// Sicily/NTLM discovery bind ([9]) to a Backend without NTLMAcceptor: a clean
+	// authMethodNotSupported, not a hang.
 	msgs, _ := rawExchange(t, addr, hexPDU("30 0c 02 01 05 60 07 02 01 03 04 00 89 00"), true)
 	if len(msgs) != 1 {
 		t.Fatalf("%d responses to a Sicily bind", len(msgs))

@@ -14,7 +14,7 @@ import (
 
 // TestRootDSETellsTheTruth: every SASL mechanism, extended operation and control the live
 // model's rootDSE advertises is exercised here and works (the SASL mechanisms by the GSSAPI and
-// SPNEGO tests, named below); an OID this test does not know fails it, so nothing can be
+// SPNEGO tests, named below; GSS-SPNEGO with both of its mechanisms, Kerberos and NTLM); an OID this test does not know fails it, so nothing can be
 // advertised without a test.
 func TestRootDSETellsTheTruth(t *testing.T) {
 	kw := newKrbWorld(t, ldapsrv.Options{})
@@ -27,7 +27,7 @@ func TestRootDSETellsTheTruth(t *testing.T) {
 	e := res.Entries[0]
 	mechs := e.GetAttributeValues("supportedSASLMechanisms")
 	if !slices.Equal(mechs, []string{ldapsrv.MechGSSAPI, ldapsrv.MechGSSSPNEGO}) {
-		t.Errorf("supportedSASLMechanisms %v; GSSAPI: TestGSSAPISealedLayer, TestGoLDAPGSSAPIBind; GSS-SPNEGO: TestSPNEGOKerberosSealed", mechs)
+		t.Errorf("supportedSASLMechanisms %v; GSSAPI: TestGSSAPISealedLayer, TestGoLDAPGSSAPIBind; GSS-SPNEGO: TestSPNEGOKerberosSealed (Kerberos), TestSPNEGONTLM (NTLM)", mechs)
 	}
 	exts := e.GetAttributeValues("supportedExtension")
 	for _, oid := range exts {

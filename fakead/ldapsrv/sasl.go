@@ -208,18 +208,17 @@ func (r *request) accept(ka KerberosAcceptor, sb *saslBind, apReq, oid []byte) b
 	return true
 }
 
-// gssapiOffer sends RFC 4752 3.1's wrapped [layers, max buffer] offer. The offer is the same over
-// TLS: [MS-ADTS] 5.1.1.1.2 ("Using SASL", SASL bind) and 5.1.2.1/5.1.2.2 (message security) say AD
+// gssapiOffer sends RFC 4752 3.1's wrapped [layers, max buffer] offer: all three layers, on TLS
+// too. [MS-ADTS] 5.1.1.1.2 ("Using SASL", SASL bind) and 5.1.2.1/5.1.2.2 (message security): AD
 // "does not permit the use of SASL-layer encryption/integrity verification mechanisms" on an
-// SSL/TLS-protected connection and, from Windows Server 2008 on, rejects a bind that picks one
-// there (gssapiChoose) — not that it offers less: python ldap3, which works with Kerberos over
-// LDAPS against AD, fails on an offer of "no security layer" alone (it compares the size octets
-// with a str). A connection that already has a layer is offered none: a second is not installed.
+// SSL/TLS-protected connection and from Windows Server 2008 on rejects a bind requesting them
+// there, which gssapiChoose does (00002029); the offer itself is not narrowed, as a DC's is not:
+// OpenLDAP's ldapsearch -Y GSSAPI over ldaps:// to AD picks sealing and fails that way unless
+// given -O maxssf=0, and python ldap3 2.9.1's KERBEROS mechanism cannot take an offer of "no
+// security layer" alone (it compares the buffer size, bytes, with a str and always refuses), yet
+// binds to AD over TLS. The same holds on a connection that already has a layer.
 func (r *request) gssapiOffer(sb *saslBind) {
 	sb.offered = layerNone | layerInteg | layerConf
-	if r.st.layer != nil {
-		sb.offered = layerNone
-	}
 	if r.s.opts.RequireSigning && !r.st.encrypted && r.st.layer == nil {
 		sb.offered = layerInteg | layerConf // the DC requires integrity: "none" is not on the menu
 	}
@@ -340,8 +339,9 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 		}
 		switch {
 		case krb < 0:
-			// Divergence: NTLM inside SPNEGO is not implemented yet; a DC would select it.
-			r.replySASL(wireErr(fakead.AuthMethodNotSupported, "bind", "00000000: LdapErr: GSS-SPNEGO: no Kerberos mechanism offered; this simulated DC supports only Kerberos in SPNEGO"),
+			// Neither Kerberos nor NTLM (NTLM is routed to spnegontlm.go before this).
+			// Divergence: AD's text for it is not reproduced.
+			r.replySASL(wireErr(fakead.AuthMethodNotSupported, "bind", "00000000: LdapErr: GSS-SPNEGO: neither Kerberos nor NTLM offered"),
 				(&negTokenResp{state: negReject}).encode())
 			return
 		case krb > 0 || init.mechToken == nil:
@@ -354,7 +354,7 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 			return
 		}
 		first = true
-		if apReq, err = krb5APReq(init.mechToken); err != nil {
+		if apReq, err = spnegoAPReq(init.mechToken); err != nil {
 			bad()
 			return
 		}
@@ -366,7 +366,7 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 			bad()
 			return
 		}
-		if apReq, err = krb5APReq(resp.responseToken); err != nil {
+		if apReq, err = spnegoAPReq(resp.responseToken); err != nil {
 			bad()
 			return
 		}
@@ -418,6 +418,16 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 		return
 	}
 	r.finishSPNEGO(sb, resp.encode())
+}
+
+// spnegoAPReq takes the AP-REQ out of a Kerberos token inside SPNEGO: the RFC 4121 initial
+// context token, or the bare AP-REQ ([APPLICATION 14]) that impacket's LDAPConnection.kerberosLogin
+// puts in mechToken and Windows accepts.
+func spnegoAPReq(tok []byte) ([]byte, error) {
+	if len(tok) > 0 && tok[0] == 0x6e {
+		return tok, nil
+	}
+	return krb5APReq(tok)
 }
 
 // finishSPNEGO completes a GSS-SPNEGO bind with the layer its GSS flags ask for.

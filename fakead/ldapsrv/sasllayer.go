@@ -17,7 +17,21 @@ import (
 // buffers are bounded by MaxReceiveBuffer (what the bind offered); a malformed, forged, replayed
 // or reordered token closes the connection with a Notice of Disconnection (protocolError).
 
-// saslLayer is one connection's installed layer.
+// securityLayer is a connection's installed layer: RFC 4121 wrap tokens after a Kerberos bind
+// (saslLayer), NTLM session security after an NTLM one (ntlmLayer, ntlmbind.go). Both frame each
+// buffer with a 4-octet big-endian length.
+type securityLayer interface {
+	// wrap protects p (one or more whole LDAP messages) as one or more length-prefixed buffers.
+	wrap(p []byte) ([]byte, error)
+	// unwrap opens one incoming buffer (without its length).
+	unwrap(buf []byte) ([]byte, error)
+	// bufferLimits bounds an incoming buffer's length.
+	bufferLimits() (minLen, maxLen int)
+	// encrypts reports whether the layer seals (counts as encrypted for msDS-ManagedPassword).
+	encrypts() bool
+}
+
+// saslLayer is one connection's installed Kerberos layer.
 type saslLayer struct {
 	keys   gssKeys
 	seal   bool
@@ -38,6 +52,9 @@ func newSASLLayer(sb *saslBind, seal bool, maxOut, maxIn int) *saslLayer {
 	return &saslLayer{keys: sb.keys, seal: seal, maxOut: maxOut, maxIn: maxIn, outSeq: sb.seq,
 		rnd: &confounders{key: key.KeyValue}}
 }
+
+func (l *saslLayer) bufferLimits() (int, int) { return cfxHeaderLen, l.maxIn }
+func (l *saslLayer) encrypts() bool           { return l.seal }
 
 // sealOverhead bounds what a wrap token adds to its payload: the header, and for a sealed token
 // the confounder, the encrypted header copy and the integrity tag (AES: 16+16+12); for a signed
@@ -84,7 +101,7 @@ func (l *saslLayer) unwrap(tok []byte) ([]byte, error) {
 // (one or more whole LDAP messages) goes out wrapped.
 type saslConn struct {
 	net.Conn // the TCP connection (a layer is never combined with TLS)
-	l        *saslLayer
+	l        securityLayer
 }
 
 func (c *saslConn) Write(p []byte) (int, error) {
@@ -102,7 +119,7 @@ func (c *saslConn) Write(p []byte) (int, error) {
 type saslReader struct {
 	fc  *framedConn
 	src *bufio.Reader // over the deadline reader over TCP
-	l   *saslLayer
+	l   securityLayer
 	buf []byte
 }
 
@@ -113,8 +130,8 @@ func (s *saslReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		n := int(binary.BigEndian.Uint32(h[:]))
-		if n > s.l.maxIn || n < cfxHeaderLen {
-			return 0, s.fc.protocolError(fmt.Sprintf("SASL buffer of %d bytes (limit %d)", n, s.l.maxIn))
+		if lo, hi := s.l.bufferLimits(); n > hi || n < lo {
+			return 0, s.fc.protocolError(fmt.Sprintf("SASL buffer of %d bytes (limits %d..%d)", n, lo, hi))
 		}
 		tok := make([]byte, 0, min(n, 64<<10))
 		var bb = sliceWriter{b: tok}
@@ -142,7 +159,7 @@ func (w *sliceWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); re
 
 // setLayer installs a SASL layer on both directions. Called by the bind handler once its
 // BindResponse is written, while the reader waits at the bind gate.
-func (fc *framedConn) setLayer(l *saslLayer) {
+func (fc *framedConn) setLayer(l securityLayer) {
 	src := bufio.NewReaderSize(&deadlineReader{fc: fc, r: fc.tlsTransport()}, 4096)
 	fc.mu.Lock()
 	fc.cur = &saslConn{Conn: fc.Conn, l: l}

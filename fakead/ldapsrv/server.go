@@ -200,7 +200,9 @@ func (s *Server) track(raw net.Conn, secure bool) (fc *framedConn, closed bool) 
 	}
 	st := newConnState(s, secure)
 	fc = newFramedConn(st, raw, cur, &s.lim)
-	_, fc.gateBinds = s.b.(KerberosAcceptor)
+	_, krb := s.b.(KerberosAcceptor)
+	_, nt := s.b.(NTLMAcceptor)
+	fc.gateBinds = krb || nt
 	st.fc = fc
 	s.conns[fc] = struct{}{}
 	s.connWG.Add(1)

@@ -478,7 +478,7 @@ func TestUpdatesAndCompare(t *testing.T) {
 func TestUnsupportedBindsAndExtendedOps(t *testing.T) {
 	f := startMem(t)
 	c := f.dial(t)
-	wantCode(t, c.NTLMBind("CONTOSO", "Administrator", adminPW), fakead.AuthMethodNotSupported)
+	wantCode(t, c.NTLMBind("CONTOSO", "Administrator", adminPW), fakead.AuthMethodNotSupported) // memBackend has no NTLMAcceptor
 	wantCode(t, c.ExternalBind(), fakead.AuthMethodNotSupported)
 	_, err := c.Extended(ldap.NewExtendedRequest("1.3.6.1.4.1.4203.1.11.1", nil))
 	wantCode(t, err, fakead.ProtocolError)
