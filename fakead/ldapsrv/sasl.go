@@ -222,11 +222,7 @@ func (r *request) gssapiOffer(sb *saslBind) {
 	if r.s.opts.RequireSigning && !r.st.encrypted && r.st.layer == nil {
 		sb.offered = layerInteg | layerConf // the DC requires integrity: "none" is not on the menu
 	}
-	size := uint32(r.s.lim.MaxReceiveBuffer) & 0xffffff
-	if sb.offered == layerNone {
-		size = 0 // RFC 4752 3.1: no layer offered, no buffer size (python ldap3 refuses anything else)
-	}
-	msg := binary.BigEndian.AppendUint32(nil, size)
+	msg := binary.BigEndian.AppendUint32(nil, uint32(r.s.lim.MaxReceiveBuffer)&0xffffff)
 	msg[0] = sb.offered
 	tok, err := wrapToken(sb.keys, false, sb.seq, msg, &confounders{key: sb.keys.forFlags(flagAcceptorSubkey).KeyValue})
 	if err != nil {
