@@ -183,18 +183,42 @@ func TestLayerMessage(t *testing.T) {
 	}
 }
 
+// FuzzUnwrap: unwrapping and MIC checking never panic and accept only what the keys protected; a
+// payload wrapped by either side, sealed or not, rotated or not, opens to itself on the other.
 func FuzzUnwrap(f *testing.F) {
-	ini, _ := pair(aesKey(0), false)
+	ini, _ := pair(aesKey(0), true)
 	sealed, _ := ini.Wrap([]byte("seed"), true)
 	plain, _ := ini.Wrap([]byte("seed"), false)
-	f.Add(sealed)
-	f.Add(plain)
-	f.Add([]byte{0x05, 0x04, 0x02, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0})
-	f.Fuzz(func(t *testing.T, tok []byte) {
-		acc := &Context{InitiatorKey: aesKey(0), Acceptor: true}
-		payload, _, err := acc.Unwrap(tok)
-		if err == nil && len(payload) > len(tok) {
+	mic, _ := ini.GetMIC([]byte("mechTypes"))
+	f.Add(sealed, false)
+	f.Add(plain, false)
+	f.Add(mic, false)
+	f.Add([]byte{0x05, 0x04, 0x06, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0}, false)
+	f.Add([]byte("0\x05\x02\x01\x01B\x00"), true)
+	f.Fuzz(func(t *testing.T, b []byte, asPayload bool) {
+		if asPayload {
+			for _, seal := range []bool{false, true} {
+				for _, rotate := range []bool{false, true} {
+					ini, acc := pair(aesKey(0), true)
+					acc.WindowsRotation, ini.WindowsRotation = rotate, rotate
+					tok, err := acc.Wrap(b, seal)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, gotSealed, err := ini.Unwrap(tok)
+					if err != nil || !bytes.Equal(got, b) || gotSealed != seal {
+						t.Fatalf("wrap/unwrap of %x sealed=%v rotated=%v: %x %v %v", b, seal, rotate, got, gotSealed, err)
+					}
+				}
+			}
+			return
+		}
+		_, acc := pair(aesKey(0), true)
+		if payload, _, err := acc.Unwrap(b); err == nil && len(payload) > len(b) {
 			t.Fatalf("payload longer than the token")
+		}
+		if acc.VerifyMIC(b, []byte("mechTypes")) == nil && !bytes.Equal(b, mic) {
+			t.Fatalf("a forged MIC %x verified", b)
 		}
 	})
 }

@@ -143,29 +143,10 @@ func (a *APAccepted) APRep(rnd io.Reader, subkey types.EncryptionKey, seq int64)
 		f = append(f, derCtx(2, derKey(subkey)))
 	}
 	f = append(f, derCtx(3, derInt(seq)))
-	plain := derTLV(0x60|27, derSeq(f...)) // EncAPRepPart
-	ed, err := gssKeys.seal(rnd, a.SessionKey, plain, keyusage.AP_REP_ENCPART, 0, false)
+	plain := derTLV(0x60|27, derSeq(f...))                                                     // EncAPRepPart
+	ed, err := new(keyCache).seal(rnd, a.SessionKey, plain, keyusage.AP_REP_ENCPART, 0, false) // used once: nothing to memoise
 	if err != nil {
 		return nil, fmt.Errorf("kdc: AP-REP: %w", err)
 	}
 	return derTLV(0x60|15, derSeq(derCtx(0, derInt(5)), derCtx(1, derInt(15)), derCtx(2, derEncryptedData(ed)))), nil
-}
-
-// gssKeys memoises the derived keys of GSS context keys, each used for every message of a
-// connection's security layer.
-var gssKeys keyCache
-
-// Seal encrypts plain with key for the key usage (RFC 3961 for AES, RFC 4757 for RC4-HMAC), the
-// confounder drawn from rnd: the ciphertext, integrity tag included.
-func Seal(rnd io.Reader, key types.EncryptionKey, plain []byte, usage uint32) ([]byte, error) {
-	ed, err := gssKeys.seal(rnd, key, plain, usage, 0, true)
-	if err != nil {
-		return nil, err
-	}
-	return ed.Cipher, nil
-}
-
-// Open decrypts what Seal made and checks its integrity.
-func Open(key types.EncryptionKey, cipher []byte, usage uint32) ([]byte, error) {
-	return gssKeys.open(key, types.EncryptedData{EType: key.KeyType, Cipher: cipher}, usage, true)
 }

@@ -94,14 +94,13 @@ func (stubBackend) Search(fakead.Caller, *fakead.SearchRequest) ([]fakead.Search
 func TestPinResponseWriterChanOut(t *testing.T) {
 	var mu sync.Mutex
 	var seen []error
-	testHookWriter = func(w ldapserver.ResponseWriter) {
+	s := New(stubBackend{}, Options{})
+	s.testHookWriter = func(w ldapserver.ResponseWriter) {
 		_, err := outChannel(w)
 		mu.Lock()
 		seen = append(seen, err)
 		mu.Unlock()
 	}
-	defer func() { testHookWriter = nil }()
-	s := New(stubBackend{}, Options{})
 	if err := s.ListenLDAP("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -27,13 +27,9 @@ type request struct {
 	cancel *atomic.Bool // set by an Abandon of this request
 }
 
-// testHookWriter, when set by a test, sees every ResponseWriter (goldapx_test.go pins the
-// library's writer type with it).
-var testHookWriter func(w ldapserver.ResponseWriter)
-
 func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) {
-	if testHookWriter != nil {
-		testHookWriter(w)
+	if h.s.testHookWriter != nil {
+		h.s.testHookWriter(w)
 	}
 	fc, ok := m.Client.GetConn().(*framedConn)
 	if !ok {

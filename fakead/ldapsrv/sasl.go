@@ -11,6 +11,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
+	"github.com/gmsasim/gmsasim/gss"
 )
 
 // SASL binds with Kerberos: GSSAPI (RFC 4752) and GSS-SPNEGO (RFC 4178, [MS-SPNG]) with the
@@ -109,9 +110,8 @@ type saslBind struct {
 	mech    string
 	step    saslStep
 	ctx     *KerberosContext
-	keys    gssKeys
-	seq     uint64 // acceptor's next sequence number
-	offered byte   // GSSAPI: the layers offered
+	gss     gss.Context // the acceptor's per-message context (keys, sequence numbers)
+	offered byte        // GSSAPI: the layers offered
 	// SPNEGO
 	oid          []byte // the Kerberos OID the client used (echoed in responses)
 	mechTypesDER []byte
@@ -171,7 +171,7 @@ func (r *request) saslBindKerberos(ka KerberosAcceptor, mech string, creds []byt
 		if !r.accept(ka, sb, apReq, oidKRB5) {
 			return
 		}
-		if sb.keys.forFlags(0).KeyType == kdc.EtypeRC4 {
+		if sb.gss.InitiatorKey.KeyType == kdc.EtypeRC4 {
 			// Divergence: RFC 4757 wrap tokens are not implemented, and GSSAPI needs one even for
 			// "no security layer"; a DC would complete the bind.
 			fail(wireErr(fakead.AuthMethodNotSupported, "bind", "00000000: LdapErr: SASL GSSAPI with an RC4-HMAC session key is not supported by this simulated DC (RFC 4757 wrap tokens)"))
@@ -203,8 +203,13 @@ func (r *request) accept(ka KerberosAcceptor, sb *saslBind, apReq, oid []byte) b
 		return false
 	}
 	sb.ctx, sb.oid = ctx, oid
-	sb.keys = gssKeys{acceptor: ctx.AcceptorSubkey, initiator: ctx.InitiatorKey}
-	sb.seq = ctx.ServerSeq
+	sb.gss = gss.Context{AcceptorSubkey: ctx.AcceptorSubkey, InitiatorKey: ctx.InitiatorKey, Acceptor: true,
+		WindowsRotation: true, SendSeq: ctx.ServerSeq}
+	key := ctx.AcceptorSubkey
+	if key.KeyType == 0 {
+		key = ctx.InitiatorKey
+	}
+	sb.gss.Rand = &confounders{key: key.KeyValue}
 	return true
 }
 
@@ -224,12 +229,11 @@ func (r *request) gssapiOffer(sb *saslBind) {
 	}
 	msg := binary.BigEndian.AppendUint32(nil, uint32(r.s.lim.MaxReceiveBuffer)&0xffffff)
 	msg[0] = sb.offered
-	tok, err := wrapToken(sb.keys, false, sb.seq, msg, &confounders{key: sb.keys.forFlags(flagAcceptorSubkey).KeyValue})
+	tok, err := sb.gss.Wrap(msg, false)
 	if err != nil {
 		r.replySASL(err, nil)
 		return
 	}
-	sb.seq++
 	sb.step = stepGSSAPILayer
 	r.st.sasl = sb
 	r.replySASL(wireErr(fakead.SaslBindInProgress, "bind", ""), tok)
@@ -237,12 +241,12 @@ func (r *request) gssapiOffer(sb *saslBind) {
 
 // gssapiChoose reads the client's wrapped [layer, max buffer, authzid] and completes the bind.
 func (r *request) gssapiChoose(sb *saslBind, creds []byte) {
-	u, err := unwrapToken(sb.keys, creds)
+	payload, _, err := sb.gss.Unwrap(creds)
 	if err != nil {
 		r.replySASL(wireErr(fakead.InvalidCredentials, "bind", diagSASLInvalidToken), nil)
 		return
 	}
-	layer, maxBuf, _, err := parseLayerMessage(u.payload)
+	layer, maxBuf, _, err := parseLayerMessage(payload)
 	if err != nil {
 		r.replySASL(wireErr(fakead.InvalidCredentials, "bind", diagSASLInvalidToken), nil)
 		return
@@ -267,7 +271,7 @@ func (r *request) gssapiChoose(sb *saslBind, creds []byte) {
 	var l *saslLayer
 	if layer != layerNone {
 		l = newSASLLayer(sb, layer == layerConf, maxBuf, r.s.lim.MaxReceiveBuffer)
-		l.inSeq, l.inKnown = u.seq+1, true
+		l.inSeq, l.inKnown = sb.gss.RecvSeq, true
 	}
 	r.completeSASL(sb, l, nil)
 }
@@ -369,7 +373,7 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 		clientMIC = resp.mechListMIC
 	case stepSPNEGOMIC:
 		resp, err := parseNegTokenResp(creds)
-		if err != nil || resp.mechListMIC == nil || verifyMIC(sb.keys, resp.mechListMIC, sb.mechTypesDER) != nil {
+		if err != nil || resp.mechListMIC == nil || sb.gss.VerifyMIC(resp.mechListMIC, sb.mechTypesDER) != nil {
 			bad()
 			return
 		}
@@ -384,7 +388,7 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 		return
 	}
 	if clientMIC != nil {
-		if verifyMIC(sb.keys, clientMIC, sb.mechTypesDER) != nil {
+		if sb.gss.VerifyMIC(clientMIC, sb.mechTypesDER) != nil {
 			bad()
 			return
 		}
@@ -398,12 +402,11 @@ func (r *request) spnegoStep(ka KerberosAcceptor, sb *saslBind, creds []byte) {
 	}
 	needMIC := !first || clientMIC != nil
 	if needMIC {
-		mic, err := micToken(sb.keys, sb.seq, sb.mechTypesDER)
+		mic, err := sb.gss.GetMIC(sb.mechTypesDER)
 		if err != nil {
 			bad()
 			return
 		}
-		sb.seq++
 		resp.mechListMIC = mic
 	}
 	if needMIC && !sb.micDone {
@@ -437,7 +440,7 @@ func (r *request) finishSPNEGO(sb *saslBind, creds []byte) {
 	case !wantLayer && r.s.opts.RequireSigning && !r.st.encrypted && r.st.layer == nil:
 		r.replySASL(wireErr(fakead.StrongerAuthRequired, "bind", DiagSigningRequired), nil)
 		return
-	case wantLayer && sb.keys.forFlags(0).KeyType == kdc.EtypeRC4:
+	case wantLayer && sb.gss.InitiatorKey.KeyType == kdc.EtypeRC4:
 		r.replySASL(wireErr(fakead.AuthMethodNotSupported, "bind", "00000000: LdapErr: signing or sealing with an RC4-HMAC session key is not supported by this simulated DC (RFC 4757 wrap tokens)"), nil)
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"sync"
+
+	"github.com/gmsasim/gmsasim/gss"
 )
 
 // The SASL security layer (RFC 4752 3.3, RFC 4422 3.7; [MS-ADTS] 5.1.2.1): after a bind that
@@ -33,33 +35,30 @@ type securityLayer interface {
 
 // saslLayer is one connection's installed Kerberos layer.
 type saslLayer struct {
-	keys   gssKeys
 	seal   bool
 	maxOut int // the peer's receive limit: no buffer we send is larger
 	maxIn  int // our limit
 
-	mu     sync.Mutex // the writer goroutine and Close
-	outSeq uint64
-	rnd    *confounders
+	mu   sync.Mutex  // the writer goroutine and Close
+	send gss.Context // the writer's copy of the context: its sequence numbers
 
 	// Read side: the reading goroutine only.
+	recv    gss.Context
 	inSeq   uint64
 	inKnown bool // GSS-SPNEGO: the initiator's first sequence number is learnt from its first token
 }
 
 func newSASLLayer(sb *saslBind, seal bool, maxOut, maxIn int) *saslLayer {
-	key, _ := sb.keys.ours()
-	return &saslLayer{keys: sb.keys, seal: seal, maxOut: maxOut, maxIn: maxIn, outSeq: sb.seq,
-		rnd: &confounders{key: key.KeyValue}}
+	return &saslLayer{seal: seal, maxOut: maxOut, maxIn: maxIn, send: sb.gss, recv: sb.gss}
 }
 
-func (l *saslLayer) bufferLimits() (int, int) { return cfxHeaderLen, l.maxIn }
+func (l *saslLayer) bufferLimits() (int, int) { return gss.HeaderLen, l.maxIn }
 func (l *saslLayer) encrypts() bool           { return l.seal }
 
 // sealOverhead bounds what a wrap token adds to its payload: the header, and for a sealed token
 // the confounder, the encrypted header copy and the integrity tag (AES: 16+16+12); for a signed
 // one the checksum.
-const sealOverhead = cfxHeaderLen + 16 + cfxHeaderLen + 16
+const sealOverhead = gss.HeaderLen + 16 + gss.HeaderLen + 16
 
 // wrap protects p in as many SASL buffers as the peer's limit needs.
 func (l *saslLayer) wrap(p []byte) ([]byte, error) {
@@ -69,11 +68,10 @@ func (l *saslLayer) wrap(p []byte) ([]byte, error) {
 	var out []byte
 	for len(p) > 0 {
 		n := min(len(p), chunk)
-		tok, err := wrapToken(l.keys, l.seal, l.outSeq, p[:n], l.rnd)
+		tok, err := l.send.Wrap(p[:n], l.seal)
 		if err != nil {
 			return nil, err
 		}
-		l.outSeq++
 		out = binary.BigEndian.AppendUint32(out, uint32(len(tok)))
 		out = append(out, tok...)
 		p = p[n:]
@@ -83,18 +81,18 @@ func (l *saslLayer) wrap(p []byte) ([]byte, error) {
 
 // unwrap opens one incoming token, checking its protection and its sequence number.
 func (l *saslLayer) unwrap(tok []byte) ([]byte, error) {
-	u, err := unwrapToken(l.keys, tok)
+	payload, sealed, err := l.recv.Unwrap(tok)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errGSS, err)
 	}
-	if l.seal && !u.sealed {
+	if l.seal && !sealed {
 		return nil, fmt.Errorf("%w: an unsealed token on a sealed connection", errGSS)
 	}
-	if l.inKnown && u.seq != l.inSeq {
-		return nil, fmt.Errorf("%w: sequence number %d, want %d", errGSS, u.seq, l.inSeq)
+	if seq := l.recv.RecvSeq - 1; l.inKnown && seq != l.inSeq {
+		return nil, fmt.Errorf("%w: sequence number %d, want %d", errGSS, seq, l.inSeq)
 	}
-	l.inSeq, l.inKnown = u.seq+1, true
-	return u.payload, nil
+	l.inSeq, l.inKnown = l.recv.RecvSeq, true
+	return payload, nil
 }
 
 // saslConn is the transport the framing layer writes to once a layer is installed: every Write

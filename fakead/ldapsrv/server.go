@@ -18,11 +18,9 @@ import (
 // ErrServerClosed is returned by ListenLDAP and ListenLDAPS after Close.
 var ErrServerClosed = errors.New("ldapsrv: server closed")
 
-func init() {
-	// The library's global logger writes every PDU in hex, simple-bind passwords included.
-	// Set once, before any server goroutine can read it.
-	ldapserver.Logger = ldapserver.DiscardingLogger
-}
+// quietLibrary silences the library's global logger, which writes every PDU in hex, simple-bind
+// passwords included: once, before the first server's goroutines can read it (New calls it).
+var quietLibrary = sync.OnceFunc(func() { ldapserver.Logger = ldapserver.DiscardingLogger })
 
 // Options configure a Server.
 type Options struct {
@@ -47,6 +45,10 @@ type Server struct {
 
 	outstandingHW atomic.Int64 // highest per-connection outstanding count seen (tests)
 
+	// testHookWriter, when a test sets it before listening, sees every ResponseWriter
+	// (goldapx_test.go pins the library's writer type with it).
+	testHookWriter func(w ldapserver.ResponseWriter)
+
 	mu        sync.Mutex
 	closed    bool
 	ldap      *listener
@@ -59,6 +61,7 @@ type Server struct {
 
 // New returns a server answering from b. It listens nowhere until ListenLDAP/ListenLDAPS.
 func New(b Backend, opts Options) *Server {
+	quietLibrary()
 	return &Server{b: b, opts: opts, lim: opts.Limits.withDefaults(), conns: map[*framedConn]struct{}{}, closeDone: make(chan struct{})}
 }
 
