@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -162,13 +161,4 @@ func appendUnique(vals []string, v string) []string {
 		return vals
 	}
 	return append(vals, v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,6 +3,8 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -123,7 +125,7 @@ func (e *Engine) checkDirectory(d *dirConn, k checker) error {
 		return &StepError{Step: "preflight", Object: "OU=Domain Controllers", Err: err}
 	}
 	var ok []string
-	for _, name := range sortedKeys(dcs) {
+	for _, name := range slices.Sorted(maps.Keys(dcs)) {
 		if compareVersions(firstField(dcs[name]), "6.2") >= 0 {
 			ok = append(ok, name)
 		}

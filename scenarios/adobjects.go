@@ -3,6 +3,8 @@ package scenarios
 import (
 	"errors"
 	"github.com/gmsasim/gmsasim/scenarios/ps"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -465,7 +467,7 @@ func (a *adCtx) withProperties(o *obj, base []ps.Prop, names []string) *ps.Objec
 			// Every friendly property, then every attribute the caller may read.
 			star := []string{"PrincipalsAllowedToRetrieveManagedPassword", "ServicePrincipalNames", "DNSHostName",
 				"ManagedPasswordIntervalInDays", "KerberosEncryptionType", "TrustedForDelegation", "MemberOf", "PasswordLastSet"}
-			for _, a := range sortedKeys(o.attrs) {
+			for _, a := range slices.Sorted(maps.Keys(o.attrs)) {
 				star = append(star, o.names[a])
 			}
 			for _, sn := range star {

@@ -3,7 +3,9 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -180,7 +182,7 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 		st.Cmd = strings.ToLower(args[0].Key)
 		st.Args = args[1:]
 		if _, ok := directives[st.Cmd]; !ok {
-			return nil, perr(b.Line-1, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(sortedKeys(directives), ", "))
+			return nil, perr(b.Line-1, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(slices.Sorted(maps.Keys(directives)), ", "))
 		}
 		st.Expected = normaliseOutput(strings.Join(b.Out, "\n"))
 		if err := directives[st.Cmd].check(st); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -366,7 +368,7 @@ func (r *runner) invariants(res *Result) *Failure {
 			return r.failAt(last, "invariant: healing %s-%s: %v", k[0], k[1], err)
 		}
 	}
-	for _, n := range sortedKeys(r.stopped) {
+	for _, n := range slices.Sorted(maps.Keys(r.stopped)) {
 		if r.stopped[n] {
 			if err := r.w.StartDC(n); err != nil {
 				return r.failAt(last, "invariant: starting %s: %v", n, err)

@@ -127,6 +127,20 @@ func (r *request) extended(req goldap.ExtendedRequest) {
 	}
 }
 
+// replyBeforeSwitch sends the response that precedes a change of the connection's transport
+// (StartTLS, a SASL or NTLM security layer) and waits until it is on the wire: the old transport
+// carries it, the new one everything after. It reports false when the connection closed first.
+func (r *request) replyBeforeSwitch(reply func()) bool {
+	written := r.fc.armSwitch(r.id)
+	reply()
+	select {
+	case <-written:
+		return true
+	case <-r.fc.done:
+		return false
+	}
+}
+
 // startTLS runs inline in the library's reading goroutine (the library does not start a handler
 // goroutine for it), so no request is read until TLS is up or the connection is given up.
 func (r *request) startTLS() {
@@ -151,11 +165,7 @@ func (r *request) startTLS() {
 	// RFC 4511 4.14.1 asks for operationsError while other operations are outstanding. None can
 	// be: requests run one at a time in order, and the library reads nothing more until this
 	// handler returns.
-	written := r.fc.armSwitch(r.id)
-	reply(nil)
-	select {
-	case <-written:
-	case <-r.fc.done:
+	if !r.replyBeforeSwitch(func() { reply(nil) }) {
 		return
 	}
 	tc := tls.Server(r.fc.tlsTransport(), r.s.opts.TLS)

@@ -175,11 +175,7 @@ func (r *request) completeNTLM(sess *ntlm.Session, c fakead.Caller, reply func(e
 		reply(nil)
 		return
 	}
-	written := r.fc.armSwitch(r.id)
-	reply(nil)
-	select {
-	case <-written:
-	case <-r.fc.done:
+	if !r.replyBeforeSwitch(func() { reply(nil) }) {
 		return
 	}
 	l := &ntlmLayer{sess: sess, maxIn: r.s.lim.MaxReceiveBuffer}

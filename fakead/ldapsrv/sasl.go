@@ -302,11 +302,7 @@ func (r *request) completeSASL(sb *saslBind, l *saslLayer, creds []byte) {
 		r.replySASL(nil, creds)
 		return
 	}
-	written := r.fc.armSwitch(r.id)
-	r.replySASL(nil, creds)
-	select {
-	case <-written:
-	case <-r.fc.done:
+	if !r.replyBeforeSwitch(func() { r.replySASL(nil, creds) }) {
 		return
 	}
 	r.fc.setLayer(l)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -149,7 +151,7 @@ type CachedAccount struct {
 func (h *Host) Cache() []CachedAccount {
 	return sim.LockedValue(h.w, func() []CachedAccount {
 		var out []CachedAccount
-		for _, k := range sortedKeys(h.gmsa) {
+		for _, k := range slices.Sorted(maps.Keys(h.gmsa)) {
 			c := h.gmsa[k]
 			out = append(out, CachedAccount{SAMAccountName: c.sam, Installed: c.installed, Retrieved: c.retrieved,
 				ValidUntil: c.validUntil, HasPrevious: c.prev != nil, Failures: c.failures, LastFailure: c.lastFailure})
@@ -168,7 +170,7 @@ func (f *Fleet) CheckCaches() error {
 	err := w.Exec(func(now time.Time) error {
 		for _, h := range f.order {
 			dc := w.DC(h.spec.DC)
-			for _, k := range sortedKeys(h.gmsa) {
+			for _, k := range slices.Sorted(maps.Keys(h.gmsa)) {
 				c := h.gmsa[k]
 				if !dc.Running() || c.failures > 0 {
 					continue

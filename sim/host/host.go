@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -303,7 +304,7 @@ func (h *Host) boot(now time.Time, dc *sim.DC, joined bool) {
 	// The 2012 R2 known issue: kdssvc is not started after a restart unless its network-on
 	// trigger is set; elsewhere it starts on demand.
 	h.kdssvc = joined || h.spec.OS != "2012R2" || h.trigger
-	for _, k := range sortedKeys(h.work) {
+	for _, k := range slices.Sorted(maps.Keys(h.work)) {
 		wl := h.work[k]
 		wl.State = StateStopped
 		if wl.Kind != KindTask && wl.StartType == StartAuto { // services, and app pools (IIS autoStart)
@@ -464,13 +465,4 @@ func (h *Host) SetEncryptionTypes(mask int64) {
 	h.w.Locked(func() {
 		h.encTypes = mask
 	})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

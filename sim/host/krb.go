@@ -3,6 +3,8 @@ package host
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,7 +217,7 @@ func (h *Host) DecryptTicket(t *Ticket) (*Decrypted, error) {
 			previous bool
 		}
 		var owners []owner
-		for _, k := range sortedKeys(h.gmsa) {
+		for _, k := range slices.Sorted(maps.Keys(h.gmsa)) {
 			c := h.gmsa[k]
 			for _, key := range c.cur {
 				keys, owners = append(keys, key), append(owners, owner{c.sam, false})

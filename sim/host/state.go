@@ -2,6 +2,8 @@ package host
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +67,7 @@ func (f *Fleet) SaveLocked() []Saved {
 func (h *Host) save() Saved {
 	sh := Saved{Spec: h.spec, DN: h.dn, Password: h.password, Boots: h.boots, KDSSvc: h.kdssvc,
 		Trigger: h.trigger, EncTypes: h.encTypes}
-	for _, k := range sortedKeys(h.work) {
+	for _, k := range slices.Sorted(maps.Keys(h.work)) {
 		wl := h.work[k]
 		sw := SavedWorkload{Kind: wl.Kind, Name: wl.Name, Account: wl.Account, Password: wl.password,
 			StartType: wl.StartType, State: wl.State, GMSA: wl.gmsa}
@@ -74,7 +76,7 @@ func (h *Host) save() Saved {
 		}
 		sh.Workloads = append(sh.Workloads, sw)
 	}
-	for _, k := range sortedKeys(h.gmsa) {
+	for _, k := range slices.Sorted(maps.Keys(h.gmsa)) {
 		c := h.gmsa[k]
 		sh.Cache = append(sh.Cache, SavedCache{SAM: c.sam, DN: c.dn, Installed: c.installed, Current: c.current,
 			Previous: c.prev, Retrieved: c.retrieved, ValidUntil: c.validUntil})

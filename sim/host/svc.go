@@ -3,6 +3,8 @@ package host
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -285,7 +287,7 @@ func (h *Host) startKdssvc(now time.Time, dc *sim.DC) {
 	}
 	h.kdssvc = true
 	h.w.Loop().Logf("host %s kdssvc started", h.name)
-	for _, k := range sortedKeys(h.work) {
+	for _, k := range slices.Sorted(maps.Keys(h.work)) {
 		if wl := h.work[k]; wl.State == StateStartPending {
 			h.StartLocked(now, dc, wl)
 		}
