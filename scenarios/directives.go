@@ -93,15 +93,15 @@ func directiveTable() map[string]directive {
 				}
 			}
 			auth, hasAuth := st.Arg("auth")
-			if hasAuth && !slices.Contains(probeAuths, strings.ToLower(auth)) {
-				return fmt.Errorf("auth=%q: expected one of %s", auth, strings.Join(probeAuths, ", "))
+			if hasAuth && !slices.Contains(probeAuths(), strings.ToLower(auth)) {
+				return fmt.Errorf("auth=%q: expected one of %s", auth, strings.Join(probeAuths(), ", "))
 			}
 			if p, ok := st.Arg("protect"); ok {
 				if !hasAuth {
 					return fmt.Errorf("protect=%s needs auth=simple|kerberos|ntlm (the probe then binds over the wire)", p)
 				}
-				if !slices.Contains(probeProtects, strings.ToLower(p)) {
-					return fmt.Errorf("protect=%q: expected one of %s", p, strings.Join(probeProtects, ", "))
+				if !slices.Contains(probeProtects(), strings.ToLower(p)) {
+					return fmt.Errorf("protect=%q: expected one of %s", p, strings.Join(probeProtects(), ", "))
 				}
 				if st.Flag("tls") && !strings.EqualFold(p, "tls") {
 					return fmt.Errorf("tls and protect=%s contradict each other", p)

@@ -72,11 +72,9 @@ func (r *runner) ldapServer(dc string) (*ldapsrv.Server, error) {
 	return s, nil
 }
 
-// probeAuth and probeProtect are the values the probe takes.
-var (
-	probeAuths    = []string{"simple", "kerberos", "ntlm"}
-	probeProtects = []string{"none", "sign", "seal", "tls"}
-)
+// probeAuths and probeProtects are the values the probe's auth= and protect= take.
+func probeAuths() []string    { return []string{"simple", "kerberos", "ntlm"} }
+func probeProtects() []string { return []string{"none", "sign", "seal", "tls"} }
 
 // wireSearch binds as `as` to dc's LDAP server with auth and protect and reads the base object
 // dn. A refused bind or search is returned as *ldap.Error.
