@@ -9,6 +9,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/ldapauth"
 	"github.com/gmsasim/gmsasim/sim"
@@ -185,9 +186,17 @@ func (h *Host) ldapBind(now time.Time, dc *sim.DC) (fakead.Caller, error) {
 	if err != nil {
 		return fakead.Caller{}, err
 	}
-	st, err := k.ServiceTicketAt(now, h.clock(now), h.creds, "ldap/"+h.w.DCDNSName(dc.Name()))
-	if err != nil {
-		return fakead.Caller{}, skewErr(err)
+	// The host's ticket cache: one ldap/ ticket per DC for its logon, reused until it expires, as
+	// Windows' LSA does (a new logon — boot, klist purge — starts the cache afresh).
+	st := h.ldapTkt[dc.Name()]
+	if st == nil || !now.Before(st.EndTime) {
+		if st, err = k.ServiceTicketAt(now, h.clock(now), h.creds, "ldap/"+h.w.DCDNSName(dc.Name())); err != nil {
+			return fakead.Caller{}, skewErr(err)
+		}
+		if h.ldapTkt == nil {
+			h.ldapTkt = map[string]*kdc.ServiceTicket{}
+		}
+		h.ldapTkt[dc.Name()] = st
 	}
 	ap, err := ldapauth.NewAPReq(ldapauth.Kerberos{Realm: strings.ToUpper(h.f.domain), CName: types.NewPrincipalName(1, h.sam),
 		Now: func() time.Time { return h.clock(now) }, Rand: h.w.Loop().Rand("host/" + h.name + "/ldap")}, st.Ticket, st.SessionKey)

@@ -103,6 +103,7 @@ type Host struct {
 	password string
 	keys     []types.EncryptionKey // machine keys, AES256 first
 	creds    *kdc.Credentials
+	ldapTkt  map[string]*kdc.ServiceTicket // ldap/<DC> tickets of the current logon, by DC (its ticket cache)
 	snap     kdc.Snapshot
 	encTypes int64
 	boots    int
@@ -350,6 +351,7 @@ func (h *Host) logon(now time.Time, dc *sim.DC, renewal bool) error {
 	}
 	same := renewal && strings.Join(h.snap.Groups, ",") == strings.Join(snap.Groups, ",")
 	h.creds, h.snap = creds, snap
+	h.ldapTkt = nil // a new logon: the service tickets of the old one are gone (klist purge, boot)
 	if !same {
 		h.w.Loop().Logf("host %s logon at %s: TGT until %s, %d groups", h.name, dc.Name(), sim.FormatOffset(creds.EndTime.Sub(h.w.Start())), len(snap.Groups))
 	}
