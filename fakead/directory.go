@@ -33,6 +33,8 @@ type Directory struct {
 	kds    *kdsState // this DC's Key Distribution Service (kds.go), created on first use
 	snc    *schemaNC // the schema partition's objects, built on first use, shared by the replicas (schemanc.go)
 
+	exportMemo *ldifExport // the last ExportLDIF (ldif.go)
+
 	at attrTypes // frequently used schema attributes
 
 	tokens      map[*entry]cachedToken // tokenOf's cache, valid while the USN stands still

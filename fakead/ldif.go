@@ -28,8 +28,39 @@ const (
 
 // ExportLDIF writes the whole replica as LDIF, deterministically ordered; ImportLDIF reads it back,
 // and export(import(x)) == x byte for byte.
+//
+// The last export is kept (exportMemo) and written again while the replica's highest USN and its
+// state record are unchanged: a migration saves the world before and after every step, and half
+// of those saves follow no write at all. Every change to an entry takes a USN, and what is not an
+// entry (RID pool, grants, invocation id) is in the state record.
 func (d *Directory) ExportLDIF(w io.Writer) error {
-	recs := []LDIFRecord{d.stateRecord()}
+	var st bytes.Buffer
+	state := d.stateRecord()
+	if err := WriteLDIF(&st, state); err != nil {
+		return err
+	}
+	if m := d.exportMemo; m != nil && m.usn == d.usn && m.state == st.String() {
+		_, err := w.Write(m.text)
+		return err
+	}
+	var out bytes.Buffer
+	if err := d.exportLDIF(&out, state); err != nil {
+		return err
+	}
+	d.exportMemo = &ldifExport{usn: d.usn, state: st.String(), text: out.Bytes()}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// ldifExport is a replica's last LDIF export and what it was made from.
+type ldifExport struct {
+	usn   uint64
+	state string
+	text  []byte
+}
+
+func (d *Directory) exportLDIF(w io.Writer, state LDIFRecord) error {
+	recs := []LDIFRecord{state}
 	var roots []*entry
 	for _, e := range d.all {
 		if e != nil && e.parent == nil {
