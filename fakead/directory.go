@@ -163,6 +163,10 @@ func (d *Directory) nextUSN() uint64 {
 	return d.usn
 }
 
+// SetKeyMemo makes the replica derive accounts' keys through km (a restored world's, so that its
+// replicas share the memo of the world they now belong to); nil derives every time.
+func (d *Directory) SetKeyMemo(km *fakekds.KeyMemo) { d.dom.keys = km }
+
 // lookup finds a live or deleted entry by DN string.
 func (d *Directory) lookup(dn DN) *entry { return d.byKey[dnKey(dn)] }
 

@@ -192,19 +192,9 @@ func (d *Directory) kdsAccount(e *entry) (fakekds.Account, error) {
 // UTF-16LE) with the machine salt, cached per DC.
 func (d *Directory) gmsaKeys(e *entry, password []byte) (Keys, error) {
 	salt := fakekds.MachineSalt(d.dom.DNSName, e.firstString(d.at.sAMAccountName))
-	s := d.kdsState()
-	ck := salt + "\x00" + string(password)
-	if k, ok := s.keys[ck]; ok {
-		return k, nil
-	}
-	fk, err := fakekds.KeysFromUTF16(password, salt)
+	fk, err := d.dom.keys.Keys(password, salt) // the domain's memo: every replica and host derives the same
 	if err != nil {
 		return Keys{}, err
 	}
-	k := Keys{NTHash: fk.NTHash, AES128: fk.AES128, AES256: fk.AES256, Salt: salt}
-	if len(s.keys) >= 1024 {
-		s.keys = map[string]Keys{}
-	}
-	s.keys[ck] = k
-	return k, nil
+	return Keys{NTHash: fk.NTHash, AES128: fk.AES128, AES256: fk.AES256, Salt: salt}, nil
 }

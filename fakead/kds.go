@@ -24,8 +24,6 @@ type kdsState struct {
 	// parsed remembers, per root-key object (objectGUID), the USN it was parsed at, so a
 	// replica's keys are parsed once.
 	parsed map[ad.GUID]uint64
-	// keys caches Kerberos keys derived from managed passwords (PBKDF2 costs milliseconds).
-	keys map[string]Keys
 	// container is the key of CN=Master Root Keys in this replica.
 	container string
 }
@@ -33,7 +31,7 @@ type kdsState struct {
 func (d *Directory) kdsState() *kdsState {
 	if d.kds == nil {
 		d.kds = &kdsState{deriver: fakekds.NewDeriver(), cache: map[ad.GUID]*fakekds.RootKey{},
-			parsed: map[ad.GUID]uint64{}, keys: map[string]Keys{}}
+			parsed: map[ad.GUID]uint64{}}
 		if dn, err := ParseDN(d.RootKeyContainerDN()); err == nil {
 			d.kds.container = dnKey(dn)
 		}

@@ -55,9 +55,14 @@ type testDomain struct {
 	tlsConfig func(name string) *tls.Config
 }
 
+// testKeys is the key-derivation memo the tests' worlds share: they are built from one seed, so
+// the same passwords give the same keys again in every crash-sweep world.
+var testKeys = fakekds.NewKeyMemo()
+
 func newDomain(t testing.TB, o worldOpts) *testDomain {
 	t.Helper()
-	w, err := sim.New(sim.Config{Seed: 7, SchemaVersion: o.schema, DCs: o.dcs, LinkDelay: o.linkDelay, AdminPassword: adminPassword})
+	w, err := sim.New(sim.Config{Seed: 7, SchemaVersion: o.schema, DCs: o.dcs, LinkDelay: o.linkDelay, AdminPassword: adminPassword,
+		Keys: testKeys})
 	if err != nil {
 		t.Fatal(err)
 	}

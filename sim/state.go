@@ -87,6 +87,7 @@ func Restore(s SavedState, cfg Config) (*World, error) {
 	ids := GUIDSource{w.streams.Get(fmt.Sprintf("%s/restore/%d/%d", StreamGUIDs, s.Now.UnixNano(), usns))}
 	for _, d := range dirs {
 		d.SetIDSource(ids)
+		d.SetKeyMemo(w.cfg.Keys)
 	}
 	w.attach(dirs, reps)
 	return w, nil
