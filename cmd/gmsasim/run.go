@@ -19,12 +19,14 @@ import (
 )
 
 const runUsage = `usage: gmsasim run [PATH...] [--seed N] [--label-filter EXPR] [--shard K/N] [--junit FILE]
-                   [--report DIR] [--trace FILE] [--include-pending] [--rewrite]
+                   [--report DIR] [--trace FILE] [--include-pending] [--rewrite] [--allow-empty]
   PATH is a scenario file (read as one whatever its extension) or a directory (every *.scn below
   it, testdata directories excluded); default: scenarios/library.
   --shard K/N runs the K-th of N parts (1 <= K <= N) of the selected scenarios for a CI matrix:
   scenario i of the sorted selection (after --label-filter, malformed files included) goes to part
   i mod N + 1, so the N parts are disjoint, cover the selection, and differ in size by one at most.
+  A selection of no scenario (an empty directory, a label no file has, an empty shard) exits 2
+  unless --allow-empty.
 `
 
 // runRun is `gmsasim run`: run scenario files, print a progress line per scenario and a
@@ -40,6 +42,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	traceFile := fset.String("trace", "", "write every scenario's trace here")
 	pending := fset.Bool("include-pending", false, "also run scenarios labelled pending")
 	shardFlag := fset.String("shard", "", "run part K of N of the selection (K/N, e.g. 2/4)")
+	allowEmpty := fset.Bool("allow-empty", false, "exit 0 when the paths, --label-filter and --shard select no scenario (default: exit 2)")
 	rewrite := fset.Bool("rewrite", false, "rewrite expected outputs with what the run printed")
 	fset.BoolVar(rewrite, "update", false, "same as --rewrite")
 	var paths []string
@@ -95,6 +98,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		err  error
 	}
 	var sel []selected
+	filtered := 0
 	for _, f := range files {
 		parse := scenarios.ParseFile
 		if *rewrite {
@@ -102,6 +106,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 		sc, err := parse(f)
 		if err == nil && !lf.Match(sc) {
+			filtered++
 			continue
 		}
 		sel = append(sel, selected{f, sc, err})
@@ -115,6 +120,18 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "shard %d/%d: %d of %d scenarios\n", shardK, shardN, len(part), len(sel))
 		sel = part
+	}
+	if len(sel) == 0 && !*allowEmpty {
+		// A mistyped label or path must not pass a CI gate as "0 scenarios, 0 failed".
+		why := fmt.Sprintf("%d scenario files", len(files))
+		if *filter != "" {
+			why += fmt.Sprintf(", %d filtered out by --label-filter %q", filtered, *filter)
+		}
+		if shardN > 0 {
+			why += fmt.Sprintf(", none in shard %d/%d", shardK, shardN)
+		}
+		fmt.Fprintf(stderr, "gmsasim run: no scenario selected (%s); --allow-empty accepts an empty selection\n", why)
+		return 2
 	}
 	for _, s := range sel {
 		f, sc := s.file, s.sc

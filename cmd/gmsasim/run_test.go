@@ -121,3 +121,29 @@ func TestRunUsageErrors(t *testing.T) {
 		t.Errorf("label filter ran the wrong files (rc=%d):\n%s", rc, out.String())
 	}
 }
+
+// A selection of nothing — a label no file has, an empty directory, an empty shard — fails with
+// exit 2 and the counts, so a mistyped filter cannot pass a CI gate; --allow-empty accepts it.
+func TestRunEmptySelection(t *testing.T) {
+	empty := t.TempDir()
+	one, err := filepath.Glob(filepath.Join(libDir, "kds-key-does-not-exist.scn"))
+	if err != nil || len(one) != 1 {
+		t.Fatalf("library file: %v %v", one, err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{libDir, "--label-filter", "nosuchlabel"}, `filtered out by --label-filter "nosuchlabel"`},
+		{[]string{empty}, "(0 scenario files)"},
+		{[]string{one[0], "--shard", "2/2"}, "none in shard 2/2"},
+	} {
+		var out, errb bytes.Buffer
+		if rc := runRun(c.args, &out, &errb); rc != 2 || !strings.Contains(errb.String(), "no scenario selected") || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: rc=%d, stderr %q, want 2 and %q", c.args, rc, errb.String(), c.want)
+		}
+		if rc := runRun(append(c.args, "--allow-empty"), &out, &errb); rc != 0 {
+			t.Errorf("%v --allow-empty: rc=%d\n%s", c.args, rc, errb.String())
+		}
+	}
+}
