@@ -136,6 +136,7 @@ func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
 		Classname string   `xml:"classname,attr"`
 		Time      string   `xml:"time,attr"`
 		Failure   *failure `xml:"failure,omitempty"`
+		Error     *failure `xml:"error,omitempty"`
 		Skipped   *skipped `xml:"skipped,omitempty"`
 		SystemOut string   `xml:"system-out,omitempty"`
 	}
@@ -156,6 +157,9 @@ func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
 			tc.Classname = "scenarios"
 		}
 		switch {
+		case r.Malformed != nil:
+			ts.Errors++
+			tc.Error = &failure{Message: r.Scenario.Path + ": malformed scenario file", Type: "malformed", Text: r.Malformed.Error()}
 		case r.Skipped:
 			ts.Skipped++
 			tc.Skipped = &skipped{Message: r.SkipReason}
@@ -206,6 +210,8 @@ svg{background:#fff;border:1px solid #dde;margin:4px 0} .legend span{display:inl
 	for i, r := range results {
 		status, cls := "pass", "pass"
 		switch {
+		case r.Malformed != nil:
+			status, cls = "MALFORMED", "fail"
 		case r.Skipped:
 			status, cls = "skipped", "skip"
 		case r.Failure != nil:
@@ -217,6 +223,10 @@ svg{background:#fff;border:1px solid #dde;margin:4px 0} .legend span{display:inl
 	b.WriteString("</table>\n")
 	for i, r := range results {
 		fmt.Fprintf(&b, `<h2 id="s%d">%s</h2><p class="desc">%s</p>`+"\n", i, html.EscapeString(r.Scenario.Path), html.EscapeString(strings.Join(r.Scenario.Header, " ")))
+		if r.Malformed != nil {
+			fmt.Fprintf(&b, "<pre>%s</pre>\n", html.EscapeString(r.Malformed.Error()))
+			continue
+		}
 		if r.Skipped {
 			fmt.Fprintf(&b, "<p class=\"skip\">skipped: %s</p>\n", html.EscapeString(r.SkipReason))
 			continue

@@ -51,6 +51,14 @@ type Result struct {
 	Digest     string   // the first DC's directory digest at the end
 	// Outputs are the outputs of the steps that ran, by directive line (for partial rewrites).
 	Outputs map[int]string
+	// Malformed is the parse error of a file that could not be run (Scenario then holds only
+	// its Path): a JUnit <error>, a failure in the report, never a pass.
+	Malformed error
+}
+
+// MalformedResult is the result of a scenario file that does not parse.
+func MalformedResult(path string, err error) *Result {
+	return &Result{Scenario: &Scenario{Path: path}, Malformed: err}
 }
 
 // Failure is a failed scenario: where, when, what was expected and what happened.

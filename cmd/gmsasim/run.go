@@ -138,6 +138,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		if s.err != nil {
 			parseErrs++
 			fmt.Fprintf(stdout, "FAIL %s\n  %v\n", f, s.err)
+			results = append(results, scenarios.MalformedResult(f, s.err)) // JUnit <error>, report failure
 			continue
 		}
 		res := scenarios.Run(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending, Keys: keys})
@@ -172,13 +173,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	wall := time.Since(start) // wallclock: summary only
-	ran := len(results) - skipped
+	ran := len(results) - skipped - parseErrs
 	rate := "n/a"
 	if wall > 0 {
 		rate = fmt.Sprintf("%.3g", simTotal.Seconds()/wall.Seconds())
 	}
 	summary := fmt.Sprintf("%d scenarios: %d passed, %d failed, %d skipped (pending), %d malformed; simulated %s in %s wall (%s simulated-seconds per wall-second)",
-		len(results)+parseErrs, ran-failed, failed, skipped, parseErrs, fmtDur(simTotal), wall.Round(time.Millisecond), rate)
+		len(results), ran-failed, failed, skipped, parseErrs, fmtDur(simTotal), wall.Round(time.Millisecond), rate)
 	fmt.Fprintln(stdout, summary)
 	if *traceFile != "" {
 		if err := writeFileMkdir(*traceFile, trace.Bytes()); err != nil {

@@ -147,3 +147,54 @@ func TestRunEmptySelection(t *testing.T) {
 		}
 	}
 }
+
+// A run with one malformed and one passing scenario exits 1, and its JUnit XML counts the
+// malformed file as an <error> testcase (tests="2" errors="1"), never as nothing; the HTML report
+// lists it as MALFORMED.
+func TestRunMalformedInJUnitAndReport(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(filepath.Join(libDir, "kds-key-does-not-exist.scn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a-good.scn"), good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b-bad.scn"), []byte("world seed=1\n----\n\nadvance soon\n----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	junit, report := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report")
+	var out, errb bytes.Buffer
+	if rc := runRun([]string{dir, "--junit", junit, "--report", report}, &out, &errb); rc != 1 {
+		t.Fatalf("rc=%d, want 1\n%s%s", rc, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "2 scenarios: 1 passed, 0 failed, 0 skipped (pending), 1 malformed") {
+		t.Errorf("summary:\n%s", out.String())
+	}
+	x, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suite struct {
+		Tests  int `xml:"tests,attr"`
+		Errors int `xml:"errors,attr"`
+		Cases  []struct {
+			Name  string `xml:"name,attr"`
+			Error *struct {
+				Message string `xml:"message,attr"`
+				Text    string `xml:",chardata"`
+			} `xml:"error"`
+		} `xml:"testcase"`
+	}
+	if err := xml.Unmarshal(x, &suite); err != nil {
+		t.Fatalf("JUnit does not parse: %v\n%s", err, x)
+	}
+	if suite.Tests != 2 || suite.Errors != 1 || len(suite.Cases) != 2 || suite.Cases[1].Error == nil ||
+		!strings.HasSuffix(suite.Cases[1].Name, "b-bad.scn") || !strings.Contains(suite.Cases[1].Error.Text, "b-bad.scn") {
+		t.Errorf("JUnit: tests=%d errors=%d cases=%+v\n%s", suite.Tests, suite.Errors, suite.Cases, x)
+	}
+	h, err := os.ReadFile(filepath.Join(report, "index.html"))
+	if err != nil || !strings.Contains(string(h), "MALFORMED") {
+		t.Errorf("report lacks the malformed file (%v)", err)
+	}
+}
