@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -135,6 +136,8 @@ func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
 		Name      string   `xml:"name,attr"`
 		Classname string   `xml:"classname,attr"`
 		Time      string   `xml:"time,attr"`
+		File      string   `xml:"file,attr,omitempty"`
+		Line      int      `xml:"line,attr,omitempty"`
 		Failure   *failure `xml:"failure,omitempty"`
 		Error     *failure `xml:"error,omitempty"`
 		Skipped   *skipped `xml:"skipped,omitempty"`
@@ -152,10 +155,11 @@ func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
 	}
 	ts := testsuite{Name: "gmsasim scenarios", Tests: len(results), Time: fmt.Sprintf("%.3f", wall.Seconds())}
 	for _, r := range results {
-		tc := testcase{Name: r.Scenario.Path, Classname: "scenarios." + strings.Join(r.Scenario.Labels, "."), Time: "0"}
-		if tc.Classname == "scenarios." {
-			tc.Classname = "scenarios"
-		}
+		// Classname from the file's directory (scenarios/library/x.scn → scenarios.library), as CI
+		// dashboards group test cases by class; file and line point at the file and, on a failure,
+		// the step that failed.
+		tc := testcase{Name: r.Scenario.Path, Classname: junitClass(r.Scenario.Path),
+			Time: fmt.Sprintf("%.3f", r.Wall.Seconds()), File: r.Scenario.Path}
 		switch {
 		case r.Malformed != nil:
 			ts.Errors++
@@ -165,7 +169,12 @@ func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
 			tc.Skipped = &skipped{Message: r.SkipReason}
 		case r.Failure != nil:
 			ts.Failures++
-			tc.Failure = &failure{Message: r.Failure.Location(), Type: "scenario", Text: r.Failure.Error()}
+			msg := r.Failure.Msg
+			if msg == "" {
+				msg = "output differs"
+			}
+			tc.Failure = &failure{Message: r.Failure.Location() + ": " + firstLine(msg), Type: "scenario", Text: r.Failure.Error()}
+			tc.Line = r.Failure.Line
 		default:
 			tc.SystemOut = fmt.Sprintf("seed=%d simulated=%s steps=%d", r.Seed, fmtDuration(r.SimElapsed), r.Steps)
 		}
@@ -181,6 +190,21 @@ func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitClass is a scenario's JUnit classname: its directory, dotted ("scenarios.library").
+func junitClass(path string) string {
+	dir := filepath.ToSlash(filepath.Dir(filepath.Clean(path)))
+	dir = strings.Trim(strings.TrimLeft(dir, "./"), "/")
+	if dir == "" {
+		return "scenarios"
+	}
+	return strings.ReplaceAll(dir, "/", ".")
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }
 
 // WriteReport writes the HTML report: a summary table and, per scenario, an SVG timeline of

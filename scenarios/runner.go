@@ -51,6 +51,8 @@ type Result struct {
 	Digest     string   // the first DC's directory digest at the end
 	// Outputs are the outputs of the steps that ran, by directive line (for partial rewrites).
 	Outputs map[int]string
+	// Wall is the run's wall-clock time, when the caller measured it (JUnit's time attribute).
+	Wall time.Duration
 	// Malformed is the parse error of a file that could not be run (Scenario then holds only
 	// its Path): a JUnit <error>, a failure in the report, never a pass.
 	Malformed error

@@ -141,6 +141,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			results = append(results, scenarios.MalformedResult(f, s.err)) // JUnit <error>, report failure
 			continue
 		}
+		began := time.Now() // wallclock: the JUnit testcase's time
 		res := scenarios.Run(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending, Keys: keys})
 		if *traceFile != "" && !res.Skipped {
 			fmt.Fprintf(&trace, "== %s seed=%d\n", sc.Path, res.Seed)
@@ -148,6 +149,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 				trace.WriteString(l + "\n")
 			}
 		}
+		res.Wall = time.Since(began) // wallclock: the JUnit testcase's time
 		results = append(results, res)
 		simTotal += res.SimElapsed
 		switch {

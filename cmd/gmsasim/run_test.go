@@ -163,35 +163,57 @@ func TestRunMalformedInJUnitAndReport(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "b-bad.scn"), []byte("world seed=1\n----\n\nadvance soon\n----\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	failing := strings.Replace(string(good), "New-ADServiceAccount : Key does not exist", "New-ADServiceAccount : Key does exist", 1)
+	if failing == string(good) {
+		t.Fatal("the library file changed: pick another expected output to break")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "c-fail.scn"), []byte(failing), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	junit, report := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report")
 	var out, errb bytes.Buffer
 	if rc := runRun([]string{dir, "--junit", junit, "--report", report}, &out, &errb); rc != 1 {
 		t.Fatalf("rc=%d, want 1\n%s%s", rc, out.String(), errb.String())
 	}
-	if !strings.Contains(out.String(), "2 scenarios: 1 passed, 0 failed, 0 skipped (pending), 1 malformed") {
+	if !strings.Contains(out.String(), "3 scenarios: 1 passed, 1 failed, 0 skipped (pending), 1 malformed") {
 		t.Errorf("summary:\n%s", out.String())
 	}
 	x, err := os.ReadFile(junit)
 	if err != nil {
 		t.Fatal(err)
 	}
+	type detail struct {
+		Message string `xml:"message,attr"`
+		Text    string `xml:",chardata"`
+	}
 	var suite struct {
-		Tests  int `xml:"tests,attr"`
-		Errors int `xml:"errors,attr"`
-		Cases  []struct {
-			Name  string `xml:"name,attr"`
-			Error *struct {
-				Message string `xml:"message,attr"`
-				Text    string `xml:",chardata"`
-			} `xml:"error"`
+		Tests    int `xml:"tests,attr"`
+		Errors   int `xml:"errors,attr"`
+		Failures int `xml:"failures,attr"`
+		Cases    []struct {
+			Name      string  `xml:"name,attr"`
+			Classname string  `xml:"classname,attr"`
+			Time      string  `xml:"time,attr"`
+			File      string  `xml:"file,attr"`
+			Line      int     `xml:"line,attr"`
+			Error     *detail `xml:"error"`
+			Failure   *detail `xml:"failure"`
 		} `xml:"testcase"`
 	}
 	if err := xml.Unmarshal(x, &suite); err != nil {
 		t.Fatalf("JUnit does not parse: %v\n%s", err, x)
 	}
-	if suite.Tests != 2 || suite.Errors != 1 || len(suite.Cases) != 2 || suite.Cases[1].Error == nil ||
+	if suite.Tests != 3 || suite.Errors != 1 || suite.Failures != 1 || len(suite.Cases) != 3 || suite.Cases[1].Error == nil ||
 		!strings.HasSuffix(suite.Cases[1].Name, "b-bad.scn") || !strings.Contains(suite.Cases[1].Error.Text, "b-bad.scn") {
-		t.Errorf("JUnit: tests=%d errors=%d cases=%+v\n%s", suite.Tests, suite.Errors, suite.Cases, x)
+		t.Fatalf("JUnit: tests=%d errors=%d failures=%d cases=%+v\n%s", suite.Tests, suite.Errors, suite.Failures, suite.Cases, x)
+	}
+	// The failure: message = location and reason, file and line of the step, the time it took,
+	// the classname from the directory.
+	f := suite.Cases[2]
+	wantClass := strings.ReplaceAll(strings.Trim(filepath.ToSlash(dir), "/"), "/", ".")
+	if f.Failure == nil || !strings.Contains(f.Failure.Message, "c-fail.scn:") || !strings.Contains(f.Failure.Message, "output differs") ||
+		f.Line <= 0 || !strings.HasSuffix(f.File, "c-fail.scn") || f.Time == "" || f.Classname != wantClass {
+		t.Errorf("failing testcase: %+v (want classname %q)", f, wantClass)
 	}
 	h, err := os.ReadFile(filepath.Join(report, "index.html"))
 	if err != nil || !strings.Contains(string(h), "MALFORMED") {
