@@ -277,3 +277,23 @@ func TestMIC(t *testing.T) {
 		t.Fatalf("own MIC reflected: %v, want ErrToken", err)
 	}
 }
+
+func TestContextToken(t *testing.T) {
+	oid := []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02}
+	for _, inner := range [][]byte{{1, 0}, bytes.Repeat([]byte{7}, 300), bytes.Repeat([]byte{9}, 70000)} {
+		tok := ContextToken(oid, inner)
+		gotOID, gotInner, err := ParseContextToken(tok)
+		if err != nil || !bytes.Equal(gotOID, oid) || !bytes.Equal(gotInner, inner) {
+			t.Fatalf("%d-byte inner token: %x %d %v", len(inner), gotOID, len(gotInner), err)
+		}
+	}
+	// The framing is RFC 2743's: 60 len 06 len oid inner.
+	if tok := ContextToken([]byte{0x2b}, []byte{1, 0}); !bytes.Equal(tok, []byte{0x60, 0x05, 0x06, 0x01, 0x2b, 0x01, 0x00}) {
+		t.Fatalf("ContextToken = %x", tok)
+	}
+	for _, bad := range [][]byte{nil, {0x60}, {0x60, 0x05, 0x06, 0x01}, {0x61, 0x00}, {0x60, 0x02, 0x04, 0x00}, {0x60, 0x02, 0x06, 0x00}, {0x60, 0x85, 1, 1, 1, 1, 1}} {
+		if _, _, err := ParseContextToken(bad); !errors.Is(err, ErrContextToken) {
+			t.Errorf("ParseContextToken(%x): %v, want ErrContextToken", bad, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package ldapauth
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
-	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/crypto"
 	"github.com/jcmturner/gokrb5/v8/gssapi"
 	"github.com/jcmturner/gokrb5/v8/iana/chksumtype"
@@ -134,7 +134,7 @@ func (c *gssapiClient) apReq(spn string, apOptions []int) ([]byte, error) {
 		return nil, err
 	}
 	c.subkey, c.sendSeq = ap.Subkey, ap.Seq
-	return frame(gssapi.OIDKRB5.OID(), []byte{0x01, 0x00}, ap.DER)
+	return gss.ContextToken(oidKRB5, append([]byte{0x01, 0x00}, ap.DER...)), nil
 }
 
 // APReq is an AP-REQ a client built, with what it keeps for the context.
@@ -186,9 +186,9 @@ func NewAPReq(k Kerberos, tkt messages.Ticket, session types.EncryptionKey, apOp
 // apRep checks the server's AP-REP (mutual authentication) and takes its subkey and sequence
 // number, or a KRB-ERROR as the reason the bind failed.
 func (c *gssapiClient) apRep(tok []byte) error {
-	inner, err := unframe(tok)
-	if err != nil {
-		return err
+	oid, inner, err := gss.ParseContextToken(tok)
+	if err != nil || !bytes.Equal(oid, oidKRB5) {
+		return errors.New("ldapauth: the server's token is not a GSS-API InitialContextToken of the Kerberos mechanism")
 	}
 	switch {
 	case len(inner) >= 2 && inner[0] == 0x03 && inner[1] == 0x00:
@@ -247,40 +247,5 @@ func (c *gssapiClient) NegotiateSaslAuth(input []byte, authzid string) ([]byte, 
 
 func (c *gssapiClient) DeleteSecContext() error { return nil }
 
-// frame is RFC 2743 3.1's InitialContextToken: [APPLICATION 0] { mech OID, inner token }, the
-// inner token starting with the two-octet TOK_ID of RFC 4121 4.1.
-func frame(oid asn1.ObjectIdentifier, tokID, msg []byte) ([]byte, error) {
-	ob, err := asn1.Marshal(oid)
-	if err != nil {
-		return nil, err
-	}
-	body := append(append(ob, tokID...), msg...)
-	return append(append([]byte{0x60}, derLen(len(body))...), body...), nil
-}
-
-func derLen(n int) []byte {
-	switch {
-	case n < 0x80:
-		return []byte{byte(n)}
-	case n < 0x100:
-		return []byte{0x81, byte(n)}
-	case n < 0x10000:
-		return []byte{0x82, byte(n >> 8), byte(n)}
-	}
-	return []byte{0x83, byte(n >> 16), byte(n >> 8), byte(n)}
-}
-
-// unframe returns the inner token of an InitialContextToken for the Kerberos mechanism.
-func unframe(b []byte) ([]byte, error) {
-	var raw asn1.RawValue
-	rest, err := asn1.Unmarshal(b, &raw)
-	if err != nil || len(rest) != 0 || raw.Class != asn1.ClassApplication || raw.Tag != 0 {
-		return nil, errors.New("ldapauth: the server's token is not a GSS-API InitialContextToken")
-	}
-	var oid asn1.ObjectIdentifier
-	inner, err := asn1.Unmarshal(raw.Bytes, &oid)
-	if err != nil || !oid.Equal(gssapi.OIDKRB5.OID()) {
-		return nil, errors.New("ldapauth: the server's token is not for the Kerberos mechanism")
-	}
-	return inner, nil
-}
+// oidKRB5 is the Kerberos V5 mechanism's OID, 1.2.840.113554.1.2.2, as DER contents.
+var oidKRB5 = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02}

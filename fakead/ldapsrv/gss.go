@@ -1,6 +1,8 @@
 package ldapsrv
 
 import (
+	"github.com/gmsasim/gmsasim/gss"
+
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -34,22 +36,15 @@ func isKRB5(oid []byte) bool { return bytes.Equal(oid, oidKRB5) || bytes.Equal(o
 
 // parseContextToken splits an InitialContextToken: [APPLICATION 0] { thisMech OID, innerToken }.
 func parseContextToken(b []byte) (oid, inner []byte, err error) {
-	class, constructed, tag, h, l, err := readHeader(b)
-	if err != nil || class != classApplication || !constructed || tag != 0 || h+l != len(b) {
-		return nil, nil, fmt.Errorf("%w: not an InitialContextToken", errGSS)
+	oid, inner, err = gss.ParseContextToken(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", errGSS, err)
 	}
-	body := b[h:]
-	class, constructed, tag, h, l, err = readHeader(body)
-	if err != nil || class != classUniversal || constructed || tag != 6 || h+l > len(body) || l == 0 {
-		return nil, nil, fmt.Errorf("%w: no mechanism OID", errGSS)
-	}
-	return body[h : h+l], body[h+l:], nil
+	return oid, inner, nil
 }
 
 // contextToken builds an InitialContextToken-framed token of mechanism oid.
-func contextToken(oid, inner []byte) []byte {
-	return berSeq(classApplication, 0, appendTLV(nil, classUniversal, false, 6, oid), inner)
-}
+func contextToken(oid, inner []byte) []byte { return gss.ContextToken(oid, inner) }
 
 // krb5APReq extracts the AP-REQ from a Kerberos mechanism's initial token.
 func krb5APReq(tok []byte) ([]byte, error) {
