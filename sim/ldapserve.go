@@ -14,7 +14,8 @@ type LDAPOptions struct {
 	CA *ldapsrv.CA
 	// LDAP and LDAPS are the listen addresses ("127.0.0.1:0" for any free port); "" does not listen.
 	LDAP, LDAPS string
-	// RequireSigning refuses simple binds over plain LDAP, as a DC enforcing LDAP signing.
+	// RequireSigning refuses simple binds over plain LDAP and SASL/NTLM binds without signing or
+	// sealing, as a DC enforcing LDAP signing.
 	RequireSigning bool
 }
 

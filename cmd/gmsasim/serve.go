@@ -214,7 +214,7 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 	fs.StringVar(&o.AdminPassword, "admin-password", "", "Administrator's password (default: drawn from the seed)")
 	fs.IntVar(&o.SchemaVersion, "schema-version", 88, "schema objectVersion: 47, 52, 56, 69, 87, 88 or 91")
 	fs.Uint64Var(&o.Seed, "seed", 0, "the world's seed: ids, keys and passwords derive from it (default: a random one, printed on the ready line and written to STATE-DIR/seed)")
-	fs.BoolVar(&o.RequireSigning, "require-signing", false, "refuse simple binds over plain LDAP (strongerAuthRequired), as a DC enforcing LDAP signing")
+	fs.BoolVar(&o.RequireSigning, "require-signing", false, "refuse simple binds over plain LDAP and SASL/NTLM binds without signing or sealing (strongerAuthRequired), as a DC enforcing LDAP signing")
 	fs.BoolVar(&o.Realtime, "realtime", true, "simulated time follows the wall clock (Kerberos clients stamp requests with real time); --realtime=false freezes it at the start")
 	if err := fs.Parse(args); err != nil {
 		return 2

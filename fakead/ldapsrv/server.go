@@ -27,8 +27,9 @@ type Options struct {
 	// TLS holds the server certificate for LDAPS and StartTLS. Nil disables both: ListenLDAPS fails
 	// and StartTLS answers unavailable.
 	TLS *tls.Config
-	// RequireSigning refuses simple binds with a password over an unencrypted connection, with
-	// strongerAuthRequired and AD's 00002028 text, as a DC enforcing LDAP signing does.
+	// RequireSigning refuses, over an unencrypted connection, simple binds with a password and
+	// SASL or NTLM binds that negotiate no signing or sealing, with strongerAuthRequired and AD's
+	// 00002028 text, as a DC enforcing LDAP signing does.
 	RequireSigning bool
 	// Limits are the administrative limits (AD's query policy and ours); each zero field takes
 	// its DefaultLimits value.
