@@ -25,7 +25,8 @@ var (
 const sidEveryone = "S-1-1-0"
 
 // AcceptKerberos checks an AP-REQ with the keys of the DC's own computer account (current, then
-// previous) at the world's time, as the DC's LDAP service does: a ticket for ldap/<dc fqdn> or any
+// previous) — the keys the world's directory holds, with the ticket's times and the
+// authenticator's skew checked against the wire's clock (Clock.Wire) — as the DC's LDAP service does: a ticket for ldap/<dc fqdn> or any
 // other SPN of the account. The bound caller is the ticket's client with the groups in its PAC —
 // the token of the logon, not the directory's groups now. The acceptor subkey and the initial
 // sequence number of the AP-REP come from the world's stream "ldap/<DC>/kerberos".
@@ -38,7 +39,7 @@ func (b *backend) AcceptKerberos(apReq []byte) (*ldapsrv.KerberosContext, error)
 		if err != nil {
 			return err
 		}
-		a, err := kdc.AcceptAPReq(now, apReq, keys...)
+		a, err := kdc.AcceptAPReq(b.w.clock.Wire(), apReq, keys...)
 		if err != nil {
 			acceptErr = err
 			return nil

@@ -18,7 +18,8 @@ import (
 var _ ldapsrv.NTLMAcceptor = (*backend)(nil)
 
 // NTLMConfig names the DC as its CHALLENGE_MESSAGEs do (CONTOSO, DC1, contoso.com,
-// dc1.contoso.com). Now reads the world's clock and Rand draws from the world's stream, each
+// dc1.contoso.com). Now reads the wire's clock (Clock.Wire: the CHALLENGE's timestamp is for
+// the client, whose clock is the wall's) and Rand draws from the world's stream, each
 // inside the world loop, so both are safe from a connection goroutine. MaxClockSkew stays 0:
 // python ldap3 stamps its NTLMv2 response with the wall clock, which the virtual clock is not.
 func (b *backend) NTLMConfig() (ntlm.ServerConfig, error) {
@@ -38,7 +39,7 @@ func (b *backend) NTLMConfig() (ntlm.ServerConfig, error) {
 	}
 	cfg.Now = func() time.Time {
 		t := b.w.Now()
-		_ = b.w.ExecOn(b.dc, func(now time.Time, _ *fakead.Directory) error { t = now; return nil })
+		_ = b.w.ExecOn(b.dc, func(time.Time, *fakead.Directory) error { t = b.w.clock.Wire(); return nil })
 		return t
 	}
 	cfg.Rand = &loopReader{b: b, stream: "ldap/" + strings.ToUpper(b.dc) + "/ntlm"}

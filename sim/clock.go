@@ -94,6 +94,16 @@ func NewWallClock(start time.Time, seed uint64, b Bounds) *Clock {
 // Realtime reports whether the clock follows the wall clock.
 func (c *Clock) Realtime() bool { return c.wall != nil }
 
+// Wire is the time on the wire to and from real clients (their Kerberos timestamps and skew
+// check, ticket times): with a wall clock, the wall clock itself, however far Advance has moved
+// simulated time ahead of it; on a virtual clock, Now (in-process clients live on it).
+func (c *Clock) Wire() time.Time {
+	if c.wall != nil {
+		return c.wall().UTC()
+	}
+	return c.now
+}
+
 // Start is the time the clock started at.
 func (c *Clock) Start() time.Time { return c.start }
 

@@ -10,7 +10,8 @@ import (
 // KDCServer builds a network KDC for dc: a kdc.Server over the same in-process KDC the member
 // hosts use, whose every request runs inside the world loop on dc's replica at simulated time, as
 // LDAP requests do through Backend. Call Listen/ListenTCP/ListenUDP on it, and Close when done.
-// A stopped DC's KDC does not answer.
+// A stopped DC's KDC does not answer. The wire carries the wire's clock (Clock.Wire), the
+// directory is read at the world's time: see KDC.ExchangeAt.
 func (w *World) KDCServer(dc string) (*kdc.Server, error) {
 	d, err := w.lookup(dc)
 	if err != nil {
@@ -29,6 +30,7 @@ func (w *World) KDCServer(dc string) (*kdc.Server, error) {
 		Exec: func(fn func(now time.Time) error) error {
 			return w.ExecOn(d.name, func(now time.Time, _ *fakead.Directory) error { return fn(now) })
 		},
+		Wire: func() time.Time { return w.clock.Wire() }, // called inside Exec: the loop is held
 		OnExchange: func(now time.Time, o kdc.Outcome) {
 			w.Loop().Logf("%s KDC %s", d.name, o)
 		},

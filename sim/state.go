@@ -55,12 +55,13 @@ func (l Loop) Save() (SavedState, error) {
 }
 
 // Restore rebuilds a world from a SavedState, at the saved simulated time. cfg supplies what is
-// not saved (TraceWriter, TraceLines, bounds); its domain, DCs, seed and passwords are replaced by
-// the saved ones, and a restored world runs on the virtual clock.
+// not saved (TraceWriter, TraceLines, bounds, Realtime); its domain, DCs, seed and passwords are
+// replaced by the saved ones. With cfg.Realtime the restored world's time runs on from the saved
+// moment at the wall clock's pace (serve restoring a snapshot); otherwise on the virtual clock.
 func Restore(s SavedState, cfg Config) (*World, error) {
 	cfg.Seed, cfg.Start, cfg.Domain, cfg.NetBIOS = s.Config.Seed, s.Now, s.Config.Domain, s.Config.NetBIOS
 	cfg.SchemaVersion, cfg.DCs, cfg.Links, cfg.LinkDelay = s.Config.SchemaVersion, s.Config.DCs, s.Config.Links, s.Config.LinkDelay
-	cfg.AdminPassword, cfg.Realtime = s.Config.AdminPassword, false
+	cfg.AdminPassword = s.Config.AdminPassword
 	w, err := newWorld(cfg)
 	if err != nil {
 		return nil, err

@@ -255,6 +255,15 @@ func (w *World) Now() time.Time {
 	return w.clock.Now()
 }
 
+// Wire is the time on the wire to real clients (Clock.Wire): the wall clock in a realtime world,
+// Now otherwise. The KDC and the LDAP server's Kerberos and NTLM binds stamp and check messages
+// with it, and read the directory at Now (see KDC.ExchangeAt and the README's "Time travel").
+func (w *World) Wire() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.clock.Wire()
+}
+
 // Elapsed is the simulated time since Start.
 func (w *World) Elapsed() time.Duration {
 	w.mu.Lock()

@@ -15,7 +15,8 @@ import (
 )
 
 // as answers an AS-REQ ([RFC 4120] 3.1.2, [MS-KILE] 3.3.5.6).
-func (k *KDC) as(now time.Time, raw []byte) Outcome {
+// now is the wire's time (timestamps, skew, ticket times); world the directory's (accounts, keys).
+func (k *KDC) as(now, world time.Time, raw []byte) Outcome {
 	o := Outcome{Exchange: "AS"}
 	var req messages.ASReq
 	if err := req.Unmarshal(raw); err != nil {
@@ -30,7 +31,7 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	if len(cname.NameString) != 1 {
 		return k.fail(now, o, errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN, &cname, sname, "client not found", nil)
 	}
-	client, err := k.cfg.Principals.Client(now, cname.NameString[0])
+	client, err := k.cfg.Principals.Client(world, cname.NameString[0])
 	if err != nil {
 		return k.lookupFail(now, o, err, errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN, &cname, sname)
 	}
@@ -39,9 +40,9 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	}
 	var svc *Principal
 	if isKRBTGT(sname.NameString, k.realm) {
-		svc, err = k.cfg.Principals.KRBTGT(now)
+		svc, err = k.cfg.Principals.KRBTGT(world)
 	} else {
-		svc, err = k.cfg.Principals.Service(now, sname.NameString)
+		svc, err = k.cfg.Principals.Service(world, sname.NameString)
 	}
 	if err != nil {
 		return k.lookupFail(now, o, err, errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN, &cname, sname)
@@ -87,13 +88,13 @@ func (k *KDC) as(now time.Time, raw []byte) Outcome {
 	replyEt = ed.EType
 
 	// The ticket: the group snapshot of this logon goes in its authorization data.
-	groups, err := k.cfg.Principals.Groups(now, client)
+	groups, err := k.cfg.Principals.Groups(world, client)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "reading group membership failed", nil)
 	}
 	krbtgt := svc
 	if svc.Kind != KindKRBTGT {
-		if krbtgt, err = k.cfg.Principals.KRBTGT(now); err != nil {
+		if krbtgt, err = k.cfg.Principals.KRBTGT(world); err != nil {
 			return k.fail(now, o, errorcode.KRB_ERR_GENERIC, &cname, sname, "no krbtgt account", nil)
 		}
 	}

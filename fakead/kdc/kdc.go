@@ -129,22 +129,31 @@ func (o Outcome) String() string {
 func (k *KDC) Handle(now time.Time, req []byte) []byte { return k.Exchange(now, req).Reply }
 
 // Exchange is Handle with the outcome spelled out.
-func (k *KDC) Exchange(now time.Time, req []byte) (out Outcome) {
+func (k *KDC) Exchange(now time.Time, req []byte) Outcome { return k.ExchangeAt(now, now, req) }
+
+// ExchangeAt is Exchange when the wire's clock is not the world's: world is the directory's time
+// (which accounts exist, which keys a gMSA has, group membership), wire the time the messages
+// carry and are checked against (the client's timestamp and the 5-minute skew, authtime,
+// starttime, endtime, renew-till, the KRB-ERROR's stime). A world that has been advanced ahead of
+// the wall clock (serve's time travel) hands the wall clock in as wire, so that a real client's
+// tickets stay valid by its own clock while the accounts and keys are the world's.
+func (k *KDC) ExchangeAt(world, wire time.Time, req []byte) (out Outcome) {
+	now := wire.UTC().Truncate(time.Second)
 	defer func() {
 		if r := recover(); r != nil {
 			out = k.fail(now, out, errorcode.KRB_ERR_GENERIC, nil, types.PrincipalName{}, "internal error", nil)
 			out.Panic = fmt.Sprint(r)
 		}
 	}()
-	now = now.UTC().Truncate(time.Second)
+	world = world.UTC().Truncate(time.Second)
 	if len(req) == 0 || len(req) > MaxMessageSize {
 		return Outcome{}
 	}
 	switch req[0] {
 	case 0x6a: // [APPLICATION 10] AS-REQ
-		return k.as(now, req)
+		return k.as(now, world, req)
 	case 0x6c: // [APPLICATION 12] TGS-REQ
-		return k.tgs(now, req)
+		return k.tgs(now, world, req)
 	}
 	return Outcome{}
 }

@@ -47,6 +47,9 @@ type ServerConfig struct {
 	// OnExchange, when set, is called inside Exec after each answered or refused request (for the
 	// world's trace).
 	OnExchange func(now time.Time, o Outcome)
+	// Wire, when set, is called inside Exec for the time the wire carries (KDC.ExchangeAt): a
+	// world ahead of the wall clock hands the wall clock in. nil: the world's time.
+	Wire func() time.Time
 	// MaxConns bounds concurrent TCP connections (0: DefaultMaxConns). A new connection past it
 	// takes the place of the connection idle longest, else of the one whose partial message
 	// started first; only when every connection is being answered is the newcomer closed.
@@ -251,12 +254,16 @@ func (s *Server) answer(req []byte, udp bool) (reply []byte) {
 		}
 	}()
 	err := s.cfg.Exec(func(now time.Time) error {
-		o := s.cfg.KDC.Exchange(now, req)
+		wire := now
+		if s.cfg.Wire != nil {
+			wire = s.cfg.Wire()
+		}
+		o := s.cfg.KDC.ExchangeAt(now, wire, req)
 		if udp && o.Exchange == "" {
 			return nil // not a request: no reply, no trace
 		}
 		if udp && len(o.Reply) > MaxUDPReply {
-			o = s.cfg.KDC.fail(now.UTC().Truncate(time.Second), o, errorcode.KRB_ERR_RESPONSE_TOO_BIG, nil, types.PrincipalName{}, "response too big for UDP", nil)
+			o = s.cfg.KDC.fail(wire.UTC().Truncate(time.Second), o, errorcode.KRB_ERR_RESPONSE_TOO_BIG, nil, types.PrincipalName{}, "response too big for UDP", nil)
 		}
 		if s.cfg.OnExchange != nil && o.Exchange != "" {
 			s.cfg.OnExchange(now, o)

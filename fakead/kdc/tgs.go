@@ -18,7 +18,8 @@ import (
 // keep the body's encoding); validation (VALIDATE), user-to-user, S4U, FAST and
 // cross-realm referrals are not modelled (KDC_ERR_BADOPTION); of the account check on old TGTs
 // only existence and ACCOUNTDISABLE are modelled (not expiry, lockout, logon hours).
-func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
+// now is the wire's time (timestamps, skew, ticket times); world the directory's (accounts, keys).
+func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	o := Outcome{Exchange: "TGS"}
 	var req messages.TGSReq
 	if err := req.Unmarshal(raw); err != nil {
@@ -45,7 +46,7 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	if !equalFoldRealm(tgt.Realm, k.realm) || !isKRBTGT(tgt.SName.NameString, k.realm) {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_NOT_US, nil, sname, "the ticket is not a TGT of this realm", nil)
 	}
-	krbtgt, err := k.cfg.Principals.KRBTGT(now)
+	krbtgt, err := k.cfg.Principals.KRBTGT(world)
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_ERR_GENERIC, nil, sname, "no krbtgt account", nil)
 	}
@@ -88,7 +89,7 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	// [MS-KILE] 3.3.5.7.1: a TGT older than 20 minutes is checked against the account, which must
 	// still exist and be enabled.
 	if now.Sub(tp.AuthTime) > AccountCheckAge && len(cname.NameString) == 1 {
-		client, err := k.cfg.Principals.Client(now, cname.NameString[0])
+		client, err := k.cfg.Principals.Client(world, cname.NameString[0])
 		if err != nil {
 			return k.lookupFail(now, o, err, errorcode.KDC_ERR_C_PRINCIPAL_UNKNOWN, &cname, sname)
 		}
@@ -110,7 +111,7 @@ func (k *KDC) tgs(now time.Time, raw []byte) Outcome {
 	if isKRBTGT(sname.NameString, k.realm) {
 		svc = krbtgt
 	} else {
-		svc, err = k.cfg.Principals.Service(now, sname.NameString)
+		svc, err = k.cfg.Principals.Service(world, sname.NameString)
 		if err != nil {
 			return k.lookupFail(now, o, err, errorcode.KDC_ERR_S_PRINCIPAL_UNKNOWN, &cname, sname)
 		}
