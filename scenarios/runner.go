@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
@@ -27,6 +28,9 @@ type Options struct {
 	// Keys is shared by the scenario's worlds for key derivations (nil: each world its own); a
 	// run of many scenarios passes one to all of them (cmd run, the harness).
 	Keys *fakekds.KeyMemo
+	// Configure, when set, changes the world's configuration before the world is built (serve
+	// makes a scenario's world realtime, starting at the wall clock, with its trace writer).
+	Configure func(*sim.Config)
 	// linkScale multiplies every link delay (metamorphic variants); 0 means 1.
 	linkScale float64
 	// noCompare runs the steps without comparing outputs (metamorphic variants).
@@ -158,18 +162,31 @@ func newRunner(sc *Scenario, opt Options) *runner {
 		directives: directiveTable(), cmdlets: newCmdletTable()}
 }
 
-// traceBuf collects trace lines (and forwards them to the run's writer).
+// traceBuf collects trace lines (and forwards them to the run's writer). Lines are numbered from
+// 0; a kept session (Open) drops old ones, so since() counts from the numbers, not the slice.
+// The world writes into it under its own lock from any goroutine (a served world's network
+// requests), so it has its own.
 type traceBuf struct {
+	mu      sync.Mutex
 	lines   []string
+	first   int // the number of lines[0]
+	max     int // 0: keep every line (a run); else keep at most this many (a session)
 	partial string
 	fwd     io.Writer
 }
 
 func (t *traceBuf) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	s := t.partial + string(p)
 	parts := strings.Split(s, "\n")
 	t.partial = parts[len(parts)-1]
 	t.lines = append(t.lines, parts[:len(parts)-1]...)
+	if t.max > 0 && len(t.lines) > t.max {
+		drop := len(t.lines) - t.max/2
+		t.first += drop
+		t.lines = append(t.lines[:0], t.lines[drop:]...)
+	}
 	if t.fwd != nil {
 		if _, err := t.fwd.Write(p); err != nil {
 			return 0, err
@@ -177,6 +194,27 @@ func (t *traceBuf) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// mark is the number the next line will have.
+func (t *traceBuf) mark() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.first + len(t.lines)
+}
+
+// since returns the lines numbered mark and after that are still kept.
+func (t *traceBuf) since(mark int) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := max(mark-t.first, 0)
+	if i > len(t.lines) {
+		return nil
+	}
+	return append([]string(nil), t.lines[i:]...)
+}
+
+// all returns the lines kept.
+func (t *traceBuf) all() []string { return t.since(0) }
 
 // Run runs a parsed scenario.
 func Run(sc *Scenario, opt Options) *Result {
@@ -194,11 +232,14 @@ func Run(sc *Scenario, opt Options) *Result {
 	r := newRunner(sc, opt)
 	got := map[int]string{}
 	fail := r.run(res, got)
+	if fail == nil {
+		fail = r.invariants(res)
+	}
 	r.closeMIM()
 	r.closeWire()
 	res.Failure = fail
 	res.Outputs = got
-	res.Trace = r.trace.lines
+	res.Trace = r.trace.all()
 	res.Timeline = r.tl.events
 	if r.w != nil {
 		res.SimElapsed = r.w.Elapsed()
@@ -228,7 +269,7 @@ func (r *runner) failAt(st *Step, format string, args ...any) *Failure {
 	if r.w != nil {
 		f.Elapsed = r.w.Elapsed()
 	}
-	f.TraceTail = tail(r.trace.lines, traceTailLines)
+	f.TraceTail = tail(r.trace.all(), traceTailLines)
 	return f
 }
 
@@ -279,6 +320,9 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 	}
 	cfg.TraceWriter = r.trace
 	cfg.Keys = r.opt.Keys
+	if r.opt.Configure != nil {
+		r.opt.Configure(&cfg)
+	}
 	w, err := sim.New(cfg)
 	if err != nil {
 		return r.failAt(wst, "world: %v", err)
@@ -295,29 +339,43 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 	}
 	for _, st := range r.sc.Steps[1:] {
 		res.Steps++
-		r.tl.add(r.w.Elapsed(), "", "step", fmt.Sprintf("line %d: %s", st.Line, st.String()))
-		mark := len(r.trace.lines)
-		out, err := r.directives[st.Cmd].run(r, st)
-		var pf *PendingFeatureError
-		if errors.As(err, &pf) {
-			f := r.failAt(st, "%v", err)
-			if !r.sc.Pending() {
-				f.Hint = "label the file pending until that part of the simulator lands"
-			}
-			return f
-		}
-		if err != nil {
-			return r.failAt(st, "%v", err)
-		}
-		if out == traceOutput {
-			out = strings.Join(r.trace.lines[mark:], "\n")
-		}
-		r.trackRootKeys()
-		if f := r.compare(st, out, got); f != nil {
+		if f := r.step(st, got); f != nil {
 			return f
 		}
 	}
-	return r.invariants(res)
+	return nil
+}
+
+// step runs one directive after the world block and compares its output.
+func (r *runner) step(st *Step, got map[int]string) *Failure {
+	out, f := r.exec(st)
+	if f != nil {
+		return f
+	}
+	return r.compare(st, out, got)
+}
+
+// exec runs one directive after the world block and returns its output (not yet compared).
+func (r *runner) exec(st *Step) (string, *Failure) {
+	r.tl.add(r.w.Elapsed(), "", "step", fmt.Sprintf("line %d: %s", st.Line, st.String()))
+	mark := r.trace.mark()
+	out, err := r.directives[st.Cmd].run(r, st)
+	var pf *PendingFeatureError
+	if errors.As(err, &pf) {
+		f := r.failAt(st, "%v", err)
+		if !r.sc.Pending() {
+			f.Hint = "label the file pending until that part of the simulator lands"
+		}
+		return "", f
+	}
+	if err != nil {
+		return "", r.failAt(st, "%v", err)
+	}
+	if out == traceOutput {
+		out = strings.Join(r.trace.since(mark), "\n")
+	}
+	r.trackRootKeys()
+	return out, nil
 }
 
 // traceOutput is what a simulator directive returns to print the trace lines it caused.

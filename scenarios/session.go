@@ -1,0 +1,216 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gmsasim/gmsasim/sim"
+	"github.com/gmsasim/gmsasim/sim/host"
+)
+
+// A Session is a scenario's world kept open after its file has run, so that more steps — the
+// same directives and PowerShell lines, with the same output — run against it later: `gmsasim
+// serve --world FILE.scn` serves a session's world, and its control API runs the steps a CI job
+// sends (`POST /steps`). A Session is safe for concurrent use; its steps run one at a time.
+type Session struct {
+	mu     sync.Mutex
+	r      *runner
+	closed bool
+}
+
+// SessionTraceLines is how many trace lines a session keeps for its steps' output (the world's
+// trace writer gets them all): a long-running server's memory stays bounded.
+const SessionTraceLines = 1 << 16
+
+// Open runs sc as Run does — its world block, then every step, comparing outputs — and keeps the
+// world. The error is the run's *Failure when a step's output differs or a step fails (the
+// session is then closed), or a *PendingFeatureError's failure for a pending file, which Open
+// refuses. opt.Configure may change the world's configuration before it is built (serve makes
+// it realtime); opt.Rewrite and metamorphic variants do not apply.
+func Open(sc *Scenario, opt Options) (*Session, error) {
+	if sc.Pending() && !opt.IncludePending {
+		return nil, fmt.Errorf("%s: labelled pending: it needs a part of the simulator that is still being built", sc.Path)
+	}
+	opt.Rewrite = false
+	r := newRunner(sc, opt)
+	r.trace.max = SessionTraceLines
+	res := &Result{Scenario: sc}
+	if f := r.run(res, map[int]string{}); f != nil {
+		r.closeMIM()
+		r.closeWire()
+		return nil, f
+	}
+	return &Session{r: r}, nil
+}
+
+// World is the session's world.
+func (s *Session) World() *sim.World { return s.r.w }
+
+// Hosts are the session's member hosts.
+func (s *Session) Hosts() *host.Fleet { return s.r.hosts }
+
+// Seed is the seed the world was built from.
+func (s *Session) Seed() uint64 { return s.r.seed() }
+
+// StepResult is one step a session ran: its directive line (as numbered in the text given to
+// Steps), the directive, its output as a .scn file shows it, and — when the text carried an
+// expected output block — whether the output matches it.
+type StepResult struct {
+	Line        int
+	Step        string
+	Input       []string
+	Output      string
+	Expected    string
+	HasExpected bool
+	Match       bool
+}
+
+// Steps runs step text — directives, each with its input lines and, optionally, a "----" line
+// and an expected output block, as in a .scn file after its world block — against the session's
+// world, one step after another. A step with no "----" is run without an expectation (the
+// blank line after its input ends it). It returns the steps run; a step that fails stops the
+// run with a *Failure (the steps before it stay applied), text that does not parse returns a
+// *ParseError and runs nothing. An output that differs from an expected block is not an error:
+// the step's Match says so, and the steps after it run.
+func (s *Session) Steps(path, text string) ([]StepResult, error) {
+	steps, expect, err := ParseSteps(path, text)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("scenarios: the session is closed")
+	}
+	var out []StepResult
+	for i, st := range steps {
+		got, f := s.r.exec(st)
+		if f != nil {
+			f.Path, f.Line = path, st.Line
+			return out, f
+		}
+		got = normaliseOutput(got)
+		sr := StepResult{Line: st.Line, Step: st.String(), Input: st.Input, Output: got, HasExpected: expect[i]}
+		if sr.HasExpected {
+			sr.Expected, sr.Match = st.Expected, got == st.Expected
+		}
+		out = append(out, sr)
+	}
+	return out, nil
+}
+
+// Close stops what the session's steps started (wire probes' LDAP servers, a migration's hosts).
+// The world itself has no goroutine to stop.
+func (s *Session) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.r.closeMIM()
+		s.r.closeWire()
+	}
+}
+
+// FormatSteps prints step results as a .scn file's steps: each directive, its input, "----" and
+// its output, a blank line between steps. It is the transcript a user pastes into a scenario
+// file to replay what the steps did.
+func FormatSteps(res []StepResult) string {
+	var b strings.Builder
+	for i, sr := range res {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(sr.Step + "\n")
+		for _, in := range sr.Input {
+			b.WriteString(in + "\n")
+		}
+		b.WriteString(formatBlock(sr.Output))
+	}
+	return b.String()
+}
+
+// sep is the transcript's separator between a directive's input and its output.
+const sep = "----"
+
+// stepsPreamble is what ParseSteps puts before step text so that the scenario parser reads it:
+// a header and an empty world block, 4 lines.
+const stepsPreamble = "# steps\nworld\n----\n\n"
+
+// ParseSteps parses step text (see Session.Steps). It returns the steps, numbered by their line
+// in text, and for each whether it carried an expected output block.
+func ParseSteps(path, text string) ([]*Step, []bool, error) {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	// Close every paragraph that has no "----" with one, remembering which: those steps carry no
+	// expectation. A doubled "----" opens an output block that may hold blank lines; inside it
+	// nothing is touched.
+	var (
+		fixed  []string
+		expect []bool
+		orig   []int // fixed line index → line in text (1-based); 0 for an inserted separator
+	)
+	inDoubled := false
+	for i := 0; i < len(lines); {
+		if strings.TrimSpace(lines[i]) == "" {
+			fixed, orig = append(fixed, lines[i]), append(orig, i+1)
+			i++
+			continue
+		}
+		j := i
+		hasSep := false
+		for ; j < len(lines) && (inDoubled || strings.TrimSpace(lines[j]) != ""); j++ {
+			if lines[j] == sep {
+				hasSep = true
+				if j+1 < len(lines) && lines[j+1] == sep {
+					inDoubled = !inDoubled
+					fixed, orig = append(fixed, lines[j]), append(orig, j+1)
+					j++
+				}
+			}
+			fixed, orig = append(fixed, lines[j]), append(orig, j+1)
+		}
+		if !inDoubled && !strings.HasPrefix(lines[i], "#") && directiveName(lines[i]) == "world" {
+			return nil, nil, &ParseError{Path: path, Line: i + 1, Msg: "a world block builds a world; steps run against the one already built (serve --world FILE.scn builds it)"}
+		}
+		if strings.HasPrefix(lines[i], "#") {
+			// A comment paragraph between steps is not a step.
+			for k := len(fixed) - (j - i); k < len(fixed); k++ {
+				fixed[k] = ""
+			}
+		} else {
+			if !hasSep {
+				fixed, orig = append(fixed, sep), append(orig, 0)
+			}
+			expect = append(expect, hasSep)
+		}
+		i = j
+	}
+	sc, err := Parse(path, stepsPreamble+strings.Join(fixed, "\n")+"\n")
+	pre := strings.Count(stepsPreamble, "\n")
+	lineOf := func(l int) int { // a line of the parsed text → a line of text
+		if k := l - pre - 1; k >= 0 && k < len(orig) {
+			if orig[k] > 0 {
+				return orig[k]
+			}
+			if k > 0 {
+				return orig[k-1]
+			}
+		}
+		return max(l-pre, 1)
+	}
+	if err != nil {
+		if pe, ok := err.(*ParseError); ok {
+			return nil, nil, &ParseError{Path: path, Line: lineOf(pe.Line), Msg: pe.Msg}
+		}
+		return nil, nil, err
+	}
+	steps := sc.Steps[1:]
+	if len(steps) != len(expect) {
+		return nil, nil, &ParseError{Path: path, Line: 1, Msg: fmt.Sprintf("expected %d steps, parsed %d", len(expect), len(steps))}
+	}
+	for _, st := range steps {
+		st.Line = lineOf(st.Line)
+	}
+	return steps, expect, nil
+}

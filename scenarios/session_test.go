@@ -1,0 +1,106 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gmsasim/gmsasim/fakekds"
+)
+
+// The property the control API promises: steps sent to a kept world print exactly what the same
+// steps print in the .scn file. For every library file (pending ones aside), a session is opened
+// on its world block alone, the rest of the file is sent as step text, and every step must match
+// its expected output.
+func TestSessionStepsMatchTheFile(t *testing.T) {
+	files, _ := filepath.Glob("library/*.scn")
+	mim, _ := filepath.Glob("mim/*.scn")
+	files = append(files, mim...)
+	if len(files) < 60 {
+		t.Fatalf("found %d scenario files, want the library's 65", len(files))
+	}
+	keys := fakekds.NewKeyMemo()
+	for i, path := range files {
+		if i%3 != 0 && os.Getenv("GMSASIM_TEST_LONG") == "" {
+			continue // make test samples every third file; make test-long runs them all
+		}
+		sc, err := ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Pending() {
+			continue
+		}
+		worldOnly := *sc
+		worldOnly.Steps = sc.Steps[:1]
+		s, err := Open(&worldOnly, Options{Keys: keys})
+		if err != nil {
+			t.Errorf("%s: open its world: %v", path, err)
+			continue
+		}
+		rest := strings.Join(sc.lines[sc.Steps[0].outTo:], "\n")
+		res, err := s.Steps(path, rest)
+		s.Close()
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if len(res) != len(sc.Steps)-1 {
+			t.Errorf("%s: ran %d steps, the file has %d", path, len(res), len(sc.Steps)-1)
+		}
+		for i, sr := range res {
+			want := sc.Steps[i+1]
+			if !sr.HasExpected || !sr.Match || sr.Step != want.String() {
+				t.Errorf("%s: step %q (line %d of the rest): output\n%s\nwant (line %d)\n%s", path, sr.Step, sr.Line, sr.Output, want.Line, want.Expected)
+				break
+			}
+		}
+	}
+}
+
+// Step text without "----" runs without an expectation; FormatSteps prints it back as a .scn
+// would; a syntax error names the line of the text given; a failing step stops the run with the
+// steps before it applied.
+func TestSessionStepsText(t *testing.T) {
+	sc, err := Parse("w.scn", "# w\nworld seed=3\ndomain contoso.com schema=88\ndc DC1 os=2016\ndc DC2 os=2016\nlink DC1 DC2 delay=20m\n----\n"+
+		"domain contoso.com (CONTOSO) schema=88 sid=S-1-5-21-1007821884-378996015-3508237664\ndc DC1 os=2016\ndc DC2 os=2016\nlink DC1-DC2 delay=20m\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Steps("api", "ps on=DC1\nNew-ADGroup G1 Global\n\n# a comment\n\nadvance 30m\n\nps on=DC2\n(Get-ADGroup G1).Name\n----\nG1\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 || res[0].HasExpected || res[1].Line != 6 || res[1].Output != "+20m00s DC2 replicated 1 change from DC1" ||
+		!res[2].HasExpected || !res[2].Match || res[2].Line != 8 {
+		t.Fatalf("results: %+v", res)
+	}
+	want := "ps on=DC1\nNew-ADGroup G1 Global\n----\n\nadvance 30m\n----\n+20m00s DC2 replicated 1 change from DC1\n\nps on=DC2\n(Get-ADGroup G1).Name\n----\nG1\n"
+	if got := FormatSteps(res); got != want {
+		t.Errorf("FormatSteps:\n%s\nwant:\n%s", got, want)
+	}
+	_, err = s.Steps("api", "advance 1m\n\nfrobnicate DC1\n")
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 3 || !strings.Contains(pe.Msg, `unknown directive "frobnicate"`) {
+		t.Errorf("unknown directive: %v, want a ParseError at line 3", err)
+	}
+	_, err = s.Steps("api", "world seed=1\n")
+	if !errors.As(err, &pe) || pe.Line != 1 {
+		t.Errorf("a world block: %v, want a ParseError at line 1", err)
+	}
+	res, err = s.Steps("api", "advance 1m\n\nstop DC9\n\nadvance 1m\n")
+	var f *Failure
+	if !errors.As(err, &f) || f.Line != 3 || len(res) != 1 {
+		t.Errorf("a failing step: %+v %v, want a Failure at line 3 after one step", res, err)
+	}
+	if e := s.World().Elapsed(); e.Minutes() != 31 {
+		t.Errorf("elapsed %v, want 31m: the step before the failure applied, none after", e)
+	}
+}
