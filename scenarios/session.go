@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gmsasim/gmsasim/scenarios/ps"
 	"github.com/gmsasim/gmsasim/sim"
 	"github.com/gmsasim/gmsasim/sim/host"
 )
@@ -17,6 +18,7 @@ type Session struct {
 	mu     sync.Mutex
 	r      *runner
 	closed bool
+	untee  func() // Attach's: stop copying the world's trace
 }
 
 // SessionTraceLines is how many trace lines a session keeps for its steps' output (the world's
@@ -42,6 +44,28 @@ func Open(sc *Scenario, opt Options) (*Session, error) {
 		return nil, f
 	}
 	return &Session{r: r}, nil
+}
+
+// Attach opens a session over a world built in Go (sim.New, sim.NewDefaultDomain, ...) and its
+// member hosts (nil: a new fleet, with no host). Steps then run against it exactly as against a
+// scenario's world: this is how Go tests run PowerShell lines on a world they hold, and how
+// `gmsasim serve` runs the control API's steps on its default domain. The session sees the
+// world's trace from now on (World.TeeTrace); Close stops that.
+func Attach(w *sim.World, fleet *host.Fleet, opt Options) (*Session, error) {
+	if w == nil {
+		return nil, fmt.Errorf("scenarios: Attach: no world")
+	}
+	if fleet == nil {
+		fleet = host.NewFleet(w)
+	}
+	sc := &Scenario{Path: "attached", Header: []string{"a world built in Go"}, Steps: []*Step{{Line: 1, Cmd: "world"}}}
+	r := newRunner(sc, opt)
+	r.trace.max = SessionTraceLines
+	r.trace.fwd = nil // the world has its own writer, if any
+	r.w, r.hosts = w, fleet
+	r.kdsRand = w.Rand("scenario/kds")
+	r.sess = &session{r: r, ps: ps.NewSession()}
+	return &Session{r: r, untee: w.TeeTrace(r.trace)}, nil
 }
 
 // World is the session's world.
@@ -109,6 +133,9 @@ func (s *Session) Close() {
 		s.closed = true
 		s.r.closeMIM()
 		s.r.closeWire()
+		if s.untee != nil {
+			s.untee()
+		}
 	}
 }
 

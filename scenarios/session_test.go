@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gmsasim/gmsasim/fakekds"
+	"github.com/gmsasim/gmsasim/sim"
 )
 
 // The property the control API promises: steps sent to a kept world print exactly what the same
@@ -102,5 +103,29 @@ func TestSessionStepsText(t *testing.T) {
 	}
 	if e := s.World().Elapsed(); e.Minutes() != 31 {
 		t.Errorf("elapsed %v, want 31m: the step before the failure applied, none after", e)
+	}
+}
+
+// A world built in Go takes PowerShell lines and directives through Attach, with the output a
+// .scn file shows, and the trace lines a directive prints come from the attached world.
+func TestAttachRunsStepsOnAGoWorld(t *testing.T) {
+	w, _, err := sim.NewDefaultDomain(sim.Config{Seed: 9, DCs: []sim.DCSpec{{Name: "DC1", OS: "2016"}, {Name: "DC2", OS: "2016"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Attach(w, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Steps("go", "ps on=DC1\nNew-ADGroup G2 Global\n(Get-ADServiceAccount ITFarm1).Name\n\nadvance 2h\n\nps on=DC2\n(Get-ADGroup G2).Name\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 || res[0].Output != "ITFarm1" || !strings.Contains(res[1].Output, "DC2 replicated") || res[2].Output != "G2" {
+		t.Fatalf("results: %+v", res)
+	}
+	s.Close()
+	if _, err := s.Steps("go", "advance 1m\n"); err == nil {
+		t.Errorf("steps on a closed session: no error")
 	}
 }

@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,6 +23,8 @@ type Trace struct {
 	max     int
 	w       io.Writer
 	werr    error
+	tees    map[int]io.Writer // Tee's writers, by the number Tee handed out
+	nextTee int
 }
 
 // NewTrace starts a trace whose offsets count from start. w, if not nil, receives every line as
@@ -47,6 +51,21 @@ func (t *Trace) Logf(now time.Time, format string, args ...any) {
 	if t.w != nil && t.werr == nil {
 		_, t.werr = io.WriteString(t.w, line+"\n")
 	}
+	for _, k := range slices.Sorted(maps.Keys(t.tees)) {
+		io.WriteString(t.tees[k], line+"\n")
+	}
+}
+
+// Tee sends every line written from now on to w as well, until the returned function is called.
+// w's errors are ignored (it is an observer: a scenario session over a world built in Go).
+func (t *Trace) Tee(w io.Writer) (remove func()) {
+	if t.tees == nil {
+		t.tees = map[int]io.Writer{}
+	}
+	t.nextTee++
+	k := t.nextTee
+	t.tees[k] = w
+	return func() { delete(t.tees, k) }
 }
 
 // Lines returns a copy of the lines kept in memory, oldest first.

@@ -255,6 +255,20 @@ func (w *World) Now() time.Time {
 	return w.clock.Now()
 }
 
+// TeeTrace sends every trace line written from now on to out as well (a scenario session over a
+// world built in Go: scenarios.Attach), until remove is called. out is written inside the world
+// loop: it must not enter the world.
+func (w *World) TeeTrace(out io.Writer) (remove func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.trace.Tee(out)
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		r()
+	}
+}
+
 // Wire is the time on the wire to real clients (Clock.Wire): the wall clock in a realtime world,
 // Now otherwise. The KDC and the LDAP server's Kerberos and NTLM binds stamp and check messages
 // with it, and read the directory at Now (see KDC.ExchangeAt and the README's "Time travel").
