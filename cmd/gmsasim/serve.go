@@ -133,7 +133,7 @@ func (ds *domainServer) writeState(dir string) error {
 	}
 	if ds.KDC != nil {
 		var conf bytes.Buffer
-		if err := kdc.WriteKrb5Conf(&conf, ds.World.Config().Domain, ds.KDC.Addr().String()); err != nil {
+		if err := kdc.WriteKrb5Conf(&conf, ds.World.Config().Domain, []string{ds.KDC.Addr().String()}); err != nil {
 			return err
 		}
 		files = append(files, stateFile{"krb5.conf", conf.Bytes(), 0o644})
