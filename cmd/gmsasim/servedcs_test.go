@@ -506,3 +506,18 @@ func TestSwapWorld(t *testing.T) {
 		t.Error("a refused swap replaced the world")
 	}
 }
+
+// The ready line: the contract's fields in their order (DC1's addresses first), then every DC's
+// own, "-" for a disabled protocol.
+func TestReadyLine(t *testing.T) {
+	ds, _ := startTestDomain(t, serveOptions{LDAP: "127.0.0.1:0", KDC: "127.0.0.1:0", DCs: 2, Seed: 8, SchemaVersion: 88})
+	a := ds.Addrs()
+	want := fmt.Sprintf("ready ldap=%s ldaps=- kdc=%s state-dir=/s seed=8 domain=contoso.com dc=DC1"+
+		" ldap.DC1=%[1]s ldaps.DC1=- kdc.DC1=%[2]s ldap.DC2=%s ldaps.DC2=- kdc.DC2=%s", a[0].LDAP, a[0].KDC, a[1].LDAP, a[1].KDC)
+	if got := ds.readyLine("/s"); got != want {
+		t.Errorf("ready line\n  %s\nwant\n  %s", got, want)
+	}
+	if a[0].LDAP == a[1].LDAP || a[0].KDC == a[1].KDC || a[1].LDAPS != "" {
+		t.Errorf("addresses %+v: want DC2 on its own ports, no LDAPS", a)
+	}
+}
