@@ -50,9 +50,9 @@ func (env *leakEnv) dial(t *testing.T, p leakPrincipal, transport string) *ldap.
 	var err error
 	switch transport {
 	case "ldaps":
-		c, err = ldap.DialURL("ldaps://"+env.ds.LDAP.LDAPSAddr().String(), ldap.DialWithTLSConfig(tlsConf))
+		c, err = ldap.DialURL("ldaps://"+env.ds.Addrs()[0].LDAPS, ldap.DialWithTLSConfig(tlsConf))
 	default:
-		c, err = ldap.DialURL("ldap://" + env.ds.LDAP.LDAPAddr().String())
+		c, err = ldap.DialURL("ldap://" + env.ds.Addrs()[0].LDAP)
 		if err == nil && transport == "starttls" {
 			err = c.StartTLS(tlsConf)
 		}
@@ -75,7 +75,7 @@ func newLeakEnv(t *testing.T) *leakEnv {
 	ds, _ := startTestDomain(t, serveOptions{LDAP: "127.0.0.1:0", LDAPS: "127.0.0.1:0", Seed: 11, SchemaVersion: 88})
 	env := &leakEnv{ds: ds, pool: x509.NewCertPool()}
 	env.pool.AppendCertsFromPEM(ds.CA.PEM())
-	base := ds.World.DomainDN()
+	base := ds.World().DomainDN()
 	env.gmsaDN = "CN=ITFarm1,CN=Managed Service Accounts," + base
 	env.rootKeys = "CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,CN=Configuration," + base
 
@@ -198,7 +198,7 @@ func search(c *ldap.Conn, base string, scope int, filter string, attrs []string,
 func TestLeakMatrixRetrieval(t *testing.T) {
 	t.Parallel() // a long test with its own world and files: it overlaps the others
 	env := newLeakEnv(t)
-	base := env.ds.World.DomainDN()
+	base := env.ds.World().DomainDN()
 	scopes := []struct {
 		base  string
 		scope int
@@ -268,7 +268,7 @@ func answer(entries []*ldap.Entry, err error) string {
 func TestLeakMatrixFiltersAndCompare(t *testing.T) {
 	t.Parallel() // a long test with its own world and files: it overlaps the others
 	env := newLeakEnv(t)
-	base := env.ds.World.DomainDN()
+	base := env.ds.World().DomainDN()
 	type secret struct {
 		name     string
 		spelling []string
@@ -361,7 +361,7 @@ func TestPagedCookieDiesWithRebind(t *testing.T) {
 	env := newLeakEnv(t)
 	for _, rebindAs := range []leakPrincipal{leakPrincipals[1], {key: "anonymous-rebind", bind: ""}} {
 		c := env.dial(t, leakPrincipals[3], "ldaps")
-		msa := "CN=Managed Service Accounts," + env.ds.World.DomainDN()
+		msa := "CN=Managed Service Accounts," + env.ds.World().DomainDN()
 		paging := ldap.NewControlPaging(1)
 		req := ldap.NewSearchRequest(msa, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
 			"(objectClass=*)", []string{"msDS-ManagedPassword"}, []ldap.Control{paging})

@@ -105,7 +105,7 @@ func TestServeStateHasNoPlaintextInLDIF(t *testing.T) {
 		t.Errorf("ca.pem = %.40q", pem)
 	}
 	var ldif bytes.Buffer
-	if err := ds.World.DCs()[0].Directory().ExportLDIF(&ldif); err != nil {
+	if err := ds.World().DCs()[0].Directory().ExportLDIF(&ldif); err != nil {
 		t.Fatal(err)
 	}
 	for name, pw := range creds {

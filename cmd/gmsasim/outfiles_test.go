@@ -65,7 +65,7 @@ func TestKeytabOutReplacesSymlink(t *testing.T) {
 	ds, dir := startTestDomain(t, serveOptions{LDAPS: "127.0.0.1:0", Seed: 6, SchemaVersion: 88})
 	check := trap(t, dir, "itfarm1.keytab")
 	var out, errb bytes.Buffer
-	code := run([]string{"keytab", "--ldap", "ldaps://" + ds.LDAP.LDAPSAddr().String(), "--ca", filepath.Join(dir, "ca.pem"),
+	code := run([]string{"keytab", "--ldap", "ldaps://" + ds.Addrs()[0].LDAPS, "--ca", filepath.Join(dir, "ca.pem"),
 		"--bind", "WEB1$@contoso.com", "--password", ds.Pop.Passwords["WEB1$"], "--account", "ITFarm1$",
 		"--out", filepath.Join(dir, "itfarm1.keytab")}, &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "keys for ITFarm1$") {

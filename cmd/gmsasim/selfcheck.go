@@ -56,10 +56,10 @@ func (sc *selfcheck) run() error {
 		return err
 	}
 	defer ds.Close()
-	w := ds.World
+	w := ds.World()
 	fmt.Fprintf(sc.out, "started %s (DC %s, schema objectVersion %d, seed %d) in %v: LDAP %s, LDAPS %s\n",
 		w.Config().Domain, w.DCs()[0].Name(), w.Config().SchemaVersion, sc.seed, time.Since(started).Round(time.Microsecond),
-		ds.LDAP.LDAPAddr(), ds.LDAP.LDAPSAddr())
+		ds.Addrs()[0].LDAP, ds.Addrs()[0].LDAPS)
 	if err := sc.ldapChecks(ds); err != nil {
 		return err
 	}
@@ -72,9 +72,9 @@ func (sc *selfcheck) dial(ds *domainServer, secure bool) (*ldap.Conn, error) {
 	var c *ldap.Conn
 	var err error
 	if secure {
-		c, err = ldap.DialURL("ldaps://"+ds.LDAP.LDAPSAddr().String(), ldap.DialWithTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}))
+		c, err = ldap.DialURL("ldaps://"+ds.Addrs()[0].LDAPS, ldap.DialWithTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}))
 	} else {
-		c, err = ldap.DialURL("ldap://" + ds.LDAP.LDAPAddr().String())
+		c, err = ldap.DialURL("ldap://" + ds.Addrs()[0].LDAP)
 	}
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (sc *selfcheck) dial(ds *domainServer, secure bool) (*ldap.Conn, error) {
 }
 
 func (sc *selfcheck) ldapChecks(ds *domainServer) error {
-	w := ds.World
+	w := ds.World()
 	base := w.DomainDN()
 	adminPW := ds.Pop.Passwords["Administrator"]
 

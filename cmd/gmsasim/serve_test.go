@@ -149,7 +149,8 @@ func TestServeReplacesSymlinksInStateDir(t *testing.T) {
 	}
 }
 
-var readyLine = regexp.MustCompile(`^ready ldap=127\.0\.0\.1:\d+ ldaps=127\.0\.0\.1:\d+ kdc=127\.0\.0\.1:\d+ state-dir=(\S+) seed=(\d+) domain=contoso\.com dc=DC1$`)
+var readyLine = regexp.MustCompile(`^ready ldap=127\.0\.0\.1:\d+ ldaps=127\.0\.0\.1:\d+ kdc=127\.0\.0\.1:\d+ state-dir=(\S+) seed=(\d+) domain=contoso\.com dc=DC1` +
+	` ldap\.DC1=127\.0\.0\.1:\d+ ldaps\.DC1=127\.0\.0\.1:\d+ kdc\.DC1=127\.0\.0\.1:\d+$`)
 
 // Without --seed, serve draws its seed: not 1, different each run (and so are the passwords),
 // printed on the ready line in its usual place and written to STATE/seed for replay.

@@ -25,7 +25,7 @@ const computerKeytabsDir = "keytabs"
 // computerKeytabs reads the keys of ds.Pop.Computers from the first DC's replica, in the world
 // loop, and returns their keytabs (in Pop.Computers order) and the simulated time of the read.
 func (ds *domainServer) computerKeytabs() ([]*keytab.Keys, time.Time, error) {
-	w := ds.World
+	w := ds.World()
 	domain := strings.ToLower(w.Config().Domain)
 	var out []*keytab.Keys
 	var at time.Time

@@ -185,7 +185,7 @@ func newFixtureWith(t testing.TB, tune func(*kdc.ServerConfig)) *fixture {
 func (f *fixture) config(tcp bool) *config.Config {
 	f.t.Helper()
 	var b bytes.Buffer
-	if err := kdc.WriteKrb5Conf(&b, realm, f.srv.Addr().String()); err != nil {
+	if err := kdc.WriteKrb5Conf(&b, realm, []string{f.srv.Addr().String()}); err != nil {
 		f.t.Fatal(err)
 	}
 	cfg, err := config.NewFromString(b.String())

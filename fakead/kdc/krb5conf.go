@@ -7,16 +7,24 @@ import (
 )
 
 // WriteKrb5Conf writes a krb5.conf for MIT tools (and gokrb5) that sends every request for realm
-// to the KDC at kdcAddr ("127.0.0.1:3088"), with DNS lookups off and the AES enctypes AD uses by
-// default. Point MIT tools at it with KRB5_CONFIG. Requests ask for AES only; permitted_enctypes
+// to the KDCs at kdcAddrs ("127.0.0.1:3088", one per DC, in DC order: the clients try them in that
+// order and fail over to the next when one does not answer; the first is also the admin_server),
+// with DNS lookups off and the AES enctypes AD uses by default. Point MIT tools at it with KRB5_CONFIG. Requests ask for AES only; permitted_enctypes
 // also admits RC4-HMAC because AD encrypts tickets to services without
 // msDS-SupportedEncryptionTypes with RC4 (DefaultDomainSupportedEncTypes), and `kvno -k` must be
 // able to check those against a keytab.
-func WriteKrb5Conf(w io.Writer, realm, kdcAddr string) error {
+func WriteKrb5Conf(w io.Writer, realm string, kdcAddrs []string) error {
+	if len(kdcAddrs) == 0 {
+		return fmt.Errorf("kdc: krb5.conf for %s: no KDC address", realm)
+	}
 	realm = strings.ToUpper(realm)
+	var kdcs strings.Builder
+	for _, a := range kdcAddrs {
+		fmt.Fprintf(&kdcs, "\t\tkdc = %s\n", a)
+	}
 	domain := strings.ToLower(realm)
 	enctypes := "aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96"
-	_, err := fmt.Fprintf(w, `# Written by gmsasim: the simulated domain's KDC.
+	_, err := fmt.Fprintf(w, `# Written by gmsasim: the simulated domain's KDCs.
 [libdefaults]
 	default_realm = %[1]s
 	dns_lookup_kdc = false
@@ -33,13 +41,12 @@ func WriteKrb5Conf(w io.Writer, realm, kdcAddr string) error {
 
 [realms]
 	%[1]s = {
-		kdc = %[3]s
-		admin_server = %[3]s
+%[3]s		admin_server = %[5]s
 	}
 
 [domain_realm]
 	.%[2]s = %[1]s
 	%[2]s = %[1]s
-`, realm, domain, kdcAddr, enctypes)
+`, realm, domain, kdcs.String(), enctypes, kdcAddrs[0])
 	return err
 }

@@ -24,7 +24,7 @@ func mitEnv(t *testing.T, f *fixture, tcp bool) []string {
 	}
 	dir := t.TempDir()
 	var b bytes.Buffer
-	if err := kdc.WriteKrb5Conf(&b, realm, f.srv.Addr().String()); err != nil {
+	if err := kdc.WriteKrb5Conf(&b, realm, []string{f.srv.Addr().String()}); err != nil {
 		t.Fatal(err)
 	}
 	conf := b.String()

@@ -7,12 +7,14 @@ import (
 	"github.com/gmsasim/gmsasim/fakead"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead/kdc"
+	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/messages"
 )
 
@@ -183,16 +185,36 @@ func TestServerClose(t *testing.T) {
 	}
 }
 
+// krb5.conf lists every KDC of the realm in the order given (the DCs' order: clients try the first
+// and fail over to the next), and gokrb5 reads them back in that order.
 func TestWriteKrb5Conf(t *testing.T) {
 	var b strings.Builder
-	if err := kdc.WriteKrb5Conf(&b, "contoso.com", "127.0.0.1:3088"); err != nil {
+	if err := kdc.WriteKrb5Conf(&b, "contoso.com", []string{"127.0.0.1:3088", "127.0.0.1:3089", "127.0.0.1:3090"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"default_realm = CONTOSO.COM", "dns_lookup_kdc = false", "kdc = 127.0.0.1:3088",
+	for _, want := range []string{"default_realm = CONTOSO.COM", "dns_lookup_kdc = false",
+		"kdc = 127.0.0.1:3088\n\t\tkdc = 127.0.0.1:3089\n\t\tkdc = 127.0.0.1:3090\n\t\tadmin_server = 127.0.0.1:3088\n",
 		"default_tkt_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96", ".contoso.com = CONTOSO.COM"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("krb5.conf lacks %q:\n%s", want, b.String())
 		}
+	}
+	cfg, err := config.NewFromString(b.String())
+	if err != nil {
+		t.Fatalf("gokrb5 does not parse krb5.conf: %v", err)
+	}
+	// Realms[].KDC, not GetKDCs, which shuffles the list (gokrb5 picks a KDC at random).
+	var kdcs []string
+	for _, r := range cfg.Realms {
+		if r.Realm == "CONTOSO.COM" {
+			kdcs = r.KDC
+		}
+	}
+	if want := []string{"127.0.0.1:3088", "127.0.0.1:3089", "127.0.0.1:3090"}; !slices.Equal(kdcs, want) {
+		t.Errorf("gokrb5 reads the KDCs %v, want %v in that order", kdcs, want)
+	}
+	if err := kdc.WriteKrb5Conf(&b, "contoso.com", nil); err == nil {
+		t.Error("WriteKrb5Conf with no KDC: no error")
 	}
 }
 

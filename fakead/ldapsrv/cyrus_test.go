@@ -39,7 +39,7 @@ func TestCyrusGSSAPI(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var conf strings.Builder
-	if err := kdc.WriteKrb5Conf(&conf, "CONTOSO.COM", kw.ksrv.Addr().String()); err != nil {
+	if err := kdc.WriteKrb5Conf(&conf, "CONTOSO.COM", []string{kw.ksrv.Addr().String()}); err != nil {
 		t.Fatal(err)
 	}
 	confPath := filepath.Join(dir, "krb5.conf")

@@ -171,7 +171,7 @@ func TestGSSAPILayerOverTLS(t *testing.T) {
 func goLDAPKerberos(t *testing.T, kw *krbWorld, name string) *gssapi.Client {
 	t.Helper()
 	var b strings.Builder
-	if err := kdc.WriteKrb5Conf(&b, "CONTOSO.COM", kw.ksrv.Addr().String()); err != nil {
+	if err := kdc.WriteKrb5Conf(&b, "CONTOSO.COM", []string{kw.ksrv.Addr().String()}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.NewFromString(b.String())
