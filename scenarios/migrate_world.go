@@ -17,7 +17,7 @@ func BuildMIMWorld(path string) (*sim.World, *mim.Deployment, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r := newRunner(sc, Options{noCompare: true})
+	r := newRunner(sc, Options{NoCompare: true})
 	defer r.closeMIM()
 	wst := sc.Steps[0]
 	ws, err := parseWorld(wst)

@@ -33,8 +33,9 @@ type Options struct {
 	Configure func(*sim.Config)
 	// linkScale multiplies every link delay (metamorphic variants); 0 means 1.
 	linkScale float64
-	// noCompare runs the steps without comparing outputs (metamorphic variants).
-	noCompare bool
+	// NoCompare runs the steps without comparing their outputs (metamorphic variants; serve
+	// --world, whose seed is not the file's).
+	NoCompare bool
 }
 
 // Result is the outcome of one scenario.
@@ -254,7 +255,7 @@ func Run(sc *Scenario, opt Options) *Result {
 	if opt.Rewrite {
 		res.Rewritten = sc.Rewrite(got)
 	}
-	if fail == nil && !opt.Rewrite && !opt.noCompare && sc.HasLabel(LabelMetamorphic) {
+	if fail == nil && !opt.Rewrite && !opt.NoCompare && sc.HasLabel(LabelMetamorphic) {
 		res.Failure = metamorphic(sc, opt, res)
 	}
 	if res.Failure != nil {
@@ -392,7 +393,7 @@ func scale(d time.Duration, f float64) time.Duration {
 func (r *runner) compare(st *Step, out string, got map[int]string) *Failure {
 	out = normaliseOutput(out)
 	got[st.Line] = out
-	if r.opt.Rewrite || r.opt.noCompare || out == st.Expected {
+	if r.opt.Rewrite || r.opt.NoCompare || out == st.Expected {
 		return nil
 	}
 	f := r.failAt(st, "")
@@ -446,7 +447,7 @@ func (r *runner) invariants(res *Result) *Failure {
 	if err := r.w.Settle(); err != nil {
 		return r.failAt(last, "invariant: settling replication: %v", err)
 	}
-	if r.opt.noCompare {
+	if r.opt.NoCompare {
 		// A metamorphic variant: the base run checked convergence; here only the end state
 		// (the first DC's digest) is compared, which is what the variant is for.
 		_ = r.w.ExecOn(r.w.DCs()[0].Name(), func(now time.Time, d *fakead.Directory) error {
@@ -500,7 +501,7 @@ func metamorphic(sc *Scenario, opt Options, base *Result) *Failure {
 		o := opt
 		o.TraceWriter = nil
 		o.linkScale = f
-		o.noCompare = true
+		o.NoCompare = true
 		v := Run(sc, o)
 		last := sc.Steps[len(sc.Steps)-1]
 		if v.Failure != nil {

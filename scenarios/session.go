@@ -77,6 +77,32 @@ func (s *Session) Hosts() *host.Fleet { return s.r.hosts }
 // Seed is the seed the world was built from.
 func (s *Session) Seed() uint64 { return s.r.seed() }
 
+// Credentials are the passwords of the world's accounts a client may log on with: Administrator,
+// every DC's computer account, the users the world block declared (the scenario language's fixed
+// password for each) and every member host's computer account (its machine password) — what
+// `gmsasim serve --world` writes to credentials.json. Accounts a step created later with a
+// password of its own are not listed.
+func (s *Session) Credentials() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.r
+	out := map[string]string{"Administrator": r.w.Config().AdminPassword}
+	for _, d := range r.w.DCs() {
+		out[d.SAMAccountName()] = d.MachinePassword()
+	}
+	if r.ws != nil {
+		for _, o := range r.ws.objects {
+			if o.kind == "user" {
+				out[o.name] = userPassword(o.name)
+			}
+		}
+	}
+	for _, h := range r.hosts.Hosts() {
+		out[h.SAMAccountName()] = h.MachinePassword()
+	}
+	return out
+}
+
 // StepResult is one step a session ran: its directive line (as numbered in the text given to
 // Steps), the directive, its output as a .scn file shows it, and — when the text carried an
 // expected output block — whether the output matches it.

@@ -23,7 +23,9 @@ import (
 	"github.com/gmsasim/gmsasim/fakead/dnssrv"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
+	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/internal/safefile"
+	"github.com/gmsasim/gmsasim/scenarios"
 	"github.com/gmsasim/gmsasim/sim"
 )
 
@@ -43,6 +45,14 @@ type serveOptions struct {
 	RequireSigning bool
 	Realtime       bool
 	Log            io.Writer // errors of the realtime loop's Reconcile; nil: none
+	// World, when set, is a scenario file whose world block (and, with WorldSteps, steps) build
+	// the world served instead of the default domain; its DCs, links, schema, users and hosts.
+	World      string
+	WorldSteps bool
+	// Trace receives every trace line of the world (the control API's trace stream); nil: none.
+	Trace io.Writer
+	// Keys is shared by the worlds serve builds (a restored snapshot's too); nil: a new memo.
+	Keys *fakekds.KeyMemo
 }
 
 // domainServer is the default domain with every DC's listeners. The world it serves can be
@@ -60,28 +70,17 @@ type domainServer struct {
 	// may be waiting for the world.
 	mu       sync.Mutex
 	w        *sim.World
+	sess     *scenarios.Session // scenario steps run on w (the control API's POST /steps)
 	eps      []*dcEndpoint // one per DC, in the world's DC order
 	stateDir string        // where endpoints.json is rewritten; "" before writeState
 	control  string        // the control API's address for endpoints.json; "" for now
 	closed   bool
 }
 
-// startDomain builds the default domain with o.DCs DCs and starts every DC's listeners.
+// startDomain builds the world — the default domain with o.DCs DCs, or o.World's — and starts
+// every DC's listeners.
 func startDomain(o serveOptions) (*domainServer, error) {
-	cfg := sim.Config{
-		Seed:           o.Seed,
-		Start:          o.Start,
-		SchemaVersion:  o.SchemaVersion,
-		AdminPassword:  o.AdminPassword,
-		RequireSigning: o.RequireSigning,
-		Realtime:       o.Realtime,
-	}
-	if o.DCs > 1 {
-		for _, name := range serveDCNames(o.DCs) {
-			cfg.DCs = append(cfg.DCs, sim.DCSpec{Name: name}) // OS "": sim.DefaultDCOS
-		}
-	}
-	w, pop, err := sim.NewDefaultDomain(cfg)
+	w, sess, pop, err := buildServedWorld(o)
 	if err != nil {
 		return nil, err
 	}
@@ -97,10 +96,13 @@ func startDomain(o serveOptions) (*domainServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create the world's CA: %w", err)
 	}
-	ds := &domainServer{w: w, Pop: pop, CA: ca, requireSigning: o.RequireSigning, stop: make(chan struct{})}
+	ds := &domainServer{w: w, sess: sess, Pop: pop, CA: ca, requireSigning: o.RequireSigning, stop: make(chan struct{})}
 	for _, a := range addrs {
 		e := &dcEndpoint{endpointAddrs: a}
 		ds.eps = append(ds.eps, e)
+		if !w.DC(a.DC).Running() {
+			continue // a world whose steps left a DC stopped: its sockets open when it starts
+		}
 		if err := e.Open(w, ca, o.RequireSigning); err != nil {
 			ds.Close()
 			return nil, err
@@ -119,6 +121,66 @@ func startDomain(o serveOptions) (*domainServer, error) {
 		go ds.tick(o.Log)
 	}
 	return ds, nil
+}
+
+// buildServedWorld builds what serve serves and the scenario session its steps run on: the
+// default domain (sim.NewDefaultDomain, with o.DCs DCs) attached to a session, or the world of the
+// scenario file o.World — its world block, then its steps unless !o.WorldSteps, their outputs not
+// compared (serve's seed is not the file's) but any failing step refused.
+func buildServedWorld(o serveOptions) (*sim.World, *scenarios.Session, *sim.Population, error) {
+	if o.World == "" {
+		cfg := sim.Config{
+			Seed:           o.Seed,
+			Start:          o.Start,
+			SchemaVersion:  o.SchemaVersion,
+			AdminPassword:  o.AdminPassword,
+			RequireSigning: o.RequireSigning,
+			Realtime:       o.Realtime,
+			TraceWriter:    o.Trace,
+			Keys:           o.Keys,
+		}
+		if o.DCs > 1 {
+			for _, name := range serveDCNames(o.DCs) {
+				cfg.DCs = append(cfg.DCs, sim.DCSpec{Name: name}) // OS "": sim.DefaultDCOS
+			}
+		}
+		w, pop, err := sim.NewDefaultDomain(cfg)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		sess, err := scenarios.Attach(w, nil, scenarios.Options{Keys: o.Keys})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return w, sess, pop, nil
+	}
+	sc, err := scenarios.ParseFile(o.World)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--world: %w", err)
+	}
+	if !o.WorldSteps {
+		sc.Steps = sc.Steps[:1]
+	}
+	sess, err := scenarios.Open(sc, scenarios.Options{Seed: o.Seed, SeedSet: true, NoCompare: true, TraceWriter: o.Trace, Keys: o.Keys,
+		Configure: func(c *sim.Config) {
+			// The file's domain, DCs, links and start time; serve's seed, clock and signing policy.
+			c.Realtime, c.RequireSigning = o.Realtime, o.RequireSigning
+			if o.AdminPassword != "" {
+				c.AdminPassword = o.AdminPassword
+			}
+		}})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--world %s: %w", o.World, err)
+	}
+	w := sess.World()
+	pop := &sim.Population{Passwords: sess.Credentials()}
+	for _, d := range w.DCs() {
+		pop.Computers = append(pop.Computers, d.SAMAccountName())
+	}
+	for _, h := range sess.Hosts().Hosts() {
+		pop.Computers = append(pop.Computers, h.SAMAccountName())
+	}
+	return w, sess, pop, nil
 }
 
 // serveDCNames are the names of serve --dcs n's DCs: DC1..DCn, DC1 (sim.DefaultDCName, the
@@ -385,6 +447,8 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 	fs.StringVar(&o.LDAPS, "ldaps", "127.0.0.1:3636", "LDAPS listen address: "+rule)
 	fs.StringVar(&o.KDC, "kdc", "127.0.0.1:3088", "Kerberos KDC listen address, TCP and UDP: "+rule)
 	fs.IntVar(&o.DCs, "dcs", 1, fmt.Sprintf("number of domain controllers, DC1..DCN (1-%d; DC1 is the PDC), each on its own LDAP, LDAPS and KDC ports", MaxServeDCs))
+	fs.StringVar(&o.World, "world", "", "serve the world of this scenario file (its world block: domain, schema, DCs with their OS, links and delays, users, groups, hosts) instead of the default domain; its steps run too (--world-steps), outputs not compared")
+	fs.BoolVar(&o.WorldSteps, "world-steps", true, "with --world, run the file's steps after its world block (gMSAs, root keys, group members they set up); false: the world block only")
 	fs.StringVar(&o.DNS, "dns", "", "DNS listen address, TCP and UDP, e.g. 127.0.0.1:5353: the DCs' A records and the DC locator's SRV records (_ldap._tcp.dc._msdcs.DOMAIN, _kerberos._tcp.DOMAIN, ...) with their real ports (\"\": none)")
 	fs.StringVar(&o.StateDir, "state-dir", "gmsasim-state", "directory for ca.pem, credentials.json, krb5.conf, seed, endpoints.json and keytabs/: created 0700; "+
 		"an existing one must be a directory (not a symlink) owned by this user that group and others cannot write to")
@@ -398,6 +462,12 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "gmsasim serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	dcsSet := false
+	fs.Visit(func(f *flag.Flag) { dcsSet = dcsSet || f.Name == "dcs" })
+	if o.World != "" && dcsSet {
+		fmt.Fprintln(stderr, "gmsasim serve: --dcs and --world: the scenario file's world block names its DCs; give one or the other")
 		return 2
 	}
 	if o.DCs < 1 || o.DCs > MaxServeDCs {
