@@ -17,7 +17,7 @@ const maxPartialLine = 64 << 10
 // without polling. The zero value is not usable: call NewTraceHub.
 type TraceHub struct {
 	mu      sync.Mutex
-	ring    []string // capacity max; line seq s is at ring[s%max] while s >= next-len(kept)
+	ring    []string // at most max lines; line seq s (next-kept <= s < next) is at ring[s%max]
 	max     int
 	next    int    // seq of the next complete line
 	kept    int    // lines in the ring (<= max)
