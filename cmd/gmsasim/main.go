@@ -22,6 +22,10 @@ usage:
       with "ready" once it accepts connections; writes DIR/ca.pem, DIR/credentials.json,
       DIR/krb5.conf and DIR/seed (DIR is created 0700; one others can write to is refused);
       without --seed the seed is random (printed on the ready line; replay with --seed N)
+  gmsasim ctl [--state-dir DIR] [--url URL --token-file FILE] COMMAND
+      drive a running serve through its control API: steps FILE|-, step 'LINE' ['INPUT'...],
+      advance DURATION, state, trace [--from N] [--follow], snapshot FILE, restore FILE,
+      ldif [--dc NAME]; exit 1 on a failing step; see "gmsasim ctl -h"
   gmsasim selfcheck [--seed N] [-v]
       start the default domain in-process, check it over real LDAP/LDAPS sockets and replication
       between two DCs, print what was done
@@ -55,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRun(args[1:], stdout, stderr)
 	case "serve":
 		return runServe(args[1:], stdout, stderr)
+	case "ctl":
+		return runCtl(args[1:], stdout, stderr)
 	case "selfcheck":
 		return runSelfcheck(args[1:], stdout, stderr)
 	case "ldif":
