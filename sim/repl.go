@@ -323,6 +323,24 @@ func (w *World) SetLinkDelay(a, b string, d time.Duration) error {
 }
 
 // LinkDelay returns the delay between a and b.
+// LinkInfo is a replication link as World.Links reports it.
+type LinkInfo struct {
+	A, B  string
+	Delay time.Duration
+	Cut   bool
+}
+
+// Links are the world's replication links, in a stable order.
+func (w *World) Links() []LinkInfo {
+	var out []LinkInfo
+	w.Locked(func() {
+		for _, l := range w.sortedLinks() {
+			out = append(out, LinkInfo{A: l.a.name, B: l.b.name, Delay: l.delay, Cut: l.cut})
+		}
+	})
+	return out
+}
+
 func (w *World) LinkDelay(a, b string) (time.Duration, error) {
 	var d time.Duration
 	err := w.enter(func() error {

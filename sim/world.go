@@ -533,6 +533,13 @@ func (w *World) RunDue() error {
 	return w.enter(func() error { return w.fail(w.clock.RunDue()) })
 }
 
+// Pending is the number of scheduled events not yet run.
+func (w *World) Pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.clock.Pending()
+}
+
 // EventsRun is how many events the world has run.
 func (w *World) EventsRun() int {
 	w.mu.Lock()

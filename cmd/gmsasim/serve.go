@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gmsasim/gmsasim/control"
 	"github.com/gmsasim/gmsasim/fakead/dnssrv"
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakead/ldapsrv"
@@ -49,6 +50,8 @@ type serveOptions struct {
 	// the world served instead of the default domain; its DCs, links, schema, users and hosts.
 	World      string
 	WorldSteps bool
+	// Control is the control API's listen address (loopback only); "": none.
+	Control string
 	// Trace receives every trace line of the world (the control API's trace stream); nil: none.
 	Trace io.Writer
 	// Keys is shared by the worlds serve builds (a restored snapshot's too); nil: a new memo.
@@ -405,7 +408,8 @@ func (ds *domainServer) serveDNS(addr string) error {
 // readyLine is serve's ready line. It is a public contract (interop/run.sh, bench/run.sh and
 // users parse it): every field keeps its place and new fields go at the end. DC1's addresses
 // first (ldap= ldaps= kdc=), then the world, then dns= with --dns, then every DC's own addresses
-// (ldap.NAME= ldaps.NAME= kdc.NAME=, DC1 included), "-" for a disabled one.
+// (ldap.NAME= ldaps.NAME= kdc.NAME=, DC1 included), "-" for a disabled one, then control=URL with
+// --control.
 func (ds *domainServer) readyLine(stateDir string) string {
 	w := ds.World()
 	addrs := ds.Addrs()
@@ -423,6 +427,12 @@ func (ds *domainServer) readyLine(stateDir string) string {
 	}
 	for _, a := range addrs {
 		fmt.Fprintf(&b, " ldap.%[1]s=%[2]s ldaps.%[1]s=%[3]s kdc.%[1]s=%[4]s", a.DC, dash(a.LDAP), dash(a.LDAPS), dash(a.KDC))
+	}
+	ds.mu.Lock()
+	ctl := ds.control
+	ds.mu.Unlock()
+	if ctl != "" {
+		b.WriteString(" control=" + ctl)
 	}
 	return b.String()
 }
@@ -449,6 +459,7 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 	fs.IntVar(&o.DCs, "dcs", 1, fmt.Sprintf("number of domain controllers, DC1..DCN (1-%d; DC1 is the PDC), each on its own LDAP, LDAPS and KDC ports", MaxServeDCs))
 	fs.StringVar(&o.World, "world", "", "serve the world of this scenario file (its world block: domain, schema, DCs with their OS, links and delays, users, groups, hosts) instead of the default domain; its steps run too (--world-steps), outputs not compared")
 	fs.BoolVar(&o.WorldSteps, "world-steps", true, "with --world, run the file's steps after its world block (gMSAs, root keys, group members they set up); false: the world block only")
+	fs.StringVar(&o.Control, "control", "", "control API listen address on loopback, e.g. 127.0.0.1:3900: HTTP+JSON, bearer token in STATE-DIR/control.token; scenario steps (advance, stop DC2, PowerShell lines), state, trace, snapshot/restore, LDIF (\"\": none; see gmsasim ctl)")
 	fs.StringVar(&o.DNS, "dns", "", "DNS listen address, TCP and UDP, e.g. 127.0.0.1:5353: the DCs' A records and the DC locator's SRV records (_ldap._tcp.dc._msdcs.DOMAIN, _kerberos._tcp.DOMAIN, ...) with their real ports (\"\": none)")
 	fs.StringVar(&o.StateDir, "state-dir", "gmsasim-state", "directory for ca.pem, credentials.json, krb5.conf, seed, endpoints.json and keytabs/: created 0700; "+
 		"an existing one must be a directory (not a symlink) owned by this user that group and others cannot write to")
@@ -497,6 +508,12 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 	}
 	// The world starts at the real time, so that real Kerberos clients are within the 5-minute skew.
 	o.Start = time.Now().UTC().Truncate(time.Second) // wallclock: serve faces real clients
+	var hub *control.TraceHub
+	if o.Control != "" {
+		hub = control.NewTraceHub(0)
+		o.Trace = hub
+	}
+	o.Keys = fakekds.NewKeyMemo()
 	ds, err := startDomain(o)
 	if err != nil {
 		fmt.Fprintf(stderr, "gmsasim serve: seed=%d: %v\n", o.Seed, err)
@@ -506,6 +523,14 @@ func serveUntil(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) 
 	if err := ds.writeState(o.StateDir); err != nil {
 		fmt.Fprintf(stderr, "gmsasim serve: write the state dir %s: %v\n", o.StateDir, err)
 		return 1
+	}
+	if o.Control != "" {
+		cs, err := ds.serveControl(o, o.Control, o.StateDir, hub)
+		if err != nil {
+			fmt.Fprintf(stderr, "gmsasim serve: --control: %v\n", err)
+			return 1
+		}
+		defer cs.Close()
 	}
 	fmt.Fprintln(stdout, ds.readyLine(o.StateDir))
 	s := <-stop
