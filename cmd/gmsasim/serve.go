@@ -74,9 +74,9 @@ type domainServer struct {
 	mu       sync.Mutex
 	w        *sim.World
 	sess     *scenarios.Session // scenario steps run on w (the control API's POST /steps)
-	eps      []*dcEndpoint // one per DC, in the world's DC order
-	stateDir string        // where endpoints.json is rewritten; "" before writeState
-	control  string        // the control API's address for endpoints.json; "" for now
+	eps      []*dcEndpoint      // one per DC, in the world's DC order
+	stateDir string             // where endpoints.json is rewritten; "" before writeState
+	control  string             // the control API's address for endpoints.json; "" for now
 	closed   bool
 }
 
