@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 tmp=$(mktemp -d)
 pass=0; fail=0
-cleanup() { [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { [ -n "${srv:-}" ] && kill "$srv" 2>/dev/null; [ -n "${srv2:-}" ] && kill "$srv2" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 
 ok()  { pass=$((pass+1)); echo "PASS $1"; }
@@ -240,6 +240,49 @@ if command -v dig >/dev/null; then
   check "dig for a name outside the domain is REFUSED (not a resolver)" "status: REFUSED" \
     dig -p "${DNSADDR##*:}" @"${DNSADDR%:*}" example.org A
 else bad "dig" "not installed (Debian bind9-dnsutils; .ci/run installs it)"; fi
+
+# 14. Time travel and the control API (issue 12): a second serve with two DCs and --control. The
+# world advances 30 days through `gmsasim ctl`; MIT kinit/kvno on the wall clock keep working, the
+# gMSA has rotated (kvno 2), the keytab written afterwards holds kvno 2 and 1, and a service ticket
+# saved before the advance still decrypts with it.
+"$BIN" serve --ldap 127.0.0.1:0 --ldaps 127.0.0.1:0 --kdc 127.0.0.1:0 --dns 127.0.0.1:0 --dcs 2 --control 127.0.0.1:0 \
+  --state-dir "$tmp/tt" --seed 2 >"$tmp/tt.log" 2>&1 &
+srv2=$!
+for _ in $(seq 1 200); do grep -q '^ready' "$tmp/tt.log" && break; kill -0 $srv2 2>/dev/null || break; sleep 0.05; done
+ready2=$(grep '^ready' "$tmp/tt.log") || { bad "serve --dcs 2 --control" "not ready: $(cat "$tmp/tt.log")"; ready2=""; }
+if [ -n "$ready2" ] && command -v kinit >/dev/null; then
+  TTLDAPS=$(sed -E 's/.* ldaps=([^ ]+).*/\1/' <<<"$ready2"); TTDNS=$(sed -E 's/.* dns=([^ ]+).*/\1/' <<<"$ready2")
+  L1=$(sed -E 's/.* ldap\.DC1=[^:]+:([0-9]+).*/\1/' <<<"$ready2"); L2=$(sed -E 's/.* ldap\.DC2=[^:]+:([0-9]+).*/\1/' <<<"$ready2")
+  if command -v dig >/dev/null; then
+    out=$(dig +short -p "${TTDNS##*:}" @"${TTDNS%:*}" -t SRV _ldap._tcp.dc._msdcs.contoso.com)
+    if grep -Eq "^0 100 $L1 dc1\.contoso\.com\.$" <<<"$out" && grep -Eq "^0 100 $L2 dc2\.contoso\.com\.$" <<<"$out"; then
+      ok "dig SRV _ldap._tcp.dc._msdcs.contoso.com lists DC1 and DC2, each with its own LDAP port"
+    else bad "dig SRV with two DCs" "$out"; fi
+  fi
+  ttpw() { $PY -c "import json,sys; print(json.load(open('$tmp/tt/credentials.json'))[sys.argv[1]])" "$1"; }
+  tt() { KRB5_CONFIG="$tmp/tt/krb5.conf" KRB5CCNAME="FILE:$tmp/tt.cc" "$@"; }
+  TTALICE=$(ttpw alice); TTWEB1=$(ttpw 'WEB1$')
+  ttkeytab() { "$BIN" keytab --ldap "ldaps://$TTLDAPS" --ca "$tmp/tt/ca.pem" --bind 'WEB1$@contoso.com' --password "$TTWEB1" --account 'ITFarm1$' --out "$1"; }
+  check "before: kinit alice, kvno http/ITFarm1.contoso.com is 1" "kvno = 1$" \
+    tt bash -c "echo '$TTALICE' | kinit alice@CONTOSO.COM >/dev/null && kvno http/ITFarm1.contoso.com"
+  cp "$tmp/tt.cc" "$tmp/tt.before.cc"
+  check "gmsasim ctl advance 30d (and the state says 30 days ahead of the wire)" '"offset": "720h' \
+    bash -c "'$BIN' ctl --state-dir '$tmp/tt' advance 30d && '$BIN' ctl --state-dir '$tmp/tt' state"
+  check "after: kinit alice on the wall clock still works, kvno http/ITFarm1.contoso.com is 2" "kvno = 2$" \
+    tt bash -c "kdestroy 2>/dev/null; echo '$TTALICE' | kinit alice@CONTOSO.COM >/dev/null && kvno http/ITFarm1.contoso.com"
+  check "after: gmsasim keytab writes kvno 2 with the previous password as kvno 1" "kvno 2, previous password as kvno 1" \
+    ttkeytab "$tmp/tt2.keytab"
+  check "after: kvno -k validates a new ticket against that keytab" "kvno = 2, keytab entry valid" \
+    tt kvno -k "$tmp/tt2.keytab" http/ITFarm1.contoso.com
+  check "after: a ticket saved before the advance (kvno 1) still decrypts with that keytab" "^ok: " \
+    env KRB5_CONFIG="$tmp/tt/krb5.conf" $PY "$here/timetravel_check.py" "$tmp/tt.before.cc" "$tmp/tt2.keytab" 'http/ITFarm1.contoso.com@CONTOSO.COM' 1
+  check "gmsasim ctl step 'stop DC2' closes DC2's LDAP port" "DC2 stopped" \
+    "$BIN" ctl --state-dir "$tmp/tt" step 'stop DC2'
+  check "DC2's port refuses connections" "Can't contact LDAP server" \
+    ldapsearch -x -LLL -H "ldap://127.0.0.1:$L2" -b "" -s base defaultNamingContext
+else
+  [ -n "$ready2" ] && bad "time travel" "MIT kinit is missing"
+fi
 
 # 11. Garbage, a truncated PDU and a 70 KB add leave the server answering.
 check "robustness: garbage, truncated PDU, 70 KB add" "^ok " \
