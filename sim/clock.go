@@ -209,7 +209,10 @@ func (c *Clock) Sync() error {
 	if c.wall == nil {
 		return nil
 	}
-	t := c.start.Add(c.wall().Sub(c.wallStart) + c.skip)
+	// Whole seconds since the start (the start itself is what the caller gave, serve truncates it):
+	// a trace line says "+720h00m05s", not "+720h00m05.114579791s", and Kerberos and LDAP times
+	// are whole seconds anyway.
+	t := c.start.Add((c.wall().Sub(c.wallStart) + c.skip).Truncate(time.Second))
 	if t.Before(c.now) {
 		t = c.now // the wall clock stepped back: simulated time never does
 	}
