@@ -75,7 +75,7 @@ func conformRun(t *testing.T, adapter string, extra ...string) (int, string, jun
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	args := append([]string{"conform", "--adapter", filepath.Join("..", "..", "conform", adapter),
-		"--junit", filepath.Join(dir, "junit.xml"), "--report", filepath.Join(dir, "report")}, extra...)
+		"--junit", filepath.Join(dir, "junit.xml"), "--report", filepath.Join(dir, "report"), "--parallel", "4"}, extra...)
 	code := run(args, &out, &errb)
 	if errb.Len() > 0 {
 		t.Logf("stderr: %s", errb.String())
