@@ -37,7 +37,8 @@ bench: build
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
-# Real outside clients (ldapsearch, python3 ldap3, impacket, MIT krb5) against `gmsasim serve`.
+# Real outside clients (ldapsearch, python3 ldap3, impacket, MIT krb5) against `gmsasim serve`, and
+# gmsasim conform with the shipped adapters.
 interop: build
 	bash interop/run.sh $(BIN)
 

@@ -108,7 +108,7 @@ type GMSAState struct {
 	DNSHostName                 string    `json:"dnsHostName"`
 	KVNO                        int       `json:"kvno"`
 	PasswordLastSet             time.Time `json:"passwordLastSet"`
-	NextRotation                time.Time `json:"nextRotation"`
+	NextRotation                time.Time `json:"nextRotation"` // when a read makes the DC rotate: the end of the stored password id's interval
 	IntervalDays                int       `json:"intervalDays"`
 	PrincipalsAllowedToRetrieve []string  `json:"principalsAllowedToRetrieve"`
 }

@@ -284,6 +284,14 @@ else
   [ -n "$ready2" ] && bad "time travel" "MIT kinit is missing"
 fi
 
+# 15. Conformance (gmsasim conform): the reference product, gmsasim keytab, through a gMSA's life, each
+# check in its own world; and the host-keytab (SASL GSSAPI) recipe.
+for adapter in gmsasim-keytab gmsasim-keytab-kerberos; do
+  out=$("$BIN" conform --adapter "$here/../conform/adapters/$adapter.json" --junit "$tmp/conform-$adapter.xml" 2>&1); rc=$?
+  if [ $rc = 0 ] && grep -q "conform $adapter: 10 passed, 0 failed" <<<"$out"; then ok "conform $adapter: every check passes"
+  else bad "conform $adapter" "rc=$rc $(grep -v '^pass' <<<"$out" | head -c 800)"; fi
+done
+
 # 11. Garbage, a truncated PDU and a 70 KB add leave the server answering.
 check "robustness: garbage, truncated PDU, 70 KB add" "^ok " \
   $PY "$here/robustness.py" "$LDAP" "$ADMIN_PW"

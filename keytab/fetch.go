@@ -62,9 +62,20 @@ type Keys struct {
 	Previous []Key
 }
 
+// DialError is a DC that could not be reached (the connection or the TLS handshake failed): a
+// caller with several DCs tries the next one. Any other error is the DC's answer.
+type DialError struct {
+	URL string
+	Err error
+}
+
+func (e *DialError) Error() string { return fmt.Sprintf("connect to %s: %v", e.URL, e.Err) }
+func (e *DialError) Unwrap() error { return e.Err }
+
 // Fetch binds to the DC of o.URL as the host and reads o.Account's managed password, version and
 // SPNs, and derives its keys. The error says which step failed; a host the account does not let
 // retrieve its password gets an error saying so (the DC returns the account without the attribute).
+// A DC that cannot be reached is a *DialError.
 func Fetch(ctx context.Context, o Options) (*Keys, error) {
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "ldaps" && u.Scheme != "ldap") || u.Host == "" {
@@ -86,27 +97,40 @@ func Fetch(ctx context.Context, o Options) (*Keys, error) {
 	if err := conn.Bind(o.BindName, o.Password); err != nil {
 		return nil, fmt.Errorf("bind as %s: %v", o.BindName, err)
 	}
+	return FetchConn(conn, u.Host, o)
+}
+
+// FetchConn reads o.Account's keys over conn, a connection already bound as the host and
+// encrypted (TLS, or a sealing SASL layer: see package ldapauth); host names the DC in errors.
+// Only o.Account and o.BindName (for messages) are used. An account given without its trailing
+// "$" ("ITFarm1") is found as "ITFarm1$" too, as Windows' cmdlets do.
+func FetchConn(conn *ldap.Conn, host string, o Options) (*Keys, error) {
 	root, err := conn.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
 		"(objectClass=*)", []string{"defaultNamingContext"}, nil))
 	if err != nil || len(root.Entries) != 1 {
-		return nil, fmt.Errorf("read the rootDSE of %s: %v", u.Host, err)
+		return nil, fmt.Errorf("read the rootDSE of %s: %v", host, err)
 	}
 	base := root.Entries[0].GetAttributeValue("defaultNamingContext")
 	dnsDomain, err := dnsOfDN(base)
 	if err != nil {
 		return nil, err
 	}
-	res, err := conn.Search(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, 0, false,
-		"(sAMAccountName="+ldap.EscapeFilter(o.Account)+")",
-		[]string{"sAMAccountName", "servicePrincipalName", "msDS-KeyVersionNumber", "msDS-ManagedPassword"}, nil))
+	filter := "(sAMAccountName=" + ldap.EscapeFilter(o.Account) + ")"
+	if !strings.HasSuffix(o.Account, "$") {
+		filter = "(|" + filter + "(sAMAccountName=" + ldap.EscapeFilter(o.Account+"$") + "))"
+	}
+	// msDS-ManagedPassword before msDS-KeyVersionNumber: a read that makes the DC rotate the
+	// password bumps the kvno, and a DC may build the attributes in the order asked.
+	res, err := conn.Search(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, 0, false, filter,
+		[]string{"sAMAccountName", "servicePrincipalName", "msDS-ManagedPassword", "msDS-KeyVersionNumber"}, nil))
 	if err != nil {
 		if strings.Contains(err.Error(), "0000202D") {
-			return nil, fmt.Errorf("%s refuses to send msDS-ManagedPassword of %s over this connection: %v", u.Host, o.Account, err)
+			return nil, fmt.Errorf("%s refuses to send msDS-ManagedPassword of %s over this connection: %v", host, o.Account, err)
 		}
-		return nil, fmt.Errorf("search for %s under %s: %v", o.Account, base, err)
+		return nil, fmt.Errorf("search for %s under %s on %s: %v", o.Account, base, host, err)
 	}
 	if len(res.Entries) != 1 {
-		return nil, fmt.Errorf("no account with sAMAccountName %s under %s (found %d)", o.Account, base, len(res.Entries))
+		return nil, fmt.Errorf("no account with sAMAccountName %s under %s on %s (found %d)", o.Account, base, host, len(res.Entries))
 	}
 	return keysOf(res.Entries[0], dnsDomain, o)
 }
@@ -131,12 +155,12 @@ func dial(u *url.URL, o Options) (*ldap.Conn, error) {
 			conn.SetTimeout(o.Timeout)
 			if err = conn.StartTLS(tlsConf); err != nil {
 				conn.Close()
-				return nil, fmt.Errorf("StartTLS with %s: %v (msDS-ManagedPassword is only readable over an encrypted connection)", u.Host, err)
+				return nil, &DialError{URL: o.URL, Err: fmt.Errorf("StartTLS: %v (msDS-ManagedPassword is only readable over an encrypted connection)", err)}
 			}
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %v", o.URL, err)
+		return nil, &DialError{URL: o.URL, Err: err}
 	}
 	conn.SetTimeout(o.Timeout)
 	return conn, nil
@@ -161,6 +185,13 @@ func keysOf(e *ldap.Entry, dnsDomain string, o Options) (*Keys, error) {
 			return nil, fmt.Errorf("msDS-KeyVersionNumber of %s is %q, not a number", o.Account, v)
 		}
 		kvno = uint32(n)
+	}
+	// In the last five minutes before a rotation the DC already hands out the next password as
+	// current and the current one as previous, while msDS-KeyVersionNumber still counts the
+	// current one ([MS-ADTS] 3.1.1.4.5.39: QueryPasswordInterval is then at most MaxClockSkew).
+	// The KDC encrypts with the next password under kvno+1 once it rotates.
+	if blob.Previous != nil && blob.QueryInterval <= fakekds.MaxClockSkew {
+		kvno++
 	}
 	sam := e.GetAttributeValue("sAMAccountName")
 	k := &Keys{Account: sam, Realm: strings.ToUpper(dnsDomain), SPNs: e.GetAttributeValues("servicePrincipalName"), KVNO: kvno}

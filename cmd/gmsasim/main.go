@@ -37,6 +37,10 @@ usage:
                  --account 'ITFarm1$' --out FILE
       act as a member host: read the gMSA's msDS-ManagedPassword over LDAPS/StartTLS, derive its
       Kerberos keys and write an MIT keytab (works against a real domain controller too)
+  gmsasim conform --adapter FILE [--junit FILE] [--report DIR] [--parallel N] [--seed N] [--check NAME,...]
+                  [--keep-state DIR]
+      drive a gMSA-consuming product (described by an adapter file) through the life of a gMSA, each
+      check in a fresh world; exit 0 when every check passes, 1 when one fails
   gmsasim migrate plan|apply|resume|rollback [--world FILE] --journal FILE [--crash-after STEP]
       run the MIM → gMSA migration engine against a simulated MIM world (a scenario file's world
       section, or the built-in default) over real LDAP; see "gmsasim migrate -h"
@@ -69,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runKDS(args[1:], stdout, stderr)
 	case "keytab":
 		return runKeytab(args[1:], stdout, stderr)
+	case "conform":
+		return runConform(args[1:], stdout, stderr)
 	case "migrate":
 		return runMigrate(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -16,10 +16,13 @@ import (
 )
 
 // TestMain lets a test run `gmsasim migrate ...` in a child process (the test binary itself), so
-// that the child can be killed for real.
+// that the child can be killed for real; and lets conform's adapters call this binary as gmsasim.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("GMSASIM_MIGRATE_CHILD"); args != "" {
 		os.Exit(runMigrate(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+	if os.Getenv("GMSASIM_TEST_AS_GMSASIM") == "1" { // conform_test.go: the product's gmsasim
+		os.Exit(conformFixtureMain(os.Getenv("GMSASIM_TEST_FIXTURE"), os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }

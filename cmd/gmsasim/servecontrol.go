@@ -14,6 +14,7 @@ import (
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/control"
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/internal/safefile"
 	"github.com/gmsasim/gmsasim/scenarios"
 	"github.com/gmsasim/gmsasim/sim"
@@ -171,7 +172,7 @@ func gmsaStates(w *sim.World) ([]control.GMSAState, error) {
 		}
 		res, err := d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: w.DomainDN(), Scope: fakead.ScopeSub,
 			Filter:     fakead.FilterEquality{Attr: "objectClass", Value: []byte("msDS-GroupManagedServiceAccount")},
-			Attributes: []string{"sAMAccountName", "dNSHostName", "msDS-KeyVersionNumber", "pwdLastSet", "msDS-ManagedPasswordInterval", "msDS-GroupMSAMembership"}, SDFlags: -1})
+			Attributes: []string{"sAMAccountName", "dNSHostName", "msDS-KeyVersionNumber", "pwdLastSet", "msDS-ManagedPasswordInterval", "msDS-GroupMSAMembership", "msDS-ManagedPasswordId"}, SDFlags: -1})
 		if err != nil {
 			return err
 		}
@@ -186,6 +187,13 @@ func gmsaStates(w *sim.World) ([]control.GMSAState, error) {
 			if ft, err := strconv.ParseInt(string(attrBytes(e, "pwdLastSet")), 10, 64); err == nil && ft > 0 {
 				g.PasswordLastSet = ad.FileTime(ft).Time().UTC()
 				g.NextRotation = g.PasswordLastSet.Add(time.Duration(g.IntervalDays) * 24 * time.Hour)
+			}
+			// The DC rotates when the stored password id's interval ends: ids sit on the KDS's
+			// 10-hour grid, so that is up to 10 hours before pwdLastSet + the interval.
+			if id, err := fakekds.ParsePasswordID(attrBytes(e, "msDS-ManagedPasswordId")); err == nil {
+				if r, err := fakekds.RolloverInterval(int64(g.IntervalDays)); err == nil {
+					g.NextRotation = (id.GKID.StartFileTime() + r).Time().UTC()
+				}
 			}
 			if sd, err := ad.ParseSecurityDescriptor(attrBytes(e, "msDS-GroupMSAMembership")); err == nil {
 				for _, sid := range sd.AllowedSIDs() {
