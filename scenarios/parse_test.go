@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"github.com/gmsasim/gmsasim/fakekds"
 	"os"
 	"path/filepath"
 	"sort"
@@ -183,6 +184,7 @@ func TestLibrary(t *testing.T) {
 	if len(files) < 30 {
 		t.Errorf("library has %d scenarios, want at least 30", len(files))
 	}
+	keys := fakekds.NewKeyMemo() // shared by the files' worlds, as gmsasim run shares one
 	for _, f := range files {
 		if *rewrite {
 			sc, err := ParseFileForRewrite(f)
@@ -200,7 +202,7 @@ func TestLibrary(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		res := Run(sc, Options{})
+		res := Run(sc, Options{Keys: keys})
 		if res.Failure != nil {
 			t.Errorf("%v", res.Failure)
 		}

@@ -24,6 +24,10 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GMSASIM_TEST_AS_GMSASIM") == "1" { // conform_test.go: the product's gmsasim
 		os.Exit(conformFixtureMain(os.Getenv("GMSASIM_TEST_FIXTURE"), os.Args[1:]))
 	}
+	// The products conform's adapters run are this binary (GMSASIM = os.Executable()): they
+	// inherit the variable and act as gmsasim. Set for the whole run rather than with t.Setenv, so
+	// that the conform tests may run in parallel; the migrate child above is checked first.
+	os.Setenv("GMSASIM_TEST_AS_GMSASIM", "1")
 	os.Exit(m.Run())
 }
 
