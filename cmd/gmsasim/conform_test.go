@@ -125,7 +125,7 @@ var allChecks = []string{"initial-retrieval", "kdc-ticket-decrypts", "next-passw
 
 // The shipped adapter for gmsasim keytab passes every check.
 func TestConformKeytabAdapterPassesEveryCheck(t *testing.T) {
-	t.Parallel() // its own worlds and files: it overlaps the others
+	t.Parallel()        // its own worlds and files: it overlaps the others
 	began := time.Now() // wallclock: logged, not asserted
 	code, out, ju := conformRun(t, "adapters/gmsasim-keytab.json")
 	t.Logf("%s(%s)", out, time.Since(began))
