@@ -494,3 +494,27 @@ func TestMalformedRootKeySkipped(t *testing.T) {
 		t.Errorf("gMSA with only a malformed key: %v", err)
 	}
 }
+
+// One read past the rotation, whatever the order the attributes are asked in: the entry returned
+// shows the rotated state (kvno 2, the new pwdLastSet) beside the new password, as one read on a
+// DC does — the password is computed (and the lazy rotation written) before any other attribute.
+func TestManagedPasswordReadShowsTheRotatedEntry(t *testing.T) {
+	for _, order := range [][]string{
+		{"msDS-KeyVersionNumber", "pwdLastSet", "msDS-ManagedPassword"},
+		{"msDS-ManagedPassword", "msDS-KeyVersionNumber", "pwdLastSet"},
+		{"*", "msDS-KeyVersionNumber", "msDS-ManagedPassword"},
+	} {
+		f := newFarm(t)
+		t2 := t0.Add(30*24*time.Hour + time.Hour)
+		res, err := f.d.Search(t2, f.callers["WEB1"], &SearchRequest{BaseDN: farmDN, Scope: ScopeBase,
+			Filter: FilterPresent{Attr: "objectClass"}, Attributes: order, SDFlags: -1})
+		if err != nil || len(res) != 1 {
+			t.Fatalf("%v: %d entries, %v", order, len(res), err)
+		}
+		kv, pls := attrOf(res[0], "msDS-KeyVersionNumber"), attrOf(res[0], "pwdLastSet")
+		if len(kv) != 1 || kv[0] != "2" || len(pls) != 1 || pls[0] != strconv.FormatInt(int64(ad.FileTimeFromTime(t2)), 10) ||
+			len(attrOf(res[0], "msDS-ManagedPassword")) != 1 {
+			t.Errorf("asked in the order %v: kvno %v, pwdLastSet %v, want 2 and the rotation's time beside the password", order, kv, pls)
+		}
+	}
+}

@@ -224,6 +224,22 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 			add(t, a.rawValues())
 		}
 	}
+	// msDS-ManagedPassword first, whatever the order asked: reading it may make the DC rotate the
+	// password (the lazy write of managedpw.go), and every other attribute of the entry —
+	// msDS-KeyVersionNumber, pwdLastSet, the ids — must then show the rotated state, as one read on
+	// a DC does.
+	var managed [][]byte
+	managedDone := false
+	for _, t := range sel.named {
+		if t.lower == "msds-managedpassword" {
+			vals, err := d.constructedValues(now, c, e, t.Name, req)
+			if err != nil {
+				return se, err
+			}
+			managed, managedDone = vals, true
+			break
+		}
+	}
 	if sel.all {
 		for _, a := range e.attrs {
 			stored(a.t)
@@ -231,6 +247,10 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 		stored(d.at.memberOf)
 	}
 	for _, t := range sel.named {
+		if managedDone && t.lower == "msds-managedpassword" {
+			add(t, managed)
+			continue
+		}
 		if t.Constructed() || virtualAttr(t.lower) {
 			vals, err := d.constructedValues(now, c, e, t.Name, req)
 			if err != nil {
