@@ -246,7 +246,7 @@ func (e *Engine) checkHosts(d *dirConn, est *Estate, k checker) error {
 		if compareVersions(ver, "6.3") == 0 {
 			k.add("kdssvc-trigger", "Windows Server 2012 R2: kdssvc start trigger", h.Host, false, Info,
 				"services under a gMSA hang after a reboot until kdssvc starts; the plan sets its network-on trigger",
-				"sc triggerinfo kdssvc start/networkon (the plan does it)")
+				"sc.exe triggerinfo kdssvc start/networkon (the plan does it; typed in PowerShell, a bare sc is Set-Content)")
 		}
 		if h.OS.Clustered {
 			k.add("cluster", "clustered host", h.Host, false, Info,

@@ -393,7 +393,12 @@ func (a *adCtx) extendedProp(o *obj, name string) ps.Prop {
 		}
 		return ps.Prop{Name: "ManagedPasswordIntervalInDays", Val: v}
 	case "kerberosencryptiontype":
-		return ps.Prop{Name: "KerberosEncryptionType", Val: encNames(o.int("msDS-SupportedEncryptionTypes"))}
+		// An ADPropertyValueCollection: it prints in braces, "{RC4, AES128, AES256}", and an account
+		// without msDS-SupportedEncryptionTypes has an empty one.
+		if o.str("msDS-SupportedEncryptionTypes") == "" {
+			return ps.Prop{Name: "KerberosEncryptionType", Val: []string{}}
+		}
+		return ps.Prop{Name: "KerberosEncryptionType", Val: strings.Split(encNames(o.int("msDS-SupportedEncryptionTypes")), ", ")}
 	case "trustedfordelegation":
 		return ps.Prop{Name: "TrustedForDelegation", Val: o.int("userAccountControl")&0x80000 != 0}
 	case "memberof":
@@ -408,6 +413,13 @@ func (a *adCtx) extendedProp(o *obj, name string) ps.Prop {
 		return ps.Prop{Name: "PasswordLastSet", Val: v}
 	}
 	vals := o.attrs[strings.ToLower(name)]
+	if len(vals) == 1 && isDateAttr(name) {
+		// GeneralizedTime attributes are DateTime properties in the AD module: they print as dates
+		// ("11/23/2026 2:00:00 PM"), not as "20261123140000.0Z".
+		if t, err := ad.ParseGeneralizedTime(string(vals[0])); err == nil {
+			return ps.Prop{Name: name, Val: t}
+		}
+	}
 	switch {
 	case len(vals) == 0:
 		return ps.Prop{Name: name, Val: nil}
@@ -425,6 +437,15 @@ func (a *adCtx) extendedProp(o *obj, name string) ps.Prop {
 		}
 	}
 	return ps.Prop{Name: name, Val: ss}
+}
+
+// isDateAttr reports a GeneralizedTime attribute the AD module turns into a DateTime.
+func isDateAttr(name string) bool {
+	switch strings.ToLower(name) {
+	case "whencreated", "whenchanged", "createtimestamp", "modifytimestamp", "dscorepropagationdata":
+		return true
+	}
+	return false
 }
 
 func nonNil(s []string) []string {

@@ -49,7 +49,7 @@ func (s *session) runHostCommand(c *ps.Command, h *host.Host) ([]any, error) {
 		return strings.Join(parts, " ")
 	}
 	switch name {
-	case "sc":
+	case "sc": // sc.exe (a bare `sc` is Set-Content: psrun.go)
 		return []any{strings.TrimRight(h.SC(raw()), "\n")}, nil
 	case "klist":
 		if strings.Join(strings.Fields(strings.ToLower(raw())), " ") != "-li 0x3e7 purge" {
@@ -96,16 +96,17 @@ func (s *session) runHostCommand(c *ps.Command, h *host.Host) ([]any, error) {
 			switch def.Name {
 			case "Start-Service":
 				if _, err := h.Start(host.KindService, n); err != nil {
-					return out, &ps.CommandError{Cmd: def.Name, Err: ps.Errorf("Service '%s (%s)' cannot be started due to the following error: Cannot start service %s on computer '.'.", n, n, n)}
+					// Write-Error: non-terminating, as the *-Service cmdlets' failures are.
+					return out, &ps.NonTerminating{Err: &ps.CommandError{Cmd: def.Name, Err: ps.Errorf("Service '%s (%s)' cannot be started due to the following error: Cannot start service %s on computer '.'.", n, n, n)}}
 				}
 			case "Stop-Service":
 				if err := h.Stop(host.KindService, n); err != nil {
-					return out, hostError(def.Name, err)
+					return out, &ps.NonTerminating{Err: hostError(def.Name, err)}
 				}
 			default:
 				st, err := h.ServiceState(n)
 				if err != nil {
-					return out, &ps.CommandError{Cmd: def.Name, Err: ps.Errorf("Cannot find any service with service name '%s'.", n)}
+					return out, &ps.NonTerminating{Err: &ps.CommandError{Cmd: def.Name, Err: ps.Errorf("Cannot find any service with service name '%s'.", n)}}
 				}
 				out = append(out, &ps.Object{Table: true, Props: []ps.Prop{{Name: "Status", Val: string(st)}, {Name: "Name", Val: n}, {Name: "DisplayName", Val: n}}})
 			}

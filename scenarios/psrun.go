@@ -78,6 +78,9 @@ func (s *session) runCommand1(c *ps.Command, target, as string) ([]any, error) {
 		}
 		return out, nil
 	}
+	if strings.EqualFold(c.Name, "sc") || strings.EqualFold(c.Name, "Set-Content") {
+		return setContent(c, func(e ps.Expr) (any, error) { return s.eval(e, target, as) })
+	}
 	def := s.r.cmdlets.lookup(c.Name)
 	if h := s.r.host(target); h != nil && def == nil {
 		return s.runHostCommand(c, h)
@@ -103,4 +106,29 @@ func (s *session) runCommand1(c *ps.Command, target, as string) ([]any, error) {
 		x.target = strings.SplitN(srv, ".", 2)[0]
 	}
 	return def.run(x, b)
+}
+
+// setContentCmdlet is Set-Content's binding (Windows PowerShell 5.1): -Path at position 0, -Value at
+// position 1.
+func setContentCmdlet() *ps.Cmdlet {
+	return &ps.Cmdlet{Name: "Set-Content", Params: []ps.Param{
+		{Name: "Path", Kind: ps.Strings, Pos: 0, Mandatory: true},
+		{Name: "Value", Kind: ps.Strings, Pos: 1},
+		{Name: "Encoding", Kind: ps.String, Pos: -1},
+		{Name: "Force", Kind: ps.Switch, Pos: -1},
+		{Name: "NoNewline", Kind: ps.Switch, Pos: -1},
+		{Name: "PassThru", Kind: ps.Switch, Pos: -1},
+	}}
+}
+
+// setContent is `sc` typed in PowerShell: in Windows PowerShell `sc` is the alias of Set-Content,
+// not sc.exe (about_Aliases; the seed's `sc triggerinfo kdssvc start/networkon` is a cmd.exe line).
+// Its third word has no position to bind to, so the line fails with a binding error and changes
+// nothing; `sc.exe triggerinfo ...` runs the service controller. With at most two words it would
+// write a file; files are not simulated, so it succeeds and prints nothing.
+func setContent(c *ps.Command, eval func(ps.Expr) (any, error)) ([]any, error) {
+	if _, err := ps.Bind(setContentCmdlet(), c.Elems, eval); err != nil {
+		return nil, &ps.CommandError{Cmd: "Set-Content", Err: err}
+	}
+	return nil, nil
 }

@@ -19,7 +19,16 @@ type Line struct {
 type Stmt struct {
 	Assign string // variable assigned ("" if none)
 	Cmd    *Command
-	Expr   Expr // when Cmd is nil
+	Expr   Expr      // when Cmd and Try are nil
+	Try    *TryBlock // try { } catch { } finally { }
+}
+
+// TryBlock is try { Body } catch { Catch } finally { Finally }: a terminating error in Body (an
+// AD cmdlet's error, a binding error, or any error under -ErrorAction Stop) runs Catch with $_
+// the error record; Finally runs in every case.
+type TryBlock struct {
+	Body, Catch, Finally []Stmt
+	HasCatch             bool
 }
 
 // Command is a command name and its arguments, as written: bound at run time (Bind).
@@ -98,9 +107,12 @@ func SplitLines(input []string) ([]Line, *SyntaxError) {
 		depth = 0
 		return nil
 	}
+	braces := 0 // unclosed { of the line being joined: inside a block a newline separates statements
 	for i, l := range input {
 		if start < 0 {
 			start = i
+		} else if braces > 0 {
+			cur.WriteByte('\n')
 		} else {
 			cur.WriteByte(' ')
 		}
@@ -110,9 +122,19 @@ func SplitLines(input []string) ([]Line, *SyntaxError) {
 		}
 		cur.WriteString(l)
 		depth += bracketDepth(l)
+		braces += braceDepth(l)
 		if cont || depth > 0 {
 			continue
 		}
+		// "}" then "catch {" or "finally {" on the next line: the same try statement.
+		if i+1 < len(input) && strings.HasSuffix(strings.TrimSpace(l), "}") {
+			next := strings.ToLower(strings.TrimSpace(input[i+1]))
+			if strings.HasPrefix(next, "catch") || strings.HasPrefix(next, "finally") {
+				braces = 1 // join with a newline, as inside the block
+				continue
+			}
+		}
+		braces = 0
 		if err := flush(); err != nil {
 			return nil, err
 		}
@@ -121,6 +143,27 @@ func SplitLines(input []string) ([]Line, *SyntaxError) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// braceDepth counts unclosed { outside quotes.
+func braceDepth(s string) int {
+	d := 0
+	var q rune
+	for _, r := range s {
+		switch {
+		case q != 0:
+			if r == q {
+				q = 0
+			}
+		case r == '\'' || r == '"':
+			q = r
+		case r == '{':
+			d++
+		case r == '}':
+			d--
+		}
+	}
+	return d
 }
 
 // bracketDepth counts unclosed ( { outside quotes, for joining multi-line statements.
@@ -184,7 +227,9 @@ func (p *psParser) skipSpace() {
 		p.pos++
 	}
 	if p.peek() == '#' { // a comment runs to the end of the line
-		p.pos = len(p.src)
+		for p.pos < len(p.src) && p.src[p.pos] != '\n' {
+			p.pos++
+		}
 	}
 }
 
@@ -212,7 +257,7 @@ func (p *psParser) statements(closing rune) ([]Stmt, error) {
 		}
 		out = append(out, st)
 		p.skipSpace()
-		if p.pos < len(p.src) && p.peek() != ';' && p.peek() != closing {
+		if p.pos < len(p.src) && p.peek() != ';' && p.peek() != '\n' && p.peek() != closing {
 			if p.peek() == '|' {
 				return nil, p.errf("pipelines are not simulated")
 			}
@@ -223,6 +268,9 @@ func (p *psParser) statements(closing rune) ([]Stmt, error) {
 
 func (p *psParser) statement(closing rune) (Stmt, error) {
 	p.skipSpace()
+	if p.keyword("try") {
+		return p.tryStatement()
+	}
 	if p.peek() == '$' {
 		save := p.pos
 		p.pos++
@@ -248,6 +296,78 @@ func (p *psParser) statement(closing rune) (Stmt, error) {
 	return Stmt{Expr: e}, err
 }
 
+// keyword reports whether the word at the cursor is kw (case-insensitive) followed by a space or
+// '{', and moves past it when it is.
+func (p *psParser) keyword(kw string) bool {
+	n := len([]rune(kw))
+	if p.pos+n > len(p.src) || !strings.EqualFold(string(p.src[p.pos:p.pos+n]), kw) {
+		return false
+	}
+	if r := p.at(n); r != ' ' && r != '\t' && r != '{' && r != '\n' && r != '[' {
+		return false
+	}
+	p.pos += n
+	return true
+}
+
+// block parses { statements }.
+func (p *psParser) block(what string) ([]Stmt, error) {
+	p.skipNewlines()
+	if p.peek() != '{' {
+		return nil, p.errf("missing '{' after %s", what)
+	}
+	p.pos++
+	st, err := p.statements('}')
+	if err != nil {
+		return nil, err
+	}
+	p.pos++
+	return st, nil
+}
+
+func (p *psParser) skipNewlines() {
+	for p.skipSpace(); p.peek() == '\n'; p.skipSpace() {
+		p.pos++
+	}
+}
+
+// tryStatement parses try { } [catch [[Type]] { }] [finally { }] after the "try".
+func (p *psParser) tryStatement() (Stmt, error) {
+	t := &TryBlock{}
+	var err error
+	if t.Body, err = p.block("try"); err != nil {
+		return Stmt{}, err
+	}
+	save := p.pos
+	p.skipNewlines()
+	if p.keyword("catch") {
+		t.HasCatch = true
+		p.skipSpace()
+		if p.peek() == '[' { // catch [Type]: every error is caught (the simulator has no exception types)
+			for p.pos < len(p.src) && p.peek() != ']' {
+				p.pos++
+			}
+			p.pos++
+		}
+		if t.Catch, err = p.block("catch"); err != nil {
+			return Stmt{}, err
+		}
+		save = p.pos
+		p.skipNewlines()
+	}
+	if p.keyword("finally") {
+		if t.Finally, err = p.block("finally"); err != nil {
+			return Stmt{}, err
+		}
+	} else {
+		p.pos = save
+		if !t.HasCatch {
+			return Stmt{}, p.errf("the try statement is missing its catch or finally block")
+		}
+	}
+	return Stmt{Try: t}, nil
+}
+
 func isCommandStart(r rune) bool { return unicode.IsLetter(r) || r == '&' }
 
 func (p *psParser) ident() string {
@@ -265,7 +385,7 @@ func (p *psParser) command(closing rune) (*Command, error) {
 	for {
 		p.skipSpace()
 		r := p.peek()
-		if p.pos >= len(p.src) || r == ';' || r == closing || r == '|' || (closing == 0 && r == ')') {
+		if p.pos >= len(p.src) || r == ';' || r == '\n' || r == closing || r == '|' || (closing == 0 && r == ')') {
 			return c, nil
 		}
 		if isDash(r) && (unicode.IsLetter(p.at(1)) || p.at(1) == '_') {
@@ -327,7 +447,7 @@ func (p *psParser) bareword() string {
 	start := p.pos
 	for p.pos < len(p.src) {
 		r := p.src[p.pos]
-		if r == ' ' || r == '\t' || strings.ContainsRune(",;(){}|", r) {
+		if r == ' ' || r == '\t' || strings.ContainsRune(",;(){}|\n", r) {
 			break
 		}
 		p.pos++
@@ -391,6 +511,10 @@ func (p *psParser) primary(closing rune) (Expr, error) {
 	case r == '$':
 		p.pos++
 		name := p.ident()
+		if name == "" && (p.peek() == '?') {
+			p.pos++
+			name = "?" // $?: whether the last statement succeeded
+		}
 		if name == "" {
 			return nil, p.errf("expected a variable name after '$'")
 		}

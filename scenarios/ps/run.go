@@ -10,11 +10,13 @@ import (
 
 // Session is one PowerShell session: its variables, kept from line to line.
 type Session struct {
-	vars map[string]any
+	vars   map[string]any
+	lastOK bool // $?
+	tries  int  // try blocks being run
 }
 
 // NewSession returns a session with no variables.
-func NewSession() *Session { return &Session{vars: map[string]any{}} }
+func NewSession() *Session { return &Session{vars: map[string]any{}, lastOK: true} }
 
 // RunFunc runs one command (Command holds its arguments unevaluated: bind them with Bind and
 // Session.Eval) and returns its output.
@@ -22,9 +24,68 @@ type RunFunc func(c *Command) ([]any, error)
 
 // RunLine runs one logical line: each statement's output and errors, in order, as PowerShell
 // prints them. An error wrapped in *Halt ends the line and is returned; any other error prints
-// as an error record and the next statement runs.
+// as an error record (unless -ErrorAction hides a non-terminating one) and the next statement
+// runs. $? is False after a statement that wrote an error, True otherwise.
 func (s *Session) RunLine(l Line, run RunFunc, out *strings.Builder) error {
-	for _, st := range l.Stmts {
+	err := s.runStmts(l.Stmts, run, out)
+	var t *thrown
+	if errors.As(err, &t) { // cannot happen outside try: runStmts prints those
+		WriteError(out, t.cmd, t.err)
+		return nil
+	}
+	return err
+}
+
+// thrown is a terminating error on its way out of a try block.
+type thrown struct {
+	cmd string
+	err error
+}
+
+func (t *thrown) Error() string { return t.err.Error() }
+
+// NonTerminating marks a command's error as non-terminating (Write-Error: Start-Service's
+// failures): -ErrorAction SilentlyContinue or Ignore hides it, Stop makes it terminating. Every
+// other error is terminating, as the AD module's are: it prints whatever -ErrorAction says
+// (Microsoft's Get-ADGroup page, issue MicrosoftDocs/windows-powershell-docs#2433: "-ErrorAction
+// SilentlyContinue not working for Get-ADGroup") and a try block catches it.
+type NonTerminating struct{ Err error }
+
+func (e *NonTerminating) Error() string { return e.Err.Error() }
+func (e *NonTerminating) Unwrap() error { return e.Err }
+
+// errorAction is the -ErrorAction of a command (or -EA), else $ErrorActionPreference, lower case.
+func (s *Session) errorAction(c *Command) string {
+	if c != nil {
+		for i, el := range c.Elems {
+			if !el.IsParam {
+				continue
+			}
+			n := strings.ToLower(el.Param)
+			if n == "ea" || (len(n) >= 6 && strings.HasPrefix("erroraction", n)) {
+				v := el.Value
+				if !el.Colon && i+1 < len(c.Elems) {
+					v = c.Elems[i+1].Value
+				}
+				if lit, ok := v.(Lit); ok {
+					return strings.ToLower(ToString(lit.V))
+				}
+			}
+		}
+	}
+	return strings.ToLower(ToString(s.vars["erroractionpreference"]))
+}
+
+// runStmts runs statements; inside a try block (s.tries > 0) a terminating error stops them and
+// is returned as a *thrown.
+func (s *Session) runStmts(stmts []Stmt, run RunFunc, out *strings.Builder) error {
+	for _, st := range stmts {
+		if st.Try != nil {
+			if err := s.runTry(st.Try, run, out); err != nil {
+				return err
+			}
+			continue
+		}
 		var vals []any
 		var err error
 		switch {
@@ -41,13 +102,25 @@ func (s *Session) RunLine(l Line, run RunFunc, out *strings.Builder) error {
 		if errors.As(err, &h) {
 			return err
 		}
+		s.lastOK = err == nil
 		if err != nil {
 			name := ""
 			if st.Cmd != nil {
 				name = st.Cmd.Name
 			}
-			WriteError(out, name, err)
-			continue
+			var nt *NonTerminating
+			ea := s.errorAction(st.Cmd)
+			terminating := !errors.As(err, &nt) || ea == "stop"
+			switch {
+			case terminating && s.tries > 0:
+				return &thrown{cmd: name, err: err}
+			case !terminating && (ea == "silentlycontinue" || ea == "ignore"):
+			default:
+				WriteError(out, name, err)
+			}
+			if terminating {
+				continue
+			}
 		}
 		if st.Assign != "" {
 			switch len(vals) {
@@ -63,6 +136,50 @@ func (s *Session) RunLine(l Line, run RunFunc, out *strings.Builder) error {
 		Format(out, vals)
 	}
 	return nil
+}
+
+// runTry runs try { } catch { } finally { }. A terminating error in the body runs the catch
+// block with $_ the error record; with no catch block it goes on up after finally.
+func (s *Session) runTry(t *TryBlock, run RunFunc, out *strings.Builder) error {
+	s.tries++
+	err := s.runStmts(t.Body, run, out)
+	s.tries--
+	var th *thrown
+	if errors.As(err, &th) && t.HasCatch {
+		saved := s.vars["_"]
+		s.vars["_"] = errorRecord(th.cmd, th.err)
+		err = s.runStmts(t.Catch, run, out)
+		s.vars["_"] = saved
+	}
+	if len(t.Finally) > 0 {
+		if ferr := s.runStmts(t.Finally, run, out); ferr != nil {
+			return ferr
+		}
+	}
+	if errors.As(err, &th) && s.tries == 0 {
+		WriteError(out, th.cmd, th.err)
+		s.lastOK = false
+		return nil
+	}
+	return err
+}
+
+// errorRecord is $_ in a catch block: ToString and .Exception.Message are the error's message.
+func errorRecord(cmd string, err error) *Object {
+	msg := err.Error()
+	var pe *Error
+	var ce *CommandError
+	if errors.As(err, &ce) {
+		cmd, err = ce.Cmd, ce.Err
+		msg = err.Error()
+	}
+	if errors.As(err, &pe) {
+		msg = pe.Msg
+	}
+	return &Object{Props: []Prop{
+		{Name: "Exception", Val: &Object{Props: []Prop{{Name: "Message", Val: msg}}}},
+		{Name: "InvocationInfo", Val: &Object{Props: []Prop{{Name: "MyCommand", Val: cmd}}}},
+	}}
 }
 
 // Eval evaluates an expression; run runs the commands of its subexpressions.
@@ -87,6 +204,8 @@ func (s *Session) Eval(e Expr, run RunFunc) (any, error) {
 			return false, nil
 		case "null":
 			return nil, nil
+		case "?":
+			return s.lastOK, nil
 		}
 		return s.vars[strings.ToLower(x.Name)], nil
 	case Array:
@@ -146,6 +265,13 @@ func (s *Session) Eval(e Expr, run RunFunc) (any, error) {
 }
 
 func (s *Session) member(t any, x Member, run RunFunc) (any, error) {
+	if !x.Call && (strings.EqualFold(x.Name, "Count") || strings.EqualFold(x.Name, "Length")) {
+		if str, ok := t.(string); ok && strings.EqualFold(x.Name, "Length") {
+			return int64(len([]rune(str))), nil
+		}
+		// PowerShell 3+: every value has a Count; nothing has 0, a scalar 1.
+		return int64(len(Flatten(t))), nil
+	}
 	if !x.Call {
 		if arr, ok := t.([]any); ok { // member enumeration: (Get-X -Filter *).Name
 			var out []any
