@@ -292,6 +292,28 @@ for adapter in gmsasim-keytab gmsasim-keytab-kerberos; do
   else bad "conform $adapter" "rc=$rc $(grep -v '^pass' <<<"$out" | head -c 800)"; fi
 done
 
+# 16. CI output (issue 16): a run with one malformed, one failing and one passing scenario exits 1
+# and writes JUnit with errors="1" failures="1" that validates against the JUnit schema CI servers
+# read (interop/junit.xsd, with xmllint); so does conform's JUnit; a filter that selects nothing
+# exits 2 with the counts.
+if command -v xmllint >/dev/null; then
+  mkdir -p "$tmp/ci"
+  cp "$here/../scenarios/library/kds-key-does-not-exist.scn" "$tmp/ci/"
+  cp "$here/../harness/testdata/failing/fails-at-line-9.scn" "$tmp/ci/"
+  printf '# broken on purpose\nworld seed=1\nfrobnicate DC1\n----\n' >"$tmp/ci/malformed.scn"
+  "$BIN" run "$tmp/ci" --junit "$tmp/ci.xml" >"$tmp/ci.out" 2>&1; rc=$?
+  if [ $rc = 1 ] && grep -q 'tests="3" failures="1" errors="1" skipped="0"' "$tmp/ci.xml"; then
+    ok "run with a malformed, a failing and a passing file: exit 1, JUnit tests=3 failures=1 errors=1"
+  else bad "run with a malformed file" "rc=$rc $(head -c 400 "$tmp/ci.xml")"; fi
+  check "that JUnit validates against interop/junit.xsd" "validates" xmllint --noout --schema "$here/junit.xsd" "$tmp/ci.xml"
+  if [ -e "$tmp/conform-gmsasim-keytab.xml" ]; then
+    check "conform's JUnit validates against interop/junit.xsd" "validates" xmllint --noout --schema "$here/junit.xsd" "$tmp/conform-gmsasim-keytab.xml"
+  fi
+  out=$("$BIN" run "$tmp/ci/kds-key-does-not-exist.scn" --label-filter no-such-label 2>&1); rc=$?
+  if [ $rc = 2 ] && grep -q "filtered out" <<<"$out"; then ok "a label filter that selects nothing exits 2 with the counts"
+  else bad "empty selection" "rc=$rc $out"; fi
+else bad "JUnit schema" "xmllint not installed (Debian libxml2-utils; .ci/run installs it)"; fi
+
 # 11. Garbage, a truncated PDU and a 70 KB add leave the server answering.
 check "robustness: garbage, truncated PDU, 70 KB add" "^ok " \
   $PY "$here/robustness.py" "$LDAP" "$ADMIN_PW"
