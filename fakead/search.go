@@ -4,8 +4,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-
-	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Search runs a search.
@@ -128,7 +126,7 @@ func (d *Directory) searchVirtual(req *SearchRequest, dn string, attrs []Attribu
 			return true
 		}
 		for _, n := range sel {
-			if n == "*" || n == "+" || strings.EqualFold(n, name) {
+			if n == "*" || strings.EqualFold(n, name) {
 				return true
 			}
 		}
@@ -146,11 +144,17 @@ func (d *Directory) searchVirtual(req *SearchRequest, dn string, attrs []Attribu
 	return []SearchEntry{se}, nil
 }
 
-// selection is a parsed attribute list.
+// selection is a parsed attribute list. "+" is not special: AD does not implement RFC 3673 (all
+// operational attributes), so "+" is just a name the schema does not know, and like any unknown
+// name in the list it selects nothing; operational and constructed attributes come only when
+// named. Source: the outside check of issue 13 against Samba AD (which copies Windows here) and
+// AD's rootDSE, whose supportedCapabilities and supportedExtension list no RFC 3673 feature
+// (1.3.6.1.4.1.4203.1.5.1) and which has no supportedFeatures attribute; this rootDSE does not
+// claim it either.
 type selection struct {
-	all, ops, none bool
-	named          []*AttrType
-	names          []string // the client's spelling, for constructed attributes not in the schema
+	all, none bool
+	named     []*AttrType
+	names     []string // the client's spelling, for constructed attributes not in the schema
 }
 
 func (d *Directory) selection(list []string) selection {
@@ -163,8 +167,6 @@ func (d *Directory) selection(list []string) selection {
 		switch n {
 		case "*":
 			s.all = true
-		case "+":
-			s.ops = true
 		case "1.1":
 			s.none = true
 		default:
@@ -175,15 +177,11 @@ func (d *Directory) selection(list []string) selection {
 			}
 		}
 	}
-	if s.none && (s.all || s.ops || len(s.named) > 0 || len(s.names) > 0) {
+	if s.none && (s.all || len(s.named) > 0 || len(s.names) > 0) {
 		s.none = false
 	}
 	return s
 }
-
-// operationalAttrs are returned for "+" (and only when named otherwise).
-var operationalAttrs = []string{"createTimeStamp", "modifyTimeStamp", "subSchemaSubEntry", "structuralObjectClass",
-	"canonicalName", ad.AttrKeyVersionNumber, ad.AttrReplAttributeMetaData, "primaryGroupToken"}
 
 // project builds the search entry of e with the selected attributes.
 func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, req *SearchRequest) (SearchEntry, error) {
@@ -270,19 +268,6 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 			se.Attributes = append(se.Attributes, Attribute{Name: n, Values: vals})
 		} else if len(vals) > 0 {
 			se.Attributes = append(se.Attributes, Attribute{Name: n})
-		}
-	}
-	if sel.ops && !e.dn.IsZero() {
-		for _, n := range operationalAttrs {
-			t := d.schema.Attr(n)
-			if t == nil || seen(t) {
-				continue
-			}
-			vals, err := d.constructedValues(now, c, e, n, req)
-			if err != nil {
-				return se, err
-			}
-			add(t, vals)
 		}
 	}
 	return se, nil

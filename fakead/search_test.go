@@ -44,10 +44,16 @@ func TestAttributeSelection(t *testing.T) {
 	if got := names(named[0]); !slices.Equal(got, []string{"sAMAccountName", "objectSid"}) {
 		t.Errorf("named: %v", got)
 	}
+	// AD has no RFC 3673: "+" is an unknown name and selects nothing; operational attributes come
+	// when named.
 	ops := search(t, d, adm, dn, ScopeBase, "(objectClass=*)", "+")
+	if len(ops[0].Attributes) != 0 {
+		t.Errorf("+ returned %v", names(ops[0]))
+	}
+	ops = search(t, d, adm, dn, ScopeBase, "(objectClass=*)", "createTimeStamp", "modifyTimeStamp", "canonicalName", "msDS-KeyVersionNumber")
 	for _, want := range []string{"createTimeStamp", "modifyTimeStamp", "canonicalName", "msDS-KeyVersionNumber"} {
 		if !slices.Contains(names(ops[0]), want) {
-			t.Errorf("+ lacks %s: %v", want, names(ops[0]))
+			t.Errorf("named operational attributes lack %s: %v", want, names(ops[0]))
 		}
 	}
 	if got := attrOf(ops[0], "canonicalName"); !slices.Equal(got, []string{"contoso.com/Users/Administrator"}) {
