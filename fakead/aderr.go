@@ -119,3 +119,15 @@ func errNotInClass(op, dn string, c *Class, a *AttrType) *Error {
 		Diag: "0000207D: UpdErr: DSID-03151288, problem 6002 (OBJ_CLASS_VIOLATION), data 0",
 		Err:  fmt.Errorf("%s may not contain %s", c.Name, a.Name)}
 }
+
+// errNonBaseSearch refuses a constructed attribute that AD computes only on a base search
+// (tokenGroups) in a one-level or subtree search.
+//
+// Divergence: the code (operationsError) is Samba's, which copies Windows; the text is not
+// confirmed. It is built on ERROR_DS_NON_BASE_SEARCH (0x2120, "The requested search operation is
+// only supported for base searches.") in AD's usual form, without a DSID.
+func errNonBaseSearch(dn, attr string) *Error {
+	return &Error{Code: OperationsError, Op: "search", DN: dn,
+		Diag: "00002120: SvcErr: problem 5012 (DIR_ERROR), data 0 (ERROR_DS_NON_BASE_SEARCH)",
+		Err:  fmt.Errorf("%s is computed only on a base-scope search", attr)}
+}

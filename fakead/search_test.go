@@ -97,9 +97,23 @@ func TestTokenGroupsBaseOnly(t *testing.T) {
 			t.Errorf("tokenGroups lacks %s: %v", want, sids)
 		}
 	}
-	sub := search(t, d, adm, "CN=Users,DC=contoso,DC=com", ScopeSub, "(sAMAccountName=Administrator)", "tokenGroups")
-	if len(sub) != 1 || attrOf(sub[0], "tokenGroups") != nil {
-		t.Errorf("tokenGroups on a subtree search: %+v", sub)
+	// Asked in a one-level or subtree search, AD refuses tokenGroups (operationsError) as soon as
+	// the search finds an entry; one that finds none succeeds.
+	f, _ := ParseFilter("(sAMAccountName=Administrator)")
+	for _, scope := range []Scope{ScopeSub, ScopeOne} {
+		res, err := d.Search(t0, adm, &SearchRequest{BaseDN: "CN=Users,DC=contoso,DC=com", Scope: scope, Filter: f, Attributes: []string{"tokenGroups"}})
+		if CodeOf(err) != OperationsError || len(res) != 0 {
+			t.Errorf("scope %d: tokenGroups on a non-base search: %d entries, %v", scope, len(res), err)
+		}
+		var fe *Error
+		if errors.As(err, &fe) && !strings.HasPrefix(fe.Diag, "00002120: ") {
+			t.Errorf("diagnostic %q, want ERROR_DS_NON_BASE_SEARCH (00002120)", fe.Diag)
+		}
+	}
+	none, _ := ParseFilter("(sAMAccountName=nobody)")
+	res, err := d.Search(t0, adm, &SearchRequest{BaseDN: "CN=Users,DC=contoso,DC=com", Scope: ScopeSub, Filter: none, Attributes: []string{"tokenGroups"}})
+	if err != nil || len(res) != 0 {
+		t.Errorf("tokenGroups on a subtree search finding nothing: %d entries, %v", len(res), err)
 	}
 }
 
