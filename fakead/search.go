@@ -37,6 +37,14 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		// control for anything else.
 		return nil, errNoSuchObject(op, req.BaseDN, "")
 	}
+	if !d.holdsNC(base) {
+		// A base outside every naming context the DC holds gets a referral to the domain its DC
+		// components name (aderr.go, errReferral); one under a held NC that does not exist stays
+		// noSuchObject below.
+		if e, ok := errReferral(op, req.BaseDN, base); ok {
+			return nil, e
+		}
+	}
 	if base.IsUnder(d.dom.schemaDN) && !base.Equal(d.dom.schemaDN) || base.Equal(d.dom.schemaDN) && req.Scope != ScopeBase {
 		return d.searchSchemaNC(now, c, req, base)
 	}
@@ -45,6 +53,12 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		return nil, errNoSuchObject(op, req.BaseDN, d.bestMatch(base))
 	}
 	return d.searchFrom(now, c, req, root, false)
+}
+
+// holdsNC reports whether dn is one of the naming contexts the DC holds (those its rootDSE lists
+// in namingContexts) or lies below one.
+func (d *Directory) holdsNC(dn DN) bool {
+	return dn.IsUnder(d.dom.domainDN) || dn.IsUnder(d.dom.configDN) || dn.IsUnder(d.dom.schemaDN)
 }
 
 // searchFrom runs req below root (root included unless skipRoot).
