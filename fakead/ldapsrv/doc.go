@@ -33,7 +33,8 @@
 // (RC4-HMAC) wrap tokens are not implemented, so a GSSAPI bind with an RC4 session key, or a
 // signed/sealed SPNEGO one, is refused; no replay cache and no channel bindings for AP-REQs or
 // NTLM (MsvAvChannelBindings is not checked, as on a DC not enforcing LDAP channel binding); no
-// referrals, no VLV, DirSync, show-deleted or other AD controls
+// continuation references (a search base outside the DC's naming contexts does get AD's referral
+// result), no VLV, DirSync, show-deleted or other AD controls
 // (critical ones answer unavailableCriticalExtension; only paged results, SD flags, sort, domain
 // scope and ManageDsaIT are accepted). Each difference from a Windows DC is marked "Divergence:".
 //
