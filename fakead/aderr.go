@@ -119,3 +119,50 @@ func errNotInClass(op, dn string, c *Class, a *AttrType) *Error {
 		Diag: "0000207D: UpdErr: DSID-03151288, problem 6002 (OBJ_CLASS_VIOLATION), data 0",
 		Err:  fmt.Errorf("%s may not contain %s", c.Name, a.Name)}
 }
+
+// errReferral is AD's answer to an operation whose base lies outside every naming context the DC
+// holds: referral (10), matchedDN "", one LDAP URL naming the domain the DN's trailing DC
+// components spell, the DN kept as the client sent it. Windows' text, from captures of real DCs:
+//
+//	0000202B: RefErr: DSID-0310082F, data 0, 1 access points\n\tref 1: 'example.com'\n
+//	referral: ldap://example.com/ou=People,dc=example,dc=com
+//
+// (a Windows DC's addResponse in the ruby-ldap-server's BER fixtures; jborean93/sansldap's
+// searchResultDone fixture: "ref 1: 'foo.ldap.test'", "ldap://foo.ldap.test/DC=foo,DC=ldap,DC=test";
+// [MS-ADDM] 2.6's fault example "ldap://server01.fabrikam.com/CN=Test,DC=fabrikam,DC=com";
+// ERROR_DS_REFERRAL is 0x202B). The DSID varies by build (0310082F, 03100835, 0310084B seen).
+// Windows ends the text with a NUL; like every other diagnostic here, this one leaves it out.
+//
+// ok is false when the DN has no trailing DC components to name a domain by.
+// Divergence: what Windows answers for such a base (O=x, CN=x) is not confirmed; the caller
+// answers noSuchObject then.
+func errReferral(op, dnStr string, dn DN) (*Error, bool) {
+	var labels []string
+	for i := len(dn) - 1; i >= 0 && strings.EqualFold(dn[i].Attr, "DC"); i-- {
+		labels = append([]string{dn[i].Value}, labels...)
+	}
+	if len(labels) == 0 {
+		return nil, false
+	}
+	host := strings.ToLower(strings.Join(labels, "."))
+	return &Error{Code: Referral, Op: op, DN: dnStr,
+		Diag:      fmt.Sprintf("0000202B: RefErr: DSID-0310082F, data 0, 1 access points\n\tref 1: '%s'\n", host),
+		Referrals: []string{"ldap://" + host + "/" + urlDNEscaper.Replace(dnStr)}}, true
+}
+
+// urlDNEscaper escapes what RFC 4516 2.1 does not let stand in an LDAP URL's DN and commas and
+// equals signs may: the captures above show Windows leaves "=" and "," as they are.
+// Divergence: how Windows escapes spaces and other characters in a referral's DN is not confirmed.
+var urlDNEscaper = strings.NewReplacer("%", "%25", " ", "%20", "?", "%3F", "#", "%23")
+
+// errNonBaseSearch refuses a constructed attribute that AD computes only on a base search
+// (tokenGroups) in a one-level or subtree search.
+//
+// Divergence: the code (operationsError) is Samba's, which copies Windows; the text is not
+// confirmed. It is built on ERROR_DS_NON_BASE_SEARCH (0x2120, "The requested search operation is
+// only supported for base searches.") in AD's usual form, without a DSID.
+func errNonBaseSearch(dn, attr string) *Error {
+	return &Error{Code: OperationsError, Op: "search", DN: dn,
+		Diag: "00002120: SvcErr: problem 5012 (DIR_ERROR), data 0 (ERROR_DS_NON_BASE_SEARCH)",
+		Err:  fmt.Errorf("%s is computed only on a base-scope search", attr)}
+}

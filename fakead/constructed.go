@@ -29,8 +29,15 @@ func (d *Directory) constructedValues(now time.Time, c Caller, e *entry, name st
 		}
 		return d.managedPasswordValue(now, e)
 	case "tokengroups":
-		// AD computes tokenGroups only on a base-scope search.
-		if req.Scope != ScopeBase || !d.isSecurityPrincipal(e) {
+		// AD computes tokenGroups only on a base-scope search ([MS-ADTS] 3.1.1.4.5.19) and refuses
+		// it on any other: operationsError for the first entry the search finds, so none is sent.
+		// Source: Samba's operational module (construct_generic_token_groups: "Cannot provide
+		// tokenGroups attribute, this is not a BASE search", LDB_ERR_OPERATIONS_ERROR), which
+		// copies Windows. A search that finds no entry succeeds.
+		if req.Scope != ScopeBase {
+			return nil, errNonBaseSearch(e.dnString(), name)
+		}
+		if !d.isSecurityPrincipal(e) {
 			return nil, nil
 		}
 		var out [][]byte

@@ -61,7 +61,8 @@ type Error struct {
 	DN        string
 	Diag      string
 	MatchedDN string
-	Err       error // the cause, for errors.Is/As; may be nil
+	Referrals []string // the LDAP URLs of a referral (10): the LDAPResult's referral field
+	Err       error    // the cause, for errors.Is/As; may be nil
 }
 
 func (e *Error) Error() string {

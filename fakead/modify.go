@@ -161,6 +161,9 @@ func (d *Directory) planModify(op, dnStr string, c Caller, e *entry, mods []Modi
 		if err != nil {
 			return nil, err
 		}
+		if m.Op != ModDelete && len(vals) > 1 && t.lower == "description" && d.isSAMObject(e) {
+			return nil, errValueExists(op, dnStr, t)
+		}
 		if t == d.at.objectClass && !c.System {
 			if err := d.checkClassChange(op, dnStr, e, vals); err != nil {
 				return nil, err
@@ -176,6 +179,30 @@ func (d *Directory) planModify(op, dnStr string, c Caller, e *entry, mods []Modi
 		p.changed[t] = true
 	}
 	return p, nil
+}
+
+// isSAMObject reports whether e is an object the SAM keeps (user and its subclasses computer and
+// the gMSA, group, samServer, and the domain object, whose domainDNS class has samDomain as its
+// system auxiliary class). On these AD treats description as single-valued on modify, although
+// the schema makes it multi-valued: a modify that would leave two values — adding a second value,
+// adding or replacing with two — is refused with attributeOrValueExists (20), checked after each
+// modification in turn, so deleting the value and adding another in one modify succeeds. An add
+// with two values is accepted, and such an object keeps both until a modify touches them.
+// Source: Samba's samldb module (samldb_description_check, "SAM objects have special rules
+// regarding the description attribute on modify operations", which forces the single-value check
+// on the user/group/samDomain/samServer classes) and its test test_sam_description_attribute in
+// source4/dsdb/tests/python/sam.py, written against Windows: add with ["desc1", "desc2"]
+// succeeds; replace with two values, add of a second value, and add of two values each give
+// ERR_ATTRIBUTE_OR_VALUE_EXISTS; delete desc1 + add desc2 in one modify succeeds.
+// Divergence: the diagnostic is AD's usual ATT_OR_VALUE_EXISTS text (errValueExists); the text
+// Windows writes for this case is not confirmed.
+func (d *Directory) isSAMObject(e *entry) bool {
+	for _, n := range []string{"user", "group", "samServer", "domainDNS"} {
+		if d.isClass(e, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkModifiable refuses writes of what the directory maintains itself.

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-
-	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Search runs a search.
@@ -39,6 +37,14 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		// control for anything else.
 		return nil, errNoSuchObject(op, req.BaseDN, "")
 	}
+	if !d.holdsNC(base) {
+		// A base outside every naming context the DC holds gets a referral to the domain its DC
+		// components name (aderr.go, errReferral); one under a held NC that does not exist stays
+		// noSuchObject below.
+		if e, ok := errReferral(op, req.BaseDN, base); ok {
+			return nil, e
+		}
+	}
 	if base.IsUnder(d.dom.schemaDN) && !base.Equal(d.dom.schemaDN) || base.Equal(d.dom.schemaDN) && req.Scope != ScopeBase {
 		return d.searchSchemaNC(now, c, req, base)
 	}
@@ -47,6 +53,12 @@ func (d *Directory) Search(now time.Time, c Caller, req *SearchRequest) ([]Searc
 		return nil, errNoSuchObject(op, req.BaseDN, d.bestMatch(base))
 	}
 	return d.searchFrom(now, c, req, root, false)
+}
+
+// holdsNC reports whether dn is one of the naming contexts the DC holds (those its rootDSE lists
+// in namingContexts) or lies below one.
+func (d *Directory) holdsNC(dn DN) bool {
+	return dn.IsUnder(d.dom.domainDN) || dn.IsUnder(d.dom.configDN) || dn.IsUnder(d.dom.schemaDN)
 }
 
 // searchFrom runs req below root (root included unless skipRoot).
@@ -128,7 +140,7 @@ func (d *Directory) searchVirtual(req *SearchRequest, dn string, attrs []Attribu
 			return true
 		}
 		for _, n := range sel {
-			if n == "*" || n == "+" || strings.EqualFold(n, name) {
+			if n == "*" || strings.EqualFold(n, name) {
 				return true
 			}
 		}
@@ -146,11 +158,17 @@ func (d *Directory) searchVirtual(req *SearchRequest, dn string, attrs []Attribu
 	return []SearchEntry{se}, nil
 }
 
-// selection is a parsed attribute list.
+// selection is a parsed attribute list. "+" is not special: AD does not implement RFC 3673 (all
+// operational attributes), so "+" is just a name the schema does not know, and like any unknown
+// name in the list it selects nothing; operational and constructed attributes come only when
+// named. Source: the outside check of issue 13 against Samba AD (which copies Windows here) and
+// AD's rootDSE, whose supportedCapabilities and supportedExtension list no RFC 3673 feature
+// (1.3.6.1.4.1.4203.1.5.1) and which has no supportedFeatures attribute; this rootDSE does not
+// claim it either.
 type selection struct {
-	all, ops, none bool
-	named          []*AttrType
-	names          []string // the client's spelling, for constructed attributes not in the schema
+	all, none bool
+	named     []*AttrType
+	names     []string // the client's spelling, for constructed attributes not in the schema
 }
 
 func (d *Directory) selection(list []string) selection {
@@ -163,8 +181,6 @@ func (d *Directory) selection(list []string) selection {
 		switch n {
 		case "*":
 			s.all = true
-		case "+":
-			s.ops = true
 		case "1.1":
 			s.none = true
 		default:
@@ -175,15 +191,11 @@ func (d *Directory) selection(list []string) selection {
 			}
 		}
 	}
-	if s.none && (s.all || s.ops || len(s.named) > 0 || len(s.names) > 0) {
+	if s.none && (s.all || len(s.named) > 0 || len(s.names) > 0) {
 		s.none = false
 	}
 	return s
 }
-
-// operationalAttrs are returned for "+" (and only when named otherwise).
-var operationalAttrs = []string{"createTimeStamp", "modifyTimeStamp", "subSchemaSubEntry", "structuralObjectClass",
-	"canonicalName", ad.AttrKeyVersionNumber, ad.AttrReplAttributeMetaData, "primaryGroupToken"}
 
 // project builds the search entry of e with the selected attributes.
 func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, req *SearchRequest) (SearchEntry, error) {
@@ -270,19 +282,6 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 			se.Attributes = append(se.Attributes, Attribute{Name: n, Values: vals})
 		} else if len(vals) > 0 {
 			se.Attributes = append(se.Attributes, Attribute{Name: n})
-		}
-	}
-	if sel.ops && !e.dn.IsZero() {
-		for _, n := range operationalAttrs {
-			t := d.schema.Attr(n)
-			if t == nil || seen(t) {
-				continue
-			}
-			vals, err := d.constructedValues(now, c, e, n, req)
-			if err != nil {
-				return se, err
-			}
-			add(t, vals)
 		}
 	}
 	return se, nil

@@ -44,10 +44,16 @@ func TestAttributeSelection(t *testing.T) {
 	if got := names(named[0]); !slices.Equal(got, []string{"sAMAccountName", "objectSid"}) {
 		t.Errorf("named: %v", got)
 	}
+	// AD has no RFC 3673: "+" is an unknown name and selects nothing; operational attributes come
+	// when named.
 	ops := search(t, d, adm, dn, ScopeBase, "(objectClass=*)", "+")
+	if len(ops[0].Attributes) != 0 {
+		t.Errorf("+ returned %v", names(ops[0]))
+	}
+	ops = search(t, d, adm, dn, ScopeBase, "(objectClass=*)", "createTimeStamp", "modifyTimeStamp", "canonicalName", "msDS-KeyVersionNumber")
 	for _, want := range []string{"createTimeStamp", "modifyTimeStamp", "canonicalName", "msDS-KeyVersionNumber"} {
 		if !slices.Contains(names(ops[0]), want) {
-			t.Errorf("+ lacks %s: %v", want, names(ops[0]))
+			t.Errorf("named operational attributes lack %s: %v", want, names(ops[0]))
 		}
 	}
 	if got := attrOf(ops[0], "canonicalName"); !slices.Equal(got, []string{"contoso.com/Users/Administrator"}) {
@@ -91,9 +97,23 @@ func TestTokenGroupsBaseOnly(t *testing.T) {
 			t.Errorf("tokenGroups lacks %s: %v", want, sids)
 		}
 	}
-	sub := search(t, d, adm, "CN=Users,DC=contoso,DC=com", ScopeSub, "(sAMAccountName=Administrator)", "tokenGroups")
-	if len(sub) != 1 || attrOf(sub[0], "tokenGroups") != nil {
-		t.Errorf("tokenGroups on a subtree search: %+v", sub)
+	// Asked in a one-level or subtree search, AD refuses tokenGroups (operationsError) as soon as
+	// the search finds an entry; one that finds none succeeds.
+	f, _ := ParseFilter("(sAMAccountName=Administrator)")
+	for _, scope := range []Scope{ScopeSub, ScopeOne} {
+		res, err := d.Search(t0, adm, &SearchRequest{BaseDN: "CN=Users,DC=contoso,DC=com", Scope: scope, Filter: f, Attributes: []string{"tokenGroups"}})
+		if CodeOf(err) != OperationsError || len(res) != 0 {
+			t.Errorf("scope %d: tokenGroups on a non-base search: %d entries, %v", scope, len(res), err)
+		}
+		var fe *Error
+		if errors.As(err, &fe) && !strings.HasPrefix(fe.Diag, "00002120: ") {
+			t.Errorf("diagnostic %q, want ERROR_DS_NON_BASE_SEARCH (00002120)", fe.Diag)
+		}
+	}
+	none, _ := ParseFilter("(sAMAccountName=nobody)")
+	res, err := d.Search(t0, adm, &SearchRequest{BaseDN: "CN=Users,DC=contoso,DC=com", Scope: ScopeSub, Filter: none, Attributes: []string{"tokenGroups"}})
+	if err != nil || len(res) != 0 {
+		t.Errorf("tokenGroups on a subtree search finding nothing: %d entries, %v", len(res), err)
 	}
 }
 

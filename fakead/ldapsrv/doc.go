@@ -33,7 +33,8 @@
 // (RC4-HMAC) wrap tokens are not implemented, so a GSSAPI bind with an RC4 session key, or a
 // signed/sealed SPNEGO one, is refused; no replay cache and no channel bindings for AP-REQs or
 // NTLM (MsvAvChannelBindings is not checked, as on a DC not enforcing LDAP channel binding); no
-// referrals, no VLV, DirSync, show-deleted or other AD controls
+// continuation references (a search base outside the DC's naming contexts does get AD's referral
+// result), no VLV, DirSync, show-deleted or other AD controls
 // (critical ones answer unavailableCriticalExtension; only paged results, SD flags, sort, domain
 // scope and ManageDsaIT are accepted). Each difference from a Windows DC is marked "Divergence:".
 //
@@ -57,7 +58,8 @@
 //     connection"; only when every connection has a request outstanding is the newcomer closed at
 //     once (a Notice of Disconnection with busy on plain LDAP).
 //   - MaxReceiveBuffer bounds a request PDU (Notice of Disconnection, protocolError).
-//   - MaxPageSize bounds a page; MaxResultSetsPerConn and MaxResultSetSize (4 bytes, a DNT, per
+//   - MaxPageSize bounds a page, and a search without paging: its first MaxPageSize entries, then
+//     sizeLimitExceeded (a smaller client sizeLimit still applies); MaxResultSetsPerConn and MaxResultSetSize (4 bytes, a DNT, per
 //     remaining entry, as a DC counts its result sets) bound the paged state a connection keeps
 //     (oldest first out; a remainder larger than MaxResultSetSize alone answers
 //     adminLimitExceeded); MaxQueryDuration ends a search with timeLimitExceeded.
@@ -71,8 +73,7 @@
 //     a Backend call in progress.
 //
 // Divergences in the limits: which connection a DC drops at MaxConnections is not documented (here
-// the longest idle, and none that is busy); a DC cuts a search without paging at MaxPageSize entries
-// (sizeLimitExceeded), this server does not; a DC keeps an index position per paged search, this
+// the longest idle, and none that is busy); a DC keeps an index position per paged search, this
 // server the projected entries, bounded by MaxPagedMemory besides AD's limits; the Backend search
 // cannot be interrupted, so MaxQueryDuration is checked after it and between entries sent;
 // MaxReceiveBuffer is capped at MaxReceiveBufferLimit (the library's 3 length octets); the

@@ -121,7 +121,24 @@ func result(err error) goldap.LDAPResult {
 	res.SetResultCode(int(code))
 	res.SeMatchedDN(matched)
 	res.SetDiagnosticMessage(diag)
+	if refs := referralsOf(err); len(refs) > 0 {
+		r := make(goldap.Referral, len(refs))
+		for i, u := range refs {
+			r[i] = goldap.URI(u)
+		}
+		res.SetReferral(&r)
+	}
 	return res
+}
+
+// referralsOf is the referral field (RFC 4511 4.1.9) of err's result: the LDAP URLs of a
+// *fakead.Error with code referral, nil otherwise.
+func referralsOf(err error) []string {
+	var e *fakead.Error
+	if errors.As(err, &e) && e.Code == fakead.Referral {
+		return e.Referrals
+	}
+	return nil
 }
 
 // resultOf is result's plain form: the code, matchedDN and diagnosticMessage for err. A
@@ -141,11 +158,19 @@ func resultOf(err error) (code fakead.ResultCode, matchedDN, diag string) {
 // trailing fields (responseName, responseValue, serverSaslCreds).
 func resultOp(appTag int, err error, extra ...[]byte) []byte {
 	code, matched, diag := resultOf(err)
-	parts := append([][]byte{
+	parts := [][]byte{
 		berInt(classUniversal, tagEnumerated, int64(code)),
 		berString(matched),
 		berString(diag),
-	}, extra...)
+	}
+	if refs := referralsOf(err); len(refs) > 0 {
+		urls := make([][]byte, len(refs))
+		for i, u := range refs {
+			urls[i] = berString(u)
+		}
+		parts = append(parts, berSeq(classContext, 3, urls...)) // referral [3] Referral
+	}
+	parts = append(parts, extra...)
 	return berSeq(classApplication, appTag, parts...)
 }
 

@@ -94,8 +94,15 @@ func (r *request) search(req goldap.SearchRequest) {
 	// MaxQueryDuration is checked when it returns and between entries sent, not inside it.
 	deadline := time.Now().Add(r.s.lim.MaxQueryDuration) // wallclock: MaxQueryDuration
 	if !paged {
-		// Divergence: a DC cuts a search without paging at MaxPageSize entries
-		// (sizeLimitExceeded); this server returns them all.
+		// A DC answers a search without the paged results control with at most MaxPageSize
+		// entries (the Default Query Policy's lDAPAdminLimits, 1000): the first MaxPageSize, then
+		// sizeLimitExceeded (4), also when the client asked for no limit or a larger one; a
+		// smaller client sizeLimit still applies. Sources: [MS-ADTS] 3.1.1.3.4.6 (LDAP policies:
+		// MaxPageSize bounds the objects returned in a single search result) and the outside
+		// check of issue 13, which saw Windows' behaviour through Samba AD.
+		if sreq.SizeLimit <= 0 || sreq.SizeLimit > r.s.lim.MaxPageSize {
+			sreq.SizeLimit = r.s.lim.MaxPageSize
+		}
 		entries, err := r.s.b.Search(r.caller(), sreq)
 		if sortBy != nil {
 			sortBy(entries)
