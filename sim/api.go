@@ -197,6 +197,12 @@ func (w *World) RemoveGMSA(dc, name string) error {
 	return nil
 }
 
+// NewGroup creates a global security group CN=name,CN=Users on dc (New-ADGroup name Global).
+func (w *World) NewGroup(dc, name string) error { return AddDomainGroup(w, dc, name) }
+
+// NewUser creates an enabled user CN=name,CN=Users with a password on dc (New-ADUser ... -Enabled).
+func (w *World) NewUser(dc, name, password string) error { return AddDomainUser(w, dc, name, password) }
+
 // AddGroupMembers adds accounts (sAMAccountNames or DNs) to a group on dc, as Administrator
 // (Add-ADGroupMember). A host's new membership takes effect at its next logon (reboot or ticket
 // purge), as on Windows.

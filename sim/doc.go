@@ -37,6 +37,20 @@
 // Each DC's computer account has a password drawn from the seed (stream "dc/<NAME>", DC.MachinePassword)
 // and the keys derived from it, so the KDC issues tickets for the DC's SPNs (ldap/, host/, GC/, ...).
 //
+// # The guides' actions in Go
+//
+// A Go test drives a world the way the guides' PowerShell does, with methods that run on one DC as
+// Administrator and return typed results and AD's errors (*ADError): NewGMSA, SetGMSA and
+// RemoveGMSA (GMSASpec, GMSAChange, Enc* encryption types), NewGroup, NewUser, AddGroupMembers and
+// RemoveGroupMembers, AddRootKey (RootKeyOptions: the zero value is Add-KdsRootKey without options,
+// usable 10 days after creation; EffectiveImmediately; EffectiveTime), ReadManagedPassword (what a
+// principal reads: the decoded blob, its intervals and kvno, or ErrPasswordNotReturned), StoredKVNO
+// and Exists (what a DC has now, without a read that would make it rotate or a change that has not
+// replicated). A read of msDS-ManagedPassword past the interval makes the DC rotate the password, as
+// on Windows. Member hosts' Install-/Test-/Uninstall-ADServiceAccount are package sim/host's; the
+// same steps as PowerShell lines run on a world a test holds through scenarios.Attach. See
+// ExampleWorld_NewGMSA and the harness's matchers.
+//
 // # Layers above: member hosts and MIM
 //
 // Member hosts (package sim/host) and MIM (package sim/mim) are built on this package and it
