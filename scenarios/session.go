@@ -68,6 +68,19 @@ func Attach(w *sim.World, fleet *host.Fleet, opt Options) (*Session, error) {
 	return &Session{r: r, untee: w.TeeTrace(r.trace)}, nil
 }
 
+// RunOn runs step text (see Session.Steps) on a world a Go test holds and its member hosts (nil:
+// none), with the output each step prints in a .scn file: Attach, Steps, Close. The PowerShell
+// session's variables live as long as the call; keep a Session (Attach) to run more text later
+// with the same variables.
+func RunOn(w *sim.World, hosts *host.Fleet, text string) ([]StepResult, error) {
+	s, err := Attach(w, hosts, Options{Keys: w.Keys()})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Steps("steps", text)
+}
+
 // World is the session's world.
 func (s *Session) World() *sim.World { return s.r.w }
 

@@ -129,3 +129,44 @@ func TestAttachRunsStepsOnAGoWorld(t *testing.T) {
 		t.Errorf("steps on a closed session: no error")
 	}
 }
+
+// RunOn, the Go user's door (issue 16): for every library file, the world its world block builds
+// is handed to RunOn as a Go test holds it (the world and its hosts, no scenario state), with the
+// rest of the file as step text; every step prints what the file says.
+func TestRunOnMatchesTheFile(t *testing.T) {
+	files, _ := filepath.Glob("library/*.scn")
+	mim, _ := filepath.Glob("mim/*.scn")
+	files = append(files, mim...)
+	keys := fakekds.NewKeyMemo()
+	for i, path := range files {
+		if i%4 != 1 && os.Getenv("GMSASIM_TEST_LONG") == "" {
+			continue // make test samples a quarter (other files than TestSessionStepsMatchTheFile)
+		}
+		sc, err := ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Pending() || sc.HasLabel("long") && os.Getenv("GMSASIM_TEST_LONG") == "" {
+			continue
+		}
+		worldOnly := *sc
+		worldOnly.Steps = sc.Steps[:1]
+		built, err := Open(&worldOnly, Options{Keys: keys})
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		res, err := RunOn(built.World(), built.Hosts(), strings.Join(sc.lines[sc.Steps[0].outTo:], "\n"))
+		built.Close()
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		for i, sr := range res {
+			if !sr.Match {
+				t.Errorf("%s: step %q: output\n%s\nwant (line %d)\n%s", path, sr.Step, sr.Output, sc.Steps[i+1].Line, sr.Expected)
+				break
+			}
+		}
+	}
+}
