@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
 	"github.com/gmsasim/gmsasim/sim/host"
@@ -153,6 +154,20 @@ func encTypeBits(list string) (int64, error) {
 	return bits, nil
 }
 
+// parseEtypes reads a kerberos probe's etypes=AES256,AES128,RC4 (the client's order).
+func parseEtypes(list string) ([]int32, error) {
+	byName := map[string]int32{"AES256": kdc.EtypeAES256, "AES128": kdc.EtypeAES128, "RC4": kdc.EtypeRC4}
+	var out []int32
+	for _, x := range strings.Split(list, ",") {
+		et, ok := byName[strings.ToUpper(strings.TrimSpace(x))]
+		if !ok {
+			return nil, fmt.Errorf("etypes=%q: expected a list of AES256, AES128, RC4 (the client's order)", list)
+		}
+		out = append(out, et)
+	}
+	return out, nil
+}
+
 // userPassword is the password the world gives a user it creates (deterministic, complex enough
 // for the default policy), used by kerberos probes to log the user on.
 func userPassword(name string) string { return "Sim-" + name + "-Pw1!" }
@@ -181,6 +196,10 @@ func runKerberos(r *runner, st *Step) (string, error) {
 		c, err := host.Logon(r.w, dc, client, userPassword(client))
 		if err != nil {
 			return "error: " + client + " cannot log on: " + oneLine(err), nil
+		}
+		if v, ok := st.Arg("etypes"); ok {
+			ets, _ := parseEtypes(v) // checked at parse time
+			c.SetEtypes(ets)
 		}
 		if t, err = c.ServiceTicket(spn); err != nil {
 			return "error: no service ticket for " + spn + ": " + oneLine(err), nil

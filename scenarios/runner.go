@@ -432,6 +432,9 @@ func (r *runner) psHint(st *Step) string {
 // started, replication settles and the replicas are identical.
 func (r *runner) invariants(res *Result) *Failure {
 	last := r.sc.Steps[len(r.sc.Steps)-1]
+	if r.mim != nil && r.mim.crash != "" {
+		return r.failAt(last, "crash-at %s was armed but no migrate apply or resume followed", r.mim.crash)
+	}
 	for _, k := range sortedPairs(r.cut) {
 		if err := r.w.HealLink(k[0], k[1]); err != nil {
 			return r.failAt(last, "invariant: healing %s-%s: %v", k[0], k[1], err)

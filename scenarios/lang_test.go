@@ -1,0 +1,157 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// langWorld is the world block the directive tests put before each example.
+const langWorld = "# t\nworld\ndomain contoso.com\ndc DC1\n----\n\n"
+
+// langFile is a scenario holding one directive line (with its input after "\n"): the world block
+// first unless the line is a world block itself. It returns the text and the line's number.
+func langFile(example string) (string, int) {
+	ex := example
+	if strings.HasPrefix(ex, "world") {
+		return "# t\n" + ex + "\n----\n", 2
+	}
+	if strings.HasPrefix(ex, "worlds") {
+		return "# t\n" + ex + "\n----\n\nworld\ndomain contoso.com\ndc DC1\n----\n", 2
+	}
+	return langWorld + ex + "\n----\n", strings.Count(langWorld, "\n") + 1
+}
+
+// Every argument of every directive, as the directive table declares them, is refused at parse
+// time when misspelt, with file:line and the list of the arguments the directive takes; so is an
+// unknown key and an unknown bare word. The examples must use every declared argument, so a new
+// directive or argument is covered as soon as it is in the table.
+func TestDirectiveArgsMisspelt(t *testing.T) {
+	table := directiveTable()
+	for _, name := range slices.Sorted(maps.Keys(table)) {
+		d := table[name]
+		if len(d.examples) == 0 {
+			t.Errorf("directive %s has no examples", name)
+			continue
+		}
+		used := map[string]bool{}
+		for _, ex := range d.examples {
+			text, line := langFile(ex)
+			sc, err := Parse("lang.scn", text)
+			if err != nil {
+				t.Errorf("%s: example %q does not parse: %v", name, ex, err)
+				continue
+			}
+			st := sc.Steps[len(sc.Steps)-1]
+			if name == "world" {
+				st = sc.Steps[0]
+			}
+			if name == "worlds" {
+				continue
+			}
+			first, _, _ := strings.Cut(ex, "\n")
+			words := strings.Fields(first)
+			for i, w := range words[1:] {
+				k, _, hasVal := strings.Cut(w, "=")
+				if !hasVal && !slices.Contains(d.args.flags, k) && !slices.ContainsFunc(slices.Collect(maps.Values(d.verbs)), func(s argSpec) bool { return slices.Contains(s.flags, k) }) {
+					continue // a positional word (a DC name, a verb)
+				}
+				used[k] = true
+				bad := slices.Clone(words)
+				bad[i+1] = strings.Replace(w, k, k+"x", 1)
+				mis := strings.Replace(ex, first, strings.Join(bad, " "), 1)
+				txt, _ := langFile(mis)
+				_, err := Parse("lang.scn", txt)
+				wantRefused(t, err, line, fmt.Sprintf("%s: misspelt %q", name, k), k)
+			}
+			_ = st
+			for _, extra := range []string{"bogus=1", "bogusword"} {
+				if name == "world" || name == "advance" && extra == "bogusword" || name == "stop" || name == "start" || name == "reboot" || name == "crash-at" {
+					// world: parseWorld refuses it; a bare word is these directives' positional argument.
+					if extra == "bogusword" {
+						continue
+					}
+				}
+				mis := strings.Replace(ex, first, first+" "+extra, 1)
+				txt, _ := langFile(mis)
+				_, err := Parse("lang.scn", txt)
+				wantRefused(t, err, line, fmt.Sprintf("%s: %q added to %q", name, extra, first), "")
+			}
+		}
+		specs := []argSpec{d.args}
+		for _, v := range d.verbs {
+			specs = append(specs, v)
+		}
+		for _, s := range specs {
+			for _, k := range append(slices.Clone(s.keys), s.flags...) {
+				if !used[k] && name != "worlds" {
+					t.Errorf("directive %s: no example uses its argument %s", name, k)
+				}
+			}
+		}
+	}
+}
+
+func wantRefused(t *testing.T, err error, line int, what, list string) {
+	t.Helper()
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Errorf("%s: accepted (err %v)", what, err)
+		return
+	}
+	if pe.Line != line || !strings.HasPrefix(pe.Error(), fmt.Sprintf("lang.scn:%d: ", line)) {
+		t.Errorf("%s: refused at line %d, want %d: %v", what, pe.Line, line, err)
+	}
+	if list != "" && !strings.Contains(pe.Msg, list) {
+		t.Errorf("%s: the message does not list the accepted %s: %v", what, list, err)
+	}
+}
+
+// Every world line's arguments are refused when misspelt, with the line of the world block.
+func TestWorldLineArgsMisspelt(t *testing.T) {
+	examples := map[string]string{
+		"domain": "domain contoso.com schema=88 netbios=CONTOSO", "dc": "dc DC2 os=2016 link=DC1:1h",
+		"link": "link DC1 DC2 delay=1h", "group": "group G scope=Global member-of=H",
+		"user": "user alice member-of=G", "computer": "computer C1 member-of=G",
+		"host": "host Host1 os=2019 arch=x64 dc=DC1 kdssvc=trigger enctypes=AES256 member-of=G cluster",
+	}
+	for kind, spec := range worldLineArgs() {
+		ex := examples[kind]
+		if ex == "" {
+			t.Errorf("world line %s has no example", kind)
+			continue
+		}
+		for _, k := range append(slices.Clone(spec.keys), spec.flags...) {
+			if !strings.Contains(ex, " "+k) {
+				t.Errorf("world line %s: the example does not use %s", kind, k)
+				continue
+			}
+			mis := strings.Replace(ex, " "+k, " "+k+"x", 1)
+			text := "# t\nworld\ndomain contoso.com\ndc DC1\ngroup H\n" + mis + "\n----\n"
+			_, err := Parse("lang.scn", text)
+			wantRefused(t, err, 2, fmt.Sprintf("world line %q", mis), k)
+		}
+	}
+}
+
+// crash-at with a step id the plan does not have fails the run at the apply, naming the plan's
+// steps, instead of letting the apply run to the end unannounced.
+func TestCrashAtUnknownStep(t *testing.T) {
+	b, err := os.ReadFile("mim/crash-at-sync-change-mode.scn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(b), "change-mode:sync@mimsync.contoso.com", "change-mode:snyc@mimsync.contoso.com")
+	sc, err := Parse("crash.scn", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run(sc, Options{})
+	if res.Failure == nil || !strings.Contains(res.Failure.Msg, "crash-at change-mode:snyc@mimsync.contoso.com: the plan has no step change-mode:snyc@mimsync.contoso.com, so migrate apply ran without crashing; its steps are: ") {
+		t.Fatalf("got %v", res.Failure)
+	}
+}
