@@ -274,7 +274,7 @@ func runPS(r *runner, st *Step) (string, error) {
 	var out strings.Builder
 	for _, l := range st.ps {
 		r.w.Logf("%s ps> %s", strings.ToUpper(on), strings.TrimSpace(l.Text))
-		if err := r.sess.runLine(l, on, as, &out); err != nil {
+		if err := r.sess.ps.RunLine(l, recordErrors(r.sess.commands(on, as), &r.stepErrs), &out); err != nil {
 			return "", err
 		}
 	}

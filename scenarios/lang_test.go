@@ -103,7 +103,7 @@ func wantRefused(t *testing.T, err error, line int, what, list string) {
 		t.Errorf("%s: accepted (err %v)", what, err)
 		return
 	}
-	if pe.Line != line || !strings.HasPrefix(pe.Error(), fmt.Sprintf("lang.scn:%d: ", line)) {
+	if pe.Line != line || !strings.HasPrefix(pe.Error(), fmt.Sprintf("%s:%d: ", pe.Path, line)) {
 		t.Errorf("%s: refused at line %d, want %d: %v", what, pe.Line, line, err)
 	}
 	if list != "" && !strings.Contains(pe.Msg, list) {
@@ -154,4 +154,55 @@ func TestCrashAtUnknownStep(t *testing.T) {
 	if res.Failure == nil || !strings.Contains(res.Failure.Msg, "crash-at change-mode:snyc@mimsync.contoso.com: the plan has no step change-mode:snyc@mimsync.contoso.com, so migrate apply ran without crashing; its steps are: ") {
 		t.Fatalf("got %v", res.Failure)
 	}
+}
+
+// An error assertion fails when the step succeeds or fails otherwise, says why, and a rewrite
+// keeps a passing one as written; a pattern that is not a regular expression is refused at parse
+// time on its line.
+func TestErrorAssertion(t *testing.T) {
+	world := recordedWorld(t)
+	base := world + "ps on=DC1\nNew-ADServiceAccount ITFarm1 -DNSHostName ITFarm1.contoso.com\n----\n"
+	for _, c := range []struct{ block, fail string }{
+		{"error: /Key does not exist/", ""},
+		{"error: /^New-ADServiceAccount : Key/", ""},
+		{"error: /Access is denied/", "expected the step to fail with an error matching /Access is denied/; its errors:\n  New-ADServiceAccount : Key does not exist"},
+	} {
+		sc, err := Parse("e.scn", base+c.block+"\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := Run(sc, Options{})
+		switch {
+		case c.fail == "" && res.Failure != nil:
+			t.Errorf("%s: %v", c.block, res.Failure)
+		case c.fail != "" && (res.Failure == nil || res.Failure.Msg != c.fail):
+			t.Errorf("%s: got %v, want %q", c.block, res.Failure, c.fail)
+		}
+		if rw := Run(sc, Options{Rewrite: true}); c.fail == "" && !strings.Contains(rw.Rewritten, "----\n"+c.block+"\n") {
+			t.Errorf("rewrite dropped %s:\n%s", c.block, rw.Rewritten)
+		}
+	}
+	ok := world + "advance 1h\n----\nerror: /anything/\n"
+	sc, _ := Parse("e.scn", ok)
+	if res := Run(sc, Options{}); res.Failure == nil || !strings.HasPrefix(res.Failure.Msg, "expected the step to fail with an error matching /anything/; it succeeded") {
+		t.Errorf("a step that succeeds passed an error assertion: %v", res.Failure)
+	}
+	bad := langWorld + "advance 1h\n----\nerror: /(/\n"
+	_, err := Parse("e.scn", bad)
+	wantRefused(t, err, strings.Count(langWorld, "\n")+3, "error: /(/", "not a regular expression")
+}
+
+// recordedWorld is langWorld with its output recorded, for tests that run steps after it.
+func recordedWorld(t *testing.T) string {
+	t.Helper()
+	sc, err := Parse("w.scn", langWorld+"settle\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := Run(sc, Options{Rewrite: true}).Rewritten
+	i := strings.Index(text, "settle\n")
+	if i < 0 {
+		t.Fatalf("no settle step in %s", text)
+	}
+	return text[:i]
 }

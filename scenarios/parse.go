@@ -185,6 +185,9 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 			return nil, perr(b.Line-1, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(slices.Sorted(maps.Keys(directives)), ", "))
 		}
 		st.Expected = normaliseOutput(strings.Join(b.Out, "\n"))
+		if _, _, err := errorPattern(st.Expected); err != nil {
+			return nil, perr(b.OutFrom+1, "%v", err)
+		}
 		if err := directives[st.Cmd].checkArgs(st); err != nil {
 			return nil, perr(st.Line-1, "%s: %v", st.Cmd, err)
 		}

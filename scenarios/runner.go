@@ -156,6 +156,8 @@ type runner struct {
 	cmdlets    cmdletTable
 	mim        *mimRun   // the MIM directives' state (migrate.go); nil until the first
 	wire       *wireLDAP // the DCs' LDAP servers for wire probes (ldapwire.go); nil until the first
+	lastErr    error     // the error the last directive returned (not a pending feature)
+	stepErrs   []string  // the errors of the step running (expect.go), for error assertions
 }
 
 func newRunner(sc *Scenario, opt Options) *runner {
@@ -349,17 +351,34 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 
 // step runs one directive after the world block and compares its output.
 func (r *runner) step(st *Step, got map[int]string) *Failure {
-	out, f := r.exec(st)
+	o, f := r.execExpect(st)
 	if f != nil {
 		return f
 	}
-	return r.compare(st, out, got)
+	return r.compareOutcome(st, o, got)
+}
+
+// execExpect runs a step as exec does; when the step's expected block is an error assertion, an
+// error the directive returns is the step's outcome (to be matched) instead of a failure.
+func (r *runner) execExpect(st *Step) (outcome, *Failure) {
+	r.stepErrs = nil
+	out, f := r.exec(st)
+	o := outcome{out: out, errs: r.stepErrs}
+	r.stepErrs = nil
+	if f != nil && r.lastErr != nil {
+		if _, isAssert, _ := errorPattern(r.expected(st)); isAssert {
+			o.errs = append(o.errs, r.lastErr.Error())
+			return o, nil
+		}
+	}
+	return o, f
 }
 
 // exec runs one directive after the world block and returns its output (not yet compared).
 func (r *runner) exec(st *Step) (string, *Failure) {
 	r.tl.add(r.w.Elapsed(), "", "step", fmt.Sprintf("line %d: %s", st.Line, st.String()))
 	mark := r.trace.mark()
+	r.lastErr = nil
 	out, err := r.directives[st.Cmd].run(r, st)
 	var pf *PendingFeatureError
 	if errors.As(err, &pf) {
@@ -370,6 +389,7 @@ func (r *runner) exec(st *Step) (string, *Failure) {
 		return "", f
 	}
 	if err != nil {
+		r.lastErr = err
 		return "", r.failAt(st, "%v", err)
 	}
 	if out == traceOutput {
@@ -391,14 +411,31 @@ func scale(d time.Duration, f float64) time.Duration {
 }
 
 func (r *runner) compare(st *Step, out string, got map[int]string) *Failure {
-	out = normaliseOutput(out)
+	return r.compareOutcome(st, outcome{out: out}, got)
+}
+
+// expected is the step's expected block.
+func (r *runner) expected(st *Step) string { return st.Expected }
+
+// compareOutcome records a step's output (for a rewrite) and compares it with the expected block.
+// A passing error assertion is recorded as written, so a rewrite keeps it.
+func (r *runner) compareOutcome(st *Step, o outcome, got map[int]string) *Failure {
+	out := normaliseOutput(o.out)
+	want := r.expected(st)
+	ok, why := o.matches(want)
 	got[st.Line] = out
-	if r.opt.Rewrite || r.opt.NoCompare || out == st.Expected {
+	if _, isAssert, _ := errorPattern(want); isAssert && ok {
+		got[st.Line] = want
+	}
+	if r.opt.Rewrite || r.opt.NoCompare || ok {
 		return nil
+	}
+	if why != "" {
+		return r.failAt(st, "%s", why)
 	}
 	f := r.failAt(st, "")
 	f.Msg = ""
-	f.Expected, f.Got = st.Expected, out
+	f.Expected, f.Got = want, out
 	if st.Cmd == "ps" {
 		f.Hint = r.psHint(st)
 	}
