@@ -413,7 +413,7 @@ func runLDAP(r *runner, st *Step) (string, error) {
 				protect = "tls"
 			}
 		}
-		return runWireLDAP(r, on, as, strings.ToLower(auth), strings.ToLower(protect), objName, attrs)
+		return runWireLDAP(r, on, as, strings.ToLower(auth), strings.ToLower(protect), objName, attrs, st.Flag("blob"))
 	}
 	var out strings.Builder
 	err := r.w.ExecOn(on, func(now time.Time, d *fakead.Directory) error {
@@ -436,7 +436,7 @@ func runLDAP(r *runner, st *Step) (string, error) {
 		for _, a := range res[0].Attributes {
 			got[strings.ToLower(a.Name)] = a.Values
 		}
-		writeProbeEntry(&out, res[0].DN, attrs, got)
+		writeProbeEntry(&out, res[0].DN, attrs, got, st.Flag("blob"))
 		return nil
 	})
 	if err != nil {
@@ -449,7 +449,7 @@ func runLDAP(r *runner, st *Step) (string, error) {
 }
 
 // runWireLDAP is the ldap probe over a real bind and connection (ldapwire.go).
-func runWireLDAP(r *runner, on, as, auth, protect, objName string, attrs []string) (string, error) {
+func runWireLDAP(r *runner, on, as, auth, protect, objName string, attrs []string, blob bool) (string, error) {
 	var dn string
 	if err := r.w.ExecOn(on, func(now time.Time, d *fakead.Directory) error {
 		dn = r.objectDN(d, objName)
@@ -473,7 +473,7 @@ func runWireLDAP(r *runner, on, as, auth, protect, objName string, attrs []strin
 		got[strings.ToLower(a.Name)] = a.ByteValues
 	}
 	var out strings.Builder
-	writeProbeEntry(&out, e.DN, attrs, got)
+	writeProbeEntry(&out, e.DN, attrs, got, blob)
 	return out.String(), nil
 }
 
@@ -490,12 +490,15 @@ func (r *runner) objectDN(d *fakead.Directory, objName string) string {
 }
 
 // writeProbeEntry prints an entry as the ldap probe does: its DN, then each attribute asked for,
-// printable single values as text, others as "<N bytes>", missing ones as "(not returned)".
-func writeProbeEntry(out *strings.Builder, dn string, attrs []string, got map[string][][]byte) {
+// printable single values as text, others as "<N bytes>", missing ones as "(not returned)"; with
+// blob, msDS-ManagedPassword field by field (blob.go).
+func writeProbeEntry(out *strings.Builder, dn string, attrs []string, got map[string][][]byte, blob bool) {
 	fmt.Fprintf(out, "dn: %s\n", dn)
 	for _, a := range attrs {
 		vals, ok := got[strings.ToLower(a)]
 		switch {
+		case blob && ok && len(vals) == 1 && strings.EqualFold(a, ad.AttrManagedPassword):
+			writeBlob(out, a, vals[0])
 		case !ok:
 			fmt.Fprintf(out, "%s: (not returned)\n", a)
 		case len(vals) == 1 && printableBytes(vals[0]):
