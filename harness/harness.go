@@ -66,17 +66,31 @@ func Specs(cfg Config) {
 			It(f, Label("malformed"), func() { Fail(perr.Error()) })
 			continue
 		}
-		args := []any{Label(sc.Labels...)}
-		if sc.Pending() && !cfg.IncludePending {
-			args = append(args, Pending)
+		// A file with a worlds block is a spec per world (file.scn[schema=47]).
+		worlds := []string{""}
+		if len(sc.Worlds) > 0 {
+			worlds = nil
+			for _, w := range sc.Worlds {
+				worlds = append(worlds, w.Name)
+			}
 		}
-		args = append(args, func() {
-			res := scenarios.Run(sc, scenarios.Options{Seed: cfg.Seed, SeedSet: cfg.SeedSet, IncludePending: cfg.IncludePending, Keys: keys})
-			AddReportEntry("seed", res.Seed)
-			AddReportEntry("simulated", res.SimElapsed.String())
-			gomega.Expect(res).To(PassScenario())
-		})
-		It(f+": "+sc.Title(), args...)
+		for _, world := range worlds {
+			args := []any{Label(sc.Labels...)}
+			if sc.Pending() && !cfg.IncludePending {
+				args = append(args, Pending)
+			}
+			args = append(args, func() {
+				res := scenarios.Run(sc, scenarios.Options{Seed: cfg.Seed, SeedSet: cfg.SeedSet, IncludePending: cfg.IncludePending, Keys: keys, World: world})
+				AddReportEntry("seed", res.Seed)
+				AddReportEntry("simulated", res.SimElapsed.String())
+				gomega.Expect(res).To(PassScenario())
+			})
+			name := f
+			if world != "" {
+				name += "[" + world + "]"
+			}
+			It(name+": "+sc.Title(), args...)
+		}
 	}
 }
 

@@ -124,6 +124,8 @@ func directiveTable() map[string]directive {
 		"world": {usage: "world [seed=N] [start=TIME] [delay=DURATION]", args: argSpec{keys: []string{"seed", "start", "delay"}},
 			examples: []string{"world seed=7 start=2026-11-23T10:30Z delay=15s\ndomain contoso.com schema=88 netbios=CONTOSO\ndc DC1 os=2016"},
 			check:    func(st *Step) error { _, err := parseWorld(st); return err }},
+		"worlds": {usage: "worlds + one row per line (schema=47), the first block; the world block's $schema takes each row's value",
+			examples: []string{"worlds\nschema=47\nschema=88"}, check: func(st *Step) error { _, err := parseWorldRows(st); return err }},
 		"ps": {usage: "ps on=DC1|HOST [as=PRINCIPAL]", args: psArgs, examples: []string{"ps on=DC1 as=alice\nGet-Date"}, check: func(st *Step) error {
 			if _, ok := st.Arg("on"); !ok {
 				return fmt.Errorf("expected on=DC or on=HOST: ps on=DC1")

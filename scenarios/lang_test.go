@@ -17,11 +17,11 @@ const langWorld = "# t\nworld\ndomain contoso.com\ndc DC1\n----\n\n"
 // first unless the line is a world block itself. It returns the text and the line's number.
 func langFile(example string) (string, int) {
 	ex := example
-	if strings.HasPrefix(ex, "world") {
-		return "# t\n" + ex + "\n----\n", 2
-	}
 	if strings.HasPrefix(ex, "worlds") {
 		return "# t\n" + ex + "\n----\n\nworld\ndomain contoso.com\ndc DC1\n----\n", 2
+	}
+	if strings.HasPrefix(ex, "world") {
+		return "# t\n" + ex + "\n----\n", 2
 	}
 	return langWorld + ex + "\n----\n", strings.Count(langWorld, "\n") + 1
 }
@@ -49,9 +49,6 @@ func TestDirectiveArgsMisspelt(t *testing.T) {
 			st := sc.Steps[len(sc.Steps)-1]
 			if name == "world" {
 				st = sc.Steps[0]
-			}
-			if name == "worlds" {
-				continue
 			}
 			first, _, _ := strings.Cut(ex, "\n")
 			words := strings.Fields(first)
@@ -205,4 +202,81 @@ func recordedWorld(t *testing.T) string {
 		t.Fatalf("no settle step in %s", text)
 	}
 	return text[:i]
+}
+
+// A worlds file runs once per row, each result named file[row]; a failure names its world; the
+// JUnit report has a testcase per world; a rewrite from empty blocks gives the library file back.
+func TestWorlds(t *testing.T) {
+	const path = "library/lang-worlds-schema.scn"
+	sc, err := ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := RunWorlds(sc, Options{})
+	var names []string
+	for _, r := range res {
+		names = append(names, r.Name())
+		if r.Failure != nil {
+			t.Errorf("%s: %v", r.Name(), r.Failure)
+		}
+	}
+	if want := path + "[schema=47] " + path + "[schema=52] " + path + "[schema=88]"; strings.Join(names, " ") != want {
+		t.Errorf("results %q, want %q", names, want)
+	}
+	var buf strings.Builder
+	if err := WriteJUnit(&buf, res, 0); err != nil || strings.Count(buf.String(), "<testcase ") != 3 || !strings.Contains(buf.String(), `name="`+path+`[schema=52]"`) {
+		t.Errorf("JUnit: %v\n%s", err, buf.String())
+	}
+	b, _ := os.ReadFile(path)
+	// Only schema 47 fails the second step: expecting its output for every world fails 52 and 88.
+	broken := strings.Replace(string(b), "ps on=DC1\n(Get-ADServiceAccount -Filter *).Name\n----\nITFarm1\n----[schema=47]\n", "ps on=DC1\n(Get-ADServiceAccount -Filter *).Name\n----\n", 1)
+	sc2, err := Parse(path, broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Run(sc2, Options{})
+	if r.Failure == nil || r.World != "schema=52" || !strings.Contains(r.Failure.Location(), "world=[schema=52]") {
+		t.Errorf("want schema=52 to fail first, got %s: %v", r.World, r.Failure)
+	}
+	// Rewrite from scratch: every expected block emptied.
+	var empty []string
+	skip := false
+	for _, l := range strings.Split(string(b), "\n") {
+		switch {
+		case l == "----":
+			empty, skip = append(empty, l), true
+		case l == "":
+			empty, skip = append(empty, l), false
+		case !skip:
+			empty = append(empty, l)
+		}
+	}
+	sc3, err := Parse(path, strings.Join(empty, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Run(sc3, Options{Rewrite: true}).Rewritten; got != string(b) {
+		t.Errorf("rewrite from empty blocks differs from the file:\n%s", lineDiff(string(b), got))
+	}
+}
+
+func TestWorldsParseErrors(t *testing.T) {
+	head := "# t\nworlds\nschema=47\nschema=88\n----\n\nworld\ndomain contoso.com schema=$schema\ndc DC1\n----\n"
+	for _, c := range []struct {
+		text string
+		line int
+		msg  string
+	}{
+		{head + "x\n----[schema=52]\ny\n", 12, "no such row; the rows are: schema=47; schema=88"},
+		{head + "----[schema=47]\nx\n----[schema=47]\n", 13, "a second section for the same row"},
+		{strings.Replace(head, "$schema", "$schemax", 1), 7, "$schemax: the worlds rows have no key schemax (they set schema)"},
+		{strings.Replace(head, "schema=88\n", "os=2016\n", 1), 2, "every row sets the same keys"},
+		{strings.Replace(head, "schema=88\n", "schema=47\n", 1), 2, "repeats"},
+		{strings.Replace(head, "schema=88\n", "schema=abc\n", 1), 7, "world [schema=abc]: world line 1"},
+		{langWorld + "advance 1h\n----\n----[schema=47]\n", 9, "the file has no worlds block"},
+		{langWorld + "worlds\nschema=47\n----\n", 7, "expected the worlds block first"},
+	} {
+		_, err := Parse("w.scn", c.text)
+		wantRefused(t, err, c.line, c.msg, c.msg)
+	}
 }
