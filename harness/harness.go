@@ -90,21 +90,35 @@ func Specs(cfg Config) {
 		// set a failure's own location (Fail takes a caller skip); the failure message starts
 		// with the failing step's file:line instead.
 		loc := types2.CodeLocation{FileName: absPath(f), LineNumber: sc.Steps[0].Line}
-		args := []any{Label(sc.Labels...), loc}
-		if sc.Pending() && !cfg.IncludePending {
-			args = append(args, Pending)
-		}
 		long := sc.HasLabel("long") && !cfg.IncludeLong
-		args = append(args, func() {
-			if long {
-				Skip("labelled long (a sweep): GMSASIM_TEST_LONG=1, make test-long or make run runs it")
+		// A file with a worlds block is a spec per world (file.scn[schema=47]).
+		worlds := []string{""}
+		if len(sc.Worlds) > 0 {
+			worlds = nil
+			for _, w := range sc.Worlds {
+				worlds = append(worlds, w.Name)
 			}
-			res := scenarios.Run(sc, scenarios.Options{Seed: cfg.Seed, SeedSet: cfg.SeedSet, IncludePending: cfg.IncludePending, Keys: keys})
-			AddReportEntry("seed", res.Seed)
-			AddReportEntry("simulated", res.SimElapsed.String())
-			gomega.Expect(res).To(PassScenario())
-		})
-		It(f+": "+sc.Title(), args...)
+		}
+		for _, world := range worlds {
+			args := []any{Label(sc.Labels...), loc}
+			if sc.Pending() && !cfg.IncludePending {
+				args = append(args, Pending)
+			}
+			args = append(args, func() {
+				if long {
+					Skip("labelled long (a sweep): GMSASIM_TEST_LONG=1, make test-long or make run runs it")
+				}
+				res := scenarios.Run(sc, scenarios.Options{Seed: cfg.Seed, SeedSet: cfg.SeedSet, IncludePending: cfg.IncludePending, Keys: keys, World: world})
+				AddReportEntry("seed", res.Seed)
+				AddReportEntry("simulated", res.SimElapsed.String())
+				gomega.Expect(res).To(PassScenario())
+			})
+			name := f
+			if world != "" {
+				name += "[" + world + "]"
+			}
+			It(name+": "+sc.Title(), args...)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -10,15 +11,92 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/sim"
 )
 
-// directive is one directive of the language: a syntax check at parse time, and what it does.
+// directive is one directive of the language: the arguments it takes, a syntax check at parse
+// time, and what it does.
 type directive struct {
 	usage string
-	check func(st *Step) error
-	run   func(r *runner, st *Step) (string, error)
+	args  argSpec
+	// verbs, when set, are the directive's sub-commands (its first bare word: check converged,
+	// migrate apply), each with the arguments it takes besides args.
+	verbs map[string]argSpec
+	// examples are valid directive lines (with the input lines after "\n"), one at least, that
+	// together use every argument the directive takes: the parse test misspells each in turn.
+	examples []string
+	check    func(st *Step) error
+	run      func(r *runner, st *Step) (string, error)
+}
+
+// argSpec is what a directive (or one of its verbs) accepts on its line: key=value arguments and
+// bare flag words. Other bare words are its positional arguments (DC names, a duration), which its
+// check counts.
+type argSpec struct {
+	keys  []string
+	flags []string
+}
+
+// checkArgs refuses every argument the directive does not take, with the list of those it takes:
+// an unknown word must not be silently ignored (kerberos ... etypes=RC4 on a simulator without
+// etypes would run as if it had not been written).
+func (d directive) checkArgs(st *Step) error {
+	spec := d.args
+	p := st.Positional()
+	if d.verbs != nil {
+		verbs := slices.DeleteFunc(slices.Sorted(maps.Keys(d.verbs)), func(v string) bool { return v == "" })
+		verb := ""
+		if len(p) > 0 {
+			verb = strings.ToLower(p[0])
+		}
+		v, ok := d.verbs[verb]
+		if !ok && verb == "" {
+			return fmt.Errorf("expected one of %s: %s", strings.Join(verbs, ", "), d.usage)
+		}
+		if !ok {
+			return fmt.Errorf("unknown %s %q; expected one of %s: %s", st.Cmd, p[0], strings.Join(verbs, ", "), d.usage)
+		}
+		spec = argSpec{keys: append(slices.Clone(spec.keys), v.keys...), flags: append(slices.Clone(spec.flags), v.flags...)}
+	}
+	for _, a := range st.Args {
+		if a.HasVal && !slices.ContainsFunc(spec.keys, func(k string) bool { return strings.EqualFold(k, a.Key) }) {
+			return fmt.Errorf("unknown argument %s=; %s", a.Key, spec.accepted(d.usage))
+		}
+	}
+	return nil
+}
+
+// flag reports whether a bare word is one of the spec's flags.
+func (s argSpec) flag(w string) bool {
+	return slices.ContainsFunc(s.flags, func(f string) bool { return strings.EqualFold(f, w) })
+}
+
+// accepted lists what a spec takes, for error messages.
+func (s argSpec) accepted(usage string) string {
+	var all []string
+	for _, k := range s.keys {
+		all = append(all, k+"=")
+	}
+	all = append(all, s.flags...)
+	if len(all) == 0 {
+		return "it takes no key=value argument: " + usage
+	}
+	return "accepted: " + strings.Join(all, ", ") + " (" + usage + ")"
+}
+
+// noExtraWords refuses bare words other than the spec's flags (for directives without
+// positional arguments).
+func noExtraWords(spec argSpec, usage string) func(*Step) error {
+	return func(st *Step) error {
+		for _, w := range st.Positional() {
+			if !spec.flag(w) {
+				return fmt.Errorf("unknown word %q; %s", w, spec.accepted(usage))
+			}
+		}
+		return nil
+	}
 }
 
 func needPositional(n int, usage string) func(*Step) error {
@@ -37,39 +115,50 @@ func pending(feature string) func(r *runner, st *Step) (string, error) {
 }
 
 // directiveTable is every directive of the language, by name. A parse and a run each build
-// their own.
+// their own. Each declares the arguments it takes (args, verbs): the parser refuses any other.
 func directiveTable() map[string]directive {
+	psArgs := argSpec{keys: []string{"on", "as"}}
+	ldapArgs := ldapArgSpec()
+	krbArgs := argSpec{keys: []string{"client", "spn", "decrypt-on", "dc", "ticket", "save", "etypes"}}
 	return map[string]directive{
-		"world": {usage: "world [seed=N] [start=TIME] [delay=DURATION]", check: func(st *Step) error { _, err := parseWorld(st); return err }},
-		"ps": {usage: "ps on=DC1|HOST [as=PRINCIPAL]", check: func(st *Step) error {
+		"world": {usage: "world [seed=N] [start=TIME] [delay=DURATION]", args: argSpec{keys: []string{"seed", "start", "delay"}},
+			examples: []string{"world seed=7 start=2026-11-23T10:30Z delay=15s\ndomain contoso.com schema=88 netbios=CONTOSO\ndc DC1 os=2016"},
+			check:    func(st *Step) error { _, err := parseWorld(st); return err }},
+		"worlds": {usage: "worlds + one row per line (schema=47), the first block; the world block's $schema takes each row's value",
+			examples: []string{"worlds\nschema=47\nschema=88"}, check: func(st *Step) error { _, err := parseWorldRows(st); return err }},
+		"ps": {usage: "ps on=DC1|HOST [as=PRINCIPAL]", args: psArgs, examples: []string{"ps on=DC1 as=alice\nGet-Date"}, check: func(st *Step) error {
 			if _, ok := st.Arg("on"); !ok {
 				return fmt.Errorf("expected on=DC or on=HOST: ps on=DC1")
 			}
-			return nil
+			return noExtraWords(psArgs, "ps on=DC1|HOST [as=PRINCIPAL]")(st)
 		}, run: runPS},
-		"advance": {usage: "advance DURATION | advance to=HH:MM | advance to=TIME", check: func(st *Step) error {
-			if _, ok := st.Arg("to"); ok {
-				return nil
-			}
-			p := st.Positional()
-			if len(p) != 1 {
-				return fmt.Errorf("expected a duration (advance 10h, advance 30d) or to=HH:MM")
-			}
-			d, err := parseDuration(p[0])
-			if err == nil && d < 0 {
-				return fmt.Errorf("time only moves forward: %s", p[0])
-			}
-			return err
-		}, run: runAdvance},
-		"replicate": {usage: "replicate", check: needPositional(0, "no arguments: replicate"), run: func(r *runner, st *Step) (string, error) {
+		"advance": {usage: "advance DURATION | advance to=HH:MM | advance to=TIME", args: argSpec{keys: []string{"to"}},
+			examples: []string{"advance 10h", "advance to=20:00"}, check: func(st *Step) error {
+				p := st.Positional()
+				if _, ok := st.Arg("to"); ok {
+					if len(p) > 0 {
+						return fmt.Errorf("expected a duration or to=..., not both: advance 10h | advance to=20:00")
+					}
+					return nil
+				}
+				if len(p) != 1 {
+					return fmt.Errorf("expected a duration (advance 10h, advance 30d) or to=HH:MM")
+				}
+				d, err := parseDuration(p[0])
+				if err == nil && d < 0 {
+					return fmt.Errorf("time only moves forward: %s", p[0])
+				}
+				return err
+			}, run: runAdvance},
+		"replicate": {usage: "replicate", examples: []string{"replicate"}, check: needPositional(0, "no arguments: replicate"), run: func(r *runner, st *Step) (string, error) {
 			return traceOutput, r.w.ReplicateNow()
 		}},
-		"settle": {usage: "settle", check: needPositional(0, "no arguments: settle"), run: func(r *runner, st *Step) (string, error) {
+		"settle": {usage: "settle", examples: []string{"settle"}, check: needPositional(0, "no arguments: settle"), run: func(r *runner, st *Step) (string, error) {
 			return traceOutput, r.w.Settle()
 		}},
-		"cut":  {usage: "cut DC1 DC2", check: needPositional(2, "two DC names: cut DC1 DC2"), run: runLink},
-		"heal": {usage: "heal DC1 DC2", check: needPositional(2, "two DC names: heal DC1 DC2"), run: runLink},
-		"link": {usage: "link DC1 DC2 delay=1h", check: func(st *Step) error {
+		"cut":  {usage: "cut DC1 DC2", examples: []string{"cut DC1 DC2"}, check: needPositional(2, "two DC names: cut DC1 DC2"), run: runLink},
+		"heal": {usage: "heal DC1 DC2", examples: []string{"heal DC1 DC2"}, check: needPositional(2, "two DC names: heal DC1 DC2"), run: runLink},
+		"link": {usage: "link DC1 DC2 delay=1h", args: argSpec{keys: []string{"delay"}}, examples: []string{"link DC1 DC2 delay=1h"}, check: func(st *Step) error {
 			v, ok := st.Arg("delay")
 			if len(st.Positional()) != 2 || !ok {
 				return fmt.Errorf("expected link DC1 DC2 delay=1h")
@@ -77,83 +166,108 @@ func directiveTable() map[string]directive {
 			_, err := parseDuration(v)
 			return err
 		}, run: runLink},
-		"stop":  {usage: "stop DC", check: needPositional(1, "a DC name: stop DC2"), run: runStartStop},
-		"start": {usage: "start DC", check: needPositional(1, "a DC name: start DC2"), run: runStartStop},
-		"check": {usage: "check converged | check password-equal GMSA on=DC1,DC2", check: func(st *Step) error {
-			p := st.Positional()
-			if len(p) == 0 || (p[0] != "converged" && p[0] != "password-equal" && p[0] != "no-future-keys" && p[0] != "host-passwords") {
-				return fmt.Errorf("expected converged, password-equal, no-future-keys or host-passwords")
-			}
-			return nil
-		}, run: runCheck},
-		"ldap": {usage: "ldap on=DC1 as=PRINCIPAL [tls] [auth=simple|kerberos|ntlm [protect=none|sign|seal|tls]] object=NAME attr=A[,B]", check: func(st *Step) error {
-			for _, k := range []string{"on", "as", "object", "attr"} {
-				if _, ok := st.Arg(k); !ok {
-					return fmt.Errorf("expected %s=...: ldap on=DC1 as=Host1$ tls object=ITFarm1$ attr=msDS-ManagedPassword", k)
+		"stop":  {usage: "stop DC", examples: []string{"stop DC1"}, check: needPositional(1, "a DC name: stop DC2"), run: runStartStop},
+		"start": {usage: "start DC", examples: []string{"start DC1"}, check: needPositional(1, "a DC name: start DC2"), run: runStartStop},
+		"check": {usage: "check converged | check password-equal GMSA [on=DC1,DC2] | check host-passwords | check no-future-keys",
+			verbs:    map[string]argSpec{"converged": {}, "password-equal": {keys: []string{"on"}}, "no-future-keys": {}, "host-passwords": {}},
+			examples: []string{"check converged", "check password-equal ITFarm1 on=DC1", "check host-passwords", "check no-future-keys"},
+			check: func(st *Step) error {
+				p := st.Positional()
+				if want := map[bool]int{true: 2, false: 1}[strings.EqualFold(p[0], "password-equal")]; len(p) != want {
+					return fmt.Errorf("expected check converged | check password-equal GMSA [on=DC1,DC2] | check host-passwords | check no-future-keys")
 				}
-			}
-			auth, hasAuth := st.Arg("auth")
-			if hasAuth && !slices.Contains(probeAuths(), strings.ToLower(auth)) {
-				return fmt.Errorf("auth=%q: expected one of %s", auth, strings.Join(probeAuths(), ", "))
-			}
-			if p, ok := st.Arg("protect"); ok {
-				if !hasAuth {
-					return fmt.Errorf("protect=%s needs auth=simple|kerberos|ntlm (the probe then binds over the wire)", p)
+				return nil
+			}, run: runCheck},
+		"ldap": {usage: "ldap on=DC1 as=PRINCIPAL [tls] [blob] [auth=simple|kerberos|ntlm [protect=none|sign|seal|tls]] object=NAME attr=A[,B]", args: ldapArgs,
+			examples: []string{"ldap on=DC1 as=alice tls object=ITFarm1 attr=cn", "ldap on=DC1 as=alice auth=kerberos protect=seal blob object=ITFarm1 attr=msDS-ManagedPassword"},
+			check:    checkLDAP, run: runLDAP},
+		"kerberos": {usage: "kerberos client=USER spn=SPN decrypt-on=HOST [dc=DC] [etypes=AES256,AES128,RC4] [save=T | ticket=T]", args: krbArgs,
+			examples: []string{"kerberos client=alice spn=http/a.contoso.com decrypt-on=Host1 dc=DC1 etypes=RC4", "kerberos client=alice spn=http/a.contoso.com save=T1", "kerberos ticket=T1 decrypt-on=Host1"},
+			check: func(st *Step) error {
+				_, byName := st.Arg("ticket")
+				_, saving := st.Arg("save")
+				need := []string{"client", "spn", "decrypt-on"}
+				switch {
+				case byName:
+					need = []string{"decrypt-on"}
+				case saving:
+					need = []string{"client", "spn"}
 				}
-				if !slices.Contains(probeProtects(), strings.ToLower(p)) {
-					return fmt.Errorf("protect=%q: expected one of %s", p, strings.Join(probeProtects(), ", "))
+				for _, k := range need {
+					if _, ok := st.Arg(k); !ok {
+						return fmt.Errorf("expected %s=...: kerberos client=alice spn=http/ITFarm1.contoso.com decrypt-on=Host1 (or save=T1, then ticket=T1 decrypt-on=Host1)", k)
+					}
 				}
-				if st.Flag("tls") && !strings.EqualFold(p, "tls") {
-					return fmt.Errorf("tls and protect=%s contradict each other", p)
+				if v, ok := st.Arg("etypes"); ok {
+					if _, err := parseEtypes(v); err != nil {
+						return err
+					}
 				}
-			}
-			return nil
-		}, run: runLDAP},
-		"kerberos": {usage: "kerberos client=USER spn=SPN decrypt-on=HOST [dc=DC]", check: func(st *Step) error {
-			_, byName := st.Arg("ticket")
-			_, saving := st.Arg("save")
-			need := []string{"client", "spn", "decrypt-on"}
-			switch {
-			case byName:
-				need = []string{"decrypt-on"}
-			case saving:
-				need = []string{"client", "spn"}
-			}
-			for _, k := range need {
-				if _, ok := st.Arg(k); !ok {
-					return fmt.Errorf("expected %s=...: kerberos client=alice spn=http/ITFarm1.contoso.com decrypt-on=Host1 (or save=T1, then ticket=T1 decrypt-on=Host1)", k)
-				}
-			}
-			return nil
-		}, run: runKerberos},
-		"kds": {usage: "kds restart DC", check: needPositional(2, "kds restart DC1"), run: func(r *runner, st *Step) (string, error) {
-			if p := st.Positional(); p[0] != "restart" {
-				return "", fmt.Errorf("expected: kds restart DC1")
-			}
+				return noExtraWords(krbArgs, "kerberos client=USER spn=SPN decrypt-on=HOST")(st)
+			}, run: runKerberos},
+		"kds": {usage: "kds restart DC", verbs: map[string]argSpec{"restart": {}}, examples: []string{"kds restart DC1"}, check: needPositional(2, "kds restart DC1"), run: func(r *runner, st *Step) (string, error) {
 			return traceOutput, r.w.RestartKDS(st.Positional()[1])
 		}},
-		"reboot": {usage: "reboot HOST", check: needPositional(1, "a host: reboot Host1"), run: func(r *runner, st *Step) (string, error) {
+		"reboot": {usage: "reboot HOST", examples: []string{"reboot Host1"}, check: needPositional(1, "a host: reboot Host1"), run: func(r *runner, st *Step) (string, error) {
 			h := r.host(st.Positional()[0])
 			if h == nil {
 				return "", fmt.Errorf("reboot %s: no such host", st.Positional()[0])
 			}
 			return traceOutput, h.Reboot()
 		}},
-		"klist": {usage: "klist purge HOST", check: needPositional(2, "klist purge Host1"), run: func(r *runner, st *Step) (string, error) {
+		"klist": {usage: "klist purge HOST", verbs: map[string]argSpec{"purge": {}}, examples: []string{"klist purge Host1"}, check: needPositional(2, "klist purge Host1"), run: func(r *runner, st *Step) (string, error) {
 			h := r.host(st.Positional()[1])
-			if h == nil || st.Positional()[0] != "purge" {
-				return "", fmt.Errorf("expected: klist purge HOST (a declared host)")
+			if h == nil {
+				return "", fmt.Errorf("klist purge %s: no such host (declare it in the world block)", st.Positional()[1])
 			}
 			return traceOutput, h.PurgeTickets()
 		}},
-		"skew": {usage: "skew HOST +5m", check: needPositional(2, "skew Host1 +5m"), run: runSkew},
+		"skew": {usage: "skew HOST +5m", examples: []string{"skew Host1 +5m"}, check: needPositional(2, "skew Host1 +5m"), run: runSkew},
 		// The MIM directives (migrate.go).
-		"mim": {usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim directory | mim change-mode HOST COMPONENT account=A | mim delete-file HOST PATH",
+		"mim": {usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim directory | mim change-mode HOST COMPONENT account=A | mim export HOST [path=P] | mim restore HOST PATH | mim start HOST COMPONENT | mim delete-file HOST PATH",
+			verbs: mimVerbs(), examples: []string{"mim version=4.5.25.0 os=2019 exchange=online", "mim default version=4.5.25.0", "mim state", "mim directory",
+				"mim change-mode MIMSYNC sync account=A password=P exchange=online mail-account=M mail-password=Q", "mim export MIMSYNC path=C:\\k.bin",
+				"mim restore MIMSYNC C:\\k.bin", "mim start MIMSYNC sync", "mim delete-file MIMSYNC C:\\k.bin"},
 			check: checkMIM, run: runMIM},
 		"migrate": {usage: "migrate plan [full=1] | apply | resume | rollback | crash-each [sync-password=P] [as=USER]",
-			check: checkMigrate, run: runMigrate},
-		"crash-at": {usage: "crash-at STEP", check: needPositional(1, "a plan step id: crash-at sync-change-mode"), run: runCrashAt},
+			args:     argSpec{keys: []string{"sync-password", "as"}},
+			verbs:    map[string]argSpec{"plan": {keys: []string{"full"}}, "apply": {}, "resume": {}, "rollback": {}, "crash-each": {}},
+			examples: []string{"migrate plan full=1 as=bob", "migrate apply sync-password=P", "migrate resume", "migrate rollback", "migrate crash-each"},
+			check:    checkMigrate, run: runMigrate},
+		"crash-at": {usage: "crash-at STEP", examples: []string{"crash-at keyset-verify@mimsync.contoso.com"}, check: needPositional(1, "a plan step id: crash-at keyset-verify@mimsync.contoso.com"), run: runCrashAt},
 	}
+}
+
+func ldapArgSpec() argSpec {
+	return argSpec{keys: []string{"on", "as", "object", "attr", "auth", "protect"}, flags: []string{"tls", "blob"}}
+}
+
+// checkLDAP is the ldap probe's syntax check.
+func checkLDAP(st *Step) error {
+	for _, k := range []string{"on", "as", "object", "attr"} {
+		if _, ok := st.Arg(k); !ok {
+			return fmt.Errorf("expected %s=...: ldap on=DC1 as=Host1$ tls object=ITFarm1$ attr=msDS-ManagedPassword", k)
+		}
+	}
+	auth, hasAuth := st.Arg("auth")
+	if hasAuth && !slices.Contains(probeAuths(), strings.ToLower(auth)) {
+		return fmt.Errorf("auth=%q: expected one of %s", auth, strings.Join(probeAuths(), ", "))
+	}
+	if p, ok := st.Arg("protect"); ok {
+		if !hasAuth {
+			return fmt.Errorf("protect=%s needs auth=simple|kerberos|ntlm (the probe then binds over the wire)", p)
+		}
+		if !slices.Contains(probeProtects(), strings.ToLower(p)) {
+			return fmt.Errorf("protect=%q: expected one of %s", p, strings.Join(probeProtects(), ", "))
+		}
+		if st.Flag("tls") && !strings.EqualFold(p, "tls") {
+			return fmt.Errorf("tls and protect=%s contradict each other", p)
+		}
+	}
+	if attrs, _ := st.Arg("attr"); st.Flag("blob") && !slices.ContainsFunc(strings.Split(attrs, ","), func(a string) bool { return strings.EqualFold(a, ad.AttrManagedPassword) }) {
+		return fmt.Errorf("blob decodes msDS-ManagedPassword: add it to attr=")
+	}
+	return noExtraWords(ldapArgSpec(), "ldap on=DC1 as=PRINCIPAL [tls] [blob] object=NAME attr=A[,B]")(st)
 }
 
 func runPS(r *runner, st *Step) (string, error) {
@@ -162,7 +276,7 @@ func runPS(r *runner, st *Step) (string, error) {
 	var out strings.Builder
 	for _, l := range st.ps {
 		r.w.Logf("%s ps> %s", strings.ToUpper(on), strings.TrimSpace(l.Text))
-		if err := r.sess.runLine(l, on, as, &out); err != nil {
+		if err := r.sess.ps.RunLine(l, recordErrors(r.sess.commands(on, as), &r.stepErrs), &out); err != nil {
 			return "", err
 		}
 	}
@@ -301,7 +415,7 @@ func runLDAP(r *runner, st *Step) (string, error) {
 				protect = "tls"
 			}
 		}
-		return runWireLDAP(r, on, as, strings.ToLower(auth), strings.ToLower(protect), objName, attrs)
+		return runWireLDAP(r, on, as, strings.ToLower(auth), strings.ToLower(protect), objName, attrs, st.Flag("blob"))
 	}
 	var out strings.Builder
 	err := r.w.ExecOn(on, func(now time.Time, d *fakead.Directory) error {
@@ -324,7 +438,7 @@ func runLDAP(r *runner, st *Step) (string, error) {
 		for _, a := range res[0].Attributes {
 			got[strings.ToLower(a.Name)] = a.Values
 		}
-		writeProbeEntry(&out, res[0].DN, attrs, got)
+		writeProbeEntry(&out, res[0].DN, attrs, got, st.Flag("blob"))
 		return nil
 	})
 	if err != nil {
@@ -337,7 +451,7 @@ func runLDAP(r *runner, st *Step) (string, error) {
 }
 
 // runWireLDAP is the ldap probe over a real bind and connection (ldapwire.go).
-func runWireLDAP(r *runner, on, as, auth, protect, objName string, attrs []string) (string, error) {
+func runWireLDAP(r *runner, on, as, auth, protect, objName string, attrs []string, blob bool) (string, error) {
 	var dn string
 	if err := r.w.ExecOn(on, func(now time.Time, d *fakead.Directory) error {
 		dn = r.objectDN(d, objName)
@@ -361,7 +475,7 @@ func runWireLDAP(r *runner, on, as, auth, protect, objName string, attrs []strin
 		got[strings.ToLower(a.Name)] = a.ByteValues
 	}
 	var out strings.Builder
-	writeProbeEntry(&out, e.DN, attrs, got)
+	writeProbeEntry(&out, e.DN, attrs, got, blob)
 	return out.String(), nil
 }
 
@@ -378,12 +492,15 @@ func (r *runner) objectDN(d *fakead.Directory, objName string) string {
 }
 
 // writeProbeEntry prints an entry as the ldap probe does: its DN, then each attribute asked for,
-// printable single values as text, others as "<N bytes>", missing ones as "(not returned)".
-func writeProbeEntry(out *strings.Builder, dn string, attrs []string, got map[string][][]byte) {
+// printable single values as text, others as "<N bytes>", missing ones as "(not returned)"; with
+// blob, msDS-ManagedPassword field by field (blob.go).
+func writeProbeEntry(out *strings.Builder, dn string, attrs []string, got map[string][][]byte, blob bool) {
 	fmt.Fprintf(out, "dn: %s\n", dn)
 	for _, a := range attrs {
 		vals, ok := got[strings.ToLower(a)]
 		switch {
+		case blob && ok && len(vals) == 1 && strings.EqualFold(a, ad.AttrManagedPassword):
+			writeBlob(out, a, vals[0])
 		case !ok:
 			fmt.Fprintf(out, "%s: (not returned)\n", a)
 		case len(vals) == 1 && printableBytes(vals[0]):

@@ -23,6 +23,14 @@
 //     with a PendingFeatureError; files that need them carry the label "pending" and are skipped
 //     unless IncludePending is set.
 //
+// # Worlds and expected errors
+//
+// A "worlds" block before the world block is a parameter table: the steps run once per row, the
+// row's values in place of the world block's $key words, each run reported as file.scn[row]; an
+// expected block may have a section "----[ROW]" for a row whose output differs (worlds.go). An
+// expected block "error: /PATTERN/" asserts that the step fails with a matching error
+// (expect.go).
+//
 // # Layout
 //
 // The PowerShell language (tokenizer, parser, binder, runtime values and errors, formatting) is

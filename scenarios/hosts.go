@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
 	"github.com/gmsasim/gmsasim/sim/host"
@@ -154,6 +155,20 @@ func encTypeBits(list string) (int64, error) {
 	return bits, nil
 }
 
+// parseEtypes reads a kerberos probe's etypes=AES256,AES128,RC4 (the client's order).
+func parseEtypes(list string) ([]int32, error) {
+	byName := map[string]int32{"AES256": kdc.EtypeAES256, "AES128": kdc.EtypeAES128, "RC4": kdc.EtypeRC4}
+	var out []int32
+	for _, x := range strings.Split(list, ",") {
+		et, ok := byName[strings.ToUpper(strings.TrimSpace(x))]
+		if !ok {
+			return nil, fmt.Errorf("etypes=%q: expected a list of AES256, AES128, RC4 (the client's order)", list)
+		}
+		out = append(out, et)
+	}
+	return out, nil
+}
+
 // userPassword is the password the world gives a user it creates (deterministic, complex enough
 // for the default policy), used by kerberos probes to log the user on.
 func userPassword(name string) string { return "Sim-" + name + "-Pw1!" }
@@ -182,6 +197,10 @@ func runKerberos(r *runner, st *Step) (string, error) {
 		c, err := host.Logon(r.w, dc, client, userPassword(client))
 		if err != nil {
 			return "error: " + client + " cannot log on: " + oneLine(err), nil
+		}
+		if v, ok := st.Arg("etypes"); ok {
+			ets, _ := parseEtypes(v) // checked at parse time
+			c.SetEtypes(ets)
 		}
 		if t, err = c.ServiceTicket(spn); err != nil {
 			return "error: no service ticket for " + spn + ": " + oneLine(err), nil
@@ -235,16 +254,14 @@ func oneLine(err error) string {
 	return strings.SplitN(err.Error(), "\n", 2)[0]
 }
 
-// runPasswordEqual: every listed DC computes the gMSA's password now; they must agree.
+// runPasswordEqual: every listed DC computes the gMSA's password now; they must agree. Each DC's
+// line says what it derived or why it could not; the last line says what that means: the DCs
+// agree, they differ, some could not derive it (which, and why), or — with one DC — that there is
+// nothing to compare.
 func runPasswordEqual(r *runner, st *Step) (string, error) {
-	p := st.Positional()
-	if len(p) < 2 {
-		return "", fmt.Errorf("expected: check password-equal GMSA on=DC1,DC2")
-	}
-	name := p[1]
-	list, ok := st.Arg("on")
+	name := st.Positional()[1]
 	var dcs []string
-	if ok {
+	if list, ok := st.Arg("on"); ok {
 		dcs = strings.Split(list, ",")
 	} else {
 		for _, d := range r.w.DCs() {
@@ -252,52 +269,80 @@ func runPasswordEqual(r *runner, st *Step) (string, error) {
 		}
 	}
 	var out strings.Builder
-	first, same := "", true
+	var derived, failed []string // DC names
+	var why []string             // "DC2: Key does not exist", for each failed DC
+	hashes := map[string]string{}
 	for _, dc := range dcs {
-		dn := ""
-		if d := r.w.DC(dc); d != nil {
-			_ = r.w.ExecOn(dc, func(_ time.Time, dir *fakead.Directory) error {
-				if a, ok := dir.Account(name); ok {
-					dn = a.DN
-				} else if a, ok := dir.Account(name + "$"); ok {
-					dn = a.DN
-				}
-				return nil
-			})
+		dc = strings.ToUpper(dc)
+		if r.w.DC(dc) == nil {
+			return "", fmt.Errorf("check password-equal on=%s: no such DC", dc)
 		}
-		if dn == "" {
-			fmt.Fprintf(&out, "%s: no such gMSA %s\n", strings.ToUpper(dc), name)
-			same = false
+		h, msg := derivedHash(r, dc, name)
+		if msg != "" {
+			fmt.Fprintf(&out, "%s: %s\n", dc, msg)
+			failed, why = append(failed, dc), append(why, dc+": "+msg)
 			continue
 		}
-		res, err := r.w.ManagedPassword(dc, dn)
-		if err != nil {
-			msg := oneLine(err)
-			if errors.Is(err, fakekds.ErrNoRootKey) {
-				msg = "Key does not exist"
-			}
-			fmt.Fprintf(&out, "%s: %s\n", strings.ToUpper(dc), msg)
-			same = false
-			continue
-		}
-		sum := sha256.Sum256(res.Parsed.Current)
-		h := hex.EncodeToString(sum[:4])
-		prev := "none"
-		if len(res.Parsed.Previous) > 0 {
-			ps := sha256.Sum256(res.Parsed.Previous)
-			prev = hex.EncodeToString(ps[:4])
-		}
-		fmt.Fprintf(&out, "%s: current sha256:%s previous %s\n", strings.ToUpper(dc), h, prev)
-		if first == "" {
-			first = h
-		} else if h != first {
-			same = false
-		}
+		fmt.Fprintf(&out, "%s: %s\n", dc, h)
+		derived = append(derived, dc)
+		hashes[dc] = strings.Fields(h)[1]
 	}
-	if same {
+	same := true
+	for _, dc := range derived {
+		same = same && hashes[dc] == hashes[derived[0]]
+	}
+	switch {
+	case len(dcs) == 1 && len(derived) == 1:
+		fmt.Fprintf(&out, "ok: %s derives the password; with one DC there is nothing to compare it with", derived[0])
+	case len(dcs) == 1:
+		fmt.Fprintf(&out, "error: %s cannot derive the password, and with one DC there is nothing to compare: %s", failed[0], strings.TrimPrefix(why[0], failed[0]+": "))
+	case len(failed) == 0 && same:
 		out.WriteString("ok: the DCs derive the same password")
-	} else {
+	case len(failed) == 0:
 		out.WriteString("differ: the DCs do not derive the same password")
+	case len(derived) == 0:
+		fmt.Fprintf(&out, "error: no DC derives the password (%s)", strings.Join(why, "; "))
+	case same:
+		fmt.Fprintf(&out, "error: only %s derive%s the password; %s", strings.Join(derived, ", "), map[bool]string{true: "s"}[len(derived) == 1], strings.Join(why, "; "))
+	default:
+		fmt.Fprintf(&out, "error: %s derive different passwords; %s", strings.Join(derived, ", "), strings.Join(why, "; "))
 	}
 	return out.String(), nil
+}
+
+// derivedHash is what dc derives for the gMSA name: "current sha256:XXXXXXXX previous P", or why
+// it cannot (msg).
+func derivedHash(r *runner, dc, name string) (line, msg string) {
+	dn := ""
+	if err := r.w.ExecOn(dc, func(_ time.Time, dir *fakead.Directory) error {
+		if a, ok := dir.Account(name); ok {
+			dn = a.DN
+		} else if a, ok := dir.Account(name + "$"); ok {
+			dn = a.DN
+		}
+		return nil
+	}); err != nil {
+		var fe *fakead.Error
+		if errors.As(err, &fe) {
+			return "", ldapErrText(fe)
+		}
+		return "", oneLine(err)
+	}
+	if dn == "" {
+		return "", "no gMSA " + name + " (not created there, or not replicated there yet)"
+	}
+	res, err := r.w.ManagedPassword(dc, dn)
+	if err != nil {
+		if errors.Is(err, fakekds.ErrNoRootKey) {
+			return "", "Key does not exist"
+		}
+		return "", oneLine(err)
+	}
+	sum := sha256.Sum256(res.Parsed.Current)
+	prev := "none"
+	if len(res.Parsed.Previous) > 0 {
+		ps := sha256.Sum256(res.Parsed.Previous)
+		prev = hex.EncodeToString(ps[:4])
+	}
+	return fmt.Sprintf("current sha256:%s previous %s", hex.EncodeToString(sum[:4]), prev), ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gmsasim/gmsasim/migrate"
@@ -66,6 +67,14 @@ func (r *runner) closeMIM() {
 	r.mim = nil
 }
 
+// mimVerbs are the mim directive's verbs and the arguments each takes ("": a bare mim, as default).
+func mimVerbs() map[string]argSpec {
+	install := argSpec{keys: []string{"version", "os", "exchange"}}
+	return map[string]argSpec{"": install, "default": install, "state": {}, "directory": {},
+		"change-mode": {keys: []string{"account", "password", "exchange", "mail-account", "mail-password"}},
+		"export":      {keys: []string{"path"}}, "restore": {}, "start": {}, "delete-file": {}}
+}
+
 func checkMigrate(st *Step) error {
 	p := st.Positional()
 	if len(p) != 1 {
@@ -87,6 +96,9 @@ func runCrashAt(r *runner, st *Step) (string, error) {
 func checkMIM(st *Step) error {
 	p := st.Positional()
 	if len(p) == 0 || p[0] == "default" {
+		if len(p) > 1 {
+			return fmt.Errorf("unknown word %q: expected mim [default] [version=V] [os=V] [exchange=online|onpremise]", p[1])
+		}
 		for _, line := range st.Input {
 			if _, err := parseMIMHost(line); err != nil {
 				return err
@@ -96,6 +108,9 @@ func checkMIM(st *Step) error {
 	}
 	switch p[0] {
 	case "state", "directory":
+		if len(p) != 1 {
+			return fmt.Errorf("unknown word %q: expected mim %s", p[1], p[0])
+		}
 		return nil
 	case "change-mode":
 		if len(p) != 3 {
@@ -407,13 +422,19 @@ func runMigrate(r *runner, st *Step) (string, error) {
 	o := mimagent.RunOptions{Journal: mr.journal, CrashAfter: mr.crash, Progress: &out}
 	mr.crash = ""
 	var res *migrate.Result
+	var plan *migrate.Plan
 	switch verb {
 	case "apply":
-		_, res, err = env.Apply(ctx, o)
+		plan, res, err = env.Apply(ctx, o)
 	case "resume":
 		res, err = env.Resume(ctx, o)
 	case "rollback":
 		res, err = env.Rollback(ctx, o)
+	}
+	if o.CrashAfter != "" && !errors.Is(err, migrate.ErrInterrupted) {
+		if cerr := crashNotReached(o.CrashAfter, verb, plan, res); cerr != nil {
+			return "", cerr
+		}
 	}
 	if res != nil {
 		fmt.Fprintf(&out, "ran %d step(s), skipped %d already done\n", len(res.Ran), len(res.Skipped))
@@ -429,6 +450,30 @@ func runMigrate(r *runner, st *Step) (string, error) {
 	}
 	out.WriteString("hosts:\n" + mimagent.HostState(mr.m))
 	return strings.TrimSpace(out.String()), nil
+}
+
+// crashNotReached explains an armed crash-at that did not stop the run: the plan has no such step
+// (a misspelt id must not let the run go to the end as if it had been tested), or an earlier run
+// already did it. Step ids name hosts, so they are only known once the plan is made: this is
+// checked at run time. nil when the run stopped before reaching the step for another reason.
+func crashNotReached(id, verb string, plan *migrate.Plan, res *migrate.Result) error {
+	var ids []string
+	if plan != nil {
+		for _, s := range plan.Steps {
+			ids = append(ids, s.ID)
+		}
+	} else if res != nil {
+		ids = append(append(ids, res.Skipped...), res.Ran...)
+	}
+	switch {
+	case res != nil && slices.Contains(res.Skipped, id):
+		return fmt.Errorf("crash-at %s: migrate %s did not crash: an earlier run already did step %s", id, verb, id)
+	case len(ids) > 0 && !slices.Contains(ids, id):
+		return fmt.Errorf("crash-at %s: the plan has no step %s, so migrate %s ran without crashing; its steps are: %s", id, id, verb, strings.Join(ids, ", "))
+	case verb == "rollback":
+		return fmt.Errorf("crash-at %s: migrate rollback does not crash; crash-at arms the next apply or resume", id)
+	}
+	return nil
 }
 
 // reload saves the world and loads it back into the runner, as a restarted process would.

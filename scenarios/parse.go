@@ -19,6 +19,9 @@ type Scenario struct {
 	Header []string // the leading # paragraph, without the "# "
 	Labels []string // from "# labels: a, b", sorted, lower-case
 	Steps  []*Step
+	// Worlds are the rows of the file's worlds block (worlds.go): each is a run of the steps over
+	// the world block with the row's values. nil: one world.
+	Worlds []WorldRow
 	lines  []string // the file, for Rewrite
 }
 
@@ -57,6 +60,9 @@ type Step struct {
 	Args     []Arg
 	Input    []string
 	Expected string
+	// RowExpected are the expected block's sections for rows of the worlds block ("----[ROW]"
+	// lines), by row name; a row without one expects Expected.
+	RowExpected map[string]string
 	// outFrom/outTo are the line indexes (0-based, half-open) of the expected-output block, the
 	// separators included, for Rewrite.
 	outFrom, outTo int
@@ -173,7 +179,7 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 	if err != nil {
 		return nil, scenarioSyntaxError(path, err)
 	}
-	for _, b := range blocks {
+	for bi, b := range blocks {
 		st := &Step{Line: b.Line, Input: b.Input, outFrom: b.OutFrom, outTo: b.OutTo}
 		args, err := splitArgs(strings.TrimSpace(b.Cmd))
 		if err != nil {
@@ -184,8 +190,52 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 		if _, ok := directives[st.Cmd]; !ok {
 			return nil, perr(b.Line-1, "unknown directive %q; expected one of: %s", args[0].Key, strings.Join(slices.Sorted(maps.Keys(directives)), ", "))
 		}
-		st.Expected = normaliseOutput(strings.Join(b.Out, "\n"))
-		if err := directives[st.Cmd].check(st); err != nil {
+		if st.Cmd == "worlds" {
+			if bi != 0 {
+				return nil, perr(b.Line-1, "worlds: expected the worlds block first, before the world block")
+			}
+			if s.Worlds, err = parseWorldRows(st); err != nil {
+				return nil, perr(b.Line-1, "%v", err)
+			}
+			if len(b.Out) > 0 {
+				return nil, perr(b.OutFrom+1, "worlds: expected no output block (a blank line after its \"----\")")
+			}
+			continue
+		}
+		var rowNames []string
+		if s.Worlds != nil {
+			rowNames = s.rowNames()
+		}
+		shared, rows, bad, err := splitRowBlocks(b.Out, rowNames)
+		if err != nil {
+			return nil, perr(b.OutFrom+1+bad+map[bool]int{true: 1}[doubledOut(lines, b.OutFrom)], "%v", err)
+		}
+		st.Expected = normaliseOutput(strings.Join(shared, "\n"))
+		for name, out := range rows {
+			if st.RowExpected == nil {
+				st.RowExpected = map[string]string{}
+			}
+			st.RowExpected[name] = normaliseOutput(strings.Join(out, "\n"))
+		}
+		for _, e := range append([]string{st.Expected}, slices.Collect(maps.Values(st.RowExpected))...) {
+			if _, _, err := errorPattern(e); err != nil {
+				return nil, perr(b.OutFrom+1, "%v", err)
+			}
+		}
+		if err := directives[st.Cmd].checkArgs(st); err != nil {
+			return nil, perr(st.Line-1, "%s: %v", st.Cmd, err)
+		}
+		if st.Cmd == "world" && s.Worlds != nil {
+			for _, row := range s.Worlds {
+				w, err := worldFor(st, &row)
+				if err == nil {
+					_, err = parseWorld(w)
+				}
+				if err != nil {
+					return nil, perr(st.Line-1, "world [%s]: %v", row.Name, err)
+				}
+			}
+		} else if err := directives[st.Cmd].check(st); err != nil {
 			return nil, perr(st.Line-1, "%s: %v", st.Cmd, err)
 		}
 		if st.Cmd == "ps" {
@@ -205,6 +255,9 @@ func parse(path, text string, lenient bool) (*Scenario, error) {
 	}
 	return s, nil
 }
+
+// doubledOut reports whether the output opened at lines[i] ("----") is doubled.
+func doubledOut(lines []string, i int) bool { return i+1 < len(lines) && lines[i+1] == "----" }
 
 // scenarioSyntaxError words a transcript grammar error in the scenario's vocabulary (directives).
 func scenarioSyntaxError(path string, err error) error {

@@ -122,7 +122,8 @@ func (p *lfParser) not() (func([]string) bool, error) {
 	}, nil
 }
 
-// WriteJUnit writes JUnit XML: one testsuite, one testcase per scenario (skipped ones marked).
+// WriteJUnit writes JUnit XML: one testsuite, one testcase per scenario (skipped ones marked), per
+// world for a file with a worlds block (file.scn[schema=47]).
 func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
 	type failure struct {
 		Message string `xml:"message,attr"`
@@ -158,7 +159,7 @@ func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
 		// Classname from the file's directory (scenarios/library/x.scn → scenarios.library), as CI
 		// dashboards group test cases by class; file and line point at the file and, on a failure,
 		// the step that failed.
-		tc := testcase{Name: r.Scenario.Path, Classname: junitClass(r.Scenario.Path),
+		tc := testcase{Name: r.Name(), Classname: junitClass(r.Scenario.Path),
 			Time: fmt.Sprintf("%.3f", r.Wall.Seconds()), File: r.Scenario.Path}
 		switch {
 		case r.Malformed != nil:
@@ -242,11 +243,11 @@ svg{background:#fff;border:1px solid #dde;margin:4px 0} .legend span{display:inl
 			status, cls = "FAIL", "fail"
 		}
 		fmt.Fprintf(&b, `<tr><td><a href="#s%d">%s</a></td><td class="%s">%s</td><td>%d</td><td>%s</td><td>%s</td></tr>`+"\n",
-			i, html.EscapeString(r.Scenario.Path), cls, status, r.Seed, fmtDuration(r.SimElapsed), html.EscapeString(strings.Join(r.Scenario.Labels, ", ")))
+			i, html.EscapeString(r.Name()), cls, status, r.Seed, fmtDuration(r.SimElapsed), html.EscapeString(strings.Join(r.Scenario.Labels, ", ")))
 	}
 	b.WriteString("</table>\n")
 	for i, r := range results {
-		fmt.Fprintf(&b, `<h2 id="s%d">%s</h2><p class="desc">%s</p>`+"\n", i, html.EscapeString(r.Scenario.Path), html.EscapeString(strings.Join(r.Scenario.Header, " ")))
+		fmt.Fprintf(&b, `<h2 id="s%d">%s</h2><p class="desc">%s</p>`+"\n", i, html.EscapeString(r.Name()), html.EscapeString(strings.Join(r.Scenario.Header, " ")))
 		if r.Malformed != nil {
 			fmt.Fprintf(&b, "<pre>%s</pre>\n", html.EscapeString(r.Malformed.Error()))
 			continue

@@ -36,11 +36,15 @@ type Options struct {
 	// NoCompare runs the steps without comparing their outputs (metamorphic variants; serve
 	// --world, whose seed is not the file's).
 	NoCompare bool
+	// World names the row of the file's worlds block to run (worlds.go); "" with Run: every row,
+	// with Open: the first.
+	World string
 }
 
 // Result is the outcome of one scenario.
 type Result struct {
 	Scenario   *Scenario
+	World      string // the row of the file's worlds block this run is ("" for a file without one)
 	Seed       uint64
 	Skipped    bool
 	SkipReason string
@@ -80,10 +84,14 @@ type Failure struct {
 	Msg       string // what went wrong when it is not an output mismatch
 	Hint      string
 	TraceTail []string
+	World     string // the row of the file's worlds block ("" for a file without one)
 }
 
 // Location is "seed=N scenario=path:line t=+HhMm", the start of every failure message.
 func (f *Failure) Location() string {
+	if f.World != "" {
+		return fmt.Sprintf("seed=%d scenario=%s:%d t=%s world=[%s]", f.Seed, f.Path, f.Line, shortOffset(f.Elapsed), f.World)
+	}
 	return fmt.Sprintf("seed=%d scenario=%s:%d t=%s", f.Seed, f.Path, f.Line, shortOffset(f.Elapsed))
 }
 
@@ -156,11 +164,15 @@ type runner struct {
 	cmdlets    cmdletTable
 	mim        *mimRun   // the MIM directives' state (migrate.go); nil until the first
 	wire       *wireLDAP // the DCs' LDAP servers for wire probes (ldapwire.go); nil until the first
+	lastErr    error     // the error the last directive returned (not a pending feature)
+	row        *WorldRow // the row of the worlds block this run is; nil: the file has none
+	stepErrs   []string  // the errors of the step running (expect.go), for error assertions
 }
 
 func newRunner(sc *Scenario, opt Options) *runner {
+	row, _ := sc.row(opt.World) // checked by run
 	return &runner{sc: sc, opt: opt, trace: &traceBuf{fwd: opt.TraceWriter}, cut: map[[2]string]bool{}, stopped: map[string]bool{},
-		directives: directiveTable(), cmdlets: newCmdletTable()}
+		directives: directiveTable(), cmdlets: newCmdletTable(), row: row}
 }
 
 // traceBuf collects trace lines (and forwards them to the run's writer). Lines are numbered from
@@ -217,9 +229,21 @@ func (t *traceBuf) since(mark int) []string {
 // all returns the lines kept.
 func (t *traceBuf) all() []string { return t.since(0) }
 
-// Run runs a parsed scenario.
+// Run runs a parsed scenario. A file with a worlds block runs every world (RunWorlds) and the
+// result is the first that failed, else the first; with Rewrite its Rewritten merges them all.
 func Run(sc *Scenario, opt Options) *Result {
-	res := &Result{Scenario: sc, Seed: opt.Seed}
+	all := RunWorlds(sc, opt)
+	for _, r := range all {
+		if r.Failure != nil {
+			return r
+		}
+	}
+	return all[0]
+}
+
+// runOne runs one world of a scenario (opt.World, the first when "").
+func runOne(sc *Scenario, opt Options) *Result {
+	res := &Result{Scenario: sc, Seed: opt.Seed, World: opt.World}
 	if !opt.SeedSet {
 		res.Seed = 1
 		if v, ok := sc.Steps[0].Arg("seed"); ok {
@@ -266,7 +290,7 @@ func Run(sc *Scenario, opt Options) *Result {
 }
 
 func (r *runner) failAt(st *Step, format string, args ...any) *Failure {
-	f := &Failure{Seed: r.seed(), Path: r.sc.Path, Line: st.Line, Step: stepText(st), Msg: fmt.Sprintf(format, args...)}
+	f := &Failure{Seed: r.seed(), Path: r.sc.Path, Line: st.Line, Step: stepText(st), Msg: fmt.Sprintf(format, args...), World: r.opt.World}
 	if r.w != nil {
 		f.Elapsed = r.w.Elapsed()
 	}
@@ -297,6 +321,13 @@ func stepText(st *Step) string {
 
 func (r *runner) run(res *Result, got map[int]string) *Failure {
 	wst := r.sc.Steps[0]
+	if _, err := r.sc.row(r.opt.World); err != nil {
+		return r.failAt(wst, "%v", err)
+	}
+	wst, err := worldFor(wst, r.row)
+	if err != nil {
+		return r.failAt(r.sc.Steps[0], "%v", err)
+	}
 	ws, err := parseWorld(wst)
 	if err != nil {
 		return r.failAt(wst, "%v", err)
@@ -349,17 +380,34 @@ func (r *runner) run(res *Result, got map[int]string) *Failure {
 
 // step runs one directive after the world block and compares its output.
 func (r *runner) step(st *Step, got map[int]string) *Failure {
-	out, f := r.exec(st)
+	o, f := r.execExpect(st)
 	if f != nil {
 		return f
 	}
-	return r.compare(st, out, got)
+	return r.compareOutcome(st, o, got)
+}
+
+// execExpect runs a step as exec does; when the step's expected block is an error assertion, an
+// error the directive returns is the step's outcome (to be matched) instead of a failure.
+func (r *runner) execExpect(st *Step) (outcome, *Failure) {
+	r.stepErrs = nil
+	out, f := r.exec(st)
+	o := outcome{out: out, errs: r.stepErrs}
+	r.stepErrs = nil
+	if f != nil && r.lastErr != nil {
+		if _, isAssert, _ := errorPattern(r.expected(st)); isAssert {
+			o.errs = append(o.errs, r.lastErr.Error())
+			return o, nil
+		}
+	}
+	return o, f
 }
 
 // exec runs one directive after the world block and returns its output (not yet compared).
 func (r *runner) exec(st *Step) (string, *Failure) {
 	r.tl.add(r.w.Elapsed(), "", "step", fmt.Sprintf("line %d: %s", st.Line, st.String()))
 	mark := r.trace.mark()
+	r.lastErr = nil
 	out, err := r.directives[st.Cmd].run(r, st)
 	var pf *PendingFeatureError
 	if errors.As(err, &pf) {
@@ -370,6 +418,7 @@ func (r *runner) exec(st *Step) (string, *Failure) {
 		return "", f
 	}
 	if err != nil {
+		r.lastErr = err
 		return "", r.failAt(st, "%v", err)
 	}
 	if out == traceOutput {
@@ -391,14 +440,36 @@ func scale(d time.Duration, f float64) time.Duration {
 }
 
 func (r *runner) compare(st *Step, out string, got map[int]string) *Failure {
-	out = normaliseOutput(out)
+	return r.compareOutcome(st, outcome{out: out}, got)
+}
+
+// expected is the step's expected block.
+func (r *runner) expected(st *Step) string {
+	if r.row != nil {
+		return st.expectedFor(r.row.Name)
+	}
+	return st.Expected
+}
+
+// compareOutcome records a step's output (for a rewrite) and compares it with the expected block.
+// A passing error assertion is recorded as written, so a rewrite keeps it.
+func (r *runner) compareOutcome(st *Step, o outcome, got map[int]string) *Failure {
+	out := normaliseOutput(o.out)
+	want := r.expected(st)
+	ok, why := o.matches(want)
 	got[st.Line] = out
-	if r.opt.Rewrite || r.opt.NoCompare || out == st.Expected {
+	if _, isAssert, _ := errorPattern(want); isAssert && ok {
+		got[st.Line] = want
+	}
+	if r.opt.Rewrite || r.opt.NoCompare || ok {
 		return nil
+	}
+	if why != "" {
+		return r.failAt(st, "%s", why)
 	}
 	f := r.failAt(st, "")
 	f.Msg = ""
-	f.Expected, f.Got = st.Expected, out
+	f.Expected, f.Got = want, out
 	if st.Cmd == "ps" {
 		f.Hint = r.psHint(st)
 	}
@@ -432,6 +503,9 @@ func (r *runner) psHint(st *Step) string {
 // started, replication settles and the replicas are identical.
 func (r *runner) invariants(res *Result) *Failure {
 	last := r.sc.Steps[len(r.sc.Steps)-1]
+	if r.mim != nil && r.mim.crash != "" {
+		return r.failAt(last, "crash-at %s was armed but no migrate apply or resume followed", r.mim.crash)
+	}
 	for _, k := range sortedPairs(r.cut) {
 		if err := r.w.HealLink(k[0], k[1]); err != nil {
 			return r.failAt(last, "invariant: healing %s-%s: %v", k[0], k[1], err)
@@ -510,6 +584,7 @@ func metamorphic(sc *Scenario, opt Options, base *Result) *Failure {
 		}
 		if v.Digest != base.Digest {
 			return &Failure{Seed: base.Seed, Path: sc.Path, Line: last.Line, Elapsed: v.SimElapsed, Step: stepText(last),
+				World:     opt.World,
 				Msg:       fmt.Sprintf("metamorphic: with link delays x%g the directory ends with digest %.12s, not %.12s as with the configured delays", f, v.Digest, base.Digest),
 				TraceTail: tail(v.Trace, traceTailLines)}
 		}

@@ -148,15 +148,16 @@ func (s *Session) Steps(path, text string) ([]StepResult, error) {
 	}
 	var out []StepResult
 	for i, st := range steps {
-		got, f := s.r.exec(st)
+		o, f := s.r.execExpect(st)
 		if f != nil {
 			f.Path, f.Line = path, st.Line
 			return out, f
 		}
-		got = normaliseOutput(got)
+		got := normaliseOutput(o.out)
 		sr := StepResult{Line: st.Line, Step: st.String(), Input: st.Input, Output: got, HasExpected: expect[i]}
 		if sr.HasExpected {
-			sr.Expected, sr.Match = st.Expected, got == st.Expected
+			sr.Expected = st.Expected
+			sr.Match, _ = o.matches(st.Expected)
 		}
 		out = append(out, sr)
 	}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,8 +75,37 @@ func parseWorld(st *Step) (*worldSpec, error) {
 	return ws, nil
 }
 
+// worldLineArgs are the arguments each world line takes (key=value and flag words; its name is
+// the one positional word, link's two): the parser refuses any other.
+func worldLineArgs() map[string]argSpec {
+	members := argSpec{keys: []string{"member-of"}}
+	return map[string]argSpec{
+		"domain":   {keys: []string{"schema", "netbios"}},
+		"dc":       {keys: []string{"os", "link"}},
+		"link":     {keys: []string{"delay"}},
+		"group":    {keys: []string{"scope", "member-of"}},
+		"user":     members,
+		"computer": members,
+		"host":     {keys: []string{"os", "arch", "dc", "kdssvc", "enctypes", "member-of"}, flags: []string{"cluster"}},
+	}
+}
+
 func (ws *worldSpec) line(args []Arg) error {
 	kind := strings.ToLower(args[0].Key)
+	if spec, ok := worldLineArgs()[kind]; ok {
+		usage := kind + " line"
+		npos := map[bool]int{true: 2, false: 1}[kind == "link"]
+		for _, a := range args[1:] {
+			switch {
+			case a.HasVal && !slices.ContainsFunc(spec.keys, func(k string) bool { return strings.EqualFold(k, a.Key) }):
+				return fmt.Errorf("unknown argument %s=; %s", a.Key, spec.accepted(usage))
+			case !a.HasVal && !spec.flag(a.Key):
+				if npos--; npos < 0 {
+					return fmt.Errorf("unknown word %q; %s", a.Key, spec.accepted(usage))
+				}
+			}
+		}
+	}
 	pos := func(i int) string {
 		n := 0
 		for _, a := range args[1:] {

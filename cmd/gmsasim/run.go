@@ -142,27 +142,31 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		began := time.Now() // wallclock: the JUnit testcase's time
-		res := scenarios.Run(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending, Keys: keys})
-		if *traceFile != "" && !res.Skipped {
-			fmt.Fprintf(&trace, "== %s seed=%d\n", sc.Path, res.Seed)
-			for _, l := range res.Trace {
-				trace.WriteString(l + "\n")
+		// A file with a worlds block is one result per world (file.scn[schema=47]).
+		worlds := scenarios.RunWorlds(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending, Keys: keys})
+		wallEach := time.Since(began) / time.Duration(len(worlds)) // wallclock: the JUnit testcase's time
+		for _, res := range worlds {
+			if *traceFile != "" && !res.Skipped {
+				fmt.Fprintf(&trace, "== %s seed=%d\n", res.Name(), res.Seed)
+				for _, l := range res.Trace {
+					trace.WriteString(l + "\n")
+				}
+			}
+			res.Wall = wallEach
+			results = append(results, res)
+			simTotal += res.SimElapsed
+			switch {
+			case res.Skipped:
+				skipped++
+				fmt.Fprintf(stdout, "skip %s (%s)\n", res.Name(), "pending")
+			case res.Failure != nil:
+				failed++
+				fmt.Fprintf(stdout, "FAIL %s\n%s", res.Name(), indent(res.Failure.Error()))
+			default:
+				fmt.Fprintf(stdout, "ok   %s (seed=%d, %d steps, simulated %s)\n", res.Name(), res.Seed, res.Steps, fmtDur(res.SimElapsed))
 			}
 		}
-		res.Wall = time.Since(began) // wallclock: the JUnit testcase's time
-		results = append(results, res)
-		simTotal += res.SimElapsed
-		switch {
-		case res.Skipped:
-			skipped++
-			fmt.Fprintf(stdout, "skip %s (%s)\n", sc.Path, "pending")
-		case res.Failure != nil:
-			failed++
-			fmt.Fprintf(stdout, "FAIL %s\n%s", sc.Path, indent(res.Failure.Error()))
-		default:
-			fmt.Fprintf(stdout, "ok   %s (seed=%d, %d steps, simulated %s)\n", sc.Path, res.Seed, res.Steps, fmtDur(res.SimElapsed))
-		}
-		if *rewrite && res.Rewritten != "" {
+		if res := worlds[0]; *rewrite && res.Rewritten != "" {
 			old, _ := os.ReadFile(f)
 			if string(old) != res.Rewritten {
 				// The user's own file: keep its mode; refuse a symlink rather than write through it.

@@ -220,3 +220,29 @@ func TestRunMalformedInJUnitAndReport(t *testing.T) {
 		t.Errorf("report lacks the malformed file (%v)", err)
 	}
 }
+
+// A file with a worlds block: a progress line per world, a JUnit testcase per world named
+// file.scn[row], an HTML report section per world.
+func TestRunWorldsJUnit(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(libDir, "lang-worlds-schema.scn")
+	args := []string{f, "--junit", filepath.Join(dir, "j.xml"), "--report", filepath.Join(dir, "rep")}
+	var out, errb bytes.Buffer
+	if rc := runRun(args, &out, &errb); rc != 0 {
+		t.Fatalf("rc=%d\n%s\n%s", rc, out.String(), errb.String())
+	}
+	j, _ := os.ReadFile(filepath.Join(dir, "j.xml"))
+	rep, _ := os.ReadFile(filepath.Join(dir, "rep", "index.html"))
+	for _, row := range []string{"schema=47", "schema=52", "schema=88"} {
+		name := f + "[" + row + "]"
+		if !strings.Contains(out.String(), "ok   "+name+" (") {
+			t.Errorf("no progress line for %s:\n%s", name, out.String())
+		}
+		if !strings.Contains(string(j), `name="`+name+`"`) {
+			t.Errorf("no JUnit testcase %s", name)
+		}
+		if !strings.Contains(string(rep), "<h2 id=") || !strings.Contains(string(rep), ">"+name+"</h2>") {
+			t.Errorf("no report section for %s", name)
+		}
+	}
+}

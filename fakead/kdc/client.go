@@ -52,6 +52,17 @@ type Credentials struct {
 	EndTime    time.Time
 	RenewTill  time.Time
 	Flags      asn1.BitString
+	// EType is what the client asks for in its TGS-REQs, in its order (the client host's allowed
+	// encryption types); nil: AES256, AES128, RC4.
+	EType []int32
+}
+
+// etypes are the etypes the client asks for in a TGS-REQ.
+func (c *Credentials) etypes() []int32 {
+	if len(c.EType) > 0 {
+		return c.EType
+	}
+	return []int32{EtypeAES256, EtypeAES128, EtypeRC4}
 }
 
 // ServiceTicket is a ticket for a service with its session key.
@@ -197,7 +208,7 @@ func (k *KDC) tgsExchange(now, clientNow time.Time, c *Credentials, sname types.
 		PAData: types.PADataSequence{{PADataType: patype.PA_TGS_REQ, PADataValue: apb}},
 		ReqBody: messages.KDCReqBody{KDCOptions: opts, Realm: c.Realm, SName: sname,
 			Till: cnow.Add(k.cfg.TicketLifetime), Nonce: k.nonce(),
-			EType: []int32{EtypeAES256, EtypeAES128, EtypeRC4}}}}
+			EType: c.etypes()}}}
 	b, err := req.Marshal()
 	if err != nil {
 		return nil, err

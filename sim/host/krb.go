@@ -61,6 +61,17 @@ type Client struct {
 	password string
 	key      types.EncryptionKey
 	creds    *kdc.Credentials
+	etypes   []int32 // asked for in TGS-REQs (SetEtypes); nil: the KDC client's default
+}
+
+// SetEtypes sets the encryption types the client asks for in its service-ticket requests, in its
+// order (a client host allowed RC4 only: []int32{kdc.EtypeRC4}); nil restores the default.
+// Divergence: the logon (AS exchange) keeps the AES256 key; only service tickets follow etypes.
+func (c *Client) SetEtypes(etypes []int32) {
+	c.etypes = append([]int32(nil), etypes...)
+	if c.creds != nil {
+		c.creds.EType = c.etypes
+	}
 }
 
 // Logon logs a user on at dc's KDC (kinit) with its password (the AES256 key with AD's salt) and returns
@@ -129,6 +140,7 @@ func (c *Client) logon(now time.Time) error {
 		return err
 	}
 	c.creds = creds
+	c.creds.EType = c.etypes
 	c.w.Loop().Logf("%s logon at %s", c.name, c.dc)
 	return nil
 }
