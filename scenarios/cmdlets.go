@@ -29,6 +29,7 @@ func newCmdletTable() cmdletTable {
 		groupCmdlets(),  // cmdlets_groups.go: *-ADGroup, Get-/New-ADComputer, Get-/New-ADUser, Remove-ADObject
 		memberCmdlets(), // cmdlets_groups.go: *-ADGroupMember, *-ADPrincipalGroupMembership
 		hostCmdlets(),   // cmdlets_gmsa.go: Install-/Test-/Uninstall-ADServiceAccount, *-Service, sc, klist, ...
+		eventCmdlets(),  // cmdlets_events.go: Get-WinEvent (the KdsSvc Operational log)
 	} {
 		for _, d := range set {
 			t[strings.ToLower(d.Name)] = d
