@@ -51,6 +51,8 @@ func (s *session) runHostCommand(c *ps.Command, h *host.Host) ([]any, error) {
 	switch name {
 	case "sc":
 		return []any{strings.TrimRight(h.SC(raw()), "\n")}, nil
+	case "appcmd":
+		return []any{h.AppCmd(raw())}, nil
 	case "nltest":
 		out, err := h.Nltest(raw())
 		if err != nil {
