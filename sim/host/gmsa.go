@@ -372,14 +372,42 @@ func (h *Host) UninstallADServiceAccount(identity string) error {
 			}
 			return nil
 		}
-		c.installed = false
-		if !h.inUse(c.sam) {
-			if c.hasRefresh {
-				h.w.Loop().Cancel(c.refresh)
-			}
-			delete(h.gmsa, key)
+		h.removeCached(key, c, cmdlet)
+		return nil
+	})
+}
+
+// removeCached drops a gMSA from the local cache (kept while a running workload uses it). Inside
+// the loop.
+func (h *Host) removeCached(key string, c *cachedGMSA, how string) {
+	c.installed = false
+	if !h.inUse(c.sam) {
+		if c.hasRefresh {
+			h.w.Loop().Cancel(c.refresh)
 		}
-		h.w.Loop().Logf("host %s %s %s: removed from the local cache", h.name, cmdlet, c.sam)
+		delete(h.gmsa, key)
+	}
+	h.w.Loop().Logf("host %s %s %s: removed from the local cache", h.name, how, c.sam)
+}
+
+// NetRemoveServiceAccount is the NetRemoveServiceAccount API (lmaccess.h) on the host, the seed's
+// other way to "Remove the cached gMSA credentials from the member host using
+// Uninstall-ADServiceAccount or the NetRemoveServiceAccount API on the host system". account is
+// the gMSA's name (ITFarm1, ITFarm1$ or CONTOSO\ITFarm1$). flags is the API's Flags; for a gMSA
+// none changes anything (SERVICE_ACCOUNT_FLAG_UNLINK_FROM_HOST, 0x1, unlinks a standalone MSA's
+// computer object in AD). Unlike the cmdlet it does not ask a DC: an account not in the local
+// cache is an *Error with ErrNoSuchAccount.
+// Divergence: the NTSTATUS Windows returns for an account that is not installed is not
+// documented; the simulator returns the sentinel.
+func (h *Host) NetRemoveServiceAccount(account string, flags uint32) error {
+	_ = flags
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
+		key := strings.ToLower(samOf(account))
+		c := h.gmsa[key]
+		if c == nil {
+			return &Error{Host: h.name, Op: "NetRemoveServiceAccount " + account, Reason: ErrNoSuchAccount}
+		}
+		h.removeCached(key, c, "NetRemoveServiceAccount")
 		return nil
 	})
 }

@@ -465,3 +465,23 @@ func TestHostDC2008R2(t *testing.T) {
 		t.Errorf("Install at the 2016 DC: %v", err)
 	}
 }
+
+// NetRemoveServiceAccount removes the cached gMSA like Uninstall-ADServiceAccount, without asking
+// a DC: a second call finds nothing to remove.
+func TestNetRemoveServiceAccount(t *testing.T) {
+	w := newFarmWorld(t, sim.Config{Seed: 53}, host("Web1", "ITFarmHosts"))
+	newGMSA(t, w, "28")
+	h := w.Host("Web1")
+	if err := h.InstallADServiceAccount(farmGMSAName); err != nil || !h.Installed(farmGMSAName) {
+		t.Fatalf("Install: %v", err)
+	}
+	if err := h.NetRemoveServiceAccount(`CONTOSO\ITFarm1$`, 0); err != nil {
+		t.Fatalf("NetRemoveServiceAccount: %v", err)
+	}
+	if h.Installed(farmGMSAName) || len(h.Cache()) != 0 {
+		t.Errorf("still cached: %+v", h.Cache())
+	}
+	if err := h.NetRemoveServiceAccount("ITFarm1", 0); !errors.Is(err, ErrNoSuchAccount) {
+		t.Errorf("second remove: %v, want %v", err, ErrNoSuchAccount)
+	}
+}
