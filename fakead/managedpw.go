@@ -26,6 +26,27 @@ import (
 // the whole search when the key an existing id names cannot be found. Callers that need the
 // reason use Directory.ManagedPassword, which returns the "Key does not exist" error.
 
+// A DC older than Windows Server 2012 has no Key Distribution Service and does not construct
+// msDS-ManagedPassword: [MS-ADTS] 3.1.1.4.5.39 says "The msDS-ManagedPassword attribute exists in
+// AD DS on Windows Server 2012 operating system and later", and [MS-ADA2] 2.379 marks it
+// FLAG_ATTR_IS_CONSTRUCTED, "First implemented on Windows Server 2012". A constructed attribute
+// that the DSA does not construct is not returned, so a Windows Server 2008 R2 DC (even with the
+// 2012 schema, where the attribute is defined) returns the gMSA entry without it, whoever asks;
+// the seed's requirement is "Windows Server 2012 DCs available for host to retrieve the password".
+// It performs no lazy rotation either. Its KDC still issues tickets for the gMSA from the keys
+// the 2012 DCs stored and replicated (AccountAt falls back to them): the seed asks only for an
+// "RFC compliant KDC" of the member host's domain.
+// Divergence: no transcript of such a read against a 2008 R2 DC was found (searches of Learn,
+// Microsoft Q&A, GitHub issues); the unencrypted-connection error (0000202D) is kept as for a
+// 2012 DC.
+
+// ErrNoKDS is why a DC older than Windows Server 2012 computes no managed password.
+var ErrNoKDS = errors.New("this domain controller runs a Windows Server older than 2012: it has no Key Distribution Service and does not construct msDS-ManagedPassword ([MS-ADTS] 3.1.1.4.5.39)")
+
+// HasKDS reports whether this DC runs Windows Server 2012 or later (DS_BEHAVIOR_WIN2012, 5) and so
+// computes msDS-ManagedPassword.
+func (d *Directory) HasKDS() bool { return dcFunctionality(d.dc.OS) >= 5 }
+
 // managedPasswordValue is the value a search returns for msDS-ManagedPassword of the gMSA e once
 // the caller passed the checks (constructedValues): the blob this DC's KDS computes, with the
 // lazy rotation write; no value when the DC has no usable root key (the Divergence above).
@@ -34,7 +55,7 @@ func (d *Directory) managedPasswordValue(now time.Time, e *entry) ([][]byte, err
 	switch {
 	case err == nil:
 		return [][]byte{res.Blob}, nil
-	case isKeyError(err):
+	case isKeyError(err), errors.Is(err, ErrNoKDS):
 		return nil, nil
 	}
 	var ae *Error
@@ -74,6 +95,9 @@ func (d *Directory) mayReadManagedPassword(c Caller, e *entry) bool {
 
 // managedPassword computes the blob of e at now on this DC and performs the lazy rotation write.
 func (d *Directory) managedPassword(now time.Time, e *entry) (*fakekds.ManagedPasswordResult, error) {
+	if !d.HasKDS() {
+		return nil, ErrNoKDS
+	}
 	acct, err := d.kdsAccount(e)
 	if err != nil {
 		return nil, err
@@ -143,6 +167,9 @@ func (d *Directory) ManagedPassword(now time.Time, dnStr string) (*fakekds.Manag
 		if isKeyError(err) {
 			return nil, d.noKeyError(op, dnStr, err)
 		}
+		if errors.Is(err, ErrNoKDS) {
+			return nil, &Error{Code: UnwillingToPerform, Op: op, DN: dnStr, Err: err}
+		}
 		return nil, &Error{Code: OperationsError, Op: op, DN: dnStr, Err: err}
 	}
 	return res, nil
@@ -156,6 +183,9 @@ func (d *Directory) CheckManagedPassword(now time.Time, dnStr string) error {
 	e, err := d.gmsaEntry(op, dnStr)
 	if err != nil {
 		return err
+	}
+	if !d.HasKDS() {
+		return &Error{Code: UnwillingToPerform, Op: op, DN: dnStr, Err: ErrNoKDS}
 	}
 	acct, err := d.kdsAccount(e)
 	if err == nil {

@@ -64,7 +64,7 @@ func TestPreflightFailures(t *testing.T) {
 		{name: "root key present but not yet eligible", opts: worldOpts{keyAge: 9 * time.Hour},
 			id: "root-key", trait: "(in 1h0m0s)"},
 		{name: "no root key", opts: worldOpts{keyAge: -1}, id: "root-key", trait: "no msKds-ProvRootKey"},
-		{name: "schema 47", opts: worldOpts{keyAge: -1, schema: 47}, id: "schema", trait: "objectVersion 47"},
+		{name: "schema 47", opts: worldOpts{keyAge: -1, schema: 47, dcs: []sim.DCSpec{{Name: "DC1", OS: "2008R2"}}}, id: "schema", trait: "objectVersion 47"},
 		{name: "DC older than 2012", opts: worldOpts{keyAge: -1, dcs: []sim.DCSpec{{Name: "DC1", OS: "2008R2"}}},
 			id: "dc-os", trait: "no DC of Windows Server 2012"},
 		{name: "32-bit host", opts: worldOpts{keyAge: 11 * time.Hour},

@@ -29,6 +29,8 @@ func newCmdletTable() cmdletTable {
 		groupCmdlets(),  // cmdlets_groups.go: *-ADGroup, Get-/New-ADComputer, Get-/New-ADUser, Remove-ADObject
 		memberCmdlets(), // cmdlets_groups.go: *-ADGroupMember, *-ADPrincipalGroupMembership
 		hostCmdlets(),   // cmdlets_gmsa.go: Install-/Test-/Uninstall-ADServiceAccount, *-Service, sc, klist, ...
+		eventCmdlets(),  // cmdlets_events.go: Get-WinEvent (the KdsSvc Operational log)
+		aclCmdlets(),    // cmdlets_acl.go: dsacls /G (a delegated right)
 	} {
 		for _, d := range set {
 			t[strings.ToLower(d.Name)] = d

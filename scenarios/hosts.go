@@ -52,6 +52,14 @@ func (s *session) runHostCommand(c *ps.Command, h *host.Host) ([]any, error) {
 	switch name {
 	case "sc": // sc.exe (a bare `sc` is Set-Content: psrun.go)
 		return []any{strings.TrimRight(h.SC(raw()), "\n")}, nil
+	case "appcmd":
+		return []any{h.AppCmd(raw())}, nil
+	case "nltest":
+		out, err := h.Nltest(raw())
+		if err != nil {
+			return nil, hostError("nltest", err)
+		}
+		return []any{out}, nil
 	case "klist":
 		if strings.Join(strings.Fields(strings.ToLower(raw())), " ") != "-li 0x3e7 purge" {
 			return nil, &PendingFeatureError{Feature: "klist other than `klist -li 0x3e7 purge` (the machine's tickets)", What: "klist " + raw()}
@@ -119,11 +127,7 @@ func (s *session) runHostCommand(c *ps.Command, h *host.Host) ([]any, error) {
 
 func hostLine(h *host.Host) string {
 	sp := h.Spec()
-	arch := "x64"
-	if !sp.Is64Bit {
-		arch = "x86"
-	}
-	line := fmt.Sprintf("host %s os=%s arch=%s dc=%s %s", h.Name(), sp.OS, arch, sp.DC, h.DN())
+	line := fmt.Sprintf("host %s os=%s arch=x64 dc=%s %s", h.Name(), sp.OS, sp.DC, h.DN())
 	if sp.Cluster {
 		line += " cluster"
 	}

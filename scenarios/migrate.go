@@ -145,7 +145,7 @@ func parseMIMHost(line string) (*mimHostLine, error) {
 	if len(args) == 0 || args[0].HasVal {
 		return nil, fmt.Errorf("mim host line %q: expected HOST components=...", line)
 	}
-	hl := &mimHostLine{spec: mim.HostSpec{Host: host.Spec{Name: args[0].Key, Is64Bit: true}}}
+	hl := &mimHostLine{spec: mim.HostSpec{Host: host.Spec{Name: args[0].Key}}}
 	for _, a := range args[1:] {
 		switch strings.ToLower(a.Key) {
 		case "components":
@@ -162,7 +162,7 @@ func parseMIMHost(line string) (*mimHostLine, error) {
 		case "os":
 			hl.spec.Host.OS = a.Val
 		case "arch":
-			hl.spec.Host.Is64Bit = a.Val != "x86"
+			hl.spec.Host.X86 = a.Val == "x86"
 		case "dc":
 			hl.spec.Host.DC = a.Val
 		case "pcns":

@@ -93,7 +93,7 @@ func (s *session) runCommand1(c *ps.Command, target, as string) ([]any, error) {
 			return s.runHostCommand(c, h)
 		}
 		// An AD cmdlet on a member host (RSAT) goes to the host's DC.
-		target = h.Spec().DC
+		target = h.DC()
 	} else if def.onHost {
 		return nil, &PendingFeatureError{Feature: "host cmdlets on a DC", What: fmt.Sprintf("%s on %s", c.Name, target)}
 	}

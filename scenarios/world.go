@@ -182,8 +182,15 @@ func (ws *worldSpec) line(args []Arg) error {
 		if h.Arch == "" {
 			h.Arch = "x64"
 		}
-		if h.Arch != "x64" && h.Arch != "x86" {
-			return fmt.Errorf("arch=%q: expected x64 or x86", h.Arch)
+		switch h.Arch {
+		case "x64":
+		case "x86":
+			// Seed 001: "A 64-bit architecture is required to run the Windows PowerShell commands
+			// used to administer group Managed Service Accounts" — and no Windows Server from 2008
+			// R2 on has an x86 edition (sim/host Fleet.Add), so such a host cannot exist.
+			return fmt.Errorf("arch=x86: Windows Server %s has no x86 (32-bit) edition (none since 2008 R2): a host is x64", orDefault(h.OS, sim.DefaultDCOS))
+		default:
+			return fmt.Errorf("arch=%q: expected x64 (Windows Server 2008 R2 and later are x64 only)", h.Arch)
 		}
 		if h.KdsSvc != "" && h.KdsSvc != "trigger" && h.KdsSvc != "default" {
 			return fmt.Errorf("kdssvc=%q: expected trigger (sc triggerinfo kdssvc start/networkon) or default", h.KdsSvc)
@@ -277,7 +284,7 @@ func (r *runner) buildObjects(ws *worldSpec) (string, error) {
 		return "", err
 	}
 	for _, hs := range ws.hosts {
-		h, err := r.hosts.Add(host.Spec{Name: hs.Name, OS: hs.OS, Is64Bit: hs.Arch != "x86", Cluster: hs.Cluster,
+		h, err := r.hosts.Add(host.Spec{Name: hs.Name, OS: hs.OS, X86: hs.Arch == "x86", Cluster: hs.Cluster,
 			KDSSvcTrigger: hs.KdsSvc == "trigger", DC: hs.DC, Groups: hs.MemberOf, EncryptionTypes: hs.EncTypes})
 		if err != nil {
 			return "", fmt.Errorf("world: host %s: %w", hs.Name, err)
@@ -364,4 +371,11 @@ func (ws *worldSpec) hasUser(name string) bool {
 		}
 	}
 	return false
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -42,6 +42,31 @@ func DCOSVersions() []string {
 	return []string{"2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"}
 }
 
+// MinSchemaVersion is the lowest CN=Schema objectVersion a forest can have while a DC runs os:
+// a DC is promoted only into a forest whose schema its own adprep /forestprep has raised to its
+// version (the objectVersion table of SchemaVersions; Learn, "Windows Server 2012 / 2016 ...
+// schema updates", "Verify the schema version": 47 Windows Server 2008 R2, 56 2012, 69 2012 R2,
+// 87 2016, 88 2019 and 2022, 91 2025). 0 for an OS it does not know.
+// Divergence: a 2012 DC is accepted from 52 on, the objectVersion seed 001 names for the Windows
+// Server 2012 schema ("must be 52"; 52 was the pre-release schema, 56 the released one).
+func MinSchemaVersion(os string) int {
+	switch os {
+	case "2008R2":
+		return 47
+	case "2012":
+		return 52
+	case "2012R2":
+		return 69
+	case "2016":
+		return 87
+	case "2019", "2022":
+		return 88
+	case "2025":
+		return 91
+	}
+	return 0
+}
+
 // DCSpec describes one domain controller.
 type DCSpec struct {
 	Name string // NetBIOS name, "DC1": 1-15 letters, digits or '-'; unique, case-insensitively
@@ -140,6 +165,11 @@ func (cfg Config) normalise() (Config, error) {
 		}
 		if !containsString(DCOSVersions(), d.OS) {
 			return cfg, &ConfigError{fmt.Sprintf("DCs[%d].OS", i), d.OS, fmt.Sprintf("want one of %v", DCOSVersions())}
+		}
+		if min := MinSchemaVersion(d.OS); cfg.SchemaVersion < min {
+			return cfg, &ConfigError{fmt.Sprintf("DCs[%d].OS", i), d.OS, fmt.Sprintf(
+				"a Windows Server %s DC needs a forest schema of objectVersion %d or later (its adprep /forestprep); the schema is %d: raise SchemaVersion or run an older DC",
+				d.OS, min, cfg.SchemaVersion)}
 		}
 	}
 	if cfg.LinkDelay == 0 {

@@ -54,6 +54,11 @@ func TestConfigRejects(t *testing.T) {
 		{Config{DCs: two, Links: []LinkSpec{{A: "DC1", B: "DC2"}, {A: "DC2", B: "DC1"}}}, "Links[1]=DC2-DC1: link listed twice"},
 		{Config{DCs: two, Links: []LinkSpec{{A: "DC1", B: "DC2", Delay: -1}}}, "cannot be negative"},
 		{Config{LinkDelay: -time.Second}, "LinkDelay=-1s"},
+		// A DC's OS implies its adprep's schema: no 2012 R2 DC in a 2008 R2 (47) forest, no 2022 DC
+		// in a 2016 (87) one.
+		{Config{SchemaVersion: 47, DCs: []DCSpec{{Name: "DC1", OS: "2012R2"}}}, "DCs[0].OS=2012R2: a Windows Server 2012R2 DC needs a forest schema of objectVersion 69 or later"},
+		{Config{SchemaVersion: 87}, "DCs[0].OS=2022: a Windows Server 2022 DC needs a forest schema of objectVersion 88"},
+		{Config{SchemaVersion: 52, DCs: []DCSpec{{Name: "DC1", OS: "2008R2"}, {Name: "DC2", OS: "2012R2"}}}, "DCs[1].OS=2012R2"},
 	} {
 		_, err := New(tc.cfg)
 		var ce *ConfigError

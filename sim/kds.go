@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/gmsasim/gmsasim/ad"
@@ -109,4 +111,38 @@ func (w *World) traceRotations() {
 				r.NextRotation.UTC().Format("2006-01-02T15:04:05Z"))
 		}
 	}
+}
+
+// KdsEvent is one event of a DC's Microsoft-Windows-KdsSvc/Operational log.
+type KdsEvent struct {
+	Time    time.Time
+	ID      int    // 4004
+	Level   string // "Information"
+	Message string
+}
+
+// KdsOperationalLog is the Microsoft-Windows-KdsSvc/Operational log of the DC whose replica d is,
+// newest first (as Get-WinEvent lists it): event 4004, "Group Key Distribution Service created a
+// master root key in AD.  The key ID is %1.", for every root key this DC's KDS created. Seed 001:
+// "The result of its creation can be verified in the KdsSvc Operational log, Event ID 4004." The
+// message is the provider's (Microsoft-Windows-KdsSvc manifest, event 4004, field MRKID). Inside
+// the loop.
+// Divergence: the log is read from the root keys this DC's KDS knows (its replica and its cache,
+// msKds-DomainID naming this DC), not kept as a log: a key deleted and dropped from the cache
+// (RestartKDS) leaves no event, and the service's start/stop events (4002, 4003) are not listed.
+func KdsOperationalLog(d *fakead.Directory) []KdsEvent {
+	if !d.HasKDS() {
+		return nil
+	}
+	self := "CN=" + d.DC().Name + ",OU=Domain Controllers," + d.DomainDN()
+	var out []KdsEvent
+	for _, rk := range d.KDSRootKeys() {
+		if !strings.EqualFold(rk.DomainID, self) {
+			continue
+		}
+		out = append(out, KdsEvent{Time: rk.CreateTime.Time(), ID: 4004, Level: "Information",
+			Message: "Group Key Distribution Service created a master root key in AD.  The key ID is " + rk.ID.String() + "."})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	return out
 }

@@ -394,7 +394,7 @@ func TestBackendRunsThroughTheWorld(t *testing.T) {
 }
 
 func TestNewMakesAQueryableDomain(t *testing.T) {
-	w := newTestWorld(t, Config{Seed: 3, SchemaVersion: 52, DCs: []DCSpec{{Name: "DC1", OS: "2012"}, {Name: "DC2"}}})
+	w := newTestWorld(t, Config{Seed: 3, SchemaVersion: 52, DCs: []DCSpec{{Name: "DC1", OS: "2012"}, {Name: "DC2", OS: "2008R2"}}})
 	for _, dc := range []string{"DC1", "DC2"} {
 		if v, ok := readAttr(t, w, dc, "CN=Schema,CN=Configuration,DC=contoso,DC=com", "objectVersion"); !ok || v != "52" {
 			t.Errorf("%s objectVersion = %q %v, want 52", dc, v, ok)
@@ -406,7 +406,7 @@ func TestNewMakesAQueryableDomain(t *testing.T) {
 	if err := w.CheckConverged(); err != nil {
 		t.Errorf("fresh replicas differ: %v", err)
 	}
-	if w.DC("dc2").OS() != "2022" || len(w.DCs()) != 2 || w.DC("dc9") != nil {
+	if w.DC("dc2").OS() != "2008R2" || len(w.DCs()) != 2 || w.DC("dc9") != nil {
 		t.Errorf("DC lookups wrong")
 	}
 }

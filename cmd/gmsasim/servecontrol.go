@@ -126,10 +126,7 @@ func (b *serveBackend) State(ctx context.Context) (control.State, error) {
 		st.Links = append(st.Links, control.LinkState{A: l.A, B: l.B, Delay: l.Delay.String(), Cut: l.Cut})
 	}
 	for _, h := range sess.Hosts().Hosts() {
-		hs := control.HostState{Name: h.Name(), OS: h.Spec().OS, Arch: "x86", Running: true, InstalledAccounts: []string{}}
-		if h.Spec().Is64Bit {
-			hs.Arch = "x64"
-		}
+		hs := control.HostState{Name: h.Name(), OS: h.Spec().OS, Arch: "x64", Running: true, InstalledAccounts: []string{}}
 		for _, c := range h.Cache() {
 			hs.InstalledAccounts = append(hs.InstalledAccounts, c.SAMAccountName)
 		}

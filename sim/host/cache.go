@@ -106,7 +106,7 @@ func (h *Host) refreshEvent(now time.Time, sam string) {
 		return
 	}
 	c.hasRefresh = false
-	r, err := h.retrieve(now, h.w.DC(h.spec.DC), c.dn)
+	r, err := h.retrieve(now, h.w.DC(h.dc), c.dn)
 	if err == nil {
 		_, err = h.store(now, r)
 	}
@@ -169,7 +169,7 @@ func (f *Fleet) CheckCaches() error {
 	var bad []string
 	err := w.Exec(func(now time.Time) error {
 		for _, h := range f.order {
-			dc := w.DC(h.spec.DC)
+			dc := w.DC(h.dc)
 			for _, k := range slices.Sorted(maps.Keys(h.gmsa)) {
 				c := h.gmsa[k]
 				if !dc.Running() || c.failures > 0 {

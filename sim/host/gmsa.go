@@ -27,11 +27,15 @@ const testWarning = "WARNING: Test failed for Managed Service Account %s. If sta
 	"either this computer does not have permission to use the group MSA or this computer does not support all the " +
 	"Kerberos encryption types required for the gMSA. See the MSA operational log for more information."
 
-// installFailed is what Install-ADServiceAccount prints when the host may not use the gMSA.
-// Divergence: Windows gives this text for a host that may not retrieve the password; the texts
-// for a 2008 R2 host, a cluster node, a DC without the root key and a host whose clock is more
-// than 5 minutes off are not documented, and the simulator prints the same line (the trace names
-// the reason).
+// installFailed is what Install-ADServiceAccount prints when the host cannot get the password.
+// Divergence: this is the text Windows gives for a host whose ticket predates its group membership
+// (a published transcript: "Cannot install service account. Error Message: 'An unspecified error
+// has occurred'", cured by a reboot); a host that is not allowed at all gets "'{Access Denied} A
+// process has requested access to an object, but has not been granted those access rights.'" in
+// published transcripts. The texts for a 2008 R2 host, a host whose DC is 2008 R2, a DC without
+// the root key and a host whose clock is more than 5 minutes off are not documented (Learn,
+// Microsoft Q&A, GitHub issues searched). The simulator prints this one line for all of them; the
+// trace and errors.Is name the reason.
 const installFailed = "Install-ADServiceAccount : Cannot install service account. Error Message: 'An unspecified error has occurred'."
 
 // CmdletError is a terminating error of a host cmdlet: Text is what PowerShell prints, Reason
@@ -128,15 +132,18 @@ func samOf(identity string) string {
 	return identity
 }
 
-// eligible says whether this host may use gMSAs at all.
+// eligible says whether this host may use gMSAs at all: the seed's "Shared service member hosts:
+// Windows Server 2012".
+//
+// A failover cluster node may: seed 001, "Failover clusters do not support gMSAs. However,
+// services that run on top of the Cluster service can use a gMSA or a sMSA if they are a Windows
+// service, an App pool, a scheduled task, or natively support gMSA or sMSA." What the cluster does
+// not support is the Cluster service itself under a gMSA (SetAccount refuses it on ClusSvc);
+// Install-/Test-ADServiceAccount, and services, application pools and tasks on the node, work as
+// on any member host.
 func (h *Host) eligible() error {
-	switch {
-	case h.spec.OS == "2008R2":
+	if h.spec.OS == "2008R2" {
 		return ErrOSTooOld
-	case h.spec.Cluster:
-		// Divergence: services on top of the Cluster service may use a gMSA on Windows; the
-		// simulator refuses gMSAs on every cluster node.
-		return ErrClusterNode
 	}
 	return nil
 }
@@ -211,6 +218,15 @@ func (h *Host) ldapBind(now time.Time, dc *sim.DC) (fakead.Caller, error) {
 // password: the DC cannot compute it, the host's ticket is older than its membership, or the
 // host is not allowed at all. It only looks: no read that would make the DC rotate the password.
 func (h *Host) whyRefused(now time.Time, d *fakead.Directory, dn string) error {
+	if !d.HasKDS() {
+		// Seed 001: "Windows Server 2012 DCs available for host to retrieve the password". A 2008
+		// R2 DC does not construct msDS-ManagedPassword (fakead.ErrNoKDS).
+		// Divergence: Windows' LSA locates a DC of Windows Server 2012 or later for the retrieval
+		// (a DS_BEHAVIOR_WIN2012 DC, as [MS-KILE] 3.2.5.3 locates one) and so would go past a 2008
+		// R2 DC when the domain has a newer one; a simulated host asks only its own DC (Host.DC,
+		// moved with `nltest /sc_reset`).
+		return ErrDCNoKDS
+	}
 	if err := d.CheckManagedPassword(now, dn); err != nil {
 		return ErrDCNoPassword
 	}
@@ -220,14 +236,6 @@ func (h *Host) whyRefused(now time.Time, d *fakead.Directory, dn string) error {
 		}
 	}
 	return ErrNotAllowed
-}
-
-// notRecognized is PowerShell's answer for a cmdlet the host does not have.
-// Divergence: on a 32-bit host the simulator treats the AD module's gMSA cmdlets as absent.
-func notRecognized(cmdlet string) *CmdletError {
-	return &CmdletError{Cmdlet: cmdlet, Reason: Err32Bit, Text: cmdlet + " : The term '" + cmdlet +
-		"' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the " +
-		"spelling of the name, or if a path was included, verify that the path is correct and try again."}
 }
 
 // unreachable is the AD module's answer when it cannot reach a DC (Active Directory Web Services).
@@ -246,9 +254,6 @@ func (h *Host) notFound(cmdlet, identity string) *CmdletError {
 // *CmdletError whose text is what PowerShell prints.
 func (h *Host) InstallADServiceAccount(identity string) error {
 	const cmdlet = "Install-ADServiceAccount"
-	if !h.spec.Is64Bit {
-		return notRecognized(cmdlet)
-	}
 	return h.Exec(func(now time.Time, dc *sim.DC) error {
 		r, err := h.retrieve(now, dc, identity)
 		if err != nil {
@@ -285,9 +290,6 @@ func ReasonOf(err error) error {
 // False with the warning Windows prints. An unknown account is a *CmdletError.
 func (h *Host) TestADServiceAccount(identity string) (TestResult, error) {
 	const cmdlet = "Test-ADServiceAccount"
-	if !h.spec.Is64Bit {
-		return TestResult{}, notRecognized(cmdlet)
-	}
 	var res TestResult
 	err := h.Exec(func(now time.Time, dc *sim.DC) error {
 		why := h.testLocked(now, dc, identity)
@@ -351,9 +353,6 @@ func (h *Host) testLocked(now time.Time, dc *sim.DC, identity string) error {
 // removed from the host. Prints nothing.
 func (h *Host) UninstallADServiceAccount(identity string) error {
 	const cmdlet = "Uninstall-ADServiceAccount"
-	if !h.spec.Is64Bit {
-		return notRecognized(cmdlet)
-	}
 	return h.Exec(func(now time.Time, dc *sim.DC) error {
 		key := strings.ToLower(samOf(identity))
 		if strings.Contains(identity, "=") {
@@ -373,14 +372,42 @@ func (h *Host) UninstallADServiceAccount(identity string) error {
 			}
 			return nil
 		}
-		c.installed = false
-		if !h.inUse(c.sam) {
-			if c.hasRefresh {
-				h.w.Loop().Cancel(c.refresh)
-			}
-			delete(h.gmsa, key)
+		h.removeCached(key, c, cmdlet)
+		return nil
+	})
+}
+
+// removeCached drops a gMSA from the local cache (kept while a running workload uses it). Inside
+// the loop.
+func (h *Host) removeCached(key string, c *cachedGMSA, how string) {
+	c.installed = false
+	if !h.inUse(c.sam) {
+		if c.hasRefresh {
+			h.w.Loop().Cancel(c.refresh)
 		}
-		h.w.Loop().Logf("host %s %s %s: removed from the local cache", h.name, cmdlet, c.sam)
+		delete(h.gmsa, key)
+	}
+	h.w.Loop().Logf("host %s %s %s: removed from the local cache", h.name, how, c.sam)
+}
+
+// NetRemoveServiceAccount is the NetRemoveServiceAccount API (lmaccess.h) on the host, the seed's
+// other way to "Remove the cached gMSA credentials from the member host using
+// Uninstall-ADServiceAccount or the NetRemoveServiceAccount API on the host system". account is
+// the gMSA's name (ITFarm1, ITFarm1$ or CONTOSO\ITFarm1$). flags is the API's Flags; for a gMSA
+// none changes anything (SERVICE_ACCOUNT_FLAG_UNLINK_FROM_HOST, 0x1, unlinks a standalone MSA's
+// computer object in AD). Unlike the cmdlet it does not ask a DC: an account not in the local
+// cache is an *Error with ErrNoSuchAccount.
+// Divergence: the NTSTATUS Windows returns for an account that is not installed is not
+// documented; the simulator returns the sentinel.
+func (h *Host) NetRemoveServiceAccount(account string, flags uint32) error {
+	_ = flags
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
+		key := strings.ToLower(samOf(account))
+		c := h.gmsa[key]
+		if c == nil {
+			return &Error{Host: h.name, Op: "NetRemoveServiceAccount " + account, Reason: ErrNoSuchAccount}
+		}
+		h.removeCached(key, c, "NetRemoveServiceAccount")
 		return nil
 	})
 }

@@ -153,5 +153,5 @@ func (w *farmWorld) LogonAccount(dc, name string) (*Client, error) {
 }
 
 func host(name string, groups ...string) Spec {
-	return Spec{Name: name, OS: "2016", Is64Bit: true, Groups: groups}
+	return Spec{Name: name, OS: "2016", Groups: groups}
 }

@@ -36,8 +36,8 @@ var (
 	ErrNotAllowed      = errors.New("the host may not retrieve the managed password")
 	ErrStaleGroups     = errors.New("the host's Kerberos ticket predates its group membership: reboot it or purge its tickets (klist -li 0x3e7 purge)")
 	ErrOSTooOld        = errors.New("gMSAs need a member host running Windows Server 2012 or later")
-	Err32Bit           = errors.New("a 64-bit architecture is required to run the Active Directory PowerShell commands for gMSAs")
-	ErrClusterNode     = errors.New("failover clusters do not support gMSAs")
+	ErrClusterNode     = errors.New("failover clusters do not support gMSAs: the Cluster service cannot run as one (services on top of it can)")
+	ErrDCNoKDS         = errors.New("the host's domain controller runs Windows Server 2008 R2: it has no Key Distribution Service and returns no managed password (gMSAs need a Windows Server 2012 or later DC for the host to retrieve the password)")
 	ErrDCNoPassword    = errors.New("the domain controller cannot compute the managed password (no usable KDS root key)")
 	ErrEncTypes        = errors.New("the host does not support the Kerberos encryption types the gMSA requires")
 	ErrNoKeyDecrypts   = errors.New("none of the host's keys decrypts the ticket")
@@ -75,10 +75,12 @@ func (e *Error) Unwrap() []error {
 
 // Spec describes a member host.
 type Spec struct {
-	Name    string // NetBIOS name, "WEB1": 1-15 letters, digits or '-'; unique among hosts
-	OS      string // one of OSVersions; "" means sim.DefaultDCOS
-	Is64Bit bool   // false: x86. Divergence: no Windows Server from 2008 R2 on ships for x86; kept for the seed's requirement
-	Cluster bool   // a failover cluster node
+	Name string // NetBIOS name, "WEB1": 1-15 letters, digits or '-'; unique among hosts
+	OS   string // one of OSVersions; "" means sim.DefaultDCOS
+	// X86 asks for a 32-bit host, which Fleet.Add refuses: every Windows Server from 2008 R2 on is
+	// x64 only (see Fleet.Add). The zero value is an x64 host.
+	X86     bool
+	Cluster bool // a failover cluster node: it runs the Cluster service (ClusSvc, see clusterService)
 	// KDSSvcTrigger: kdssvc has the trigger `sc triggerinfo kdssvc start/networkon` (matters on 2012 R2).
 	KDSSvcTrigger bool
 	DC            string   // the DC the host talks to (LDAP, Kerberos); "" means the first DC
@@ -96,6 +98,7 @@ type Host struct {
 	w        *sim.World
 	f        *Fleet
 	spec     Spec
+	dc       string // the DC it talks to: spec.DC at first, moved by Nltest
 	name     string // as given, "Web1"
 	dn       string
 	sam      string // "WEB1$"
@@ -160,6 +163,15 @@ func (f *Fleet) Add(spec Spec) (*Host, error) {
 	if !slices.Contains(OSVersions(), spec.OS) {
 		return nil, &sim.ConfigError{Field: "HostSpec.OS", Value: spec.OS, Reason: fmt.Sprintf("want one of %v", OSVersions())}
 	}
+	if spec.X86 {
+		// The seed's "A 64-bit architecture is required to run the Windows PowerShell commands used
+		// to administer group Managed Service Accounts" holds by construction: "all editions of the
+		// next release of Windows Server [2008 R2] are x64/ia64 processor architecture only; there
+		// are no more x86 Windows Server builds beyond Server 2008" (Microsoft, "W2K8 R2 Server is
+		// 64-bit Only", blogs.msdn.microsoft.com/philpenn, 2009). A 32-bit host cannot exist here.
+		return nil, &sim.ConfigError{Field: "HostSpec.X86", Value: true, Reason: fmt.Sprintf(
+			"Windows Server %s has no x86 (32-bit) edition (none since 2008 R2): a host is x64", spec.OS)}
+	}
 	if spec.DC == "" {
 		spec.DC = w.Config().DCs[0].Name
 	}
@@ -171,7 +183,7 @@ func (f *Fleet) Add(spec Spec) (*Host, error) {
 		spec.EncryptionTypes = DefaultEncryptionTypes
 	}
 	spec.Groups = append([]string(nil), spec.Groups...)
-	h := &Host{w: w, f: f, spec: spec, name: spec.Name, sam: strings.ToUpper(spec.Name) + "$",
+	h := &Host{w: w, f: f, spec: spec, dc: spec.DC, name: spec.Name, sam: strings.ToUpper(spec.Name) + "$",
 		fqdn: strings.ToLower(spec.Name) + "." + f.domain, encTypes: spec.EncryptionTypes,
 		trigger: spec.KDSSvcTrigger, gmsa: map[string]*cachedGMSA{}, work: map[string]*Workload{}}
 	err := w.ExecOn(spec.DC, func(now time.Time, d *fakead.Directory) error {
@@ -185,11 +197,11 @@ func (f *Fleet) Add(spec Spec) (*Host, error) {
 		}
 		f.byName[key] = h
 		f.order = append(f.order, h)
-		arch := "x64"
-		if !spec.Is64Bit {
-			arch = "x86"
+		if spec.Cluster {
+			h.work[workKey(KindService, clusterService)] = &Workload{Kind: KindService, Name: clusterService,
+				Account: "LocalSystem", StartType: StartAuto, State: StateStopped}
 		}
-		w.Loop().Logf("host %s joined: os=%s arch=%s cluster=%t dc=%s account=%s", h.name, spec.OS, arch, spec.Cluster, spec.DC, h.dn)
+		w.Loop().Logf("host %s joined: os=%s arch=x64 cluster=%t dc=%s account=%s", h.name, spec.OS, spec.Cluster, spec.DC, h.dn)
 		h.boot(now, w.DC(spec.DC), true)
 		return nil
 	})
@@ -262,8 +274,11 @@ func hostOSName(os string) string {
 // Name is the host's NetBIOS name as given.
 func (h *Host) Name() string { return h.name }
 
-// Spec is what the host was made from (defaults filled in).
+// Spec is what the host was made from (defaults filled in); the DC it talks to now is DC.
 func (h *Host) Spec() Spec { return h.spec }
+
+// DC is the name of the DC the host talks to now: Spec.DC until `nltest /sc_reset` moves it.
+func (h *Host) DC() string { return sim.LockedValue(h.w, func() string { return h.dc }) }
 
 // FQDN is the host's DNS name, "web1.contoso.com".
 func (h *Host) FQDN() string { return h.fqdn }
@@ -291,7 +306,7 @@ func (h *Host) Boots() int {
 // StartLocked.
 func (h *Host) Exec(fn func(now time.Time, dc *sim.DC) error) error {
 	return h.w.Exec(func(now time.Time) error {
-		return fn(now, h.w.DC(h.spec.DC))
+		return fn(now, h.w.DC(h.dc))
 	})
 }
 

@@ -184,25 +184,48 @@ func TestHostGroupSnapshot(t *testing.T) {
 	}
 }
 
-// Host requirements: 2008 R2, a cluster node and a 32-bit host are refused; a host that allows
-// only RC4 fails Test for an AES256-only gMSA with the encryption-type warning.
+// Host requirements: a 2008 R2 host is refused; a cluster node installs the gMSA (services on
+// top of the Cluster service may use one) but its Cluster service may not run as it; an x86 host
+// cannot join (no x86 Windows Server from 2008 R2 on); a host that allows only RC4 fails Test for
+// an AES256-only gMSA with the encryption-type warning.
 func TestHostRequirements(t *testing.T) {
 	old := host("Old1", "ITFarmHosts")
 	old.OS = "2008R2"
 	node := host("Node1", "ITFarmHosts")
 	node.Cluster = true
-	x86 := host("X86", "ITFarmHosts")
-	x86.Is64Bit = false
-	w := newFarmWorld(t, sim.Config{Seed: 44}, old, node, x86, host("New1", "ITFarmHosts"))
+	w := newFarmWorld(t, sim.Config{Seed: 44}, old, node, host("New1", "ITFarmHosts"))
 	newGMSA(t, w, "16") // AES256 only
-	for name, reason := range map[string]error{"Old1": ErrOSTooOld, "Node1": ErrClusterNode, "X86": Err32Bit} {
-		err := w.Host(name).InstallADServiceAccount(farmGMSAName)
-		if !errors.Is(err, reason) {
-			t.Errorf("%s Install: %v, want %v", name, err, reason)
-		}
+	if err := w.Host("Old1").InstallADServiceAccount(farmGMSAName); !errors.Is(err, ErrOSTooOld) {
+		t.Errorf("Old1 Install: %v, want %v", err, ErrOSTooOld)
 	}
-	if !strings.Contains(w.Host("X86").InstallADServiceAccount(farmGMSAName).Error(), "is not recognized as the name of a cmdlet") {
-		t.Errorf("x86 text")
+	nd := w.Host("Node1")
+	if err := nd.InstallADServiceAccount(farmGMSAName); err != nil {
+		t.Errorf("cluster node Install: %v, want nil", err)
+	}
+	if err := nd.AddWorkload(KindService, "WebSvc", StartManual); err != nil {
+		t.Fatal(err)
+	}
+	acct := "CONTOSO\\" + farmGMSAName + "$"
+	if err := nd.SetAccount(KindService, "WebSvc", acct, ""); err != nil {
+		t.Errorf("service on a cluster node as the gMSA: %v", err)
+	}
+	if st, err := nd.Start(KindService, "WebSvc"); err != nil || st != StateRunning {
+		t.Errorf("service on a cluster node: %v %v, want Running", st, err)
+	}
+	if st, _ := nd.ServiceState(clusterService); st != StateRunning {
+		t.Errorf("ClusSvc %v, want Running", st)
+	}
+	if err := nd.SetAccount(KindService, clusterService, acct, ""); !errors.Is(err, ErrClusterNode) {
+		t.Errorf("ClusSvc as the gMSA: %v, want %v", err, ErrClusterNode)
+	}
+	if got := nd.SC(`config ClusSvc obj= ` + acct + ` password= ""`); !strings.Contains(got, "ChangeServiceConfig FAILED 50") {
+		t.Errorf("sc config ClusSvc: %q", got)
+	}
+	x86 := host("X86", "ITFarmHosts")
+	x86.X86 = true
+	var ce *sim.ConfigError
+	if _, err := w.Fleet.Add(x86); !errors.As(err, &ce) || ce.Field != "HostSpec.X86" {
+		t.Errorf("x86 host: %v, want a ConfigError on HostSpec.X86", err)
 	}
 	n := w.Host("New1")
 	if res, err := n.TestADServiceAccount(farmGMSAName); err != nil || !res.OK {
@@ -220,7 +243,7 @@ func TestHostRequirements(t *testing.T) {
 // reach the server, while a service still starts from a cached password that is current.
 func TestHostDCRefusals(t *testing.T) {
 	w := newFarmWorld(t, sim.Config{Seed: 49, DCs: []sim.DCSpec{{Name: "DC1"}, {Name: "DC2"}}},
-		host("Web1", "ITFarmHosts"), Spec{Name: "Web2", OS: "2019", Is64Bit: true, DC: "DC2", Groups: []string{"ITFarmHosts"}})
+		host("Web1", "ITFarmHosts"), Spec{Name: "Web2", OS: "2019", DC: "DC2", Groups: []string{"ITFarmHosts"}})
 	newGMSA(t, w, "28")
 	if err := w.Settle(); err != nil {
 		t.Fatal(err)
@@ -401,5 +424,64 @@ func TestHostGetterReentry(t *testing.T) {
 	}
 	if !strings.Contains(re.Error(), "sim/host.(*Host).Boots called inside the world loop") {
 		t.Errorf("message: %s", re.Error())
+	}
+}
+
+// Seed 001: "Windows Server 2012 DCs available for host to retrieve the password". A host whose DC
+// is 2008 R2 (no KDS: the entry comes back without msDS-ManagedPassword) cannot install or test
+// the gMSA; `nltest /sc_reset` to the 2016 DC fixes it.
+func TestHostDC2008R2(t *testing.T) {
+	web := host("Web1", "ITFarmHosts")
+	web.DC = "DC2"
+	w := newFarmWorld(t, sim.Config{Seed: 52, SchemaVersion: 87, DCs: []sim.DCSpec{{Name: "DC1", OS: "2016"}, {Name: "DC2", OS: "2008R2"}}}, web)
+	newGMSA(t, w, "28")
+	if err := w.ReplicateNow(); err != nil {
+		t.Fatal(err)
+	}
+	h := w.Host("Web1")
+	if err := h.InstallADServiceAccount(farmGMSAName); !errors.Is(err, ErrDCNoKDS) {
+		t.Errorf("Install at a 2008 R2 DC: %v, want %v", err, ErrDCNoKDS)
+	}
+	if res, err := h.TestADServiceAccount(farmGMSAName); err != nil || res.OK || !errors.Is(res.Reason, ErrDCNoKDS) {
+		t.Errorf("Test at a 2008 R2 DC: %v %v (%v)", res, err, res.Reason)
+	}
+	err := w.ExecOn("DC2", func(now time.Time, d *fakead.Directory) error {
+		if _, err := d.ManagedPassword(now, farmGMSADN); !errors.Is(err, fakead.ErrNoKDS) {
+			t.Errorf("DC2 ManagedPassword: %v, want ErrNoKDS", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Nltest(`nltest /sc_reset:CONTOSO\DC9`); err == nil || !strings.Contains(err.Error(), "ERROR_NO_LOGON_SERVERS") {
+		t.Errorf("nltest to no DC: %v", err)
+	}
+	out, err := h.Nltest(`nltest /sc_reset:contoso.com\DC1`)
+	if err != nil || !strings.Contains(out, `Trusted DC Name \\dc1.contoso.com`) || h.DC() != "DC1" {
+		t.Fatalf("nltest /sc_reset: %q %v (DC %s)", out, err, h.DC())
+	}
+	if err := h.InstallADServiceAccount(farmGMSAName); err != nil {
+		t.Errorf("Install at the 2016 DC: %v", err)
+	}
+}
+
+// NetRemoveServiceAccount removes the cached gMSA like Uninstall-ADServiceAccount, without asking
+// a DC: a second call finds nothing to remove.
+func TestNetRemoveServiceAccount(t *testing.T) {
+	w := newFarmWorld(t, sim.Config{Seed: 53}, host("Web1", "ITFarmHosts"))
+	newGMSA(t, w, "28")
+	h := w.Host("Web1")
+	if err := h.InstallADServiceAccount(farmGMSAName); err != nil || !h.Installed(farmGMSAName) {
+		t.Fatalf("Install: %v", err)
+	}
+	if err := h.NetRemoveServiceAccount(`CONTOSO\ITFarm1$`, 0); err != nil {
+		t.Fatalf("NetRemoveServiceAccount: %v", err)
+	}
+	if h.Installed(farmGMSAName) || len(h.Cache()) != 0 {
+		t.Errorf("still cached: %+v", h.Cache())
+	}
+	if err := h.NetRemoveServiceAccount("ITFarm1", 0); !errors.Is(err, ErrNoSuchAccount) {
+		t.Errorf("second remove: %v, want %v", err, ErrNoSuchAccount)
 	}
 }

@@ -177,11 +177,11 @@ func (c *Client) ServiceTicket(spn string) (*Ticket, error) {
 // spn with its current TGT (and so its group snapshot).
 func (h *Host) ServiceTicket(spn string) (*Ticket, error) {
 	var t *Ticket
-	err := h.w.ExecOn(h.spec.DC, func(now time.Time, d *fakead.Directory) error {
-		if err := h.ensureLogon(now, h.w.DC(h.spec.DC)); err != nil {
+	err := h.Exec(func(now time.Time, dc *sim.DC) error {
+		if err := h.ensureLogon(now, dc); err != nil {
 			return err
 		}
-		k, err := h.w.Loop().KDC(h.w.DC(h.spec.DC))
+		k, err := h.w.Loop().KDC(dc)
 		if err != nil {
 			return err
 		}

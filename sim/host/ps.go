@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The service cmdlets as PowerShell prints them, for the scenario language: Start-Service,
@@ -103,4 +104,48 @@ func (h *Host) Klist(line string) (string, error) {
 		}
 	}
 	return out, nil
+}
+
+// Nltest runs `nltest /sc_reset:DOMAIN\DC`: the host's secure channel — and in the simulator
+// every LDAP and Kerberos exchange of the host — moves to DC, and the machine logs on there
+// afresh. It prints what nltest prints. Other forms, a DC that does not exist or is stopped, and a
+// domain that is not the host's are refused as nltest refuses them.
+// Divergence: Windows resets only the Netlogon secure channel and keeps the machine's tickets
+// (any DC of the domain accepts them); the simulator's host talks to one DC for everything
+// (DC), so the reset moves all of it and the machine logs on again (a fresh group snapshot).
+// The Flags line is fixed.
+func (h *Host) Nltest(line string) (string, error) {
+	f := strings.Fields(line)
+	if len(f) > 0 && strings.EqualFold(strings.TrimSuffix(strings.ToLower(f[0]), ".exe"), "nltest") {
+		f = f[1:]
+	}
+	const noServers = "I_NetLogonControl failed: Status = 1311 0x51f ERROR_NO_LOGON_SERVERS"
+	if len(f) != 1 || !strings.HasPrefix(strings.ToLower(f[0]), "/sc_reset:") {
+		return "", &CmdletError{Cmdlet: "nltest", Reason: errors.New("unsupported nltest command"),
+			Text: "nltest: only /sc_reset:DOMAIN\\DC is modelled"}
+	}
+	dom, dcName, ok := strings.Cut(f[0][len("/sc_reset:"):], "\\")
+	if !ok || dcName == "" || (!strings.EqualFold(dom, h.f.domain) && !strings.EqualFold(dom, h.w.Config().NetBIOS)) {
+		return "", &CmdletError{Cmdlet: "nltest", Reason: ErrDCUnavailable, Text: noServers}
+	}
+	dcName = strings.ToUpper(strings.TrimPrefix(dcName, "\\\\"))
+	if i := strings.IndexByte(dcName, '.'); i > 0 {
+		dcName = dcName[:i]
+	}
+	var out string
+	err := h.w.Exec(func(now time.Time) error {
+		dc := h.w.DC(dcName)
+		if dc == nil || !dc.Running() {
+			h.w.Loop().Logf("host %s nltest /sc_reset:%s: no such running DC", h.name, dcName)
+			return &CmdletError{Cmdlet: "nltest", Reason: ErrDCUnavailable, Text: noServers}
+		}
+		h.dc = dc.Name()
+		h.w.Loop().Logf("host %s secure channel reset to %s", h.name, dc.Name())
+		h.creds = nil
+		_ = h.logon(now, dc, false)
+		out = fmt.Sprintf("Flags: 30 HAS_IP  HAS_TIMESERV\nTrusted DC Name \\\\%s\nTrusted DC Connection Status Status = 0 0x0 NERR_Success\nThe command completed successfully",
+			h.w.DCDNSName(dc.Name()))
+		return nil
+	})
+	return out, err
 }

@@ -67,6 +67,7 @@ func (f *Fleet) SaveLocked() []Saved {
 func (h *Host) save() Saved {
 	sh := Saved{Spec: h.spec, DN: h.dn, Password: h.password, Boots: h.boots, KDSSvc: h.kdssvc,
 		Trigger: h.trigger, EncTypes: h.encTypes}
+	sh.Spec.DC = h.dc // the DC it talks to now (nltest /sc_reset moves it)
 	for _, k := range slices.Sorted(maps.Keys(h.work)) {
 		wl := h.work[k]
 		sw := SavedWorkload{Kind: wl.Kind, Name: wl.Name, Account: wl.Account, Password: wl.password,
@@ -102,7 +103,7 @@ func (f *Fleet) RestoreLocked(now time.Time, saved []Saved) ([]*Host, error) {
 }
 
 func (f *Fleet) restore(now time.Time, sh Saved) (*Host, error) {
-	h := &Host{w: f.w, f: f, spec: sh.Spec, name: sh.Spec.Name, dn: sh.DN, sam: strings.ToUpper(sh.Spec.Name) + "$",
+	h := &Host{w: f.w, f: f, spec: sh.Spec, dc: sh.Spec.DC, name: sh.Spec.Name, dn: sh.DN, sam: strings.ToUpper(sh.Spec.Name) + "$",
 		fqdn: strings.ToLower(sh.Spec.Name) + "." + f.domain, password: sh.Password, encTypes: sh.EncTypes,
 		boots: sh.Boots, kdssvc: sh.KDSSvc, trigger: sh.Trigger, gmsa: map[string]*cachedGMSA{}, work: map[string]*Workload{}}
 	// Through the world's memo: loading the same saved world many times (crash-each loads one per
@@ -138,6 +139,6 @@ func (f *Fleet) restore(now time.Time, sh Saved) (*Host, error) {
 		}
 		h.scheduleRefresh(at, c)
 	}
-	_ = h.logon(now, f.w.DC(h.spec.DC), false) // as after a boot; a failure leaves it without tickets
+	_ = h.logon(now, f.w.DC(h.dc), false) // as after a boot; a failure leaves it without tickets
 	return h, nil
 }

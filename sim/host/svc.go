@@ -15,6 +15,10 @@ import (
 // application pools and scheduled tasks. Configured with a gMSA they name it CONTOSO\name$ with
 // an empty password; they start only if the host can get the gMSA's current password.
 
+// clusterService is the failover Cluster service a cluster node runs (as LocalSystem, started at
+// boot).
+const clusterService = "ClusSvc"
+
 // WorkloadKind is what a workload is.
 type WorkloadKind string
 
@@ -127,6 +131,13 @@ func (h *Host) SetAccount(kind WorkloadKind, name, account, password string) err
 			return &Error{Host: h.name, Op: "config " + name, Reason: ErrUnknownService}
 		}
 		gmsa, err := h.resolveAccount(now, dc, account, password)
+		if err == nil && gmsa != "" && kind == KindService && h.spec.Cluster && strings.EqualFold(name, clusterService) {
+			// Seed 001: "Failover clusters do not support gMSAs." Services on top of the Cluster
+			// service may use one (eligible); the Cluster service itself may not.
+			// Divergence: how Windows refuses it is not documented; the simulator refuses the
+			// configuration (sc.exe's ChangeServiceConfig fails) and traces why.
+			err = &Error{Host: h.name, Op: "config " + name + " obj= " + account, Reason: ErrClusterNode}
+		}
 		if err != nil {
 			h.w.Loop().Logf("host %s %s %s obj=%s: refused: %v", h.name, kind, name, account, err)
 			return err
@@ -350,6 +361,9 @@ func (h *Host) SC(line string) string {
 				if errors.Is(err, ErrUnknownService) {
 					return fail("OpenService", 1060, err)
 				}
+				if errors.Is(err, ErrClusterNode) {
+					return fail("ChangeServiceConfig", 50, err)
+				}
 				return fail("ChangeServiceConfig", 1057, err)
 			}
 		}
@@ -413,6 +427,9 @@ func scText(err error) string {
 		return "The account name is invalid or does not exist, or the password is invalid for the account name specified."
 	case errors.Is(err, ErrLogonFailure):
 		return "The service did not start due to a logon failure."
+	case errors.Is(err, ErrClusterNode):
+		// Divergence: an undocumented refusal (SetAccount); ERROR_NOT_SUPPORTED's text.
+		return "The request is not supported."
 	}
 	return err.Error()
 }

@@ -13,8 +13,8 @@ import (
 // a service running as a gMSA hangs in Start Pending unless kdssvc has the network-on trigger;
 // `sc triggerinfo kdssvc start/networkon` fixes it from the next boot on.
 func TestHostKdssvc2012R2(t *testing.T) {
-	mim := Spec{Name: "MIMSync", OS: "2012R2", Is64Bit: true, Groups: []string{"ITFarmHosts"}}
-	preset := Spec{Name: "MIMSvc", OS: "2012R2", Is64Bit: true, Groups: []string{"ITFarmHosts"}, KDSSvcTrigger: true}
+	mim := Spec{Name: "MIMSync", OS: "2012R2", Groups: []string{"ITFarmHosts"}}
+	preset := Spec{Name: "MIMSvc", OS: "2012R2", Groups: []string{"ITFarmHosts"}, KDSSvcTrigger: true}
 	w := newFarmWorld(t, sim.Config{Seed: 45}, mim, preset, host("Web2016", "ITFarmHosts"))
 	newGMSA(t, w, "28")
 	for _, h := range w.Hosts() {
@@ -226,7 +226,7 @@ func TestHostTraceDeterministic(t *testing.T) {
 // The service cmdlets' texts: Start-Service on a missing service, a logon failure and the 2012 R2
 // hang; Get-Service's table.
 func TestHostServiceCmdlets(t *testing.T) {
-	w := newFarmWorld(t, sim.Config{Seed: 51}, Spec{Name: "Sync1", OS: "2012R2", Is64Bit: true}, host("Out1"))
+	w := newFarmWorld(t, sim.Config{Seed: 51}, Spec{Name: "Sync1", OS: "2012R2"}, host("Out1"))
 	newGMSA(t, w, "28")
 	sync1, out1 := w.Host("Sync1"), w.Host("Out1")
 	if _, err := out1.StartService("Nope"); err == nil || err.Error() != "Start-Service : Cannot find any service with service name 'Nope'." {

@@ -76,11 +76,11 @@ func (r *hostRun) run(cmd string) string {
 		r.w = newFarmWorld(t, cfg)
 		before = 0
 	case "host":
-		spec := Spec{Name: pos[0], OS: args["os"], Is64Bit: true, DC: args["dc"]}
+		spec := Spec{Name: pos[0], OS: args["os"], DC: args["dc"]}
 		for _, p := range pos[1:] {
 			switch p {
 			case "x86":
-				spec.Is64Bit = false
+				spec.X86 = true
 			case "cluster":
 				spec.Cluster = true
 			case "trigger":

@@ -120,7 +120,7 @@ func InstallDefaultOn(m *Deployment, opt DefaultOptions) (*Deployment, error) {
 	nb := w.Config().NetBIOS
 	acct := func(u string) string { return nb + `\` + u }
 	host := func(name string) host.Spec {
-		return host.Spec{Name: name, OS: opt.OS, Is64Bit: true, DC: dc}
+		return host.Spec{Name: name, OS: opt.OS, DC: dc}
 	}
 	specs := []HostSpec{
 		{Host: host("MIMSYNC"), Version: opt.Version, Components: []Component{CompSync}, PCNS: true,

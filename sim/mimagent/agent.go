@@ -62,8 +62,8 @@ func (a *Agent) OSInfo(ctx context.Context) (migrate.OSInfo, error) {
 		caption = "Windows Server " + strings.TrimSuffix(spec.OS, "R2") + " R2 Datacenter"
 	}
 	domain := a.mh.DNSDomain()
-	return migrate.OSInfo{Version: f.version, Build: f.build, Caption: caption, Is64Bit: spec.Is64Bit,
-		Clustered: spec.Cluster, DC: strings.ToLower(spec.DC) + "." + domain}, nil
+	return migrate.OSInfo{Version: f.version, Build: f.build, Caption: caption, Is64Bit: !spec.X86,
+		Clustered: spec.Cluster, DC: strings.ToLower(a.mh.Host().DC()) + "." + domain}, nil
 }
 
 // kindOf maps the simulator's workload kind to the engine's.
