@@ -23,7 +23,7 @@ var _ = Describe("a gMSA's life through the Go API", Label("api"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(w.Advance(31 * time.Minute)).To(Succeed()) // the group and the key reach DC2
 
-		web1, err := host.NewFleet(w).Add(host.Spec{Name: "WEB1", OS: "2019", Is64Bit: true, DC: "DC2", Groups: []string{"FarmHosts"}})
+		web1, err := host.NewFleet(w).Add(host.Spec{Name: "WEB1", OS: "2019", DC: "DC2", Groups: []string{"FarmHosts"}})
 		Expect(err).NotTo(HaveOccurred())
 		g, err := w.NewGMSA("DC1", sim.GMSASpec{Name: "Farm", DNSHostName: "farm.contoso.com",
 			PrincipalsAllowedToRetrieve: []string{"FarmHosts"}, SPNs: []string{"http/farm.contoso.com"}})

@@ -220,22 +220,22 @@ func TestWorlds(t *testing.T) {
 			t.Errorf("%s: %v", r.Name(), r.Failure)
 		}
 	}
-	if want := path + "[schema=47] " + path + "[schema=52] " + path + "[schema=88]"; strings.Join(names, " ") != want {
+	if want := path + "[schema=47 os=2008R2] " + path + "[schema=52 os=2012] " + path + "[schema=88 os=2016]"; strings.Join(names, " ") != want {
 		t.Errorf("results %q, want %q", names, want)
 	}
 	var buf strings.Builder
-	if err := WriteJUnit(&buf, res, 0); err != nil || strings.Count(buf.String(), "<testcase ") != 3 || !strings.Contains(buf.String(), `name="`+path+`[schema=52]"`) {
+	if err := WriteJUnit(&buf, res, 0); err != nil || strings.Count(buf.String(), "<testcase ") != 3 || !strings.Contains(buf.String(), `name="`+path+`[schema=52 os=2012]"`) {
 		t.Errorf("JUnit: %v\n%s", err, buf.String())
 	}
 	b, _ := os.ReadFile(path)
 	// Only schema 47 fails the second step: expecting its output for every world fails 52 and 88.
-	broken := strings.Replace(string(b), "ps on=DC1\n(Get-ADServiceAccount -Filter *).Name\n----\nITFarm1\n----[schema=47]\n", "ps on=DC1\n(Get-ADServiceAccount -Filter *).Name\n----\n", 1)
+	broken := strings.Replace(string(b), "ps on=DC1\n(Get-ADServiceAccount -Filter *).Name\n----\nITFarm1\n----[schema=47 os=2008R2]\n", "ps on=DC1\n(Get-ADServiceAccount -Filter *).Name\n----\n", 1)
 	sc2, err := Parse(path, broken)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := Run(sc2, Options{})
-	if r.Failure == nil || r.World != "schema=52" || !strings.Contains(r.Failure.Location(), "world=[schema=52]") {
+	if r.Failure == nil || r.World != "schema=52 os=2012" || !strings.Contains(r.Failure.Location(), "world=[schema=52 os=2012]") {
 		t.Errorf("want schema=52 to fail first, got %s: %v", r.World, r.Failure)
 	}
 	// Rewrite from scratch: every expected block emptied.

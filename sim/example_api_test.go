@@ -17,7 +17,7 @@ func ExampleWorld_NewGMSA() {
 	w.AddRootKey("DC1", sim.RootKeyOptions{EffectiveTime: w.Now().Add(-10 * time.Hour)}) // the lab shortcut
 	w.NewGroup("DC1", "FarmHosts")
 	w.Advance(16 * time.Minute)
-	web1, _ := host.NewFleet(w).Add(host.Spec{Name: "WEB1", OS: "2019", Is64Bit: true, DC: "DC2", Groups: []string{"FarmHosts"}})
+	web1, _ := host.NewFleet(w).Add(host.Spec{Name: "WEB1", OS: "2019", DC: "DC2", Groups: []string{"FarmHosts"}})
 
 	w.NewGMSA("DC1", sim.GMSASpec{Name: "Farm", DNSHostName: "farm.contoso.com", PrincipalsAllowedToRetrieve: []string{"FarmHosts"}})
 	fmt.Println("install before replication:", web1.InstallADServiceAccount("Farm") == nil)

@@ -233,7 +233,7 @@ func TestRunWorldsJUnit(t *testing.T) {
 	}
 	j, _ := os.ReadFile(filepath.Join(dir, "j.xml"))
 	rep, _ := os.ReadFile(filepath.Join(dir, "rep", "index.html"))
-	for _, row := range []string{"schema=47", "schema=52", "schema=88"} {
+	for _, row := range []string{"schema=47 os=2008R2", "schema=52 os=2012", "schema=88 os=2016"} {
 		name := f + "[" + row + "]"
 		if !strings.Contains(out.String(), "ok   "+name+" (") {
 			t.Errorf("no progress line for %s:\n%s", name, out.String())
