@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Severity says whether a failed check stops Apply.
@@ -20,12 +22,37 @@ const (
 	Info    Severity = "info"
 )
 
-// RootKeyWait is the engine's reading of the "10-hour rule": a root key is eligible on a DC when
-// msKds-UseStartTime + 10 h <= that DC's currentTime. A key that passes is accepted by a Windows
-// DC for a new gMSA (the lab recipe -EffectiveTime (Get-Date).AddHours(-10) works at once).
-// Divergence: Samba's own DC is stricter by the 5-minute clock skew (10 h 5 min); the engine follows
-// the Windows reading.
-const RootKeyWait = 10 * time.Hour
+// KeyCycle is the KDS's key interval ([MS-GKDI] 3.1.4.1: KeyCycleDuration, 10 hours): every group
+// key interval starts at a multiple of it counted from the FILETIME epoch (1601).
+const KeyCycle = 10 * time.Hour
+
+// The engine's root-key rule is the DC's: a new gMSA asks the KDS for the key interval that holds
+// the DC's time, and the KDS takes the most recently created root key whose msKds-UseStartTime is
+// at or before that interval's start ([MS-GKDI] 3.1.4.1; Samba's emulation of Windows' GetKey).
+// So a key is eligible on a DC from the first interval boundary at or after its use-start on —
+// "up to 10 hours" after -EffectiveImmediately, as Microsoft's page says, and at once for the
+// lab recipe -EffectiveTime (Get-Date).AddHours(-10). The simulated DC applies the same rule
+// (fakekds), so preflight and New-ADServiceAccount agree to the second.
+// Divergence: Samba's own DC, when it creates a gMSA, asks for use-start <= now - (10 h + 5 min);
+// the engine follows the Windows reading.
+
+// intervalStart is the start of the key interval holding t.
+func intervalStart(t time.Time) time.Time {
+	ft := uint64(ad.FileTimeFromTime(t))
+	cycle := uint64(KeyCycle / 100)
+	return ad.FileTime(ft - ft%cycle).Time()
+}
+
+// usableFrom is the first key-interval boundary at or after a root key's use-start: the moment a
+// DC starts picking it for a new gMSA.
+func usableFrom(useStart time.Time) time.Time {
+	ft := uint64(ad.FileTimeFromTime(useStart))
+	cycle := uint64(KeyCycle / 100)
+	if r := ft % cycle; r != 0 {
+		ft += cycle - r
+	}
+	return ad.FileTime(ft).Time()
+}
 
 // Check is one preflight result.
 type Check struct {
@@ -173,7 +200,7 @@ func eligibleKey(keys []rootKey, now time.Time) *rootKey {
 	var best *rootKey
 	for i := range keys {
 		k := &keys[i]
-		if k.UseStart.Add(RootKeyWait).After(now) {
+		if k.UseStart.After(intervalStart(now)) {
 			continue
 		}
 		if best == nil || k.Created.After(best.Created) {
@@ -189,8 +216,9 @@ func describeKeys(keys []rootKey, now time.Time) string {
 	}
 	var parts []string
 	for _, k := range keys {
-		wait := k.UseStart.Add(RootKeyWait).Sub(now)
-		s := fmt.Sprintf("%s usable from %s", k.ID, k.UseStart.Add(RootKeyWait).Format(time.RFC3339))
+		from := usableFrom(k.UseStart)
+		wait := from.Sub(now)
+		s := fmt.Sprintf("%s usable from %s", k.ID, from.Format(time.RFC3339))
 		if wait > 0 {
 			s += fmt.Sprintf(" (in %s)", wait.Round(time.Minute))
 		}
@@ -200,7 +228,7 @@ func describeKeys(keys []rootKey, now time.Time) string {
 }
 
 func (e *Engine) checkRootKeys(d *dirConn, est *Estate, k checker) {
-	const fix = "create a root key once (Add-KdsRootKey -EffectiveImmediately) and wait 10 hours for it to become usable and replicate; do not create another"
+	const fix = "create a root key once (Add-KdsRootKey -EffectiveImmediately) and wait until the next 10-hour key interval (up to 10 hours) for it to become usable, and for it to replicate; do not create another"
 	one := func(dc string, c *dirConn) {
 		keys, err := c.rootKeys()
 		if err != nil {
@@ -211,8 +239,8 @@ func (e *Engine) checkRootKeys(d *dirConn, est *Estate, k checker) {
 		best := eligibleKey(keys, now)
 		detail := fmt.Sprintf("DC time %s; %s", now.Format(time.RFC3339), describeKeys(keys, now))
 		if best != nil {
-			detail = fmt.Sprintf("key %s eligible (use-start %s + 10 h <= DC time %s)", best.ID,
-				best.UseStart.Format(time.RFC3339), now.Format(time.RFC3339))
+			detail = fmt.Sprintf("key %s eligible (use-start %s <= %s, the start of the key interval holding the DC's time %s)", best.ID,
+				best.UseStart.Format(time.RFC3339), intervalStart(now).Format(time.RFC3339), now.Format(time.RFC3339))
 		}
 		k.add("root-key", "KDS root key eligible on "+dc, "", best != nil, Blocker, detail, fix)
 	}
