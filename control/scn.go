@@ -1,6 +1,7 @@
 package control
 
 import (
+	"github.com/gmsasim/gmsasim/internal/transcript"
 	"strings"
 )
 
@@ -50,33 +51,8 @@ func writeHead(b *strings.Builder, lines []string, line int, step string) {
 }
 
 // formatOutput is the "----" line and the output block, with trailing blanks trimmed as the
-// scenario runner compares them.
-func formatOutput(out string) string {
-	ls := strings.Split(strings.ReplaceAll(out, "\r\n", "\n"), "\n")
-	for i, l := range ls {
-		ls[i] = strings.TrimRight(l, " \t")
-	}
-	for len(ls) > 0 && ls[0] == "" {
-		ls = ls[1:]
-	}
-	for len(ls) > 0 && ls[len(ls)-1] == "" {
-		ls = ls[:len(ls)-1]
-	}
-	if len(ls) == 0 {
-		return "----\n"
-	}
-	fenced := false
-	for _, l := range ls {
-		if l == "" || l == "----" {
-			fenced = true
-		}
-	}
-	body := strings.Join(ls, "\n") + "\n"
-	if fenced {
-		return "----\n----\n" + body + "----\n----\n"
-	}
-	return "----\n" + body
-}
+// scenario runner compares them (the one transcript grammar's form).
+func formatOutput(out string) string { return transcript.FormatOutput(out) }
 
 // errorComment is "# error: MESSAGE", each further line of the message commented too.
 func errorComment(msg string) string {

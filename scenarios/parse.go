@@ -288,19 +288,7 @@ func directiveName(line string) string {
 }
 
 // normaliseOutput trims trailing spaces on each line and blank lines at both ends.
-func normaliseOutput(s string) string {
-	ls := strings.Split(s, "\n")
-	for i, l := range ls {
-		ls[i] = strings.TrimRight(l, " \t")
-	}
-	for len(ls) > 0 && ls[0] == "" {
-		ls = ls[1:]
-	}
-	for len(ls) > 0 && ls[len(ls)-1] == "" {
-		ls = ls[:len(ls)-1]
-	}
-	return strings.Join(ls, "\n")
-}
+func normaliseOutput(s string) string { return transcript.Normalise(s) }
 
 // splitArgs splits a directive line into words; key=value pairs may quote the value with "".
 func splitArgs(line string) ([]Arg, error) {
@@ -364,22 +352,7 @@ func (s *Scenario) Rewrite(got map[int]string) string {
 	return b.String()
 }
 
-func formatBlock(out string) string {
-	out = normaliseOutput(out)
-	needDouble := false
-	for _, l := range strings.Split(out, "\n") {
-		if l == "" && out != "" || l == "----" {
-			needDouble = true
-		}
-	}
-	if needDouble {
-		return "----\n----\n" + out + "\n----\n----\n"
-	}
-	if out == "" {
-		return "----\n"
-	}
-	return "----\n" + out + "\n"
-}
+func formatBlock(out string) string { return transcript.FormatOutput(out) }
 
 // ParseFileForRewrite parses like ParseFile but accepts PowerShell binding errors (unknown
 // cmdlets and parameters) whose PowerShell message the expected output does not show yet: the

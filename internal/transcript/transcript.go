@@ -195,3 +195,34 @@ func RunFiles(t *testing.T, pattern string, rewrite bool, start func(t *testing.
 		t.Run(filepath.Base(file), func(t *testing.T) { Run(t, file, rewrite, start(t)) })
 	}
 }
+
+// Normalise is an output as transcripts compare it: trailing spaces of each line and blank lines
+// at both ends removed, line endings "\n".
+func Normalise(s string) string {
+	ls := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range ls {
+		ls[i] = strings.TrimRight(l, " \t")
+	}
+	for len(ls) > 0 && ls[0] == "" {
+		ls = ls[1:]
+	}
+	for len(ls) > 0 && ls[len(ls)-1] == "" {
+		ls = ls[:len(ls)-1]
+	}
+	return strings.Join(ls, "\n")
+}
+
+// FormatOutput is the "----" line and the normalised output under it, as a transcript file holds
+// them: an output with a blank line or a "----" line of its own is fenced by doubled separators.
+func FormatOutput(out string) string {
+	out = Normalise(out)
+	if out == "" {
+		return "----\n"
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if l == "" || l == "----" {
+			return "----\n----\n" + out + "\n----\n----\n"
+		}
+	}
+	return "----\n" + out + "\n"
+}

@@ -121,8 +121,9 @@ func SplitLines(input []string) ([]Line, *SyntaxError) {
 			l = strings.TrimSuffix(strings.TrimRight(l, " \t"), "`")
 		}
 		cur.WriteString(l)
-		depth += bracketDepth(l)
-		braces += braceDepth(l)
+		dk, db := depths(l)
+		depth += dk
+		braces += db
 		if cont || depth > 0 {
 			continue
 		}
@@ -145,9 +146,9 @@ func SplitLines(input []string) ([]Line, *SyntaxError) {
 	return out, nil
 }
 
-// braceDepth counts unclosed { outside quotes.
-func braceDepth(s string) int {
-	d := 0
+// depths counts the unclosed brackets — ( and { — and, of those, the braces { outside quotes, for
+// joining multi-line statements (inside braces a line break separates statements).
+func depths(s string) (brackets, braces int) {
 	var q rune
 	for _, r := range s {
 		switch {
@@ -157,34 +158,19 @@ func braceDepth(s string) int {
 			}
 		case r == '\'' || r == '"':
 			q = r
+		case r == '(':
+			brackets++
+		case r == ')':
+			brackets--
 		case r == '{':
-			d++
+			brackets++
+			braces++
 		case r == '}':
-			d--
+			brackets--
+			braces--
 		}
 	}
-	return d
-}
-
-// bracketDepth counts unclosed ( { outside quotes, for joining multi-line statements.
-func bracketDepth(s string) int {
-	d := 0
-	var q rune
-	for _, r := range s {
-		switch {
-		case q != 0:
-			if r == q {
-				q = 0
-			}
-		case r == '\'' || r == '"':
-			q = r
-		case r == '(' || r == '{':
-			d++
-		case r == ')' || r == '}':
-			d--
-		}
-	}
-	return d
+	return brackets, braces
 }
 
 type psParser struct {
