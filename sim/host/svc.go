@@ -490,3 +490,17 @@ func scArgs(line string) []string {
 	}
 	return out
 }
+
+// RemoveWorkload deletes a workload (`sc.exe delete`, `schtasks /Delete`); a running one is
+// stopped first.
+func (h *Host) RemoveWorkload(kind WorkloadKind, name string) error {
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
+		k := workKey(kind, name)
+		if h.work[k] == nil {
+			return &Error{Host: h.name, Op: "delete " + name, Reason: ErrUnknownService}
+		}
+		delete(h.work, k)
+		h.w.Loop().Logf("host %s %s %s deleted", h.name, kind, name)
+		return nil
+	})
+}
