@@ -99,7 +99,7 @@ func hostCmdlets() []*cmdletDef {
 			{Name: "PromptForPassword", Kind: ps.Switch, Pos: -1},
 		}}})
 	}
-	for _, n := range []string{"Restart-Computer", "Start-Service", "Stop-Service", "Restart-Service", "Get-Service", "sc", "klist", "nltest", "appcmd", "Set-Date", "Restart-KdsService"} {
+	for _, n := range []string{"Restart-Computer", "Start-Service", "Stop-Service", "Restart-Service", "Get-Service", "sc", "klist", "nltest", "appcmd", "schtasks", "Set-Date", "Restart-KdsService"} {
 		out = append(out, &cmdletDef{onHost: true, Cmdlet: ps.Cmdlet{Name: n, Params: []ps.Param{{Name: "Name", Kind: ps.Strings, Pos: 0}}}})
 	}
 	return out

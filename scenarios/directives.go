@@ -119,7 +119,7 @@ func pending(feature string) func(r *runner, st *Step) (string, error) {
 func directiveTable() map[string]directive {
 	psArgs := argSpec{keys: []string{"on", "as"}}
 	ldapArgs := ldapArgSpec()
-	krbArgs := argSpec{keys: []string{"client", "spn", "decrypt-on", "dc", "ticket", "save", "etypes"}}
+	krbArgs := argSpec{keys: []string{"client", "spn", "decrypt-on", "service", "dc", "ticket", "save", "etypes"}}
 	return map[string]directive{
 		"world": {usage: "world [seed=N] [start=TIME] [delay=DURATION]", args: argSpec{keys: []string{"seed", "start", "delay"}},
 			examples: []string{"world seed=7 start=2026-11-23T10:30Z delay=15s\ndomain contoso.com schema=88 netbios=CONTOSO\ndc DC1 os=2016"},
@@ -181,8 +181,8 @@ func directiveTable() map[string]directive {
 		"ldap": {usage: "ldap on=DC1 as=PRINCIPAL [tls] [blob] [auth=simple|kerberos|ntlm [protect=none|sign|seal|tls]] object=NAME attr=A[,B]", args: ldapArgs,
 			examples: []string{"ldap on=DC1 as=alice tls object=ITFarm1 attr=cn", "ldap on=DC1 as=alice auth=kerberos protect=seal blob object=ITFarm1 attr=msDS-ManagedPassword"},
 			check:    checkLDAP, run: runLDAP},
-		"kerberos": {usage: "kerberos client=USER spn=SPN decrypt-on=HOST [dc=DC] [etypes=AES256,AES128,RC4] [save=T | ticket=T]", args: krbArgs,
-			examples: []string{"kerberos client=alice spn=http/a.contoso.com decrypt-on=Host1 dc=DC1 etypes=RC4", "kerberos client=alice spn=http/a.contoso.com save=T1", "kerberos ticket=T1 decrypt-on=Host1"},
+		"kerberos": {usage: "kerberos client=USER spn=SPN decrypt-on=HOST [service=SVC] [dc=DC] [etypes=AES256,AES128,RC4] [save=T | ticket=T]", args: krbArgs,
+			examples: []string{"kerberos client=alice spn=http/a.contoso.com decrypt-on=Host1 dc=DC1 etypes=RC4", "kerberos client=alice spn=http/a.contoso.com save=T1", "kerberos ticket=T1 decrypt-on=Host1", "kerberos client=alice spn=host/host1.contoso.com decrypt-on=Host1 service=WebSvc"},
 			check: func(st *Step) error {
 				_, byName := st.Arg("ticket")
 				_, saving := st.Arg("save")

@@ -16,7 +16,7 @@
 //     stop/start DC, link A B delay=1h, check converged, ldap read probes as a principal over
 //     plain LDAP or TLS.
 //   - Member hosts (host.Host): "host" lines join them; ps on a host runs Install-/Test-/
-//     Uninstall-ADServiceAccount, sc.exe, klist -li 0x3e7 purge, Restart-Computer and *-Service
+//     Uninstall-ADServiceAccount (gMSAs and sMSAs), sc.exe, appcmd, schtasks, klist -li 0x3e7 purge, Restart-Computer and *-Service
 //     there; reboot / klist purge directives; kerberos probes (a user's service ticket decrypted
 //     on a host); check password-equal across DCs; kds restart; skew (a host's clock offset).
 //   - Pending features (Reset-ADServiceAccountPassword, host cmdlets on a DC) fail

@@ -54,6 +54,8 @@ func (s *session) runHostCommand(c *ps.Command, h *host.Host) ([]any, error) {
 		return []any{strings.TrimRight(h.SC(raw()), "\n")}, nil
 	case "appcmd":
 		return []any{h.AppCmd(raw())}, nil
+	case "schtasks":
+		return []any{h.Schtasks(raw())}, nil
 	case "nltest":
 		out, err := h.Nltest(raw())
 		if err != nil {
@@ -221,10 +223,24 @@ func runKerberos(r *runner, st *Step) (string, error) {
 	if h == nil {
 		return "", fmt.Errorf("decrypt-on=%s: no such host (declare it in the world block)", on)
 	}
-	d, err := h.DecryptTicket(t)
+	var d *host.Decrypted
+	var err error
+	_, hasService := st.Arg("service")
+	if svc, ok := st.Arg("service"); ok {
+		// The service's side: it must run, and the ticket must be for the account it runs as
+		// (a virtual account's or LocalSystem's is the computer's).
+		d, err = h.Accept(host.KindService, svc, t)
+	} else {
+		d, err = h.DecryptTicket(t)
+	}
 	if err != nil {
 		why := oneLine(err)
 		switch {
+		case errors.Is(err, host.ErrNoKeyDecrypts) && hasService:
+			svc, _ := st.Arg("service")
+			why = "KRB_AP_ERR_MODIFIED, the key of the account " + svc + " runs as does not decrypt it"
+		case errors.Is(err, host.ErrServiceNotReady):
+			why = "the service is not running"
 		case errors.Is(err, host.ErrNoKeyDecrypts):
 			why = "KRB_AP_ERR_MODIFIED, none of its keys decrypts it"
 		case errors.Is(err, host.ErrClockSkew):

@@ -24,6 +24,7 @@ import (
 type cachedGMSA struct {
 	sam, dn       string
 	installed     bool
+	standalone    bool // an sMSA: the password is the host's own (smsa.go), never refreshed
 	current, prev []byte
 	cur, prevKeys []types.EncryptionKey
 	retrieved     time.Time

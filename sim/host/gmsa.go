@@ -69,6 +69,10 @@ type gmsaRead struct {
 	dn, sam, sid string
 	enc          int64
 	blob         *fakekds.ManagedPasswordBlob // nil: the attribute was not returned
+	// standalone: the account is a standalone managed service account (msDS-ManagedServiceAccount,
+	// New-ADServiceAccount -RestrictToSingleComputer), whose password the one host it is linked to
+	// sets and keeps (smsa.go); it has no msDS-ManagedPassword.
+	standalone bool
 }
 
 // readGMSA looks the account up (identity: name, name$, DOMAIN\name$ or DN) and reads its
@@ -98,6 +102,7 @@ func readGMSA(now time.Time, d *fakead.Directory, c fakead.Caller, identity stri
 		case "objectclass":
 			for _, v := range a.Values {
 				gmsa = gmsa || strings.EqualFold(string(v), "msDS-GroupManagedServiceAccount")
+				r.standalone = r.standalone || strings.EqualFold(string(v), "msDS-ManagedServiceAccount")
 			}
 		case "samaccountname":
 			r.sam = string(a.Values[0])
@@ -115,7 +120,7 @@ func readGMSA(now time.Time, d *fakead.Directory, c fakead.Caller, identity stri
 			r.blob = b
 		}
 	}
-	if !gmsa {
+	if !gmsa && !r.standalone {
 		return nil, ErrNotGMSA
 	}
 	return r, nil
@@ -151,7 +156,7 @@ func (h *Host) eligible() error {
 // retrieve reads the gMSA's password from the host's DC, as the host. Inside the loop.
 func (h *Host) retrieve(now time.Time, dc *sim.DC, identity string) (*gmsaRead, error) {
 	op := "retrieve " + identity
-	if err := h.eligible(); err != nil {
+	if err := h.eligible(); err != nil && !h.isStandalone(now, dc, identity) {
 		return nil, &Error{Host: h.name, Op: op, Reason: err}
 	}
 	if !dc.Running() {
@@ -175,7 +180,7 @@ func (h *Host) retrieve(now time.Time, dc *sim.DC, identity string) (*gmsaRead, 
 		return nil, &Error{Host: h.name, Op: op, Reason: err}
 	case err != nil:
 		return nil, &Error{Host: h.name, Op: op, Reason: ErrDCNoPassword, Err: err}
-	case r.blob != nil:
+	case r.blob != nil || r.standalone: // an sMSA's password is the host's own (smsa.go)
 		return r, nil
 	}
 	return nil, &Error{Host: h.name, Op: op, Reason: h.whyRefused(now, d, r.dn)}
@@ -266,6 +271,9 @@ func (h *Host) InstallADServiceAccount(identity string) error {
 			}
 			return &CmdletError{Cmdlet: cmdlet, Text: installFailed, Reason: err}
 		}
+		if r.standalone {
+			return h.installStandalone(now, dc, r)
+		}
 		c, err := h.store(now, r)
 		if err != nil {
 			return err
@@ -315,6 +323,9 @@ func (h *Host) testLocked(now time.Time, dc *sim.DC, identity string) error {
 	r, err := h.retrieve(now, dc, identity)
 	if err != nil {
 		return err
+	}
+	if r.standalone {
+		return h.standaloneUsable(now, dc, r)
 	}
 	enc := r.enc
 	if enc == 0 {

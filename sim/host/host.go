@@ -46,6 +46,8 @@ var (
 	ErrInvalidAccount  = errors.New("the account name is invalid or does not exist")
 	ErrLogonFailure    = errors.New("the service did not start due to a logon failure")
 	ErrServiceNotReady = errors.New("the service is not running")
+	ErrLinkedElsewhere = errors.New("the standalone managed service account is linked to another computer (msDS-HostServiceAccount): an sMSA serves one computer")
+	ErrNotInstalled    = errors.New("the standalone managed service account is not installed on this computer (Install-ADServiceAccount)")
 	ErrClockSkew       = errors.New("the host's clock differs from its domain controller's by more than 5 minutes (KRB_AP_ERR_SKEW)")
 )
 

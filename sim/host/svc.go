@@ -131,6 +131,9 @@ func (h *Host) SetAccount(kind WorkloadKind, name, account, password string) err
 			return &Error{Host: h.name, Op: "config " + name, Reason: ErrUnknownService}
 		}
 		gmsa, err := h.resolveAccount(now, dc, account, password)
+		if dom, svc, ok := strings.Cut(account, "\\"); ok && strings.EqualFold(dom, virtualDomain) {
+			err = h.checkVirtual(kind, name, svc, password)
+		}
 		if err == nil && gmsa != "" && kind == KindService && h.spec.Cluster && strings.EqualFold(name, clusterService) {
 			// Seed 001: "Failover clusters do not support gMSAs." Services on top of the Cluster
 			// service may use one (eligible); the Cluster service itself may not.
@@ -154,6 +157,9 @@ func (h *Host) resolveAccount(now time.Time, dc *sim.DC, account, password strin
 	case "localsystem", "nt authority\\system", "nt authority\\networkservice", "nt authority\\localservice":
 		return "", nil
 	}
+	if dom, _, ok := strings.Cut(account, "\\"); ok && strings.EqualFold(dom, virtualDomain) {
+		return "", nil // a virtual account: local to the host (SetAccount checks it)
+	}
 	bad := &Error{Host: h.name, Op: "config obj= " + account, Reason: ErrInvalidAccount}
 	if !dc.Running() { // the name cannot be looked up
 		return "", bad
@@ -171,7 +177,8 @@ func (h *Host) resolveAccount(now time.Time, dc *sim.DC, account, password strin
 		return "", bad
 	}
 	for _, c := range a.Classes {
-		if strings.EqualFold(c, "msDS-GroupManagedServiceAccount") {
+		// A gMSA or an sMSA (msDS-ManagedServiceAccount): the workload's gmsa field names either.
+		if strings.EqualFold(c, "msDS-GroupManagedServiceAccount") || strings.EqualFold(c, "msDS-ManagedServiceAccount") {
 			if password != "" {
 				return "", bad // a gMSA takes no password
 			}
@@ -179,6 +186,25 @@ func (h *Host) resolveAccount(now time.Time, dc *sim.DC, account, password strin
 		}
 	}
 	return "", nil
+}
+
+// virtualDomain is the authority of virtual accounts: a service configured as NT SERVICE\<its
+// name> runs under a local account Windows makes for it (no password, nothing in the directory).
+// Seed 001: "Virtual Account | Local | Limited to one server | Computer manages". On the network
+// it is the computer: it authenticates as HOST$ and accepts tickets for the computer's SPNs only
+// (Accept: a workload without a gMSA decrypts with the machine keys), so a ticket for a farm's
+// SPN registered on a gMSA does not decrypt for it.
+const virtualDomain = "NT SERVICE"
+
+// checkVirtual checks a virtual account: it names the service itself and has no password.
+// Divergence: when Windows refuses another service's name or a password (at the configuration
+// or at the start) is not documented; the simulator refuses the configuration (sc.exe's 1057). Virtual accounts are
+// for services: an application pool's (IIS AppPool\NAME) and a task's are not modelled.
+func (h *Host) checkVirtual(kind WorkloadKind, name, svc, password string) error {
+	if kind != KindService || !strings.EqualFold(svc, name) || password != "" {
+		return &Error{Host: h.name, Op: "config obj= " + virtualDomain + "\\" + svc, Reason: ErrInvalidAccount}
+	}
+	return nil
 }
 
 // Start starts a workload (Start-Service, `sc.exe start`, Start-WebAppPool, Start-ScheduledTask).
@@ -227,12 +253,17 @@ func (h *Host) StartLocked(now time.Time, dc *sim.DC, wl *Workload) {
 		return
 	}
 	r, err := h.retrieve(now, dc, wl.gmsa)
-	if err == nil {
+	switch {
+	case err == nil && r.standalone:
+		err = h.standaloneUsable(now, dc, r)
+	case err == nil:
 		_, err = h.store(now, r)
-	}
-	if err != nil {
-		if c := h.gmsa[strings.ToLower(wl.gmsa)]; c != nil && now.Before(c.validUntil) {
-			err = nil // the cached password is still the current one
+		fallthrough
+	default:
+		if err != nil {
+			if c := h.gmsa[strings.ToLower(wl.gmsa)]; c != nil && now.Before(c.validUntil) {
+				err = nil // the cached password is still the current one
+			}
 		}
 	}
 	if err == nil {
@@ -458,4 +489,18 @@ func scArgs(line string) []string {
 		out = append(out, cur.String())
 	}
 	return out
+}
+
+// RemoveWorkload deletes a workload (`sc.exe delete`, `schtasks /Delete`); a running one is
+// stopped first.
+func (h *Host) RemoveWorkload(kind WorkloadKind, name string) error {
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
+		k := workKey(kind, name)
+		if h.work[k] == nil {
+			return &Error{Host: h.name, Op: "delete " + name, Reason: ErrUnknownService}
+		}
+		delete(h.work, k)
+		h.w.Loop().Logf("host %s %s %s deleted", h.name, kind, name)
+		return nil
+	})
 }
