@@ -1,8 +1,8 @@
 package conform
 
 import (
-	"encoding/xml"
 	"fmt"
+	"github.com/gmsasim/gmsasim/internal/junit"
 	"html/template"
 	"io"
 	"strings"
@@ -12,51 +12,18 @@ import (
 // WriteJUnit writes one testsuite with one testcase per check: a product failure is <failure>
 // (every message in its text), a check the suite could not run is <error>.
 func WriteJUnit(w io.Writer, adapter string, results []*Result, wall time.Duration) error {
-	type failure struct {
-		Message string `xml:"message,attr"`
-		Type    string `xml:"type,attr"`
-		Text    string `xml:",chardata"`
-	}
-	type testcase struct {
-		Name      string   `xml:"name,attr"`
-		Classname string   `xml:"classname,attr"`
-		Time      string   `xml:"time,attr"`
-		Failure   *failure `xml:"failure,omitempty"`
-		Error     *failure `xml:"error,omitempty"`
-		SystemOut string   `xml:"system-out,omitempty"`
-	}
-	type testsuite struct {
-		XMLName  xml.Name   `xml:"testsuite"`
-		Name     string     `xml:"name,attr"`
-		Tests    int        `xml:"tests,attr"`
-		Failures int        `xml:"failures,attr"`
-		Errors   int        `xml:"errors,attr"`
-		Time     string     `xml:"time,attr"`
-		Cases    []testcase `xml:"testcase"`
-	}
-	ts := testsuite{Name: "gmsasim conform " + adapter, Tests: len(results), Time: fmt.Sprintf("%.3f", wall.Seconds())}
+	ts := junit.Suite{Name: "gmsasim conform " + adapter, Time: junit.Seconds(wall)}
 	for _, r := range results {
-		tc := testcase{Name: r.Check, Classname: "conform." + adapter, Time: fmt.Sprintf("%.3f", r.Wall.Seconds()), SystemOut: timelineText(r)}
+		tc := junit.Case{Name: r.Check, Classname: "conform." + adapter, Time: junit.Seconds(r.Wall), SystemOut: timelineText(r)}
 		switch {
 		case r.Error != "":
-			ts.Errors++
-			tc.Error = &failure{Message: firstLine(r.Error), Type: "suite", Text: r.Error}
+			tc.Error = &junit.Problem{Message: firstLine(r.Error), Type: "suite", Text: r.Error}
 		case len(r.Failures) > 0:
-			ts.Failures++
-			tc.Failure = &failure{Message: r.Failures[0], Type: "product", Text: strings.Join(r.Failures, "\n")}
+			tc.Failure = &junit.Problem{Message: r.Failures[0], Type: "product", Text: strings.Join(r.Failures, "\n")}
 		}
 		ts.Cases = append(ts.Cases, tc)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(ts); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return junit.Write(w, ts)
 }
 
 // timelineText is a check's timeline as plain text.

@@ -1,8 +1,8 @@
 package scenarios
 
 import (
-	"encoding/xml"
 	"fmt"
+	"github.com/gmsasim/gmsasim/internal/junit"
 	"html"
 	"io"
 	"path/filepath"
@@ -125,72 +125,30 @@ func (p *lfParser) not() (func([]string) bool, error) {
 // WriteJUnit writes JUnit XML: one testsuite, one testcase per scenario (skipped ones marked), per
 // world for a file with a worlds block (file.scn[schema=47]).
 func WriteJUnit(w io.Writer, results []*Result, wall time.Duration) error {
-	type failure struct {
-		Message string `xml:"message,attr"`
-		Type    string `xml:"type,attr"`
-		Text    string `xml:",chardata"`
-	}
-	type skipped struct {
-		Message string `xml:"message,attr"`
-	}
-	type testcase struct {
-		Name      string   `xml:"name,attr"`
-		Classname string   `xml:"classname,attr"`
-		Time      string   `xml:"time,attr"`
-		File      string   `xml:"file,attr,omitempty"`
-		Line      int      `xml:"line,attr,omitempty"`
-		Failure   *failure `xml:"failure,omitempty"`
-		Error     *failure `xml:"error,omitempty"`
-		Skipped   *skipped `xml:"skipped,omitempty"`
-		SystemOut string   `xml:"system-out,omitempty"`
-	}
-	type testsuite struct {
-		XMLName  xml.Name   `xml:"testsuite"`
-		Name     string     `xml:"name,attr"`
-		Tests    int        `xml:"tests,attr"`
-		Failures int        `xml:"failures,attr"`
-		Errors   int        `xml:"errors,attr"`
-		Skipped  int        `xml:"skipped,attr"`
-		Time     string     `xml:"time,attr"`
-		Cases    []testcase `xml:"testcase"`
-	}
-	ts := testsuite{Name: "gmsasim scenarios", Tests: len(results), Time: fmt.Sprintf("%.3f", wall.Seconds())}
+	ts := junit.Suite{Name: "gmsasim scenarios", Time: junit.Seconds(wall)}
 	for _, r := range results {
 		// Classname from the file's directory (scenarios/library/x.scn → scenarios.library), as CI
 		// dashboards group test cases by class; file and line point at the file and, on a failure,
 		// the step that failed.
-		tc := testcase{Name: r.Name(), Classname: junitClass(r.Scenario.Path),
-			Time: fmt.Sprintf("%.3f", r.Wall.Seconds()), File: r.Scenario.Path}
+		tc := junit.Case{Name: r.Name(), Classname: junitClass(r.Scenario.Path), Time: junit.Seconds(r.Wall), File: r.Scenario.Path}
 		switch {
 		case r.Malformed != nil:
-			ts.Errors++
-			tc.Error = &failure{Message: r.Scenario.Path + ": malformed scenario file", Type: "malformed", Text: r.Malformed.Error()}
+			tc.Error = &junit.Problem{Message: r.Scenario.Path + ": malformed scenario file", Type: "malformed", Text: r.Malformed.Error()}
 		case r.Skipped:
-			ts.Skipped++
-			tc.Skipped = &skipped{Message: r.SkipReason}
+			tc.Skipped = &junit.Skipped{Message: r.SkipReason}
 		case r.Failure != nil:
-			ts.Failures++
 			msg := r.Failure.Msg
 			if msg == "" {
 				msg = "output differs"
 			}
-			tc.Failure = &failure{Message: r.Failure.Location() + ": " + firstLine(msg), Type: "scenario", Text: r.Failure.Error()}
+			tc.Failure = &junit.Problem{Message: r.Failure.Location() + ": " + firstLine(msg), Type: "scenario", Text: r.Failure.Error()}
 			tc.Line = r.Failure.Line
 		default:
 			tc.SystemOut = fmt.Sprintf("seed=%d simulated=%s steps=%d", r.Seed, fmtDuration(r.SimElapsed), r.Steps)
 		}
 		ts.Cases = append(ts.Cases, tc)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(ts); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return junit.Write(w, ts)
 }
 
 // junitClass is a scenario's JUnit classname: its directory, dotted ("scenarios.library").
