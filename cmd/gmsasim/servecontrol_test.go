@@ -139,25 +139,7 @@ func adminSearchPW(addr string, r *serveRun, filter string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	pw := jsonField(creds, "Administrator")
-	c, err := ldap.DialURL("ldap://" + addr)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	if err := c.Bind("Administrator@contoso.com", pw); err != nil {
-		return nil, err
-	}
-	res, err := c.Search(ldap.NewSearchRequest("DC=contoso,DC=com", ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-		filter, []string{"sAMAccountName"}, nil))
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range res.Entries {
-		out = append(out, e.GetAttributeValue("sAMAccountName"))
-	}
-	return out, nil
+	return searchAsAdmin(addr, jsonField(creds, "Administrator"), filter)
 }
 
 // The acceptance 3: serve --world replication-chain-three-dcs.scn starts 3 DCs; a user

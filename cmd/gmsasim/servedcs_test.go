@@ -284,12 +284,18 @@ func refused(addr string) error {
 // adminSearch binds to addr's LDAP as Administrator and returns the sAMAccountNames a subtree
 // search for filter finds.
 func adminSearch(ds *domainServer, addr, filter string) ([]string, error) {
+	return searchAsAdmin(addr, ds.Pop.Passwords["Administrator"], filter)
+}
+
+// searchAsAdmin binds to addr's LDAP as Administrator with pw and returns the sAMAccountNames a
+// subtree search for filter finds.
+func searchAsAdmin(addr, pw, filter string) ([]string, error) {
 	c, err := ldap.DialURL("ldap://" + addr)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	if err := c.Bind("Administrator@contoso.com", ds.Pop.Passwords["Administrator"]); err != nil {
+	if err := c.Bind("Administrator@contoso.com", pw); err != nil {
 		return nil, err
 	}
 	res, err := c.Search(ldap.NewSearchRequest("DC=contoso,DC=com", ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gmsasim/gmsasim/control"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -173,17 +174,9 @@ type endpointsFile struct {
 	DCs     []endpointDC `json:"dcs"`     // in the world's DC order; the first is the PDC
 }
 
-// endpointDC is one DC of endpoints.json.
-type endpointDC struct {
-	Name    string `json:"name"`
-	DNSName string `json:"dnsName"`
-	OS      string `json:"os"`
-	PDC     bool   `json:"pdc"`
-	Running bool   `json:"running"`
-	LDAP    string `json:"ldap"`
-	LDAPS   string `json:"ldaps"`
-	KDC     string `json:"kdc"`
-}
+// endpointDC is one DC of endpoints.json: the control API's DCState, the same fields under the
+// same JSON names.
+type endpointDC = control.DCState
 
 // endpointsFileName is the state dir's file of DC addresses.
 const endpointsFileName = "endpoints.json"
