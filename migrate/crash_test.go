@@ -21,9 +21,9 @@ func TestCrashAtEveryStepResumes(t *testing.T) {
 	mustf(t, err, "reference apply")
 	want := ref.state(t)
 
-	// make test checks every third step (and the last), -short every seventh; make test-long
+	// make test checks every fifth step (and the last), -short every seventh; make test-long
 	// (GMSASIM_TEST_LONG=1) every one.
-	every := 3
+	every := 5
 	switch {
 	case os.Getenv("GMSASIM_TEST_LONG") != "":
 		every = 1

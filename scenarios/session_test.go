@@ -24,8 +24,8 @@ func TestSessionStepsMatchTheFile(t *testing.T) {
 	}
 	keys := fakekds.NewKeyMemo()
 	for i, path := range files {
-		if i%4 != 0 && os.Getenv("GMSASIM_TEST_LONG") == "" {
-			continue // make test samples every fourth file (cmd/gmsasim's HTTP test others); make test-long runs them all
+		if i%8 != 0 && os.Getenv("GMSASIM_TEST_LONG") == "" {
+			continue // make test samples every eighth file (RunOn's and cmd/gmsasim's HTTP test others); make test-long runs them all
 		}
 		sc, err := ParseFile(path)
 		if err != nil {
@@ -139,8 +139,8 @@ func TestRunOnMatchesTheFile(t *testing.T) {
 	files = append(files, mim...)
 	keys := fakekds.NewKeyMemo()
 	for i, path := range files {
-		if i%4 != 1 && os.Getenv("GMSASIM_TEST_LONG") == "" {
-			continue // make test samples a quarter (other files than TestSessionStepsMatchTheFile)
+		if i%8 != 4 && os.Getenv("GMSASIM_TEST_LONG") == "" {
+			continue // make test samples an eighth (other files than TestSessionStepsMatchTheFile)
 		}
 		sc, err := ParseFile(path)
 		if err != nil {
