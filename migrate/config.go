@@ -71,9 +71,16 @@ type Config struct {
 	GMSAContainer string
 	// GroupContainer is the DN the groups are created in; "": CN=Users,<domain>.
 	GroupContainer string
+	// RootKeyRule is the reading of the 10-hour rule the domain's DCs apply ("": RuleIntervalStart).
+	RootKeyRule RootKeyRule
 }
 
 func (c *Config) normalise() error {
+	rule, err := ParseRootKeyRule(string(c.RootKeyRule))
+	if err != nil {
+		return err
+	}
+	c.RootKeyRule = rule
 	if c.Domain == "" || c.NetBIOS == "" {
 		return fmt.Errorf("%w: Domain and NetBIOS are required", ErrConfig)
 	}

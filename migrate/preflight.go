@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/gmsasim/gmsasim/ad"
 )
 
 // Severity says whether a failed check stops Apply.
@@ -22,37 +20,6 @@ const (
 	Info    Severity = "info"
 )
 
-// KeyCycle is the KDS's key interval ([MS-GKDI] 3.1.4.1: KeyCycleDuration, 10 hours): every group
-// key interval starts at a multiple of it counted from the FILETIME epoch (1601).
-const KeyCycle = 10 * time.Hour
-
-// The engine's root-key rule is the DC's: a new gMSA asks the KDS for the key interval that holds
-// the DC's time, and the KDS takes the most recently created root key whose msKds-UseStartTime is
-// at or before that interval's start ([MS-GKDI] 3.1.4.1; Samba's emulation of Windows' GetKey).
-// So a key is eligible on a DC from the first interval boundary at or after its use-start on —
-// "up to 10 hours" after -EffectiveImmediately, as Microsoft's page says, and at once for the
-// lab recipe -EffectiveTime (Get-Date).AddHours(-10). The simulated DC applies the same rule
-// (fakekds), so preflight and New-ADServiceAccount agree to the second.
-// Divergence: Samba's own DC, when it creates a gMSA, asks for use-start <= now - (10 h + 5 min);
-// the engine follows the Windows reading.
-
-// intervalStart is the start of the key interval holding t.
-func intervalStart(t time.Time) time.Time {
-	ft := uint64(ad.FileTimeFromTime(t))
-	cycle := uint64(KeyCycle / 100)
-	return ad.FileTime(ft - ft%cycle).Time()
-}
-
-// usableFrom is the first key-interval boundary at or after a root key's use-start: the moment a
-// DC starts picking it for a new gMSA.
-func usableFrom(useStart time.Time) time.Time {
-	ft := uint64(ad.FileTimeFromTime(useStart))
-	cycle := uint64(KeyCycle / 100)
-	if r := ft % cycle; r != 0 {
-		ft += cycle - r
-	}
-	return ad.FileTime(ft).Time()
-}
 
 // Check is one preflight result.
 type Check struct {
@@ -196,11 +163,11 @@ func (e *Engine) checkDirectory(d *dirConn, k checker) error {
 }
 
 // eligibleKey returns the most recently created key eligible at now, or nil.
-func eligibleKey(keys []rootKey, now time.Time) *rootKey {
+func eligibleKey(keys []rootKey, now time.Time, rule RootKeyRule) *rootKey {
 	var best *rootKey
 	for i := range keys {
 		k := &keys[i]
-		if k.UseStart.After(intervalStart(now)) {
+		if !rule.Eligible(k.UseStart, now) {
 			continue
 		}
 		if best == nil || k.Created.After(best.Created) {
@@ -210,13 +177,13 @@ func eligibleKey(keys []rootKey, now time.Time) *rootKey {
 	return best
 }
 
-func describeKeys(keys []rootKey, now time.Time) string {
+func describeKeys(keys []rootKey, now time.Time, rule RootKeyRule) string {
 	if len(keys) == 0 {
 		return "no msKds-ProvRootKey visible"
 	}
 	var parts []string
 	for _, k := range keys {
-		from := usableFrom(k.UseStart)
+		from := rule.UsableFrom(k.UseStart)
 		wait := from.Sub(now)
 		s := fmt.Sprintf("%s usable from %s", k.ID, from.Format(time.RFC3339))
 		if wait > 0 {
@@ -236,11 +203,11 @@ func (e *Engine) checkRootKeys(d *dirConn, est *Estate, k checker) {
 			return
 		}
 		now := c.dse.CurrentTime
-		best := eligibleKey(keys, now)
-		detail := fmt.Sprintf("DC time %s; %s", now.Format(time.RFC3339), describeKeys(keys, now))
+		rule := e.cfg.RootKeyRule
+		best := eligibleKey(keys, now, rule)
+		detail := fmt.Sprintf("DC time %s; %s", now.Format(time.RFC3339), describeKeys(keys, now, rule))
 		if best != nil {
-			detail = fmt.Sprintf("key %s eligible (use-start %s <= %s, the start of the key interval holding the DC's time %s)", best.ID,
-				best.UseStart.Format(time.RFC3339), intervalStart(now).Format(time.RFC3339), now.Format(time.RFC3339))
+			detail = fmt.Sprintf("key %s eligible (%s)", best.ID, rule.why(best.UseStart, now))
 		}
 		k.add("root-key", "KDS root key eligible on "+dc, "", best != nil, Blocker, detail, fix)
 	}
