@@ -20,7 +20,6 @@ const (
 	Info    Severity = "info"
 )
 
-
 // Check is one preflight result.
 type Check struct {
 	ID       string   `json:"id"`
