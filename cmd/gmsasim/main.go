@@ -13,15 +13,19 @@ import (
 const usage = `gmsasim — an offline Active Directory / gMSA simulator
 
 usage:
-  gmsasim run [PATH...] [--seed N] [--label-filter EXPR] [--junit FILE] [--report DIR] [--trace FILE]
-              [--include-pending] [--rewrite]
-      run scenario files (a directory runs every scenario under it); exit 1 on any failure
-  gmsasim serve [--ldap 127.0.0.1:3389] [--ldaps 127.0.0.1:3636] [--kdc 127.0.0.1:3088] [--state-dir DIR]
-                [--admin-password PW] [--schema-version N] [--seed N] [--require-signing] [--realtime]
-      run the default domain (contoso.com, one DC) until SIGINT/SIGTERM; prints a line starting
-      with "ready" once it accepts connections; writes DIR/ca.pem, DIR/credentials.json,
-      DIR/krb5.conf and DIR/seed (DIR is created 0700; one others can write to is refused);
-      without --seed the seed is random (printed on the ready line; replay with --seed N)
+  gmsasim run [PATH...] [--seed N] [--label-filter EXPR] [--shard K/N] [--allow-empty] [--junit FILE]
+              [--report DIR] [--trace FILE] [--include-pending] [--rewrite]
+      run scenario files (a directory runs every scenario under it); exit 1 on any failure, 2 when
+      nothing is selected (unless --allow-empty)
+  gmsasim serve [--ldap 127.0.0.1:3389] [--ldaps 127.0.0.1:3636] [--kdc 127.0.0.1:3088] [--dns ADDR]
+                [--dcs N | --world FILE.scn [--world-steps=false]] [--control 127.0.0.1:PORT]
+                [--state-dir DIR] [--admin-password PW] [--schema-version N] [--seed N]
+                [--require-signing] [--realtime]
+      serve the default domain (contoso.com; --dcs N for N DCs) or a scenario file's world, every DC
+      on its own LDAP, LDAPS and KDC sockets, until SIGINT/SIGTERM; prints a line starting with
+      "ready" once it accepts connections; writes DIR/ca.pem, credentials.json, krb5.conf (every KDC),
+      endpoints.json, keytabs/, seed and, with --control, control.token (DIR is created 0700; one
+      others can write to is refused); without --seed the seed is random (printed on the ready line)
   gmsasim ctl [--state-dir DIR] [--url URL --token-file FILE] COMMAND
       drive a running serve through its control API: steps FILE|-, step 'LINE' ['INPUT'...],
       advance DURATION, state, trace [--from N] [--follow], snapshot FILE, restore FILE,
