@@ -37,10 +37,13 @@ usage:
       write the default domain's replica as LDIF
   gmsasim ldif import FILE [--out FILE]
       read a replica from LDIF, check it, and write it back out (round trip)
-  gmsasim keytab --ldap ldaps://HOST:PORT [--ca DIR/ca.pem] --bind 'WEB1$@contoso.com' --password PW
+  gmsasim keytab --ldap ldaps://HOST:PORT[,URL...] [--ca DIR/ca.pem] --bind 'WEB1$@contoso.com' --password PW
                  --account 'ITFarm1$' --out FILE
-      act as a member host: read the gMSA's msDS-ManagedPassword over LDAPS/StartTLS, derive its
-      Kerberos keys and write an MIT keytab (works against a real domain controller too)
+  gmsasim keytab --kerberos --host-keytab FILE --host 'WEB1$' [--krb5-conf FILE] --ldap ldap://HOST:PORT
+                 --account 'ITFarm1$' --out FILE
+      act as a member host: read the gMSA's msDS-ManagedPassword over LDAPS/StartTLS (or, with
+      --kerberos, a sealed SASL GSSAPI bind with the host's keytab), derive its Kerberos keys and
+      write an MIT keytab with the previous password too (works against a real domain controller)
   gmsasim conform --adapter FILE [--junit FILE] [--report DIR] [--parallel N] [--seed N] [--check NAME,...]
                   [--keep-state DIR]
       drive a gMSA-consuming product (described by an adapter file) through the life of a gMSA, each
