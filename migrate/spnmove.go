@@ -346,7 +346,7 @@ func (e *Engine) checkSPNs(d *dirConn, est *Estate, k checker) error {
 		}
 		moves := planMoves(old, s.Targets)
 		for _, line := range movesText(s.Object, moves) {
-			k.add("spn-move", "SPN and delegation move", "", true, Info, line, "")
+			k.add("spn-move", "SPN and delegation move", "", false, Info, line, "")
 		}
 		for i := range s.Targets {
 			t := &s.Targets[i]
