@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -333,4 +334,20 @@ func hasString(vals []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// spnHolders returns the accounts that hold spn, sorted by DN.
+// Divergence: AD checks uniqueness forest-wide (a global catalog search on port 3268); the engine
+// searches the domain it is bound to, which is the forest in a single-domain MIM estate.
+func (d *dirConn) spnHolders(spn string) ([]object, error) {
+	es, err := d.search(d.dse.DefaultNC, ldap.ScopeWholeSubtree, "(servicePrincipalName="+ldap.EscapeFilter(spn)+")", ad.AttrSAMAccountName)
+	if err != nil {
+		return nil, err
+	}
+	var out []object
+	for _, e := range es {
+		out = append(out, object{DN: e.DN, SAM: e.GetAttributeValue(ad.AttrSAMAccountName)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].DN < out[j].DN })
+	return out, nil
 }

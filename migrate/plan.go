@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -61,6 +62,7 @@ type Step struct {
 	Path                 string           `json:"path,omitempty"`
 	Registry             *RegistryWrite   `json:"registry,omitempty"`
 	Exchange             *ExchangeOptions `json:"exchange,omitempty"`
+	Targets              []SPNTarget      `json:"targets,omitempty"` // move-spns: the gMSAs that receive
 }
 
 // Plan is the ordered list of steps. Steps are in an order that satisfies every DependsOn.
@@ -102,7 +104,7 @@ var kindSymbol = map[StepKind]string{
 	StepGroup: "+", StepGMSA: "+", StepGroupMember: "+", StepInstallGMSA: "+", StepKDSTrigger: "~",
 	StepExportKeySet: "+", StepVerifyKeySet: "?", StepStop: "-", StepChangeMode: "~", StepRestoreKeySet: "~",
 	StepStart: "+", StepRegistry: "~", StepExchangeCheck: "?", StepVerifyGMSA: "?", StepVerifyService: "?",
-	StepVerifyKerb: "?", StepPurgeTickets: "~",
+	StepVerifyKerb: "?", StepPurgeTickets: "~", StepMoveSPN: "~",
 }
 
 // Text renders the plan for a human, like `terraform plan`: one line per step with its
@@ -195,19 +197,11 @@ func (e *Engine) MakePlan(est *Estate) (*Plan, error) {
 		specs[comp] = a
 		id := "gmsa:" + a.Name
 		gmsaIDs[comp] = id
+		// SPNs and delegation come later, in the move steps: the old account may still hold them,
+		// and AD refuses an SPN that exists anywhere in the forest.
 		desc := fmt.Sprintf("gMSA %s$ (%s), DNS %s.%s, password readable by %s", a.Name, comp, strings.ToLower(a.Name), c.Domain, group)
-		if len(a.SPNs) > 0 {
-			desc += ", SPN " + strings.Join(a.SPNs, " ")
-		}
-		if a.TrustedForDelegation {
-			desc += ", trusted for delegation"
-		}
-		if len(a.DelegateTo) > 0 {
-			desc += ", delegates to " + strings.Join(a.DelegateTo, " ")
-		}
 		add(Step{ID: id, Kind: StepGMSA, Object: a.Name + "$", Component: comp, Description: desc, DependsOn: []string{groupID},
-			Account: c.qualified(a.Name), Principals: []string{group}, DNSHostName: strings.ToLower(a.Name) + "." + c.Domain,
-			SPNs: a.SPNs, DelegateTo: a.DelegateTo, TrustedForDelegation: a.TrustedForDelegation})
+			Account: c.qualified(a.Name), Principals: []string{group}, DNSHostName: strings.ToLower(a.Name) + "." + c.Domain})
 	}
 	var syncGroupID, svcGroupID string
 	if len(syncHosts) > 0 {
@@ -243,6 +237,12 @@ func (e *Engine) MakePlan(est *Estate) (*Plan, error) {
 			}
 		}
 	}
+	for _, mv := range e.moveSteps(est, specs) {
+		for _, t := range mv.Targets {
+			mv.DependsOn = appendUnique(mv.DependsOn, gmsaIDs[t.Component])
+		}
+		add(mv)
+	}
 	// The procedure's order: the sync servers first, then the MIM Service side.
 	ordered := append(append([]HostInventory(nil), syncHosts...), withoutSync(est.Hosts)...)
 	for _, h := range ordered {
@@ -250,6 +250,57 @@ func (e *Engine) MakePlan(est *Estate) (*Plan, error) {
 	}
 	e.planVerify(p, &Estate{Hosts: ordered}, specs)
 	return p, nil
+}
+
+// moveSteps are the SPN and delegation moves: one per old service account, to the gMSAs of the
+// components that ran under it, in component order (sync, then the MIM Service side).
+func (e *Engine) moveSteps(est *Estate, specs map[Component]AccountSpec) []Step {
+	var out []Step
+	index := map[string]int{}
+	for _, comp := range append([]Component{CompSync}, serviceSide...) {
+		a, ok := specs[comp]
+		if !ok {
+			continue
+		}
+		for _, h := range est.HostsWith(comp) {
+			old := h.component(comp).Account
+			key := strings.ToLower(samOf(old))
+			if key == "" {
+				continue
+			}
+			i, ok := index[key]
+			if !ok {
+				i = len(out)
+				index[key] = i
+				out = append(out, Step{ID: "move-spns:" + samOf(old), Kind: StepMoveSPN, Object: old})
+			}
+			s := &out[i]
+			if slices.ContainsFunc(s.Targets, func(t SPNTarget) bool { return t.Component == comp }) {
+				continue
+			}
+			s.Targets = append(s.Targets, SPNTarget{Component: comp, Account: a.Name + "$", SPNs: a.SPNs, DelegateTo: a.DelegateTo,
+				TrustedForDelegation: a.TrustedForDelegation})
+		}
+	}
+	for i := range out {
+		s := &out[i]
+		var to []string
+		for _, t := range s.Targets {
+			d := t.Account
+			if len(t.SPNs) > 0 {
+				d += " (+ " + strings.Join(t.SPNs, " ") + ")"
+			}
+			if t.TrustedForDelegation {
+				d += " (+ trusted for delegation)"
+			}
+			if len(t.DelegateTo) > 0 {
+				d += " (+ delegates to " + strings.Join(t.DelegateTo, " ") + ")"
+			}
+			to = append(to, d)
+		}
+		s.Description = "move SPNs and delegation off " + s.Object + " (journaled), then onto " + strings.Join(to, ", ")
+	}
+	return out
 }
 
 // planHost adds one host's steps.

@@ -102,6 +102,9 @@ func (e *Engine) Preflight(ctx context.Context, est *Estate) (*Report, error) {
 	if err := e.checkHosts(d, est, k); err != nil {
 		return nil, err
 	}
+	if err := e.checkSPNs(d, est, k); err != nil {
+		return nil, err
+	}
 	return k.r, nil
 }
 

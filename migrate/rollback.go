@@ -13,7 +13,8 @@ const rollbackPrefix = "rollback:"
 
 // Rollback returns every service the journal shows touched to the account it ran under before
 // (the plan's From), restores the sync key set from the verified export, starts the services,
-// and puts back PollExchangeEnabled. It is journaled like Apply, into the same journal, and can
+// puts back PollExchangeEnabled, and moves the SPNs and delegation back from the gMSAs to the
+// old accounts (after the services run under those again). It is journaled like Apply, into the same journal, and can
 // itself be resumed by running it again. Directory objects (groups, gMSAs) are left in place: a
 // gMSA nobody uses is harmless, and keeping it makes a second attempt cheap.
 //
@@ -63,6 +64,13 @@ func rollbackSteps(j *Journal) []Step {
 			}
 			out = append(out, Step{ID: rollbackPrefix + "start:" + s.Object + at, Kind: StepStart, Host: s.Host, Object: s.Object,
 				Component: s.Component, Account: s.From, Description: "start " + s.Object + " as " + s.From})
+		case StepMoveSPN:
+			obs := j.first(s.ID, PhaseObserved)
+			if obs == nil || len(obs.Data) == 0 {
+				continue
+			}
+			out = append(out, Step{ID: rollbackPrefix + s.ID, Kind: StepMoveSPN, Object: s.Object, Targets: s.Targets,
+				Description: "put the SPNs and delegation back on " + s.Object})
 		case StepRegistry:
 			obs := j.first(s.ID, PhaseObserved)
 			if obs == nil {
@@ -91,6 +99,9 @@ func parseRegString(s string) RegistryValue {
 }
 
 func (r *runner) undo(ctx context.Context, s Step) (map[string]string, error) {
+	if s.Kind == StepMoveSPN {
+		return r.undoMoveSPNs(s, r.j.first(strings.TrimPrefix(s.ID, rollbackPrefix), PhaseObserved).Data)
+	}
 	h, err := r.e.host(s.Host)
 	if err != nil {
 		return nil, &StepError{Step: s.ID, Host: s.Host, Err: err, Fix: "add the host's HostAgent and run rollback again"}

@@ -22,6 +22,8 @@ func (r *runner) exec(ctx context.Context, s Step) (map[string]string, error) {
 		return r.ensureGMSA(s)
 	case StepGroupMember:
 		return r.ensureMember(s)
+	case StepMoveSPN:
+		return r.moveSPNs(s)
 	}
 	h, err := r.e.host(s.Host)
 	if err != nil {
@@ -329,7 +331,7 @@ func (r *runner) ensureGroup(s Step) (map[string]string, error) {
 			order = append(order, ad.AttrMember)
 		}
 		if err := d.add(dn, attrs, order); err != nil {
-			return nil, &StepError{Step: s.ID, Object: dn, Expected: "the group created", Err: err, Fix: "check the admin's rights on " + r.e.cfg.groupContainer(d.dse.DefaultNC)}
+			return nil, &StepError{Step: s.ID, Object: dn, Expected: "the group created", Err: err, Fix: dirFix(StepGroup, err)}
 		}
 		return map[string]string{"dn": dn, "note": "created"}, nil
 	}
@@ -389,8 +391,7 @@ func (r *runner) ensureGMSA(s Step) (map[string]string, error) {
 			order = append(order, ad.AttrAllowedToDelegateTo)
 		}
 		if err := d.add(dn, attrs, order); err != nil {
-			return nil, &StepError{Step: s.ID, Object: dn, Expected: "the gMSA created", Err: err,
-				Fix: "if the DC says the key does not exist, a KDS root key is not eligible yet there: wait, then resume"}
+			return nil, &StepError{Step: s.ID, Object: dn, Expected: "the gMSA created", Err: err, Fix: dirFix(StepGMSA, err)}
 		}
 		return map[string]string{"dn": dn, "note": "created"}, nil
 	}
@@ -422,7 +423,7 @@ func (r *runner) ensureGMSA(s Step) (map[string]string, error) {
 		}
 	})
 	if err != nil {
-		return nil, &StepError{Step: s.ID, Object: o.DN, Expected: "the gMSA reconciled", Err: err, Fix: "set " + strings.Join(changed, ", ") + " by hand and resume"}
+		return nil, &StepError{Step: s.ID, Object: o.DN, Expected: "the gMSA reconciled", Err: err, Fix: "set " + strings.Join(changed, ", ") + " by hand and resume: " + dirFix(StepGMSA, err)}
 	}
 	note := "exists, unchanged"
 	if len(changed) > 0 {

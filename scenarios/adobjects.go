@@ -82,6 +82,17 @@ func adError(err error, kind string) error {
 		if kind == "account" && strings.Contains(strings.ToLower(fe.Diag), "samaccountname") {
 			return ps.Errorf("The specified account already exists")
 		}
+		// The AD module prints FormatMessage of the extended error for the forest-wide uniqueness
+		// checks of Windows Server 2012 R2 and later: "Set-ADServiceAccount : The operation failed
+		// because SPN value provided for addition/modification is not unique forest-wide"
+		// (MicrosoftDocs/windows-powershell-docs#246; the codes and texts are in the table of
+		// windowsserverdocs' SPN-and-UPN-uniqueness.md, MicrosoftDocs/windowsserverdocs#6081).
+		switch {
+		case strings.HasPrefix(fe.Diag, "000021C7"):
+			return ps.Errorf("The operation failed because SPN value provided for addition/modification is not unique forest-wide")
+		case strings.HasPrefix(fe.Diag, "000021C8"):
+			return ps.Errorf("The operation failed because UPN value provided for addition/modification is not unique forest-wide")
+		}
 		return ps.Errorf("A constraint violation occurred")
 	case fakead.UnwillingToPerform:
 		return ps.Errorf("The server is unwilling to process the request")

@@ -2,9 +2,12 @@ package mim
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gmsasim/gmsasim/ad"
+	"github.com/gmsasim/gmsasim/fakead"
 	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
 	"github.com/gmsasim/gmsasim/sim/host"
@@ -114,6 +117,11 @@ func InstallDefaultOn(m *Deployment, opt DefaultOptions) (*Deployment, error) {
 			return nil, err
 		}
 	}
+	for _, u := range ServiceUserSPNs(w.Config().Domain) {
+		if err := setServiceUser(w, dc, u); err != nil {
+			return nil, err
+		}
+	}
 	if err := w.ReplicateNow(); err != nil {
 		return nil, err
 	}
@@ -149,4 +157,76 @@ func InstallDefaultOn(m *Deployment, opt DefaultOptions) (*Deployment, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// ServiceUser is what a real MIM install leaves on one service account in the directory: the SPNs
+// its services are reached by, and its delegation.
+type ServiceUser struct {
+	Name                 string
+	SPNs                 []string
+	DelegateTo           []string // msDS-AllowedToDelegateTo (constrained delegation)
+	TrustedForDelegation bool     // userAccountControl TRUSTED_FOR_DELEGATION
+}
+
+// ServiceUserSPNs are the default world's SPNs and delegation on the old service accounts, as the
+// document (seed 000) sets them up: PCNSCLNT/<sync server> on the sync account (PCNS targets
+// MIMSYNC), FIMService/<host> on the MIM Service account with constrained delegation to the
+// portal ('http/mim', 'http/mim.contoso.com' in the document; the portal here is MIMSVC), HTTP/
+// on the PAM REST API's account, trusted for delegation (the document's -TrustedForDelegation),
+// and one HTTP/ host name per SSPR portal (IIS sites of their own, so each its own SPN).
+func ServiceUserSPNs(domain string) []ServiceUser {
+	return []ServiceUser{
+		{Name: "svc-mimsync", SPNs: []string{"PCNSCLNT/mimsync." + domain}},
+		{Name: "svc-mimservice", SPNs: []string{"FIMService/mimsvc", "FIMService/mimsvc." + domain},
+			DelegateTo: []string{"http/mimsvc", "http/mimsvc." + domain}},
+		{Name: "svc-mimpam", SPNs: []string{"HTTP/mimpam", "HTTP/mimpam." + domain}, TrustedForDelegation: true},
+		{Name: "svc-mimsspr", SPNs: []string{"HTTP/passwordregistration." + domain, "HTTP/passwordreset." + domain}},
+	}
+}
+
+// setServiceUser adds the SPNs and delegation u lacks, as SYSTEM on dc.
+func setServiceUser(w *sim.World, dc string, u ServiceUser) error {
+	return w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
+		dn := "CN=" + u.Name + ",CN=Users," + d.DomainDN()
+		res, err := d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: dn, Scope: fakead.ScopeBase,
+			Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: []string{"servicePrincipalName", "msDS-AllowedToDelegateTo", "userAccountControl"}, SDFlags: -1})
+		if err != nil || len(res) != 1 {
+			return nil // an account this deployment did not create: left as it is
+		}
+		have := map[string]bool{}
+		uac := 0
+		for _, a := range res[0].Attributes {
+			for _, v := range a.Values {
+				have[strings.ToLower(a.Name)+"|"+strings.ToLower(string(v))] = true
+				if strings.EqualFold(a.Name, "userAccountControl") {
+					uac, _ = strconv.Atoi(string(v))
+				}
+			}
+		}
+		var mods []fakead.Modification
+		missing := func(attr string, vals []string) {
+			var add [][]byte
+			for _, v := range vals {
+				if !have[strings.ToLower(attr)+"|"+strings.ToLower(v)] {
+					add = append(add, []byte(v))
+				}
+			}
+			if len(add) > 0 {
+				mods = append(mods, fakead.Modification{Op: fakead.ModAdd, Attr: fakead.Attribute{Name: attr, Values: add}})
+			}
+		}
+		missing("servicePrincipalName", u.SPNs)
+		missing("msDS-AllowedToDelegateTo", u.DelegateTo)
+		if u.TrustedForDelegation && uac&fakead.UACTrustedForDelegation == 0 {
+			mods = append(mods, fakead.Modification{Op: fakead.ModReplace, Attr: fakead.Attribute{Name: "userAccountControl",
+				Values: [][]byte{[]byte(strconv.Itoa(uac | fakead.UACTrustedForDelegation))}}})
+		}
+		if len(mods) == 0 {
+			return nil
+		}
+		if err := d.Modify(now, fakead.SystemCaller, dn, mods); err != nil {
+			return fmt.Errorf("sim: SPNs and delegation of %s: %w", u.Name, err)
+		}
+		return nil
+	})
 }

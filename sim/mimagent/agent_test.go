@@ -83,6 +83,15 @@ func TestAgentSync(t *testing.T) {
 	if _, err := a.VerifyKeySet(ctx, `C:\none.bin`); !errors.Is(err, migrate.ErrNotFound) {
 		t.Errorf("verify missing: %v", err)
 	}
+	// The default world's sync account holds the SPN: AD refuses a duplicate, so it comes off
+	// first, as the engine's move step does.
+	err = w.ExecOn("DC1", func(now time.Time, d *fakead.Directory) error {
+		return d.Modify(now, fakead.SystemCaller, "CN=svc-mimsync,CN=Users,DC=contoso,DC=com", []fakead.Modification{{Op: fakead.ModDelete,
+			Attr: fakead.Attribute{Name: "servicePrincipalName", Values: [][]byte{[]byte("PCNSCLNT/mimsync.contoso.com")}}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	gmsa(t, w, "MIMSyncGMSA", "PCNSCLNT/mimsync.contoso.com", mh)
 	if _, err := a.ChangeMode(ctx, migrate.ChangeModeRequest{Component: migrate.CompSync, Account: `CONTOSO\MIMSyncGMSA`}); !errors.Is(err, migrate.ErrRejected) {
 		t.Errorf("change mode without $: %v", err)

@@ -176,7 +176,12 @@ func DirectoryState(w *sim.World) (string, error) {
 		res, err := d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: d.DomainDN(), Scope: fakead.ScopeSub,
 			Filter: fakead.FilterOr{
 				fakead.FilterEquality{Attr: "objectClass", Value: []byte("msDS-GroupManagedServiceAccount")},
-				fakead.FilterEquality{Attr: "objectClass", Value: []byte("group")}},
+				fakead.FilterEquality{Attr: "objectClass", Value: []byte("group")},
+				// service users that hold SPNs or delegation (what the migration moves)
+				fakead.FilterAnd{fakead.FilterEquality{Attr: "objectClass", Value: []byte("user")},
+					fakead.FilterNot{F: fakead.FilterEquality{Attr: "objectClass", Value: []byte("computer")}},
+					fakead.FilterNot{F: fakead.FilterEquality{Attr: "sAMAccountName", Value: []byte("krbtgt")}},
+					fakead.FilterOr{fakead.FilterPresent{Attr: "servicePrincipalName"}, fakead.FilterPresent{Attr: "msDS-AllowedToDelegateTo"}}}},
 			Attributes: []string{"sAMAccountName", "objectClass", "dNSHostName", "servicePrincipalName",
 				"msDS-AllowedToDelegateTo", "userAccountControl", "member", "msDS-GroupMSAMembership"}, SDFlags: -1})
 		if err != nil {
@@ -203,6 +208,19 @@ func DirectoryState(w *sim.World) (string, error) {
 				gmsa = gmsa || strings.EqualFold(c, "msDS-GroupManagedServiceAccount")
 			}
 			sam := strings.Join(vals["samaccountname"], "")
+			user := false
+			for _, c := range vals["objectclass"] {
+				user = user || strings.EqualFold(c, "user")
+			}
+			if user && !gmsa {
+				spns := append([]string(nil), vals["serviceprincipalname"]...)
+				sort.Strings(spns)
+				del := append([]string(nil), vals["msds-allowedtodelegateto"]...)
+				sort.Strings(del)
+				lines = append(lines, fmt.Sprintf("user %s uac=%s spns=%s delegate-to=%s", sam,
+					strings.Join(vals["useraccountcontrol"], ""), strings.Join(spns, ","), strings.Join(del, ",")))
+				continue
+			}
 			if !gmsa {
 				if len(members) > 0 && strings.HasPrefix(strings.ToUpper(sam), "MIM") {
 					lines = append(lines, fmt.Sprintf("group %s members=%s", sam, strings.Join(members, ",")))
