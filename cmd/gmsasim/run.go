@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	shardFlag := fset.String("shard", "", "run part K of N of the selection (K/N, e.g. 2/4)")
 	allowEmpty := fset.Bool("allow-empty", false, "exit 0 when the paths, --label-filter and --shard select no scenario (default: exit 2)")
 	rewrite := fset.Bool("rewrite", false, "rewrite expected outputs with what the run printed")
+	parallel := fset.Int("parallel", runtime.GOMAXPROCS(0), "scenario files run at once (their output still prints in order)")
 	fset.BoolVar(rewrite, "update", false, "same as --rewrite")
 	var paths []string
 	rest := args
@@ -133,18 +135,50 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gmsasim run: no scenario selected (%s); --allow-empty accepts an empty selection\n", why)
 		return 2
 	}
-	for _, s := range sel {
-		f, sc := s.file, s.sc
+	// The files run on --parallel workers (each its own worlds; the key memo is shared and safe for
+	// concurrent use); their results print, and go into JUnit and the report, in selection order, so
+	// the output is the same whatever the number of workers.
+	type done struct {
+		worlds []*scenarios.Result
+		wall   time.Duration
+	}
+	out := make([]chan done, len(sel))
+	for i := range out {
+		out[i] = make(chan done, 1)
+	}
+	work := make(chan int)
+	for range max(1, min(*parallel, len(sel))) {
+		go func() {
+			for i := range work {
+				s := sel[i]
+				if s.err != nil {
+					out[i] <- done{}
+					continue
+				}
+				began := time.Now() // wallclock: the JUnit testcase's time
+				// A file with a worlds block is one result per world (file.scn[schema=47]).
+				worlds := scenarios.RunWorlds(s.sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending, Keys: keys})
+				out[i] <- done{worlds, time.Since(began)} // wallclock
+			}
+		}()
+	}
+	go func() {
+		for i := range sel {
+			work <- i
+		}
+		close(work)
+	}()
+	for i, s := range sel {
+		f := s.file
+		d := <-out[i]
 		if s.err != nil {
 			parseErrs++
 			fmt.Fprintf(stdout, "FAIL %s\n  %v\n", f, s.err)
 			results = append(results, scenarios.MalformedResult(f, s.err)) // JUnit <error>, report failure
 			continue
 		}
-		began := time.Now() // wallclock: the JUnit testcase's time
-		// A file with a worlds block is one result per world (file.scn[schema=47]).
-		worlds := scenarios.RunWorlds(sc, scenarios.Options{Seed: *seed, SeedSet: seedSet, Rewrite: *rewrite, IncludePending: *pending, Keys: keys})
-		wallEach := time.Since(began) / time.Duration(len(worlds)) // wallclock: the JUnit testcase's time
+		worlds := d.worlds
+		wallEach := d.wall / time.Duration(len(worlds)) // wallclock: the JUnit testcase's time
 		for _, res := range worlds {
 			if *traceFile != "" && !res.Skipped {
 				fmt.Fprintf(&trace, "== %s seed=%d\n", res.Name(), res.Seed)
