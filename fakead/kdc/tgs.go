@@ -21,8 +21,8 @@ import (
 // now is the wire's time (timestamps, skew, ticket times); world the directory's (accounts, keys).
 func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	o := Outcome{Exchange: "TGS"}
-	var req messages.TGSReq
-	if err := req.Unmarshal(raw); err != nil {
+	req, err := decodeTGSReq(raw)
+	if err != nil {
 		return k.fail(now, Outcome{}, errorcode.KRB_ERR_GENERIC, nil, types.PrincipalName{}, "malformed TGS-REQ", nil)
 	}
 	body := req.ReqBody
