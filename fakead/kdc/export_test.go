@@ -31,3 +31,13 @@ func DecodeKDCReq(b []byte) (f messages.KDCReqFields, direct bool, err error) {
 	r, err := decodeASReq(b)
 	return r.KDCReqFields, false, err
 }
+
+// DecodeEncTicketPart decodes a ticket's decrypted part as the TGS does; direct says whether the
+// direct decoder took it.
+func DecodeEncTicketPart(b []byte) (p messages.EncTicketPart, direct bool, err error) {
+	if p, ok := directEncTicketPart(b); ok {
+		return p, true, nil
+	}
+	p, err = decodeEncTicketPart(b)
+	return p, false, err
+}

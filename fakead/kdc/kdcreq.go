@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jcmturner/gofork/encoding/asn1"
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/messages"
 	"github.com/jcmturner/gokrb5/v8/types"
@@ -247,10 +246,12 @@ func directKDCReq(b []byte, app byte, want int) (f messages.KDCReqFields, ok boo
 func directKDCReqBody(c []byte) (r messages.KDCReqBody, ok bool) {
 	d := derIn{c}
 	bits, ok := d.field(0, 0x03)
-	if !ok || len(bits) == 0 || bits[0] > 7 || (len(bits) == 1 && bits[0] > 0) || bits[len(bits)-1]&(1<<bits[0]-1) != 0 {
+	if !ok {
 		return r, false
 	}
-	r.KDCOptions = asn1.BitString{Bytes: append([]byte(nil), bits[1:]...), BitLength: (len(bits)-1)*8 - int(bits[0])}
+	if r.KDCOptions, ok = derBitsIn(bits); !ok {
+		return r, false
+	}
 	if len(r.KDCOptions.Bytes) < 4 { // as gokrb5's KDCReqBody.Unmarshal pads it (in front)
 		r.KDCOptions.Bytes = append(make([]byte, 4-len(r.KDCOptions.Bytes)), r.KDCOptions.Bytes...)
 		r.KDCOptions.BitLength = len(r.KDCOptions.Bytes) * 8

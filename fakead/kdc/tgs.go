@@ -60,8 +60,8 @@ func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, nil, sname, "the TGT does not decrypt", nil)
 	}
-	var tp messages.EncTicketPart
-	if err := tp.Unmarshal(tb); err != nil {
+	tp, err := decodeEncTicketPart(tb)
+	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, nil, sname, "malformed TGT", nil)
 	}
 	cname := tp.CName
