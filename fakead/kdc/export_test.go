@@ -41,3 +41,13 @@ func DecodeEncTicketPart(b []byte) (p messages.EncTicketPart, direct bool, err e
 	p, err = decodeEncTicketPart(b)
 	return p, false, err
 }
+
+// DecodeAPReq decodes the AP-REQ of a PA-TGS-REQ as the TGS does; direct says whether the direct
+// decoder took it.
+func DecodeAPReq(b []byte) (a messages.APReq, direct bool, err error) {
+	if a, ok := directAPReq(b); ok {
+		return a, true, nil
+	}
+	a, err = decodeAPReq(b)
+	return a, false, err
+}

@@ -31,8 +31,8 @@ func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	var ap *messages.APReq
 	for _, pa := range req.PAData {
 		if pa.PADataType == patype.PA_TGS_REQ {
-			var a messages.APReq
-			if err := a.Unmarshal(pa.PADataValue); err != nil {
+			a, err := decodeAPReq(pa.PADataValue)
+			if err != nil {
 				return k.fail(now, o, errorcode.KRB_AP_ERR_MSG_TYPE, nil, sname, "malformed PA-TGS-REQ", nil)
 			}
 			ap = &a
