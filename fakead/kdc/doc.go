@@ -15,7 +15,8 @@
 //     primaryGroupID, and TokenGroups for the group snapshot (the PAC). Lookups are memoised per
 //     replica state (HighestUSN); a gMSA's also only until its managed password's read view can
 //     change (fakead.GMSAAccount.StableUntil, at the latest its next rotation).
-//   - Requests (AS-REQ, TGS-REQ) and the TGT's decrypted part are decoded by a direct DER decoder
+//   - Requests (AS-REQ, TGS-REQ), a TGS-REQ's AP-REQ and the TGT's and authenticator's decrypted
+//     parts are decoded by a direct DER decoder
 //     that gives gokrb5's structs for canonical DER and hands anything else to gokrb5's
 //     Unmarshal, so the KDC accepts exactly what gokrb5 accepts (tested and fuzzed against it).
 //   - Server listens on UDP and TCP (4-byte length prefix) and runs every request through an

@@ -5,6 +5,7 @@ import (
 
 	"github.com/jcmturner/gokrb5/v8/iana/msgtype"
 	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
 )
 
 // ServeConn serves c as if the TCP listener had accepted it, cap included. Tests hand in an end
@@ -49,5 +50,15 @@ func DecodeAPReq(b []byte) (a messages.APReq, direct bool, err error) {
 		return a, true, nil
 	}
 	a, err = decodeAPReq(b)
+	return a, false, err
+}
+
+// DecodeAuthenticator decodes a decrypted Authenticator as the TGS does; direct says whether the
+// direct decoder took it.
+func DecodeAuthenticator(b []byte) (a types.Authenticator, direct bool, err error) {
+	if a, ok := directAuthenticator(b); ok {
+		return a, true, nil
+	}
+	a, err = decodeAuthenticator(b)
 	return a, false, err
 }

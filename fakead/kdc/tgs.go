@@ -70,8 +70,8 @@ func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, &cname, sname, "the authenticator does not decrypt", nil)
 	}
-	var auth types.Authenticator
-	if err := auth.Unmarshal(ab); err != nil {
+	auth, err := decodeAuthenticator(ab)
+	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_MSG_TYPE, &cname, sname, "malformed authenticator", nil)
 	}
 	if !auth.CName.Equal(cname) || !equalFoldRealm(auth.CRealm, tp.CRealm) {
