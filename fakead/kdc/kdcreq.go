@@ -10,15 +10,16 @@ import (
 )
 
 // A direct DER decoder for KDC-REQ, the AS-REQ and TGS-REQ every request is (RFC 4120 5.4.1):
-// gofork's reflective asn1.Unmarshal was a quarter of a TGS request's cost. It reads canonical
-// DER only, the encoding every client sends, and gives up (ok false) on anything else: indefinite
-// or non-minimal lengths, a field out of order or of an unexpected tag, an explicit tag whose
-// length is not that of its one element, trailing bytes, a time or string of another ASN.1 type,
-// additional-tickets (user-to-user, which this KDC refuses anyway). decodeASReq and decodeTGSReq
-// then hand the request to gokrb5's Unmarshal, which is more lenient in places (it ignores the
-// length of an explicit tag, trailing bytes, extra fields at the end of a SEQUENCE): so a request
-// decodes exactly when gokrb5 decodes it, and to the same struct (tested byte for byte and
-// fuzzed, FuzzDecodeKDCReq), except that where gokrb5 panics (a malformed additional-tickets)
+// gofork's reflective asn1.Unmarshal of it was a quarter of an AS request's cost and a tenth of a
+// TGS request's (whose AP-REQ, TGT and authenticator decodes were another fifth). It reads
+// canonical DER only, the encoding every client sends, and gives up (ok false) on anything else:
+// indefinite or non-minimal lengths, a field out of order or of an unexpected tag, an explicit tag
+// whose length is not that of its one element, trailing bytes, a time or string of another ASN.1
+// type, additional-tickets (user-to-user, which this KDC refuses anyway). decodeASReq and
+// decodeTGSReq then hand the request to gokrb5's Unmarshal, which is more lenient in places (it
+// ignores the length of an explicit tag, trailing bytes, extra fields at the end of a SEQUENCE): so
+// a request decodes exactly when gokrb5 decodes it, and to the same struct (tested byte for byte
+// and fuzzed, FuzzDecodeKDCReq), except that where gokrb5 panics (a malformed additional-tickets)
 // the request does not decode. Byte slices are copied, as gokrb5 copies OCTET STRINGs.
 
 // decodeASReq decodes an AS-REQ as messages.ASReq.Unmarshal does.
@@ -46,7 +47,7 @@ func decodeTGSReq(b []byte) (messages.TGSReq, error) {
 func unmarshalSafely(b []byte, unmarshal func([]byte) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("kdc: gokrb5 panicked decoding the request: %v", r)
+			err = fmt.Errorf("kdc: gokrb5 panicked decoding: %v", r)
 		}
 	}()
 	return unmarshal(b)
