@@ -238,6 +238,13 @@ type GMSAAccount struct {
 	Blob []byte
 	// NextRotation is when the stored password id expires.
 	NextRotation time.Time
+	// StableUntil bounds how long this result holds: AccountAt on the same replica state (no
+	// write since, HighestUSN unchanged) returns the same Keys, KVNO and PreviousKeys at every
+	// time from now until StableUntil. It is the earliest of the next rotation, the start of the
+	// 5-minute window before it (where the previous password a read returns changes) and the end
+	// of the account's first period (from when a read returns a previous password). Set by
+	// AccountAt only; zero when the blob could not be computed.
+	StableUntil time.Time
 }
 
 // AccountAt is Account for a time: for a gMSA it performs the lazy rotation first (as a read of
@@ -262,6 +269,7 @@ func (d *Directory) AccountAt(now time.Time, name string) (*Account, bool) {
 	a = d.accountOf(e)
 	a.GMSA.Blob = res.Blob
 	a.GMSA.NextRotation = res.NextRotation.Time()
+	a.GMSA.StableUntil = d.stableUntil(now, e, res)
 	// The previous keys: the blob's previous password, or, when the blob has none (a young
 	// account) or carries the current one as previous (the last-5-minutes window), the password
 	// msDS-ManagedPasswordPreviousId names.
@@ -275,6 +283,31 @@ func (d *Directory) AccountAt(now time.Time, name string) (*Account, bool) {
 		}
 	}
 	return a, true
+}
+
+// stableUntil is GMSAAccount.StableUntil for a read at now: the first time after now at which
+// the read view of msDS-ManagedPassword (fakekds.Schedule.View) can change without a write.
+func (d *Directory) stableUntil(now time.Time, e *entry, res *fakekds.ManagedPasswordResult) time.Time {
+	until := res.NextRotation.Time()
+	if w := until.Add(-fakekds.MaxClockSkew.Duration()); now.Before(w) {
+		until = w
+	}
+	acct, err := d.kdsAccount(e)
+	if err != nil {
+		return now // nothing is known to hold: don't memoise
+	}
+	days := acct.IntervalDays
+	if days == 0 {
+		days = fakekds.DefaultPasswordIntervalDays
+	}
+	r, err := fakekds.RolloverInterval(days)
+	if err != nil {
+		return now
+	}
+	if grown := (acct.Created + r).Time(); now.Before(grown) && grown.Before(until) {
+		until = grown
+	}
+	return until
 }
 
 // storedPreviousPassword derives the password msDS-ManagedPasswordPreviousId names (nil when

@@ -18,8 +18,8 @@ import (
 // now is the wire's time (timestamps, skew, ticket times); world the directory's (accounts, keys).
 func (k *KDC) as(now, world time.Time, raw []byte) Outcome {
 	o := Outcome{Exchange: "AS"}
-	var req messages.ASReq
-	if err := req.Unmarshal(raw); err != nil {
+	req, err := decodeASReq(raw)
+	if err != nil {
 		return k.fail(now, Outcome{}, errorcode.KRB_ERR_GENERIC, nil, types.PrincipalName{}, "malformed AS-REQ", nil)
 	}
 	body := req.ReqBody

@@ -16,30 +16,51 @@ import (
 type Directory struct {
 	d *fakead.Directory
 	// memo holds lookups made at replica state usn (HighestUSN): any write, originating or
-	// replicated, moves it and empties the memo. gMSAs are not memoised (their keys follow the
-	// clock through msDS-ManagedPassword).
+	// replicated, moves it and empties the memo, so an entry never outlives a write to its
+	// account. A gMSA's entry is also bounded in time: its keys follow the clock through
+	// msDS-ManagedPassword, so it holds only from the lookup's time until the next change of
+	// the password's read view (fakead.GMSAAccount.StableUntil, at the latest the next
+	// rotation, whose lazy write the lookup after it performs). At most maxMemo entries.
 	usn  uint64
 	memo map[string]memoEntry
 }
+
+// maxMemo bounds Directory.memo: past it the memo starts again empty.
+const maxMemo = 4096
 
 type memoEntry struct {
 	p      *Principal
 	groups []string
 	err    error
+	// from and until bound the times the entry holds for; until zero: any time.
+	from, until time.Time
 }
 
-// remember returns the memoised result for key, or runs f and memoises it.
-func (x *Directory) remember(key string, f func() memoEntry) memoEntry {
-	if u := x.d.HighestUSN(); u != x.usn || x.memo == nil || len(x.memo) > 4096 {
+// holds reports whether m is valid at now.
+func (m memoEntry) holds(now time.Time) bool {
+	return m.until.IsZero() || (!now.Before(m.from) && now.Before(m.until))
+}
+
+// remember returns the result memoised for key at now, or runs f and memoises it.
+func (x *Directory) remember(now time.Time, key string, f func() memoEntry) memoEntry {
+	if u := x.d.HighestUSN(); u != x.usn || x.memo == nil || len(x.memo) >= maxMemo {
 		x.usn, x.memo = u, map[string]memoEntry{}
 	}
-	if m, ok := x.memo[key]; ok {
+	if m, ok := x.memo[key]; ok && m.holds(now) {
 		return m
 	}
 	m := f()
-	// Only what the replica's state decides is kept: not a gMSA (its keys follow the clock) and
-	// no error but "no such principal" (a gMSA's password may become computable later).
-	if (m.p != nil && m.p.Kind != KindGMSA) || (m.p == nil && (m.err == nil || errors.Is(m.err, ErrNoPrincipal))) {
+	// Only what the replica's state decides (within a gMSA's stable time) is kept: not a gMSA
+	// whose managed password could not be computed, and no error but "no such principal" (a
+	// gMSA's password may become computable later).
+	switch {
+	case m.p != nil && m.p.Kind == KindGMSA:
+		if m.until.After(now) {
+			m.from = now
+			x.memo[key] = m
+		}
+	case m.p != nil, m.err == nil, errors.Is(m.err, ErrNoPrincipal):
+		m.until = time.Time{}
 		x.memo[key] = m
 	}
 	return m
@@ -57,20 +78,20 @@ var _ Principals = (*Directory)(nil)
 
 // Client implements Principals. The Principal returned is shared: read it, don't change it.
 func (x *Directory) Client(now time.Time, name string) (*Principal, error) {
-	m := x.remember("c\x00"+strings.ToLower(name), func() memoEntry {
-		p, err := x.client(now, name)
-		return memoEntry{p: p, err: err}
+	m := x.remember(now, "c\x00"+strings.ToLower(name), func() memoEntry {
+		p, until, err := x.client(now, name)
+		return memoEntry{p: p, err: err, until: until}
 	})
 	return m.p, m.err
 }
 
-func (x *Directory) client(now time.Time, name string) (*Principal, error) {
+func (x *Directory) client(now time.Time, name string) (*Principal, time.Time, error) {
 	if name == "" || strings.ContainsAny(name, "=\\/") {
-		return nil, ErrNoPrincipal // DNs and DOMAIN\name are LDAP names, not Kerberos ones
+		return nil, time.Time{}, ErrNoPrincipal // DNs and DOMAIN\name are LDAP names, not Kerberos ones
 	}
 	a, ok := x.d.Account(name)
 	if !ok {
-		return nil, ErrNoPrincipal
+		return nil, time.Time{}, ErrNoPrincipal
 	}
 	return x.principal(now, a)
 }
@@ -97,20 +118,21 @@ func isHostAlias(class string) bool {
 // Divergence: AD reads the sPNMappings attribute from the configuration partition; the mapping
 // here is the default value, fixed.
 func (x *Directory) Service(now time.Time, name []string) (*Principal, error) {
-	m := x.remember("s\x00"+strings.ToLower(strings.Join(name, "\x00")), func() memoEntry {
-		p, err := x.service(now, name)
-		return memoEntry{p: p, err: err}
+	m := x.remember(now, "s\x00"+strings.ToLower(strings.Join(name, "\x00")), func() memoEntry {
+		p, until, err := x.service(now, name)
+		return memoEntry{p: p, err: err, until: until}
 	})
 	return m.p, m.err
 }
 
-func (x *Directory) service(now time.Time, name []string) (*Principal, error) {
+func (x *Directory) service(now time.Time, name []string) (*Principal, time.Time, error) {
+	var none time.Time
 	if len(name) == 0 {
-		return nil, ErrNoPrincipal
+		return nil, none, ErrNoPrincipal
 	}
 	for _, c := range name {
 		if c == "" || strings.ContainsAny(c, "=\\@") {
-			return nil, ErrNoPrincipal
+			return nil, none, ErrNoPrincipal
 		}
 	}
 	var a *fakead.Account
@@ -127,21 +149,21 @@ func (x *Directory) service(now time.Time, name []string) (*Principal, error) {
 		}
 	}
 	if a == nil {
-		return nil, ErrNoPrincipal
+		return nil, none, ErrNoPrincipal
 	}
-	p, err := x.principal(now, a)
+	p, until, err := x.principal(now, a)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	// A service needs a name clients can ask for: an SPN, or a computer's implicit host/ names.
 	// A gMSA created -RestrictToOutboundAuthenticationOnly has no SPN and is no service.
 	if len(p.SPNs) == 0 && p.Kind != KindComputer {
-		return nil, ErrNoPrincipal
+		return nil, none, ErrNoPrincipal
 	}
 	if p.Kind == KindKRBTGT {
-		return nil, ErrNoPrincipal
+		return nil, none, ErrNoPrincipal
 	}
-	return p, nil
+	return p, until, nil
 }
 
 func hasSPN(a *fakead.Account, spn string) bool {
@@ -171,20 +193,20 @@ func (x *Directory) hostComputer(host string) *fakead.Account {
 
 // KRBTGT implements Principals.
 func (x *Directory) KRBTGT(now time.Time) (*Principal, error) {
-	m := x.remember("k", func() memoEntry {
+	m := x.remember(now, "k", func() memoEntry {
 		a, ok := x.d.Account("krbtgt")
 		if !ok {
 			return memoEntry{err: ErrNoPrincipal}
 		}
-		p, err := x.principal(now, a)
-		return memoEntry{p: p, err: err}
+		p, until, err := x.principal(now, a)
+		return memoEntry{p: p, err: err, until: until}
 	})
 	return m.p, m.err
 }
 
 // Groups implements Principals.
 func (x *Directory) Groups(now time.Time, p *Principal) ([]string, error) {
-	m := x.remember("g\x00"+strings.ToLower(p.DN), func() memoEntry {
+	m := x.remember(now, "g\x00"+strings.ToLower(p.DN), func() memoEntry {
 		sids, err := x.d.TokenGroups(p.DN)
 		if err != nil {
 			return memoEntry{err: err}
@@ -225,18 +247,23 @@ func kindOf(a *fakead.Account) Kind {
 
 // principal turns a directory account into a Principal: keys, kvno, msDS-SupportedEncryptionTypes.
 // A gMSA is read with AccountAt, which performs the lazy rotation a read of msDS-ManagedPassword
-// would, so its keys and kvno are those of the current managed password.
-func (x *Directory) principal(now time.Time, a *fakead.Account) (*Principal, error) {
+// would, so its keys and kvno are those of the current managed password; until is when that
+// stops holding (fakead.GMSAAccount.StableUntil; zero for other accounts, whose Principal
+// changes only with a write).
+func (x *Directory) principal(now time.Time, a *fakead.Account) (p *Principal, until time.Time, err error) {
 	k := kindOf(a)
 	if k < 0 {
-		return nil, ErrNoPrincipal // a group, a contact: not a security principal that logs on
+		return nil, until, ErrNoPrincipal // a group, a contact: not a security principal that logs on
 	}
 	if k == KindGMSA {
 		if at, ok := x.d.AccountAt(now, a.DN); ok {
 			a = at
 		}
+		if a.GMSA != nil {
+			until = a.GMSA.StableUntil
+		}
 	}
-	p := &Principal{Name: a.SAMAccountName, DN: a.DN, SID: a.SID.String(), Kind: k,
+	p = &Principal{Name: a.SAMAccountName, DN: a.DN, SID: a.SID.String(), Kind: k,
 		UserAccountControl: a.UserAccountControl, SupportedEncTypes: a.SupportedEncTypes, KVNO: a.KVNO,
 		Salt: a.Keys.Salt, SPNs: append([]string(nil), a.SPNs...), Keys: keyMap(a.Keys)}
 	if p.Salt == "" {
@@ -248,7 +275,7 @@ func (x *Directory) principal(now time.Time, a *fakead.Account) (*Principal, err
 	res, err := x.d.Search(now, fakead.SystemCaller, &fakead.SearchRequest{BaseDN: a.DN, Scope: fakead.ScopeBase,
 		Filter: fakead.FilterPresent{Attr: "objectClass"}, Attributes: []string{"primaryGroupID"}, SDFlags: -1})
 	if err != nil {
-		return nil, fmt.Errorf("kdc: reading %s: %w", a.DN, err)
+		return nil, until, fmt.Errorf("kdc: reading %s: %w", a.DN, err)
 	}
 	for _, e := range res {
 		for _, at := range e.Attributes {
@@ -259,7 +286,7 @@ func (x *Directory) principal(now time.Time, a *fakead.Account) (*Principal, err
 			}
 		}
 	}
-	return p, nil
+	return p, until, nil
 }
 
 // keyMap turns fakead.Keys into keys by etype, leaving out the missing ones.

@@ -21,8 +21,8 @@ import (
 // now is the wire's time (timestamps, skew, ticket times); world the directory's (accounts, keys).
 func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	o := Outcome{Exchange: "TGS"}
-	var req messages.TGSReq
-	if err := req.Unmarshal(raw); err != nil {
+	req, err := decodeTGSReq(raw)
+	if err != nil {
 		return k.fail(now, Outcome{}, errorcode.KRB_ERR_GENERIC, nil, types.PrincipalName{}, "malformed TGS-REQ", nil)
 	}
 	body := req.ReqBody
@@ -31,8 +31,8 @@ func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	var ap *messages.APReq
 	for _, pa := range req.PAData {
 		if pa.PADataType == patype.PA_TGS_REQ {
-			var a messages.APReq
-			if err := a.Unmarshal(pa.PADataValue); err != nil {
+			a, err := decodeAPReq(pa.PADataValue)
+			if err != nil {
 				return k.fail(now, o, errorcode.KRB_AP_ERR_MSG_TYPE, nil, sname, "malformed PA-TGS-REQ", nil)
 			}
 			ap = &a
@@ -60,8 +60,8 @@ func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, nil, sname, "the TGT does not decrypt", nil)
 	}
-	var tp messages.EncTicketPart
-	if err := tp.Unmarshal(tb); err != nil {
+	tp, err := decodeEncTicketPart(tb)
+	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, nil, sname, "malformed TGT", nil)
 	}
 	cname := tp.CName
@@ -70,8 +70,8 @@ func (k *KDC) tgs(now, world time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_BAD_INTEGRITY, &cname, sname, "the authenticator does not decrypt", nil)
 	}
-	var auth types.Authenticator
-	if err := auth.Unmarshal(ab); err != nil {
+	auth, err := decodeAuthenticator(ab)
+	if err != nil {
 		return k.fail(now, o, errorcode.KRB_AP_ERR_MSG_TYPE, &cname, sname, "malformed authenticator", nil)
 	}
 	if !auth.CName.Equal(cname) || !equalFoldRealm(auth.CRealm, tp.CRealm) {
