@@ -20,7 +20,7 @@ test:
 	$(GO) test -race ./...
 
 # The long sweeps too: the migration crashed before and after every one of its steps (make test
-# samples every fifth).
+# samples every tenth).
 test-long:
 	GMSASIM_TEST_LONG=1 $(GO) test -race -timeout 60m ./...
 

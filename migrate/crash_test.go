@@ -21,14 +21,14 @@ func TestCrashAtEveryStepResumes(t *testing.T) {
 	mustf(t, err, "reference apply")
 	want := ref.state(t)
 
-	// make test checks every fifth step (and the last), -short every seventh; make test-long
+	// make test checks every tenth step (and the last), -short every fifteenth; make test-long
 	// (GMSASIM_TEST_LONG=1) every one.
-	every := 5
+	every := 10
 	switch {
 	case os.Getenv("GMSASIM_TEST_LONG") != "":
 		every = 1
 	case testing.Short():
-		every = 7
+		every = 15
 	}
 	for i, s := range plan.Steps {
 		if i%every != 0 && i != len(plan.Steps)-1 {

@@ -136,7 +136,7 @@ func TestDecodeKDCReqMalformed(t *testing.T) {
 			n++
 		}
 		for i := range b {
-			for _, x := range []byte{0x00, 0x01, 0x80, 0xff, b[i] ^ 0x20} {
+			for _, x := range byteChanges(b[i]) {
 				m := append([]byte(nil), b...)
 				m[i] = x
 				checkDecodeKDCReq(t, m)
