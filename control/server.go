@@ -133,8 +133,42 @@ func (s *Server) Listen(addr string) error {
 		return fmt.Errorf("control: %w", err)
 	}
 	s.ln = ln
-	go s.http.Serve(ln) // returns http.ErrServerClosed on Close
+	go s.http.Serve(&limitListener{Listener: ln, slots: make(chan struct{}, MaxConns)}) // returns http.ErrServerClosed on Close
 	return nil
+}
+
+// MaxConns bounds the control API's open connections: the API is for one CI job and its tools;
+// a local process that opens more waits in the kernel's backlog rather than costing the server
+// memory.
+const MaxConns = 64
+
+// limitListener accepts a connection only while fewer than cap(slots) are open.
+type limitListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &slotConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+// slotConn gives its slot back once, when closed.
+type slotConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // Addr is the address Listen listens on, nil before Listen.
