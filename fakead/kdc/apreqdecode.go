@@ -9,12 +9,7 @@ import (
 // reflective decode of every TGS request: canonical DER through the direct decoder (the rules of
 // directKDCReq), anything else through gokrb5; tested byte for byte, FuzzDecodeAPReq.
 func decodeAPReq(b []byte) (messages.APReq, error) {
-	if a, ok := directAPReq(b); ok {
-		return a, nil
-	}
-	var a messages.APReq
-	err := unmarshalSafely(b, a.Unmarshal)
-	return a, err
+	return directOr(b, directAPReq, (*messages.APReq).Unmarshal)
 }
 
 // directAPReq decodes [APPLICATION 14] AP-REQ (RFC 4120 5.5.1) with its Ticket, or gives up.

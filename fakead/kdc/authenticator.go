@@ -6,12 +6,7 @@ import "github.com/jcmturner/gokrb5/v8/types"
 // (the TGS decodes one per request): canonical DER through the direct decoder (the rules of
 // directKDCReq), anything else through gokrb5; tested byte for byte, FuzzDecodeAuthenticator.
 func decodeAuthenticator(b []byte) (types.Authenticator, error) {
-	if a, ok := directAuthenticator(b); ok {
-		return a, nil
-	}
-	var a types.Authenticator
-	err := unmarshalSafely(b, a.Unmarshal)
-	return a, err
+	return directOr(b, directAuthenticator, (*types.Authenticator).Unmarshal)
 }
 
 // directAuthenticator decodes [APPLICATION 2] Authenticator (RFC 4120 5.5.1), or gives up.

@@ -11,12 +11,7 @@ import (
 // cost left in a TGS exchange. Canonical DER goes through the direct decoder (the rules of
 // directKDCReq), anything else through gokrb5; tested byte for byte, FuzzDecodeEncTicketPart.
 func decodeEncTicketPart(b []byte) (messages.EncTicketPart, error) {
-	if p, ok := directEncTicketPart(b); ok {
-		return p, nil
-	}
-	var p messages.EncTicketPart
-	err := unmarshalSafely(b, p.Unmarshal)
-	return p, err
+	return directOr(b, directEncTicketPart, (*messages.EncTicketPart).Unmarshal)
 }
 
 // derBitsIn is a BIT STRING's value, with gofork's checks of the padding bits.

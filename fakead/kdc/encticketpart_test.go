@@ -84,41 +84,12 @@ func TestDecodeEncTicketPartMatchesGokrb5(t *testing.T) {
 // Every truncation and one-byte change of the corpus: decoded exactly when gokrb5 decodes it, to
 // the same struct, never a panic.
 func TestDecodeEncTicketPartMalformed(t *testing.T) {
-	n := 0
-	for _, b := range encTicketPartCorpus(t) {
-		if len(b) > 2000 {
-			b = b[:2000] // the truncations of a long one still run through every field
-		}
-		for i := 0; i <= len(b); i++ {
-			checkDecodeEncTicketPart(t, b[:i])
-			n++
-		}
-		for i := range b {
-			for _, x := range byteChanges(b[i]) {
-				m := append([]byte(nil), b...)
-				m[i] = x
-				checkDecodeEncTicketPart(t, m)
-				n++
-			}
-		}
-	}
-	if n < 1000 {
-		t.Fatalf("only %d inputs", n)
-	}
+	mangleCorpus(t, encTicketPartCorpus(t), checkDecodeEncTicketPart)
 }
 
 func checkDecodeEncTicketPart(t testing.TB, b []byte) {
 	t.Helper()
-	want, werr := gokrb5EncTicketPart(b)
-	got, direct, err := kdc.DecodeEncTicketPart(b)
-	switch {
-	case direct && werr != nil:
-		t.Fatalf("%x: the direct decoder takes what gokrb5 refuses (%v)", b, werr)
-	case (err == nil) != (werr == nil):
-		t.Fatalf("%x: error %v, gokrb5's %v", b, err, werr)
-	case err == nil && !reflect.DeepEqual(got, want):
-		t.Fatalf("%x: decoded (direct %v)\n%+v\ngokrb5\n%+v", b, direct, got, want)
-	}
+	sameAsGokrb5(t, b, kdc.DecodeEncTicketPart, gokrb5EncTicketPart)
 }
 
 func FuzzDecodeEncTicketPart(f *testing.F) {

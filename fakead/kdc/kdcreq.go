@@ -24,22 +24,29 @@ import (
 
 // decodeASReq decodes an AS-REQ as messages.ASReq.Unmarshal does.
 func decodeASReq(b []byte) (messages.ASReq, error) {
-	if f, ok := directKDCReq(b, 0x60|10, msgtype.KRB_AS_REQ); ok {
-		return messages.ASReq{KDCReqFields: f}, nil
-	}
-	var req messages.ASReq
-	err := unmarshalSafely(b, req.Unmarshal)
-	return req, err
+	return directOr(b, func(b []byte) (messages.ASReq, bool) {
+		f, ok := directKDCReq(b, 0x60|10, msgtype.KRB_AS_REQ)
+		return messages.ASReq{KDCReqFields: f}, ok
+	}, (*messages.ASReq).Unmarshal)
 }
 
 // decodeTGSReq decodes a TGS-REQ as messages.TGSReq.Unmarshal does.
 func decodeTGSReq(b []byte) (messages.TGSReq, error) {
-	if f, ok := directKDCReq(b, 0x60|12, msgtype.KRB_TGS_REQ); ok {
-		return messages.TGSReq{KDCReqFields: f}, nil
+	return directOr(b, func(b []byte) (messages.TGSReq, bool) {
+		f, ok := directKDCReq(b, 0x60|12, msgtype.KRB_TGS_REQ)
+		return messages.TGSReq{KDCReqFields: f}, ok
+	}, (*messages.TGSReq).Unmarshal)
+}
+
+// directOr is how every request structure is decoded: by its direct decoder when that takes b,
+// else by gokrb5's Unmarshal into a fresh value (through unmarshalSafely).
+func directOr[T any](b []byte, direct func([]byte) (T, bool), unmarshal func(*T, []byte) error) (T, error) {
+	if v, ok := direct(b); ok {
+		return v, nil
 	}
-	var req messages.TGSReq
-	err := unmarshalSafely(b, req.Unmarshal)
-	return req, err
+	var v T
+	err := unmarshalSafely(b, func(b []byte) error { return unmarshal(&v, b) })
+	return v, err
 }
 
 // unmarshalSafely runs a gokrb5 Unmarshal, turning its panic into an error: gokrb5 v8.4.4's
