@@ -100,6 +100,31 @@ type ProductRun struct {
 	Duration time.Duration
 }
 
+// MaxProductOutput is how much of a product run's standard output and of its standard error the
+// suite keeps: a product that prints without end costs the suite this much memory, not more.
+const MaxProductOutput = 1 << 20
+
+// cappedBuffer keeps the first max bytes written to it and counts the rest.
+type cappedBuffer struct {
+	b       bytes.Buffer
+	max     int
+	dropped int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	keep := min(len(p), max(c.max-c.b.Len(), 0))
+	c.b.Write(p[:keep])
+	c.dropped += len(p) - keep
+	return len(p), nil
+}
+
+func (c *cappedBuffer) String() string {
+	if c.dropped == 0 {
+		return c.b.String()
+	}
+	return fmt.Sprintf("%s\n... (%d more bytes not kept)\n", c.b.String(), c.dropped)
+}
+
 // run runs words with env (the process environment plus env), secrets masked in what it keeps.
 func (a *Adapter) run(ctx context.Context, words []string, env map[string]string, secrets []string) ProductRun {
 	args := make([]string, len(words))
@@ -114,8 +139,8 @@ func (a *Adapter) run(ctx context.Context, words []string, env map[string]string
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Dir = env["GMSASIM_OUT"]
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	out, errb := &cappedBuffer{max: MaxProductOutput}, &cappedBuffer{max: MaxProductOutput}
+	cmd.Stdout, cmd.Stderr = out, errb
 	began := time.Now() // wallclock: how long the product took, for the report
 	err := cmd.Run()
 	r := ProductRun{Args: args, Exit: cmd.ProcessState.ExitCode(), Duration: time.Since(began), Stdout: out.String(), Stderr: errb.String()} // wallclock

@@ -31,3 +31,16 @@ func TestParseAdapter(t *testing.T) {
 		t.Errorf("expand = %q", got)
 	}
 }
+
+// A product's output is kept up to MaxProductOutput; the rest is counted, not stored.
+func TestCappedBuffer(t *testing.T) {
+	c := &cappedBuffer{max: 10}
+	for _, p := range []string{"0123456", "789abc", "def"} {
+		if n, err := c.Write([]byte(p)); n != len(p) || err != nil {
+			t.Fatalf("Write %q: %d, %v", p, n, err)
+		}
+	}
+	if got, want := c.String(), "0123456789\n... (6 more bytes not kept)\n"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
