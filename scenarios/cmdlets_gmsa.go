@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"github.com/gmsasim/gmsasim/scenarios/ps"
+	"github.com/gmsasim/gmsasim/sim"
 	"strconv"
 	"strings"
 
@@ -125,37 +126,24 @@ func newServiceAccount(x *cmdCtx, b ps.Bound) ([]any, error) {
 			path = "CN=Managed Service Accounts," + a.d.DomainDN()
 		}
 		dn := "CN=" + escapeRDN(name) + "," + path
-		attrs := []fakead.Attribute{
-			attr("objectClass", class),
-			attr("sAMAccountName", sam),
-			attr("userAccountControl", strconv.Itoa(fakead.UACWorkstationTrust)),
+		spec := sim.GMSASpec{Name: name, SAMAccountName: sam, DNSHostName: b.Str("DNSHostName"), SPNs: b.Strs("ServicePrincipalNames")}
+		if b.Has("ManagedPasswordIntervalInDays") {
+			spec.IntervalDays = int(b["ManagedPasswordIntervalInDays"].(int64))
 		}
-		if h := b.Str("DNSHostName"); h != "" {
-			attrs = append(attrs, attr("dNSHostName", h))
-		}
-		if class == "msDS-GroupManagedServiceAccount" {
-			interval := int64(30)
-			if b.Has("ManagedPasswordIntervalInDays") {
-				interval = b["ManagedPasswordIntervalInDays"].(int64)
-			}
-			// Divergence: the DC fills in 30 when the request has no interval; the module does it here.
-			attrs = append(attrs, attr("msDS-ManagedPasswordInterval", strconv.FormatInt(interval, 10)))
-		}
-		enc := int64(28) // RC4, AES128, AES256
 		if b.Has("KerberosEncryptionType") {
-			enc = encBits(b.Strs("KerberosEncryptionType"))
+			spec.EncryptionTypes = int(encBits(b.Strs("KerberosEncryptionType")))
+			if spec.EncryptionTypes == 0 {
+				spec.EncryptionTypes = sim.EncNone
+			}
 		}
-		attrs = append(attrs, attr("msDS-SupportedEncryptionTypes", strconv.FormatInt(enc, 10)))
+		var sd []byte
 		if ps := b.Strs("PrincipalsAllowedToRetrieveManagedPassword"); len(ps) > 0 {
-			sd, err := a.membershipSD(ps)
-			if err != nil {
+			var err error
+			if sd, err = a.membershipSD(ps); err != nil {
 				return err
 			}
-			attrs = append(attrs, fakead.Attribute{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}})
 		}
-		if spns := b.Strs("ServicePrincipalNames"); len(spns) > 0 {
-			attrs = append(attrs, attr("servicePrincipalName", spns...))
-		}
+		attrs := sim.ServiceAccountAttributes(spec, class == "msDS-ManagedServiceAccount", sd)
 		if d := b.Str("Description"); d != "" {
 			attrs = append(attrs, attr("description", d))
 		}

@@ -33,22 +33,78 @@ const (
 	EncAES256 = 0x10
 	// EncDefault is what New-ADServiceAccount sets without -KerberosEncryptionType: RC4, AES128, AES256.
 	EncDefault = EncRC4 | EncAES128 | EncAES256
+	// EncNone is -KerberosEncryptionType None: msDS-SupportedEncryptionTypes 0 (a GMSASpec's 0 is
+	// EncDefault).
+	EncNone = -1
 )
 
 // GMSASpec is New-ADServiceAccount's part for a gMSA.
 type GMSASpec struct {
-	Name        string // the account's name ("ITFarm1"); its sAMAccountName gets the "$"
-	DNSHostName string // -DNSHostName (required by the cmdlet; empty: none)
+	Name string // the account's name ("ITFarm1"); its sAMAccountName gets the "$"
+	// SAMAccountName is -SamAccountName ("": Name with "$"); a trailing "$" is added when missing.
+	SAMAccountName string
+	DNSHostName    string // -DNSHostName (required by the cmdlet; empty: none)
 	// PrincipalsAllowedToRetrieve are the accounts or groups that may read the password
 	// (-PrincipalsAllowedToRetrieveManagedPassword): sAMAccountNames ("WEB1$", "ITFarmHosts") or DNs.
 	PrincipalsAllowedToRetrieve []string
 	SPNs                        []string // -ServicePrincipalNames
 	IntervalDays                int      // -ManagedPasswordIntervalInDays; 0: 30, fixed at creation
-	EncryptionTypes             int      // Enc* bits; 0: EncDefault
-	// OutboundOnly is -RestrictToOutboundAuthenticationOnly: no DNS host name or SPNs needed, the
-	// account only authenticates to others.
+	EncryptionTypes             int      // Enc* bits; 0: EncDefault; EncNone: none
+	// OutboundOnly is -RestrictToOutboundAuthenticationOnly: the account only authenticates to
+	// others, so it needs no DNS host name; without it NewGMSA wants DNSHostName, as the cmdlet does.
 	OutboundOnly bool
 	Path         string // the container's DN; "": CN=Managed Service Accounts
+}
+
+func (s GMSASpec) sam() string {
+	if s.SAMAccountName != "" {
+		return strings.TrimSuffix(s.SAMAccountName, "$") + "$"
+	}
+	return strings.TrimSuffix(s.Name, "$") + "$"
+}
+
+// ServiceAccountAttributes are the attributes New-ADServiceAccount writes for s: objectClass
+// (msDS-GroupManagedServiceAccount, or msDS-ManagedServiceAccount for a standalone MSA,
+// -RestrictToSingleComputer), sAMAccountName, userAccountControl, the password interval (a gMSA's;
+// 30 days unless given — Divergence: the DC fills it in when absent, the module does it here), the
+// encryption types (EncDefault unless given), the DNS host name and SPNs when given, and
+// membershipSD (msDS-GroupMSAMembership) when not nil. NewGMSA and the scenario language's cmdlet
+// both build the account from it.
+func ServiceAccountAttributes(s GMSASpec, standalone bool, membershipSD []byte) []fakead.Attribute {
+	class := "msDS-GroupManagedServiceAccount"
+	if standalone {
+		class = "msDS-ManagedServiceAccount"
+	}
+	enc := s.EncryptionTypes
+	switch enc {
+	case 0:
+		enc = EncDefault
+	case EncNone:
+		enc = 0
+	}
+	attrs := []fakead.Attribute{
+		attrOf(ad.AttrObjectClass, class),
+		attrOf("sAMAccountName", s.sam()),
+		attrOf("userAccountControl", strconv.Itoa(fakead.UACWorkstationTrust)),
+	}
+	if s.DNSHostName != "" {
+		attrs = append(attrs, attrOf("dNSHostName", s.DNSHostName))
+	}
+	if !standalone {
+		interval := s.IntervalDays
+		if interval == 0 {
+			interval = 30
+		}
+		attrs = append(attrs, attrOf("msDS-ManagedPasswordInterval", strconv.Itoa(interval)))
+	}
+	attrs = append(attrs, attrOf("msDS-SupportedEncryptionTypes", strconv.Itoa(enc)))
+	if membershipSD != nil {
+		attrs = append(attrs, fakead.Attribute{Name: "msDS-GroupMSAMembership", Values: [][]byte{membershipSD}})
+	}
+	if len(s.SPNs) > 0 {
+		attrs = append(attrs, attrOf("servicePrincipalName", s.SPNs...))
+	}
+	return attrs
 }
 
 // GMSA is a gMSA as created.
@@ -63,15 +119,10 @@ func (w *World) NewGMSA(dc string, s GMSASpec) (*GMSA, error) {
 	if s.Name == "" {
 		return nil, errors.New("sim: NewGMSA: no name")
 	}
-	sam := strings.TrimSuffix(s.Name, "$") + "$"
-	interval := s.IntervalDays
-	if interval == 0 {
-		interval = 30
+	if s.DNSHostName == "" && !s.OutboundOnly {
+		return nil, fmt.Errorf("sim: New-ADServiceAccount %s: no DNSHostName: give the account's DNS host name, or set OutboundOnly (-RestrictToOutboundAuthenticationOnly) for an account that only authenticates to others", s.Name)
 	}
-	enc := s.EncryptionTypes
-	if enc == 0 {
-		enc = EncDefault
-	}
+	sam := s.sam()
 	var g *GMSA
 	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
 		admin, err := adminCaller(d)
@@ -83,26 +134,13 @@ func (w *World) NewGMSA(dc string, s GMSASpec) (*GMSA, error) {
 			path = "CN=Managed Service Accounts," + d.DomainDN()
 		}
 		dn := "CN=" + strings.TrimSuffix(s.Name, "$") + "," + path
-		attrs := []fakead.Attribute{
-			attrOf(ad.AttrObjectClass, "msDS-GroupManagedServiceAccount"),
-			attrOf("sAMAccountName", sam),
-			attrOf("userAccountControl", strconv.Itoa(fakead.UACWorkstationTrust)),
-			attrOf("msDS-ManagedPasswordInterval", strconv.Itoa(interval)),
-			attrOf("msDS-SupportedEncryptionTypes", strconv.Itoa(enc)),
-		}
-		if s.DNSHostName != "" {
-			attrs = append(attrs, attrOf("dNSHostName", s.DNSHostName))
-		}
-		if len(s.SPNs) > 0 {
-			attrs = append(attrs, attrOf("servicePrincipalName", s.SPNs...))
-		}
+		var sd []byte
 		if len(s.PrincipalsAllowedToRetrieve) > 0 {
-			sd, err := membershipSD(d, s.PrincipalsAllowedToRetrieve)
-			if err != nil {
+			if sd, err = membershipSD(d, s.PrincipalsAllowedToRetrieve); err != nil {
 				return err
 			}
-			attrs = append(attrs, fakead.Attribute{Name: "msDS-GroupMSAMembership", Values: [][]byte{sd}})
 		}
+		attrs := ServiceAccountAttributes(s, false, sd)
 		if err := d.Add(now, admin, dn, attrs); err != nil {
 			return err
 		}
@@ -368,12 +406,18 @@ func (w *World) StoredKVNO(dc, gmsa string) (int, error) {
 // Exists reports whether dc's replica has an account of that name (sAMAccountName, with or
 // without "$", or DN): whether a change has replicated there.
 func (w *World) Exists(dc, name string) (bool, error) {
+	ok, err := w.has(dc, name)
+	if !ok && err == nil && !strings.HasSuffix(name, "$") {
+		ok, err = w.has(dc, name+"$")
+	}
+	return ok, err
+}
+
+// has reports whether dc's replica has an account of exactly that name (sAMAccountName, UPN or DN).
+func (w *World) has(dc, name string) (bool, error) {
 	found := false
 	err := w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
 		_, found = d.Account(name)
-		if !found && !strings.HasSuffix(name, "$") {
-			_, found = d.Account(name + "$")
-		}
 		return nil
 	})
 	return found, err

@@ -49,14 +49,10 @@ func AddDomainGroup(w *World, dc, name string) error {
 	})
 }
 
-// exists reports whether an account of that name exists on dc.
+// exists reports whether an account of exactly that name exists on dc.
 func exists(w *World, dc, name string) bool {
-	found := false
-	_ = w.ExecOn(dc, func(now time.Time, d *fakead.Directory) error {
-		_, found = d.Account(name)
-		return nil
-	})
-	return found
+	ok, _ := w.has(dc, name)
+	return ok
 }
 
 // EnsureDomainUser creates the user unless an account of that name exists.
