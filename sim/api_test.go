@@ -3,6 +3,7 @@ package sim_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,12 @@ func TestGMSALifecycleAPI(t *testing.T) {
 	var ade *sim.ADError
 	if _, err := w.NewGMSA("DC1", sim.GMSASpec{Name: "Farm2", DNSHostName: "x.contoso.com"}); !errors.As(err, &ade) || ade.Code != 68 {
 		t.Errorf("a second Farm2: %v, want AD's entryAlreadyExists (68)", err)
+	}
+	if _, err := w.NewGMSA("DC1", sim.GMSASpec{Name: "NoHost"}); err == nil || !strings.Contains(err.Error(), "OutboundOnly") {
+		t.Errorf("a gMSA without DNSHostName: %v, want an error naming DNSHostName and OutboundOnly", err)
+	}
+	if out, err := w.NewGMSA("DC1", sim.GMSASpec{Name: "Outbound", OutboundOnly: true, EncryptionTypes: sim.EncAES256}); err != nil || out.SAMAccountName != "Outbound$" {
+		t.Errorf("an outbound-only gMSA: %+v %v", out, err)
 	}
 	if ok, _ := w.Exists("DC2", "Farm2"); ok {
 		t.Errorf("Farm2 on DC2 before the link's delay")
