@@ -126,7 +126,13 @@ func TestDecodeKDCReqMatchesGokrb5(t *testing.T) {
 // it, to the same struct, never a panic.
 func TestDecodeKDCReqMalformed(t *testing.T) {
 	direct, u2u := kdcReqCorpus(t)
-	mangleCorpus(t, append(direct, u2u...), checkDecodeKDCReq)
+	var short [][]byte // the long samples (70 KB fields) are the direct tests'; their cut prefixes add only time
+	for _, b := range append(direct, u2u...) {
+		if len(b) <= 2000 {
+			short = append(short, b)
+		}
+	}
+	mangleCorpus(t, short, checkDecodeKDCReq)
 }
 
 func checkDecodeKDCReq(t testing.TB, b []byte) {
