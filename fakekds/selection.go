@@ -1,6 +1,10 @@
 package fakekds
 
-import "github.com/gmsasim/gmsasim/ad"
+import (
+	"fmt"
+
+	"github.com/gmsasim/gmsasim/ad"
+)
 
 // CreationRule is how a DC decides that a root key is old enough to give a NEW gMSA its first
 // password id. Windows' exact rule is not published; both readings are available (see doc.go).
@@ -27,6 +31,19 @@ func (r CreationRule) String() string {
 		return "one-interval-ago"
 	}
 	return "CreationRule(unknown)"
+}
+
+// ParseCreationRule reads a rule by the name String gives it ("" is the default).
+func ParseCreationRule(s string) (CreationRule, error) {
+	for _, r := range []CreationRule{RuleIntervalStart, RuleOneIntervalAgo} {
+		if s == r.String() {
+			return r, nil
+		}
+	}
+	if s == "" {
+		return RuleIntervalStart, nil
+	}
+	return 0, fmt.Errorf("fakekds: root-key rule %q: want %s or %s", s, RuleIntervalStart, RuleOneIntervalAgo)
 }
 
 // Policy holds the KDS settings that differ between readings of Windows behaviour.

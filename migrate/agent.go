@@ -65,8 +65,8 @@ type HostAgent interface {
 	// Windows: Start-Service -Name NAME; Start-WebAppPool -Name NAME.
 	StartService(ctx context.Context, name string) error
 
-	// ChangeMode runs a MIM installer in change (Configure) mode for one
-	// component with a new service account. For a gMSA the account ends in '$'
+	// ChangeMode runs a MIM installer in change (Configure) mode with new
+	// service accounts: one component's, or (req.More) every page of one run. For a gMSA the account ends in '$'
 	// and the password is empty. It returns the installer's warnings (for
 	// managed accounts: "Please check if Service Account is secure in its current
 	// configuration", since LogonUser does not work for them).
@@ -235,6 +235,9 @@ type InstalledComponent struct {
 type ManagementAgent struct {
 	Name string `json:"name"`
 	Type string `json:"type"` // "FIM" (MIM Service MA), "AD", "SQL", ...
+	// Account is the MA's connect-as account (DOMAIN\name), stored with its password in the sync
+	// database; "" when the agent cannot tell.
+	Account string `json:"account,omitempty"`
 }
 
 // ExchangeOptions are the MIM Service installer's mail-server choices in change
@@ -247,13 +250,31 @@ type ExchangeOptions struct {
 	MailPassword string `json:"-"`
 }
 
-// ChangeModeRequest is the input of one change-mode run.
+// ChangeModeRequest is the input of one change-mode run: its first (or only) account page, and
+// the further pages of the same run.
 type ChangeModeRequest struct {
 	Component Component `json:"component"`
 	Account   string    `json:"account"` // DOMAIN\name$ for a gMSA
 	// Password is empty for a gMSA (the installer rejects one).
 	Password string           `json:"-"`
 	Exchange *ExchangeOptions `json:"exchange,omitempty"` // CompService only
+	// More are the run's further account pages, in the installer's page order. The MIM Service
+	// MSI's one Change run shows a page per feature installed on the host (seed 000: MIM Service,
+	// PAM REST API, PAM Component, PAM Monitoring, SSPR registration portal, SSPR reset portal).
+	// A refused page fails the whole run, which then changes nothing (the MSI rolls back).
+	More []ChangeModePage `json:"more,omitempty"`
+}
+
+// ChangeModePage is one account page of a change-mode run.
+type ChangeModePage struct {
+	Component Component `json:"component"`
+	Account   string    `json:"account"`
+	Password  string    `json:"-"`
+}
+
+// Pages is every account page of the run, the first one included.
+func (r ChangeModeRequest) Pages() []ChangeModePage {
+	return append([]ChangeModePage{{Component: r.Component, Account: r.Account, Password: r.Password}}, r.More...)
 }
 
 // ChangeModeResult is what the installer reported.

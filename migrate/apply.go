@@ -47,7 +47,7 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, pre *Report, opt Options
 	if b := pre.Blockers(); len(b) > 0 {
 		var ids []string
 		for _, c := range b {
-			ids = append(ids, c.ID+hostSuffix(c.Host)+": "+c.Fix)
+			ids = append(ids, c.ID+hostSuffix(c.Host)+": "+c.Detail+" (fix: "+c.Fix+")")
 		}
 		return nil, fmt.Errorf("%w: %d blocker(s): %s", ErrPreflight, len(b), strings.Join(ids, "; "))
 	}

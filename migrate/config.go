@@ -36,6 +36,10 @@ type AccountSpec struct {
 	SPNs                 []string `json:"spns,omitempty"`       // servicePrincipalName values
 	DelegateTo           []string `json:"delegateTo,omitempty"` // msDS-AllowedToDelegateTo
 	TrustedForDelegation bool     `json:"trustedForDelegation,omitempty"`
+	// Installer is the account as the operator will type it in the installer's account box
+	// (CONTOSO\MIMSyncGMSA$); "" when the engine types it (DOMAIN\Name$). Preflight refuses one
+	// without its '$' or naming another account than Name.
+	Installer string `json:"installer,omitempty"`
 }
 
 // Config is everything the engine needs. Passwords in it are never written to the plan or the

@@ -18,6 +18,7 @@ import (
 const (
 	UACWorkstationTrust     = 0x1000  // WORKSTATION_TRUST_ACCOUNT: what New-ADServiceAccount sets
 	UACTrustedForDelegation = 0x80000 // TRUSTED_FOR_DELEGATION
+	UACAccountDisable       = 0x2     // ACCOUNTDISABLE
 	// SupportedEncTypesAES is RC4 | AES128 | AES256 (28), the AD module's default for a gMSA.
 	SupportedEncTypesAES = 28
 	// DefaultPasswordInterval is the AD module's msDS-ManagedPasswordInterval (days).
@@ -258,10 +259,14 @@ type object struct {
 	Members    []string
 	Membership []ad.SID // msDS-GroupMSAMembership principals
 	IsGMSA     bool
+	GroupType  int64 // groupType (groups)
+	// objectClasses are the object's classes, lower case.
+	objectClasses []string
+	Interval      int // msDS-ManagedPasswordInterval in days (gMSAs; 0: not set, which means 30)
 }
 
 var objectAttrs = []string{ad.AttrSAMAccountName, ad.AttrObjectSID, ad.AttrDNSHostName, ad.AttrUserAccountControl, ad.AttrServicePrincipalName, ad.AttrAllowedToDelegateTo,
-	ad.AttrMember, ad.AttrGroupMSAMembership, "objectClass"}
+	ad.AttrMember, ad.AttrGroupMSAMembership, "objectClass", "groupType", ad.AttrManagedPasswordInterval}
 
 func (d *dirConn) findOne(filter string) (*object, error) {
 	es, err := d.search(d.dse.DefaultNC, ldap.ScopeWholeSubtree, filter, objectAttrs...)
@@ -279,10 +284,13 @@ func (d *dirConn) findOne(filter string) (*object, error) {
 		SPNs: e.GetAttributeValues(ad.AttrServicePrincipalName), DelegateTo: e.GetAttributeValues(ad.AttrAllowedToDelegateTo),
 		Members: e.GetAttributeValues(ad.AttrMember)}
 	o.UAC, _ = strconv.ParseInt(e.GetAttributeValue(ad.AttrUserAccountControl), 10, 64)
+	o.GroupType, _ = strconv.ParseInt(e.GetAttributeValue("groupType"), 10, 64)
+	o.Interval, _ = strconv.Atoi(e.GetAttributeValue(ad.AttrManagedPasswordInterval))
 	if raw := e.GetRawAttributeValue(ad.AttrObjectSID); len(raw) > 0 {
 		o.SID, _ = ad.SIDFromBytes(raw)
 	}
 	for _, c := range e.GetAttributeValues("objectClass") {
+		o.objectClasses = append(o.objectClasses, strings.ToLower(c))
 		if strings.EqualFold(c, ad.ClassGroupManagedServiceAccount) {
 			o.IsGMSA = true
 		}

@@ -138,45 +138,52 @@ func (h *fakeHost) componentOf(service string) migrate.Component {
 func (h *fakeHost) ChangeMode(_ context.Context, req migrate.ChangeModeRequest) (migrate.ChangeModeResult, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var svc *migrate.ServiceStatus
-	for _, c := range h.inv.Components {
-		if c.Component == req.Component {
-			svc = h.svcs[strings.ToLower(c.Service)]
+	// One run: every page is checked before any changes (an MSI rolls back a refused run).
+	svcs := map[migrate.Component]*migrate.ServiceStatus{}
+	for _, pg := range req.Pages() {
+		for _, c := range h.inv.Components {
+			if c.Component == pg.Component {
+				svcs[pg.Component] = h.svcs[strings.ToLower(c.Service)]
+			}
+		}
+		if svcs[pg.Component] == nil {
+			return migrate.ChangeModeResult{}, h.errf("ChangeMode", string(pg.Component), migrate.ErrNotInstalled, "not installed")
+		}
+		gmsa := strings.HasSuffix(pg.Account, "$")
+		if gmsa && pg.Password != "" {
+			return migrate.ChangeModeResult{}, h.errf("ChangeMode", pg.Account, migrate.ErrRejected, "a managed account takes no password")
+		}
+		if !gmsa && pg.Password == "" {
+			return migrate.ChangeModeResult{}, h.errf("ChangeMode", pg.Account, migrate.ErrRejected, "the password is required (a gMSA needs its '$')")
 		}
 	}
-	if svc == nil {
-		return migrate.ChangeModeResult{}, h.errf("ChangeMode", string(req.Component), migrate.ErrNotInstalled, "not installed")
-	}
-	gmsa := strings.HasSuffix(req.Account, "$")
-	if gmsa && req.Password != "" {
-		return migrate.ChangeModeResult{}, h.errf("ChangeMode", req.Account, migrate.ErrRejected, "a managed account takes no password")
-	}
-	if !gmsa && req.Password == "" {
-		return migrate.ChangeModeResult{}, h.errf("ChangeMode", req.Account, migrate.ErrRejected, "the password is required (a gMSA needs its '$')")
-	}
-	if req.Component == migrate.CompSync {
-		if _, ok := h.files[`C:\Windows\system32\miiskeys-1.bin`]; !ok && len(h.files) == 0 {
-			h.violation = "sync change mode without a key-set export"
-		}
-		h.keyLoaded = false
-	}
-	if req.Component == migrate.CompService && req.Exchange != nil {
-		on, onp := "", "enc:"+req.Exchange.MailAccount
-		if req.Exchange.Online {
-			on, onp = onp, ""
-		}
-		h.reg[migrate.RegKeyFIMServiceConfig+`\`+migrate.RegValExchangeOnline] = migrate.RegistryValue{Kind: migrate.RegString, String: on}
-		h.reg[migrate.RegKeyFIMServiceConfig+`\`+migrate.RegValExchangeOnPrem] = migrate.RegistryValue{Kind: migrate.RegString, String: onp}
-	}
-	svc.Account = req.Account
-	svc.State = migrate.StateStopped
-	if req.Component == migrate.CompSync && !gmsa {
-		h.syncPw = req.Password
-	}
-	h.log = append(h.log, "change-mode "+string(req.Component)+" "+req.Account)
 	var warn []string
-	if gmsa {
-		warn = []string{"Please check if Service Account is secure in its current configuration"}
+	for _, pg := range req.Pages() {
+		gmsa := strings.HasSuffix(pg.Account, "$")
+		if pg.Component == migrate.CompSync {
+			if _, ok := h.files[`C:\Windows\system32\miiskeys-1.bin`]; !ok && len(h.files) == 0 {
+				h.violation = "sync change mode without a key-set export"
+			}
+			h.keyLoaded = false
+		}
+		if pg.Component == migrate.CompService && req.Exchange != nil {
+			on, onp := "", "enc:"+req.Exchange.MailAccount
+			if req.Exchange.Online {
+				on, onp = onp, ""
+			}
+			h.reg[migrate.RegKeyFIMServiceConfig+`\`+migrate.RegValExchangeOnline] = migrate.RegistryValue{Kind: migrate.RegString, String: on}
+			h.reg[migrate.RegKeyFIMServiceConfig+`\`+migrate.RegValExchangeOnPrem] = migrate.RegistryValue{Kind: migrate.RegString, String: onp}
+		}
+		svc := svcs[pg.Component]
+		svc.Account = pg.Account
+		svc.State = migrate.StateStopped
+		if pg.Component == migrate.CompSync && !gmsa {
+			h.syncPw = pg.Password
+		}
+		h.log = append(h.log, "change-mode "+string(pg.Component)+" "+pg.Account)
+		if gmsa {
+			warn = append(warn, "Please check if Service Account is secure in its current configuration")
+		}
 	}
 	return migrate.ChangeModeResult{Account: req.Account, Warnings: warn}, nil
 }

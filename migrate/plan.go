@@ -63,6 +63,17 @@ type Step struct {
 	Registry             *RegistryWrite   `json:"registry,omitempty"`
 	Exchange             *ExchangeOptions `json:"exchange,omitempty"`
 	Targets              []SPNTarget      `json:"targets,omitempty"` // move-spns: the gMSAs that receive
+	// Pages (change-mode of the MIM Service MSI): the run's account pages in the installer's
+	// order, each component with its service, target account and account before.
+	Pages []Page `json:"pages,omitempty"`
+}
+
+// Page is one account page of a change-mode run.
+type Page struct {
+	Component Component `json:"component"`
+	Service   string    `json:"service"`
+	Account   string    `json:"account"`
+	From      string    `json:"from"`
 }
 
 // Plan is the ordered list of steps. Steps are in an order that satisfies every DependsOn.
@@ -76,7 +87,7 @@ type Plan struct {
 }
 
 // PlanVersion is the plan format version.
-const PlanVersion = 1
+const PlanVersion = 2
 
 // Step returns the step with id, or nil.
 func (p *Plan) Step(id string) *Step {
@@ -140,8 +151,13 @@ func (p *Plan) Text() string {
 	return b.String()
 }
 
-// serviceSide are the components converted on the MIM Service side, in change-mode order.
-var serviceSide = []Component{CompService, CompPAMREST, CompPAMMonitoring, CompPAMComponent, CompSSPRRegistration, CompSSPRReset}
+// serviceSide are the components of the MIM Service MSI, in the order of its Change run's pages
+// (seed 000: MIM Service, PAM REST API, PAM Component, PAM Monitoring, SSPR registration portal,
+// SSPR reset portal).
+var serviceSide = []Component{CompService, CompPAMREST, CompPAMComponent, CompPAMMonitoring, CompSSPRRegistration, CompSSPRReset}
+
+// MSIChangeStep is the name in the step id of the MIM Service MSI's Change run on a host.
+const MSIChangeStep = "mim-service-msi"
 
 // MakePlan builds the plan from the inventory. It is pure: the same inventory and configuration
 // give the same plan, byte for byte.
@@ -367,17 +383,21 @@ func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountS
 		add(Step{ID: start, Kind: StepStart, Object: sc.Service, Component: CompSync, DependsOn: []string{rest},
 			Description: "start " + sc.Service})
 	}
+	// The MIM Service MSI: one Change run with a page per installed feature, then each service
+	// started and checked.
+	cm := "change-mode:" + MSIChangeStep + at
+	msi := Step{ID: cm, Kind: StepChangeMode, Object: "MIM Service MSI"}
+	var pages []string
+	var ex *ExchangeOptions
 	for _, comp := range serviceSide {
 		ic := h.component(comp)
 		if ic == nil {
 			continue
 		}
 		a := specs[comp]
-		cm := "change-mode:" + string(comp) + at
-		s := Step{ID: cm, Kind: StepChangeMode, Object: ic.Service, Component: comp, DependsOn: append([]string{installed[a.Name]}, ready...),
-			Account: c.qualified(a.Name), From: ic.Account,
-			Description: fmt.Sprintf("change mode: %s -> %s, empty password", ic.Account, c.qualified(a.Name))}
-		var ex *ExchangeOptions
+		msi.DependsOn = appendUnique(msi.DependsOn, installed[a.Name])
+		msi.Pages = append(msi.Pages, Page{Component: comp, Service: ic.Service, Account: c.qualified(a.Name), From: ic.Account})
+		pages = append(pages, fmt.Sprintf("%s: %s -> %s", comp, ic.Account, c.qualified(a.Name)))
 		if comp == CompService {
 			ex = h.Exchange
 			if c.Exchange != nil {
@@ -385,28 +405,36 @@ func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountS
 			}
 			if ex != nil {
 				ex = &ExchangeOptions{Online: ex.Online, MailAccount: ex.MailAccount}
-				s.Exchange = ex
+				msi.Exchange = ex
 				where := "Exchange on-premises"
 				if ex.Online {
 					where = "Exchange Online"
 				}
-				s.Description += ", " + where + " (different user for Exchange)"
+				pages[len(pages)-1] += ", " + where + " (different user for Exchange)"
 			}
 		}
-		add(s)
-		add(Step{ID: "start:" + ic.Service + at, Kind: StepStart, Object: ic.Service, Component: comp, DependsOn: []string{cm},
-			Description: "start " + ic.Service})
-		if ex != nil {
-			if ex.Online {
-				add(Step{ID: "registry:" + RegValPollExchange + at, Kind: StepRegistry, Object: RegKeyFIMService + `\` + RegValPollExchange,
-					Component: comp, DependsOn: []string{cm},
-					Registry:    &RegistryWrite{Key: RegKeyFIMService, Value: RegValPollExchange, Data: RegistryValue{Kind: RegDWord, DWord: 1}},
-					Description: "set PollExchangeEnabled = 1 (Exchange Online approvals)"})
-			}
-			add(Step{ID: "exchange-check" + at, Kind: StepExchangeCheck, Object: RegKeyFIMServiceConfig, Component: comp,
-				DependsOn: []string{cm}, Exchange: ex,
-				Description: "ExchangeOnline / ExchangeOnPremise: exactly the unused one empty"})
+	}
+	if len(msi.Pages) == 0 {
+		return
+	}
+	msi.Component = msi.Pages[0].Component
+	msi.DependsOn = append(msi.DependsOn, ready...)
+	msi.Description = "MIM Service MSI Change, one run, empty passwords: " + strings.Join(pages, "; ")
+	add(msi)
+	for _, pg := range msi.Pages {
+		add(Step{ID: "start:" + pg.Service + at, Kind: StepStart, Object: pg.Service, Component: pg.Component, DependsOn: []string{cm},
+			Description: "start " + pg.Service})
+	}
+	if ex != nil {
+		if ex.Online {
+			add(Step{ID: "registry:" + RegValPollExchange + at, Kind: StepRegistry, Object: RegKeyFIMService + `\` + RegValPollExchange,
+				Component: CompService, DependsOn: []string{cm},
+				Registry:    &RegistryWrite{Key: RegKeyFIMService, Value: RegValPollExchange, Data: RegistryValue{Kind: RegDWord, DWord: 1}},
+				Description: "set PollExchangeEnabled = 1 (Exchange Online approvals)"})
 		}
+		add(Step{ID: "exchange-check" + at, Kind: StepExchangeCheck, Object: RegKeyFIMServiceConfig, Component: CompService,
+			DependsOn: []string{cm}, Exchange: ex,
+			Description: "ExchangeOnline / ExchangeOnPremise: exactly the unused one empty"})
 	}
 }
 

@@ -105,6 +105,13 @@ func (e *Engine) Preflight(ctx context.Context, est *Estate) (*Report, error) {
 	if err := e.checkSPNs(d, est, k); err != nil {
 		return nil, err
 	}
+	e.checkInstallerNames(est, k)
+	if err := e.checkAdoption(d, est, k); err != nil {
+		return nil, err
+	}
+	if err := e.checkServiceMA(d, est, k); err != nil {
+		return nil, err
+	}
 	return k.r, nil
 }
 

@@ -48,6 +48,22 @@ func rollbackSteps(j *Journal) []Step {
 		switch s.Kind {
 		case StepChangeMode:
 			at := "@" + s.Host
+			if len(s.Pages) > 0 {
+				if !j.Touched(s.ID) {
+					continue
+				}
+				var from []string
+				for _, pg := range s.Pages {
+					from = append(from, pg.From)
+				}
+				out = append(out, Step{ID: rollbackPrefix + s.ID, Kind: StepChangeMode, Host: s.Host, Object: s.Object, Component: s.Component,
+					Pages: s.Pages, Exchange: s.Exchange, Description: "MIM Service MSI Change back, one run: " + strings.Join(from, ", ")})
+				for _, pg := range s.Pages {
+					out = append(out, Step{ID: rollbackPrefix + "start:" + pg.Service + at, Kind: StepStart, Host: s.Host, Object: pg.Service,
+						Component: pg.Component, Account: pg.From, Description: "start " + pg.Service + " as " + pg.From})
+				}
+				continue
+			}
 			touched := j.Touched(s.ID)
 			if s.Component == CompSync {
 				touched = touched || j.Touched("stop:"+s.Object+at)
@@ -108,6 +124,15 @@ func (r *runner) undo(ctx context.Context, s Step) (map[string]string, error) {
 	}
 	switch s.Kind {
 	case StepChangeMode:
+		if len(s.Pages) > 0 {
+			return r.changeModeRun(ctx, h, s, s.Pages, func(pg Page) string { return pg.From }, func(pg Page) (string, error) {
+				pw, ok := r.e.cfg.PreviousPasswords[pg.From]
+				if !ok && !strings.HasSuffix(pg.From, "$") {
+					return "", ErrConfig
+				}
+				return pw, nil
+			})
+		}
 		st, err := h.QueryService(ctx, s.Object)
 		if err != nil {
 			return nil, &StepError{Step: s.ID, Host: s.Host, Object: s.Object, Expected: "the service to exist", Err: err, Fix: "check the MIM installation"}

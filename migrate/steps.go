@@ -185,6 +185,9 @@ func (r *runner) guardExport(ctx context.Context, h HostAgent, s Step) error {
 }
 
 func (r *runner) changeMode(ctx context.Context, h HostAgent, s Step) (map[string]string, error) {
+	if len(s.Pages) > 0 {
+		return r.changeModeRun(ctx, h, s, s.Pages, func(pg Page) string { return pg.Account }, nil)
+	}
 	if s.Component == CompSync {
 		if err := r.guardExport(ctx, h, s); err != nil {
 			return nil, err
@@ -219,6 +222,65 @@ func (r *runner) changeMode(ctx context.Context, h HostAgent, s Step) (map[strin
 		r.res.Warnings = append(r.res.Warnings, s.Host+": "+string(s.Component)+": "+w)
 	}
 	return map[string]string{"from": st.Account, "account": res.Account, "warnings": strings.Join(res.Warnings, " | ")}, nil
+}
+
+// changeModeRun is one installer run over pages (the MIM Service MSI's Change), each page's
+// service set to account(page) with password(page) (nil: empty passwords, for gMSAs). A run whose
+// services all run as their targets already is not repeated.
+func (r *runner) changeModeRun(ctx context.Context, h HostAgent, s Step, pages []Page, account func(Page) string, password func(Page) (string, error)) (map[string]string, error) {
+	stepErr := func(pg Page, expected, got string, err error, fix string) error {
+		return &StepError{Step: s.ID, Host: s.Host, Object: pg.Service, Expected: expected, Got: got, Err: err, Fix: fix}
+	}
+	done := true
+	for _, pg := range pages {
+		st, err := h.QueryService(ctx, pg.Service)
+		if err != nil {
+			return nil, stepErr(pg, "the service to exist", "", err, "check the MIM installation on the host")
+		}
+		done = done && sameAccount(st.Account, account(pg))
+	}
+	if done {
+		return map[string]string{"note": "every page's service already runs as its account"}, nil
+	}
+	var req ChangeModeRequest
+	for i, pg := range pages {
+		pw := ""
+		if password != nil {
+			var err error
+			if pw, err = password(pg); err != nil {
+				return nil, stepErr(pg, "the password of "+account(pg), "", err, "give Config.PreviousPasswords["+account(pg)+"] and run again")
+			}
+		}
+		if i == 0 {
+			req = ChangeModeRequest{Component: pg.Component, Account: account(pg), Password: pw}
+			continue
+		}
+		req.More = append(req.More, ChangeModePage{Component: pg.Component, Account: account(pg), Password: pw})
+	}
+	if s.Exchange != nil && pages[0].Component == CompService {
+		ex := *s.Exchange
+		if c := r.e.cfg.Exchange; c != nil {
+			ex.MailPassword = c.MailPassword
+		}
+		req.Exchange = &ex
+	}
+	res, err := h.ChangeMode(ctx, req)
+	if err != nil {
+		return nil, &StepError{Step: s.ID, Host: s.Host, Object: s.Object, Expected: "the installer's Change run to accept every page", Err: err,
+			Fix: "check the installer log on the host; a gMSA name needs its '$' and no password, a user account its password"}
+	}
+	data := map[string]string{"warnings": strings.Join(res.Warnings, " | ")}
+	for _, pg := range pages {
+		st, err := h.QueryService(ctx, pg.Service)
+		if err != nil || !sameAccount(st.Account, account(pg)) {
+			return nil, stepErr(pg, "logon account "+account(pg), st.Account, errors.Join(ErrVerify, err), "run the installer's change mode by hand and resume")
+		}
+		data["account:"+string(pg.Component)] = st.Account
+	}
+	for _, w := range res.Warnings {
+		r.res.Warnings = append(r.res.Warnings, s.Host+": "+s.Object+": "+w)
+	}
+	return data, nil
 }
 
 func regString(v RegistryValue) string {

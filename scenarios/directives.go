@@ -13,6 +13,7 @@ import (
 
 	"github.com/gmsasim/gmsasim/ad"
 	"github.com/gmsasim/gmsasim/fakead"
+	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/sim"
 )
 
@@ -205,9 +206,8 @@ func directiveTable() map[string]directive {
 				}
 				return noExtraWords(krbArgs, "kerberos client=USER spn=SPN decrypt-on=HOST")(st)
 			}, run: runKerberos},
-		"kds": {usage: "kds restart DC", verbs: map[string]argSpec{"restart": {}}, examples: []string{"kds restart DC1"}, check: needPositional(2, "kds restart DC1"), run: func(r *runner, st *Step) (string, error) {
-			return traceOutput, r.w.RestartKDS(st.Positional()[1])
-		}},
+		"kds": {usage: "kds restart DC | kds policy rule=interval-start|one-interval-ago", verbs: map[string]argSpec{"restart": {}, "policy": {keys: []string{"rule"}}},
+			examples: []string{"kds restart DC1", "kds policy rule=one-interval-ago"}, check: checkKDS, run: runKDS},
 		"reboot": {usage: "reboot HOST", examples: []string{"reboot Host1"}, check: needPositional(1, "a host: reboot Host1"), run: func(r *runner, st *Step) (string, error) {
 			h := r.host(st.Positional()[0])
 			if h == nil {
@@ -229,13 +229,44 @@ func directiveTable() map[string]directive {
 				"mim change-mode MIMSYNC sync account=A password=P exchange=online mail-account=M mail-password=Q", "mim export MIMSYNC path=C:\\k.bin",
 				"mim restore MIMSYNC C:\\k.bin", "mim start MIMSYNC sync", "mim delete-file MIMSYNC C:\\k.bin"},
 			check: checkMIM, run: runMIM},
-		"migrate": {usage: "migrate plan [full=1] | apply | resume | rollback | crash-each [sync-password=P] [as=USER]",
-			args:     argSpec{keys: []string{"sync-password", "as"}},
-			verbs:    map[string]argSpec{"plan": {keys: []string{"full"}}, "apply": {}, "resume": {}, "rollback": {}, "crash-each": {}},
-			examples: []string{"migrate plan full=1 as=bob", "migrate apply sync-password=P", "migrate resume", "migrate rollback", "migrate crash-each"},
-			check:    checkMigrate, run: runMigrate},
+		"migrate": {usage: "migrate plan [full=1] | apply | resume | rollback | crash-each [sync-password=P] [as=USER] [gmsa=COMPONENT:NAME,...] [installer=COMPONENT:ACCOUNT,...] [sync-group=G] [service-group=G] [root-key-rule=interval-start|one-interval-ago]",
+			args:  argSpec{keys: []string{"sync-password", "as", "gmsa", "installer", "sync-group", "service-group", "root-key-rule"}},
+			verbs: map[string]argSpec{"plan": {keys: []string{"full"}}, "apply": {}, "resume": {}, "rollback": {}, "crash-each": {}},
+			examples: []string{"migrate plan full=1 as=bob", "migrate apply sync-password=P", "migrate resume", "migrate rollback", "migrate crash-each",
+				"migrate plan gmsa=sync:MIMSyncGMSAsvc installer=sync:CONTOSO\\MIMSyncGMSAsvc$ sync-group=G1 service-group=G2 root-key-rule=one-interval-ago"},
+			check: checkMigrate, run: runMigrate},
 		"crash-at": {usage: "crash-at STEP", examples: []string{"crash-at keyset-verify@mimsync.contoso.com"}, check: needPositional(1, "a plan step id: crash-at keyset-verify@mimsync.contoso.com"), run: runCrashAt},
 	}
+}
+
+// checkKDS: kds restart DC | kds policy rule=NAME.
+func checkKDS(st *Step) error {
+	p := st.Positional()
+	if strings.EqualFold(p[0], "policy") {
+		v, ok := st.Arg("rule")
+		if len(p) != 1 || !ok {
+			return fmt.Errorf("expected: kds policy rule=interval-start|one-interval-ago")
+		}
+		_, err := fakekds.ParseCreationRule(v)
+		return err
+	}
+	if len(p) != 2 {
+		return fmt.Errorf("expected: kds restart DC1")
+	}
+	return nil
+}
+
+// runKDS restarts a DC's KDS, or sets the reading of the 10-hour rule every DC applies.
+func runKDS(r *runner, st *Step) (string, error) {
+	if strings.EqualFold(st.Positional()[0], "policy") {
+		v, _ := st.Arg("rule")
+		rule, err := fakekds.ParseCreationRule(v)
+		if err != nil {
+			return "", err
+		}
+		return traceOutput, r.w.SetKDSPolicy(fakekds.Policy{CreationRule: rule})
+	}
+	return traceOutput, r.w.RestartKDS(st.Positional()[1])
 }
 
 func ldapArgSpec() argSpec {

@@ -49,6 +49,9 @@ type mimRun struct {
 	crash        string
 	syncPassword *string
 	as           string // the operator, a scenario user; "" Administrator
+	// ov are the operator's names and rule (gmsa=, installer=, sync-group=, service-group=,
+	// root-key-rule=), kept for the later migrate lines as sync-password= is.
+	ov migrate.Overrides
 }
 
 // mim is the runner's MIM state, made by the first MIM directive.
@@ -82,7 +85,8 @@ func checkMigrate(st *Step) error {
 	}
 	switch p[0] {
 	case "plan", "apply", "resume", "rollback", "crash-each":
-		return nil
+		_, err := overridesOf(st, migrate.Overrides{})
+		return err
 	}
 	return fmt.Errorf("migrate %s: expected plan, apply, resume, rollback or crash-each", p[0])
 }
@@ -357,7 +361,49 @@ func (mr *mimRun) env(r *runner) (*mimagent.Env, error) {
 	if mr.as != "" {
 		env.Config.Admin = migrate.Credentials{Name: r.w.Config().NetBIOS + `\` + mr.as, Password: userPassword(mr.as)}
 	}
+	if err := mr.ov.Apply(&env.Config); err != nil {
+		env.Close()
+		return nil, err
+	}
 	return env, nil
+}
+
+// setOverrides takes a migrate line's gmsa=, installer=, sync-group=, service-group= and
+// root-key-rule= (each replacing what an earlier line gave), checked before anything runs.
+func (mr *mimRun) setOverrides(st *Step) error {
+	ov, err := overridesOf(st, mr.ov)
+	if err != nil {
+		return err
+	}
+	mr.ov = ov
+	return nil
+}
+
+// overridesOf is base with a migrate line's overrides, checked.
+func overridesOf(st *Step, base migrate.Overrides) (migrate.Overrides, error) {
+	ov := base
+	var gmsa, inst []string
+	for _, a := range st.Args {
+		switch strings.ToLower(a.Key) {
+		case "gmsa":
+			gmsa = append(gmsa, a.Val)
+		case "installer":
+			inst = append(inst, a.Val)
+		case "sync-group":
+			ov.SyncServersGroup = a.Val
+		case "service-group":
+			ov.ServiceServersGroup = a.Val
+		case "root-key-rule":
+			ov.RootKeyRule = a.Val
+		}
+	}
+	if gmsa != nil {
+		ov.GMSA = gmsa
+	}
+	if inst != nil {
+		ov.Installer = inst
+	}
+	return ov, ov.Apply(&migrate.Config{})
 }
 
 func (mr *mimRun) newJournal() (string, error) {
@@ -380,6 +426,9 @@ func runMigrate(r *runner, st *Step) (string, error) {
 	}
 	if v, ok := st.Arg("as"); ok {
 		mr.as = v
+	}
+	if err := mr.setOverrides(st); err != nil {
+		return "", err
 	}
 	verb := st.Positional()[0]
 	if verb == "crash-each" {

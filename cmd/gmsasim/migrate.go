@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/gmsasim/gmsasim/fakekds"
 	"github.com/gmsasim/gmsasim/internal/safefile"
 	"github.com/gmsasim/gmsasim/migrate"
 	"github.com/gmsasim/gmsasim/scenarios"
@@ -24,12 +25,22 @@ import (
 
 const migrateUsage = `usage: gmsasim migrate plan|apply|resume|rollback [--world FILE] --journal FILE [--crash-after STEP]
                         [--seed N] [--root-key eligible|fresh|none] [--json]
+                        [--gmsa COMPONENT:NAME,...] [--installer COMPONENT:ACCOUNT,...]
+                        [--sync-group NAME] [--service-group NAME] [--root-key-rule interval-start|one-interval-ago]
 
   plan      inventory, preflight and the plan (text; --json for the plan as JSON)
   apply     preflight, plan and apply with a new journal; --crash-after STEP stops right after that
             step's effect (before its result is journaled), as a killed process would (exit 3)
   resume    reload the world saved next to the journal and continue from the journal
   rollback  reload the world saved next to the journal and return every service to its account
+
+--gmsa names a component's gMSA (sync:MIMSyncGMSAsvc; components: sync, service, pam-rest,
+pam-component, pam-monitoring, sspr-registration, sspr-reset); an existing gMSA or group of that
+name is adopted when it fits the plan and refused with the reason when it does not. --installer is
+the account the operator will type in that component's installer (sync:CONTOSO\MIMSyncGMSA$):
+preflight refuses one without its '$' or naming another account, before the key-set export.
+--root-key-rule is the reading of the 10-hour rule the DCs apply (default interval-start). These
+flags are read by plan and apply; resume and rollback follow the journal's plan.
 
 --world FILE is a scenario file: its world block and the steps before its first migrate
 directive build the world (a mim block installs MIM). Without it, the built-in MIM world
@@ -58,11 +69,24 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "seed of the built-in MIM world")
 	rootKey := fs.String("root-key", string(mim.RootKeyEligible), "built-in world: eligible, fresh or none")
 	asJSON := fs.Bool("json", false, "plan: print the plan as JSON")
+	var ov migrate.Overrides
+	fs.Func("gmsa", "COMPONENT:NAME[,...]: the gMSA of a component (repeatable)", func(v string) error { ov.GMSA = append(ov.GMSA, v); return nil })
+	fs.Func("installer", "COMPONENT:ACCOUNT[,...]: the account typed in a component's installer (repeatable)", func(v string) error {
+		ov.Installer = append(ov.Installer, v)
+		return nil
+	})
+	fs.StringVar(&ov.SyncServersGroup, "sync-group", "", "the sync servers' group (default "+migrate.DefaultSyncServersGroup+")")
+	fs.StringVar(&ov.ServiceServersGroup, "service-group", "", "the MIM Service side's group (default "+migrate.DefaultServiceServersGroup+")")
+	fs.StringVar(&ov.RootKeyRule, "root-key-rule", "", "the DCs' reading of the 10-hour rule: interval-start (default) or one-interval-ago")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "gmsasim migrate %s: unexpected argument %q\n\n%s", verb, fs.Arg(0), migrateUsage)
+		return 2
+	}
+	if err := ov.Apply(&migrate.Config{}); err != nil {
+		fmt.Fprintf(stderr, "gmsasim migrate %s: %v\n", verb, err)
 		return 2
 	}
 	switch verb {
@@ -113,6 +137,13 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		w, m, err = scenarios.BuildMIMWorld(*world)
 	default:
 		w, m, err = mim.NewDefaultWorld(mim.DefaultOptions{Seed: *seed, RootKey: mim.RootKeyState(*rootKey)})
+		if err == nil && ov.RootKeyRule != "" {
+			// The built-in world's DCs apply the reading the engine is told of.
+			var rule fakekds.CreationRule
+			if rule, err = fakekds.ParseCreationRule(ov.RootKeyRule); err == nil {
+				err = w.SetKDSPolicy(fakekds.Policy{CreationRule: rule})
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gmsasim migrate %s: building the world: %v\n", verb, err)
@@ -124,6 +155,10 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer env.Close()
+	if err := ov.Apply(&env.Config); err != nil {
+		fmt.Fprintf(stderr, "gmsasim migrate %s: %v\n", verb, err)
+		return 2
+	}
 	ctx := context.Background()
 	if verb == "plan" {
 		est, rep, p, err := env.Plan(ctx)

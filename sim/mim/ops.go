@@ -35,77 +35,111 @@ type ChangeModeResult struct {
 	Warnings []string
 }
 
-// ChangeMode runs the installer in change mode: it stops the component, checks the account as
-// the installer does (a gMSA needs MinGMSAVersion, its trailing $, and no password; a user needs
-// its password), shows the LogonUser warning for a gMSA (recorded in Warnings and the event log),
-// reconfigures the service or application pool and, except for the Synchronization Service,
-// starts it again. The Synchronization Service is left stopped with no key set loaded: restore
-// the key set (RestoreKeySet) before starting it. A refusal changes nothing.
+// ChangeMode runs the installer in change mode for one component: ChangeModeRun with one page.
 func (mh *Host) ChangeMode(req ChangeModeRequest) (ChangeModeResult, error) {
+	return mh.ChangeModeRun([]ChangeModeRequest{req})
+}
+
+// ChangeModeRun is one run of an installer in change mode whose account pages are reqs, in page
+// order (the MIM Service MSI shows a page per installed feature: MIM Service, PAM REST API, PAM
+// Component, PAM Monitoring, SSPR registration, SSPR reset). For each page it checks the account as
+// the installer does (a gMSA needs MinGMSAVersion, its trailing $, and no password; a user needs
+// its password); a refused page fails the run and nothing changes, as an MSI rolls back. Then it
+// stops each component, shows the LogonUser warning for a gMSA (recorded in Warnings and the event
+// log), reconfigures the service or application pool and, except for the Synchronization Service,
+// starts it again. The Synchronization Service is left stopped with no key set loaded: restore the
+// key set (RestoreKeySet) before starting it. Result.Account is the first page's account.
+func (mh *Host) ChangeModeRun(reqs []ChangeModeRequest) (ChangeModeResult, error) {
 	var res ChangeModeResult
 	h := mh.h
 	err := h.Exec(func(now time.Time, dc *sim.DC) error {
-		op := "change mode " + string(req.Component)
-		fail := func(reason error, err error) error {
-			mh.m.w.Loop().Logf("host %s MIM %s as %s: refused: %v", h.Name(), op, req.Account, reason)
-			mh.events = append(mh.events, fmt.Sprintf("MsiInstaller: %s failed: %v", op, reason))
-			return &host.Error{Host: h.Name(), Op: op, Reason: reason, Err: err}
-		}
-		kind, name, ok := Workload(req.Component)
-		if !ok || !mh.comps[req.Component] {
-			return fail(ErrNotInstalled, nil)
-		}
-		wl := h.WorkloadLocked(kind, name)
-		gmsa, err := mh.checkAccountLocked(now, dc, req.Account, req.Password)
-		if err != nil {
-			return fail(host.ReasonOf(err), nil)
-		}
-		mode := req.Exchange
-		if mode == ExchangeNone {
-			mode = mh.exchange
-		}
-		if req.Component == CompService && gmsa != "" && mode != ExchangeNone {
-			if req.MailPassword == "" {
-				return fail(ErrMailPassword, nil)
+		gmsas := make([]string, len(reqs))
+		for i, req := range reqs {
+			gmsa, err := mh.checkPageLocked(now, dc, req)
+			if err != nil {
+				return err
 			}
-			if mode == ExchangeOnPremise && req.MailAccount != "" {
-				if _, err := dc.Directory().Bind(now, req.MailAccount, req.MailPassword, true); err != nil {
-					return fail(ErrCredentials, err)
-				}
-			}
+			gmsas[i] = gmsa
 		}
-		if gmsa != "" {
-			// LogonUser does not work for managed accounts: the next page warns.
-			res.Warnings = append(res.Warnings, LogonUserWarning)
-			mh.warnings = append(mh.warnings, LogonUserWarning)
-			mh.events = append(mh.events, fmt.Sprintf("MIM installer: %s: %s (%s)", name, LogonUserWarning, req.Account))
+		for i, req := range reqs {
+			mh.applyPageLocked(now, dc, req, gmsas[i], &res)
 		}
-		wl.State, wl.LastError = host.StateStopped, nil
-		wl.SetLogon(req.Account, req.Password, gmsa)
-		if gmsa == "" && req.Password != "" {
-			mh.m.known[req.Account] = req.Password
+		if len(reqs) > 0 {
+			res.Account = reqs[0].Account
 		}
-		res.Account = req.Account
-		if req.Component == CompService && req.Exchange != ExchangeNone {
-			mh.setExchangeLocked(req.Exchange)
-			// The installer encrypts the Exchange password with a helper service run under the
-			// managed account; it logs that in the Application log.
-			mh.events = append(mh.events, "MIM installer: Exchange password encrypted under "+req.Account)
-		}
-		mh.m.w.Loop().Logf("host %s MIM %s: %s %s runs as %s", h.Name(), op, kind, name, req.Account)
-		if req.Component == CompSync {
-			// Divergence: while no key set is loaded the simulator keeps the sync service from
-			// starting at boot by setting it to Manual (RestoreKeySet of the right key set sets the
-			// configured start type back); Windows would try to start it and log the failure.
-			mh.keyRun = "" // the installer asks for the key set: restore it before starting
-			wl.StartType = host.StartManual
-			mh.events = append(mh.events, "FIMSynchronizationService: the encryption key set must be restored")
-			return nil
-		}
-		h.StartLocked(now, dc, wl)
 		return nil
 	})
 	return res, err
+}
+
+// checkPageLocked is the installer's check of one account page; the gMSA's sAMAccountName when
+// the account is one. Inside the loop.
+func (mh *Host) checkPageLocked(now time.Time, dc *sim.DC, req ChangeModeRequest) (string, error) {
+	h := mh.h
+	op := "change mode " + string(req.Component)
+	fail := func(reason error, err error) error {
+		mh.m.w.Loop().Logf("host %s MIM %s as %s: refused: %v", h.Name(), op, req.Account, reason)
+		mh.events = append(mh.events, fmt.Sprintf("MsiInstaller: %s failed: %v", op, reason))
+		return &host.Error{Host: h.Name(), Op: op, Reason: reason, Err: err}
+	}
+	if _, _, ok := Workload(req.Component); !ok || !mh.comps[req.Component] {
+		return "", fail(ErrNotInstalled, nil)
+	}
+	gmsa, err := mh.checkAccountLocked(now, dc, req.Account, req.Password)
+	if err != nil {
+		return "", fail(host.ReasonOf(err), nil)
+	}
+	mode := req.Exchange
+	if mode == ExchangeNone {
+		mode = mh.exchange
+	}
+	if req.Component == CompService && gmsa != "" && mode != ExchangeNone {
+		if req.MailPassword == "" {
+			return "", fail(ErrMailPassword, nil)
+		}
+		if mode == ExchangeOnPremise && req.MailAccount != "" {
+			if _, err := dc.Directory().Bind(now, req.MailAccount, req.MailPassword, true); err != nil {
+				return "", fail(ErrCredentials, err)
+			}
+		}
+	}
+	return gmsa, nil
+}
+
+// applyPageLocked reconfigures one checked page's component. Inside the loop.
+func (mh *Host) applyPageLocked(now time.Time, dc *sim.DC, req ChangeModeRequest, gmsa string, res *ChangeModeResult) {
+	h := mh.h
+	op := "change mode " + string(req.Component)
+	kind, name, _ := Workload(req.Component)
+	wl := h.WorkloadLocked(kind, name)
+	if gmsa != "" {
+		// LogonUser does not work for managed accounts: the next page warns.
+		res.Warnings = append(res.Warnings, LogonUserWarning)
+		mh.warnings = append(mh.warnings, LogonUserWarning)
+		mh.events = append(mh.events, fmt.Sprintf("MIM installer: %s: %s (%s)", name, LogonUserWarning, req.Account))
+	}
+	wl.State, wl.LastError = host.StateStopped, nil
+	wl.SetLogon(req.Account, req.Password, gmsa)
+	if gmsa == "" && req.Password != "" {
+		mh.m.known[req.Account] = req.Password
+	}
+	if req.Component == CompService && req.Exchange != ExchangeNone {
+		mh.setExchangeLocked(req.Exchange)
+		// The installer encrypts the Exchange password with a helper service run under the
+		// managed account; it logs that in the Application log.
+		mh.events = append(mh.events, "MIM installer: Exchange password encrypted under "+req.Account)
+	}
+	mh.m.w.Loop().Logf("host %s MIM %s: %s %s runs as %s", h.Name(), op, kind, name, req.Account)
+	if req.Component == CompSync {
+		// Divergence: while no key set is loaded the simulator keeps the sync service from
+		// starting at boot by setting it to Manual (RestoreKeySet of the right key set sets the
+		// configured start type back); Windows would try to start it and log the failure.
+		mh.keyRun = "" // the installer asks for the key set: restore it before starting
+		wl.StartType = host.StartManual
+		mh.events = append(mh.events, "FIMSynchronizationService: the encryption key set must be restored")
+		return
+	}
+	h.StartLocked(now, dc, wl)
 }
 
 // checkAccountLocked checks a logon account as the installer's account page does and returns the

@@ -93,7 +93,7 @@ func (a *Agent) Components(ctx context.Context) (migrate.Inventory, error) {
 		}
 	}
 	for _, ma := range a.mh.Agents() {
-		inv.ManagementAgents = append(inv.ManagementAgents, migrate.ManagementAgent{Name: ma.Name, Type: ma.Type})
+		inv.ManagementAgents = append(inv.ManagementAgents, migrate.ManagementAgent{Name: ma.Name, Type: ma.Type, Account: ma.Account})
 	}
 	return inv, nil
 }
@@ -168,21 +168,26 @@ func (a *Agent) StartService(ctx context.Context, name string) error {
 	return nil
 }
 
-// ChangeMode runs the component's installer in change mode.
+// ChangeMode runs the installer in change mode: one run with every page of req.
 func (a *Agent) ChangeMode(ctx context.Context, req migrate.ChangeModeRequest) (migrate.ChangeModeResult, error) {
-	item := string(req.Component) + " as " + req.Account
+	var items []string
+	var sreqs []mim.ChangeModeRequest
+	for _, pg := range req.Pages() {
+		items = append(items, string(pg.Component)+" as "+pg.Account)
+		sreqs = append(sreqs, mim.ChangeModeRequest{Component: mim.Component(pg.Component), Account: pg.Account, Password: pg.Password})
+	}
+	item := strings.Join(items, ", ")
 	if err := ctx.Err(); err != nil {
 		return migrate.ChangeModeResult{}, a.fail("ChangeMode", item, migrate.ErrUnreachable, err)
 	}
-	sreq := mim.ChangeModeRequest{Component: mim.Component(req.Component), Account: req.Account, Password: req.Password}
 	if req.Exchange != nil {
-		sreq.Exchange = mim.ExchangeOnPremise
+		sreqs[0].Exchange = mim.ExchangeOnPremise
 		if req.Exchange.Online {
-			sreq.Exchange = mim.ExchangeOnline
+			sreqs[0].Exchange = mim.ExchangeOnline
 		}
-		sreq.MailAccount, sreq.MailPassword = req.Exchange.MailAccount, req.Exchange.MailPassword
+		sreqs[0].MailAccount, sreqs[0].MailPassword = req.Exchange.MailAccount, req.Exchange.MailPassword
 	}
-	res, err := a.mh.ChangeMode(sreq)
+	res, err := a.mh.ChangeModeRun(sreqs)
 	if err != nil {
 		kind := migrate.ErrRejected
 		switch {
