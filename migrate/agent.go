@@ -77,6 +77,19 @@ type HostAgent interface {
 	// refuses the input (a gMSA without '$', a password given with a gMSA).
 	ChangeMode(ctx context.Context, req ChangeModeRequest) (ChangeModeResult, error)
 
+	// SetServiceAccount sets a service's (or app pool's) logon account without
+	// the installer, the document's password-update script ("update the
+	// password to your stored accounts without having to run change mode"),
+	// and leaves it stopped. For a gMSA the account ends in '$' and the
+	// password is empty. Never used for the Synchronization Service, whose
+	// encryption keys are bound to its account (ErrRejected).
+	// Windows: Stop-Service NAME; (Get-CimInstance Win32_Service -Filter
+	// "Name='NAME'") | Invoke-CimMethod -MethodName Change -Arguments
+	// @{StartName='DOMAIN\gmsa$'; StartPassword=''} / for an app pool
+	// Set-ItemProperty IIS:\AppPools\NAME -Name processModel -Value
+	// @{userName='DOMAIN\gmsa$'; password=''; identityType=3}.
+	SetServiceAccount(ctx context.Context, name, account, password string) error
+
 	// ExportKeySet exports the Synchronization Service encryption key set to
 	// req.Path. It needs the CURRENT sync service account's name, password and
 	// domain. It never overwrites: ErrExists when req.Path already exists.

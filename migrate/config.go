@@ -77,6 +77,33 @@ type Config struct {
 	GroupContainer string
 	// RootKeyRule is the reading of the 10-hour rule the domain's DCs apply ("": RuleIntervalStart).
 	RootKeyRule RootKeyRule
+	// Mode is how the MIM Service side's services get their gMSAs ("": ModeChange).
+	Mode Mode
+}
+
+// Mode is how the MIM Service side's services are switched to their gMSAs.
+type Mode string
+
+const (
+	// ModeChange (the default): the MIM Service MSI's Change run, as seed 000 describes it.
+	ModeChange Mode = "change-mode"
+	// ModeScript: the document's password-update script ("update the password to your stored
+	// accounts without having to run change mode"): each service's or app pool's logon set
+	// directly. The Synchronization Service still goes through change mode with its key set, and
+	// a MIM Service with a mailbox through the MSI (only the installer re-encrypts the Service
+	// Email Account password under the new account).
+	ModeScript Mode = "script"
+)
+
+// ParseMode reads a mode's name ("" is the default).
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case "", ModeChange:
+		return ModeChange, nil
+	case ModeScript:
+		return ModeScript, nil
+	}
+	return "", fmt.Errorf("%w: mode %q: want %s or %s", ErrConfig, s, ModeChange, ModeScript)
 }
 
 func (c *Config) normalise() error {
@@ -85,6 +112,9 @@ func (c *Config) normalise() error {
 		return err
 	}
 	c.RootKeyRule = rule
+	if c.Mode, err = ParseMode(string(c.Mode)); err != nil {
+		return err
+	}
 	if c.Domain == "" || c.NetBIOS == "" {
 		return fmt.Errorf("%w: Domain and NetBIOS are required", ErrConfig)
 	}

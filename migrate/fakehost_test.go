@@ -188,6 +188,26 @@ func (h *fakeHost) ChangeMode(_ context.Context, req migrate.ChangeModeRequest) 
 	return migrate.ChangeModeResult{Account: req.Account, Warnings: warn}, nil
 }
 
+func (h *fakeHost) SetServiceAccount(_ context.Context, name, account, password string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	svc := h.svcs[strings.ToLower(name)]
+	if svc == nil {
+		return h.errf("SetServiceAccount", name, migrate.ErrNotFound, "no such service")
+	}
+	if h.componentOf(name) == migrate.CompSync {
+		return h.errf("SetServiceAccount", name, migrate.ErrRejected, "the sync service's keys are bound to its account")
+	}
+	gmsa := strings.HasSuffix(account, "$")
+	if gmsa == (password != "") {
+		return h.errf("SetServiceAccount", account, migrate.ErrRejected, "a gMSA takes no password, a user account its password")
+	}
+	svc.Account = account
+	svc.State = migrate.StateStopped
+	h.log = append(h.log, "set-logon "+name+" "+account)
+	return nil
+}
+
 func (h *fakeHost) ExportKeySet(_ context.Context, req migrate.KeySetExportRequest) (migrate.KeySetInfo, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

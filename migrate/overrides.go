@@ -16,6 +16,7 @@ type Overrides struct {
 	SyncServersGroup    string
 	ServiceServersGroup string
 	RootKeyRule         string
+	Mode                string // change-mode (default) or script
 }
 
 // Apply sets the overrides in c. Unknown components, malformed items and unknown rules are
@@ -54,6 +55,13 @@ func (o Overrides) Apply(c *Config) error {
 			return err
 		}
 		c.RootKeyRule = r
+	}
+	if o.Mode != "" {
+		m, err := ParseMode(strings.ToLower(o.Mode))
+		if err != nil {
+			return err
+		}
+		c.Mode = m
 	}
 	return nil
 }

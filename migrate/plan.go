@@ -31,6 +31,7 @@ const (
 	StepVerifyGMSA    StepKind = "verify-gmsa"    // Test-ADServiceAccount
 	StepVerifyService StepKind = "verify-service" // running under the gMSA
 	StepVerifyKerb    StepKind = "verify-kerberos"
+	StepSetLogon      StepKind = "set-logon" // the password-update script: logon account set without the installer
 )
 
 // RegistryWrite is the value a registry step writes.
@@ -115,7 +116,7 @@ var kindSymbol = map[StepKind]string{
 	StepGroup: "+", StepGMSA: "+", StepGroupMember: "+", StepInstallGMSA: "+", StepKDSTrigger: "~",
 	StepExportKeySet: "+", StepVerifyKeySet: "?", StepStop: "-", StepChangeMode: "~", StepRestoreKeySet: "~",
 	StepStart: "+", StepRegistry: "~", StepExchangeCheck: "?", StepVerifyGMSA: "?", StepVerifyService: "?",
-	StepVerifyKerb: "?", StepPurgeTickets: "~", StepMoveSPN: "~",
+	StepVerifyKerb: "?", StepPurgeTickets: "~", StepMoveSPN: "~", StepSetLogon: "~",
 }
 
 // Text renders the plan for a human, like `terraform plan`: one line per step with its
@@ -389,12 +390,21 @@ func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountS
 	msi := Step{ID: cm, Kind: StepChangeMode, Object: "MIM Service MSI"}
 	var pages []string
 	var ex *ExchangeOptions
+	var scripted []Step
 	for _, comp := range serviceSide {
 		ic := h.component(comp)
 		if ic == nil {
 			continue
 		}
 		a := specs[comp]
+		if c.Mode == ModeScript && !(comp == CompService && (h.Exchange != nil || c.Exchange != nil)) {
+			// The password-update script, except for a MIM Service with a mailbox: only the
+			// installer encrypts the Service Email Account password under the new account.
+			scripted = append(scripted, Step{ID: "set-logon:" + ic.Service + at, Kind: StepSetLogon, Object: ic.Service, Component: comp,
+				DependsOn: append([]string{installed[a.Name]}, ready...), Account: c.qualified(a.Name), From: ic.Account,
+				Description: fmt.Sprintf("password-update script: %s logon %s -> %s, empty password (no change mode)", ic.Service, ic.Account, c.qualified(a.Name))})
+			continue
+		}
 		msi.DependsOn = appendUnique(msi.DependsOn, installed[a.Name])
 		msi.Pages = append(msi.Pages, Page{Component: comp, Service: ic.Service, Account: c.qualified(a.Name), From: ic.Account})
 		pages = append(pages, fmt.Sprintf("%s: %s -> %s", comp, ic.Account, c.qualified(a.Name)))
@@ -413,6 +423,11 @@ func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountS
 				pages[len(pages)-1] += ", " + where + " (different user for Exchange)"
 			}
 		}
+	}
+	for _, sc := range scripted {
+		add(sc)
+		add(Step{ID: "start:" + sc.Object + at, Kind: StepStart, Object: sc.Object, Component: sc.Component, DependsOn: []string{sc.ID},
+			Description: "start " + sc.Object})
 	}
 	if len(msi.Pages) == 0 {
 		return

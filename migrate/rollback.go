@@ -80,6 +80,14 @@ func rollbackSteps(j *Journal) []Step {
 			}
 			out = append(out, Step{ID: rollbackPrefix + "start:" + s.Object + at, Kind: StepStart, Host: s.Host, Object: s.Object,
 				Component: s.Component, Account: s.From, Description: "start " + s.Object + " as " + s.From})
+		case StepSetLogon:
+			if !j.Touched(s.ID) {
+				continue
+			}
+			out = append(out, Step{ID: rollbackPrefix + s.ID, Kind: StepSetLogon, Host: s.Host, Object: s.Object, Component: s.Component,
+				Account: s.From, From: s.Account, Description: fmt.Sprintf("password-update script back: %s -> %s", s.Account, s.From)},
+				Step{ID: rollbackPrefix + "start:" + s.Object + "@" + s.Host, Kind: StepStart, Host: s.Host, Object: s.Object,
+					Component: s.Component, Account: s.From, Description: "start " + s.Object + " as " + s.From})
 		case StepMoveSPN:
 			obs := j.first(s.ID, PhaseObserved)
 			if obs == nil || len(obs.Data) == 0 {
@@ -123,6 +131,13 @@ func (r *runner) undo(ctx context.Context, s Step) (map[string]string, error) {
 		return nil, &StepError{Step: s.ID, Host: s.Host, Err: err, Fix: "add the host's HostAgent and run rollback again"}
 	}
 	switch s.Kind {
+	case StepSetLogon:
+		pw, ok := r.e.cfg.PreviousPasswords[s.Account]
+		if !ok && !strings.HasSuffix(s.Account, "$") {
+			return nil, &StepError{Step: s.ID, Host: s.Host, Object: s.Object, Expected: "the password of " + s.Account,
+				Err: ErrConfig, Fix: "give Config.PreviousPasswords[" + s.Account + "] and run rollback again"}
+		}
+		return r.setLogon(ctx, h, s, s.Account, pw)
 	case StepChangeMode:
 		if len(s.Pages) > 0 {
 			return r.changeModeRun(ctx, h, s, s.Pages, func(pg Page) string { return pg.From }, func(pg Page) (string, error) {

@@ -82,6 +82,8 @@ func (r *runner) exec(ctx context.Context, s Step) (map[string]string, error) {
 		return r.expectState(ctx, h, s, StateRunning, "")
 	case StepChangeMode:
 		return r.changeMode(ctx, h, s)
+	case StepSetLogon:
+		return r.setLogon(ctx, h, s, s.Account, "")
 	case StepRestoreKeySet:
 		if err := r.guardExport(ctx, h, s); err != nil {
 			return nil, err
@@ -281,6 +283,32 @@ func (r *runner) changeModeRun(ctx context.Context, h HostAgent, s Step, pages [
 		r.res.Warnings = append(r.res.Warnings, s.Host+": "+s.Object+": "+w)
 	}
 	return data, nil
+}
+
+// setLogon is a password-update script step: stop the service, set its logon to account, check
+// it. A service that runs as account already is left alone.
+func (r *runner) setLogon(ctx context.Context, h HostAgent, s Step, account, password string) (map[string]string, error) {
+	fail := func(expected, got string, err error, fix string) error {
+		return &StepError{Step: s.ID, Host: s.Host, Object: s.Object, Expected: expected, Got: got, Err: err, Fix: fix}
+	}
+	st, err := h.QueryService(ctx, s.Object)
+	if err != nil {
+		return nil, fail("the service to exist", "", err, "check the MIM installation on the host")
+	}
+	if sameAccount(st.Account, account) {
+		return map[string]string{"note": "already runs as " + account}, nil
+	}
+	if err := h.StopService(ctx, s.Object); err != nil {
+		return nil, fail(s.Object+" stopped", "", err, "stop it by hand and resume")
+	}
+	if err := h.SetServiceAccount(ctx, s.Object, account, password); err != nil {
+		return nil, fail("the logon account set to "+account, st.Account, err, "check that "+account+" exists (with its '$' for a gMSA) and is installed on the host, and resume")
+	}
+	st, err = h.QueryService(ctx, s.Object)
+	if err != nil || !sameAccount(st.Account, account) {
+		return nil, fail("logon account "+account, st.Account, errors.Join(ErrVerify, err), "set it by hand and resume")
+	}
+	return map[string]string{"from": s.From, "account": st.Account}, nil
 }
 
 func regString(v RegistryValue) string {

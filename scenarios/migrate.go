@@ -395,6 +395,8 @@ func overridesOf(st *Step, base migrate.Overrides) (migrate.Overrides, error) {
 			ov.ServiceServersGroup = a.Val
 		case "root-key-rule":
 			ov.RootKeyRule = a.Val
+		case "mode":
+			ov.Mode = a.Val
 		}
 	}
 	if gmsa != nil {

@@ -27,6 +27,7 @@ const migrateUsage = `usage: gmsasim migrate plan|apply|resume|rollback [--world
                         [--seed N] [--root-key eligible|fresh|none] [--json]
                         [--gmsa COMPONENT:NAME,...] [--installer COMPONENT:ACCOUNT,...]
                         [--sync-group NAME] [--service-group NAME] [--root-key-rule interval-start|one-interval-ago]
+                        [--mode change-mode|script]
 
   plan      inventory, preflight and the plan (text; --json for the plan as JSON)
   apply     preflight, plan and apply with a new journal; --crash-after STEP stops right after that
@@ -39,7 +40,9 @@ pam-component, pam-monitoring, sspr-registration, sspr-reset); an existing gMSA 
 name is adopted when it fits the plan and refused with the reason when it does not. --installer is
 the account the operator will type in that component's installer (sync:CONTOSO\MIMSyncGMSA$):
 preflight refuses one without its '$' or naming another account, before the key-set export.
---root-key-rule is the reading of the 10-hour rule the DCs apply (default interval-start). These
+--root-key-rule is the reading of the 10-hour rule the DCs apply (default interval-start). --mode
+script switches the MIM Service side's services with the document's password-update script instead
+of the MSI's Change run (the sync service, and a MIM Service with a mailbox, still use change mode). These
 flags are read by plan and apply; resume and rollback follow the journal's plan.
 
 --world FILE is a scenario file: its world block and the steps before its first migrate
@@ -78,6 +81,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&ov.SyncServersGroup, "sync-group", "", "the sync servers' group (default "+migrate.DefaultSyncServersGroup+")")
 	fs.StringVar(&ov.ServiceServersGroup, "service-group", "", "the MIM Service side's group (default "+migrate.DefaultServiceServersGroup+")")
 	fs.StringVar(&ov.RootKeyRule, "root-key-rule", "", "the DCs' reading of the 10-hour rule: interval-start (default) or one-interval-ago")
+	fs.StringVar(&ov.Mode, "mode", "", "change-mode (default: the MIM Service MSI's Change run) or script (the document's password-update script)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}

@@ -132,6 +132,7 @@ var (
 	ErrNoKeyFile    = errors.New("the key set file does not exist")
 	ErrWrongAccount = errors.New("the account is not the Synchronization Service's account")
 	ErrMailPassword = errors.New("the MIM Service with a managed account needs the Service Email Account Password")
+	ErrScriptSync   = errors.New("the Synchronization Service's encryption keys are bound to its account: change it in change mode with the key set, not by script")
 )
 
 // HostSpec is a member host with MIM installed.

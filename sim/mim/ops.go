@@ -362,9 +362,42 @@ func (mh *Host) Stop(c Component) error {
 	return mh.h.Stop(kind, name)
 }
 
+// SetServiceLogon is the document's password-update script for one component: the service's (or
+// application pool's) logon account set without the installer (Win32_Service.Change, or the app
+// pool's processModel identity), the account checked as the service control manager does (it must
+// exist; a gMSA takes no password, a user account its password), the component stopped and left
+// stopped. The Synchronization Service is refused: its encryption keys are bound to its account,
+// so only change mode with the key set changes it.
+func (mh *Host) SetServiceLogon(c Component, account, password string) error {
+	h := mh.h
+	return h.Exec(func(now time.Time, dc *sim.DC) error {
+		op := "set logon " + string(c)
+		kind, name, ok := Workload(c)
+		if !ok || !mh.comps[c] {
+			return &host.Error{Host: h.Name(), Op: op, Reason: ErrNotInstalled}
+		}
+		if c == CompSync {
+			return &host.Error{Host: h.Name(), Op: op, Reason: ErrScriptSync}
+		}
+		gmsa, err := mh.checkAccountLocked(now, dc, account, password)
+		if err != nil {
+			return &host.Error{Host: h.Name(), Op: op, Reason: host.ReasonOf(err)}
+		}
+		wl := h.WorkloadLocked(kind, name)
+		wl.State, wl.LastError = host.StateStopped, nil
+		wl.SetLogon(account, password, gmsa)
+		if gmsa == "" && password != "" {
+			mh.m.known[account] = password
+		}
+		mh.events = append(mh.events, fmt.Sprintf("gMSA script: %s %s logon set to %s", kind, name, account))
+		mh.m.w.Loop().Logf("host %s %s %s logon set to %s (script, no installer)", h.Name(), kind, name, account)
+		return nil
+	})
+}
+
 // IsError reports whether err carries one of the MIM sentinels.
 func IsError(err error) bool {
-	for _, s := range []error{ErrMailPassword, ErrNotInstalled, ErrVersion, ErrNoDollar, ErrGMSAPassword,
+	for _, s := range []error{ErrMailPassword, ErrScriptSync, ErrNotInstalled, ErrVersion, ErrNoDollar, ErrGMSAPassword,
 		ErrCredentials, ErrKeySet, ErrNoKeyFile, ErrWrongAccount} {
 		if errors.Is(err, s) {
 			return true

@@ -201,6 +201,29 @@ func (a *Agent) ChangeMode(ctx context.Context, req migrate.ChangeModeRequest) (
 	return migrate.ChangeModeResult{Account: res.Account, Warnings: res.Warnings}, nil
 }
 
+// SetServiceAccount is the password-update script on one service or app pool.
+func (a *Agent) SetServiceAccount(ctx context.Context, name, account, password string) error {
+	item := name + " as " + account
+	if err := ctx.Err(); err != nil {
+		return a.fail("SetServiceAccount", item, migrate.ErrUnreachable, err)
+	}
+	c, ok := mim.ComponentByWorkload(name)
+	if !ok {
+		return a.fail("SetServiceAccount", item, migrate.ErrNotFound, nil)
+	}
+	if err := a.mh.SetServiceLogon(c, account, password); err != nil {
+		kind := migrate.ErrRejected
+		switch {
+		case errors.Is(err, mim.ErrNotInstalled):
+			kind = migrate.ErrNotFound
+		case errors.Is(err, host.ErrDCUnavailable):
+			kind = migrate.ErrUnreachable
+		}
+		return a.fail("SetServiceAccount", item, kind, err)
+	}
+	return nil
+}
+
 func keyInfo(f mim.KeySetFile) migrate.KeySetInfo {
 	return migrate.KeySetInfo{Path: f.Path, Size: int64(f.Size), SHA256: f.SHA256, KeyID: f.KeyID}
 }
