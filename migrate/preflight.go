@@ -204,7 +204,11 @@ func describeKeys(keys []rootKey, now time.Time, rule RootKeyRule) string {
 }
 
 func (e *Engine) checkRootKeys(d *dirConn, est *Estate, k checker) {
-	const fix = "create a root key once (Add-KdsRootKey -EffectiveImmediately) and wait until the next 10-hour key interval (up to 10 hours) for it to become usable, and for it to replicate; do not create another"
+	wait := "until the next 10-hour key interval (up to 10 hours)"
+	if e.cfg.RootKeyRule == RuleOneIntervalAgo {
+		wait = "10 hours 5 minutes after its use-start (the DCs' one-interval-ago reading)"
+	}
+	fix := "create a root key once (Add-KdsRootKey -EffectiveImmediately) and wait " + wait + " for it to become usable, and for it to replicate; do not create another"
 	one := func(dc string, c *dirConn) {
 		keys, err := c.rootKeys()
 		if err != nil {
