@@ -120,7 +120,7 @@ func pending(feature string) func(r *runner, st *Step) (string, error) {
 func directiveTable() map[string]directive {
 	psArgs := argSpec{keys: []string{"on", "as"}}
 	ldapArgs := ldapArgSpec()
-	krbArgs := argSpec{keys: []string{"client", "spn", "decrypt-on", "service", "dc", "ticket", "save", "etypes"}}
+	krbArgs := argSpec{keys: []string{"client", "spn", "decrypt-on", "service", "apppool", "dc", "ticket", "save", "etypes"}}
 	return map[string]directive{
 		"world": {usage: "world [seed=N] [start=TIME] [delay=DURATION]", args: argSpec{keys: []string{"seed", "start", "delay"}},
 			examples: []string{"world seed=7 start=2026-11-23T10:30Z delay=15s\ndomain contoso.com schema=88 netbios=CONTOSO\ndc DC1 os=2016"},
@@ -182,8 +182,8 @@ func directiveTable() map[string]directive {
 		"ldap": {usage: "ldap on=DC1 as=PRINCIPAL [tls] [blob] [auth=simple|kerberos|ntlm [protect=none|sign|seal|tls]] object=NAME attr=A[,B]", args: ldapArgs,
 			examples: []string{"ldap on=DC1 as=alice tls object=ITFarm1 attr=cn", "ldap on=DC1 as=alice auth=kerberos protect=seal blob object=ITFarm1 attr=msDS-ManagedPassword"},
 			check:    checkLDAP, run: runLDAP},
-		"kerberos": {usage: "kerberos client=USER spn=SPN decrypt-on=HOST [service=SVC] [dc=DC] [etypes=AES256,AES128,RC4] [save=T | ticket=T]", args: krbArgs,
-			examples: []string{"kerberos client=alice spn=http/a.contoso.com decrypt-on=Host1 dc=DC1 etypes=RC4", "kerberos client=alice spn=http/a.contoso.com save=T1", "kerberos ticket=T1 decrypt-on=Host1", "kerberos client=alice spn=host/host1.contoso.com decrypt-on=Host1 service=WebSvc"},
+		"kerberos": {usage: "kerberos client=USER spn=SPN decrypt-on=HOST [service=SVC | apppool=POOL] [dc=DC] [etypes=AES256,AES128,RC4] [save=T | ticket=T]", args: krbArgs,
+			examples: []string{"kerberos client=alice spn=http/a.contoso.com decrypt-on=Host1 dc=DC1 etypes=RC4", "kerberos client=alice spn=http/a.contoso.com save=T1", "kerberos ticket=T1 decrypt-on=Host1", "kerberos client=alice spn=host/host1.contoso.com decrypt-on=Host1 service=WebSvc", "kerberos client=alice spn=http/web decrypt-on=Host1 apppool=Web"},
 			check: func(st *Step) error {
 				_, byName := st.Arg("ticket")
 				_, saving := st.Arg("save")
@@ -224,8 +224,8 @@ func directiveTable() map[string]directive {
 		}},
 		"skew": {usage: "skew HOST +5m", examples: []string{"skew Host1 +5m"}, check: needPositional(2, "skew Host1 +5m"), run: runSkew},
 		// The MIM directives (migrate.go).
-		"mim": {usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim directory | mim change-mode HOST COMPONENT account=A | mim export HOST [path=P] | mim restore HOST PATH | mim start HOST COMPONENT | mim delete-file HOST PATH",
-			verbs: mimVerbs(), examples: []string{"mim version=4.5.25.0 os=2019 exchange=online", "mim default version=4.5.25.0", "mim state", "mim directory",
+		"mim": {usage: "mim [default] [version=V] [os=V] [exchange=online|onpremise] | mim state | mim directory | mim snapshot | mim compare | mim change-mode HOST COMPONENT account=A | mim export HOST [path=P] | mim restore HOST PATH | mim start HOST COMPONENT | mim delete-file HOST PATH",
+			verbs: mimVerbs(), examples: []string{"mim version=4.5.25.0 os=2019 exchange=online", "mim default version=4.5.25.0", "mim state", "mim directory", "mim snapshot", "mim compare",
 				"mim change-mode MIMSYNC sync account=A password=P exchange=online mail-account=M mail-password=Q", "mim export MIMSYNC path=C:\\k.bin",
 				"mim restore MIMSYNC C:\\k.bin", "mim start MIMSYNC sync", "mim delete-file MIMSYNC C:\\k.bin"},
 			check: checkMIM, run: runMIM},

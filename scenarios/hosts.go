@@ -225,11 +225,16 @@ func runKerberos(r *runner, st *Step) (string, error) {
 	}
 	var d *host.Decrypted
 	var err error
-	_, hasService := st.Arg("service")
-	if svc, ok := st.Arg("service"); ok {
-		// The service's side: it must run, and the ticket must be for the account it runs as
-		// (a virtual account's or LocalSystem's is the computer's).
-		d, err = h.Accept(host.KindService, svc, t)
+	kind, svc, hasService := host.KindService, "", false
+	if v, ok := st.Arg("service"); ok {
+		svc, hasService = v, true
+	} else if v, ok := st.Arg("apppool"); ok {
+		kind, svc, hasService = host.KindAppPool, v, true
+	}
+	if hasService {
+		// The service's (or app pool's) side: it must run, and the ticket must be for the
+		// account it runs as (a virtual account's or LocalSystem's is the computer's).
+		d, err = h.Accept(kind, svc, t)
 	} else {
 		d, err = h.DecryptTicket(t)
 	}
@@ -237,7 +242,6 @@ func runKerberos(r *runner, st *Step) (string, error) {
 		why := oneLine(err)
 		switch {
 		case errors.Is(err, host.ErrNoKeyDecrypts) && hasService:
-			svc, _ := st.Arg("service")
 			why = "KRB_AP_ERR_MODIFIED, the key of the account " + svc + " runs as does not decrypt it"
 		case errors.Is(err, host.ErrServiceNotReady):
 			why = "the service is not running"

@@ -49,6 +49,8 @@ type mimRun struct {
 	crash        string
 	syncPassword *string
 	as           string // the operator, a scenario user; "" Administrator
+	// snapshot is what mim snapshot kept (mim directory, then mim state), for mim compare.
+	snapshot *string
 	// ov are the operator's names and rule (gmsa=, installer=, sync-group=, service-group=,
 	// root-key-rule=), kept for the later migrate lines as sync-password= is.
 	ov migrate.Overrides
@@ -73,7 +75,7 @@ func (r *runner) closeMIM() {
 // mimVerbs are the mim directive's verbs and the arguments each takes ("": a bare mim, as default).
 func mimVerbs() map[string]argSpec {
 	install := argSpec{keys: []string{"version", "os", "exchange"}}
-	return map[string]argSpec{"": install, "default": install, "state": {}, "directory": {},
+	return map[string]argSpec{"": install, "default": install, "state": {}, "directory": {}, "snapshot": {}, "compare": {},
 		"change-mode": {keys: []string{"account", "password", "exchange", "mail-account", "mail-password"}},
 		"export":      {keys: []string{"path"}}, "restore": {}, "start": {}, "delete-file": {}}
 }
@@ -89,6 +91,21 @@ func checkMigrate(st *Step) error {
 		return err
 	}
 	return fmt.Errorf("migrate %s: expected plan, apply, resume, rollback or crash-each", p[0])
+}
+
+// snapshotDiff is lineDiff's changed lines only ("+ " added since the snapshot, "- " gone), or
+// "same as the snapshot".
+func snapshotDiff(before, after string) string {
+	var out []string
+	for _, l := range strings.Split(lineDiff(before, after), "\n") {
+		if strings.HasPrefix(l, " + ") || strings.HasPrefix(l, " - ") {
+			out = append(out, strings.TrimPrefix(l, " "))
+		}
+	}
+	if len(out) == 0 {
+		return "same as the snapshot"
+	}
+	return strings.Join(out, "\n")
 }
 
 func runCrashAt(r *runner, st *Step) (string, error) {
@@ -111,7 +128,7 @@ func checkMIM(st *Step) error {
 		return nil
 	}
 	switch p[0] {
-	case "state", "directory":
+	case "state", "directory", "snapshot", "compare":
 		if len(p) != 1 {
 			return fmt.Errorf("unknown word %q: expected mim %s", p[1], p[0])
 		}
@@ -208,6 +225,20 @@ func runMIM(r *runner, st *Step) (string, error) {
 			return mimagent.HostState(mr.m), nil
 		case "directory":
 			return mimagent.DirectoryState(r.w)
+		case "snapshot", "compare":
+			dir, err := mimagent.DirectoryState(r.w)
+			if err != nil {
+				return "", err
+			}
+			now := dir + "\n" + mimagent.HostState(mr.m)
+			if p[0] == "snapshot" {
+				mr.snapshot = &now
+				return "snapshot: the directory's MIM accounts and the hosts' state kept", nil
+			}
+			if mr.snapshot == nil {
+				return "", fmt.Errorf("mim compare: no snapshot yet (mim snapshot first)")
+			}
+			return snapshotDiff(*mr.snapshot, now), nil
 		case "change-mode":
 			h, err := mh(p[1])
 			if err != nil {
