@@ -62,6 +62,18 @@ func TestMigratePlanDefaultWorld(t *testing.T) {
 	if code, _, _ := migrateCmd(t, "frobnicate"); code != 2 {
 		t.Errorf("unknown subcommand: exit %d, want 2", code)
 	}
+	// The operator's names and the DCs' reading of the root-key rule.
+	code, out, errs = migrateCmd(t, "plan", "--gmsa", "sync:MIMSyncGMSAsvc", "--installer", `sync:CONTOSO\MIMSyncGMSAsvc`,
+		"--root-key", "fresh", "--root-key-rule", "one-interval-ago", "--mode", "script")
+	for _, want := range []string{"gmsa:MIMSyncGMSAsvc", "usable from 2026-11-23T20:35:00Z", `"CONTOSO\\MIMSyncGMSAsvc" has no trailing '$'`,
+		"set-logon:MIMPAMRestApi@mimpam.contoso.com"} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("plan with names, rule and mode: exit %d, output lacks %q\n%s\n%s", code, want, out, errs)
+		}
+	}
+	if code, _, errs := migrateCmd(t, "plan", "--gmsa", "portal:X"); code != 2 || !strings.Contains(errs, `unknown or unconvertible component "portal"`) {
+		t.Errorf("plan --gmsa portal:X: exit %d, stderr %q", code, errs)
+	}
 }
 
 func TestMigrateCrashResumeRollback(t *testing.T) {
