@@ -236,9 +236,28 @@ func (e *Engine) checkServiceMA(d *dirConn, est *Estate, k checker) error {
 					"give the MA an enabled user account (its connect-as account, with its password) before migrating")
 				continue
 			}
+			if old := convertedAccount(est, ma.Account); old != "" {
+				k.add("service-ma", "MIM Service MA's account", h.Host, false, Warning,
+					fmt.Sprintf("MA %s connects as %s, the account the %s service leaves: it keeps working only while that account stays enabled with the password the MA stores", ma.Name, ma.Account, old),
+					"do not disable or delete "+ma.Account+" after the migration, or give the MA its own user account first")
+				continue
+			}
 			k.add("service-ma", "MIM Service MA's account", h.Host, true, Info,
 				fmt.Sprintf("MA %s connects as %s (enabled user account): kept as it is; the sync service's change of account does not touch it", ma.Name, ma.Account), "")
 		}
 	}
 	return nil
+}
+
+// convertedAccount is the component whose current account acct is, if a convertible one runs
+// under it ("" otherwise).
+func convertedAccount(est *Estate, acct string) string {
+	for _, h := range est.Hosts {
+		for _, c := range h.Components {
+			if c.Component.Convertible() && sameAccount(c.Account, acct) {
+				return string(c.Component)
+			}
+		}
+	}
+	return ""
 }

@@ -85,6 +85,9 @@ type Plan struct {
 	KeySetPath  string   `json:"keySetPath"`
 	Steps       []Step   `json:"steps"`
 	Unsupported []string `json:"unsupported,omitempty"` // reported and left alone
+	// Kept are the supported parts the conversion does not change, reported: the MIM Service MA,
+	// whose connect-as account is a password account the sync database stores.
+	Kept []string `json:"kept,omitempty"`
 }
 
 // PlanVersion is the plan format version.
@@ -148,6 +151,12 @@ func (p *Plan) Text() string {
 			fmt.Fprintf(&b, "    %s\n", u)
 		}
 	}
+	if len(p.Kept) > 0 {
+		b.WriteString("\n  # kept as they are (supported, nothing to convert)\n")
+		for _, k := range p.Kept {
+			fmt.Fprintf(&b, "    %s\n", k)
+		}
+	}
 	fmt.Fprintf(&b, "\nThe key-set export %s is written once and never overwritten or deleted.\n", p.KeySetPath)
 	return b.String()
 }
@@ -175,7 +184,13 @@ func (e *Engine) MakePlan(est *Estate) (*Plan, error) {
 		for _, ma := range h.ManagementAgents {
 			if !strings.EqualFold(ma.Type, "FIM") {
 				p.Unsupported = append(p.Unsupported, fmt.Sprintf("management agent %s (%s) on %s", ma.Name, ma.Type, h.Host))
+				continue
 			}
+			acct := ma.Account
+			if acct == "" {
+				acct = "an account the host agent did not report"
+			}
+			p.Kept = append(p.Kept, fmt.Sprintf("MIM Service MA %s on %s connects as %s (checked by preflight; the sync service's new account does not change it)", ma.Name, h.Host, acct))
 		}
 	}
 	syncHosts := est.HostsWith(CompSync)
@@ -254,16 +269,23 @@ func (e *Engine) MakePlan(est *Estate) (*Plan, error) {
 			}
 		}
 	}
-	for _, mv := range e.moveSteps(est, specs) {
-		for _, t := range mv.Targets {
-			mv.DependsOn = appendUnique(mv.DependsOn, gmsaIDs[t.Component])
+	moves := e.moveSteps(est, specs)
+	for i := range moves {
+		for _, t := range moves[i].Targets {
+			moves[i].DependsOn = appendUnique(moves[i].DependsOn, gmsaIDs[t.Component])
 		}
-		add(mv)
 	}
-	// The procedure's order: the sync servers first, then the MIM Service side.
+	// The procedure's order: the sync servers first, then the MIM Service side. Each SPN move
+	// comes right before the first switch of a service it serves, so that tickets are issued
+	// for a key no service holds for as short a time as the plan allows.
 	ordered := append(append([]HostInventory(nil), syncHosts...), withoutSync(est.Hosts)...)
 	for _, h := range ordered {
-		e.planHost(p, h, specs, gmsaIDs, syncGroupID, svcGroupID)
+		e.planHost(p, h, specs, gmsaIDs, syncGroupID, svcGroupID, moves)
+	}
+	for _, mv := range moves {
+		if p.Step(mv.ID) == nil {
+			add(mv)
+		}
 	}
 	e.planVerify(p, &Estate{Hosts: ordered}, specs)
 	return p, nil
@@ -321,9 +343,27 @@ func (e *Engine) moveSteps(est *Estate, specs map[Component]AccountSpec) []Step 
 }
 
 // planHost adds one host's steps.
-func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountSpec, gmsaIDs map[Component]string, syncGroupID, svcGroupID string) {
+func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountSpec, gmsaIDs map[Component]string, syncGroupID, svcGroupID string, moves []Step) {
 	c := &e.cfg
 	add := func(s Step) { s.Host = h.Host; p.Steps = append(p.Steps, s) }
+	// movesFor adds the SPN moves not yet in the plan whose targets include one of comps on this
+	// host, and returns the ids of every move serving comps (the switch waits for them).
+	movesFor := func(comps ...Component) []string {
+		var ids []string
+		for _, mv := range moves {
+			serves := slices.ContainsFunc(mv.Targets, func(t SPNTarget) bool {
+				return slices.Contains(comps, t.Component) && h.component(t.Component) != nil
+			})
+			if !serves {
+				continue
+			}
+			if p.Step(mv.ID) == nil {
+				p.Steps = append(p.Steps, mv)
+			}
+			ids = append(ids, mv.ID)
+		}
+		return ids
+	}
 	at := "@" + h.Host
 	var comps []InstalledComponent
 	for _, ic := range h.Components {
@@ -374,7 +414,8 @@ func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountS
 			Description: fmt.Sprintf("export the sync key set to %s as %s (never overwritten)", c.KeySetPath, sc.Account)})
 		add(Step{ID: ver, Kind: StepVerifyKeySet, Object: c.KeySetPath, Path: c.KeySetPath, Component: CompSync, DependsOn: []string{exp},
 			Description: "verify the export matches the sync database's key set"})
-		add(Step{ID: stop, Kind: StepStop, Object: sc.Service, Component: CompSync, DependsOn: []string{ver},
+		mv := movesFor(CompSync)
+		add(Step{ID: stop, Kind: StepStop, Object: sc.Service, Component: CompSync, DependsOn: append([]string{ver}, mv...),
 			Description: "stop " + sc.Service})
 		add(Step{ID: cm, Kind: StepChangeMode, Object: sc.Service, Component: CompSync, DependsOn: append([]string{stop, ver}, ready...),
 			Account: c.qualified(a.Name), From: sc.Account,
@@ -391,6 +432,7 @@ func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountS
 	var pages []string
 	var ex *ExchangeOptions
 	var scripted []Step
+	mv := movesFor(serviceSide...)
 	for _, comp := range serviceSide {
 		ic := h.component(comp)
 		if ic == nil {
@@ -401,7 +443,7 @@ func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountS
 			// The password-update script, except for a MIM Service with a mailbox: only the
 			// installer encrypts the Service Email Account password under the new account.
 			scripted = append(scripted, Step{ID: "set-logon:" + ic.Service + at, Kind: StepSetLogon, Object: ic.Service, Component: comp,
-				DependsOn: append([]string{installed[a.Name]}, ready...), Account: c.qualified(a.Name), From: ic.Account,
+				DependsOn: append(append([]string{installed[a.Name]}, ready...), mv...), Account: c.qualified(a.Name), From: ic.Account,
 				Description: fmt.Sprintf("password-update script: %s logon %s -> %s, empty password (no change mode)", ic.Service, ic.Account, c.qualified(a.Name))})
 			continue
 		}
@@ -433,7 +475,7 @@ func (e *Engine) planHost(p *Plan, h HostInventory, specs map[Component]AccountS
 		return
 	}
 	msi.Component = msi.Pages[0].Component
-	msi.DependsOn = append(msi.DependsOn, ready...)
+	msi.DependsOn = append(append(msi.DependsOn, ready...), mv...)
 	msi.Description = "MIM Service MSI Change, one run, empty passwords: " + strings.Join(pages, "; ")
 	add(msi)
 	for _, pg := range msi.Pages {

@@ -602,5 +602,8 @@ func planBrief(ctx context.Context, env *mimagent.Env) (string, error) {
 	for _, u := range p.Unsupported {
 		out.WriteString("left alone: " + u + "\n")
 	}
+	for _, k := range p.Kept {
+		out.WriteString("kept: " + k + "\n")
+	}
 	return strings.TrimSpace(out.String()), nil
 }
