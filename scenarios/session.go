@@ -237,15 +237,18 @@ func ParseSteps(path, text string) ([]*Step, []bool, error) {
 			}
 			fixed, orig = append(fixed, lines[j]), append(orig, j+1)
 		}
-		if !inDoubled && !strings.HasPrefix(lines[i], "#") && directiveName(lines[i]) == "world" {
-			return nil, nil, &ParseError{Path: path, Line: i + 1, Msg: "a world block builds a world; steps run against the one already built (serve --world FILE.scn builds it)"}
+		// Comment lines opening a paragraph are not part of a step; a paragraph of comments only
+		// is none.
+		start := len(fixed) - (j - i)
+		first := i
+		for first < j && strings.HasPrefix(lines[first], "#") {
+			fixed[start+first-i] = ""
+			first++
 		}
-		if strings.HasPrefix(lines[i], "#") {
-			// A comment paragraph between steps is not a step.
-			for k := len(fixed) - (j - i); k < len(fixed); k++ {
-				fixed[k] = ""
-			}
-		} else {
+		if first < j && !inDoubled && directiveName(lines[first]) == "world" {
+			return nil, nil, &ParseError{Path: path, Line: first + 1, Msg: "a world block builds a world; steps run against the one already built (serve --world FILE.scn builds it)"}
+		}
+		if first < j {
 			if !hasSep {
 				fixed, orig = append(fixed, sep), append(orig, 0)
 			}

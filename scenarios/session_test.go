@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,8 +32,8 @@ func TestSessionStepsMatchTheFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sc.Pending() {
-			continue
+		if sc.Pending() || sc.Worlds != nil {
+			continue // a session runs on one world; a worlds table is many
 		}
 		worldOnly := *sc
 		worldOnly.Steps = sc.Steps[:1]
@@ -168,5 +169,34 @@ func TestRunOnMatchesTheFile(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// ParseSteps reads steps as a .scn file's rest reads them: comment lines opening a paragraph
+// belong to no step (the step after them is still one), a comment paragraph is no step, output
+// blocks may hold "----" inside a doubled separator, and a paragraph without "----" is a step
+// with no expectation.
+func TestParseStepsComments(t *testing.T) {
+	text := "# a comment paragraph\n# on two lines\n\n# leading comment\nadvance 1h\n----\n\n" +
+		"# another\nps on=DC1\nAdd-KdsRootKey -EffectiveImmediately\n----\n----\nGuid\n----\nx\n----\n----\n\ncheck converged\n"
+	steps, expect, err := ParseSteps("t.scn", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range steps {
+		got = append(got, fmt.Sprintf("%s@%d", s.Cmd, s.Line))
+	}
+	if want := "advance@5 ps@9 check@19"; strings.Join(got, " ") != want {
+		t.Fatalf("steps %q, want %q", strings.Join(got, " "), want)
+	}
+	if fmt.Sprint(expect) != "[true true false]" {
+		t.Errorf("expectations %v, want [true true false]", expect)
+	}
+	if steps[1].Expected != "Guid\n----\nx" {
+		t.Errorf("ps output %q", steps[1].Expected)
+	}
+	if _, _, err := ParseSteps("t.scn", "# c\nworld seed=1\n----\n"); err == nil || !strings.Contains(err.Error(), "t.scn:2") {
+		t.Errorf("a world block after a comment: %v, want an error at t.scn:2", err)
 	}
 }
