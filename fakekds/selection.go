@@ -26,9 +26,9 @@ const (
 func (r CreationRule) String() string {
 	switch r {
 	case RuleIntervalStart:
-		return "interval-start"
+		return string(ad.RuleIntervalStart)
 	case RuleOneIntervalAgo:
-		return "one-interval-ago"
+		return string(ad.RuleOneIntervalAgo)
 	}
 	return "CreationRule(unknown)"
 }
@@ -83,16 +83,21 @@ func SelectRootKey(keys []*RootKey, at ad.FileTime) (*RootKey, error) {
 }
 
 // RootKeyForNewAccount picks the root key for a gMSA created at time created, per the policy's
-// CreationRule.
+// CreationRule (ad.RootKeyRule, the one rule the migration engine's preflight asks too).
 func (p Policy) RootKeyForNewAccount(keys []*RootKey, created ad.FileTime) (*RootKey, error) {
-	at := GKIDFromFileTime(created).StartFileTime()
-	if p.CreationRule == RuleOneIntervalAgo {
-		if created < RootKeyTolerance {
-			return nil, errorf("RootKeyForNewAccount", ErrNoRootKey, "creation time %d is before any key could be eligible", created)
-		}
-		at = created - RootKeyTolerance
+	at, ok := p.CreationRule.Rule().Bound(created)
+	if !ok {
+		return nil, errorf("RootKeyForNewAccount", ErrNoRootKey, "creation time %d is before any key could be eligible", created)
 	}
 	return SelectRootKey(keys, at)
+}
+
+// Rule is the reading's ad.RootKeyRule.
+func (r CreationRule) Rule() ad.RootKeyRule {
+	if r == RuleOneIntervalAgo {
+		return ad.RuleOneIntervalAgo
+	}
+	return ad.RuleIntervalStart
 }
 
 // RootKeyForID returns the key named by an existing password id for interval g. The key must

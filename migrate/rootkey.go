@@ -16,9 +16,9 @@ const MaxClockSkew = 5 * time.Minute
 
 // RootKeyRule is how a DC decides that a KDS root key is old enough to give a new gMSA its first
 // password id — the "up to 10 hours" of the guides. Windows' exact rule is not published, so both
-// readings exist, here and in the simulated DC (fakekds.CreationRule, with the same names): the
-// engine must be told the one its DCs apply, and preflight's "usable from" is then exactly when
-// New-ADServiceAccount starts to succeed.
+// readings exist; the rule itself is ad.RootKeyRule, which the simulated DCs' KDS applies too
+// (fakekds.Policy): the engine must be told the reading its DCs apply, and preflight's "usable
+// from" is then exactly when New-ADServiceAccount starts to succeed.
 type RootKeyRule string
 
 const (
@@ -27,43 +27,30 @@ const (
 	// that interval's start ([MS-GKDI] 3.1.4.1; Samba's emulation of Windows' GetKey). A key is
 	// eligible from the first interval boundary at or after its use-start: up to 10 hours after
 	// -EffectiveImmediately, at once for the lab recipe -EffectiveTime (Get-Date).AddHours(-10).
-	RuleIntervalStart RootKeyRule = "interval-start"
+	RuleIntervalStart = RootKeyRule(ad.RuleIntervalStart)
 	// RuleOneIntervalAgo: eligible when use-start <= the DC's time − (10 h + 5 min), the stricter
 	// rule of Samba's own DC (gmsa_generate_blobs, "one_interval_ago").
-	RuleOneIntervalAgo RootKeyRule = "one-interval-ago"
+	RuleOneIntervalAgo = RootKeyRule(ad.RuleOneIntervalAgo)
 )
 
 // ParseRootKeyRule reads a rule's name ("" is the default).
 func ParseRootKeyRule(s string) (RootKeyRule, error) {
-	switch RootKeyRule(s) {
-	case "", RuleIntervalStart:
-		return RuleIntervalStart, nil
-	case RuleOneIntervalAgo:
-		return RuleOneIntervalAgo, nil
+	r, err := ad.ParseRootKeyRule(s)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	return "", fmt.Errorf("%w: root-key rule %q: want %s or %s", ErrConfig, s, RuleIntervalStart, RuleOneIntervalAgo)
+	return RootKeyRule(r), nil
 }
 
 // Eligible reports whether a key with that use-start may give a gMSA created at now its first
-// password id.
+// password id: ad.RootKeyRule, the rule the simulated DCs' KDS applies too.
 func (r RootKeyRule) Eligible(useStart, now time.Time) bool {
-	if r == RuleOneIntervalAgo {
-		return !useStart.After(now.Add(-(KeyCycle + MaxClockSkew)))
-	}
-	return !useStart.After(intervalStart(now))
+	return ad.RootKeyRule(r).Eligible(ad.FileTimeFromTime(useStart), ad.FileTimeFromTime(now))
 }
 
 // UsableFrom is the first moment a key with that use-start is eligible.
 func (r RootKeyRule) UsableFrom(useStart time.Time) time.Time {
-	if r == RuleOneIntervalAgo {
-		return useStart.Add(KeyCycle + MaxClockSkew)
-	}
-	ft := uint64(ad.FileTimeFromTime(useStart))
-	cycle := uint64(KeyCycle / 100)
-	if rem := ft % cycle; rem != 0 {
-		ft += cycle - rem
-	}
-	return ad.FileTime(ft).Time()
+	return ad.RootKeyRule(r).UsableFrom(ad.FileTimeFromTime(useStart)).Time()
 }
 
 // why says why a key is eligible at now, for preflight's detail.
@@ -77,7 +64,6 @@ func (r RootKeyRule) why(useStart, now time.Time) string {
 
 // intervalStart is the start of the key interval holding t.
 func intervalStart(t time.Time) time.Time {
-	ft := uint64(ad.FileTimeFromTime(t))
-	cycle := uint64(KeyCycle / 100)
-	return ad.FileTime(ft - ft%cycle).Time()
+	b, _ := ad.RuleIntervalStart.Bound(ad.FileTimeFromTime(t))
+	return b.Time()
 }
