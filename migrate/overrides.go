@@ -19,6 +19,26 @@ type Overrides struct {
 	Mode                string // change-mode (default) or script
 }
 
+// Under is o with what top gives in its place: top's lists and values win where top has them.
+func (o Overrides) Under(top Overrides) Overrides {
+	if top.GMSA != nil {
+		o.GMSA = top.GMSA
+	}
+	if top.Installer != nil {
+		o.Installer = top.Installer
+	}
+	for _, p := range []struct {
+		dst *string
+		src string
+	}{{&o.SyncServersGroup, top.SyncServersGroup},
+		{&o.ServiceServersGroup, top.ServiceServersGroup}, {&o.RootKeyRule, top.RootKeyRule}, {&o.Mode, top.Mode}} {
+		if p.src != "" {
+			*p.dst = p.src
+		}
+	}
+	return o
+}
+
 // Apply sets the overrides in c. Unknown components, malformed items and unknown rules are
 // refused with what was expected.
 func (o Overrides) Apply(c *Config) error {

@@ -46,7 +46,9 @@ of the MSI's Change run (the sync service, and a MIM Service with a mailbox, sti
 flags are read by plan and apply; resume and rollback follow the journal's plan.
 
 --world FILE is a scenario file: its world block and the steps before its first migrate
-directive build the world (a mim block installs MIM). Without it, the built-in MIM world
+directive build the world (a mim block installs MIM), and that directive's gmsa=, installer=,
+sync-group=, service-group=, root-key-rule= and mode= are taken as the flags of the same names (a
+flag given wins). Without it, the built-in MIM world
 (hosts MIMSYNC, MIMSVC, MIMPAM, MIMSSPR; --root-key says whether a usable root key exists).
 `
 
@@ -138,7 +140,10 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	case *world != "":
-		w, m, err = scenarios.BuildMIMWorld(*world)
+		// The file's first migrate line gives the operator's names and choices; flags override.
+		var fileOv migrate.Overrides
+		w, m, fileOv, err = scenarios.BuildMIMWorldOverrides(*world)
+		ov = fileOv.Under(ov)
 	default:
 		w, m, err = mim.NewDefaultWorld(mim.DefaultOptions{Seed: *seed, RootKey: mim.RootKeyState(*rootKey)})
 		if err == nil && ov.RootKeyRule != "" {

@@ -71,6 +71,16 @@ func TestMigratePlanDefaultWorld(t *testing.T) {
 			t.Errorf("plan with names, rule and mode: exit %d, output lacks %q\n%s\n%s", code, want, out, errs)
 		}
 	}
+	// --world takes the names on the file's first migrate line; a flag wins.
+	const doc = "../../scenarios/mim/document-names-end-to-end.scn"
+	code, out, _ = migrateCmd(t, "plan", "--world", doc)
+	if code != 1 || !strings.Contains(out, `the installer would be given CONTOSO\MIMSyncGMSA$, but the gMSA for sync is CONTOSO\MIMSyncGMSAsvc$`) {
+		t.Errorf("plan --world %s: exit %d\n%s", doc, code, out)
+	}
+	code, out, _ = migrateCmd(t, "plan", "--world", doc, "--installer", `sync:CONTOSO\MIMSyncGMSAsvc$`)
+	if code != 0 || !strings.Contains(out, "gmsa:MIMSyncGMSAsvc") {
+		t.Errorf("plan --world %s --installer: exit %d\n%s", doc, code, out)
+	}
 	if code, _, errs := migrateCmd(t, "plan", "--gmsa", "portal:X"); code != 2 || !strings.Contains(errs, `unknown or unconvertible component "portal"`) {
 		t.Errorf("plan --gmsa portal:X: exit %d, stderr %q", code, errs)
 	}
