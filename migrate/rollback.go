@@ -165,14 +165,7 @@ func (r *runner) undo(ctx context.Context, s Step) (map[string]string, error) {
 			return nil, &StepError{Step: s.ID, Host: s.Host, Object: s.Object, Expected: "the password of " + s.Account,
 				Err: ErrConfig, Fix: "give Config.PreviousPasswords[" + s.Account + "] and run rollback again"}
 		}
-		req := ChangeModeRequest{Component: s.Component, Account: s.Account, Password: pw}
-		if s.Exchange != nil {
-			ex := *s.Exchange
-			if c := r.e.cfg.Exchange; c != nil {
-				ex.MailPassword = c.MailPassword
-			}
-			req.Exchange = &ex
-		}
+		req := ChangeModeRequest{Component: s.Component, Account: s.Account, Password: pw, Exchange: r.withMailPassword(s.Exchange)}
 		res, err := h.ChangeMode(ctx, req)
 		if err != nil {
 			return nil, &StepError{Step: s.ID, Host: s.Host, Object: s.Object, Expected: "change mode back to " + s.Account, Err: err,

@@ -202,14 +202,7 @@ func (r *runner) changeMode(ctx context.Context, h HostAgent, s Step) (map[strin
 	if sameAccount(st.Account, s.Account) {
 		return map[string]string{"note": "already runs as " + s.Account, "from": s.From}, nil
 	}
-	req := ChangeModeRequest{Component: s.Component, Account: s.Account}
-	if s.Exchange != nil {
-		ex := *s.Exchange
-		if c := r.e.cfg.Exchange; c != nil {
-			ex.MailPassword = c.MailPassword
-		}
-		req.Exchange = &ex
-	}
+	req := ChangeModeRequest{Component: s.Component, Account: s.Account, Exchange: r.withMailPassword(s.Exchange)}
 	res, err := h.ChangeMode(ctx, req)
 	if err != nil {
 		return nil, &StepError{Step: s.ID, Host: s.Host, Object: s.Object, Expected: "change mode to accept " + s.Account + " with an empty password",
@@ -259,12 +252,8 @@ func (r *runner) changeModeRun(ctx context.Context, h HostAgent, s Step, pages [
 		}
 		req.More = append(req.More, ChangeModePage{Component: pg.Component, Account: account(pg), Password: pw})
 	}
-	if s.Exchange != nil && pages[0].Component == CompService {
-		ex := *s.Exchange
-		if c := r.e.cfg.Exchange; c != nil {
-			ex.MailPassword = c.MailPassword
-		}
-		req.Exchange = &ex
+	if pages[0].Component == CompService {
+		req.Exchange = r.withMailPassword(s.Exchange)
 	}
 	res, err := h.ChangeMode(ctx, req)
 	if err != nil {
@@ -309,6 +298,19 @@ func (r *runner) setLogon(ctx context.Context, h HostAgent, s Step, account, pas
 		return nil, fail("logon account "+account, st.Account, errors.Join(ErrVerify, err), "set it by hand and resume")
 	}
 	return map[string]string{"from": s.From, "account": st.Account}, nil
+}
+
+// withMailPassword is a copy of a step's Exchange options with the Service Email Account password
+// the operator gave (never journaled); nil for none.
+func (r *runner) withMailPassword(ex *ExchangeOptions) *ExchangeOptions {
+	if ex == nil {
+		return nil
+	}
+	c := *ex
+	if o := r.e.cfg.Exchange; o != nil {
+		c.MailPassword = o.MailPassword
+	}
+	return &c
 }
 
 func regString(v RegistryValue) string {
