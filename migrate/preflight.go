@@ -325,7 +325,7 @@ func (e *Engine) checkHosts(d *dirConn, est *Estate, k checker) error {
 		}
 		if o != nil && !o.IsGMSA {
 			k.add("account-name", "gMSA name free or already a gMSA", "", false, Blocker,
-				o.DN+" is not a msDS-GroupManagedServiceAccount", "choose another name in Config.Accounts["+string(comp)+"]")
+				o.DN+" is not a msDS-GroupManagedServiceAccount", "choose another name ("+string(comp)+":NAME with --gmsa or gmsa=; Config.Accounts["+string(comp)+"])")
 		}
 	}
 	return nil

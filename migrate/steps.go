@@ -489,7 +489,7 @@ func (r *runner) ensureGMSA(s Step) (map[string]string, error) {
 	}
 	if !o.IsGMSA {
 		return nil, &StepError{Step: s.ID, Object: o.DN, Expected: "a msDS-GroupManagedServiceAccount", Got: "another kind of account",
-			Fix: "choose another gMSA name in Config.Accounts and start a new journal"}
+			Fix: "choose another gMSA name (--gmsa COMPONENT:NAME; Config.Accounts) and start a new journal"}
 	}
 	var changed []string
 	err = d.modify(o.DN, func(m *ldap.ModifyRequest) {
