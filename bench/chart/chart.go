@@ -18,6 +18,7 @@ type Series struct {
 	Name      string
 	Points    []Point // drawn in this order
 	Dashed    bool    // a dashed line (a reference such as "linear growth", or a second kind of run)
+	Dash      string  // the dashes of a Dashed line (SVG stroke-dasharray); "": "6 4"
 	NoMarkers bool    // no dot on each point (a reference line)
 	Color     string  // an SVG colour; "": the next colour of the palette
 }
@@ -138,7 +139,11 @@ func (c *Chart) SVG() ([]byte, error) {
 		}
 		dash := ""
 		if s.Dashed {
-			dash = ` stroke-dasharray="6 4"`
+			d := s.Dash
+			if d == "" {
+				d = "6 4"
+			}
+			dash = ` stroke-dasharray="` + esc(d) + `"`
 		}
 		fmt.Fprintf(&b, `<g class="series" data-name="%s">`+"\n", esc(s.Name))
 		pts := make([]string, len(s.Points))

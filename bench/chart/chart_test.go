@@ -307,8 +307,10 @@ func TestDomain(t *testing.T) {
 		{"linear", Axis{}, []float64{3, 17}, 0, 20, "0 5 10 15 20"},
 		{"linear from zero", Axis{Zero: true}, []float64{120, 180}, 0, 200, "0 50 100 150 200"},
 		{"linear one value", Axis{}, []float64{4}, 2, 6, "2 3 4 5 6"},
-		{"log decades", Axis{Log: true}, []float64{3, 4000}, 1, 10000, "1 10 100 1k 10k"},
-		{"log one value", Axis{Log: true}, []float64{100}, 100, 1000, "100 200 500 1k"},
+		{"log decades", Axis{Log: true}, []float64{3, 4000}, 2, 5000, "2 10 100 1k 5k"},
+		{"log users", Axis{Log: true}, []float64{1000, 100000}, 1000, 100000, "1k 10k 100k"},
+		{"log within a decade", Axis{Log: true}, []float64{2, 20}, 2, 20, "2 5 10 20"},
+		{"log one value", Axis{Log: true}, []float64{100}, 100, 200, "100 200"},
 	} {
 		s, ts := domain(c.a, c.vs)
 		var got []string

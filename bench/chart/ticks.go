@@ -28,23 +28,52 @@ func domain(a Axis, vs []float64) (scale, []tick) {
 	return linearDomain(lo, hi)
 }
 
-// logDomain spans the decades around [lo, hi] (lo > 0). With a single decade the ticks add 2× and
-// 5× the power of ten, so the axis has more than two labels.
+// logDomain rounds [lo, hi] (lo > 0) out to 1, 2 or 5 times a power of ten. Over more than a
+// decade the ticks are the powers of ten in the range (and its ends); within one decade they are
+// every 1, 2 and 5 times a power of ten, so the axis has more than two labels.
 func logDomain(lo, hi float64) (scale, []tick) {
-	a, b := math.Floor(math.Log10(lo)+1e-9), math.Ceil(math.Log10(hi)-1e-9)
+	a, b := niceBelow(lo), niceAbove(hi)
 	if b <= a {
-		b = a + 1
+		b = niceAbove(a * 1.5)
 	}
-	s := scale{log: true, lo: math.Pow(10, a), hi: math.Pow(10, b)}
+	s := scale{log: true, lo: a, hi: b}
+	wide := math.Log10(b/a) > 1+1e-9
 	var ts []tick
-	for e := a; e <= b; e++ {
+	for e := math.Floor(math.Log10(a) + 1e-9); e <= math.Ceil(math.Log10(b)-1e-9); e++ {
 		d := math.Pow(10, e)
-		ts = append(ts, tick{d, label(d, d)})
-		if b-a == 1 && e < b {
-			ts = append(ts, tick{2 * d, label(2*d, d)}, tick{5 * d, label(5*d, d)})
+		for _, m := range []float64{1, 2, 5} {
+			v := m * d
+			if v < a*(1-1e-9) || v > b*(1+1e-9) || (wide && m != 1 && !same(v, a) && !same(v, b)) {
+				continue
+			}
+			ts = append(ts, tick{v, label(v, d)})
 		}
 	}
 	return s, ts
+}
+
+func same(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
+
+// niceBelow is the largest 1, 2 or 5 times a power of ten at or below v (> 0); niceAbove the
+// smallest at or above.
+func niceBelow(v float64) float64 {
+	d := math.Pow(10, math.Floor(math.Log10(v)+1e-9))
+	for _, m := range []float64{5, 2, 1} {
+		if m*d <= v*(1+1e-9) {
+			return m * d
+		}
+	}
+	return d / 2
+}
+
+func niceAbove(v float64) float64 {
+	d := math.Pow(10, math.Floor(math.Log10(v)-1e-9))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*d >= v*(1-1e-9) {
+			return m * d
+		}
+	}
+	return 10 * d
 }
 
 // linearDomain rounds [lo, hi] out to a step of 1, 2 or 5 times a power of ten giving about five

@@ -255,7 +255,8 @@ func (c *Curve) Chart() *chart.Chart {
 			}
 			ref = append(ref, chart.Point{X: x, Y: p0.Y * r})
 		}
-		ch.Series = append(ch.Series, chart.Series{Name: l.Work.name() + " work", Points: ref, Dashed: true, NoMarkers: true, Color: "#999999"})
+		dash := []string{"6 4", "2 3", "10 3 2 3"}[(len(seen)-1)%3]
+		ch.Series = append(ch.Series, chart.Series{Name: l.Work.name() + " work", Points: ref, Dashed: true, Dash: dash, NoMarkers: true, Color: "#999999"})
 	}
 	return ch
 }
