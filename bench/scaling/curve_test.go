@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gmsasim/gmsasim/bench/chart"
 )
@@ -151,4 +152,21 @@ func pts(xy ...float64) []chart.Point {
 		out = append(out, chart.Point{X: xy[i], Y: xy[i+1]})
 	}
 	return out
+}
+
+// TestLibraryCurveMedians: the library runs several times per core count; the curve keeps each
+// count's median run.
+func TestLibraryCurveMedians(t *testing.T) {
+	var rs []LibraryResult
+	for i, w := range []float64{30, 10, 12, 25, 11, 20} {
+		rs = append(rs, LibraryResult{Cores: 1 + i%2, Wall: time.Duration(w * float64(time.Second)), CPU: 9 * time.Second})
+	}
+	c := LibraryCurves(rs)[0]
+	wall := c.Lines[0].Points
+	if len(wall) != 2 || wall[0] != (chart.Point{X: 1, Y: 12}) || wall[1] != (chart.Point{X: 2, Y: 20}) {
+		t.Errorf("wall points %v, want the medians (1, 12) and (2, 20)", wall)
+	}
+	if !strings.Contains(c.Note, "median of 3 runs") {
+		t.Errorf("note %q does not say how many runs", c.Note)
+	}
 }

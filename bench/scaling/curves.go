@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,7 +32,7 @@ func LDAPCurves(rs []LDAPResult, o *options) []*Curve {
 	users := chart.Axis{Label: "users in the directory", Log: true}
 	var servers []string
 	for _, r := range rs {
-		if !contains(servers, r.Server) {
+		if !slices.Contains(servers, r.Server) {
 			servers = append(servers, r.Server)
 		}
 	}
@@ -66,15 +67,6 @@ func LDAPCurves(rs []LDAPResult, o *options) []*Curve {
 		{Name: "ldap-rss", Title: "LDAP server resident memory over directory size", X: users,
 			Y: chart.Axis{Label: "RSS (MiB)", Log: true}, Digits: 1, Note: note + "; VmRSS after the point's runs", Lines: rssLines},
 	}
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ReplCurves: a change's convergence time (simulated and wall), its deliveries and allocations, and
@@ -158,11 +150,31 @@ func LibraryCurves(rs []LibraryResult) []*Curve {
 	if len(rs) == 0 {
 		return nil
 	}
-	note := fmt.Sprintf("%s shared with other work; gmsasim run %s %s, GOMAXPROCS=--parallel=cores", machine(), LibraryPaths[0], LibraryPaths[1])
+	var cores []int
+	for _, r := range rs {
+		if !slices.Contains(cores, r.Cores) {
+			cores = append(cores, r.Cores)
+		}
+	}
+	slices.Sort(cores)
+	note := fmt.Sprintf("%s shared with other work; gmsasim run %s %s, GOMAXPROCS=--parallel=cores; median of %d runs",
+		machine(), LibraryPaths[0], LibraryPaths[1], len(rs)/len(cores))
+	// Each core count's median run.
 	line := func(name string, y func(LibraryResult) float64, dashed bool) Line {
 		l := Line{Series: chart.Series{Name: name, Dashed: dashed}, Work: Flat}
-		for _, r := range rs {
-			l.Points = append(l.Points, chart.Point{X: float64(r.Cores), Y: y(r)})
+		for _, c := range cores {
+			var vs []float64
+			for _, r := range rs {
+				if r.Cores == c {
+					vs = append(vs, y(r))
+				}
+			}
+			slices.Sort(vs)
+			m := vs[len(vs)/2]
+			if len(vs)%2 == 0 {
+				m = (vs[len(vs)/2-1] + m) / 2
+			}
+			l.Points = append(l.Points, chart.Point{X: float64(c), Y: m})
 		}
 		return l
 	}

@@ -11,14 +11,15 @@
 //     users get a password, the others none: a password costs gmsasim a PBKDF2 key derivation per
 //     add (about 150 adds/s on 2 cores, 11 minutes for 100k), and neither an eq search nor a bind
 //     depends on how many other users have one; binds pick among the users with a password, in a
-//     directory of the full size. Without slapd, gmsasim alone is drawn.
+//     directory of the full size. After each load the driver waits for the server's CPU to fall
+//     idle (gmsasim collects the load's garbage for seconds). Without slapd, gmsasim alone is drawn.
 //   - repl: a change (a new group) on DC1 of 2, 5, 10 and 20 DCs linked as a mesh (sim's
 //     default) and as a ring: simulated time until every DC has it, deliveries, wall time and
 //     allocations until quiet, and the world's live heap.
 //   - farm: a year of simulated time of 10, 100 and 1000 gMSAs, each installed on its own host,
 //     rotating every 30 days: wall and CPU time, simulated seconds per wall second, allocations.
 //   - library: `gmsasim run scenarios/library scenarios/mim` on 1 and 2 cores (GOMAXPROCS and
-//     --parallel).
+//     --parallel), three runs each, taking turns, the median kept.
 //
 // Each curve's table ends with its growth: the least-squares slope of log(cost) over log(size)
 // (0 flat, 1 linear, 2 quadratic) and the same slope of the cost per unit of the work the curve

@@ -60,6 +60,9 @@ func (c *LDAPConfig) ldapload(s *server, args ...string) (map[string]string, err
 		return nil, fmt.Errorf("ldapload %s: %v: %s", strings.Join(args, " "), runErr, strings.TrimSpace(errb.String()))
 	}
 	fmt.Fprintf(c.Log, "  users<=%s %s\n", argOf(args, "-users"), line)
+	if e := strings.TrimSpace(errb.String()); e != "" {
+		fmt.Fprintf(c.Log, "    %s\n", e) // which operations failed, and the first error
+	}
 	kv, err := loadkit.ParseLine(line)
 	if err != nil {
 		return nil, err
@@ -107,6 +110,9 @@ func RunLDAP(c LDAPConfig, servers []*server) ([]LDAPResult, error) {
 				return out, err
 			}
 			load[s.name] = secs
+			if err := settle(s); err != nil {
+				return out, err
+			}
 		}
 		for _, op := range []string{"eq", "bind"} {
 			users := n
@@ -144,6 +150,36 @@ func RunLDAP(c LDAPConfig, servers []*server) ([]LDAPResult, error) {
 		}
 	}
 	return out, nil
+}
+
+// Settling after a load: the server is idle when it used less than settleIdle of CPU over
+// settleStep, and the wait is bounded by settleLimit.
+const (
+	settleStep  = 500 * time.Millisecond
+	settleIdle  = 0.05 // CPU seconds per settleStep: 10% of a core
+	settleLimit = 60 * time.Second
+)
+
+// settle waits until the server's CPU use falls to idle after a load: gmsasim serve is still
+// collecting the load's garbage then (its heap at 100k users is about 2 GB), which would otherwise
+// count, as server CPU per operation, against the first rounds after the load.
+func settle(s *server) error {
+	prev, err := loadkit.CPUSeconds(s.pid)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	for t := time.Now(); time.Since(t) < settleLimit; { // wallclock: waiting for a process
+		time.Sleep(settleStep)
+		cur, err := loadkit.CPUSeconds(s.pid)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		if cur-prev < settleIdle {
+			return nil
+		}
+		prev = cur
+	}
+	return nil // still busy after settleLimit: measure anyway
 }
 
 // median of one numeric field over result lines (0 when none has it).

@@ -22,20 +22,22 @@ func main() {
 // options are the driver's flags; each defaults to an environment variable so `make bench` takes
 // the same knobs as bench/run.sh (BENCH_CONC, BENCH_DURATION, ...) and its own BENCH_SCALE_*.
 type options struct {
-	out      string
-	sweeps   []string
-	max      int
-	users    []int
-	dcs      []int
-	gmsas    []int
-	cores    []int
-	pwUsers  int
-	conc     int
-	rounds   int
-	duration time.Duration
-	warmup   time.Duration
-	seed     uint64
-	gmsasim  string
+	out     string
+	sweeps  []string
+	max     int
+	users   []int
+	dcs     []int
+	gmsas   []int
+	cores   []int
+	pwUsers int
+	conc    int
+	rounds  int
+	// libRounds is how many times the library runs on each core count (the median kept).
+	libRounds int
+	duration  time.Duration
+	warmup    time.Duration
+	seed      uint64
+	gmsasim   string
 }
 
 // Sweeps in the order they run.
@@ -52,7 +54,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("scaling", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &options{}
-	var sweeps, users, dcs, gmsas, cores, max, pwUsers, conc, rounds, duration, warmup, seed string
+	var sweeps, users, dcs, gmsas, cores, max, pwUsers, conc, rounds, libRounds, duration, warmup, seed string
 	fs.StringVar(&o.out, "out", env("BENCH_SCALE_OUT", "out/bench"), "output directory: a table (.txt), CSV and SVG chart per curve ($BENCH_SCALE_OUT)")
 	fs.StringVar(&sweeps, "sweeps", env("BENCH_SCALE_SWEEPS", strings.Join(allSweeps, ",")), "sweeps to run, comma-separated: ldap, repl, farm, library ($BENCH_SCALE_SWEEPS)")
 	fs.StringVar(&max, "max", env("BENCH_SCALE_MAX", "0"), "leave out every size above this (users, gMSAs, DCs); 0: none ($BENCH_SCALE_MAX; 10000 skips the slow points)")
@@ -63,6 +65,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&pwUsers, "pw-users", env("BENCH_SCALE_PW_USERS", "1000"), "LDAP sweep: the first N users get a password, binds pick among them ($BENCH_SCALE_PW_USERS)")
 	fs.StringVar(&conc, "conc", env("BENCH_CONC", "8"), "LDAP sweep: connections ($BENCH_CONC)")
 	fs.StringVar(&rounds, "rounds", env("BENCH_ROUNDS", "3"), "LDAP sweep: rounds per operation and server, the median kept ($BENCH_ROUNDS)")
+	fs.StringVar(&libRounds, "library-rounds", env("BENCH_SCALE_LIBRARY_ROUNDS", "3"), "library sweep: runs per core count, alternating, the median kept ($BENCH_SCALE_LIBRARY_ROUNDS)")
 	fs.StringVar(&duration, "duration", env("BENCH_DURATION", "3s"), "LDAP sweep: measured time of a run ($BENCH_DURATION)")
 	fs.StringVar(&warmup, "warmup", env("BENCH_WARMUP", "1s"), "LDAP sweep: warm-up before each run ($BENCH_WARMUP)")
 	fs.StringVar(&seed, "seed", env("BENCH_SEED", "1"), "seed of every world and client ($BENCH_SEED)")
@@ -100,6 +103,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	}
 	o.users, o.dcs, o.gmsas, o.cores = ints("users", users, 1), ints("dcs", dcs, 2), ints("gmsas", gmsas, 1), ints("cores", cores, 1)
 	o.max, o.pwUsers, o.conc, o.rounds = one("max", max, 0), one("pw-users", pwUsers, 1), one("conc", conc, 1), one("rounds", rounds, 1)
+	o.libRounds = one("library-rounds", libRounds, 1)
 	s := one("seed", seed, 0)
 	o.seed = uint64(s)
 	for _, d := range []struct {
@@ -224,13 +228,19 @@ func sweep(name string, o *options, tmp string, log io.Writer) ([]*Curve, error)
 			return nil, err
 		}
 		var rs []LibraryResult
-		for _, c := range o.cores {
-			r, err := RunLibrary(bin, c)
-			if err != nil {
-				return LibraryCurves(rs), err
+		for round := range o.libRounds {
+			order := slices.Clone(o.cores)
+			if round%2 == 1 {
+				slices.Reverse(order) // who goes first alternates, as in the LDAP rounds
 			}
-			fmt.Fprintf(log, "  %d cores: %d scenarios in %v wall, %v CPU\n", c, r.Scenarios, r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond))
-			rs = append(rs, r)
+			for _, c := range order {
+				r, err := RunLibrary(bin, c)
+				if err != nil {
+					return LibraryCurves(rs), err
+				}
+				fmt.Fprintf(log, "  %d cores: %d scenarios in %v wall, %v CPU\n", c, r.Scenarios, r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond))
+				rs = append(rs, r)
+			}
 		}
 		return LibraryCurves(rs), writeRaw(o.out, "library", libraryRaw(rs))
 	case "ldap":
