@@ -29,6 +29,11 @@ func LDAPCurves(rs []LDAPResult, o *options) []*Curve {
 	}
 	note := fmt.Sprintf("%s shared by client and servers; %d connections; median of %d rounds of %v; binds among the first %d users",
 		machine(), o.conc, o.rounds, o.duration, o.pwUsers)
+	for _, r := range rs {
+		if r.Errors > 0 {
+			note += fmt.Sprintf("; %s %s at %d users: %d failed", r.Server, r.Op, r.Users, r.Errors)
+		}
+	}
 	users := chart.Axis{Label: "users in the directory", Log: true}
 	var servers []string
 	for _, r := range rs {
