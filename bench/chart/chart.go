@@ -34,7 +34,7 @@ type Axis struct {
 // Chart is a line chart. The zero Width and Height mean DefaultWidth and DefaultHeight.
 type Chart struct {
 	Title  string
-	Note   string // one line under the plot: the conditions of the run
+	Note   string // under the plot: the conditions of the run; at most two lines ("\n")
 	X, Y   Axis
 	Series []Series
 	Width  int
@@ -91,7 +91,9 @@ func (c *Chart) SVG() ([]byte, error) {
 		return nil, err
 	}
 	x0, x1 := float64(marginLeft), float64(w-marginRight)
-	y0, y1 := float64(h-marginBottom), float64(marginTop) // y grows upwards
+	noteLines := strings.SplitN(c.Note, "\n", 2)
+	// y grows upwards; a second line of note lifts the plot by its height
+	y0, y1 := float64(h-marginBottom-13*(len(noteLines)-1)), float64(marginTop)
 	xsc, xticks := domain(c.X, xs)
 	ysc, yticks := domain(c.Y, ys)
 	xsc.p0, xsc.p1 = x0, x1
@@ -166,7 +168,10 @@ func (c *Chart) SVG() ([]byte, error) {
 		legendY += 20
 	}
 	if c.Note != "" {
-		fmt.Fprintf(&b, `<text class="note" x="%s" y="%s" font-size="11" fill="#555555">%s</text>`+"\n", f2(x0), f2(float64(h)-8), esc(c.Note))
+		for i, l := range noteLines {
+			y := float64(h) - 8 - 13*float64(len(noteLines)-1-i)
+			fmt.Fprintf(&b, `<text class="note" x="%s" y="%s" font-size="11" fill="#555555">%s</text>`+"\n", f2(x0), f2(y), esc(l))
+		}
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes(), nil

@@ -172,6 +172,15 @@ func TestSVGIsXMLWithTitleAxesAndLegend(t *testing.T) {
 	if n := root.all(class("note")); len(n) != 1 || n[0].text != "2 cores" {
 		t.Errorf("note %v, want one with %q", n, "2 cores")
 	}
+	two := usersChart()
+	two.Note = "2 cores\n3 failed"
+	svg2, err := two.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := parse(t, svg2).all(class("note")); len(n) != 2 || n[0].text != "2 cores" || n[1].text != "3 failed" || n[0].num(t, "y") >= n[1].num(t, "y") {
+		t.Errorf("a two-line note: %v, want two lines, the first above", n)
+	}
 }
 
 // TestPointsPlaced checks each marker's pixel position against its value: a log x axis puts

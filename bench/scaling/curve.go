@@ -215,7 +215,7 @@ func (c *Curve) WriteTable(w io.Writer) error {
 		fmt.Fprintf(&b, "  growth: %s\n", g)
 	}
 	if c.Note != "" {
-		fmt.Fprintf(&b, "  (%s)\n", c.Note)
+		fmt.Fprintf(&b, "  (%s)\n", strings.ReplaceAll(c.Note, "\n", "\n   "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gmsasim/gmsasim/bench/chart"
@@ -29,10 +30,14 @@ func LDAPCurves(rs []LDAPResult, o *options) []*Curve {
 	}
 	note := fmt.Sprintf("%s shared by client and servers; %d connections; median of %d rounds of %v; binds among the first %d users",
 		machine(), o.conc, o.rounds, o.duration, o.pwUsers)
+	var failed []string
 	for _, r := range rs {
 		if r.Errors > 0 {
-			note += fmt.Sprintf("; %s %s at %d users: %d failed", r.Server, r.Op, r.Users, r.Errors)
+			failed = append(failed, fmt.Sprintf("%s %s at %d users: %d", r.Server, r.Op, r.Users, r.Errors))
 		}
+	}
+	if len(failed) > 0 {
+		note += "\nfailed operations: " + strings.Join(failed, ", ") + " (see ldap-raw.csv)"
 	}
 	users := chart.Axis{Label: "users in the directory", Log: true}
 	var servers []string
