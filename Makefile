@@ -28,10 +28,13 @@ vet:
 	gofmt -l . | tee /dev/stderr | (! read)
 	$(GO) vet ./...
 
-# Go benchmarks of the model, then LDAP throughput side by side with OpenLDAP slapd.
+# Go benchmarks of the model, then LDAP throughput side by side with OpenLDAP slapd, then the
+# scaling sweeps (tables, CSV and SVG charts in out/bench/; BENCH_SCALE_MAX=10000 skips the slow
+# points, see bench/README.md).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./fakead/... ./sim/... ./fakekds/...
 	bash bench/run.sh
+	$(GO) run ./bench/scaling -gmsasim $(BIN)
 
 # Every Go fuzz target, each for FUZZTIME (default 30s; the README's figures used 10m).
 fuzz:
