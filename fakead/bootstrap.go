@@ -274,12 +274,16 @@ func withoutPasswords(dcs []DCConfig) []DCConfig {
 	return out
 }
 
+// ridPoolSize is each DC's static RID pool: 64 DCs (serve --dcs' limit) × 10,000,000 stay inside
+// AD's 2^30 RIDs, and one DC holds the 100,000-user scaling benchmark many times over.
+const ridPoolSize = 10_000_000
+
 // ridPool is DC i's RID range.
 // Divergence: AD's RID master hands out pools of 500 on demand; each replica here owns a static
-// pool of 100,000 so a DC never has to ask (the 10,000-user benchmarks fit in one pool).
+// pool of ridPoolSize so a DC never has to ask.
 func ridPool(i int) (uint32, uint32) {
-	start := uint32(1100 + 100000*i)
-	return start, start + 100000
+	start := uint32(1100 + ridPoolSize*i)
+	return start, start + ridPoolSize
 }
 
 type builder struct {
