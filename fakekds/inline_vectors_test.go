@@ -126,6 +126,14 @@ func TestDSInternalsKerberosKeys(t *testing.T) {
 			t.Errorf("%s: got %x, want %s", tc.name, got, tc.want)
 		}
 	}
+	// KeysFromString derives both AES keys from one PBKDF2: the same Windows vectors.
+	k, err := KeysFromString("Pa$$w0rd", "ADATUM.COMApril")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hex.EncodeToString(k.AES256) != "3a3b6a89bb82d112db5ef68f6db5d1afc2b806df61dcd85e3eacf3b85ee382d8" || hex.EncodeToString(k.AES128) != "a72c8bc96c4a6f03244f0b0067a1e440" {
+		t.Errorf("KeysFromString: AES256 %x, AES128 %x", k.AES256, k.AES128)
+	}
 	if got := Salt("Contoso.com", "DC01$"); got != "CONTOSO.COMhostdc01.contoso.com" {
 		t.Errorf("computer salt = %q", got)
 	}

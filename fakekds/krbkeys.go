@@ -1,6 +1,8 @@
 package fakekds
 
 import (
+	"crypto/pbkdf2"
+	"crypto/sha1"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -77,11 +79,17 @@ type Keys struct {
 func KeysFromUTF16(password []byte, salt string) (Keys, error) {
 	s := UTF16ToUTF8(password)
 	k := Keys{NTHash: NTHash(password)}
-	var err error
-	if k.AES128, err = KerberosKey(EtypeAES128, s, salt); err != nil {
+	// One PBKDF2 serves both AES keys: its output is a sequence of independent 20-byte blocks, so
+	// the 16-byte tkey of AES128 is the first 16 bytes of AES256's 32 (a third of the work saved,
+	// checked against both keys' RFC 3962 and DSInternals vectors).
+	tkey, err := pbkdf2.Key(sha1.New, s, []byte(salt), AESIterations, 32)
+	if err != nil {
+		return Keys{}, errorf("KerberosKey", ErrInvalidArgument, "PBKDF2: %v", err)
+	}
+	if k.AES256, err = deriveKeyAES(tkey, []byte("kerberos")); err != nil {
 		return Keys{}, err
 	}
-	if k.AES256, err = KerberosKey(EtypeAES256, s, salt); err != nil {
+	if k.AES128, err = deriveKeyAES(tkey[:16], []byte("kerberos")); err != nil {
 		return Keys{}, err
 	}
 	return k, nil
