@@ -51,8 +51,8 @@ func TestControlStepsMatchTheLibraryOverHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sc.Pending() {
-			continue
+		if sc.Pending() || sc.Worlds != nil {
+			continue // serve --world runs one world; a worlds table is many
 		}
 		seed, ok := sc.Steps[0].Arg("seed")
 		if !ok {
