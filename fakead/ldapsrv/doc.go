@@ -39,7 +39,11 @@
 // scope and ManageDsaIT are accepted). Each difference from a Windows DC is marked "Divergence:".
 //
 // Per connection, requests run one at a time in arrival order; an Abandon request cancels a
-// queued or running one (no response for it). Paged-search state (the rest of the result,
+// queued or running one (no response for it), except a request answered inline: on a quiet
+// connection a simple bind or a search without controls is answered by the reading goroutine
+// before it reads on (inline.go: the goroutine handoffs cost more CPU than the work), and
+// nothing, an Abandon included, is read until it is answered (RFC 4511 4.11 lets the server
+// complete it). Paged-search state (the rest of the result,
 // projected for the caller) is kept on the connection with deterministic cookies. A cookie is
 // good only on its connection and for the identity that started the search: any bind (of any
 // outcome or method) drops every paged search of the connection, and a bad cookie — unknown,
@@ -101,7 +105,9 @@
 //   - Pipelined requests run concurrently: conn.go serialises them per connection in arrival order.
 //     The library also starts a goroutine per request read, without limit, and its writer blocks
 //     for ever on a client that does not read: the framing layer stops reading at MaxOutstanding
-//     unanswered requests and gives every write a deadline (WriteTimeout).
+//     unanswered requests and gives every write a deadline (WriteTimeout). The goroutine per
+//     request starts with the smallest stack and a request grows it by copying: the handlers run
+//     on one worker goroutine per connection instead (worker.go), or inline (inline.go).
 //   - No disconnect hook: per-connection state lives on the framedConn.
 //   - When a client stops sending (half-close, or after its last request) the library signals
 //     Abandon to every running request, which would drop answers already owed: only a real

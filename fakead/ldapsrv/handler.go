@@ -49,20 +49,26 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 	defer st.unregister(id, cancel)
 	run := st.acquire(id)
 	defer st.release()
-	defer func() {
-		if r := recover(); r != nil {
-			// Contain it to this connection: no response for this request, a notice, close.
-			fc.abort(fakead.Other, fmt.Sprintf("internal error handling message %d", id))
-		}
-	}()
-	r := &request{s: h.s, st: st, fc: fc, w: w, m: m, id: id, cancel: cancel}
+	r := &request{s: h.s, st: st, fc: fc, w: &libWriter{w: w, fc: fc}, m: m, id: id, cancel: cancel}
 	if !run || r.abandoned() || fc.dead.Load() {
 		return // abandoned, or nothing can be written any more: skip the work
 	}
+	fc.runOnWorker(r) // holding the turn: one request of the connection at a time
+}
+
+// serve runs a request that holds its connection's turn, on the connection's worker goroutine. A
+// panic is contained to the connection.
+func (r *request) serve() {
+	defer func() {
+		if p := recover(); p != nil {
+			// Contain it to this connection: no response for this request, a notice, close.
+			r.fc.abort(fakead.Other, fmt.Sprintf("internal error handling message %d", r.id))
+		}
+	}()
 	if !r.checkControls() {
 		return
 	}
-	switch op := m.ProtocolOp().(type) {
+	switch op := r.m.ProtocolOp().(type) {
 	case goldap.BindRequest:
 		r.bind(op)
 	case goldap.SearchRequest:
@@ -81,7 +87,7 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 		r.extended(op)
 	default:
 		// The framing layer lets only requests through; anything else is a protocol error.
-		fc.abort(fakead.ProtocolError, fmt.Sprintf("unexpected protocolOp %T", op))
+		r.fc.abort(fakead.ProtocolError, fmt.Sprintf("unexpected protocolOp %T", op))
 	}
 }
 
@@ -106,12 +112,31 @@ func (r *request) writeEncoded(op []byte, controls []byte) error {
 		r.w.Write(msg.ProtocolOp())
 		return nil
 	}
-	ch, err := outChannel(r.w)
-	if err != nil {
-		return err
+	switch w := r.w.(type) {
+	case *inlineWriter:
+		w.writeMessage(msg)
+		return nil
+	case *libWriter:
+		ch, err := outChannel(w.w)
+		if err != nil {
+			return err
+		}
+		w.fc.libPending.Add(1)
+		ch <- msg // the library closes chanOut only after every handler returned: safe
+		return nil
 	}
-	ch <- msg // the library closes chanOut only after every handler returned: safe
-	return nil
+	return fmt.Errorf("ldapsrv: no route for response controls through %T", r.w)
+}
+
+// libWriter is the library's ResponseWriter, counting what it is given (framedConn.libPending).
+type libWriter struct {
+	w  ldapserver.ResponseWriter
+	fc *framedConn
+}
+
+func (lw *libWriter) Write(po goldap.ProtocolOp) {
+	lw.fc.libPending.Add(1)
+	lw.w.Write(po)
 }
 
 // result maps err to an LDAPResult. The one place model errors become wire results.

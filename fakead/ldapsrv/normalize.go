@@ -43,7 +43,8 @@ var sicilyMarkers = map[int]string{9: sicilyDiscoveryMarker, 10: sicilyNegotiate
 // pduInfo is what the framing layer learns about one request before the library sees it.
 type pduInfo struct {
 	msgID int
-	op    int // application tag of the protocolOp
+	op    int                 // application tag of the protocolOp
+	msg   *goldap.LDAPMessage // goldap's decoding of the PDU preparePDU returns (requests only)
 }
 
 // preparePDU validates one whole LDAPMessage PDU and returns bytes goldap is known to decode,
@@ -91,28 +92,34 @@ func preparePDU(pdu []byte) ([]byte, pduInfo, error) {
 	default:
 		return nil, info, errNotRequest
 	}
-	if goldapDecodes(pdu) {
+	if info.msg = goldapDecode(pdu); info.msg != nil {
 		return pdu, info, nil
 	}
 	normalize(root)
 	out := root.encode(make([]byte, 0, len(pdu)+8))
-	if !goldapDecodes(out) {
+	if info.msg = goldapDecode(out); info.msg == nil {
 		return nil, info, fmt.Errorf("%w: request goldap cannot decode", errBER)
 	}
 	return out, info, nil
 }
 
-// goldapDecodes reports whether the library's decoder accepts b, as it will when the library
-// reads the same bytes.
-func goldapDecodes(b []byte) (ok bool) {
+// goldapDecode is the library's decoding of b (nil if its decoder refuses or panics), as the
+// library gets it when it reads the same bytes.
+func goldapDecode(b []byte) (msg *goldap.LDAPMessage) {
 	defer func() {
 		if recover() != nil {
-			ok = false
+			msg = nil
 		}
 	}()
-	_, err := goldap.ReadLDAPMessage(goldap.NewBytes(0, b))
-	return err == nil
+	m, err := goldap.ReadLDAPMessage(goldap.NewBytes(0, b))
+	if err != nil {
+		return nil
+	}
+	return &m
 }
+
+// goldapDecodes reports whether the library's decoder accepts b.
+func goldapDecodes(b []byte) bool { return goldapDecode(b) != nil }
 
 func normalize(root *tlv) {
 	fixBooleans(root)
