@@ -68,32 +68,48 @@ type pduInfo struct {
 // Anything still undecodable is an error: the connection gets a Notice of Disconnection with
 // protocolError and is closed, never a silently dropped request (a hung client).
 func preparePDU(pdu []byte) ([]byte, pduInfo, error) {
-	root, err := parseTLV(pdu)
-	if err != nil {
+	// The whole PDU is checked (well-formed, nesting bounded) before goldap sees it; the tree is
+	// built only when goldap cannot decode it as sent.
+	if err := checkTLV(pdu); err != nil {
 		return nil, pduInfo{}, err
 	}
-	if root.class != classUniversal || !root.constructed || root.tag != tagSequence || len(root.children) < 2 {
+	class, constructed, tag, h, l, _ := readHeader(pdu) // checked
+	if class != classUniversal || !constructed || tag != tagSequence {
 		return nil, pduInfo{}, fmt.Errorf("%w: not an LDAPMessage", errBER)
 	}
-	idT, op := root.children[0], root.children[1]
-	if idT.class != classUniversal || idT.constructed || idT.tag != tagInteger {
+	// A constructed element's contents are whole elements (checked): reading them is safe.
+	body := pdu[h : h+l]
+	idClass, idConstructed, idTag, ih, il, errID := readHeader(body)
+	var opClass, opTag int
+	errOp := errID
+	if errID == nil {
+		opClass, _, opTag, _, _, errOp = readHeader(body[ih+il:])
+	}
+	if errOp != nil { // fewer than 2 elements
+		return nil, pduInfo{}, fmt.Errorf("%w: not an LDAPMessage", errBER)
+	}
+	if idClass != classUniversal || idConstructed || idTag != tagInteger {
 		return nil, pduInfo{}, fmt.Errorf("%w: bad messageID", errBER)
 	}
-	id, err := parseInt(idT.value)
+	id, err := parseInt(body[ih : ih+il])
 	if err != nil || id < 0 || id > maxMessageID {
 		return nil, pduInfo{}, fmt.Errorf("%w: messageID out of range", errBER)
 	}
-	info := pduInfo{msgID: int(id), op: op.tag}
-	if op.class != classApplication {
+	info := pduInfo{msgID: int(id), op: opTag}
+	if opClass != classApplication {
 		return nil, info, errNotRequest
 	}
-	switch op.tag {
+	switch opTag {
 	case opBind, opUnbind, opSearch, opModify, opAdd, opDelete, opModifyDN, opCompare, opAbandon, opExtended:
 	default:
 		return nil, info, errNotRequest
 	}
 	if info.msg = goldapDecode(pdu); info.msg != nil {
 		return pdu, info, nil
+	}
+	root, err := parseTLV(pdu)
+	if err != nil {
+		return nil, info, err // cannot happen: checkTLV accepted it
 	}
 	normalize(root)
 	out := root.encode(make([]byte, 0, len(pdu)+8))
