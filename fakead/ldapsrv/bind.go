@@ -37,7 +37,7 @@ func (r *request) bind(req goldap.BindRequest) {
 	// of any other kind in between abandons it.
 	pendingNTLM := r.st.ntlm
 	r.st.ntlm = nil
-	reply := func(err error) { r.w.Write(goldap.BindResponse{LDAPResult: result(err)}) }
+	reply := func(err error) { r.writeResult(1, err) }
 
 	if v, err := bindVersion(req); err != nil || (v != 2 && v != 3) {
 		reply(wireErr(fakead.ProtocolError, "bind", fmt.Sprintf("00000057: LdapErr: unsupported LDAP version %d", v)))

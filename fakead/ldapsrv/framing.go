@@ -67,6 +67,7 @@ type framedConn struct {
 	// yet passed to Write: while any are, nothing is answered inline (inline.go).
 	libPending atomic.Int64
 	inline     inlineState // the request being answered inline (reading goroutine only)
+	encBuf     []byte      // responses encoded inline (encode.go), reused (reading goroutine only)
 
 	// Read side: only the library's reading goroutine touches these (StartTLS runs inline there).
 	br       *bufio.Reader // over cur: one read syscall per PDU instead of two
@@ -307,9 +308,13 @@ func (fc *framedConn) write(p []byte) (int, error) {
 		fc.wbuf = append(fc.wbuf, p...)
 		return orig, nil
 	}
-	if len(fc.wbuf) > 0 {
+	joined := len(fc.wbuf) > 0
+	if joined {
 		p = append(fc.wbuf, p...)
-		fc.wbuf = fc.wbuf[:0:0]
+		fc.wbuf = nil
+	}
+	if joined && cap(p) <= keepBuffer {
+		defer func() { fc.wbuf = p[:0] }() // ours, and free once written: reused for the next entries
 	}
 	var n int
 	var err error

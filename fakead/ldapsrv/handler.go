@@ -139,6 +139,23 @@ func (lw *libWriter) Write(po goldap.ProtocolOp) {
 	lw.w.Write(po)
 }
 
+// writeResult sends a BindResponse (appTag 1) or SearchResultDone (5) without controls for err:
+// encoded here when the request is answered inline, built for the library otherwise.
+func (r *request) writeResult(appTag int, err error) {
+	if iw, ok := r.w.(*inlineWriter); ok {
+		iw.writeResult(appTag, err)
+		return
+	}
+	switch appTag {
+	case 1:
+		r.w.Write(goldap.BindResponse{LDAPResult: result(err)})
+	case 5:
+		r.w.Write(goldap.SearchResultDone(result(err)))
+	default:
+		panic(fmt.Sprintf("ldapsrv: writeResult for application tag %d", appTag)) // contained by serve
+	}
+}
+
 // result maps err to an LDAPResult. The one place model errors become wire results.
 func result(err error) goldap.LDAPResult {
 	code, matched, diag := resultOf(err)

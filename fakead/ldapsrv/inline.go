@@ -85,6 +85,31 @@ func (w *inlineWriter) Write(po goldap.ProtocolOp) {
 	w.writeMessage(m)
 }
 
+// writeEntry writes a SearchResultEntry for e, encoded here (encode.go).
+func (w *inlineWriter) writeEntry(e *fakead.SearchEntry, typesOnly bool) {
+	w.fc.encBuf = appendEntry(w.fc.encBuf[:0], w.id, e, typesOnly)
+	w.writeEncodedMessage()
+}
+
+// writeResult writes an LDAPResult-shaped response with application tag appTag for err, encoded
+// here (encode.go).
+func (w *inlineWriter) writeResult(appTag int, err error) {
+	w.fc.encBuf = appendResult(w.fc.encBuf[:0], w.id, appTag, err)
+	w.writeEncodedMessage()
+}
+
+// writeEncodedMessage writes encBuf (write copies what it keeps, so the buffer is free again
+// after); a buffer grown by a large entry is not kept.
+func (w *inlineWriter) writeEncodedMessage() {
+	_, _ = w.fc.write(w.fc.encBuf) // a failure ends the connection (writeFailed)
+	if cap(w.fc.encBuf) > keepBuffer {
+		w.fc.encBuf = nil
+	}
+}
+
+// keepBuffer bounds the encoding and write buffers a connection keeps between responses.
+const keepBuffer = 16 << 10
+
 // writeMessage writes a whole message (with its controls). The library's writer ignores goldap's
 // encoding errors and then dereferences nil; here such a response ends the connection.
 func (w *inlineWriter) writeMessage(m *goldap.LDAPMessage) {
