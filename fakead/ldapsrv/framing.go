@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
@@ -68,6 +69,8 @@ type framedConn struct {
 	libPending atomic.Int64
 	inline     inlineState // the request being answered inline (reading goroutine only)
 	encBuf     []byte      // responses encoded inline (encode.go), reused (reading goroutine only)
+	rawOnce    sync.Once
+	raw        syscall.RawConn // the TCP connection's, for rawio_linux.go (rawTCP)
 
 	// Read side: only the library's reading goroutine touches these (StartTLS runs inline there).
 	br       *bufio.Reader // over cur: one read syscall per PDU instead of two
@@ -324,7 +327,11 @@ func (fc *framedConn) write(p []byte) (int, error) {
 		// A client that does not read must not hold the writer (and through it every handler
 		// and the reader) forever.
 		_ = fc.Conn.SetWriteDeadline(time.Now().Add(fc.lim.WriteTimeout)) // wallclock: socket deadline
-		n, err = cur.Write(p)
+		if tc, rc := fc.rawTCP(cur); rc != nil {
+			n, err = writeTCP(tc, rc, p)
+		} else {
+			n, err = cur.Write(p)
+		}
 	}
 	if err == nil {
 		n = orig // the caller's bytes are all written; the fix-up and buffered entries are ours
@@ -345,6 +352,21 @@ func (fc *framedConn) write(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// rawTCP returns c as a TCP connection with its raw connection (rawio_linux.go) when c is the
+// accepted TCP connection itself (not TLS, not a SASL layer), else nil.
+func (fc *framedConn) rawTCP(c net.Conn) (*net.TCPConn, syscall.RawConn) {
+	tc, ok := c.(*net.TCPConn)
+	if !ok || c != fc.Conn {
+		return nil, nil
+	}
+	fc.rawOnce.Do(func() {
+		if rc, err := tc.SyscallConn(); err == nil {
+			fc.raw = rc
+		}
+	})
+	return tc, fc.raw
 }
 
 // maxWriteBuffer bounds the search entries held back for one write.
