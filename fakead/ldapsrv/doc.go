@@ -122,5 +122,12 @@
 //     re-encodes the messageID of every message written (inspectResponse).
 //   - The library's global Logger prints every PDU, passwords included: silenced in init.
 //
+// CPU per request (bench/run.sh compares it with OpenLDAP slapd): on a quiet connection simple
+// binds and control-free searches are answered by the reading goroutine (inline.go); a
+// DER-encoded simple bind is decoded by hand (simplebind.go, fuzzed against goldap) and inline
+// answers' entries and results encoded by hand (encode.go, byte for byte goldap's); plain TCP
+// connections read and write with raw system calls (rawio_linux.go), which keeps the runtime's
+// monitor thread asleep.
+//
 // The licences of both libraries are GPL-2.0.
 package ldapsrv

@@ -258,7 +258,7 @@ func FuzzPreparePDU(f *testing.F) {
 			(gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
 			t.Fatalf("preparePDU = %x %+v %v, tree version %x %+v %v", got, gi, gerr, want, wi, werr)
 		}
-		if (gi.msg != nil) != (gerr == nil) {
+		if (gi.msg != nil || gi.bind != nil) != (gerr == nil) {
 			t.Fatalf("decoded message %v with error %v", gi.msg != nil, gerr)
 		}
 	})

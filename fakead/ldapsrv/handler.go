@@ -59,12 +59,7 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 // serve runs a request that holds its connection's turn, on the connection's worker goroutine. A
 // panic is contained to the connection.
 func (r *request) serve() {
-	defer func() {
-		if p := recover(); p != nil {
-			// Contain it to this connection: no response for this request, a notice, close.
-			r.fc.abort(fakead.Other, fmt.Sprintf("internal error handling message %d", r.id))
-		}
-	}()
+	defer r.contain()
 	if !r.checkControls() {
 		return
 	}
@@ -88,6 +83,21 @@ func (r *request) serve() {
 	default:
 		// The framing layer lets only requests through; anything else is a protocol error.
 		r.fc.abort(fakead.ProtocolError, fmt.Sprintf("unexpected protocolOp %T", op))
+	}
+}
+
+// serveSimpleBind runs a simple bind without controls decoded by parseSimpleBind, as serve runs
+// a goldap-decoded one.
+func (r *request) serveSimpleBind(b *simpleBindReq) {
+	defer r.contain()
+	r.simpleBind(b.version, b.name, b.password)
+}
+
+// contain, deferred, turns a handler's panic into the end of its connection: no response for the
+// request, a Notice of Disconnection, close.
+func (r *request) contain() {
+	if p := recover(); p != nil {
+		r.fc.abort(fakead.Other, fmt.Sprintf("internal error handling message %d", r.id))
 	}
 }
 

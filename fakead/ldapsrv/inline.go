@@ -40,19 +40,28 @@ type inlineState struct {
 // response of the library's written), not closing.
 func (fc *framedConn) inlineable(info pduInfo) bool {
 	srv := fc.st.srv
-	if info.msg == nil || srv.noInline || srv.testHookWriter != nil || fc.aborted.Load() || fc.dead.Load() {
+	if srv.noInline || srv.testHookWriter != nil || fc.aborted.Load() || fc.dead.Load() {
 		return false
 	}
-	switch op := info.msg.ProtocolOp().(type) {
-	case goldap.SearchRequest:
-	case goldap.BindRequest:
-		if op.AuthenticationChoice() != "simple" {
-			return false // SASL and NTLM binds gate the reader and may install a layer
-		}
+	switch {
+	case info.bind != nil: // a simple bind without controls
+	case info.msg == nil:
+		return false
 	default:
-		return false
+		switch op := info.msg.ProtocolOp().(type) {
+		case goldap.SearchRequest:
+		case goldap.BindRequest:
+			if op.AuthenticationChoice() != "simple" {
+				return false // SASL and NTLM binds gate the reader and may install a layer
+			}
+		default:
+			return false
+		}
+		if info.msg.Controls() != nil {
+			return false
+		}
 	}
-	if info.msg.Controls() != nil || fc.libPending.Load() != 0 {
+	if fc.libPending.Load() != 0 {
 		return false
 	}
 	return fc.st.idle()
@@ -68,7 +77,11 @@ func (fc *framedConn) serveInline(info pduInfo) {
 	in.m = ldapserver.Message{LDAPMessage: info.msg}
 	in.w = inlineWriter{fc: fc, id: info.msgID}
 	in.r = request{s: fc.st.srv, st: fc.st, fc: fc, w: &in.w, m: &in.m, id: info.msgID, cancel: &in.cancel}
-	in.r.serve()
+	if info.bind != nil {
+		in.r.serveSimpleBind(info.bind)
+	} else {
+		in.r.serve()
+	}
 	in.r, in.m = request{}, ldapserver.Message{} // drop the references to the request's data
 }
 

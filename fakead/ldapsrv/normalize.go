@@ -45,6 +45,7 @@ type pduInfo struct {
 	msgID int
 	op    int                 // application tag of the protocolOp
 	msg   *goldap.LDAPMessage // goldap's decoding of the PDU preparePDU returns (requests only)
+	bind  *simpleBindReq      // instead of msg: a simple bind without controls (simplebind.go)
 }
 
 // preparePDU validates one whole LDAPMessage PDU and returns bytes goldap is known to decode,
@@ -103,6 +104,12 @@ func preparePDU(pdu []byte) ([]byte, pduInfo, error) {
 	case opBind, opUnbind, opSearch, opModify, opAdd, opDelete, opModifyDN, opCompare, opAbandon, opExtended:
 	default:
 		return nil, info, errNotRequest
+	}
+	if opTag == opBind {
+		if _, b, ok := parseSimpleBind(pdu); ok {
+			info.bind = &b // goldap decodes it the same (FuzzSimpleBind); the library still can
+			return pdu, info, nil
+		}
 	}
 	if info.msg = goldapDecode(pdu); info.msg != nil {
 		return pdu, info, nil
