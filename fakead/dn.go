@@ -35,7 +35,8 @@ func ParseDN(s string) (DN, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	var dn DN
+	// One allocation for the RDNs: at most one per separator, plus one.
+	dn := make(DN, 0, min(strings.Count(s, ",")+strings.Count(s, ";")+1, MaxDNRDNs+1))
 	i := 0
 	for {
 		// attribute type
@@ -121,6 +122,17 @@ func parseDNValue(s string, i int) (string, int, error) {
 		}
 		return b.String(), i, nil
 	}
+	// Without escapes the value is a substring of s (no copy); the first backslash falls back to
+	// the unescaping loop from the value's start.
+	for j := i; j < len(s); j++ {
+		if c := s[j]; c == ',' || c == ';' || c == '+' {
+			return strings.TrimRight(s[i:j], " "), j, nil
+		} else if c == '\\' {
+			break
+		} else if j == len(s)-1 {
+			return strings.TrimRight(s[i:], " "), len(s), nil
+		}
+	}
 	var b strings.Builder
 	lastEscaped := 0 // length of b after the last escaped character: escaped trailing spaces stay
 	for i < len(s) {
@@ -188,9 +200,17 @@ func (d DN) String() string {
 	return b.String()
 }
 
-func escapeDNValue(b *strings.Builder, v string) {
+func escapeDNValue(b *strings.Builder, v string) { escapeDNValueMapped(b, v, false) }
+
+// escapeDNValueFolded is escapeDNValue(b, foldCase(v)) for an ASCII v, without the copy.
+func escapeDNValueFolded(b *strings.Builder, v string) { escapeDNValueMapped(b, v, true) }
+
+func escapeDNValueMapped(b *strings.Builder, v string, lower bool) {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
+		if lower && c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
 		switch {
 		case c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' || c == ';' || c == '=':
 			b.WriteByte('\\')

@@ -176,9 +176,40 @@ func dnKey(dn DN) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(foldCase(r.Attr))
+		writeFolded(&b, r.Attr)
 		b.WriteByte('=')
-		escapeDNValue(&b, foldCase(r.Value))
+		if isASCII(r.Value) {
+			escapeDNValueFolded(&b, r.Value) // no lower-cased copy of the value
+		} else {
+			escapeDNValue(&b, foldCase(r.Value))
+		}
 	}
 	return b.String()
+}
+
+// writeFolded writes foldCase(s) without a lower-cased copy when s is ASCII.
+func writeFolded(b *strings.Builder, s string) {
+	if !isASCII(s) {
+		b.WriteString(foldCase(s))
+		return
+	}
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(lowerASCII(s[i]))
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

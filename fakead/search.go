@@ -203,7 +203,11 @@ func (d *Directory) project(now time.Time, c Caller, e *entry, sel selection, re
 	if sel.none {
 		return se, nil
 	}
-	se.Attributes = make([]Attribute, 0, len(e.attrs)+1)
+	n := len(sel.named) + len(sel.names) // room for what is asked, not for the whole entry
+	if sel.all {
+		n += len(e.attrs) + 1
+	}
+	se.Attributes = make([]Attribute, 0, n)
 	var added [48]*AttrType // the types already in se.Attributes (a stack array: no allocation)
 	types := added[:0]
 	seen := func(t *AttrType) bool {

@@ -28,19 +28,15 @@ type WhoAmIer interface {
 }
 
 func (r *request) bind(req goldap.BindRequest) {
-	// RFC 4511 4.2.1: the connection is anonymous until a bind succeeds, also when it fails.
-	// Paged-search state holds entries projected for the previous identity (a gMSA's password
-	// read by a host allowed to): any bind, whatever its outcome or method, discards it.
-	r.st.caller = fakead.Caller{}
-	r.st.dropAllPages(false)
-	// An NTLM handshake continues only with the very next bind (its AUTHENTICATE_MESSAGE); a bind
-	// of any other kind in between abandons it.
-	pendingNTLM := r.st.ntlm
-	r.st.ntlm = nil
-	reply := func(err error) { r.w.Write(goldap.BindResponse{LDAPResult: result(err)}) }
-
-	if v, err := bindVersion(req); err != nil || (v != 2 && v != 3) {
-		reply(wireErr(fakead.ProtocolError, "bind", fmt.Sprintf("00000057: LdapErr: unsupported LDAP version %d", v)))
+	v, verr := bindVersion(req)
+	if verr == nil && req.AuthenticationChoice() == "simple" {
+		r.simpleBind(v, string(req.Name()), string(req.AuthenticationSimple()))
+		return
+	}
+	pendingNTLM := r.bindStart()
+	reply := func(err error) { r.writeResult(1, err) }
+	if verr != nil || (v != 2 && v != 3) {
+		reply(errBindVersion(v))
 		return
 	}
 	if req.AuthenticationChoice() != "simple" {
@@ -87,8 +83,35 @@ func (r *request) bind(req goldap.BindRequest) {
 		reply(wireErr(fakead.AuthMethodNotSupported, "bind", what+" is not supported by this simulated DC"))
 		return
 	}
+}
+
+// bindStart is what every bind does first. It returns the NTLM handshake in progress, if any.
+func (r *request) bindStart() (pendingNTLM *ntlmBind) {
+	// RFC 4511 4.2.1: the connection is anonymous until a bind succeeds, also when it fails.
+	// Paged-search state holds entries projected for the previous identity (a gMSA's password
+	// read by a host allowed to): any bind, whatever its outcome or method, discards it.
+	r.st.caller = fakead.Caller{}
+	r.st.dropAllPages(false)
+	// An NTLM handshake continues only with the very next bind (its AUTHENTICATE_MESSAGE); a bind
+	// of any other kind in between abandons it.
+	pendingNTLM = r.st.ntlm
+	r.st.ntlm = nil
+	return pendingNTLM
+}
+
+func errBindVersion(v int) error {
+	return wireErr(fakead.ProtocolError, "bind", fmt.Sprintf("00000057: LdapErr: unsupported LDAP version %d", v))
+}
+
+// simpleBind is a simple bind with protocol version v.
+func (r *request) simpleBind(v int, name, password string) {
+	r.bindStart()
+	reply := func(err error) { r.writeResult(1, err) }
+	if v != 2 && v != 3 {
+		reply(errBindVersion(v))
+		return
+	}
 	r.st.sasl = nil
-	name, password := string(req.Name()), string(req.AuthenticationSimple())
 	if r.s.opts.RequireSigning && !r.st.encrypted && r.st.layer == nil && password != "" {
 		reply(wireErr(fakead.StrongerAuthRequired, "bind", DiagSigningRequired))
 		return

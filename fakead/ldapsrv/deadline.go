@@ -51,7 +51,13 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 			return 0, errConnIdle
 		}
 		_ = fc.Conn.SetReadDeadline(deadline)
-		n, err := d.r.Read(p)
+		var n int
+		var err error
+		if tc, rc := fc.rawTCP(d.r); rc != nil {
+			n, err = readTCP(tc, rc, p)
+		} else {
+			n, err = d.r.Read(p)
+		}
 		if n > 0 {
 			fc.touch()
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gmsasim/gmsasim/fakead"
@@ -55,9 +56,21 @@ type framedConn struct {
 	done      chan struct{} // closed when the connection is closed or killed
 	doneOnce  sync.Once
 
+	// The worker goroutine that runs the connection's requests (worker.go), started with the first.
+	workerOnce sync.Once
+	work       chan *request
+	workDone   chan struct{}
+
 	aborted  atomic.Bool
 	writeErr bool   // guarded by mu: a write failed, the library's bufio.Writer will not call Write again
-	wbuf     []byte // search entries not yet written (writer goroutine only, then Close)
+	wbuf     []byte // search entries not yet written (the writing goroutine only, then Close)
+	// libPending counts the response messages handlers gave the library that its writer has not
+	// yet passed to Write: while any are, nothing is answered inline (inline.go).
+	libPending atomic.Int64
+	inline     inlineState // the request being answered inline (reading goroutine only)
+	encBuf     []byte      // responses encoded inline (encode.go), reused (reading goroutine only)
+	rawOnce    sync.Once
+	raw        syscall.RawConn // the TCP connection's, for rawio_linux.go (rawTCP)
 
 	// Read side: only the library's reading goroutine touches these (StartTLS runs inline there).
 	br       *bufio.Reader // over cur: one read syscall per PDU instead of two
@@ -91,7 +104,7 @@ func (fc *framedConn) Read(p []byte) (n int, err error) {
 	if fc.aborted.Load() {
 		return 0, errFraming
 	}
-	if len(fc.pending) == 0 {
+	for len(fc.pending) == 0 { // pending stays empty when readPDU answered a request itself
 		if len(fc.bodyNext) > 0 {
 			fc.pending, fc.bodyNext = fc.bodyNext, nil
 		} else if err := fc.st.waitRoom(); err != nil {
@@ -107,7 +120,8 @@ func (fc *framedConn) Read(p []byte) (n int, err error) {
 	return n, nil
 }
 
-// readPDU reads one whole PDU from the wire and queues it for the library.
+// readPDU reads one whole PDU from the wire and queues it for the library, or answers it here
+// (inline.go) and queues nothing.
 func (fc *framedConn) readPDU() error {
 	cur := fc.br
 	var hdr [6]byte
@@ -134,23 +148,22 @@ func (fc *framedConn) readPDU() error {
 	if length < 0 || length > fc.lim.MaxReceiveBuffer {
 		return fc.protocolError(fmt.Sprintf("PDU of %d bytes exceeds MaxReceiveBuffer (%d)", length, fc.lim.MaxReceiveBuffer))
 	}
-	// Grow with the data actually received, so a claimed length costs nothing until sent.
-	var buf bytes.Buffer
-	buf.Grow(min(length, 64<<10) + 6)
-	buf.Write(appendHeader(nil, classUniversal, true, tagSequence, length))
-	if _, err := io.CopyN(&buf, cur, int64(length)); err != nil {
-		if errors.Is(err, io.EOF) {
-			return io.ErrUnexpectedEOF // truncated PDU
-		}
+	pdu, err := readBody(cur, length)
+	if err != nil {
 		return err
 	}
-	out, info, err := preparePDU(buf.Bytes())
+	out, info, err := preparePDU(pdu)
 	if err != nil {
 		return fc.protocolError(err.Error())
 	}
 	_, _, _, h, _, err := readHeader(out)
 	if err != nil || len(out)-h >= 1<<24 { // the library parses at most 3 length octets safely
 		return fc.protocolError("request too large after normalisation")
+	}
+	fc.gotFirst.Store(true)
+	if fc.inlineable(info) {
+		fc.serveInline(info)
+		return nil
 	}
 	if info.op != opAbandon && info.op != opUnbind {
 		fc.st.enqueue(info.msgID)
@@ -161,10 +174,40 @@ func (fc *framedConn) readPDU() error {
 	if info.op != opUnbind { // the library runs a handler for every other request
 		fc.st.requestRead()
 	}
-	fc.gotFirst.Store(true)
 	fc.pending, fc.bodyNext = out[:h], out[h:]
 	return nil
 }
+
+// readBody reads a PDU body of length bytes and returns the whole PDU, its header re-encoded
+// minimally. A body up to 64 KiB is read into one buffer of its exact size; a larger one grows with
+// the data actually received, so a claimed length costs nothing until sent.
+func readBody(r io.Reader, length int) ([]byte, error) {
+	hdr := appendHeader(make([]byte, 0, 6), classUniversal, true, tagSequence, length)
+	if length <= smallPDU {
+		pdu := make([]byte, len(hdr)+length)
+		copy(pdu, hdr)
+		if _, err := io.ReadFull(r, pdu[len(hdr):]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, io.ErrUnexpectedEOF // truncated PDU
+			}
+			return nil, err
+		}
+		return pdu, nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(smallPDU + len(hdr))
+	buf.Write(hdr)
+	if _, err := io.CopyN(&buf, r, int64(length)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.ErrUnexpectedEOF // truncated PDU
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// smallPDU is the largest body readBody reads into a buffer of its claimed size at once.
+const smallPDU = 64 << 10
 
 // protocolError arranges a Notice of Disconnection with protocolError and ends reading.
 func (fc *framedConn) protocolError(diag string) error {
@@ -250,6 +293,13 @@ func (fc *framedConn) waitGate() error {
 // Write writes one response message (the library flushes each message in one Write) and signals a
 // pending StartTLS switch once its response is on the wire.
 func (fc *framedConn) Write(p []byte) (int, error) {
+	n, err := fc.write(p)
+	fc.libWritten()
+	return n, err
+}
+
+// write writes one response message: the library's (Write) or one answered inline (inline.go).
+func (fc *framedConn) write(p []byte) (int, error) {
 	fc.mu.Lock()
 	cur, sw, swID := fc.cur, fc.switchCh, fc.switchID
 	fc.mu.Unlock()
@@ -261,9 +311,13 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 		fc.wbuf = append(fc.wbuf, p...)
 		return orig, nil
 	}
-	if len(fc.wbuf) > 0 {
+	joined := len(fc.wbuf) > 0
+	if joined {
 		p = append(fc.wbuf, p...)
-		fc.wbuf = fc.wbuf[:0:0]
+		fc.wbuf = nil
+	}
+	if joined && cap(p) <= keepBuffer {
+		defer func() { fc.wbuf = p[:0] }() // ours, and free once written: reused for the next entries
 	}
 	var n int
 	var err error
@@ -273,7 +327,11 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 		// A client that does not read must not hold the writer (and through it every handler
 		// and the reader) forever.
 		_ = fc.Conn.SetWriteDeadline(time.Now().Add(fc.lim.WriteTimeout)) // wallclock: socket deadline
-		n, err = cur.Write(p)
+		if tc, rc := fc.rawTCP(cur); rc != nil {
+			n, err = writeTCP(tc, rc, p)
+		} else {
+			n, err = cur.Write(p)
+		}
 	}
 	if err == nil {
 		n = orig // the caller's bytes are all written; the fix-up and buffered entries are ours
@@ -294,6 +352,21 @@ func (fc *framedConn) Write(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// rawTCP returns c as a TCP connection with its raw connection (rawio_linux.go) when c is the
+// accepted TCP connection itself (not TLS, not a SASL layer), else nil.
+func (fc *framedConn) rawTCP(c net.Conn) (*net.TCPConn, syscall.RawConn) {
+	tc, ok := c.(*net.TCPConn)
+	if !ok || c != fc.Conn {
+		return nil, nil
+	}
+	fc.rawOnce.Do(func() {
+		if rc, err := tc.SyscallConn(); err == nil {
+			fc.raw = rc
+		}
+	})
+	return tc, fc.raw
 }
 
 // maxWriteBuffer bounds the search entries held back for one write.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -189,4 +190,76 @@ func unhex(s string) []byte {
 		panic(err) // generated seeds are valid hex
 	}
 	return b
+}
+
+// FuzzCheckTLV: checkTLV (no tree) accepts exactly what parseTLV accepts, with the same error.
+func FuzzCheckTLV(f *testing.F) {
+	for _, s := range fuzzSeeds() {
+		f.Add(s)
+	}
+	f.Add(bytes.Repeat([]byte{0x30, 0x80}, 70))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, perr := parseTLV(b)
+		cerr := checkTLV(b)
+		if (perr == nil) != (cerr == nil) || perr != nil && perr.Error() != cerr.Error() {
+			t.Fatalf("parseTLV: %v, checkTLV: %v", perr, cerr)
+		}
+	})
+}
+
+// preparePDUTree is preparePDU as it was before checkTLV: the tree built for every PDU. The
+// reference of FuzzPreparePDU.
+func preparePDUTree(pdu []byte) ([]byte, pduInfo, error) {
+	root, err := parseTLV(pdu)
+	if err != nil {
+		return nil, pduInfo{}, err
+	}
+	if root.class != classUniversal || !root.constructed || root.tag != tagSequence || len(root.children) < 2 {
+		return nil, pduInfo{}, fmt.Errorf("%w: not an LDAPMessage", errBER)
+	}
+	idT, op := root.children[0], root.children[1]
+	if idT.class != classUniversal || idT.constructed || idT.tag != tagInteger {
+		return nil, pduInfo{}, fmt.Errorf("%w: bad messageID", errBER)
+	}
+	id, err := parseInt(idT.value)
+	if err != nil || id < 0 || id > maxMessageID {
+		return nil, pduInfo{}, fmt.Errorf("%w: messageID out of range", errBER)
+	}
+	info := pduInfo{msgID: int(id), op: op.tag}
+	if op.class != classApplication {
+		return nil, info, errNotRequest
+	}
+	switch op.tag {
+	case opBind, opUnbind, opSearch, opModify, opAdd, opDelete, opModifyDN, opCompare, opAbandon, opExtended:
+	default:
+		return nil, info, errNotRequest
+	}
+	if goldapDecodes(pdu) {
+		return pdu, info, nil
+	}
+	normalize(root)
+	out := root.encode(make([]byte, 0, len(pdu)+8))
+	if !goldapDecodes(out) {
+		return nil, info, fmt.Errorf("%w: request goldap cannot decode", errBER)
+	}
+	return out, info, nil
+}
+
+// FuzzPreparePDU: preparePDU gives the bytes, message ID, operation and error the tree-based
+// version gave, and a decoded message exactly when it succeeds.
+func FuzzPreparePDU(f *testing.F) {
+	for _, s := range fuzzSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gi, gerr := preparePDU(b)
+		want, wi, werr := preparePDUTree(b)
+		if !bytes.Equal(got, want) || gi.msgID != wi.msgID || gi.op != wi.op ||
+			(gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+			t.Fatalf("preparePDU = %x %+v %v, tree version %x %+v %v", got, gi, gerr, want, wi, werr)
+		}
+		if (gi.msg != nil || gi.bind != nil) != (gerr == nil) {
+			t.Fatalf("decoded message %v with error %v", gi.msg != nil, gerr)
+		}
+	})
 }

@@ -49,20 +49,21 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 	defer st.unregister(id, cancel)
 	run := st.acquire(id)
 	defer st.release()
-	defer func() {
-		if r := recover(); r != nil {
-			// Contain it to this connection: no response for this request, a notice, close.
-			fc.abort(fakead.Other, fmt.Sprintf("internal error handling message %d", id))
-		}
-	}()
-	r := &request{s: h.s, st: st, fc: fc, w: w, m: m, id: id, cancel: cancel}
+	r := &request{s: h.s, st: st, fc: fc, w: &libWriter{w: w, fc: fc}, m: m, id: id, cancel: cancel}
 	if !run || r.abandoned() || fc.dead.Load() {
 		return // abandoned, or nothing can be written any more: skip the work
 	}
+	fc.runOnWorker(r) // holding the turn: one request of the connection at a time
+}
+
+// serve runs a request that holds its connection's turn, on the connection's worker goroutine. A
+// panic is contained to the connection.
+func (r *request) serve() {
+	defer r.contain()
 	if !r.checkControls() {
 		return
 	}
-	switch op := m.ProtocolOp().(type) {
+	switch op := r.m.ProtocolOp().(type) {
 	case goldap.BindRequest:
 		r.bind(op)
 	case goldap.SearchRequest:
@@ -81,7 +82,22 @@ func (h *handler) ServeLDAP(w ldapserver.ResponseWriter, m *ldapserver.Message) 
 		r.extended(op)
 	default:
 		// The framing layer lets only requests through; anything else is a protocol error.
-		fc.abort(fakead.ProtocolError, fmt.Sprintf("unexpected protocolOp %T", op))
+		r.fc.abort(fakead.ProtocolError, fmt.Sprintf("unexpected protocolOp %T", op))
+	}
+}
+
+// serveSimpleBind runs a simple bind without controls decoded by parseSimpleBind, as serve runs
+// a goldap-decoded one.
+func (r *request) serveSimpleBind(b *simpleBindReq) {
+	defer r.contain()
+	r.simpleBind(b.version, b.name, b.password)
+}
+
+// contain, deferred, turns a handler's panic into the end of its connection: no response for the
+// request, a Notice of Disconnection, close.
+func (r *request) contain() {
+	if p := recover(); p != nil {
+		r.fc.abort(fakead.Other, fmt.Sprintf("internal error handling message %d", r.id))
 	}
 }
 
@@ -106,12 +122,48 @@ func (r *request) writeEncoded(op []byte, controls []byte) error {
 		r.w.Write(msg.ProtocolOp())
 		return nil
 	}
-	ch, err := outChannel(r.w)
-	if err != nil {
-		return err
+	switch w := r.w.(type) {
+	case *inlineWriter:
+		w.writeMessage(msg)
+		return nil
+	case *libWriter:
+		ch, err := outChannel(w.w)
+		if err != nil {
+			return err
+		}
+		w.fc.libPending.Add(1)
+		ch <- msg // the library closes chanOut only after every handler returned: safe
+		return nil
 	}
-	ch <- msg // the library closes chanOut only after every handler returned: safe
-	return nil
+	return fmt.Errorf("ldapsrv: no route for response controls through %T", r.w)
+}
+
+// libWriter is the library's ResponseWriter, counting what it is given (framedConn.libPending).
+type libWriter struct {
+	w  ldapserver.ResponseWriter
+	fc *framedConn
+}
+
+func (lw *libWriter) Write(po goldap.ProtocolOp) {
+	lw.fc.libPending.Add(1)
+	lw.w.Write(po)
+}
+
+// writeResult sends a BindResponse (appTag 1) or SearchResultDone (5) without controls for err:
+// encoded here when the request is answered inline, built for the library otherwise.
+func (r *request) writeResult(appTag int, err error) {
+	if iw, ok := r.w.(*inlineWriter); ok {
+		iw.writeResult(appTag, err)
+		return
+	}
+	switch appTag {
+	case 1:
+		r.w.Write(goldap.BindResponse{LDAPResult: result(err)})
+	case 5:
+		r.w.Write(goldap.SearchResultDone(result(err)))
+	default:
+		panic(fmt.Sprintf("ldapsrv: writeResult for application tag %d", appTag)) // contained by serve
+	}
 }
 
 // result maps err to an LDAPResult. The one place model errors become wire results.

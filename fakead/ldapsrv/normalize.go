@@ -43,7 +43,9 @@ var sicilyMarkers = map[int]string{9: sicilyDiscoveryMarker, 10: sicilyNegotiate
 // pduInfo is what the framing layer learns about one request before the library sees it.
 type pduInfo struct {
 	msgID int
-	op    int // application tag of the protocolOp
+	op    int                 // application tag of the protocolOp
+	msg   *goldap.LDAPMessage // goldap's decoding of the PDU preparePDU returns (requests only)
+	bind  *simpleBindReq      // instead of msg: a simple bind without controls (simplebind.go)
 }
 
 // preparePDU validates one whole LDAPMessage PDU and returns bytes goldap is known to decode,
@@ -67,52 +69,80 @@ type pduInfo struct {
 // Anything still undecodable is an error: the connection gets a Notice of Disconnection with
 // protocolError and is closed, never a silently dropped request (a hung client).
 func preparePDU(pdu []byte) ([]byte, pduInfo, error) {
-	root, err := parseTLV(pdu)
-	if err != nil {
+	// The whole PDU is checked (well-formed, nesting bounded) before goldap sees it; the tree is
+	// built only when goldap cannot decode it as sent.
+	if err := checkTLV(pdu); err != nil {
 		return nil, pduInfo{}, err
 	}
-	if root.class != classUniversal || !root.constructed || root.tag != tagSequence || len(root.children) < 2 {
+	class, constructed, tag, h, l, _ := readHeader(pdu) // checked
+	if class != classUniversal || !constructed || tag != tagSequence {
 		return nil, pduInfo{}, fmt.Errorf("%w: not an LDAPMessage", errBER)
 	}
-	idT, op := root.children[0], root.children[1]
-	if idT.class != classUniversal || idT.constructed || idT.tag != tagInteger {
+	// A constructed element's contents are whole elements (checked): reading them is safe.
+	body := pdu[h : h+l]
+	idClass, idConstructed, idTag, ih, il, errID := readHeader(body)
+	var opClass, opTag int
+	errOp := errID
+	if errID == nil {
+		opClass, _, opTag, _, _, errOp = readHeader(body[ih+il:])
+	}
+	if errOp != nil { // fewer than 2 elements
+		return nil, pduInfo{}, fmt.Errorf("%w: not an LDAPMessage", errBER)
+	}
+	if idClass != classUniversal || idConstructed || idTag != tagInteger {
 		return nil, pduInfo{}, fmt.Errorf("%w: bad messageID", errBER)
 	}
-	id, err := parseInt(idT.value)
+	id, err := parseInt(body[ih : ih+il])
 	if err != nil || id < 0 || id > maxMessageID {
 		return nil, pduInfo{}, fmt.Errorf("%w: messageID out of range", errBER)
 	}
-	info := pduInfo{msgID: int(id), op: op.tag}
-	if op.class != classApplication {
+	info := pduInfo{msgID: int(id), op: opTag}
+	if opClass != classApplication {
 		return nil, info, errNotRequest
 	}
-	switch op.tag {
+	switch opTag {
 	case opBind, opUnbind, opSearch, opModify, opAdd, opDelete, opModifyDN, opCompare, opAbandon, opExtended:
 	default:
 		return nil, info, errNotRequest
 	}
-	if goldapDecodes(pdu) {
+	if opTag == opBind {
+		if _, b, ok := parseSimpleBind(pdu); ok {
+			info.bind = &b // goldap decodes it the same (FuzzSimpleBind); the library still can
+			return pdu, info, nil
+		}
+	}
+	if info.msg = goldapDecode(pdu); info.msg != nil {
 		return pdu, info, nil
+	}
+	root, err := parseTLV(pdu)
+	if err != nil {
+		return nil, info, err // cannot happen: checkTLV accepted it
 	}
 	normalize(root)
 	out := root.encode(make([]byte, 0, len(pdu)+8))
-	if !goldapDecodes(out) {
+	if info.msg = goldapDecode(out); info.msg == nil {
 		return nil, info, fmt.Errorf("%w: request goldap cannot decode", errBER)
 	}
 	return out, info, nil
 }
 
-// goldapDecodes reports whether the library's decoder accepts b, as it will when the library
-// reads the same bytes.
-func goldapDecodes(b []byte) (ok bool) {
+// goldapDecode is the library's decoding of b (nil if its decoder refuses or panics), as the
+// library gets it when it reads the same bytes.
+func goldapDecode(b []byte) (msg *goldap.LDAPMessage) {
 	defer func() {
 		if recover() != nil {
-			ok = false
+			msg = nil
 		}
 	}()
-	_, err := goldap.ReadLDAPMessage(goldap.NewBytes(0, b))
-	return err == nil
+	m, err := goldap.ReadLDAPMessage(goldap.NewBytes(0, b))
+	if err != nil {
+		return nil
+	}
+	return &m
 }
+
+// goldapDecodes reports whether the library's decoder accepts b.
+func goldapDecodes(b []byte) bool { return goldapDecode(b) != nil }
 
 func normalize(root *tlv) {
 	fixBooleans(root)

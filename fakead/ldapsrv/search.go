@@ -34,7 +34,7 @@ func (r *request) search(req goldap.SearchRequest) {
 			ctrls = append(ctrls, sortCtl)
 		}
 		if ctrls == nil {
-			r.w.Write(goldap.SearchResultDone(result(err)))
+			r.writeResult(5, err)
 			return
 		}
 		if werr := r.writeEncoded(resultOp(5, err), berSeq(classContext, 0, ctrls...)); werr != nil {
@@ -245,20 +245,11 @@ func (r *request) sendEntries(entries []fakead.SearchEntry, typesOnly bool, dead
 		if !time.Now().Before(deadline) { // wallclock: MaxQueryDuration
 			return sentTimeout
 		}
-		var out goldap.SearchResultEntry
-		out.SetObjectName(e.DN)
-		for _, a := range e.Attributes {
-			if typesOnly {
-				out.AddAttribute(goldap.AttributeDescription(a.Name))
-				continue
-			}
-			vals := make([]goldap.AttributeValue, len(a.Values))
-			for i, v := range a.Values {
-				vals[i] = goldap.AttributeValue(v)
-			}
-			out.AddAttribute(goldap.AttributeDescription(a.Name), vals...)
+		if iw, ok := r.w.(*inlineWriter); ok {
+			iw.writeEntry(&e, typesOnly)
+			continue
 		}
-		r.w.Write(out)
+		r.w.Write(goldapEntry(&e, typesOnly))
 	}
 	if r.abandoned() {
 		return sentAbandoned

@@ -45,6 +45,8 @@ type Server struct {
 	pagedMem atomic.Int64 // bytes of paged-search state kept by every connection (MaxPagedMemory)
 
 	outstandingHW atomic.Int64 // highest per-connection outstanding count seen (tests)
+	inlined       atomic.Int64 // requests answered on the reading goroutine (inline.go; tests)
+	noInline      bool         // tests: every request goes through the library
 
 	// testHookWriter, when a test sets it before listening, sees every ResponseWriter
 	// (goldapx_test.go pins the library's writer type with it).

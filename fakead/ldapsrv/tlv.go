@@ -133,6 +133,45 @@ func parseOne(b []byte, depth int) (*tlv, int, error) {
 	return t, h + l, nil
 }
 
+// checkTLV accepts exactly what parseTLV accepts, with the same errors, without building the
+// tree: the framing layer checks every request PDU with it and builds a tree only for the few
+// goldap cannot decode as sent (normalize.go).
+func checkTLV(b []byte) error {
+	n, err := checkOne(b, 0)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		return fmt.Errorf("%w: %d trailing bytes", errBER, len(b)-n)
+	}
+	return nil
+}
+
+// checkOne is parseOne without the tree.
+func checkOne(b []byte, depth int) (int, error) {
+	_, constructed, _, h, l, err := readHeader(b)
+	if err != nil {
+		return 0, err
+	}
+	if l > len(b)-h {
+		return 0, fmt.Errorf("%w: element truncated", errBER)
+	}
+	if !constructed {
+		return h + l, nil
+	}
+	if depth >= maxDepth {
+		return 0, fmt.Errorf("%w: nesting deeper than %d", errBER, maxDepth)
+	}
+	for content := b[h : h+l]; len(content) > 0; {
+		n, err := checkOne(content, depth+1)
+		if err != nil {
+			return 0, err
+		}
+		content = content[n:]
+	}
+	return h + l, nil
+}
+
 // encode appends the minimal encoding of t to dst.
 func (t *tlv) encode(dst []byte) []byte {
 	if !t.constructed {
