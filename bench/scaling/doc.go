@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command scaling is the size sweeps behind `make bench` (issue 15 item 3): each measures a cost
 // at several sizes and writes, per curve, a table (NAME.txt, also printed), its data (NAME.csv)
 // and an SVG chart (NAME.svg, drawn by bench/chart) into out/bench/, plus each sweep's raw
