@@ -128,7 +128,7 @@ func (k *KDC) as(now, world time.Time, raw []byte) Outcome {
 	part := messages.EncKDCRepPart{Key: skey, LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},
 		Nonce: body.Nonce, Flags: tf, AuthTime: now, StartTime: now, EndTime: end, RenewTill: renewTill,
 		SRealm: k.realm, SName: sname, CAddr: body.Addresses}
-	pb := encodeEncKDCRepPart(part, asnAppTag.EncASRepPart)
+	pb := encodeEncKDCRepPart(nil, part, asnAppTag.EncASRepPart)
 	rkey, _ := longTermKey(client, replyEt)
 	enc, err := k.keys.seal(k.rand(), rkey, pb, keyusage.AS_REP_ENCPART, int(client.KVNO), true)
 	if err != nil {
