@@ -49,7 +49,7 @@
 //     KRB_ERR_RESPONSE_TOO_BIG, so the client retries over TCP).
 //   - TCP: a frame whose length is zero, has the high bit set or exceeds MaxMessageSize ends the
 //     connection before anything is allocated, so a connection holds at most one message of
-//     MaxMessageSize; so does a body that is not an AS-REQ or TGS-REQ. An AS-REQ or TGS-REQ that
+//     MaxMessageSize besides its 4 KiB read buffer; so does a body that is not an AS-REQ or TGS-REQ. An AS-REQ or TGS-REQ that
 //     does not decode gets KRB_ERR_GENERIC, since TCP, whose handshake proves the peer's address,
 //     amplifies nothing.
 //   - A TCP connection with no message in progress is closed after IdleTimeout (30 s); one whose
