@@ -138,15 +138,10 @@ func NewSubkey(rnd io.Reader, et int32) (types.EncryptionKey, error) { return ne
 // acceptor's subkey (none when subkey.KeyType is 0) and initial sequence number, encrypted with the
 // session key (key usage 12), the confounder drawn from rnd.
 func (a *APAccepted) APRep(rnd io.Reader, subkey types.EncryptionKey, seq int64) ([]byte, error) {
-	f := [][]byte{derCtx(0, derTime(a.CTime)), derCtx(1, derInt(int64(a.Cusec)))}
-	if subkey.KeyType != 0 {
-		f = append(f, derCtx(2, derKey(subkey)))
-	}
-	f = append(f, derCtx(3, derInt(seq)))
-	plain := derTLV(0x60|27, derSeq(f...))                                                     // EncAPRepPart
+	plain := encodeEncAPRepPart(a.CTime, a.Cusec, subkey, seq)
 	ed, err := new(keyCache).seal(rnd, a.SessionKey, plain, keyusage.AP_REP_ENCPART, 0, false) // used once: nothing to memoise
 	if err != nil {
 		return nil, fmt.Errorf("kdc: AP-REP: %w", err)
 	}
-	return derTLV(0x60|15, derSeq(derCtx(0, derInt(5)), derCtx(1, derInt(15)), derCtx(2, derEncryptedData(ed)))), nil
+	return encodeAPRep(ed), nil
 }

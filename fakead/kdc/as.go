@@ -65,8 +65,8 @@ func (k *KDC) as(now, world time.Time, raw []byte) Outcome {
 	if pa == nil {
 		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_REQUIRED, &cname, sname, "pre-authentication required", k.preauthMethods(body.EType, client))
 	}
-	var ed types.EncryptedData
-	if err := ed.Unmarshal(pa.PADataValue); err != nil {
+	ed, err := decodeEncryptedData(pa.PADataValue)
+	if err != nil {
 		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "malformed PA-ENC-TIMESTAMP", k.preauthMethods(body.EType, client))
 	}
 	ckey, ok := longTermKey(client, ed.EType)
@@ -77,8 +77,8 @@ func (k *KDC) as(now, world time.Time, raw []byte) Outcome {
 	if err != nil {
 		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "pre-authentication failed", k.preauthMethods(body.EType, client))
 	}
-	var ts types.PAEncTSEnc
-	if err := ts.Unmarshal(plain); err != nil {
+	ts, err := decodePAEncTSEnc(plain)
+	if err != nil {
 		return k.fail(now, o, errorcode.KDC_ERR_PREAUTH_FAILED, &cname, sname, "malformed PA-ENC-TS-ENC", k.preauthMethods(body.EType, client))
 	}
 	if skewed(now, ts.PATimestamp, k.cfg.MaxSkew) {
@@ -128,7 +128,7 @@ func (k *KDC) as(now, world time.Time, raw []byte) Outcome {
 	part := messages.EncKDCRepPart{Key: skey, LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},
 		Nonce: body.Nonce, Flags: tf, AuthTime: now, StartTime: now, EndTime: end, RenewTill: renewTill,
 		SRealm: k.realm, SName: sname, CAddr: body.Addresses}
-	pb := encodeEncKDCRepPart(part, asnAppTag.EncASRepPart)
+	pb := encodeEncKDCRepPart(nil, part, asnAppTag.EncASRepPart)
 	rkey, _ := longTermKey(client, replyEt)
 	enc, err := k.keys.seal(k.rand(), rkey, pb, keyusage.AS_REP_ENCPART, int(client.KVNO), true)
 	if err != nil {

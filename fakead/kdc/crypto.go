@@ -1,11 +1,15 @@
 package kdc
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/jcmturner/gokrb5/v8/crypto"
@@ -15,70 +19,110 @@ import (
 	"github.com/jcmturner/gokrb5/v8/types"
 )
 
-// usageKeys are the RFC 3961 keys derived from a protocol key for one key usage: Ke encrypts,
-// Ki protects integrity.
-type usageKeys struct{ ke, ki []byte }
+// usageKeys are the RFC 3961 keys derived from a protocol key for one key usage: Ke encrypts
+// (its AES key schedule made once), Ki protects integrity (HMACs keyed with it kept for reuse).
+type usageKeys struct {
+	ke cipher.Block
+	ki *macPool
+}
+
+// macPool hands out HMACs keyed with one key, reset: hmac.New hashes the key and allocates its
+// state on every call, a twentieth of a request.
+type macPool struct {
+	p sync.Pool
+}
+
+func newMACPool(h func() hash.Hash, key []byte) *macPool {
+	m := &macPool{}
+	m.p.New = func() any { return hmac.New(h, key) }
+	return m
+}
+
+// sum is the HMAC of data, cut to n bytes, appended to dst.
+func (m *macPool) sum(dst, data []byte, n int) []byte {
+	h := m.p.Get().(hash.Hash)
+	h.Write(data)
+	var buf [64]byte
+	d := h.Sum(buf[:0])
+	h.Reset()
+	m.p.Put(h)
+	return append(dst, d[:n]...)
+}
 
 // keyCache memoises usageKeys of long-term keys (krbtgt, services, clients) and of TGT session keys,
 // which a client uses for every TGS request it makes: deriving them is a fifth of a request's cost.
 // Bounded; cleared when full.
 type keyCache struct {
 	mu sync.Mutex
-	m  map[string]usageKeys
+	m  map[string]*usageKeys
 }
 
-func (c *keyCache) derive(e etype.EType, key []byte, usage uint32, cache bool) (usageKeys, error) {
+const keyCacheMax = 4096
+
+func cacheKey(prefix string, e etype.EType, key []byte, usage uint32) string {
+	var b [64]byte
+	k := append(b[:0], prefix...)
+	k = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(k, uint32(e.GetETypeID())), usage)
+	return string(append(k, key...))
+}
+
+func (c *keyCache) lookup(ck string) *usageKeys {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[ck]
+}
+
+func (c *keyCache) store(ck string, u *usageKeys) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= keyCacheMax {
+		c.m = map[string]*usageKeys{}
+	}
+	c.m[ck] = u
+}
+
+// derive returns the usage keys of an AES key.
+func (c *keyCache) derive(e etype.EType, key []byte, usage uint32, cache bool) (*usageKeys, error) {
 	var ck string
 	if cache {
-		ck = string(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(e.GetETypeID())), usage)) + string(key)
-		c.mu.Lock()
-		u, ok := c.m[ck]
-		c.mu.Unlock()
-		if ok {
+		ck = cacheKey("", e, key, usage)
+		if u := c.lookup(ck); u != nil {
 			return u, nil
 		}
 	}
 	ke, err := e.DeriveKey(key, common.GetUsageKe(usage))
 	if err != nil {
-		return usageKeys{}, err
+		return nil, err
 	}
 	ki, err := e.DeriveKey(key, common.GetUsageKi(usage))
 	if err != nil {
-		return usageKeys{}, err
+		return nil, err
 	}
-	u := usageKeys{ke: ke, ki: ki}
+	block, err := aes.NewCipher(ke)
+	if err != nil {
+		return nil, err
+	}
+	u := &usageKeys{ke: block, ki: newMACPool(e.GetHashFunc(), ki)}
 	if cache {
-		c.mu.Lock()
-		if c.m == nil || len(c.m) >= 4096 {
-			c.m = map[string]usageKeys{}
-		}
-		c.m[ck] = u
-		c.mu.Unlock()
+		c.store(ck, u)
 	}
 	return u, nil
 }
 
-// kc returns the RFC 3961 checksum key Kc of key for usage, memoised like the usage keys (its map
-// key is marked so it never meets a usageKeys entry).
-func (c *keyCache) kc(e etype.EType, key []byte, usage uint32) ([]byte, error) {
-	ck := "kc" + string(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(e.GetETypeID())), usage)) + string(key)
-	c.mu.Lock()
-	u, ok := c.m[ck]
-	c.mu.Unlock()
-	if ok {
+// kc returns the HMACs of the RFC 3961 checksum key Kc of key for usage, memoised like the usage
+// keys (its map key is marked so it never meets a usageKeys entry).
+func (c *keyCache) kc(e etype.EType, key []byte, usage uint32) (*macPool, error) {
+	ck := cacheKey("kc", e, key, usage)
+	if u := c.lookup(ck); u != nil {
 		return u.ki, nil
 	}
 	kc, err := e.DeriveKey(key, common.GetUsageKc(usage))
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= 4096 {
-		c.m = map[string]usageKeys{}
-	}
-	c.m[ck] = usageKeys{ki: kc}
-	c.mu.Unlock()
-	return kc, nil
+	u := &usageKeys{ki: newMACPool(e.GetHashFunc(), kc)}
+	c.store(ck, u)
+	return u.ki, nil
 }
 
 func isAES(et int32) bool { return et == EtypeAES128 || et == EtypeAES256 }
@@ -108,13 +152,9 @@ func (c *keyCache) seal(rnd io.Reader, key types.EncryptionKey, plain []byte, us
 		if err != nil {
 			return types.EncryptedData{}, err
 		}
-		_, enc, err := e.EncryptData(u.ke, msg)
-		if err != nil {
-			return types.EncryptedData{}, err
-		}
-		mac := hmac.New(e.GetHashFunc(), u.ki)
-		mac.Write(msg)
-		ct = append(enc, mac.Sum(nil)[:e.GetHMACBitLength()/8]...)
+		h := e.GetHMACBitLength() / 8
+		ct = ctsEncrypt(u.ke, msg)
+		ct = u.ki.sum(slices.Grow(ct, h), msg, h)
 	case key.KeyType == EtypeRC4:
 		k2 := rfc4757.HMAC(key.KeyValue, rfc4757.UsageToMSMsgType(usage))
 		sum := rfc4757.HMAC(k2, msg)
@@ -154,13 +194,12 @@ func (c *keyCache) open(key types.EncryptionKey, ed types.EncryptedData, usage u
 		return nil, err
 	}
 	body, sum := ed.Cipher[:len(ed.Cipher)-h], ed.Cipher[len(ed.Cipher)-h:]
-	plain, err := e.DecryptData(u.ke, body)
+	plain, err := ctsDecrypt(u.ke, body)
 	if err != nil {
 		return nil, errIntegrity
 	}
-	mac := hmac.New(e.GetHashFunc(), u.ki)
-	mac.Write(plain)
-	if !hmac.Equal(mac.Sum(nil)[:h], sum) || len(plain) < conf {
+	var mac [64]byte
+	if !hmac.Equal(u.ki.sum(mac[:0], plain, h), sum) || len(plain) < conf {
 		return nil, errIntegrity
 	}
 	return plain[conf:], nil

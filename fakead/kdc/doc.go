@@ -15,11 +15,13 @@
 //     primaryGroupID, and TokenGroups for the group snapshot (the PAC). Lookups are memoised per
 //     replica state (HighestUSN); a gMSA's also only until its managed password's read view can
 //     change (fakead.GMSAAccount.StableUntil, at the latest its next rotation).
-//   - Requests (AS-REQ, TGS-REQ), a TGS-REQ's AP-REQ and the TGT's and authenticator's decrypted
-//     parts are decoded by a direct DER decoder that gives gokrb5's structs for canonical DER and
-//     hands anything else to gokrb5's Unmarshal, so the KDC accepts exactly what gokrb5 accepts
-//     (tested and fuzzed against it); where gokrb5 panics (a malformed additional-tickets) the
-//     request does not decode.
+//   - Requests (AS-REQ, TGS-REQ), a TGS-REQ's AP-REQ, the TGT's and authenticator's decrypted
+//     parts, and an AS-REQ's PA-ENC-TIMESTAMP and the PA-ENC-TS-ENC inside it are decoded by a
+//     direct DER decoder that gives gokrb5's structs for canonical DER and hands anything else to
+//     gokrb5's Unmarshal, so the KDC accepts exactly what gokrb5 accepts (tested and fuzzed
+//     against it); where gokrb5 panics (a malformed additional-tickets) the request does not
+//     decode. Replies are written by a direct DER encoder (byte for byte gofork's asn1.Marshal)
+//     and AES-CTS runs over a key schedule kept with each memoised derived key.
 //   - Server listens on UDP and TCP (4-byte length prefix) and runs every request through an
 //     Exec, the world's serialising executor (sim hands in a closure over World.ExecOn; this
 //     package does not import sim). Messages are bounded (MaxMessageSize), a panic ends only its
@@ -49,7 +51,7 @@
 //     KRB_ERR_RESPONSE_TOO_BIG, so the client retries over TCP).
 //   - TCP: a frame whose length is zero, has the high bit set or exceeds MaxMessageSize ends the
 //     connection before anything is allocated, so a connection holds at most one message of
-//     MaxMessageSize; so does a body that is not an AS-REQ or TGS-REQ. An AS-REQ or TGS-REQ that
+//     MaxMessageSize besides its 4 KiB read buffer; so does a body that is not an AS-REQ or TGS-REQ. An AS-REQ or TGS-REQ that
 //     does not decode gets KRB_ERR_GENERIC, since TCP, whose handshake proves the peer's address,
 //     amplifies nothing.
 //   - A TCP connection with no message in progress is closed after IdleTimeout (30 s); one whose

@@ -62,3 +62,23 @@ func DecodeAuthenticator(b []byte) (a types.Authenticator, direct bool, err erro
 	a, err = decodeAuthenticator(b)
 	return a, false, err
 }
+
+// DecodeEncryptedData decodes an EncryptedData (PA-ENC-TIMESTAMP's value) as the AS does; direct
+// says whether the direct decoder took it.
+func DecodeEncryptedData(b []byte) (e types.EncryptedData, direct bool, err error) {
+	if e, ok := directEncryptedDataSeq(b); ok {
+		return e, true, nil
+	}
+	e, err = decodeEncryptedData(b)
+	return e, false, err
+}
+
+// DecodePAEncTSEnc decodes a decrypted PA-ENC-TS-ENC as the AS does; direct says whether the
+// direct decoder took it.
+func DecodePAEncTSEnc(b []byte) (ts types.PAEncTSEnc, direct bool, err error) {
+	if ts, ok := directPAEncTSEnc(b); ok {
+		return ts, true, nil
+	}
+	ts, err = decodePAEncTSEnc(b)
+	return ts, false, err
+}

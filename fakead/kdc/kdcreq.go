@@ -162,10 +162,37 @@ func (d *derIn) timeField(n int) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
+	if t, ok := utcTime(c); ok {
+		return t, true
+	}
 	const layout = "20060102150405Z0700"
 	s := string(c)
 	t, err := time.Parse(layout, s)
 	return t, err == nil && t.Format(layout) == s
+}
+
+// utcTime reads YYYYMMDDHHMMSSZ, the form every Kerberos time takes, without time.Parse (a
+// twentieth of an AS exchange); anything else, or a field out of range, is left to timeField's
+// time.Parse.
+func utcTime(c []byte) (time.Time, bool) {
+	if len(c) != 15 || c[14] != 'Z' {
+		return time.Time{}, false
+	}
+	var v [14]int
+	for i, x := range c[:14] {
+		if x < '0' || x > '9' {
+			return time.Time{}, false
+		}
+		v[i] = int(x - '0')
+	}
+	year := v[0]*1000 + v[1]*100 + v[2]*10 + v[3]
+	month, day := time.Month(v[4]*10+v[5]), v[6]*10+v[7]
+	hour, minute, sec := v[8]*10+v[9], v[10]*10+v[11], v[12]*10+v[13]
+	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, month, day, hour, minute, sec, 0, time.UTC)
+	return t, t.Day() == day // a day past the month's end rolls over
 }
 
 // seqOf calls f on the contents of each element of the SEQUENCE OF in c, each of tag.

@@ -237,12 +237,19 @@ func TestServerTCPCapOrder(t *testing.T) {
 			t.Fatalf("write: %v", err)
 		}
 	}
+	// The first byte, then two more: the second write returns once the server reads again, which
+	// it does only after marking the connection as reading a message (one read may take all
+	// three bytes at once, before the mark).
+	partial := func(c net.Conn) {
+		send(c, req[:1])
+		send(c, req[1:3])
+	}
 	reading := open()
-	send(reading, req[:3]) // the server has the first bytes of a message
+	partial(reading) // the server has the first bytes of a message
 	idle := open()
 	newer := open() // the cap is reached: idle goes, though reading is older
 	closedByServer(t, idle, "idle, for a newcomer")
-	send(newer, req[:3])
+	partial(newer)
 	newest := open() // nothing idle: the oldest partial message goes
 	closedByServer(t, reading, "the older partial message, for a newcomer")
 

@@ -1,7 +1,6 @@
 package kdc
 
 import (
-	"crypto/hmac"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -208,9 +207,7 @@ func (c *keyCache) pacChecksum(key types.EncryptionKey, data []byte) ([]byte, er
 		if err != nil {
 			return nil, err
 		}
-		mac := hmac.New(e.GetHashFunc(), kc)
-		mac.Write(data)
-		return mac.Sum(nil)[:e.GetHMACBitLength()/8], nil
+		return kc.sum(nil, data, e.GetHMACBitLength()/8), nil
 	}
 	return e.GetChecksumHash(key.KeyValue, data, keyusage.KERB_NON_KERB_CKSUM_SALT)
 }

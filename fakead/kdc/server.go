@@ -77,6 +77,10 @@ type Server struct {
 	tick   uint64                // orders state changes of connections (eviction picks the oldest)
 	closed bool
 	wg     sync.WaitGroup
+	// handoff passes an accepted connection to a worker waiting for one; done is closed by Close.
+	handoff     chan *tcpConn
+	done        chan struct{}
+	idleWorkers atomic.Int32
 
 	udpDropped, tcpEvicted, tcpRefused, tcpTimedOut atomic.Uint64
 }
@@ -118,7 +122,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
-	return &Server{cfg: cfg, conns: map[*tcpConn]struct{}{}}, nil
+	return &Server{cfg: cfg, conns: map[*tcpConn]struct{}{}, handoff: make(chan *tcpConn), done: make(chan struct{})}, nil
 }
 
 // ErrServerClosed is returned by Listen* after Close.
@@ -214,6 +218,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	var errs []error
 	if s.udp != nil {
 		errs = append(errs, s.udp.Close())

@@ -1,6 +1,7 @@
 package kdc_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/gmsasim/gmsasim/fakead/kdc"
 	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
 )
 
 // frame prefixes msg with its 4-byte length.
@@ -100,6 +102,38 @@ func TestServerTCPFraming(t *testing.T) {
 	// The server still answers afterwards.
 	if reply, closed := roundTripTCP(t, addr, frame(as)); closed || reply[0] != 0x7e {
 		t.Errorf("after garbage: closed=%v", closed)
+	}
+}
+
+// Requests larger than the connection's read buffer, pipelined around smaller ones, and one
+// sent a byte at a time are each answered, in order.
+func TestServerTCPLargeAndSplit(t *testing.T) {
+	f := newFixture(t)
+	addr := f.srv.TCPAddr().String()
+	small := marshalAS(t, asReq(t, "alice", []int32{18}, nil, time.Time{}))
+	r := asReq(t, "alice", []int32{18}, nil, time.Time{})
+	r.PAData = append(r.PAData, types.PAData{PADataType: 149, PADataValue: bytes.Repeat([]byte{7}, 9000)})
+	big := marshalAS(t, r)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(slices.Concat(frame(small), frame(big), frame(small), frame(big))); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if code := readKRBError(t, c, fmt.Sprintf("pipelined reply %d", i)); code != 25 {
+			t.Errorf("pipelined reply %d: code %d, want 25", i, code)
+		}
+	}
+	for _, b := range frame(small) {
+		if _, err := c.Write([]byte{b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := readKRBError(t, c, "a byte at a time"); code != 25 {
+		t.Errorf("a byte at a time: code %d, want 25", code)
 	}
 }
 

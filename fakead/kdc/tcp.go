@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -70,8 +71,37 @@ func (s *Server) admit(c net.Conn) {
 	s.tick++
 	tc := &tcpConn{Conn: c, state: connIdle, since: s.tick}
 	s.conns[tc] = struct{}{}
-	s.wg.Add(1)
-	go s.serveConn(tc)
+	select {
+	case s.handoff <- tc: // a worker was waiting
+	default:
+		s.wg.Add(1)
+		go s.worker(tc)
+	}
+}
+
+// maxIdleWorkers bounds the goroutines kept waiting for a connection once theirs ended.
+const maxIdleWorkers = 16
+
+// worker serves c, then waits for the next connection admit hands over, while fewer than
+// maxIdleWorkers wait, until Close. A Kerberos client opens a connection per request: a worker
+// that is already running (its stack grown to what answering takes) costs less than a new
+// goroutine per connection, which was a tenth of the server's CPU.
+func (s *Server) worker(c *tcpConn) {
+	defer s.wg.Done()
+	for {
+		s.serveConn(c)
+		if s.idleWorkers.Add(1) > maxIdleWorkers {
+			s.idleWorkers.Add(-1)
+			return
+		}
+		select {
+		case c = <-s.handoff:
+			s.idleWorkers.Add(-1)
+		case <-s.done:
+			s.idleWorkers.Add(-1)
+			return
+		}
+	}
 }
 
 // evictableLocked picks the connection to close for a newcomer, or nil. O(MaxConns), once per
@@ -111,17 +141,18 @@ func (s *Server) enter(c *tcpConn, st connState) bool {
 // stays idle past IdleTimeout, stalls a message past ReadTimeout or a reply past WriteTimeout, or
 // the server closes it. A panic ends only this connection.
 func (s *Server) serveConn(c *tcpConn) {
-	defer s.wg.Done()
+	in := tcpInPool.Get().(*tcpIn)
 	defer func() {
 		recover()
 		c.Close()
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		in.reset()
+		tcpInPool.Put(in)
 	}()
-	var hdr [4]byte
 	for {
-		req, err := s.readMessage(c, hdr[:])
+		req, err := s.readMessage(c, in)
 		if err != nil {
 			s.countTimeout(err)
 			return
@@ -147,32 +178,93 @@ func (s *Server) serveConn(c *tcpConn) {
 // errFrame ends a connection whose frame is not a request.
 var errFrame = errors.New("kdc: bad TCP frame")
 
-// readMessage reads one framed message: up to IdleTimeout for its first byte, then ReadTimeout
-// for the rest. The length is checked before the body is allocated, so a connection holds at most
-// MaxMessageSize bytes.
-func (s *Server) readMessage(c *tcpConn, hdr []byte) ([]byte, error) {
-	if !s.enter(c, connIdle) {
-		return nil, net.ErrClosed
+// tcpIn is a connection's read buffer: one read usually brings a whole request (a TGS-REQ with
+// its TGT is under 2 KiB), where reading the length prefix and the body apart took three system
+// calls. Bytes past the message (a pipelined request) stay for the next one.
+type tcpIn struct {
+	buf  [tcpInSize]byte
+	r, w int // buf[r:w] is read and not yet consumed
+}
+
+const tcpInSize = 4 << 10
+
+func (in *tcpIn) reset() { in.r, in.w = 0, 0 }
+
+var tcpInPool = sync.Pool{New: func() any { return new(tcpIn) }}
+
+// fill reads once into the buffer's free space, moving the unconsumed bytes to its front first.
+func (in *tcpIn) fill(c net.Conn) error {
+	if in.r > 0 {
+		in.w = copy(in.buf[:], in.buf[in.r:in.w])
+		in.r = 0
 	}
-	c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout)) // wallclock: socket deadline
-	if _, err := io.ReadFull(c, hdr[:1]); err != nil {
-		return nil, err
+	n, err := c.Read(in.buf[in.w:])
+	in.w += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// readMessage reads one framed message: up to IdleTimeout for its first byte, then ReadTimeout
+// for the rest. The length is checked before a body larger than the buffer is allocated, so a
+// connection holds at most MaxMessageSize bytes besides its buffer.
+func (s *Server) readMessage(c *tcpConn, in *tcpIn) ([]byte, error) {
+	if in.w == in.r {
+		if !s.enter(c, connIdle) {
+			return nil, net.ErrClosed
+		}
+		c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout)) // wallclock: socket deadline
+		if err := in.fill(c); err != nil {
+			return nil, err
+		}
 	}
 	if !s.enter(c, connReading) {
 		return nil, net.ErrClosed
 	}
-	c.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout)) // wallclock: socket deadline
-	if _, err := io.ReadFull(c, hdr[1:4]); err != nil {
-		return nil, err
+	deadline := false
+	more := func() error { // the message is not all in: ReadTimeout bounds the rest
+		if !deadline {
+			deadline = true
+			c.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout)) // wallclock: socket deadline
+		}
+		return in.fill(c)
 	}
-	n := binary.BigEndian.Uint32(hdr[:4])
+	for in.w-in.r < 4 {
+		if err := more(); err != nil {
+			return nil, err
+		}
+	}
+	n := binary.BigEndian.Uint32(in.buf[in.r:])
 	// The high bit announces RFC 4120 7.2.2 extensions, none of which are supported; a length
 	// past the bound or zero is not a request.
 	if n == 0 || n > MaxMessageSize {
 		return nil, errFrame
 	}
+	in.r += 4
+	if int(n) <= tcpInSize {
+		for in.w-in.r < int(n) {
+			if err := more(); err != nil {
+				return nil, err
+			}
+		}
+		req := in.buf[in.r : in.r+int(n) : in.r+int(n)]
+		in.r += int(n)
+		if in.r == in.w {
+			in.r, in.w = 0, 0
+		}
+		return req, nil
+	}
 	req := make([]byte, n)
-	if _, err := io.ReadFull(c, req); err != nil {
+	k := copy(req, in.buf[in.r:in.w])
+	in.r, in.w = 0, 0
+	if !deadline {
+		c.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout)) // wallclock: socket deadline
+	}
+	if _, err := io.ReadFull(c, req[k:]); err != nil {
 		return nil, err
 	}
 	return req, nil

@@ -192,7 +192,7 @@ func (k *KDC) tgsReply(now time.Time, o Outcome, body messages.KDCReqBody, t tic
 	part := messages.EncKDCRepPart{Key: skey, LastReqs: []messages.LastReq{{LRType: 0, LRValue: now}},
 		Nonce: body.Nonce, Flags: t.flags, AuthTime: t.authTime, StartTime: t.start, EndTime: t.end, RenewTill: t.renewTill,
 		SRealm: k.realm, SName: sname, CAddr: t.addrs}
-	pb := encodeEncKDCRepPart(part, asnAppTag.EncTGSRepPart)
+	pb := encodeEncKDCRepPart(nil, part, asnAppTag.EncTGSRepPart)
 	// With a subkey in the authenticator the reply is encrypted with it (RFC 4120 5.4.2).
 	rkey, usage := tp.Key, uint32(keyusage.TGS_REP_ENCPART_SESSION_KEY)
 	if len(auth.SubKey.KeyValue) > 0 {

@@ -34,7 +34,7 @@ func (k *KDC) issue(t ticketSpec, svc *Principal, tktEt, sessEt int32) (messages
 		Transited: messages.TransitedEncoding{TRType: 1, Contents: []byte{}},
 		AuthTime:  t.authTime, StartTime: t.start, EndTime: t.end, RenewTill: t.renewTill,
 		CAddr: t.addrs, AuthorizationData: t.authz}
-	b := encodeEncTicketPart(part)
+	b := encodeEncTicketPart(nil, part)
 	key, ok := longTermKey(svc, tktEt)
 	if !ok {
 		return messages.Ticket{}, types.EncryptionKey{}, fmt.Errorf("kdc: %s has no key of etype %d", svc.Name, tktEt)
