@@ -226,6 +226,7 @@ func ParseSteps(path, text string) ([]*Step, []bool, error) {
 		}
 		j := i
 		hasSep := false
+		wasDoubled := inDoubled // the paragraph continues an output block: its "#" lines are output
 		for ; j < len(lines) && (inDoubled || strings.TrimSpace(lines[j]) != ""); j++ {
 			if lines[j] == sep {
 				hasSep = true
@@ -241,7 +242,7 @@ func ParseSteps(path, text string) ([]*Step, []bool, error) {
 		// is none.
 		start := len(fixed) - (j - i)
 		first := i
-		for first < j && strings.HasPrefix(lines[first], "#") {
+		for !wasDoubled && first < j && strings.HasPrefix(lines[first], "#") {
 			fixed[start+first-i] = ""
 			first++
 		}
