@@ -95,7 +95,7 @@ func RunFarm(seed uint64, n int) (FarmResult, error) {
 	runtime.ReadMemStats(&m0)
 	e0 := f.W.EventsRun()
 	c0 := cpuTime()
-	t1 := time.Now() // wallclock
+	t1 := time.Now() // wallclock: a benchmark measures wall time
 	if err := f.W.Advance(Year); err != nil {
 		return r, fmt.Errorf("farm of %d: a year: %w", n, err)
 	}

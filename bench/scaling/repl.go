@@ -92,7 +92,7 @@ func RunRepl(seed uint64, topology string, n int) (ReplResult, error) {
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
-	t0 := time.Now() // wallclock
+	t0 := time.Now() // wallclock: a benchmark measures wall time
 	w, err := sim.New(cfg)
 	if err != nil {
 		return r, err
@@ -123,7 +123,7 @@ func RunRepl(seed uint64, topology string, n int) (ReplResult, error) {
 	}
 	slices.Sort(walls)
 	r.Wall = walls[len(walls)/2]
-	t1 := time.Now() // wallclock
+	t1 := time.Now() // wallclock: a benchmark measures wall time
 	if err := w.CheckConverged(); err != nil {
 		return r, fmt.Errorf("%s of %d DCs: %w", topology, n, err)
 	}
