@@ -85,7 +85,7 @@ func RunFarm(seed uint64, n int) (FarmResult, error) {
 	if err != nil {
 		return FarmResult{}, err
 	}
-	r := FarmResult{GMSAs: n, Setup: time.Since(t0)} // wallclock
+	r := FarmResult{GMSAs: n, Setup: time.Since(t0)} // wallclock: a benchmark measures wall time
 	kv0, err := f.kvnos()
 	if err != nil {
 		return r, err
@@ -99,7 +99,7 @@ func RunFarm(seed uint64, n int) (FarmResult, error) {
 	if err := f.W.Advance(Year); err != nil {
 		return r, fmt.Errorf("farm of %d: a year: %w", n, err)
 	}
-	r.Wall = time.Since(t1) // wallclock
+	r.Wall = time.Since(t1) // wallclock: a benchmark measures wall time
 	r.CPU = cpuTime() - c0
 	runtime.ReadMemStats(&m1)
 	r.Events = f.W.EventsRun() - e0

@@ -96,7 +96,7 @@ func (c *LDAPConfig) grow(s *server, n int) (float64, error) {
 			return 0, fmt.Errorf("%s: loading %d users: %w", s.name, n, err)
 		}
 	}
-	return time.Since(t).Seconds(), nil // wallclock
+	return time.Since(t).Seconds(), nil // wallclock: a benchmark measures wall time
 }
 
 // RunLDAP grows each server through the sizes and, at each, runs eq searches and binds in rounds

@@ -44,7 +44,7 @@ func RunLibrary(bin string, cores int) (LibraryResult, error) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t := time.Now() // wallclock: a benchmark measures wall time
 	err := cmd.Run()
-	r.Wall = time.Since(t) // wallclock
+	r.Wall = time.Since(t) // wallclock: a benchmark measures wall time
 	if err != nil {
 		return r, fmt.Errorf("%s %v with GOMAXPROCS=%d: %v\n%s", bin, args, cores, err, tail(out.Bytes(), 2000))
 	}

@@ -183,7 +183,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "scaling: %s sweep: %v\n", s, err)
 			fmt.Fprintf(w, "%s sweep FAILED: %v\n\n", s, err)
 		}
-		fmt.Fprintf(stderr, "scaling: %s sweep took %v\n", s, time.Since(t).Round(time.Second)) // wallclock
+		fmt.Fprintf(stderr, "scaling: %s sweep took %v\n", s, time.Since(t).Round(time.Second)) // wallclock: a benchmark measures wall time
 	}
 	fmt.Fprintf(w, "growth of each curve's cost with its size (a rate's cost is 1/rate):\n%s\n", strings.Join(growth, "\n"))
 	if err := os.WriteFile(filepath.Join(o.out, "scaling.txt"), []byte(tables.String()), 0o644); err != nil {

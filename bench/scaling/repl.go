@@ -66,7 +66,7 @@ func (m *meter) time(fn func() error) error {
 	runtime.ReadMemStats(&a)
 	t := time.Now() // wallclock: a benchmark measures wall time
 	err := fn()
-	m.wall += time.Since(t) // wallclock
+	m.wall += time.Since(t) // wallclock: a benchmark measures wall time
 	runtime.ReadMemStats(&b)
 	m.bytes += b.TotalAlloc - a.TotalAlloc
 	m.allocs += b.Mallocs - a.Mallocs
@@ -97,7 +97,7 @@ func RunRepl(seed uint64, topology string, n int) (ReplResult, error) {
 	if err != nil {
 		return r, err
 	}
-	r.Build = time.Since(t0) // wallclock
+	r.Build = time.Since(t0) // wallclock: a benchmark measures wall time
 	if err := w.Settle(); err != nil {
 		return r, err
 	}
@@ -127,7 +127,7 @@ func RunRepl(seed uint64, topology string, n int) (ReplResult, error) {
 	if err := w.CheckConverged(); err != nil {
 		return r, fmt.Errorf("%s of %d DCs: %w", topology, n, err)
 	}
-	r.Check = time.Since(t1) // wallclock
+	r.Check = time.Since(t1) // wallclock: a benchmark measures wall time
 	runtime.KeepAlive(w)
 	return r, nil
 }
