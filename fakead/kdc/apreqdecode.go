@@ -58,21 +58,7 @@ func directTicket(c []byte) (t messages.Ticket, ok bool) {
 		return t, false
 	}
 	d := derIn{body}
-	vno, ok := d.int64Field(0)
-	if !ok {
-		return t, false
-	}
-	t.TktVNO = int(vno)
-	realm, ok := d.field(1, 0x1b)
-	if !ok {
-		return t, false
-	}
-	t.Realm = string(realm)
-	pc, ok := d.field(2, 0x30)
-	if !ok {
-		return t, false
-	}
-	if t.SName, ok = derPrincipalIn(pc); !ok {
+	if t.TktVNO, t.Realm, t.SName, ok = d.vnoRealmName(); !ok {
 		return t, false
 	}
 	ec, ok := d.field(3, 0x30)

@@ -20,21 +20,7 @@ func directAuthenticator(b []byte) (a types.Authenticator, ok bool) {
 		return a, false
 	}
 	d := derIn{body}
-	avno, ok := d.int64Field(0)
-	if !ok {
-		return a, false
-	}
-	a.AVNO = int(avno)
-	realm, ok := d.field(1, 0x1b)
-	if !ok {
-		return a, false
-	}
-	a.CRealm = string(realm)
-	pc, ok := d.field(2, 0x30)
-	if !ok {
-		return a, false
-	}
-	if a.CName, ok = derPrincipalIn(pc); !ok {
+	if a.AVNO, a.CRealm, a.CName, ok = d.vnoRealmName(); !ok {
 		return a, false
 	}
 	if d.has(3) {

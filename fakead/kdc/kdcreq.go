@@ -207,6 +207,25 @@ func seqOf(c []byte, tag byte, f func([]byte) bool) bool {
 	return true
 }
 
+// vnoRealmName reads the three fields a Ticket and an Authenticator open with: [0] INTEGER (tkt-vno,
+// authenticator-vno), [1] Realm, [2] PrincipalName.
+func (d *derIn) vnoRealmName() (vno int, realm string, name types.PrincipalName, ok bool) {
+	v, ok := d.int64Field(0)
+	if !ok {
+		return 0, "", name, false
+	}
+	r, ok := d.field(1, 0x1b)
+	if !ok {
+		return 0, "", name, false
+	}
+	pc, ok := d.field(2, 0x30)
+	if !ok {
+		return 0, "", name, false
+	}
+	name, ok = derPrincipalIn(pc)
+	return int(v), string(r), name, ok
+}
+
 func derPrincipalIn(c []byte) (types.PrincipalName, bool) {
 	d := derIn{c}
 	var p types.PrincipalName
